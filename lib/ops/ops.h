@@ -1,0 +1,55 @@
+/*
+ * The operations table: every per-stage operation the pipeline runs, as
+ * function pointers. fs_ops_init_reference() fills every entry with the
+ * plain-C reference (lib/ops/*_ref.c, lib/nn/ops_ref.c); fs_ops_init_fast()
+ * overrides entries with the fast CPU path; the CUDA module overrides entries
+ * with its kernels. Tests compare each fast entry with the reference.
+ */
+#ifndef FS_OPS_H
+#define FS_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faceswap/common.h"
+#include "nn/kernel.h"
+
+/* How a sampler treats source coordinates outside the image. */
+typedef enum fs_border {
+    FS_BORDER_CLAMP = 0, /* tf.image.resizeBilinear: indices clamped to the edge */
+    FS_BORDER_ZERO = 1   /* tf.image.cropAndResize: outside [0, size-1] gives 0 */
+} fs_border;
+
+/*
+ * Bilinear sampling into a float NHWC tensor (one image, 3 channels, RGB):
+ * for output pixel (x, y) the source point is
+ *     sx = m[0] * x + m[1] * y + m[2],  sy = m[3] * x + m[4] * y + m[5]
+ * (source pixel centres at integer coordinates, as tfjs' kernels use them),
+ * and the value written is sample * scale + offset.
+ */
+typedef struct fs_sample_desc {
+    double m[6];
+    int out_w, out_h;
+    fs_border border;
+    float scale, offset;
+    int flip_x; /* 1 mirrors the output left-right (iris crops) */
+} fs_sample_desc;
+
+typedef struct fs_ops {
+    /* Neural-network kernels, indexed by fs_nn_op_type. */
+    fs_nn_kernel nn[FS_NN_OP_COUNT];
+
+    /* Sample an 8-bit image (any fs_pixel_format; gray replicated, alpha
+     * ignored; BGR reordered to RGB) into dst[out_h][out_w][3]. */
+    void (*sample_u8)(const uint8_t *src, int width, int height, int stride, int format,
+                      const fs_sample_desc *d, float *dst);
+    /* Sample a float HWC 3-channel tensor into dst[out_h][out_w][3]. */
+    void (*sample_f32)(const float *src, int width, int height, const fs_sample_desc *d,
+                       float *dst);
+} fs_ops;
+
+void fs_ops_init_reference(fs_ops *ops);
+/* Overrides entries with the fast CPU path where the machine supports it. */
+void fs_ops_init_fast(fs_ops *ops);
+
+#endif /* FS_OPS_H */

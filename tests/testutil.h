@@ -1,0 +1,39 @@
+/* Helpers shared by the Check tests. */
+#ifndef FS_TESTUTIL_H
+#define FS_TESTUTIL_H
+
+#include <check.h>
+#include <stdio.h>
+
+#include "faceswap/faceswap.h"
+
+/* $FS_MODEL_DIR, $FS_TESTDATA_DIR, $FS_GOLDEN_DIR joined with a file name, in a static buffer
+ * (one per call site is not needed: the returned pointer stays valid until the 8th next call). */
+const char *fs_test_model_path(const char *file);
+const char *fs_test_data_path(const char *file);
+const char *fs_test_golden_path(const char *file);
+
+/* 1 if the file exists. Tests that need fetched data call this and fail with
+ * a message naming scripts/fetch-data.sh when it is missing. */
+int fs_test_file_exists(const char *path);
+
+/* A temporary file path unique to this process: <tmpdir>/fs_test_<pid>_<tag>. */
+const char *fs_test_tmp_path(const char *tag);
+
+/* Runs a Check suite and returns the process exit status. */
+int fs_test_run_suite(Suite *s);
+
+#define FS_ASSERT_OK(expr)                                                                   \
+    do {                                                                                     \
+        fs_status st_ = (expr);                                                              \
+        ck_assert_msg(st_ == FS_OK, "%s returned %s", #expr, fs_status_name(st_));           \
+    } while (0)
+
+#define FS_ASSERT_STATUS(expr, want)                                                         \
+    do {                                                                                     \
+        fs_status st_ = (expr);                                                              \
+        ck_assert_msg(st_ == (want), "%s returned %s, want %s", #expr, fs_status_name(st_),  \
+                      fs_status_name(want));                                                 \
+    } while (0)
+
+#endif
