@@ -1,4 +1,5 @@
 #include "internal.h"
+#include "backend.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ static void rebuild_ops(fs_context *ctx)
     fs_ops_init_reference(&ctx->ops);
     if (!ctx->params[FS_CONTEXT_FORCE_REFERENCE])
         fs_ops_init_fast(&ctx->ops);
+    fs_backend_reset(ctx); /* GPU overrides are applied lazily by fs_context_ops() */
 }
 
 fs_status fs_context_create(fs_context **out)
@@ -79,8 +81,13 @@ fs_status fs_context_set(fs_context *ctx, fs_context_param param, int64_t value)
         return fs_fail(&ctx->err, FS_ERR_OUT_OF_RANGE,
                        "context parameter %d: %lld outside [%lld, %lld]", (int)param,
                        (long long)value, (long long)pi->min, (long long)pi->max);
+    /* CUDA is checked now, so that asking for it fails here, not at first use. */
+    const fs_status backend_st = fs_backend_check(ctx, param, value);
+    if (backend_st != FS_OK)
+        return backend_st;
     ctx->params[param] = value;
-    if (param == FS_CONTEXT_FORCE_REFERENCE)
+    if (param == FS_CONTEXT_FORCE_REFERENCE || param == FS_CONTEXT_BACKEND ||
+        param == FS_CONTEXT_DEVICE)
         rebuild_ops(ctx);
     fs_clear_error(&ctx->err);
     return FS_OK;
@@ -141,5 +148,6 @@ const char *fs_context_last_error(const fs_context *ctx)
 
 const fs_ops *fs_context_ops(fs_context *ctx)
 {
+    fs_backend_resolve(ctx);
     return &ctx->ops;
 }

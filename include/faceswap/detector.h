@@ -49,7 +49,16 @@ typedef enum fs_detector_param {
     FS_DETECTOR_SCORE_THRESHOLD = 0, /**< minimum score, 0..1, default 0.2 */
     FS_DETECTOR_NMS_THRESHOLD = 1,   /**< IoU above which a lower-scored box is dropped, 0..1, default 0.1 */
     FS_DETECTOR_MAX_FACES = 2,       /**< 1..100, default 10 */
-    FS_DETECTOR_INPUT_MODE = 3       /**< fs_detector_input, default documented in doc/ */
+    FS_DETECTOR_INPUT_MODE = 3,      /**< fs_detector_input, default FS_DETECTOR_INPUT_LETTERBOX (doc/detector-input.md) */
+    /**
+     * 1 also looks for faces turned by 90, 180 and 270 degrees: the network
+     * runs on the four quarter turns of the input and the candidates are
+     * merged by one NMS in image pixels, so the keypoints of an upside-down
+     * face come out where its eyes really are (BlazeFace alone places them
+     * as if the face were upright). Four times the work. 0 (default): upright
+     * faces only, as the reference. Since 0.1.
+     */
+    FS_DETECTOR_ROTATIONS = 4
 } fs_detector_param;
 
 /**

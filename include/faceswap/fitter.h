@@ -55,7 +55,15 @@ typedef enum fs_fitter_align {
 typedef enum fs_fitter_param {
     FS_FITTER_ALIGN = 0,          /**< fs_fitter_align, default FS_FITTER_ALIGN_ROLL */
     FS_FITTER_MIN_CONFIDENCE = 1, /**< faces below are rejected with FS_ERR_NO_FACE, 0..1, default 0.2 */
-    FS_FITTER_IRIS = 2            /**< 1 (default) runs Iris, 0 fills iris points from the mesh eye centres */
+    FS_FITTER_IRIS = 2,           /**< 1 (default) runs Iris, 0 fills iris points from the mesh eye centres */
+    /**
+     * 1 reproduces Human 3.3.6's iris handling for agreement tests: both eye
+     * crops flipped, only the left eye's points flipped back, so the right
+     * eye's iris and contour points come out mirrored inside its eye box.
+     * 0 (default) feeds the model the eye side it was trained on (the left
+     * eye flipped, the right eye as is). Since 0.1.
+     */
+    FS_FITTER_REFERENCE_QUIRKS = 3
 } fs_fitter_param;
 
 /**

@@ -47,9 +47,12 @@ typedef struct fs_image {
 FS_API int fs_pixel_format_channels(fs_pixel_format format);
 
 /**
- * Decodes a JPEG, PNG, BMP or binary PPM (P6) file into a new RGB8 image.
- * JPEG EXIF orientation is applied; grayscale is expanded to RGB; alpha is
- * dropped (not composited); 16-bit samples are reduced to 8 bits.
+ * Decodes a JPEG, PNG, BMP or binary PPM (P6; P5 gray too) file into a new
+ * RGB8 image (stride = width * 3). JPEG EXIF orientation is applied;
+ * grayscale is expanded to RGB; alpha is dropped (not composited); 16-bit
+ * samples are reduced to 8 bits as round(v * 255 / maxval). Files above
+ * 512 MiB are refused (FS_ERR_TOO_LARGE) without being read. Thread-safe
+ * for distinct output images (the context's error detail is shared).
  * @param ctx   limits (FS_CONTEXT_MAX_PIXELS) and error detail; required.
  * @param[out] out filled on success (release with fs_image_free()); untouched on failure.
  * @return FS_OK, FS_ERR_INVALID_ARGUMENT, FS_ERR_NOT_FOUND, FS_ERR_IO,
@@ -74,8 +77,11 @@ FS_API void fs_image_free(fs_image *image);
  * Encodes an image to a file; the format follows the extension: .png, .jpg /
  * .jpeg (quality 92), .bmp, .ppm. The file is written to a temporary name
  * beside @p path and renamed, so a failure never leaves a half-written file.
- * @return FS_OK, FS_ERR_INVALID_ARGUMENT, FS_ERR_UNSUPPORTED (extension or
- *         format), FS_ERR_IO.
+ * @return FS_OK, FS_ERR_INVALID_ARGUMENT (NULL, size, stride),
+ *         FS_ERR_UNSUPPORTED (extension, pixel format, device memory, or too
+ *         large for the encoders: width * height * 4 above INT_MAX),
+ *         FS_ERR_IO (folder missing, not writable, disk full),
+ *         FS_ERR_OUT_OF_MEMORY.
  * Since 0.1.
  */
 FS_API fs_status fs_image_write_file(fs_context *ctx, const fs_image *image, const char *path);

@@ -1,4 +1,6 @@
 #include "ops/ops.h"
+#include "ops/sample.h"
+#include "nn/ops_kernels.h"
 
 #include <string.h>
 
@@ -8,9 +10,15 @@
 void fs_ops_init_reference(fs_ops *ops)
 {
     memset(ops, 0, sizeof(*ops));
+    fs_sample_init_reference(ops);
+    fs_nn_ops_ref_register(ops);
 }
 
 void fs_ops_init_fast(fs_ops *ops)
 {
-    (void)ops;
+    fs_sample_init_fast(ops);
+    fs_nn_ops_simd_register(ops, fs_nn_simd_level());
+#if defined(FS_HAVE_XNNPACK)
+    fs_nn_ops_xnnpack_register(ops); /* after SIMD: it hands some ops back to it */
+#endif
 }

@@ -1,7 +1,7 @@
 /*
  * The operations table: every per-stage operation the pipeline runs, as
  * function pointers. fs_ops_init_reference() fills every entry with the
- * plain-C reference (lib/ops/*_ref.c, lib/nn/ops_ref.c); fs_ops_init_fast()
+ * plain-C reference (lib/ops/sample_ref.c, lib/nn/ops_ref.c); fs_ops_init_fast()
  * overrides entries with the fast CPU path; the CUDA module overrides entries
  * with its kernels. Tests compare each fast entry with the reference.
  */

@@ -1,0 +1,96 @@
+/*
+ * Prints the C compiler's view of the public structures as JSON, so the
+ * Python tests can compare it with the ctypes declarations field by field.
+ * Uses only the public headers and links nothing from the library.
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include <faceswap/faceswap.h>
+
+#define FIELD(type, name)                                                                    \
+    printf("%s\"%s\":[%zu,%zu]", first ? "" : ",", #name, offsetof(type, name),               \
+           sizeof(((type *)0)->name));                                                       \
+    first = 0
+
+#define BEGIN(type)                                                                          \
+    printf("%s\"%s\":{\"sizeof\":%zu,\"fields\":{", nstruct++ ? "," : "", #type, sizeof(type)); \
+    first = 1
+
+#define END() printf("}}")
+
+int main(void)
+{
+    int first = 1, nstruct = 0;
+    printf("{");
+    BEGIN(fs_image);
+    FIELD(fs_image, width);
+    FIELD(fs_image, height);
+    FIELD(fs_image, stride);
+    FIELD(fs_image, format);
+    FIELD(fs_image, memory);
+    FIELD(fs_image, reserved0);
+    FIELD(fs_image, data);
+    FIELD(fs_image, reserved);
+    END();
+    BEGIN(fs_face_box);
+    FIELD(fs_face_box, x);
+    FIELD(fs_face_box, y);
+    FIELD(fs_face_box, width);
+    FIELD(fs_face_box, height);
+    FIELD(fs_face_box, score);
+    FIELD(fs_face_box, keypoints);
+    FIELD(fs_face_box, reserved);
+    END();
+    BEGIN(fs_head_pose);
+    FIELD(fs_head_pose, rotation);
+    FIELD(fs_head_pose, translation);
+    FIELD(fs_head_pose, scale);
+    FIELD(fs_head_pose, yaw);
+    FIELD(fs_head_pose, pitch);
+    FIELD(fs_head_pose, roll);
+    FIELD(fs_head_pose, reserved);
+    END();
+    BEGIN(fs_face_landmarks);
+    FIELD(fs_face_landmarks, points);
+    FIELD(fs_face_landmarks, confidence);
+    FIELD(fs_face_landmarks, pose);
+    FIELD(fs_face_landmarks, box);
+    FIELD(fs_face_landmarks, crop);
+    FIELD(fs_face_landmarks, reserved);
+    END();
+    printf(",\"enum_size\":%zu,\"fs_status_size\":%zu", sizeof(fs_pixel_format), sizeof(fs_status));
+    printf(",\"constants\":{\"FS_FACE_KEYPOINTS\":%d,\"FS_MESH_LANDMARKS\":%d,\"FS_LANDMARKS\":%d}",
+           FS_FACE_KEYPOINTS, FS_MESH_LANDMARKS, FS_LANDMARKS);
+
+    /* every enum constant the binding mirrors */
+    static const struct {
+        const char *name;
+        long value;
+    } enums[] = {
+#define E(x) {#x, (long)(x)}
+        E(FS_BACKEND_AUTO), E(FS_BACKEND_CPU), E(FS_BACKEND_CUDA),
+        E(FS_CONTEXT_BACKEND), E(FS_CONTEXT_THREADS), E(FS_CONTEXT_FORCE_REFERENCE),
+        E(FS_CONTEXT_MAX_PIXELS), E(FS_CONTEXT_VERIFY_MODELS), E(FS_CONTEXT_DEVICE),
+        E(FS_LOG_ERROR), E(FS_LOG_WARNING), E(FS_LOG_INFO), E(FS_LOG_DEBUG),
+        E(FS_PIXEL_RGB8), E(FS_PIXEL_RGBA8), E(FS_PIXEL_BGR8), E(FS_PIXEL_BGRA8), E(FS_PIXEL_GRAY8),
+        E(FS_MEMORY_HOST), E(FS_MEMORY_DEVICE),
+        E(FS_KEYPOINT_RIGHT_EYE), E(FS_KEYPOINT_LEFT_EYE), E(FS_KEYPOINT_NOSE),
+        E(FS_KEYPOINT_MOUTH), E(FS_KEYPOINT_RIGHT_EAR), E(FS_KEYPOINT_LEFT_EAR),
+        E(FS_DETECTOR_INPUT_SQUASH), E(FS_DETECTOR_INPUT_LETTERBOX),
+        E(FS_DETECTOR_SCORE_THRESHOLD), E(FS_DETECTOR_NMS_THRESHOLD), E(FS_DETECTOR_MAX_FACES),
+        E(FS_DETECTOR_INPUT_MODE),
+        E(FS_FITTER_ALIGN_NONE), E(FS_FITTER_ALIGN_ROLL),
+        E(FS_FITTER_ALIGN), E(FS_FITTER_MIN_CONFIDENCE), E(FS_FITTER_IRIS),
+        E(FS_VERSION), E(FS_ABI_VERSION),
+#undef E
+#define S(name, value, message) {"FS_" #name, (long)(FS_##name)},
+        FS_STATUS_LIST(S)
+#undef S
+    };
+    printf(",\"enums\":{");
+    for (size_t i = 0; i < sizeof(enums) / sizeof(enums[0]); i++)
+        printf("%s\"%s\":%ld", i ? "," : "", enums[i].name, enums[i].value);
+    printf("}}\n");
+    return 0;
+}

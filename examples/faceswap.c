@@ -1,0 +1,894 @@
+/*
+ * faceswap: the command-line tool over the public libfaceswap API.
+ *
+ *   faceswap detect IMAGE [--json] [--overlay OUT.png] [options]
+ *   faceswap --version | --help
+ *
+ * Only include/faceswap/ is used, so this file is also the reference for how
+ * an embedding program drives the library. Exit codes are part of the tool's
+ * interface (doc/cli.md); keep them stable.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <faceswap/faceswap.h>
+
+enum {
+    EXIT_OK = 0,
+    EXIT_USAGE = 1,   /* bad command line */
+    EXIT_INPUT = 2,   /* the image: missing, unreadable, corrupt, unsupported, too large */
+    EXIT_MODEL = 3,   /* the model files: missing, altered, invalid */
+    EXIT_OUTPUT = 4,  /* the overlay or stdout could not be written */
+    EXIT_RUNTIME = 5  /* anything else: out of memory, backend unavailable, internal */
+};
+
+static const char usage_text[] =
+    "usage: faceswap detect IMAGE [options]\n"
+    "       faceswap --version\n"
+    "       faceswap --help\n"
+    "\n"
+    "detect: finds the faces in IMAGE (JPEG with EXIF orientation, PNG, BMP, binary PPM)\n"
+    "and fits 478 3D landmarks and the head pose to each.\n"
+    "\n"
+    "options:\n"
+    "  --json                        print one JSON object to stdout instead of a summary\n"
+    "  --overlay OUT.png             write the image with boxes, keypoints and mesh\n"
+    "                                (.png, .jpg, .bmp or .ppm, by extension)\n"
+    "  --detector-input squash|letterbox\n"
+    "                                how the image is fitted into the detector input\n"
+    "                                (default: the library's, letterbox in 0.1)\n"
+    "  --align none|roll             orient the landmark crop by the face's roll or not\n"
+    "                                (default: the library's, roll in 0.1)\n"
+    "  --max-faces N                 at most N faces (1..100, default 10)\n"
+    "  --min-score F                 detector score threshold (0..1, default 0.2)\n"
+    "  --min-confidence F            landmark confidence threshold (0..1, default 0.2)\n"
+    "  --models DIR                  model folder (default: $FS_MODEL_DIR or the installed one)\n"
+    "  --max-pixels N                largest image accepted, width * height (default 50000000)\n"
+    "  --threads N                   CPU worker threads (1..256, default 1)\n"
+    "  --backend auto|cpu|cuda       compute backend (default auto)\n"
+    "  --reference                   force the plain-C reference path (slow)\n"
+    "\n"
+    "exit status:\n"
+    "  0  success (also when no face is found: \"faces\" is empty)\n"
+    "  1  usage error (unknown option, bad or out-of-range value)\n"
+    "  2  input image error (not found, unreadable, corrupt, unsupported, too large)\n"
+    "  3  model error (model files missing, altered or invalid)\n"
+    "  4  output error (overlay or standard output could not be written)\n"
+    "  5  other run-time error (out of memory, backend unavailable, internal)\n"
+    "Errors are reported on stderr as: faceswap: WHAT: FS_ERR_NAME: detail\n";
+
+typedef struct options {
+    const char *image;
+    const char *overlay;
+    const char *models;
+    int json;
+    int reference;
+    int detector_input; /* -1: library default */
+    int align;          /* -1: library default */
+    int backend;        /* -1: library default */
+    double max_faces;   /* < 0: library default */
+    double min_score;
+    double min_confidence;
+    int64_t max_pixels; /* < 0: library default */
+    int64_t threads;
+} options;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("faceswap: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'faceswap --help'.\n", stderr);
+}
+
+/* Reports a library failure: what we tried, the status name, the handle's detail. */
+static void report(const char *what, fs_status st, const char *detail)
+{
+    fprintf(stderr, "faceswap: %s: %s: %s\n", what, fs_status_name(st),
+            detail && *detail ? detail : fs_status_message(st));
+}
+
+static int exit_for_image_status(fs_status st)
+{
+    return st == FS_ERR_OUT_OF_MEMORY || st == FS_ERR_INTERNAL || st == FS_ERR_GPU ||
+                   st == FS_ERR_BACKEND_UNAVAILABLE
+               ? EXIT_RUNTIME
+               : EXIT_INPUT;
+}
+
+static int exit_for_model_status(fs_status st)
+{
+    switch (st) {
+    case FS_ERR_NOT_FOUND:
+    case FS_ERR_IO:
+    case FS_ERR_TRUNCATED:
+    case FS_ERR_CORRUPT:
+    case FS_ERR_CHECKSUM:
+    case FS_ERR_MODEL:
+    case FS_ERR_SHAPE:
+    case FS_ERR_UNSUPPORTED:
+    case FS_ERR_VERSION:
+        return EXIT_MODEL;
+    default:
+        return EXIT_RUNTIME;
+    }
+}
+
+/* A run-time failure of detect/fit: input-shaped problems are the image's fault. */
+static int exit_for_run_status(fs_status st)
+{
+    return st == FS_ERR_TOO_LARGE || st == FS_ERR_UNSUPPORTED ? EXIT_INPUT : EXIT_RUNTIME;
+}
+
+/* Whole-string number parsing: "12abc", "", "nan" and overflow are rejected. */
+static int parse_double(const char *s, double *out)
+{
+    if (!s || !*s)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    const double v = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int parse_int64(const char *s, int64_t *out)
+{
+    if (!s || !*s)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    const long long v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return 0;
+    *out = (int64_t)v;
+    return 1;
+}
+
+static int parse_choice(const char *opt, const char *value, const char *const *names, int n,
+                        int *out)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(value, names[i]) == 0) {
+            *out = i;
+            return 1;
+        }
+    }
+    usage_error("%s: unknown value '%s'", opt, value);
+    return 0;
+}
+
+static int check_detector_bound(const char *opt, fs_detector_param param, double v)
+{
+    double lo = 0, hi = 0;
+    if (fs_detector_param_bounds(param, &lo, &hi) != FS_OK)
+        return 1; /* the library will judge it at fs_detector_set() */
+    if (v < lo || v > hi) {
+        usage_error("%s: %g is outside [%g, %g]", opt, v, lo, hi);
+        return 0;
+    }
+    return 1;
+}
+
+static int check_fitter_bound(const char *opt, fs_fitter_param param, double v)
+{
+    double lo = 0, hi = 0;
+    if (fs_fitter_param_bounds(param, &lo, &hi) != FS_OK)
+        return 1;
+    if (v < lo || v > hi) {
+        usage_error("%s: %g is outside [%g, %g]", opt, v, lo, hi);
+        return 0;
+    }
+    return 1;
+}
+
+static int check_context_bound(const char *opt, fs_context_param param, int64_t v)
+{
+    int64_t lo = 0, hi = 0;
+    if (fs_context_param_bounds(param, &lo, &hi) != FS_OK)
+        return 1;
+    if (v < lo || v > hi) {
+        usage_error("%s: %" PRId64 " is outside [%" PRId64 ", %" PRId64 "]", opt, v, lo, hi);
+        return 0;
+    }
+    return 1;
+}
+
+/* Options of `detect` that take a value; both "--opt value" and "--opt=value" work. */
+static const char *const value_options[] = {
+    "--overlay", "--detector-input", "--align", "--max-faces", "--min-score",
+    "--min-confidence", "--models", "--max-pixels", "--threads", "--backend",
+};
+
+static int takes_value(const char *name)
+{
+    for (size_t i = 0; i < sizeof(value_options) / sizeof(value_options[0]); i++)
+        if (strcmp(name, value_options[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Returns -1 on success, otherwise the exit code to leave with. */
+static int apply_option(options *o, const char *name, const char *value)
+{
+    static const char *const inputs[] = {"squash", "letterbox"};
+    static const char *const aligns[] = {"none", "roll"};
+    static const char *const backends[] = {"auto", "cpu", "cuda"};
+
+    if (strcmp(name, "--overlay") == 0) {
+        if (!*value) {
+            usage_error("--overlay: empty file name");
+            return EXIT_USAGE;
+        }
+        o->overlay = value;
+    } else if (strcmp(name, "--models") == 0) {
+        o->models = value;
+    } else if (strcmp(name, "--detector-input") == 0) {
+        /* the enum values follow the order of the names */
+        if (!parse_choice(name, value, inputs, 2, &o->detector_input))
+            return EXIT_USAGE;
+    } else if (strcmp(name, "--align") == 0) {
+        if (!parse_choice(name, value, aligns, 2, &o->align))
+            return EXIT_USAGE;
+    } else if (strcmp(name, "--backend") == 0) {
+        if (!parse_choice(name, value, backends, 3, &o->backend))
+            return EXIT_USAGE;
+    } else if (strcmp(name, "--max-faces") == 0) {
+        int64_t n = 0;
+        if (!parse_int64(value, &n)) {
+            usage_error("--max-faces: '%s' is not an integer", value);
+            return EXIT_USAGE;
+        }
+        if (!check_detector_bound(name, FS_DETECTOR_MAX_FACES, (double)n))
+            return EXIT_USAGE;
+        o->max_faces = (double)n;
+    } else if (strcmp(name, "--min-score") == 0) {
+        if (!parse_double(value, &o->min_score)) {
+            usage_error("--min-score: '%s' is not a number", value);
+            return EXIT_USAGE;
+        }
+        if (!check_detector_bound(name, FS_DETECTOR_SCORE_THRESHOLD, o->min_score))
+            return EXIT_USAGE;
+    } else if (strcmp(name, "--min-confidence") == 0) {
+        if (!parse_double(value, &o->min_confidence)) {
+            usage_error("--min-confidence: '%s' is not a number", value);
+            return EXIT_USAGE;
+        }
+        if (!check_fitter_bound(name, FS_FITTER_MIN_CONFIDENCE, o->min_confidence))
+            return EXIT_USAGE;
+    } else if (strcmp(name, "--max-pixels") == 0) {
+        if (!parse_int64(value, &o->max_pixels)) {
+            usage_error("--max-pixels: '%s' is not an integer", value);
+            return EXIT_USAGE;
+        }
+        if (!check_context_bound(name, FS_CONTEXT_MAX_PIXELS, o->max_pixels))
+            return EXIT_USAGE;
+    } else if (strcmp(name, "--threads") == 0) {
+        if (!parse_int64(value, &o->threads)) {
+            usage_error("--threads: '%s' is not an integer", value);
+            return EXIT_USAGE;
+        }
+        if (!check_context_bound(name, FS_CONTEXT_THREADS, o->threads))
+            return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* Returns -1 to go on, otherwise the exit code (0 for --help). */
+static int parse_detect_args(int argc, char **argv, options *o)
+{
+    int only_positional = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            if (o->image) {
+                usage_error("detect takes one IMAGE, got '%s' and '%s'", o->image, arg);
+                return EXIT_USAGE;
+            }
+            o->image = arg;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_positional = 1;
+        } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        } else if (strcmp(arg, "--json") == 0) {
+            o->json = 1;
+        } else if (strcmp(arg, "--reference") == 0) {
+            o->reference = 1;
+        } else {
+            /* split "--name=value" without copying: compare the name part by length */
+            char name[32];
+            const char *eq = strchr(arg, '=');
+            const size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+            if (len >= sizeof(name)) {
+                usage_error("unknown option '%s'", arg);
+                return EXIT_USAGE;
+            }
+            memcpy(name, arg, len);
+            name[len] = '\0';
+            if (!takes_value(name)) {
+                usage_error(eq ? "option '%s' takes no value" : "unknown option '%s'",
+                            eq ? name : arg);
+                return EXIT_USAGE;
+            }
+            const char *value = eq ? eq + 1 : NULL;
+            if (!value) {
+                if (i + 1 >= argc) {
+                    usage_error("option '%s' needs a value", name);
+                    return EXIT_USAGE;
+                }
+                value = argv[++i];
+            }
+            const int rc = apply_option(o, name, value);
+            if (rc >= 0)
+                return rc;
+        }
+    }
+    if (!o->image) {
+        usage_error("detect needs an IMAGE");
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Overlay drawing on an RGB8 image. Coordinates may be anything the library
+ * returned, so every conversion to int is guarded. */
+
+typedef struct rgb {
+    uint8_t r, g, b;
+} rgb;
+
+static int to_pixel(float v, int *out)
+{
+    if (!isfinite(v) || v < -1.0e6f || v > 1.0e6f)
+        return 0;
+    *out = (int)floorf(v);
+    return 1;
+}
+
+static void blend_pixel(const fs_image *img, int x, int y, rgb c, int alpha256)
+{
+    if (x < 0 || y < 0 || x >= img->width || y >= img->height)
+        return;
+    uint8_t *p = (uint8_t *)img->data + (size_t)y * (size_t)img->stride + (size_t)x * 3;
+    p[0] = (uint8_t)((p[0] * (256 - alpha256) + c.r * alpha256) >> 8);
+    p[1] = (uint8_t)((p[1] * (256 - alpha256) + c.g * alpha256) >> 8);
+    p[2] = (uint8_t)((p[2] * (256 - alpha256) + c.b * alpha256) >> 8);
+}
+
+static void fill_rect(const fs_image *img, int x0, int y0, int x1, int y1, rgb c)
+{
+    if (x0 < 0)
+        x0 = 0;
+    if (y0 < 0)
+        y0 = 0;
+    if (x1 > img->width)
+        x1 = img->width;
+    if (y1 > img->height)
+        y1 = img->height;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++)
+            blend_pixel(img, x, y, c, 256);
+}
+
+static void draw_disc(const fs_image *img, float fx, float fy, int radius, rgb c)
+{
+    int cx = 0, cy = 0;
+    if (!to_pixel(fx, &cx) || !to_pixel(fy, &cy))
+        return;
+    for (int dy = -radius; dy <= radius; dy++)
+        for (int dx = -radius; dx <= radius; dx++)
+            if (dx * dx + dy * dy <= radius * radius + radius)
+                blend_pixel(img, cx + dx, cy + dy, c, 256);
+}
+
+static void draw_box(const fs_image *img, const fs_face_box *b, int thick, rgb c)
+{
+    int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    if (!to_pixel(b->x, &x0) || !to_pixel(b->y, &y0) || !to_pixel(b->x + b->width, &x1) ||
+        !to_pixel(b->y + b->height, &y1))
+        return;
+    fill_rect(img, x0, y0, x1 + 1, y0 + thick, c);
+    fill_rect(img, x0, y1 - thick + 1, x1 + 1, y1 + 1, c);
+    fill_rect(img, x0, y0, x0 + thick, y1 + 1, c);
+    fill_rect(img, x1 - thick + 1, y0, x1 + 1, y1 + 1, c);
+}
+
+/* Bresenham; pixels outside the image are skipped. Endpoints are bounded by
+ * to_pixel(), so a line is at most a few million steps. */
+static void draw_line(const fs_image *img, float fx0, float fy0, float fx1, float fy1, rgb c,
+                      int alpha256)
+{
+    int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    if (!to_pixel(fx0, &x0) || !to_pixel(fy0, &y0) || !to_pixel(fx1, &x1) || !to_pixel(fy1, &y1))
+        return;
+    const int dx = abs(x1 - x0), sx = x0 < x1 ? 1 : -1;
+    const int dy = -abs(y1 - y0), sy = y0 < y1 ? 1 : -1;
+    int err = dx + dy;
+    for (;;) {
+        blend_pixel(img, x0, y0, c, alpha256);
+        if (x0 == x1 && y0 == y1)
+            break;
+        const int e2 = 2 * err;
+        if (e2 >= dy) {
+            err += dy;
+            x0 += sx;
+        }
+        if (e2 <= dx) {
+            err += dx;
+            y0 += sy;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Mesh triangles: TRI468 of facemeshcoords.ts in the model folder, turned
+ * into a list of unique edges. Optional: without it the overlay shows points. */
+
+typedef struct mesh_edges {
+    uint16_t (*pairs)[2];
+    size_t count;
+} mesh_edges;
+
+static int compare_edge(const void *a, const void *b)
+{
+    const uint16_t *ea = a, *eb = b;
+    if (ea[0] != eb[0])
+        return ea[0] < eb[0] ? -1 : 1;
+    return ea[1] < eb[1] ? -1 : ea[1] > eb[1];
+}
+
+static char *read_small_file(const char *path, size_t limit, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(limit + 1);
+    size_t n = buf ? fread(buf, 1, limit + 1, f) : 0;
+    fclose(f);
+    if (!buf || n > limit) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *size = n;
+    return buf;
+}
+
+/* Loads the edges; leaves e empty when the file is absent or does not parse. */
+static void load_mesh_edges(const char *model_dir, mesh_edges *e)
+{
+    enum { MAX_INDICES = 3 * 4096 };
+    e->pairs = NULL;
+    e->count = 0;
+    if (!model_dir)
+        return;
+    const size_t plen = strlen(model_dir) + sizeof("/facemeshcoords.ts");
+    char *path = malloc(plen);
+    if (!path)
+        return;
+    snprintf(path, plen, "%s/facemeshcoords.ts", model_dir);
+    size_t size = 0;
+    char *text = read_small_file(path, 4u << 20, &size);
+    free(path);
+    if (!text)
+        return;
+
+    uint16_t *idx = malloc(MAX_INDICES * sizeof(*idx));
+    size_t n = 0;
+    /* "export const TRI468: number[] = [ ... ]": the array starts after the '=' */
+    const char *p = strstr(text, "TRI468");
+    p = p ? strchr(p, '=') : NULL;
+    p = p ? strchr(p, '[') : NULL;
+    int ok = idx && p;
+    if (ok) {
+        p++;
+        while (*p && *p != ']') {
+            if (*p >= '0' && *p <= '9') {
+                long v = 0;
+                while (*p >= '0' && *p <= '9' && v < 100000)
+                    v = v * 10 + (*p++ - '0');
+                if (v >= FS_MESH_LANDMARKS || n >= MAX_INDICES) {
+                    ok = 0;
+                    break;
+                }
+                idx[n++] = (uint16_t)v;
+            } else if (*p == ',' || *p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') {
+                p++;
+            } else {
+                ok = 0; /* anything else (comments, names): not the array we expect */
+                break;
+            }
+        }
+        ok = ok && *p == ']' && n > 0 && n % 3 == 0;
+    }
+    free(text);
+    if (ok) {
+        e->pairs = malloc(n * sizeof(*e->pairs)); /* 3 edges per triangle of 3 indices */
+        if (e->pairs) {
+            for (size_t t = 0; t < n; t += 3) {
+                for (int k = 0; k < 3; k++) {
+                    uint16_t a = idx[t + (size_t)k], b = idx[t + (size_t)(k + 1) % 3];
+                    if (a > b) {
+                        const uint16_t tmp = a;
+                        a = b;
+                        b = tmp;
+                    }
+                    e->pairs[e->count][0] = a;
+                    e->pairs[e->count][1] = b;
+                    e->count++;
+                }
+            }
+            qsort(e->pairs, e->count, sizeof(*e->pairs), compare_edge);
+            size_t u = 0;
+            for (size_t i = 0; i < e->count; i++)
+                if (u == 0 || compare_edge(e->pairs[u - 1], e->pairs[i]) != 0)
+                    memcpy(e->pairs[u++], e->pairs[i], sizeof(e->pairs[0]));
+            e->count = u;
+        }
+    }
+    free(idx);
+}
+
+typedef struct result {
+    fs_face_box box;
+    fs_face_landmarks lm;
+} result;
+
+static void draw_overlay(const fs_image *img, const result *faces, int n, const mesh_edges *edges)
+{
+    /* fs_image_read_file() documents RGB8 host pixels; anything else is not ours to draw on */
+    if (img->format != FS_PIXEL_RGB8 || img->memory != FS_MEMORY_HOST || !img->data ||
+        img->stride < img->width * 3)
+        return;
+    const int side = img->width < img->height ? img->width : img->height;
+    const int thick = side / 400 > 1 ? side / 400 : 1;
+    const rgb box_c = {0, 255, 0}, kp_c = {255, 40, 40}, mesh_c = {80, 220, 255},
+              edge_c = {255, 255, 255}, iris_c = {255, 230, 0};
+
+    for (int f = 0; f < n; f++) {
+        const fs_face_landmarks *lm = &faces[f].lm;
+        for (size_t i = 0; i < edges->count; i++) {
+            const float *a = lm->points[edges->pairs[i][0]], *b = lm->points[edges->pairs[i][1]];
+            draw_line(img, a[0], a[1], b[0], b[1], edge_c, 96);
+        }
+        const int pr = thick > 1 ? thick / 2 : 0;
+        for (int i = 0; i < FS_MESH_LANDMARKS; i++)
+            draw_disc(img, lm->points[i][0], lm->points[i][1], pr, mesh_c);
+        for (int i = FS_MESH_LANDMARKS; i < FS_LANDMARKS; i++)
+            draw_disc(img, lm->points[i][0], lm->points[i][1], pr, iris_c);
+    }
+    for (int f = 0; f < n; f++) {
+        const fs_face_box *b = &faces[f].box;
+        draw_box(img, b, thick, box_c);
+        for (int k = 0; k < FS_FACE_KEYPOINTS; k++)
+            draw_disc(img, b->keypoints[k][0], b->keypoints[k][1], 2 * thick, kp_c);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output. JSON has no NaN or infinity: such a value (a library bug) becomes null. */
+
+static void put_num(FILE *out, double v, int digits)
+{
+    if (isfinite(v))
+        fprintf(out, "%.*f", digits, v);
+    else
+        fputs("null", out);
+}
+
+static void print_json(FILE *out, const fs_image *img, const result *faces, int n)
+{
+    fprintf(out, "{\"image\":{\"width\":%d,\"height\":%d},\"faces\":[", (int)img->width,
+            (int)img->height);
+    for (int f = 0; f < n; f++) {
+        const fs_face_box *b = &faces[f].box;
+        const fs_face_landmarks *lm = &faces[f].lm;
+        fputs(f ? ",\n{\"box\":[" : "\n{\"box\":[", out);
+        put_num(out, b->x, 3);
+        fputc(',', out);
+        put_num(out, b->y, 3);
+        fputc(',', out);
+        put_num(out, b->width, 3);
+        fputc(',', out);
+        put_num(out, b->height, 3);
+        fputs("],\"score\":", out);
+        put_num(out, b->score, 6);
+        fputs(",\"keypoints\":[", out);
+        for (int k = 0; k < FS_FACE_KEYPOINTS; k++) {
+            fputs(k ? ",[" : "[", out);
+            put_num(out, b->keypoints[k][0], 3);
+            fputc(',', out);
+            put_num(out, b->keypoints[k][1], 3);
+            fputc(']', out);
+        }
+        fputs("],\"confidence\":", out);
+        put_num(out, lm->confidence, 6);
+        fputs(",\"landmarks\":[", out);
+        for (int i = 0; i < FS_LANDMARKS; i++) {
+            fputs(i ? ",[" : "[", out);
+            put_num(out, lm->points[i][0], 3);
+            fputc(',', out);
+            put_num(out, lm->points[i][1], 3);
+            fputc(',', out);
+            put_num(out, lm->points[i][2], 3);
+            fputc(']', out);
+        }
+        fputs("],\"pose\":{\"yaw\":", out);
+        put_num(out, lm->pose.yaw, 3);
+        fputs(",\"pitch\":", out);
+        put_num(out, lm->pose.pitch, 3);
+        fputs(",\"roll\":", out);
+        put_num(out, lm->pose.roll, 3);
+        fputs("}}", out);
+    }
+    fputs(n ? "\n]}\n" : "]}\n", out);
+}
+
+static void print_summary(FILE *out, const char *path, const fs_image *img, const result *faces,
+                          int n, int detected)
+{
+    fprintf(out, "%s: %dx%d, %d face%s", path, (int)img->width, (int)img->height, n,
+            n == 1 ? "" : "s");
+    if (detected != n)
+        fprintf(out, " (%d detected, %d rejected by the landmark fit)", detected, detected - n);
+    fputc('\n', out);
+    for (int f = 0; f < n; f++) {
+        const fs_face_box *b = &faces[f].box;
+        const fs_face_landmarks *lm = &faces[f].lm;
+        fprintf(out,
+                "  face %d: box %.1f,%.1f %.1fx%.1f  score %.3f  confidence %.3f  "
+                "yaw %.1f pitch %.1f roll %.1f\n",
+                f, b->x, b->y, b->width, b->height, b->score, lm->confidence, lm->pose.yaw,
+                lm->pose.pitch, lm->pose.roll);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+
+typedef struct session {
+    fs_context *ctx;
+    fs_detector *det;
+    fs_fitter *fit;
+    fs_image img;
+    fs_face_box *boxes;
+    result *faces;
+    mesh_edges edges;
+} session;
+
+static void session_close(session *s)
+{
+    free(s->edges.pairs);
+    free(s->faces);
+    free(s->boxes);
+    fs_fitter_destroy(s->fit);
+    fs_detector_destroy(s->det);
+    fs_image_free(&s->img);
+    fs_context_destroy(s->ctx);
+}
+
+static int configure_context(session *s, const options *o)
+{
+    fs_status st = fs_context_create(&s->ctx);
+    if (st != FS_OK) {
+        report("cannot create a context", st, NULL);
+        return EXIT_RUNTIME;
+    }
+    struct {
+        fs_context_param param;
+        int64_t value;
+        int set;
+        const char *what;
+    } const params[] = {
+        {FS_CONTEXT_BACKEND, o->backend, o->backend >= 0, "--backend"},
+        {FS_CONTEXT_THREADS, o->threads, o->threads > 0, "--threads"},
+        {FS_CONTEXT_FORCE_REFERENCE, 1, o->reference, "--reference"},
+        {FS_CONTEXT_MAX_PIXELS, o->max_pixels, o->max_pixels >= 0, "--max-pixels"},
+    };
+    for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+        if (!params[i].set)
+            continue;
+        st = fs_context_set(s->ctx, params[i].param, params[i].value);
+        if (st != FS_OK) {
+            report(params[i].what, st, fs_context_last_error(s->ctx));
+            return st == FS_ERR_OUT_OF_RANGE || st == FS_ERR_INVALID_ARGUMENT ? EXIT_USAGE
+                                                                              : EXIT_RUNTIME;
+        }
+    }
+    if (o->models) {
+        st = fs_context_set_model_dir(s->ctx, o->models);
+        if (st != FS_OK) {
+            report("--models", st, fs_context_last_error(s->ctx));
+            return EXIT_RUNTIME;
+        }
+    }
+    return -1;
+}
+
+/* Loads both models before any work, so that a broken install is reported
+ * the same way whether or not the image shows a face. */
+static int load_models(session *s, const options *o)
+{
+    char what[4160];
+    fs_status st = fs_detector_create(s->ctx, &s->det);
+    if (st == FS_OK)
+        st = fs_fitter_create(s->ctx, &s->fit);
+    if (st != FS_OK) {
+        snprintf(what, sizeof(what), "cannot load the %s (models in '%s')",
+                 s->det ? "landmark fitter" : "detector", fs_context_model_dir(s->ctx));
+        report(what, st, fs_context_last_error(s->ctx));
+        return exit_for_model_status(st);
+    }
+    struct {
+        fs_detector_param param;
+        double value;
+        int set;
+        const char *what;
+    } const dparams[] = {
+        {FS_DETECTOR_MAX_FACES, o->max_faces, o->max_faces >= 0, "--max-faces"},
+        {FS_DETECTOR_SCORE_THRESHOLD, o->min_score, o->min_score >= 0, "--min-score"},
+        {FS_DETECTOR_INPUT_MODE, o->detector_input, o->detector_input >= 0, "--detector-input"},
+    };
+    for (size_t i = 0; i < sizeof(dparams) / sizeof(dparams[0]); i++) {
+        if (dparams[i].set &&
+            (st = fs_detector_set(s->det, dparams[i].param, dparams[i].value)) != FS_OK) {
+            report(dparams[i].what, st, fs_detector_last_error(s->det));
+            return EXIT_USAGE;
+        }
+    }
+    struct {
+        fs_fitter_param param;
+        double value;
+        int set;
+        const char *what;
+    } const fparams[] = {
+        {FS_FITTER_ALIGN, o->align, o->align >= 0, "--align"},
+        {FS_FITTER_MIN_CONFIDENCE, o->min_confidence, o->min_confidence >= 0,
+         "--min-confidence"},
+    };
+    for (size_t i = 0; i < sizeof(fparams) / sizeof(fparams[0]); i++) {
+        if (fparams[i].set &&
+            (st = fs_fitter_set(s->fit, fparams[i].param, fparams[i].value)) != FS_OK) {
+            report(fparams[i].what, st, fs_fitter_last_error(s->fit));
+            return EXIT_USAGE;
+        }
+    }
+    return -1;
+}
+
+static int run_detect(const options *o)
+{
+    session s;
+    memset(&s, 0, sizeof(s));
+    char what[64 + 4096];
+    int rc = configure_context(&s, o);
+    if (rc >= 0)
+        goto done;
+
+    fs_status st = fs_image_read_file(s.ctx, o->image, &s.img);
+    if (st != FS_OK) {
+        snprintf(what, sizeof(what), "cannot read image '%s'", o->image);
+        report(what, st, fs_context_last_error(s.ctx));
+        rc = exit_for_image_status(st);
+        goto done;
+    }
+    rc = load_models(&s, o);
+    if (rc >= 0)
+        goto done;
+
+    double max_faces = 0;
+    st = fs_detector_get(s.det, FS_DETECTOR_MAX_FACES, &max_faces);
+    if (st != FS_OK || !(max_faces >= 1 && max_faces <= 100000)) {
+        report("cannot read the detector's face limit", st != FS_OK ? st : FS_ERR_INTERNAL,
+               fs_detector_last_error(s.det));
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    const int capacity = (int)max_faces;
+    s.faces = calloc((size_t)capacity, sizeof(*s.faces));
+    s.boxes = calloc((size_t)capacity, sizeof(*s.boxes));
+    if (!s.faces || !s.boxes) {
+        report("cannot allocate the results", FS_ERR_OUT_OF_MEMORY, NULL);
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    int detected = 0;
+    st = fs_detector_run(s.det, &s.img, s.boxes, capacity, &detected);
+    if (st != FS_OK) {
+        snprintf(what, sizeof(what), "detection failed on '%s'", o->image);
+        report(what, st, fs_detector_last_error(s.det));
+        rc = exit_for_run_status(st);
+        goto done;
+    }
+    if (detected > capacity)
+        detected = capacity;
+    if (detected < 0)
+        detected = 0;
+
+    int n = 0;
+    for (int f = 0; f < detected; f++) {
+        st = fs_fitter_run(s.fit, &s.img, &s.boxes[f], &s.faces[n].lm);
+        if (st == FS_ERR_NO_FACE)
+            continue; /* the detection was not a face after all */
+        if (st != FS_OK) {
+            snprintf(what, sizeof(what), "landmark fit of face %d failed", f);
+            report(what, st, fs_fitter_last_error(s.fit));
+            rc = exit_for_run_status(st);
+            goto done;
+        }
+        s.faces[n].box = s.boxes[f];
+        n++;
+    }
+
+    if (o->overlay) {
+        load_mesh_edges(fs_context_model_dir(s.ctx), &s.edges);
+        draw_overlay(&s.img, s.faces, n, &s.edges);
+        st = fs_image_write_file(s.ctx, &s.img, o->overlay);
+        if (st != FS_OK) {
+            snprintf(what, sizeof(what), "cannot write overlay '%s'", o->overlay);
+            report(what, st, fs_context_last_error(s.ctx));
+            rc = st == FS_ERR_OUT_OF_MEMORY ? EXIT_RUNTIME : EXIT_OUTPUT;
+            goto done;
+        }
+    }
+
+    if (o->json)
+        print_json(stdout, &s.img, s.faces, n);
+    else
+        print_summary(stdout, o->image, &s.img, s.faces, n, detected);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "faceswap: cannot write to standard output: %s\n", strerror(errno));
+        rc = EXIT_OUTPUT;
+        goto done;
+    }
+    rc = EXIT_OK;
+done:
+    session_close(&s);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        /* the tool's version is the one it was built with; the library's may be newer */
+        printf("faceswap %d.%d.%d (libfaceswap %s)\n", FS_VERSION_MAJOR, FS_VERSION_MINOR,
+               FS_VERSION_PATCH, fs_version_string());
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+    }
+    if (strcmp(cmd, "detect") != 0) {
+        usage_error(cmd[0] == '-' ? "unknown option '%s'" : "unknown command '%s'", cmd);
+        return EXIT_USAGE;
+    }
+    options o = {
+        .detector_input = -1, .align = -1, .backend = -1, .max_faces = -1,
+        .min_score = -1, .min_confidence = -1, .max_pixels = -1, .threads = -1,
+    };
+    const int rc = parse_detect_args(argc - 2, argv + 2, &o);
+    if (rc >= 0)
+        return rc;
+    return run_detect(&o);
+}

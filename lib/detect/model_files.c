@@ -1,0 +1,226 @@
+/*
+ * Model files: existence and pinned-checksum checks before the graph
+ * runtime reads them, and validation of caller image views shared by the
+ * detector and the fitter.
+ */
+#include "detect/detect_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha256.h"
+
+/* The sums of scripts/data.sha256 (models/ part). tests/test_detect.c
+ * checks that this table and the script's file agree. */
+static const struct pinned {
+    const char *file;
+    const char *sha256;
+} pinned[] = {
+    {"blazeface.bin", "dc9a97fdc50bc43216554bdd69aa3e7b9361a519ee7bdd996a2f69a98a6f9b72"},
+    {"blazeface.json", "cd7bbfc078270572beb39f9e5ae67aadbd50b5e67cff37e6d4f6b3ea39312e5f"},
+    {"face_geometry.binarypb", "bdbcda96dfcb7da883da124aaa2c55dee49770d934f0fcc71747f8c21bdc75b4"},
+    {"facemesh.bin", "3826da640b0a3021161605369ee6af293f75d518040355b960ec71a3390c1c0b"},
+    {"facemesh.json", "b60ca26f404724f43bd2b1575761d8265180e1f053cc0731caa68462927309e7"},
+    {"facemeshcoords.ts", "f4a1c3d9426a5db3574c99a7e00631eea80b5c1a150d2f74295a7005964478f2"},
+    {"faceres.bin", "2c7d2d62b76c97528b736527aa09d310ea71743c9e3e79fb6c62d4b2d73af79b"},
+    {"faceres.json", "5b83d49c0385d2e68a05122441b94226313677cae9fcc40b9587ad50079eb4df"},
+    {"iris.bin", "d7f296d184274213d4642681ae186112cbbec77fd2ab066257d3c56a1940bc71"},
+    {"iris.json", "49038ac9dcc09aa05474d91d98e9db5b47af4830929bcf102ed5a56bfbabb465"},
+};
+#define N_PINNED ((int)(sizeof(pinned) / sizeof(pinned[0])))
+
+const char *fs_model_pinned_sha256(const char *file)
+{
+    for (int i = 0; file && i < N_PINNED; i++)
+        if (strcmp(pinned[i].file, file) == 0)
+            return pinned[i].sha256;
+    return NULL;
+}
+
+int fs_model_pinned_count(void)
+{
+    return N_PINNED;
+}
+
+const char *fs_model_pinned_name(int index)
+{
+    return index >= 0 && index < N_PINNED ? pinned[index].file : NULL;
+}
+
+static int verify_on(const fs_context *ctx)
+{
+    return ctx->params[FS_CONTEXT_VERIFY_MODELS] != 0;
+}
+
+static fs_status open_model(const fs_context *ctx, const char *file, fs_error_buf *err, char **path,
+                            FILE **f)
+{
+    char *p = fs_model_path(ctx, file);
+    if (!p)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "model file %s: out of memory", file);
+    FILE *fp = fopen(p, "rb");
+    if (!fp) {
+        const int e = errno;
+        const fs_status st = (e == ENOENT || e == ENOTDIR) ? FS_ERR_NOT_FOUND : FS_ERR_IO;
+        fs_fail(err, st, "model file %s: %s", p, strerror(e));
+        free(p);
+        return st;
+    }
+    *path = p;
+    *f = fp;
+    return FS_OK;
+}
+
+static fs_status compare_sum(const char *path, const char *file, const uint8_t digest[32],
+                             fs_error_buf *err)
+{
+    const char *want = fs_model_pinned_sha256(file);
+    char got[FS_SHA256_HEX_SIZE];
+    fs_sha256_hex(digest, got);
+    if (!want)
+        return fs_fail(err, FS_ERR_CHECKSUM, "model file %s has no pinned sha256", path);
+    if (strcmp(want, got) != 0)
+        return fs_fail(err, FS_ERR_CHECKSUM,
+                       "model file %s: sha256 %s differs from the pinned %s (altered or "
+                       "another version)", path, got, want);
+    return FS_OK;
+}
+
+fs_status fs_model_file_check(const fs_context *ctx, const char *file, fs_error_buf *err)
+{
+    char *path = NULL;
+    FILE *f = NULL;
+    fs_status st = open_model(ctx, file, err, &path, &f);
+    if (st != FS_OK)
+        return st;
+    if (verify_on(ctx)) {
+        fs_sha256_ctx h;
+        fs_sha256_init(&h);
+        uint8_t buf[1 << 15];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+            fs_sha256_update(&h, buf, n);
+        if (ferror(f)) {
+            st = fs_fail(err, FS_ERR_IO, "model file %s: read error", path);
+        } else {
+            uint8_t digest[FS_SHA256_SIZE];
+            fs_sha256_final(&h, digest);
+            st = compare_sum(path, file, digest, err);
+        }
+    }
+    fclose(f);
+    free(path);
+    return st;
+}
+
+fs_status fs_model_file_read(const fs_context *ctx, const char *file, size_t max_size,
+                             fs_error_buf *err, uint8_t **data, size_t *size)
+{
+    char *path = NULL;
+    FILE *f = NULL;
+    fs_status st = open_model(ctx, file, err, &path, &f);
+    if (st != FS_OK)
+        return st;
+    uint8_t *buf = NULL;
+    size_t used = 0, cap = 0;
+    for (;;) {
+        if (used == cap) {
+            if (cap > max_size) {
+                st = fs_fail(err, FS_ERR_TOO_LARGE, "model file %s: larger than %zu bytes", path,
+                             max_size);
+                break;
+            }
+            const size_t ncap = cap ? cap * 2 : 1 << 16;
+            uint8_t *nb = realloc(buf, ncap + 1);
+            if (!nb) {
+                st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "model file %s: out of memory", path);
+                break;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        const size_t n = fread(buf + used, 1, cap - used, f);
+        used += n;
+        if (n == 0) {
+            if (ferror(f))
+                st = fs_fail(err, FS_ERR_IO, "model file %s: read error", path);
+            break;
+        }
+    }
+    if (st == FS_OK && used > max_size)
+        st = fs_fail(err, FS_ERR_TOO_LARGE, "model file %s: larger than %zu bytes", path, max_size);
+    if (st == FS_OK && verify_on(ctx)) {
+        uint8_t digest[FS_SHA256_SIZE];
+        fs_sha256(buf, used, digest);
+        st = compare_sum(path, file, digest, err);
+    }
+    fclose(f);
+    free(path);
+    if (st != FS_OK) {
+        free(buf);
+        return st;
+    }
+    *data = buf;
+    *size = used;
+    return FS_OK;
+}
+
+fs_status fs_model_load_checked(const fs_context *ctx, const fs_ops *ops, const char *base,
+                                fs_error_buf *err, fs_nn_model **out)
+{
+    char json[64], bin[64];
+    snprintf(json, sizeof(json), "%s.json", base);
+    snprintf(bin, sizeof(bin), "%s.bin", base);
+    fs_status st = fs_model_file_check(ctx, json, err);
+    if (st == FS_OK)
+        st = fs_model_file_check(ctx, bin, err);
+    if (st != FS_OK)
+        return st;
+    char *path = fs_model_path(ctx, json);
+    if (!path)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "model file %s: out of memory", json);
+    st = fs_nn_model_load(ops, path, err, out);
+    free(path);
+    return st;
+}
+
+fs_status fs_image_view_check(const fs_context *ctx, const fs_image *img, const char *what,
+                              fs_error_buf *err)
+{
+    if (!img)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: image is NULL", what);
+    if (img->width <= 0 || img->height <= 0)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: image size %dx%d is not positive", what,
+                       (int)img->width, (int)img->height);
+    const int ch = fs_pixel_format_channels((fs_pixel_format)img->format);
+    if (ch <= 0)
+        return fs_fail(err, FS_ERR_UNSUPPORTED, "%s: unknown pixel format %d", what,
+                       (int)img->format);
+    if (img->reserved0 != 0 || img->reserved[0] || img->reserved[1] || img->reserved[2] ||
+        img->reserved[3])
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: image reserved fields must be zero",
+                       what);
+    if (img->memory != FS_MEMORY_HOST)
+        return fs_fail(err, FS_ERR_UNSUPPORTED, "%s: only host images run on the CPU path", what);
+    if (!img->data)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: image data is NULL", what);
+    if ((int64_t)img->stride < (int64_t)img->width * ch)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: stride %d < width %d x %d channels",
+                       what, (int)img->stride, (int)img->width, ch);
+    const int64_t pixels = (int64_t)img->width * img->height;
+    const int64_t max_pixels = ctx->params[FS_CONTEXT_MAX_PIXELS];
+    if (pixels > max_pixels)
+        return fs_fail(err, FS_ERR_TOO_LARGE, "%s: image %dx%d exceeds the limit of %lld pixels",
+                       what, (int)img->width, (int)img->height, (long long)max_pixels);
+    return FS_OK;
+}
+
+double fs_js_round(double x)
+{
+    /* floor(x + 0.5) would round 0.49999999999999994 up; this does not. */
+    const double f = floor(x);
+    return (x - f >= 0.5) ? f + 1.0 : f;
+}

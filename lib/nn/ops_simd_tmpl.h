@@ -1,0 +1,381 @@
+/*
+ * Body of the own SIMD kernels, included by ops_simd.c once per instruction
+ * set with these macros defined (a C "template"; not a header of its own):
+ *   FN(name)          name with the ISA suffix
+ *   V, VL             vector type and its float lanes
+ *   VMASK_T, VMASK(n) lane mask of the first n lanes (1 <= n <= VL)
+ *   VLOAD, VSTORE, VLOADM, VSTOREM, VSET1, VZERO, VFMA, VADD, VMUL, VMIN, VMAX
+ * VMIN(a, b) / VMAX(a, b) are x86's minps / maxps: a < b ? a : b and
+ * a > b ? a : b, the very expressions of the reference.
+ */
+
+/* Fused activation on one vector; alpha holds the lanes' PReLU slopes. */
+static inline __attribute__((always_inline)) V FN(act_v)(const simd_state *st, V x, V alpha)
+{
+    switch (st->d.act) {
+    case FS_NN_ACT_RELU:
+        return VMAX(x, VZERO());
+    case FS_NN_ACT_CLAMP:
+        return VMIN(VMAX(x, VSET1(st->d.clamp_min)), VSET1(st->d.clamp_max));
+    case FS_NN_ACT_PRELU:
+        /* alpha * min(x, 0) + max(x, 0): for x < 0 the sum is exactly the one
+         * rounding of alpha * x the reference makes, for x >= 0 it is x. */
+        return VFMA(alpha, VMIN(x, VZERO()), VMAX(x, VZERO()));
+    default:
+        return x;
+    }
+}
+
+static inline __attribute__((always_inline)) V FN(binop_v)(fs_nn_binary_op op, V a, V b)
+{
+    switch (op) {
+    case FS_NN_ADD:
+        return VADD(a, b);
+    case FS_NN_MUL:
+        return VMUL(a, b);
+    case FS_NN_MIN:
+        return VMIN(a, b);
+    default:
+        return VMAX(a, b);
+    }
+}
+
+/* ---- ACTIVATION (RELU, CLAMP, PRELU, NONE) and the post pass of other backends ---- */
+
+static void FN(act_rows)(const simd_state *st, const float *x, float *y, size_t pixels)
+{
+    const int c = st->d.out.c;
+    if (st->d.act != FS_NN_ACT_PRELU) {
+        /* Nothing per channel: one flat pass. */
+        const size_t n = pixels * (size_t)c;
+        size_t i = 0;
+        for (; i + VL <= n; i += VL)
+            VSTORE(y + i, FN(act_v)(st, VLOAD(x + i), VZERO()));
+        if (i < n) {
+            const VMASK_T m = VMASK((int)(n - i));
+            VSTOREM(y + i, FN(act_v)(st, VLOADM(x + i, m), VZERO()), m);
+        }
+        return;
+    }
+    const int full = c / VL, rest = c % VL;
+    for (size_t p = 0; p < pixels; p++) {
+        const float *xp = x + p * (size_t)c;
+        float *yp = y + p * (size_t)c;
+        int b = 0;
+        for (; b < full; b++)
+            VSTORE(yp + b * VL, FN(act_v)(st, VLOAD(xp + b * VL), VLOAD(st->alpha + b * VL)));
+        if (rest) {
+            const VMASK_T m = VMASK(rest);
+            VSTOREM(yp + b * VL,
+                    FN(act_v)(st, VLOADM(xp + b * VL, m), VLOAD(st->alpha + b * VL)), m);
+        }
+    }
+}
+
+static void FN(activation_run)(void *state, const float *const *inputs, float *output)
+{
+    const simd_state *st = state;
+    FN(act_rows)(st, inputs[0], output, fs_nn_shape_size(st->d.out) / (size_t)st->d.out.c);
+}
+
+/* ---- BINARY: equal shapes or a constant operand, fused activation ---- */
+
+static void FN(binary_run)(void *state, const float *const *inputs, float *output)
+{
+    const simd_state *st = state;
+    const fs_nn_op_desc *d = &st->d;
+    const int c = d->out.c;
+    const size_t pixels = fs_nn_shape_size(d->out) / (size_t)c;
+    const float *a = inputs[0];
+    const float *b = d->num_inputs == 2 ? inputs[1] : NULL;
+
+    if (!st->per_channel) {
+        /* Second tensor or a scalar, no per-channel slope: one flat pass. */
+        const size_t n = pixels * (size_t)c;
+        const V s = VSET1(b ? 0.0f : d->constant[0]);
+        size_t i = 0;
+        for (; i + VL <= n; i += VL) {
+            const V r = FN(binop_v)(d->binop, VLOAD(a + i), b ? VLOAD(b + i) : s);
+            VSTORE(output + i, FN(act_v)(st, r, VZERO()));
+        }
+        if (i < n) {
+            const VMASK_T m = VMASK((int)(n - i));
+            const V r = FN(binop_v)(d->binop, VLOADM(a + i, m), b ? VLOADM(b + i, m) : s);
+            VSTOREM(output + i, FN(act_v)(st, r, VZERO()), m);
+        }
+        return;
+    }
+    const int full = c / VL, rest = c % VL;
+    for (size_t p = 0; p < pixels; p++) {
+        const size_t o = p * (size_t)c;
+        int k = 0;
+        for (; k < full; k++) {
+            const V bv = b ? VLOAD(b + o + k * VL) : VLOAD(st->cst + k * VL);
+            const V r = FN(binop_v)(d->binop, VLOAD(a + o + k * VL), bv);
+            VSTORE(output + o + k * VL, FN(act_v)(st, r, VLOAD(st->alpha + k * VL)));
+        }
+        if (rest) {
+            const VMASK_T m = VMASK(rest);
+            const V bv = b ? VLOADM(b + o + k * VL, m) : VLOAD(st->cst + k * VL);
+            const V r = FN(binop_v)(d->binop, VLOADM(a + o + k * VL, m), bv);
+            VSTOREM(output + o + k * VL, FN(act_v)(st, r, VLOAD(st->alpha + k * VL)), m);
+        }
+    }
+}
+
+/* ---- DEPTHWISE_CONV2D, depth multiplier 1 ---- */
+
+/*
+ * One channel block of one output pixel anywhere (window clipped at the
+ * borders): ky in [ky0, ky1), kx in [kx0, kx1).
+ */
+static inline __attribute__((always_inline)) void
+FN(dw_pixel)(const simd_state *st, const float *in_img, float *out_px, int cb, int iy0, int ky0,
+             int ky1, int ix0, int kx0, int kx1, int tail)
+{
+    const fs_nn_op_desc *d = &st->d;
+    const int c = d->in[0].c, kw = d->kernel_w;
+    const size_t row = (size_t)d->in[0].w * (size_t)c;
+    const VMASK_T m = VMASK(tail ? c % VL : VL);
+    const float *w = st->w + (size_t)cb * st->taps * VL;
+    V acc = VLOAD(st->bias + cb * VL);
+    for (int ky = ky0; ky < ky1; ky++) {
+        const float *r = in_img + (size_t)(iy0 + ky * d->dilation_h) * row + (size_t)cb * VL;
+        for (int kx = kx0; kx < kx1; kx++) {
+            const float *p = r + (size_t)(ix0 + kx * d->dilation_w) * (size_t)c;
+            acc = VFMA(tail ? VLOADM(p, m) : VLOAD(p), VLOAD(w + (ky * kw + kx) * VL), acc);
+        }
+    }
+    acc = FN(act_v)(st, acc, VLOAD(st->alpha + cb * VL));
+    if (tail)
+        VSTOREM(out_px + cb * VL, acc, m);
+    else
+        VSTORE(out_px + cb * VL, acc);
+}
+
+/* Four horizontally adjacent interior output pixels (no column clipping):
+ * four independent accumulators hide the FMA latency. */
+static inline __attribute__((always_inline)) void
+FN(dw_quad)(const simd_state *st, const float *in_img, float *out_px, int cb, int iy0, int ky0,
+            int ky1, int ix0, int tail)
+{
+    const fs_nn_op_desc *d = &st->d;
+    const int c = d->in[0].c, kw = d->kernel_w;
+    const size_t row = (size_t)d->in[0].w * (size_t)c;
+    const size_t step = (size_t)d->stride_w * (size_t)c; /* next output pixel's input */
+    const size_t ostep = (size_t)d->out.c;
+    const VMASK_T m = VMASK(tail ? c % VL : VL);
+    const float *w = st->w + (size_t)cb * st->taps * VL;
+    V a0 = VLOAD(st->bias + cb * VL), a1 = a0, a2 = a0, a3 = a0;
+    for (int ky = ky0; ky < ky1; ky++) {
+        const float *r = in_img + (size_t)(iy0 + ky * d->dilation_h) * row + (size_t)cb * VL +
+                         (size_t)ix0 * (size_t)c;
+        for (int kx = 0; kx < kw; kx++) {
+            const float *p = r + (size_t)(kx * d->dilation_w) * (size_t)c;
+            const V wv = VLOAD(w + (ky * kw + kx) * VL);
+            if (tail) {
+                a0 = VFMA(VLOADM(p, m), wv, a0);
+                a1 = VFMA(VLOADM(p + step, m), wv, a1);
+                a2 = VFMA(VLOADM(p + 2 * step, m), wv, a2);
+                a3 = VFMA(VLOADM(p + 3 * step, m), wv, a3);
+            } else {
+                a0 = VFMA(VLOAD(p), wv, a0);
+                a1 = VFMA(VLOAD(p + step), wv, a1);
+                a2 = VFMA(VLOAD(p + 2 * step), wv, a2);
+                a3 = VFMA(VLOAD(p + 3 * step), wv, a3);
+            }
+        }
+    }
+    const V al = VLOAD(st->alpha + cb * VL);
+    a0 = FN(act_v)(st, a0, al);
+    a1 = FN(act_v)(st, a1, al);
+    a2 = FN(act_v)(st, a2, al);
+    a3 = FN(act_v)(st, a3, al);
+    float *o = out_px + cb * VL;
+    if (tail) {
+        VSTOREM(o, a0, m);
+        VSTOREM(o + ostep, a1, m);
+        VSTOREM(o + 2 * ostep, a2, m);
+        VSTOREM(o + 3 * ostep, a3, m);
+    } else {
+        VSTORE(o, a0);
+        VSTORE(o + ostep, a1);
+        VSTORE(o + 2 * ostep, a2);
+        VSTORE(o + 3 * ostep, a3);
+    }
+}
+
+/* One output row: channel blocks innermost, so that each input cache line
+ * is used by all its lanes while it is in L1. */
+static void FN(dw_row)(const simd_state *st, const float *in_img, float *out_row, int iy0,
+                       int ky0, int ky1)
+{
+    const fs_nn_op_desc *d = &st->d;
+    const int ow = d->out.w, full = d->in[0].c / VL, rest = d->in[0].c % VL;
+    const size_t oc = (size_t)d->out.c;
+    int ox = 0;
+    while (ox < ow) {
+        const int ix0 = ox * d->stride_w - d->pad_left;
+        float *o = out_row + (size_t)ox * oc;
+        if (ox >= st->ox_lo && ox + 4 <= st->ox_hi) {
+            for (int cb = 0; cb < full; cb++)
+                FN(dw_quad)(st, in_img, o, cb, iy0, ky0, ky1, ix0, 0);
+            if (rest)
+                FN(dw_quad)(st, in_img, o, full, iy0, ky0, ky1, ix0, 1);
+            ox += 4;
+            continue;
+        }
+        int kx0 = 0, kx1 = d->kernel_w;
+        while (kx0 < kx1 && ix0 + kx0 * d->dilation_w < 0)
+            kx0++;
+        while (kx1 > kx0 && ix0 + (kx1 - 1) * d->dilation_w >= d->in[0].w)
+            kx1--;
+        for (int cb = 0; cb < full; cb++)
+            FN(dw_pixel)(st, in_img, o, cb, iy0, ky0, ky1, ix0, kx0, kx1, 0);
+        if (rest)
+            FN(dw_pixel)(st, in_img, o, full, iy0, ky0, ky1, ix0, kx0, kx1, 1);
+        ox++;
+    }
+}
+
+/* Input row iy of image n in its zero-padded scratch slot (copied on first use). */
+static inline const float *FN(dw_flat_row)(simd_state *st, const float *input, int n, int iy)
+{
+    const fs_nn_shape is = st->d.in[0];
+    const int slot = iy % st->nslots;
+    const long long tag = (long long)n * is.h + iy;
+    float *r = st->rows + (size_t)slot * st->rowlen;
+    if (st->tags[slot] != tag) {
+        const size_t len = (size_t)is.w * (size_t)is.c;
+        memcpy(r + (size_t)st->d.pad_left * (size_t)is.c,
+               input + ((size_t)n * (size_t)is.h + (size_t)iy) * len, len * sizeof(float));
+        st->tags[slot] = tag;
+    }
+    return r;
+}
+
+static void FN(dw_flat_run)(simd_state *st, const float *input, float *output)
+{
+    const fs_nn_op_desc *d = &st->d;
+    const fs_nn_shape is = d->in[0], os = d->out;
+    const int kw = d->kernel_w, period = st->period;
+    const size_t pv = (size_t)period * VL;                    /* floats per weight period */
+    const size_t kx_step = (size_t)d->dilation_w * (size_t)is.c; /* next tap's offset */
+    const size_t row_out = (size_t)os.w * (size_t)os.c;
+    const size_t nfull = row_out / VL, nvec = (row_out + VL - 1) / VL;
+    const VMASK_T last_mask = VMASK(row_out % VL ? (int)(row_out % VL) : VL);
+
+    for (int s = 0; s < st->nslots; s++)
+        st->tags[s] = -1; /* the input is new at every run */
+    for (int n = 0; n < os.n; n++)
+        for (int oy = 0; oy < os.h; oy++) {
+            const float *rp[SIMD_DW_MAX_KH];
+            const float *wr[SIMD_DW_MAX_KH];
+            int nk = 0;
+            for (int ky = 0; ky < d->kernel_h; ky++) {
+                const int iy = oy * d->stride_h - d->pad_top + ky * d->dilation_h;
+                if (iy < 0 || iy >= is.h)
+                    continue; /* zero row */
+                rp[nk] = FN(dw_flat_row)(st, input, n, iy);
+                wr[nk] = st->fw + (size_t)ky * (size_t)kw * pv;
+                nk++;
+            }
+            float *out_row = output + ((size_t)n * (size_t)os.h + (size_t)oy) * row_out;
+            for (int p = 0; p < period; p++) {
+                const V bias = VLOAD(st->fbias + (size_t)p * VL);
+                const V alpha = VLOAD(st->falpha + (size_t)p * VL);
+                size_t v = (size_t)p;
+                /* eight, then four vectors of the same weight phase: independent
+                 * sums hide the FMA latency */
+                for (; v + 7 * (size_t)period < nfull; v += 8 * (size_t)period) {
+                    V a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+                    V a4 = bias, a5 = bias, a6 = bias, a7 = bias;
+                    for (int i = 0; i < nk; i++) {
+                        const float *q = rp[i] + v * VL;
+                        const float *w = wr[i] + (size_t)p * VL;
+                        for (int kx = 0; kx < kw; kx++) {
+                            const V wv = VLOAD(w + (size_t)kx * pv);
+                            const float *qk = q + (size_t)kx * kx_step;
+                            a0 = VFMA(VLOAD(qk), wv, a0);
+                            a1 = VFMA(VLOAD(qk + pv), wv, a1);
+                            a2 = VFMA(VLOAD(qk + 2 * pv), wv, a2);
+                            a3 = VFMA(VLOAD(qk + 3 * pv), wv, a3);
+                            a4 = VFMA(VLOAD(qk + 4 * pv), wv, a4);
+                            a5 = VFMA(VLOAD(qk + 5 * pv), wv, a5);
+                            a6 = VFMA(VLOAD(qk + 6 * pv), wv, a6);
+                            a7 = VFMA(VLOAD(qk + 7 * pv), wv, a7);
+                        }
+                    }
+                    float *o = out_row + v * VL;
+                    VSTORE(o, FN(act_v)(st, a0, alpha));
+                    VSTORE(o + pv, FN(act_v)(st, a1, alpha));
+                    VSTORE(o + 2 * pv, FN(act_v)(st, a2, alpha));
+                    VSTORE(o + 3 * pv, FN(act_v)(st, a3, alpha));
+                    VSTORE(o + 4 * pv, FN(act_v)(st, a4, alpha));
+                    VSTORE(o + 5 * pv, FN(act_v)(st, a5, alpha));
+                    VSTORE(o + 6 * pv, FN(act_v)(st, a6, alpha));
+                    VSTORE(o + 7 * pv, FN(act_v)(st, a7, alpha));
+                }
+                for (; v + 3 * (size_t)period < nfull; v += 4 * (size_t)period) {
+                    V a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+                    for (int i = 0; i < nk; i++) {
+                        const float *q = rp[i] + v * VL;
+                        const float *w = wr[i] + (size_t)p * VL;
+                        for (int kx = 0; kx < kw; kx++) {
+                            const V wv = VLOAD(w + (size_t)kx * pv);
+                            const float *qk = q + (size_t)kx * kx_step;
+                            a0 = VFMA(VLOAD(qk), wv, a0);
+                            a1 = VFMA(VLOAD(qk + pv), wv, a1);
+                            a2 = VFMA(VLOAD(qk + 2 * pv), wv, a2);
+                            a3 = VFMA(VLOAD(qk + 3 * pv), wv, a3);
+                        }
+                    }
+                    float *o = out_row + v * VL;
+                    VSTORE(o, FN(act_v)(st, a0, alpha));
+                    VSTORE(o + pv, FN(act_v)(st, a1, alpha));
+                    VSTORE(o + 2 * pv, FN(act_v)(st, a2, alpha));
+                    VSTORE(o + 3 * pv, FN(act_v)(st, a3, alpha));
+                }
+                for (; v < nvec; v += (size_t)period) {
+                    V a = bias;
+                    for (int i = 0; i < nk; i++) {
+                        const float *q = rp[i] + v * VL;
+                        const float *w = wr[i] + (size_t)p * VL;
+                        for (int kx = 0; kx < kw; kx++)
+                            a = VFMA(VLOAD(q + (size_t)kx * kx_step), VLOAD(w + (size_t)kx * pv),
+                                     a);
+                    }
+                    a = FN(act_v)(st, a, alpha);
+                    if (v < nfull)
+                        VSTORE(out_row + v * VL, a);
+                    else
+                        VSTOREM(out_row + v * VL, a, last_mask);
+                }
+            }
+        }
+}
+
+static void FN(depthwise_run)(void *state, const float *const *inputs, float *output)
+{
+    simd_state *st = state;
+    if (st->flat) {
+        FN(dw_flat_run)(st, inputs[0], output);
+        return;
+    }
+    const fs_nn_op_desc *d = &st->d;
+    const fs_nn_shape is = d->in[0], os = d->out;
+
+    for (int n = 0; n < os.n; n++) {
+        const float *in_img = inputs[0] + (size_t)n * is.h * is.w * is.c;
+        for (int oy = 0; oy < os.h; oy++) {
+            const int iy0 = oy * d->stride_h - d->pad_top;
+            int ky0 = 0, ky1 = d->kernel_h;
+            while (ky0 < ky1 && iy0 + ky0 * d->dilation_h < 0)
+                ky0++;
+            while (ky1 > ky0 && iy0 + (ky1 - 1) * d->dilation_h >= is.h)
+                ky1--;
+            FN(dw_row)(st, in_img, output + (((size_t)n * os.h + oy) * os.w) * os.c, iy0, ky0,
+                       ky1);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+/*
+ * Faster bilinear samplers for axis-aligned descriptors (every tfjs resize
+ * and crop): the per-column and per-row coordinates, indices and weights
+ * are computed once per call instead of once per pixel, and the pixel loop
+ * reads the source rows directly. The float operations per sample are the
+ * reference's, in the same order, so results are bit-identical (the test
+ * compares with tolerance 0). Rotated descriptors go to the reference.
+ */
+#include "ops/sample.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "faceswap/image.h"
+
+typedef struct axis_entry {
+    size_t o0, o1; /* element offsets of the two neighbours (row or column) */
+    float a;       /* weight of the second */
+    int inside;    /* 0: ZERO border, outside the image */
+} axis_entry;
+
+/* As axis_f32 in sample_ref.c, for output indices 0 .. n-1. */
+static void axis_table(axis_entry *t, int n, int flip, float m, float o, int size,
+                       fs_border border, size_t unit)
+{
+    const float last = (float)(size - 1);
+    for (int i = 0; i < n; i++) {
+        const int is = flip ? n - 1 - i : i;
+        float s = o + (float)is * m;
+        int i0, i1;
+        float lo;
+        if (border == FS_BORDER_ZERO) {
+            if (!(s >= 0.0f && s <= last)) {
+                t[i] = (axis_entry){0, 0, 0.0f, 0};
+                continue;
+            }
+            lo = floorf(s);
+            i0 = (int)lo;
+            i1 = (int)ceilf(s);
+        } else {
+            if (!(s >= 0.0f))
+                s = 0.0f;
+            else if (s > last)
+                s = last;
+            lo = floorf(s);
+            i0 = (int)lo;
+            i1 = i0 + 1 < size ? i0 + 1 : size - 1;
+        }
+        t[i] = (axis_entry){(size_t)i0 * unit, (size_t)i1 * unit, s - lo, 1};
+    }
+}
+
+typedef struct tables {
+    axis_entry *cols, *rows;
+    axis_entry stack[2 * 512];
+} tables;
+
+static int make_tables(tables *tb, const fs_sample_desc *d, int width, int height,
+                       size_t col_unit, size_t row_unit)
+{
+    const size_t n = (size_t)d->out_w + (size_t)d->out_h;
+    tb->cols = n <= sizeof(tb->stack) / sizeof(tb->stack[0]) ? tb->stack
+                                                            : malloc(n * sizeof(axis_entry));
+    if (!tb->cols)
+        return 0;
+    tb->rows = tb->cols + d->out_w;
+    axis_table(tb->cols, d->out_w, d->flip_x, (float)d->m[0], (float)d->m[2], width, d->border,
+               col_unit);
+    axis_table(tb->rows, d->out_h, 0, (float)d->m[4], (float)d->m[5], height, d->border,
+               row_unit);
+    return 1;
+}
+
+static void free_tables(tables *tb)
+{
+    if (tb->cols != tb->stack)
+        free(tb->cols);
+}
+
+static int fast_applies(const fs_sample_desc *d, int width, int height)
+{
+    return d && d->m[1] == 0.0 && d->m[3] == 0.0 && width > 0 && height > 0 && d->out_w > 0 &&
+           d->out_h > 0;
+}
+
+#define LERP_STORE(tl, tr, bl, br)                                   \
+    do {                                                             \
+        const float top = (tl) + ((tr) - (tl)) * ax;                 \
+        const float bottom = (bl) + ((br) - (bl)) * ax;              \
+        const float v = top + (bottom - top) * ay;                   \
+        *out++ = v * scale + offset;                                 \
+    } while (0)
+
+void fs_sample_u8_fast(const uint8_t *src, int width, int height, int stride, int format,
+                       const fs_sample_desc *d, float *dst)
+{
+    int step, c0, c1, c2;
+    switch (format) {
+    case FS_PIXEL_RGB8:  step = 3; c0 = 0; c1 = 1; c2 = 2; break;
+    case FS_PIXEL_RGBA8: step = 4; c0 = 0; c1 = 1; c2 = 2; break;
+    case FS_PIXEL_BGR8:  step = 3; c0 = 2; c1 = 1; c2 = 0; break;
+    case FS_PIXEL_BGRA8: step = 4; c0 = 2; c1 = 1; c2 = 0; break;
+    case FS_PIXEL_GRAY8: step = 1; c0 = 0; c1 = 0; c2 = 0; break;
+    default: step = 0; c0 = c1 = c2 = 0; break;
+    }
+    tables tb;
+    if (!src || !step || stride < width * step || !fast_applies(d, width, height) ||
+        !make_tables(&tb, d, width, height, (size_t)step, (size_t)stride)) {
+        fs_sample_u8_ref(src, width, height, stride, format, d, dst);
+        return;
+    }
+    const float scale = d->scale, offset = d->offset, border = 0.0f * scale + offset;
+    float *out = dst;
+    for (int y = 0; y < d->out_h; y++) {
+        const axis_entry *ry = &tb.rows[y];
+        if (!ry->inside) {
+            for (int i = 0; i < d->out_w * 3; i++)
+                *out++ = border;
+            continue;
+        }
+        const uint8_t *const r0 = src + ry->o0, *const r1 = src + ry->o1;
+        const float ay = ry->a;
+        for (int x = 0; x < d->out_w; x++) {
+            const axis_entry *cx = &tb.cols[x];
+            if (!cx->inside) {
+                out[0] = out[1] = out[2] = border;
+                out += 3;
+                continue;
+            }
+            const float ax = cx->a;
+            const uint8_t *const tl = r0 + cx->o0, *const tr = r0 + cx->o1;
+            const uint8_t *const bl = r1 + cx->o0, *const br = r1 + cx->o1;
+            LERP_STORE((float)tl[c0], (float)tr[c0], (float)bl[c0], (float)br[c0]);
+            LERP_STORE((float)tl[c1], (float)tr[c1], (float)bl[c1], (float)br[c1]);
+            LERP_STORE((float)tl[c2], (float)tr[c2], (float)bl[c2], (float)br[c2]);
+        }
+    }
+    free_tables(&tb);
+}
+
+void fs_sample_f32_fast(const float *src, int width, int height, const fs_sample_desc *d,
+                        float *dst)
+{
+    tables tb;
+    if (!src || !fast_applies(d, width, height) ||
+        !make_tables(&tb, d, width, height, 3, (size_t)width * 3)) {
+        fs_sample_f32_ref(src, width, height, d, dst);
+        return;
+    }
+    const float scale = d->scale, offset = d->offset, border = 0.0f * scale + offset;
+    float *out = dst;
+    for (int y = 0; y < d->out_h; y++) {
+        const axis_entry *ry = &tb.rows[y];
+        if (!ry->inside) {
+            for (int i = 0; i < d->out_w * 3; i++)
+                *out++ = border;
+            continue;
+        }
+        const float *const r0 = src + ry->o0, *const r1 = src + ry->o1;
+        const float ay = ry->a;
+        for (int x = 0; x < d->out_w; x++) {
+            const axis_entry *cx = &tb.cols[x];
+            if (!cx->inside) {
+                out[0] = out[1] = out[2] = border;
+                out += 3;
+                continue;
+            }
+            const float ax = cx->a;
+            const float *const tl = r0 + cx->o0, *const tr = r0 + cx->o1;
+            const float *const bl = r1 + cx->o0, *const br = r1 + cx->o1;
+            for (int c = 0; c < 3; c++)
+                LERP_STORE(tl[c], tr[c], bl[c], br[c]);
+        }
+    }
+    free_tables(&tb);
+}
+
+void fs_sample_init_fast(fs_ops *ops)
+{
+    ops->sample_u8 = fs_sample_u8_fast;
+    ops->sample_f32 = fs_sample_f32_fast;
+}

@@ -1,0 +1,475 @@
+#!/usr/bin/env python3
+"""Tests of the `faceswap` command-line tool (examples/faceswap.c).
+
+Standard library only, so it runs wherever meson's Python does:
+    python3 tests/test_cli.py BUILD/examples/faceswap
+or under pytest with FACESWAP_CLI=BUILD/examples/faceswap.
+Test data from $FS_TESTDATA_DIR and models from $FS_MODEL_DIR (meson sets both).
+"""
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CLI = os.environ.get("FACESWAP_CLI", "")
+TESTDATA = os.environ.get("FS_TESTDATA_DIR") or os.path.join(ROOT, "data", "testdata")
+
+# Exit codes, as documented in `faceswap --help` and doc/cli.md.
+EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_OUTPUT = 0, 1, 2, 3, 4
+
+
+def data(name):
+    path = os.path.join(TESTDATA, name)
+    if not os.path.isfile(path):
+        raise unittest.SkipTest("missing %s: run scripts/fetch-data.sh" % path)
+    return path
+
+
+def run(*args, timeout=300):
+    return subprocess.run([CLI] + [str(a) for a in args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout)
+
+
+def strict_json(text):
+    """json.loads that rejects NaN / Infinity (not JSON, though Python accepts them)."""
+    def bad_constant(name):
+        raise ValueError("non-JSON constant %s in output" % name)
+    return json.loads(text, parse_constant=bad_constant)
+
+
+# ---------------------------------------------------------------- tiny image codecs
+# Enough PNG to read what the library and common tools write (8-bit, not
+# interlaced, gray / RGB / RGBA, all five filters), and writers for BMP and
+# PPM, so the tests can compare decoded pixels without third-party modules.
+
+def _paeth(a, b, c):
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    if pa <= pb and pa <= pc:
+        return a
+    return b if pb <= pc else c
+
+
+def read_png(path):
+    """(width, height, channels, bytes rows packed)."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    assert blob[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % path
+    pos, idat, hdr = 8, [], None
+    while pos < len(blob):
+        length, kind = struct.unpack(">I4s", blob[pos:pos + 8])
+        body = blob[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            hdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            break
+    width, height, depth, ctype, _, _, interlace = hdr
+    assert depth == 8 and interlace == 0, "unsupported PNG in test: %r" % (hdr,)
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[ctype]
+    raw = zlib.decompress(b"".join(idat))
+    stride = width * channels
+    out = bytearray(stride * height)
+    prev = bytearray(stride)
+    for y in range(height):
+        ftype = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - channels] if i >= channels else 0
+            b = prev[i]
+            c = prev[i - channels] if i >= channels else 0
+            if ftype == 1:
+                line[i] = (line[i] + a) & 255
+            elif ftype == 2:
+                line[i] = (line[i] + b) & 255
+            elif ftype == 3:
+                line[i] = (line[i] + ((a + b) >> 1)) & 255
+            elif ftype == 4:
+                line[i] = (line[i] + _paeth(a, b, c)) & 255
+        out[y * stride:(y + 1) * stride] = line
+        prev = line
+    return width, height, channels, bytes(out)
+
+
+def to_rgb(width, height, channels, pixels):
+    if channels == 3:
+        return pixels
+    out = bytearray(width * height * 3)
+    for i in range(width * height):
+        px = pixels[i * channels:(i + 1) * channels]
+        out[i * 3:i * 3 + 3] = px[:3] if channels >= 3 else bytes([px[0]] * 3)
+    return bytes(out)
+
+
+def write_ppm(path, width, height, rgb):
+    with open(path, "wb") as f:
+        f.write(b"P6\n%d %d\n255\n" % (width, height))
+        f.write(rgb)
+
+
+def write_bmp(path, width, height, rgb):
+    """24-bit bottom-up BMP."""
+    row = (width * 3 + 3) & ~3
+    with open(path, "wb") as f:
+        f.write(b"BM" + struct.pack("<IHHI", 54 + row * height, 0, 0, 54))
+        f.write(struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, row * height,
+                            2835, 2835, 0, 0))
+        for y in range(height - 1, -1, -1):
+            line = bytearray()
+            for x in range(width):
+                r, g, b = rgb[(y * width + x) * 3:(y * width + x) * 3 + 3]
+                line += bytes((b, g, r))
+            f.write(bytes(line) + b"\0" * (row - width * 3))
+
+
+def add_exif_orientation(jpeg, orientation):
+    """The JPEG with an APP1 Exif segment holding only the Orientation tag."""
+    assert jpeg[:2] == b"\xff\xd8"
+    tiff = b"MM\x00\x2a" + struct.pack(">I", 8)             # big-endian, IFD at 8
+    tiff += struct.pack(">H", 1)                             # one entry
+    tiff += struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0)  # SHORT, count 1
+    tiff += struct.pack(">I", 0)                             # no next IFD
+    body = b"Exif\x00\x00" + tiff
+    app1 = b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+    return jpeg[:2] + app1 + jpeg[2:]
+
+
+# ---------------------------------------------------------------- tests
+
+
+class CliTestCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not CLI or not os.access(CLI, os.X_OK):
+            raise unittest.SkipTest("FACESWAP_CLI (or argv[1]) must name the built faceswap tool")
+        cls.tmp = tempfile.mkdtemp(prefix="fs_cli_test_")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def tmp_path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def detect_json(self, image, *options):
+        r = run("detect", image, "--json", *options)
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr.decode(errors="replace"))
+        return strict_json(r.stdout.decode())
+
+    def assert_fails(self, result, code, *needles):
+        err = result.stderr.decode(errors="replace")
+        self.assertEqual(result.returncode, code, "stderr: %s" % err)
+        self.assertEqual(result.stdout, b"", "nothing on stdout after an error")
+        for needle in needles:
+            self.assertIn(needle, err)
+        self.assertTrue(err.startswith("faceswap: "), err)
+
+
+class TestCommandLine(CliTestCase):
+    def test_version(self):
+        r = run("--version")
+        self.assertEqual(r.returncode, EXIT_OK)
+        out = r.stdout.decode()
+        self.assertRegex(out, r"^faceswap \d+\.\d+\.\d+ \(libfaceswap \d+\.\d+\.\d+\)\n$")
+
+    def test_help_documents_exit_codes(self):
+        for args in (["--help"], ["-h"], ["detect", "--help"]):
+            r = run(*args)
+            self.assertEqual(r.returncode, EXIT_OK, args)
+            out = r.stdout.decode()
+            self.assertIn("faceswap detect IMAGE", out)
+            for code in range(6):
+                self.assertRegex(out, r"\n  %d  " % code)
+            for opt in ("--json", "--overlay", "--detector-input", "--align", "--max-faces",
+                        "--min-score", "--models", "--max-pixels", "--reference"):
+                self.assertIn(opt, out)
+
+    def test_usage_errors(self):
+        astronaut = data("astronaut.png")
+        cases = [
+            [],
+            ["frobnicate"],
+            ["--bogus"],
+            ["detect"],
+            ["detect", astronaut, "--bogus"],
+            ["detect", astronaut, astronaut],
+            ["detect", astronaut, "--max-faces"],
+            ["detect", astronaut, "--max-faces", "abc"],
+            ["detect", astronaut, "--max-faces", "3x"],
+            ["detect", astronaut, "--max-faces", "0"],
+            ["detect", astronaut, "--max-faces", "101"],
+            ["detect", astronaut, "--max-faces=-1"],
+            ["detect", astronaut, "--min-score", "1.5"],
+            ["detect", astronaut, "--min-score", "nan"],
+            ["detect", astronaut, "--detector-input", "stretch"],
+            ["detect", astronaut, "--align", "yaw"],
+            ["detect", astronaut, "--json=1"],
+            ["detect", astronaut, "--max-pixels", "0"],
+            ["detect", astronaut, "--threads", "0"],
+            ["detect", astronaut, "--overlay="],
+        ]
+        for args in cases:
+            with self.subTest(args=args[2:] if len(args) > 2 else args):
+                r = run(*args)
+                self.assertEqual(r.returncode, EXIT_USAGE, r.stderr)
+                self.assertEqual(r.stdout, b"")
+                self.assertIn(b"faceswap", r.stderr)
+
+    def test_unknown_option_names_it(self):
+        r = run("detect", data("astronaut.png"), "--frobnicate")
+        self.assertEqual(r.returncode, EXIT_USAGE)
+        self.assertIn(b"--frobnicate", r.stderr)
+
+
+class TestDetect(CliTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.astronaut = data("astronaut.png")
+        r = run("detect", cls.astronaut, "--json")
+        if r.returncode != 0:
+            raise AssertionError("faceswap detect astronaut.png --json failed (%d): %s"
+                                 % (r.returncode, r.stderr.decode(errors="replace")))
+        cls.result = strict_json(r.stdout.decode())
+
+    def test_schema(self):
+        res = self.result
+        self.assertEqual(set(res), {"image", "faces"})
+        self.assertEqual(res["image"], {"width": 512, "height": 512})
+        self.assertIsInstance(res["faces"], list)
+        for face in res["faces"]:
+            self.assertEqual(set(face), {"box", "score", "keypoints", "confidence", "landmarks",
+                                         "pose"})
+            self.assertEqual(len(face["box"]), 4)
+            self.assertEqual(len(face["keypoints"]), 6)
+            self.assertTrue(all(len(k) == 2 for k in face["keypoints"]))
+            self.assertEqual(len(face["landmarks"]), 478)
+            self.assertTrue(all(len(p) == 3 for p in face["landmarks"]))
+            self.assertEqual(set(face["pose"]), {"yaw", "pitch", "roll"})
+            numbers = (face["box"] + [face["score"], face["confidence"]]
+                       + [v for k in face["keypoints"] for v in k]
+                       + [v for p in face["landmarks"] for v in p] + list(face["pose"].values()))
+            for v in numbers:
+                self.assertIsInstance(v, (int, float))
+
+    def test_astronaut_values(self):
+        faces = self.result["faces"]
+        self.assertEqual(len(faces), 1)
+        face = faces[0]
+        x, y, w, h = face["box"]
+        # The face of astronaut.png (Eileen Collins) lies around x 170..290, y 60..190.
+        self.assertTrue(60 < w < 250 and 60 < h < 250, face["box"])
+        self.assertTrue(0 <= x and 0 <= y and x + w <= 512 and y + h <= 512, face["box"])
+        cx, cy = x + w / 2, y + h / 2
+        self.assertTrue(180 < cx < 280 and 70 < cy < 190, (cx, cy))
+        self.assertTrue(0.5 < face["score"] <= 1.0, face["score"])
+        self.assertTrue(0.5 < face["confidence"] <= 1.0, face["confidence"])
+        for kx, ky in face["keypoints"][:4]:  # eyes, nose, mouth lie inside the box
+            self.assertTrue(x <= kx <= x + w and y <= ky <= y + h, (kx, ky))
+        for px, py, _ in face["landmarks"]:
+            self.assertTrue(0 <= px < 512 and 0 <= py < 512, (px, py))
+        # landmarks spread over the face: their extent is comparable to the box
+        xs = [p[0] for p in face["landmarks"]]
+        ys = [p[1] for p in face["landmarks"]]
+        self.assertTrue(0.5 * w < max(xs) - min(xs) < 2.0 * w)
+        self.assertTrue(0.5 * h < max(ys) - min(ys) < 2.0 * h)
+        pose = face["pose"]
+        self.assertLess(abs(pose["yaw"]), 40)
+        self.assertLess(abs(pose["pitch"]), 40)
+        self.assertLess(abs(pose["roll"]), 30)
+
+    def test_exactly_one_json_object(self):
+        r = run("detect", self.astronaut, "--json")
+        text = r.stdout.decode()
+        decoder = json.JSONDecoder()
+        obj, end = decoder.raw_decode(text)
+        self.assertEqual(text[end:].strip(), "")
+        self.assertEqual(obj, self.result, "deterministic output")
+
+    def test_summary(self):
+        r = run("detect", self.astronaut)
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("512x512", out)
+        self.assertIn("1 face", out)
+        self.assertIn("face 0:", out)
+
+    def test_options_keep_the_face(self):
+        for opts in (["--detector-input", "squash", "--align", "none"],
+                     ["--detector-input=letterbox", "--align=roll"],
+                     ["--reference"],
+                     ["--threads", "2", "--min-score", "0.5", "--max-pixels", "262144"]):
+            with self.subTest(opts=opts):
+                res = self.detect_json(self.astronaut, *opts)
+                self.assertEqual(len(res["faces"]), 1)
+                box = res["faces"][0]["box"]
+                ref = self.result["faces"][0]["box"]
+                # same face: centres within 15 px
+                self.assertLess(abs(box[0] + box[2] / 2 - ref[0] - ref[2] / 2), 15)
+                self.assertLess(abs(box[1] + box[3] / 2 - ref[1] - ref[3] / 2), 15)
+
+    def test_min_score_filters(self):
+        sample = data("faceapi_sample5.jpg")
+        everything = self.detect_json(sample, "--min-score", "0")["faces"]
+        cut = sorted(f["score"] for f in everything)[len(everything) // 2]
+        kept = self.detect_json(sample, "--min-score", repr(cut))["faces"]
+        self.assertTrue(all(f["score"] >= cut - 1e-6 for f in kept))
+        self.assertEqual(len(kept), sum(f["score"] >= cut - 1e-6 for f in everything))
+
+    def test_no_face(self):
+        for name in ("noface_12.png", "noface_3.png"):
+            with self.subTest(name=name):
+                res = self.detect_json(data(name))
+                self.assertEqual(res["faces"], [])
+                self.assertEqual(res["image"], {"width": 200, "height": 200})
+                r = run("detect", data(name))
+                self.assertEqual(r.returncode, EXIT_OK)
+                self.assertIn(b"0 faces", r.stdout)
+
+    def test_max_faces(self):
+        sample = data("faceapi_sample5.jpg")
+        all_faces = self.detect_json(sample)["faces"]
+        self.assertGreaterEqual(len(all_faces), 3, "faceapi_sample5 shows 5 people")
+        for n in (1, 2):
+            with self.subTest(max_faces=n):
+                faces = self.detect_json(sample, "--max-faces", str(n))["faces"]
+                self.assertEqual(len(faces), n)
+                # best scores first, the same faces as without the limit
+                self.assertEqual([f["box"] for f in faces], [f["box"] for f in all_faces[:n]])
+        scores = [f["score"] for f in all_faces]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+
+    def test_overlay(self):
+        out = self.tmp_path("overlay.png")
+        r = run("detect", self.astronaut, "--overlay", out)
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        self.assertTrue(os.path.isfile(out))
+        w, h, c, over = read_png(out)
+        self.assertEqual((w, h), (512, 512))
+        over = to_rgb(w, h, c, over)
+        iw, ih, ic, orig = read_png(self.astronaut)
+        orig = to_rgb(iw, ih, ic, orig)
+        diff = [i for i in range(0, len(orig), 3) if orig[i:i + 3] != over[i:i + 3]]
+        self.assertGreater(len(diff), 1000, "the overlay draws something")
+        # everything drawn lies near the face: the bottom half of the image is untouched
+        face = self.result["faces"][0]
+        bottom = int(max(p[1] for p in face["landmarks"]) + 20) + 1
+        bottom = max(bottom, int(face["box"][1] + face["box"][3]) + 20)
+        start = bottom * 512 * 3
+        self.assertEqual(over[start:], orig[start:])
+        # JSON and overlay together
+        out2 = self.tmp_path("overlay2.png")
+        res = self.detect_json(self.astronaut, "--overlay", out2)
+        self.assertEqual(res, self.result)
+        self.assertEqual(read_png(out2)[3], read_png(out)[3])
+
+    def test_overlay_without_faces_is_the_image(self):
+        out = self.tmp_path("noface_overlay.png")
+        r = run("detect", data("noface_12.png"), "--overlay", out)
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        w, h, c, over = read_png(out)
+        iw, ih, ic, orig = read_png(data("noface_12.png"))
+        self.assertEqual(to_rgb(w, h, c, over), to_rgb(iw, ih, ic, orig))
+
+    def test_other_formats_same_result(self):
+        w, h, c, px = read_png(self.astronaut)
+        rgb = to_rgb(w, h, c, px)
+        ppm, bmp = self.tmp_path("astronaut.ppm"), self.tmp_path("astronaut.bmp")
+        write_ppm(ppm, w, h, rgb)
+        write_bmp(bmp, w, h, rgb)
+        for path in (ppm, bmp):
+            with self.subTest(path=os.path.basename(path)):
+                self.assertEqual(self.detect_json(path), self.result)
+
+    def test_jpeg_exif_orientation(self):
+        with open(data("messi5.jpg"), "rb") as f:
+            jpeg = f.read()
+        plain = self.detect_json(data("messi5.jpg"))
+        self.assertEqual(plain["image"], {"width": 548, "height": 342})
+        rotated = self.tmp_path("messi5_exif6.jpg")
+        with open(rotated, "wb") as f:
+            f.write(add_exif_orientation(jpeg, 6))  # 6: display rotated 90 degrees clockwise
+        res = self.detect_json(rotated)
+        self.assertEqual(res["image"], {"width": 342, "height": 548})
+
+
+class TestErrors(CliTestCase):
+    def test_missing_file(self):
+        missing = self.tmp_path("does-not-exist.png")
+        r = run("detect", missing, "--json")
+        self.assert_fails(r, EXIT_INPUT, "FS_ERR_NOT_FOUND", "does-not-exist.png")
+
+    def test_corrupt_files(self):
+        with open(data("astronaut.png"), "rb") as f:
+            png = f.read()
+        cases = {
+            "empty.png": (b"", ["FS_ERR_TRUNCATED"]),
+            "garbage.png": (bytes(range(256)) * 64, ["FS_ERR_"]),
+            "truncated.png": (png[:len(png) // 3], ["FS_ERR_"]),
+            "header-only.png": (png[:33], ["FS_ERR_"]),
+        }
+        for name, (blob, needles) in cases.items():
+            with self.subTest(name=name):
+                path = self.tmp_path(name)
+                with open(path, "wb") as f:
+                    f.write(blob)
+                self.assert_fails(run("detect", path, "--json"), EXIT_INPUT, name, *needles)
+
+    def test_directory_as_image(self):
+        self.assert_fails(run("detect", self.tmp, "--json"), EXIT_INPUT, "FS_ERR_")
+
+    def test_pixel_limit(self):
+        r = run("detect", data("astronaut.png"), "--max-pixels", "1000")
+        self.assert_fails(r, EXIT_INPUT, "FS_ERR_TOO_LARGE")
+
+    def test_missing_models(self):
+        empty = self.tmp_path("no-models")
+        os.makedirs(empty, exist_ok=True)
+        r = run("detect", data("astronaut.png"), "--json", "--models", empty)
+        self.assert_fails(r, EXIT_MODEL, "FS_ERR_NOT_FOUND", "no-models")
+        # only the detector's files: the fitter's absence is reported even
+        # when the image has no face to fit
+        models = os.environ.get("FS_MODEL_DIR") or os.path.join(ROOT, "data", "models")
+        half = self.tmp_path("detector-only")
+        os.makedirs(half, exist_ok=True)
+        for name in ("blazeface.json", "blazeface.bin"):
+            shutil.copy(os.path.join(models, name), half)
+        r = run("detect", data("noface_12.png"), "--json", "--models", half)
+        self.assert_fails(r, EXIT_MODEL, "FS_ERR_NOT_FOUND", "facemesh")
+
+    def test_altered_model(self):
+        models = os.environ.get("FS_MODEL_DIR") or os.path.join(ROOT, "data", "models")
+        altered = self.tmp_path("altered-models")
+        shutil.copytree(models, altered, dirs_exist_ok=True)
+        with open(os.path.join(altered, "blazeface.bin"), "r+b") as f:
+            f.seek(4096)
+            byte = f.read(1)
+            f.seek(4096)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        r = run("detect", data("astronaut.png"), "--json", "--models", altered)
+        self.assert_fails(r, EXIT_MODEL, "FS_ERR_CHECKSUM", "blazeface")
+
+    def test_overlay_not_writable(self):
+        target = self.tmp_path(os.path.join("no-such-dir", "out.png"))
+        r = run("detect", data("astronaut.png"), "--overlay", target)
+        self.assert_fails(r, EXIT_OUTPUT, "FS_ERR_", "out.png")
+        self.assertFalse(os.path.exists(target))
+        r = run("detect", data("astronaut.png"), "--overlay", self.tmp_path("out.xyz"))
+        self.assert_fails(r, EXIT_OUTPUT, "FS_ERR_UNSUPPORTED")
+        self.assertFalse(os.path.exists(self.tmp_path("out.xyz")))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        CLI = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
