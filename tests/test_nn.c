@@ -2,7 +2,7 @@
  * Graph-model runtime (lib/nn): JSON reader, tfjs loader, planner, executor.
  *
  *  - the four shipped models load, plan and give the documented outputs;
- *  - their outputs agree with TensorFlow.js (tests/golden/nn/*.f32, made by
+ *  - their outputs agree with TensorFlow.js (the .f32 files in tests/golden/nn, made by
  *    make-nn-golden.js) with the reference kernels and with the fast table;
  *  - small hand-written graphs check padding arithmetic, fusion and
  *    dequantisation against values computed here;

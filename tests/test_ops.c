@@ -51,7 +51,7 @@ typedef struct test_table {
 } test_table;
 
 static fs_ops ref_ops;
-static test_table tables[4];
+static test_table tables[5];
 static int n_tables;
 
 static void setup_tables(void)
@@ -64,6 +64,12 @@ static void setup_tables(void)
         fs_nn_ops_simd_register(&t->ops, level);
         snprintf(t->label, sizeof(t->label), "simd-%s",
                  level == FS_NN_SIMD_AVX512 ? "avx512" : "avx2");
+    }
+    test_table *x = &tables[n_tables];
+    fs_ops_init_reference(&x->ops);
+    if (fs_nn_ops_xnnpack_alone_register(&x->ops)) {
+        snprintf(x->label, sizeof(x->label), "xnnpack");
+        n_tables++;
     }
     test_table *t = &tables[n_tables++];
     fs_ops_init_reference(&t->ops);
@@ -122,7 +128,8 @@ static float rnd_value(void)
 /* malloc that never returns NULL (also usable by --bench, outside Check). */
 static float *alloc_floats(size_t n)
 {
-    float *p = malloc(n * sizeof(float));
+    /* on cache lines, as the runtime's arena places tensors */
+    float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
     if (!p) {
         fprintf(stderr, "test_ops: out of memory\n");
         abort();
@@ -189,8 +196,7 @@ static void case_act(op_case *c, int allow_sigmoid)
 static fs_status run_kernel(const fs_nn_kernel *k, const op_case *c, float **out)
 {
     const size_t n = fs_nn_shape_size(c->d.out);
-    *out = malloc((n + SLACK_FLOATS) * sizeof(float));
-    ck_assert_ptr_nonnull(*out);
+    *out = alloc_floats(n + SLACK_FLOATS);
     for (size_t i = 0; i < n + SLACK_FLOATS; i++)
         (*out)[i] = CANARY;
     void *st = NULL;
@@ -225,8 +231,7 @@ static float *abs_copy(const float *p, size_t n)
 {
     if (!p)
         return NULL;
-    float *q = malloc((n + SLACK_FLOATS) * sizeof(float));
-    ck_assert_ptr_nonnull(q);
+    float *q = alloc_floats(n + SLACK_FLOATS);
     for (size_t i = 0; i < n; i++)
         q[i] = fabsf(p[i]);
     return q;
@@ -305,7 +310,7 @@ static double tol_for(const op_case *c, size_t i, float ref, const float *mag)
 }
 
 typedef struct case_stats {
-    int compared[4], declined[4];
+    int compared[5], declined[5];
 } case_stats;
 
 /* Compares every fast table's kernel for c->d.type with the reference. */
@@ -707,6 +712,10 @@ START_TEST(model_shapes)
         {FS_NN_CONV2D, 256, 3, 24, 5, 2},   {FS_NN_CONV2D, 128, 24, 24, 1, 1},
         {FS_NN_CONV2D, 192, 3, 16, 3, 2},   {FS_NN_CONV2D, 64, 3, 64, 3, 2},
         {FS_NN_CONV2D, 16, 64, 64, 2, 2},   {FS_NN_CONV2D, 6, 128, 128, 1, 1},
+        /* 1x1 to 24 channels: 9 / 18 / 25 / 50 pixels reach the 8-pixel, pair
+         * and lone-pixel paths of the AVX-512 kernel */
+        {FS_NN_CONV2D, 3, 40, 24, 1, 1},    {FS_NN_CONV2D, 5, 24, 24, 1, 1},
+        {FS_NN_CONV2D, 64, 24, 24, 1, 1},
         {FS_NN_DEPTHWISE_CONV2D, 128, 24, 24, 3, 1},
         {FS_NN_DEPTHWISE_CONV2D, 128, 24, 24, 5, 1},
         {FS_NN_DEPTHWISE_CONV2D, 64, 24, 24, 3, 2},
@@ -1352,9 +1361,7 @@ static int bench(void)
             d->alpha = c.alpha;
         }
         case_inputs(&c);
-        float *out = malloc((fs_nn_shape_size(d->out) + SLACK_FLOATS) * sizeof(float));
-        if (!out)
-            return 1;
+        float *out = alloc_floats(fs_nn_shape_size(d->out) + SLACK_FLOATS);
         printf("%-36s %10.3f", layers[l].name, time_kernel(&ref_ops.nn[d->type], &c, out));
         for (int t = 0; t < n_tables; t++) {
             const fs_nn_kernel *k = &tables[t].ops.nn[d->type];

@@ -34,6 +34,12 @@ void fs_nn_ops_simd_register(fs_ops *ops, int level);
 void fs_nn_ops_xnnpack_register(fs_ops *ops);
 #endif
 
+/* XNNPACK alone, without handing ops to the own SIMD kernels: for tests
+ * (XNNPACK's own paths against the reference) and benchmarks. Returns 0 and
+ * changes nothing in a build without XNNPACK (declared in every build, so
+ * that tests need not know how the library was configured). */
+int fs_nn_ops_xnnpack_alone_register(fs_ops *ops);
+
 /*
  * Full validation of a desc, independent of any backend: every shape
  * positive and consistent with the op's attributes, pointers present where

@@ -111,8 +111,7 @@ fs_status fs_nn_desc_validate(const fs_nn_op_desc *d)
     const int max_inputs = d->type == FS_NN_CONCAT   ? FS_NN_MAX_INPUTS
                            : d->type == FS_NN_BINARY ? 2
                                                      : 1;
-    const int min_inputs = 1;
-    if (d->num_inputs < min_inputs || d->num_inputs > max_inputs)
+    if (d->num_inputs < 1 || d->num_inputs > max_inputs)
         return FS_ERR_INVALID_ARGUMENT;
     for (int i = 0; i < d->num_inputs; i++)
         if (!shape_ok(d->in[i]))

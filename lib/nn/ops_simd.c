@@ -44,7 +44,17 @@ typedef struct simd_state {
     long long *tags;   /* which (n, iy) each slot holds, -1 none */
     int nslots;
     size_t rowlen;
+
+    /* CONV2D with few input channels: w is [kh*kw*ic][kstride], output
+     * channels padded with zeros to whole vectors; rows as above. */
+    size_t kstride;
+    int pw24; /* CONV2D 1x1 to 24 channels (AVX-512): w, bias, alpha are [.][48] */
 } simd_state;
+
+/* CONV2D: the own kernel takes layers with at most this many input channels
+ * (the models' first layers, RGB in): XNNPACK's IGEMM spends most of its time
+ * on its indirection there, and cannot fuse their PReLU. */
+#define SIMD_CONV_MAX_IC 4
 
 /* Rows the flat depthwise form keeps at once: kernel_h * dilation_h at most. */
 #define SIMD_DW_MAX_KH 16
@@ -146,6 +156,29 @@ static fs_status simd_binary_create(const fs_nn_op_desc *desc, void **state, int
     return FS_OK;
 }
 
+/* Zeroed scratch for span_h padded input rows of (pad_left + w + pad_right) * c
+ * floats plus @p extra, each starting on a cache line. */
+static fs_status simd_rows_setup(simd_state *st, int span_h, size_t extra)
+{
+    const fs_nn_op_desc *d = &st->d;
+    size_t rowlen;
+    if (!fs_mul_size((size_t)d->in[0].w + (size_t)d->pad_left + (size_t)d->pad_right,
+                     (size_t)d->in[0].c, &rowlen))
+        return FS_ERR_INVALID_ARGUMENT;
+    rowlen = (rowlen + extra + 15) / 16 * 16;
+    size_t bytes;
+    if (!fs_mul_size(rowlen, (size_t)span_h, &bytes) || !fs_mul_size(bytes, sizeof(float), &bytes))
+        return FS_ERR_INVALID_ARGUMENT;
+    st->rows = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    st->tags = malloc((size_t)span_h * sizeof(long long));
+    if (!st->rows || !st->tags)
+        return FS_ERR_OUT_OF_MEMORY;
+    memset(st->rows, 0, bytes);
+    st->nslots = span_h;
+    st->rowlen = rowlen;
+    return FS_OK;
+}
+
 static int gcd_int(int a, int b)
 {
     while (b) {
@@ -167,25 +200,15 @@ static fs_status simd_depthwise_flat_setup(simd_state *st, int vl)
         (long long)period * st->taps > 4096)
         return FS_OK; /* the per-pixel form runs it */
     const size_t pv = (size_t)period * (size_t)vl;
-    size_t rowlen;
-    if (!fs_mul_size((size_t)d->in[0].w + (size_t)d->pad_left + (size_t)d->pad_right, (size_t)c,
-                     &rowlen))
-        return FS_ERR_INVALID_ARGUMENT;
-    /* The last, partial vector reads zeros past the row; rows start on cache
-     * lines (a load split over two lines costs two). */
-    rowlen = (rowlen + (size_t)vl + 15) / 16 * 16;
-    size_t rows_len;
-    if (!fs_mul_size(rowlen, (size_t)span_h, &rows_len) ||
-        !fs_mul_size(rows_len, sizeof(float), &rows_len))
-        return FS_ERR_INVALID_ARGUMENT;
+    /* The last, partial vector reads zeros past the row (vl extra floats);
+     * rows start on cache lines (a load split over two lines costs two). */
+    const fs_status s = simd_rows_setup(st, span_h, (size_t)vl);
+    if (s != FS_OK)
+        return s;
     st->fw = malloc(pv * (size_t)st->taps * sizeof(float));
     st->fbias = malloc(pv * sizeof(float));
     st->falpha = malloc(pv * sizeof(float));
-    st->rows = aligned_alloc(64, (rows_len + 63) / 64 * 64);
-    if (st->rows)
-        memset(st->rows, 0, rows_len);
-    st->tags = malloc((size_t)span_h * sizeof(long long));
-    if (!st->fw || !st->fbias || !st->falpha || !st->rows || !st->tags)
+    if (!st->fw || !st->fbias || !st->falpha)
         return FS_ERR_OUT_OF_MEMORY;
     for (size_t i = 0; i < pv; i++) {
         const size_t ch = i % (size_t)c;
@@ -196,8 +219,63 @@ static fs_status simd_depthwise_flat_setup(simd_state *st, int vl)
     }
     st->flat = 1;
     st->period = period;
-    st->nslots = span_h;
-    st->rowlen = rowlen;
+    return FS_OK;
+}
+
+static fs_status simd_conv_create(const fs_nn_op_desc *desc, void **state, int vl)
+{
+    simd_state *st;
+    fs_status s = simd_new(desc, FS_NN_CONV2D, state, &st);
+    if (s != FS_OK)
+        return s;
+    const int ic = desc->in[0].c, oc = desc->out.c;
+    if (vl == 16 && oc == 24 && desc->kernel_h == 1 && desc->kernel_w == 1 &&
+        desc->stride_h == 1 && desc->stride_w == 1 && !desc->pad_top && !desc->pad_left &&
+        !desc->pad_bottom && !desc->pad_right) {
+        /* A pixel pair's 48 outputs are three whole vectors; lane i of the
+         * three is channel i % 24. */
+        st->pw24 = 1;
+        st->w = malloc((size_t)ic * 48 * sizeof(float));
+        st->bias = malloc(48 * sizeof(float));
+        st->alpha = malloc(48 * sizeof(float));
+        if (!st->w || !st->bias || !st->alpha) {
+            simd_destroy(st);
+            return FS_ERR_OUT_OF_MEMORY;
+        }
+        for (int i = 0; i < 48; i++) {
+            for (int k = 0; k < ic; k++)
+                st->w[(size_t)k * 48 + (size_t)i] =
+                    desc->weights[(size_t)k * 24 + (size_t)(i % 24)];
+            st->bias[i] = desc->bias ? desc->bias[i % 24] : 0.0f;
+            st->alpha[i] = desc->act == FS_NN_ACT_PRELU ? desc->alpha[i % 24] : 0.0f;
+        }
+        *state = st;
+        return FS_OK;
+    }
+    const int span_h = (desc->kernel_h - 1) * desc->dilation_h + 1;
+    if (ic > SIMD_CONV_MAX_IC || span_h > SIMD_DW_MAX_KH || desc->kernel_w > 64) {
+        simd_destroy(st);
+        return FS_ERR_UNSUPPORTED; /* XNNPACK (or the reference) runs it */
+    }
+    st->taps = desc->kernel_h * desc->kernel_w;
+    const size_t k = (size_t)st->taps * (size_t)ic;
+    st->kstride = ((size_t)oc + (size_t)vl - 1) / (size_t)vl * (size_t)vl;
+    st->w = calloc(k * st->kstride, sizeof(float)); /* validated: no overflow */
+    st->bias = padded_copy(desc->bias, oc, vl);
+    st->alpha = padded_copy(desc->act == FS_NN_ACT_PRELU ? desc->alpha : NULL, oc, vl);
+    if (!st->w || !st->bias || !st->alpha) {
+        simd_destroy(st);
+        return FS_ERR_OUT_OF_MEMORY;
+    }
+    /* TF's [kh][kw][ic][oc] is already [k][oc]: pad each row to kstride. */
+    for (size_t i = 0; i < k; i++)
+        memcpy(st->w + i * st->kstride, desc->weights + i * (size_t)oc, (size_t)oc * sizeof(float));
+    s = simd_rows_setup(st, span_h, 0);
+    if (s != FS_OK) {
+        simd_destroy(st);
+        return s;
+    }
+    *state = st;
     return FS_OK;
 }
 
@@ -317,6 +395,7 @@ static void simd_pad_run(void *state, const float *const *inputs, float *output)
 #define FN(name) name##_avx512
 #define V __m512
 #define VL 16
+#define CONV_TILE 8
 #define VMASK_T __mmask16
 #define VMASK(n) ((__mmask16)((1u << (n)) - 1u))
 #define VLOAD(p) _mm512_loadu_ps(p)
@@ -334,6 +413,7 @@ static void simd_pad_run(void *state, const float *const *inputs, float *output)
 #undef FN
 #undef V
 #undef VL
+#undef CONV_TILE
 #undef VMASK_T
 #undef VMASK
 #undef VLOAD
@@ -357,6 +437,7 @@ static const int32_t simd_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 
 #define FN(name) name##_avx2
 #define V __m256
 #define VL 8
+#define CONV_TILE 4
 #define VMASK_T __m256i
 #define VMASK(n) _mm256_loadu_si256((const __m256i *)(simd_mask8 + 8 - (n)))
 #define VLOAD(p) _mm256_loadu_ps(p)
@@ -374,6 +455,7 @@ static const int32_t simd_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 
 #undef FN
 #undef V
 #undef VL
+#undef CONV_TILE
 #undef VMASK_T
 #undef VMASK
 #undef VLOAD
@@ -397,6 +479,8 @@ static const int32_t simd_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 
 SIMD_CREATE(activation_create_avx512, simd_activation_create, 16)
 SIMD_CREATE(binary_create_avx512, simd_binary_create, 16)
 SIMD_CREATE(depthwise_create_avx512, simd_depthwise_create, 16)
+SIMD_CREATE(conv_create_avx512, simd_conv_create, 16)
+SIMD_CREATE(conv_create_avx2, simd_conv_create, 8)
 SIMD_CREATE(activation_create_avx2, simd_activation_create, 8)
 SIMD_CREATE(binary_create_avx2, simd_binary_create, 8)
 SIMD_CREATE(depthwise_create_avx2, simd_depthwise_create, 8)
@@ -425,6 +509,8 @@ void fs_nn_ops_simd_register(fs_ops *ops, int level)
             (fs_nn_kernel){binary_create_avx512, binary_run_avx512, simd_destroy, "avx512"};
         ops->nn[FS_NN_DEPTHWISE_CONV2D] = (fs_nn_kernel){
             depthwise_create_avx512, depthwise_run_avx512, simd_destroy, "avx512"};
+        ops->nn[FS_NN_CONV2D] =
+            (fs_nn_kernel){conv_create_avx512, conv_run_avx512, simd_destroy, "avx512"};
     } else if (level == FS_NN_SIMD_AVX2) {
         ops->nn[FS_NN_ACTIVATION] = (fs_nn_kernel){activation_create_avx2, activation_run_avx2,
                                                    simd_destroy, "avx2"};
@@ -432,6 +518,8 @@ void fs_nn_ops_simd_register(fs_ops *ops, int level)
             (fs_nn_kernel){binary_create_avx2, binary_run_avx2, simd_destroy, "avx2"};
         ops->nn[FS_NN_DEPTHWISE_CONV2D] =
             (fs_nn_kernel){depthwise_create_avx2, depthwise_run_avx2, simd_destroy, "avx2"};
+        ops->nn[FS_NN_CONV2D] =
+            (fs_nn_kernel){conv_create_avx2, conv_run_avx2, simd_destroy, "avx2"};
     }
 }
 
@@ -448,4 +536,12 @@ void fs_nn_ops_simd_register(fs_ops *ops, int level)
         ops->nn[FS_NN_PAD] = (fs_nn_kernel){simd_pad_create, simd_pad_run, simd_destroy, "simd"};
 }
 
+#endif
+
+#if !defined(FS_HAVE_XNNPACK)
+int fs_nn_ops_xnnpack_alone_register(fs_ops *ops)
+{
+    (void)ops;
+    return 0; /* built without XNNPACK */
+}
 #endif

@@ -5,6 +5,7 @@
  *   V, VL             vector type and its float lanes
  *   VMASK_T, VMASK(n) lane mask of the first n lanes (1 <= n <= VL)
  *   VLOAD, VSTORE, VLOADM, VSTOREM, VSET1, VZERO, VFMA, VADD, VMUL, VMIN, VMAX
+ *   CONV_TILE         output pixels per register tile of the small-input conv
  * VMIN(a, b) / VMAX(a, b) are x86's minps / maxps: a < b ? a : b and
  * a > b ? a : b, the very expressions of the reference.
  */
@@ -378,4 +379,191 @@ static void FN(depthwise_run)(void *state, const float *const *inputs, float *ou
                        ky1);
         }
     }
+}
+
+/* ---- CONV2D with few input channels ---- */
+
+/*
+ * @p tile output pixels from ox on, output vectors ob and (nv == 2) ob + 1:
+ * 2 * tile accumulators in registers, one broadcast input value and one or
+ * two weight vectors per (tap, input channel).
+ */
+static inline __attribute__((always_inline)) void
+FN(conv_small_tile)(const simd_state *st, const float *const *rp, const int *rk, int nk, int ox,
+                    float *out_row, int ob, int nv, int tile)
+{
+    const fs_nn_op_desc *d = &st->d;
+    const int ic = d->in[0].c, kw = d->kernel_w, oc = d->out.c;
+    const size_t px_step = (size_t)d->stride_w * (size_t)ic; /* next output pixel's input */
+    const size_t kx_step = (size_t)d->dilation_w * (size_t)ic;
+    const size_t ks = st->kstride;
+    V a0[CONV_TILE], a1[CONV_TILE];
+    const V b0 = VLOAD(st->bias + (size_t)ob * VL);
+    const V b1 = nv > 1 ? VLOAD(st->bias + (size_t)(ob + 1) * VL) : VZERO();
+#pragma GCC unroll 8
+    for (int p = 0; p < tile; p++) {
+        a0[p] = b0;
+        a1[p] = b1;
+    }
+    for (int i = 0; i < nk; i++) {
+        const float *r = rp[i] + (size_t)ox * px_step;
+        const float *wrow = st->w + (size_t)rk[i] * (size_t)kw * (size_t)ic * ks + (size_t)ob * VL;
+        for (int kx = 0; kx < kw; kx++)
+            for (int c = 0; c < ic; c++) {
+                const float *x = r + (size_t)kx * kx_step + (size_t)c;
+                const float *wv = wrow + ((size_t)kx * (size_t)ic + (size_t)c) * ks;
+                const V w0 = VLOAD(wv);
+                if (nv > 1) {
+                    const V w1 = VLOAD(wv + VL);
+#pragma GCC unroll 8
+                    for (int p = 0; p < tile; p++) {
+                        const V xv = VSET1(x[(size_t)p * px_step]);
+                        a0[p] = VFMA(xv, w0, a0[p]);
+                        a1[p] = VFMA(xv, w1, a1[p]);
+                    }
+                } else {
+#pragma GCC unroll 8
+                    for (int p = 0; p < tile; p++)
+                        a0[p] = VFMA(VSET1(x[(size_t)p * px_step]), w0, a0[p]);
+                }
+            }
+    }
+    const V al0 = VLOAD(st->alpha + (size_t)ob * VL);
+    const V al1 = nv > 1 ? VLOAD(st->alpha + (size_t)(ob + 1) * VL) : VZERO();
+    const int last = (oc - 1) / VL, rest = oc % VL;
+    const VMASK_T m = VMASK(rest ? rest : VL);
+#pragma GCC unroll 8
+    for (int p = 0; p < tile; p++) {
+        float *o = out_row + (size_t)(ox + p) * (size_t)oc + (size_t)ob * VL;
+        const V y0 = FN(act_v)(st, a0[p], al0);
+        if (ob == last && rest)
+            VSTOREM(o, y0, m);
+        else
+            VSTORE(o, y0);
+        if (nv > 1) {
+            const V y1 = FN(act_v)(st, a1[p], al1);
+            if (ob + 1 == last && rest)
+                VSTOREM(o + VL, y1, m);
+            else
+                VSTORE(o + VL, y1);
+        }
+    }
+}
+
+static void FN(conv_small_run)(void *state, const float *const *inputs, float *output)
+{
+    simd_state *st = state;
+    const fs_nn_op_desc *d = &st->d;
+    const fs_nn_shape os = d->out;
+    const int nvec = (os.c + VL - 1) / VL;
+    const size_t row_out = (size_t)os.w * (size_t)os.c;
+
+    for (int s = 0; s < st->nslots; s++)
+        st->tags[s] = -1;
+    for (int n = 0; n < os.n; n++)
+        for (int oy = 0; oy < os.h; oy++) {
+            const float *rp[SIMD_DW_MAX_KH];
+            int rk[SIMD_DW_MAX_KH];
+            int nk = 0;
+            for (int ky = 0; ky < d->kernel_h; ky++) {
+                const int iy = oy * d->stride_h - d->pad_top + ky * d->dilation_h;
+                if (iy < 0 || iy >= d->in[0].h)
+                    continue;
+                rp[nk] = FN(dw_flat_row)(st, inputs[0], n, iy);
+                rk[nk] = ky;
+                nk++;
+            }
+            float *out_row = output + ((size_t)n * (size_t)os.h + (size_t)oy) * row_out;
+            for (int ob = 0; ob < nvec; ob += 2) {
+                const int nv = nvec - ob >= 2 ? 2 : 1;
+                int ox = 0;
+                if (nv == 2) {
+                    for (; ox + CONV_TILE <= os.w; ox += CONV_TILE)
+                        FN(conv_small_tile)(st, rp, rk, nk, ox, out_row, ob, 2, CONV_TILE);
+                    for (; ox < os.w; ox++)
+                        FN(conv_small_tile)(st, rp, rk, nk, ox, out_row, ob, 2, 1);
+                } else {
+                    for (; ox + CONV_TILE <= os.w; ox += CONV_TILE)
+                        FN(conv_small_tile)(st, rp, rk, nk, ox, out_row, ob, 1, CONV_TILE);
+                    for (; ox < os.w; ox++)
+                        FN(conv_small_tile)(st, rp, rk, nk, ox, out_row, ob, 1, 1);
+                }
+            }
+        }
+}
+
+#if VL == 16
+/* ---- CONV2D 1x1, 24 output channels (AVX-512) ---- */
+
+/*
+ * Two pixels' 48 outputs are three vectors: p0's channels 0-15, p0's 16-23
+ * with p1's 0-7, p1's 8-23. The middle vector's input is p0's value in its
+ * low half and p1's in its high half (one masked broadcast), so no lane is
+ * wasted, where 16 + 8 lanes per pixel would leave a quarter idle.
+ */
+static inline __attribute__((always_inline)) void
+FN(pw24_pairs)(const simd_state *st, const float *x, float *o, size_t kin, int pairs)
+{
+    V a[4][3];
+#pragma GCC unroll 4
+    for (int j = 0; j < pairs; j++) {
+        a[j][0] = VLOAD(st->bias);
+        a[j][1] = VLOAD(st->bias + 16);
+        a[j][2] = VLOAD(st->bias + 32);
+    }
+    for (size_t k = 0; k < kin; k++) {
+        const V w0 = VLOAD(st->w + k * 48), w1 = VLOAD(st->w + k * 48 + 16),
+                w2 = VLOAD(st->w + k * 48 + 32);
+#pragma GCC unroll 4
+        for (int j = 0; j < pairs; j++) {
+            const float *xa = x + (size_t)(2 * j) * kin + k;
+            /* two broadcast loads and a blend: no shuffle-port work */
+            const V va = VSET1(xa[0]), vb = VSET1(xa[kin]);
+            a[j][0] = VFMA(va, w0, a[j][0]);
+            a[j][1] = VFMA(_mm512_mask_mov_ps(va, (__mmask16)0xFF00, vb), w1, a[j][1]);
+            a[j][2] = VFMA(vb, w2, a[j][2]);
+        }
+    }
+    const V l0 = VLOAD(st->alpha), l1 = VLOAD(st->alpha + 16), l2 = VLOAD(st->alpha + 32);
+#pragma GCC unroll 4
+    for (int j = 0; j < pairs; j++) {
+        VSTORE(o + j * 48, FN(act_v)(st, a[j][0], l0));
+        VSTORE(o + j * 48 + 16, FN(act_v)(st, a[j][1], l1));
+        VSTORE(o + j * 48 + 32, FN(act_v)(st, a[j][2], l2));
+    }
+}
+
+static void FN(conv_pw24_run)(const simd_state *st, const float *input, float *output)
+{
+    const size_t kin = (size_t)st->d.in[0].c;
+    const size_t pixels = fs_nn_shape_size(st->d.out) / 24;
+    size_t p = 0;
+    for (; p + 8 <= pixels; p += 8)
+        FN(pw24_pairs)(st, input + p * kin, output + p * 24, kin, 4);
+    for (; p + 2 <= pixels; p += 2)
+        FN(pw24_pairs)(st, input + p * kin, output + p * 24, kin, 1);
+    if (p < pixels) { /* a last lone pixel: the pair's first 24 lanes */
+        const float *x = input + p * kin;
+        V a0 = VLOAD(st->bias), a1 = VLOAD(st->bias + 16);
+        for (size_t k = 0; k < kin; k++) {
+            const V v = VSET1(x[k]);
+            a0 = VFMA(v, VLOAD(st->w + k * 48), a0);
+            a1 = VFMA(v, VLOAD(st->w + k * 48 + 16), a1);
+        }
+        VSTORE(output + p * 24, FN(act_v)(st, a0, VLOAD(st->alpha)));
+        VSTOREM(output + p * 24 + 16, FN(act_v)(st, a1, VLOAD(st->alpha + 16)), VMASK(8));
+    }
+}
+#endif
+
+static void FN(conv_run)(void *state, const float *const *inputs, float *output)
+{
+#if VL == 16
+    const simd_state *st = state;
+    if (st->pw24) {
+        FN(conv_pw24_run)(st, inputs[0], output);
+        return;
+    }
+#endif
+    FN(conv_small_run)(state, inputs, output);
 }

@@ -5,8 +5,9 @@
  * XNNPACK runs CONV2D (its GEMM / IGEMM kernels, AVX-512 where the CPU has
  * it), MAX_POOL, MATMUL, MEAN, SOFTMAX, SIGMOID, and what the own SIMD
  * kernels (ops_simd.c) decline: depthwise convolutions with a multiplier
- * above 1, broadcasting BINARY ops. DEPTHWISE_CONV2D, BINARY and ACTIVATION
- * go to the own kernels first: they are faster here and fuse PReLU.
+ * above 1, broadcasting BINARY ops. DEPTHWISE_CONV2D, BINARY, ACTIVATION and
+ * CONV2D with 1-4 input channels go to the own kernels first: they are
+ * faster here and fuse PReLU.
  * Activations XNNPACK cannot fuse (PReLU, Sigmoid, min/max after
  * Minimum/Maximum) run as a second pass in place on the output.
  *
@@ -133,9 +134,13 @@ static fs_status xk_try_inner(xk_state *st)
 
 /*
  * The fused activation: RELU / CLAMP become the op's output range when
- * @p fusable; anything else becomes a pass after the op, in place.
+ * @p fusable; anything else becomes a pass after the op, in place: the own
+ * SIMD kernel when @p own, else XNNPACK's.
  */
-static fs_status xk_activation(xk_state *st, int fusable, float *lo, float *hi)
+static fs_status xk_activation_create_alone(const fs_nn_op_desc *desc, void **state);
+static void xk_run(void *state, const float *const *inputs, float *output);
+
+static fs_status xk_activation(xk_state *st, int own, int fusable, float *lo, float *hi)
 {
     const fs_nn_op_desc *d = &st->d;
     *lo = -INFINITY;
@@ -166,7 +171,8 @@ static fs_status xk_activation(xk_state *st, int fusable, float *lo, float *hi)
     a.alpha = d->alpha;
     a.clamp_min = d->clamp_min;
     a.clamp_max = d->clamp_max;
-    st->post = xk_simd_ops.nn[FS_NN_ACTIVATION];
+    st->post = own ? xk_simd_ops.nn[FS_NN_ACTIVATION]
+                   : (fs_nn_kernel){xk_activation_create_alone, xk_run, xk_destroy, "xnnpack"};
     return st->post.create(&a, &st->post_state);
 }
 
@@ -191,14 +197,17 @@ static fs_status xk_finish(xk_state *st, fs_status s, void **state)
 
 /* ---- create ---- */
 
-static fs_status xk_conv_create(const fs_nn_op_desc *desc, void **state)
+static fs_status xk_conv_create_impl(const fs_nn_op_desc *desc, void **state, int own)
 {
     xk_state *st;
     fs_status s = xk_new(desc, FS_NN_CONV2D, state, &st);
     if (s != FS_OK)
         return s;
+    s = own ? xk_try_inner(st) : FS_ERR_UNSUPPORTED; /* 1-4 input channels, 1x1 to 24 */
+    if (s != FS_ERR_UNSUPPORTED)
+        return xk_finish(st, s, state);
     float lo, hi;
-    s = xk_activation(st, 1, &lo, &hi);
+    s = xk_activation(st, own, 1, &lo, &hi);
     if (s != FS_OK)
         return xk_finish(st, s, state);
     /* TF [kh][kw][ic][oc] -> XNNPACK [oc][kh][kw][ic] */
@@ -222,17 +231,17 @@ static fs_status xk_conv_create(const fs_nn_op_desc *desc, void **state)
     return xk_finish(st, s, state);
 }
 
-static fs_status xk_depthwise_create(const fs_nn_op_desc *desc, void **state)
+static fs_status xk_depthwise_create_impl(const fs_nn_op_desc *desc, void **state, int own)
 {
     xk_state *st;
     fs_status s = xk_new(desc, FS_NN_DEPTHWISE_CONV2D, state, &st);
     if (s != FS_OK)
         return s;
-    s = xk_try_inner(st);
+    s = own ? xk_try_inner(st) : FS_ERR_UNSUPPORTED;
     if (s != FS_ERR_UNSUPPORTED)
         return xk_finish(st, s, state);
     float lo, hi;
-    s = xk_activation(st, 1, &lo, &hi);
+    s = xk_activation(st, own, 1, &lo, &hi);
     if (s != FS_OK)
         return xk_finish(st, s, state);
     /* With XNN_FLAG_DEPTHWISE_CONVOLUTION the kernel is [kh][kw][ic * mult]:
@@ -271,14 +280,14 @@ static fs_status xk_maxpool_create(const fs_nn_op_desc *desc, void **state)
     return xk_finish(st, s, state);
 }
 
-static fs_status xk_matmul_create(const fs_nn_op_desc *desc, void **state)
+static fs_status xk_matmul_create_impl(const fs_nn_op_desc *desc, void **state, int own)
 {
     xk_state *st;
     fs_status s = xk_new(desc, FS_NN_MATMUL, state, &st);
     if (s != FS_OK)
         return s;
     float lo, hi;
-    s = xk_activation(st, 1, &lo, &hi);
+    s = xk_activation(st, own, 1, &lo, &hi);
     if (s != FS_OK)
         return xk_finish(st, s, state);
     const size_t k = (size_t)desc->in[0].c, c = (size_t)desc->out.c;
@@ -314,14 +323,14 @@ static fs_status xk_softmax_create(const fs_nn_op_desc *desc, void **state)
     return xk_finish(st, s, state);
 }
 
-static fs_status xk_activation_create(const fs_nn_op_desc *desc, void **state)
+static fs_status xk_activation_create_impl(const fs_nn_op_desc *desc, void **state, int own)
 {
     xk_state *st;
     fs_status s = xk_new(desc, FS_NN_ACTIVATION, state, &st);
     if (s != FS_OK)
         return s;
     if (desc->act != FS_NN_ACT_SIGMOID) {
-        s = xk_try_inner(st);
+        s = own ? xk_try_inner(st) : FS_ERR_UNSUPPORTED;
         if (s != FS_ERR_UNSUPPORTED)
             return xk_finish(st, s, state);
     }
@@ -357,19 +366,19 @@ static void xk_dims(fs_nn_shape s, size_t dims[4])
     dims[3] = (size_t)s.c;
 }
 
-static fs_status xk_binary_create(const fs_nn_op_desc *desc, void **state)
+static fs_status xk_binary_create_impl(const fs_nn_op_desc *desc, void **state, int own)
 {
     xk_state *st;
     fs_status s = xk_new(desc, FS_NN_BINARY, state, &st);
     if (s != FS_OK)
         return s;
-    s = xk_try_inner(st);
+    s = own ? xk_try_inner(st) : FS_ERR_UNSUPPORTED;
     if (s != FS_ERR_UNSUPPORTED)
         return xk_finish(st, s, state);
 
     float lo, hi;
     const int ranged = desc->binop == FS_NN_ADD || desc->binop == FS_NN_MUL;
-    s = xk_activation(st, ranged, &lo, &hi);
+    s = xk_activation(st, own, ranged, &lo, &hi);
     if (s != FS_OK)
         return xk_finish(st, s, state);
     xk_dims(desc->in[0], st->dims_a);
@@ -456,10 +465,10 @@ static void xk_run(void *state, const float *const *inputs, float *output)
     case XK_MIN:
     case XK_MAX: {
         const float *b = d->num_inputs == 2 ? inputs[1] : st->cst;
-        xk_setup_nd_fn setup = st->kind == XK_ADD   ? xnn_setup_add_nd_f32
-                                              : st->kind == XK_MUL ? xnn_setup_multiply_nd_f32
-                                              : st->kind == XK_MIN ? xnn_setup_minimum_nd_f32
-                                                                   : xnn_setup_maximum_nd_f32;
+        const xk_setup_nd_fn setup = st->kind == XK_ADD   ? xnn_setup_add_nd_f32
+                                     : st->kind == XK_MUL ? xnn_setup_multiply_nd_f32
+                                     : st->kind == XK_MIN ? xnn_setup_minimum_nd_f32
+                                                          : xnn_setup_maximum_nd_f32;
         s = setup(st->op, 4, st->dims_a, 4, st->dims_b, inputs[0], b, output, NULL);
         break;
     }
@@ -479,6 +488,39 @@ static void xk_run(void *state, const float *const *inputs, float *output)
         const float *in[1] = {output};
         st->post.run(st->post_state, in, output); /* in place: see ops_kernels.h */
     }
+}
+
+#define XK_WRAP(name)                                                                    \
+    static fs_status xk_##name##_create(const fs_nn_op_desc *desc, void **state)         \
+    {                                                                                    \
+        return xk_##name##_create_impl(desc, state, 1);                                  \
+    }                                                                                    \
+    static fs_status xk_##name##_create_alone(const fs_nn_op_desc *desc, void **state)   \
+    {                                                                                    \
+        return xk_##name##_create_impl(desc, state, 0);                                  \
+    }
+XK_WRAP(conv)
+XK_WRAP(depthwise)
+XK_WRAP(activation)
+XK_WRAP(binary)
+XK_WRAP(matmul)
+#undef XK_WRAP
+
+int fs_nn_ops_xnnpack_alone_register(fs_ops *ops)
+{
+    ops->nn[FS_NN_CONV2D] = (fs_nn_kernel){xk_conv_create_alone, xk_run, xk_destroy, "xnnpack"};
+    ops->nn[FS_NN_DEPTHWISE_CONV2D] =
+        (fs_nn_kernel){xk_depthwise_create_alone, xk_run, xk_destroy, "xnnpack"};
+    ops->nn[FS_NN_MAX_POOL] = (fs_nn_kernel){xk_maxpool_create, xk_run, xk_destroy, "xnnpack"};
+    ops->nn[FS_NN_BINARY] =
+        (fs_nn_kernel){xk_binary_create_alone, xk_run, xk_destroy, "xnnpack"};
+    ops->nn[FS_NN_ACTIVATION] =
+        (fs_nn_kernel){xk_activation_create_alone, xk_run, xk_destroy, "xnnpack"};
+    ops->nn[FS_NN_MATMUL] =
+        (fs_nn_kernel){xk_matmul_create_alone, xk_run, xk_destroy, "xnnpack"};
+    ops->nn[FS_NN_MEAN] = (fs_nn_kernel){xk_mean_create, xk_run, xk_destroy, "xnnpack"};
+    ops->nn[FS_NN_SOFTMAX] = (fs_nn_kernel){xk_softmax_create, xk_run, xk_destroy, "xnnpack"};
+    return 1;
 }
 
 void fs_nn_ops_xnnpack_register(fs_ops *ops)
