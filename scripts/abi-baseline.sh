@@ -12,7 +12,7 @@ BUILD=${1:-$ROOT/build}
 LIB=$BUILD/lib/libfaceswap.so
 [ -e "$LIB" ] || { echo "abi-baseline: $LIB not built (meson setup $BUILD && ninja -C $BUILD)" >&2; exit 1; }
 LIB=$(readlink -f "$LIB")
-readelf -S "$LIB" | grep -q '\.debug_info' || { echo "abi-baseline: $LIB has no debug info" >&2; exit 1; }
+readelf -S "$LIB" | grep '\.debug_info' >/dev/null || { echo "abi-baseline: $LIB has no debug info" >&2; exit 1; }
 mkdir -p "$ROOT/doc/abi"
 # Only what the public headers define. Locations are kept (file names only,
 # no paths of this machine): abidiff needs them to tell public types (in

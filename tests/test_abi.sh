@@ -17,7 +17,8 @@ for t in abidiff readelf; do
   command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed (scripts/install-deps.sh installs abigail-tools)"; exit 77; }
 done
 [ -f "$BASE" ] || { echo "FAIL: no baseline $BASE (make one with scripts/abi-baseline.sh)"; exit 1; }
-if ! readelf -S "$LIB" | grep -q '\.debug_info'; then
+# (no grep -q: with pipefail, readelf's SIGPIPE would read as "no debug info")
+if ! readelf -S "$LIB" | grep '\.debug_info' >/dev/null; then
   # Without DWARF abidiff sees symbols only and would report every type as gone.
   echo "SKIP: $LIB has no debug info (build with -g, e.g. buildtype=debugoptimized)"
   exit 77

@@ -1,8 +1,12 @@
 /*
  * Neural-network kernels of the ops table: the reference against cases
- * worked out by hand, and every fast kernel (own SIMD at each level this CPU
- * has, and the full fast table with XNNPACK) against the reference on random
- * and edge-case descs, as dav1d's checkasm does.
+ * worked out by hand, and every fast kernel against the reference on random
+ * and edge-case descs, as dav1d's checkasm does. The tables under test:
+ * "simd-avx2" and "simd-avx512" (own kernels, each level this CPU has),
+ * "xnnpack" (XNNPACK alone, where the library has it) and "fast" (what a
+ * context uses: own kernels first, XNNPACK for the rest). Every kernel runs
+ * once on other data before the compared run, and writes next to its output
+ * are caught by a canary.
  *
  *   test_ops            the Check suite (meson test ops)
  *   test_ops --bench    prints per-kernel timings of model-like layers, asserts nothing

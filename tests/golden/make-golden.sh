@@ -34,6 +34,7 @@ fi
 WORK=${KEEP:-$(mktemp -d)}
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/in" "$WORK/raw" "$WORK/json"
+# shellcheck disable=SC2046  # pkg-config output is meant to be split
 cc -std=c11 -O2 -Wall -Wextra $(pkg-config --cflags stb) "$HERE/stb-decode.c" \
    $(pkg-config --libs stb) -o "$WORK/stb-decode"
 

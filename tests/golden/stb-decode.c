@@ -2,9 +2,10 @@
  * Golden-data helper (run by make-golden.sh only, never by the tests):
  * decodes an image with Debian's stb, the decoder lib/image uses, and writes
  * the RGB8 pixels as PNG, so that the TensorFlow.js harness and libfaceswap
- * see exactly the same pixels. Prints "WIDTH HEIGHT SHA256" of the packed
- * RGB8 rows on stdout (sha256 computed by the caller's tool from the PPM
- * copy written next to the PNG; see make-golden.sh).
+ * see exactly the same pixels. Also writes the packed RGB8 rows as a binary
+ * PPM, whose sha256 golden-convert.py puts in the golden file's `image` line
+ * after checking the harness decoded the same bytes. Prints "WIDTH HEIGHT
+ * CHANNELS_IN_FILE".
  *
  * usage: stb-decode IN OUT.png OUT.ppm
  */
