@@ -4,7 +4,12 @@
  * every face (fs_fitter_run, FaceMesh + Iris), decode excluded. Prints one
  * line per image and a JSON object on the last line.
  *
- *   bench_pipeline [--reps N] [--reference] IMAGE...
+ *   bench_pipeline [--reps N] [--reference] [--compat] IMAGE...
+ *
+ * --reference forces the plain-C kernels; --compat uses the settings of the
+ * TensorFlow.js reference (squash input, no roll alignment, Human's iris
+ * handling), so that its figures compare like for like with
+ * benchmarks/tfjs_reference.sh (same faces, same number of FaceMesh runs).
  *
  * Pin it to one core (benchmarks/run.sh uses taskset -c 0): the figures in
  * doc/performance.md are one-core figures.
@@ -46,19 +51,21 @@ static int check(fs_status st, const char *what, fs_context *ctx)
 
 int main(int argc, char **argv)
 {
-    int reps = 30, reference = 0, first = 1;
+    int reps = 30, reference = 0, compat = 0, first = 1;
     for (; first < argc && strncmp(argv[first], "--", 2) == 0; first++) {
         if (strcmp(argv[first], "--reps") == 0 && first + 1 < argc)
             reps = atoi(argv[++first]);
         else if (strcmp(argv[first], "--reference") == 0)
             reference = 1;
+        else if (strcmp(argv[first], "--compat") == 0)
+            compat = 1;
         else {
-            fprintf(stderr, "usage: bench_pipeline [--reps N] [--reference] IMAGE...\n");
+            fprintf(stderr, "usage: bench_pipeline [--reps N] [--reference] [--compat] IMAGE...\n");
             return 2;
         }
     }
     if (first >= argc || reps < 1) {
-        fprintf(stderr, "usage: bench_pipeline [--reps N] [--reference] IMAGE...\n");
+        fprintf(stderr, "usage: bench_pipeline [--reps N] [--reference] [--compat] IMAGE...\n");
         return 2;
     }
     fs_context *ctx = NULL;
@@ -69,12 +76,18 @@ int main(int argc, char **argv)
         check(fs_detector_create(ctx, &det), "detector", ctx) ||
         check(fs_fitter_create(ctx, &fit), "fitter", ctx))
         return 1;
+    if (compat &&
+        (check(fs_detector_set(det, FS_DETECTOR_INPUT_MODE, FS_DETECTOR_INPUT_SQUASH), "squash", ctx) ||
+         check(fs_fitter_set(fit, FS_FITTER_ALIGN, FS_FITTER_ALIGN_NONE), "align", ctx) ||
+         check(fs_fitter_set(fit, FS_FITTER_REFERENCE_QUIRKS, 1), "quirks", ctx)))
+        return 1;
 
     double *t_det = calloc((size_t)reps, sizeof(double));
     double *t_all = calloc((size_t)reps, sizeof(double));
     if (!t_det || !t_all)
         return 1;
-    printf("{\"benchmark\":\"pipeline\",\"path\":\"%s\",\"reps\":%d,\"images\":[", reference ? "reference" : "fast", reps);
+    printf("{\"benchmark\":\"pipeline\",\"path\":\"%s\",\"settings\":\"%s\",\"reps\":%d,\"images\":[",
+           reference ? "reference" : "fast", compat ? "reference-compatible" : "default", reps);
     for (int i = first; i < argc; i++) {
         fs_image img;
         if (check(fs_image_read_file(ctx, argv[i], &img), argv[i], ctx))

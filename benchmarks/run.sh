@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks on one core and prints one JSON object:
 #   models:    bench_models   (BlazeFace, FaceMesh, Iris x2: fast and reference kernels)
-#   pipeline:  bench_pipeline (detect, detect + fit per image, public API)
+#   pipeline:  bench_pipeline (detect, detect + fit per image, public API;
+#              default settings, and --compat: the reference's settings)
 #   tfjs:      tfjs_reference.sh (TensorFlow.js WASM on the same images; "skipped" without it)
 #
 #   benchmarks/run.sh [--build DIR] [--reps N] [--out FILE] [IMAGE...]
@@ -50,11 +51,12 @@ export FS_MODEL_DIR="${FS_MODEL_DIR:-$ROOT/data/models}"
 
 models=$($PIN "$BUILD/benchmarks/bench_models" --reps "$REPS" --ref-reps 5)
 pipeline=$($PIN "$BUILD/benchmarks/bench_pipeline" --reps "$REPS" "${IMAGES[@]}")
+pipeline_compat=$($PIN "$BUILD/benchmarks/bench_pipeline" --compat --reps "$REPS" "${IMAGES[@]}")
 tfjs=$("$ROOT/benchmarks/tfjs_reference.sh" --reps 20 "${IMAGES[@]}")
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
-result=$(printf '{"cpu":"%s","cores_used":1,"buildtype":"%s","date":"%s","models":%s,"pipeline":%s,"tfjs":%s}' \
-  "${cpu:-unknown}" "$BUILDTYPE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$models" "$pipeline" "$tfjs")
+result=$(printf '{"cpu":"%s","cores_used":1,"buildtype":"%s","date":"%s","models":%s,"pipeline":%s,"pipeline_compat":%s,"tfjs":%s}' \
+  "${cpu:-unknown}" "$BUILDTYPE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$models" "$pipeline" "$pipeline_compat" "$tfjs")
 if [ -n "$OUT" ]; then
   printf '%s\n' "$result" >"$OUT"
 fi
