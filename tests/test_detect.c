@@ -648,18 +648,6 @@ END_TEST
 
 /* ---------------------------------------------------------------- model files */
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
-    ck_assert_msg(a && b, "copy %s -> %s", from, to);
-    char buf[1 << 15];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), a)) > 0)
-        ck_assert(fwrite(buf, 1, n, b) == n);
-    fclose(a);
-    ck_assert(fclose(b) == 0);
-}
-
 static void flip_byte(const char *path, long offset)
 {
     FILE *f = fopen(path, "r+b");
@@ -687,7 +675,7 @@ static char *copy_models(void)
     for (int i = 0; i < N_MODEL_FILES; i++) {
         char to[4096];
         snprintf(to, sizeof(to), "%s/%s", out, model_files[i]);
-        copy_file(fs_test_model_path(model_files[i]), to);
+        fs_test_copy_file(fs_test_model_path(model_files[i]), to);
     }
     return out;
 }
@@ -740,7 +728,7 @@ START_TEST(model_file_checks)
     det = (fs_detector *)(uintptr_t)0x2;
     FS_ASSERT_STATUS(fs_detector_create(ctx, &det), FS_ERR_NOT_FOUND);
     ck_assert_ptr_eq(det, (fs_detector *)(uintptr_t)0x2);
-    copy_file(fs_test_model_path("blazeface.bin"), path);
+    fs_test_copy_file(fs_test_model_path("blazeface.bin"), path);
 
     FS_ASSERT_OK(fs_context_set_model_dir(ctx, "/nonexistent/models"));
     FS_ASSERT_STATUS(fs_detector_create(ctx, &det), FS_ERR_NOT_FOUND);

@@ -964,18 +964,6 @@ END_TEST
 
 /* ---------------------------------------------------------------- model files */
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
-    ck_assert_msg(a && b, "copy %s -> %s", from, to);
-    char buf[1 << 15];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), a)) > 0)
-        ck_assert(fwrite(buf, 1, n, b) == n);
-    fclose(a);
-    ck_assert(fclose(b) == 0);
-}
-
 START_TEST(model_file_checks)
 {
     static const char *const files[] = {"facemesh.json", "facemesh.bin", "iris.json", "iris.bin",
@@ -986,7 +974,7 @@ START_TEST(model_file_checks)
     char p[4096];
     for (int i = 0; i < 5; i++) {
         snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-        copy_file(fs_test_model_path(files[i]), p);
+        fs_test_copy_file(fs_test_model_path(files[i]), p);
     }
     fs_context *ctx = new_context();
     FS_ASSERT_OK(fs_context_set_model_dir(ctx, dir));

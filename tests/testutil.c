@@ -46,6 +46,18 @@ const char *fs_test_tmp_path(const char *tag)
     return b;
 }
 
+void fs_test_copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    ck_assert_msg(a && b, "copy %s -> %s", from, to);
+    char buf[1 << 15];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), a)) > 0)
+        ck_assert(fwrite(buf, 1, n, b) == n);
+    fclose(a);
+    ck_assert(fclose(b) == 0);
+}
+
 int fs_test_run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);

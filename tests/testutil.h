@@ -20,6 +20,9 @@ int fs_test_file_exists(const char *path);
 /* A temporary file path unique to this process: <tmpdir>/fs_test_<pid>_<tag>. */
 const char *fs_test_tmp_path(const char *tag);
 
+/* Copies a file byte for byte; fails the test on any error. */
+void fs_test_copy_file(const char *from, const char *to);
+
 /* Runs a Check suite and returns the process exit status. */
 int fs_test_run_suite(Suite *s);
 
