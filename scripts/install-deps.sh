@@ -9,6 +9,9 @@
 #
 #   scripts/install-deps.sh           install what is missing
 #   scripts/install-deps.sh --check   only list what is missing (exit 1 if any)
+#   FS_BENCH_DEPS=1 scripts/install-deps.sh
+#                                     also the benchmarks' yardsticks (OpenCV for
+#                                     bench_blend.py); the tests never need them
 set -euo pipefail
 say() { echo "install-deps: $*" >&2; }
 
@@ -27,6 +30,9 @@ PACKAGES=(
   # data fetch (scripts/fetch-data.sh: npm pack + apt-get download + sha256)
   ca-certificates
 )
+if [ "${FS_BENCH_DEPS:-0}" = 1 ]; then
+  PACKAGES+=(python3-opencv)   # benchmarks/bench_blend.py: cv2.seamlessClone, the blend stage's yardstick
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -11,11 +11,10 @@
  * zero tails. stb then decodes what passed.
  */
 #include "internal.h"
+#include "atomic_file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -974,54 +973,20 @@ fs_status fs_image_write_file(fs_context *ctx, const fs_image *image, const char
         return fs_fail(&ctx->err, FS_ERR_UNSUPPORTED, "%s: %dx%d is too large to encode", path,
                        (int)image->width, (int)image->height);
 
-    /* A fresh name beside the target, created exclusively, so the target
-     * appears complete (rename) or not at all. */
-    static atomic_uint counter;
-    const size_t tl = strlen(path) + 48;
-    char *const tmp = malloc(tl);
-    if (!tmp)
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-    int fd = -1;
-    for (int attempt = 0; attempt < 32 && fd < 0; attempt++) {
-        snprintf(tmp, tl, "%s.tmp-%ld-%u", path, (long)getpid(), atomic_fetch_add(&counter, 1u));
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        const int err = errno;
-        free(tmp);
-        return fs_fail(&ctx->err, FS_ERR_IO, "%s: cannot create a file there: %s", path,
-                       strerror(err));
-    }
-    writer w = {fdopen(fd, "wb"), 0};
-    if (!w.f) {
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-    }
-    fs_status st = encode(&w, kind, image);
-    int err = 0;
-    if (st == FS_OK && (w.failed || fflush(w.f) != 0 || fsync(fileno(w.f)) != 0)) {
-        err = errno;
-        st = FS_ERR_IO;
-    }
-    if (fclose(w.f) != 0 && st == FS_OK) {
-        err = errno;
-        st = FS_ERR_IO;
-    }
-    if (st == FS_OK && rename(tmp, path) != 0) {
-        err = errno;
-        st = FS_ERR_IO;
-    }
+    fs_atomic_file af;
+    fs_status st = fs_atomic_file_open(&af, path, &ctx->err);
     if (st != FS_OK)
-        unlink(tmp);
-    free(tmp);
+        return st;
+    writer w = {af.f, 0};
+    st = encode(&w, kind, image);
+    const int write_errno = w.failed ? errno : 0;
+    if (st == FS_OK && w.failed)
+        st = FS_ERR_IO;
+    const fs_status closed = fs_atomic_file_close(&af, st == FS_OK, &ctx->err);
     if (st == FS_ERR_OUT_OF_MEMORY)
         return fs_fail(&ctx->err, st, "%s: out of memory encoding", path);
     if (st != FS_OK)
         return fs_fail(&ctx->err, st, "%s: write failed: %s", path,
-                       err ? strerror(err) : "encoder error");
-    return FS_OK;
+                       write_errno ? strerror(write_errno) : "encoder error");
+    return closed;
 }

@@ -1,6 +1,7 @@
 #include "ops/ops.h"
 #include "ops/sample.h"
 #include "nn/ops_kernels.h"
+#include "compose/filter.h"
 
 #include <string.h>
 
@@ -12,11 +13,15 @@ void fs_ops_init_reference(fs_ops *ops)
     memset(ops, 0, sizeof(*ops));
     fs_sample_init_reference(ops);
     fs_nn_ops_ref_register(ops);
+    fs_compose_ops_register(ops, 0);
+    ops->raster_triangles = fs_raster_triangles_ref;
 }
 
 void fs_ops_init_fast(fs_ops *ops)
 {
     fs_sample_init_fast(ops);
+    fs_compose_ops_register(ops, 1);
+    ops->raster_triangles = fs_raster_triangles_fast;
     fs_nn_ops_simd_register(ops, fs_nn_simd_level());
 #if defined(FS_HAVE_XNNPACK)
     fs_nn_ops_xnnpack_register(ops); /* after SIMD: it hands some ops back to it */

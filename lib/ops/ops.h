@@ -13,6 +13,7 @@
 
 #include "faceswap/common.h"
 #include "nn/kernel.h"
+#include "render/raster.h"
 
 /* How a sampler treats source coordinates outside the image. */
 typedef enum fs_border {
@@ -46,6 +47,18 @@ typedef struct fs_ops {
     /* Sample a float HWC 3-channel tensor into dst[out_h][out_w][3]. */
     void (*sample_f32)(const float *src, int width, int height, const fs_sample_desc *d,
                        float *dst);
+    /* Rasterise triangles into a window (lib/render/raster.h). */
+    fs_raster_fn raster_triangles;
+    /* Compositing (lib/compose/filter.h, engineer blend). Separable filter
+     * of one float plane (w*h, stride w), zero beyond the edges: tmp holds the
+     * row pass, dst = column pass of k[0..2r]. */
+    void (*compose_blur)(const float *src, int w, int h, const float *k, int r, float *tmp,
+                         float *dst);
+    /* 8-bit RGB alpha blend, dst = dst + alpha (src - dst) rounded; alpha in
+     * [0, 1] (clamped); where alpha <= 0 dst is left bit-identical. */
+    void (*compose_alpha_u8)(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
+                             ptrdiff_t dstride, const float *alpha, ptrdiff_t astride, int w,
+                             int h);
 } fs_ops;
 
 void fs_ops_init_reference(fs_ops *ops);

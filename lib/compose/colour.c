@@ -1,0 +1,346 @@
+/*
+ * Colour correction: CIELAB conversion and statistics transfer (Reinhard et
+ * al., "Color Transfer between Images", 2001, in CIELAB rather than l-alpha-
+ * beta), shading as a ratio of low-passed luminances, and sharpness matching
+ * by high-pass energy.
+ */
+#include "compose/colour.h"
+#include "compose/filter.h"
+#include "compose/mask.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double WX = 0.95047, WY = 1.0, WZ = 1.08883;
+
+static double srgb_to_linear(double c)
+{
+    return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+
+static double linear_to_srgb(double c)
+{
+    return c <= 0.0031308 ? 12.92 * c : 1.055 * pow(c, 1.0 / 2.4) - 0.055;
+}
+
+/* CIE f(t): cube root above (6/29)^3, the linear segment below. */
+static double lab_f(double t)
+{
+    const double d = 6.0 / 29.0;
+    return t > d * d * d ? cbrt(t) : t / (3.0 * d * d) + 4.0 / 29.0;
+}
+
+static double lab_finv(double t)
+{
+    const double d = 6.0 / 29.0;
+    return t > d ? t * t * t : 3.0 * d * d * (t - 4.0 / 29.0);
+}
+
+void fs_colour_srgb_to_lab(const float *rgb, float *lab, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double r = srgb_to_linear(rgb[3 * i]), g = srgb_to_linear(rgb[3 * i + 1]),
+                     b = srgb_to_linear(rgb[3 * i + 2]);
+        /* IEC 61966-2-1 matrix (D65). */
+        const double x = 0.4124564 * r + 0.3575761 * g + 0.1804375 * b;
+        const double y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
+        const double z = 0.0193339 * r + 0.1191920 * g + 0.9503041 * b;
+        const double fx = lab_f(x / WX), fy = lab_f(y / WY), fz = lab_f(z / WZ);
+        lab[3 * i] = (float)(116.0 * fy - 16.0);
+        lab[3 * i + 1] = (float)(500.0 * (fx - fy));
+        lab[3 * i + 2] = (float)(200.0 * (fy - fz));
+    }
+}
+
+void fs_colour_lab_to_srgb(const float *lab, float *rgb, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double fy = (lab[3 * i] + 16.0) / 116.0;
+        const double fx = fy + lab[3 * i + 1] / 500.0, fz = fy - lab[3 * i + 2] / 200.0;
+        const double x = WX * lab_finv(fx), y = WY * lab_finv(fy), z = WZ * lab_finv(fz);
+        /* Inverse of the matrix above. */
+        const double r = 3.2404542 * x - 1.5371385 * y - 0.4985314 * z;
+        const double g = -0.9692660 * x + 1.8760108 * y + 0.0415560 * z;
+        const double b = 0.0556434 * x - 0.2040259 * y + 1.0572252 * z;
+        /* Out-of-gamut linear values below 0 have no sRGB encoding: mirror
+         * the curve so the round trip still holds for slightly negative values. */
+        const double c[3] = {r, g, b};
+        for (int k = 0; k < 3; k++)
+            rgb[3 * i + k] =
+                (float)(c[k] < 0.0 ? -linear_to_srgb(-c[k]) : linear_to_srgb(c[k]));
+    }
+}
+
+fs_status fs_colour_masked_stats(fs_error_buf *err, const float *img, int w, int h,
+                                 ptrdiff_t stride, const float *weight, double mean[3],
+                                 double sd[3])
+{
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!img || !weight || !mean || !sd || stride < 3 * (ptrdiff_t)w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_masked_stats: bad arguments");
+    double sw = 0.0, s[3] = {0, 0, 0};
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const double m = weight[(size_t)y * w + x];
+            if (!(m > 0.0))
+                continue;
+            sw += m;
+            for (int c = 0; c < 3; c++)
+                s[c] += m * img[(size_t)y * stride + 3 * x + c];
+        }
+    if (!(sw > 0.0))
+        return fs_fail(err, FS_ERR_OUT_OF_RANGE, "fs_colour_masked_stats: empty mask");
+    for (int c = 0; c < 3; c++)
+        mean[c] = s[c] / sw;
+    /* Second pass about the mean: no cancellation. */
+    double v[3] = {0, 0, 0};
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const double m = weight[(size_t)y * w + x];
+            if (!(m > 0.0))
+                continue;
+            for (int c = 0; c < 3; c++) {
+                const double d = img[(size_t)y * stride + 3 * x + c] - mean[c];
+                v[c] += m * d * d;
+            }
+        }
+    for (int c = 0; c < 3; c++)
+        sd[c] = sqrt(v[c] / sw);
+    return FS_OK;
+}
+
+void fs_colour_transfer(float *img, int w, int h, ptrdiff_t stride, const float *weight,
+                        const double from_mean[3], const double from_sd[3],
+                        const double to_mean[3], const double to_sd[3])
+{
+    double gain[3];
+    for (int c = 0; c < 3; c++)
+        gain[c] = from_sd[c] > 0.0 ? to_sd[c] / from_sd[c] : 1.0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (!(weight[(size_t)y * w + x] > 0.0f))
+                continue;
+            float *p = &img[(size_t)y * stride + 3 * x];
+            for (int c = 0; c < 3; c++)
+                p[c] = (float)((p[c] - from_mean[c]) * gain[c] + to_mean[c]);
+        }
+}
+
+/* Copies a strided 3-channel window into a packed w*h*3 buffer. */
+static float *pack3(const float *img, ptrdiff_t stride, int w, int h)
+{
+    float *out = malloc(sizeof(float) * 3 * (size_t)w * h);
+    if (out)
+        for (int y = 0; y < h; y++)
+            memcpy(out + (size_t)y * 3 * w, img + (size_t)y * stride, sizeof(float) * 3 * w);
+    return out;
+}
+
+static float clamp01(float v)
+{
+    return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+}
+
+fs_status fs_colour_match_lab(fs_error_buf *err, float *render, ptrdiff_t rstride,
+                              const float *target, ptrdiff_t tstride, const float *mask, int w,
+                              int h)
+{
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!render || !target || !mask || rstride < 3 * (ptrdiff_t)w || tstride < 3 * (ptrdiff_t)w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
+    const size_t n = (size_t)w * h;
+    float *rl = pack3(render, rstride, w, h), *tl = pack3(target, tstride, w, h);
+    if (!rl || !tl) {
+        free(rl), free(tl);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_lab: out of memory");
+    }
+    fs_colour_srgb_to_lab(rl, rl, n);
+    fs_colour_srgb_to_lab(tl, tl, n);
+    double rm[3], rs[3], tm[3], ts[3];
+    st = fs_colour_masked_stats(err, rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs);
+    if (st == FS_OK)
+        st = fs_colour_masked_stats(err, tl, w, h, 3 * (ptrdiff_t)w, mask, tm, ts);
+    if (st == FS_OK) {
+        fs_colour_transfer(rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs, tm, ts);
+        fs_colour_lab_to_srgb(rl, rl, n);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                if (mask[(size_t)y * w + x] > 0.0f)
+                    for (int c = 0; c < 3; c++)
+                        render[(size_t)y * rstride + 3 * x + c] =
+                            clamp01(rl[((size_t)y * w + x) * 3 + c]);
+    }
+    free(rl), free(tl);
+    return st;
+}
+
+static void luminance(const float *img, ptrdiff_t stride, int w, int h, float *yp)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const float *p = &img[(size_t)y * stride + 3 * x];
+            yp[(size_t)y * w + x] = 0.2126f * p[0] + 0.7152f * p[1] + 0.0722f * p[2];
+        }
+}
+
+fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float *render,
+                                     ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                     const float *mask, int w, int h, double sigma)
+{
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!ops || !render || !target || !mask || rstride < 3 * (ptrdiff_t)w ||
+        tstride < 3 * (ptrdiff_t)w || !(sigma > 0.0))
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_shading_transfer: bad arguments");
+    const size_t n = (size_t)w * h;
+    float *buf = malloc(sizeof(float) * n * 4);
+    if (!buf)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_shading_transfer: out of memory");
+    float *yt = buf, *yr = buf + n, *lt = buf + 2 * n, *lr = buf + 3 * n;
+    luminance(target, tstride, w, h, yt);
+    luminance(render, rstride, w, h, yr);
+    st = fs_compose_masked_blur(err, ops, yt, mask, w, h, sigma, lt);
+    if (st == FS_OK)
+        st = fs_compose_masked_blur(err, ops, yr, mask, w, h, sigma, lr);
+    if (st == FS_OK) {
+        const float eps = 1e-3f; /* keeps black regions from dividing by zero */
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                const size_t i = (size_t)y * w + x;
+                if (!(mask[i] > 0.0f))
+                    continue;
+                float g = (lt[i] + eps) / (lr[i] + eps);
+                g = g < 0.25f ? 0.25f : (g > 4.0f ? 4.0f : g);
+                float *p = &render[(size_t)y * rstride + 3 * x];
+                for (int c = 0; c < 3; c++)
+                    p[c] = clamp01(p[c] * g);
+            }
+    }
+    free(buf);
+    return st;
+}
+
+/* High-pass energy of a luminance plane under a mask. */
+static fs_status hp_energy(fs_error_buf *err, const fs_ops *ops, const float *yp,
+                           const float *mask, int w, int h, float *tmp, double *energy)
+{
+    fs_status st = fs_compose_masked_blur(err, ops, yp, mask, w, h, 1.0, tmp);
+    if (st != FS_OK)
+        return st;
+    double s = 0.0, sw = 0.0;
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        if (mask[i] > 0.0f) {
+            const double d = yp[i] - tmp[i];
+            s += mask[i] * d * d;
+            sw += mask[i];
+        }
+    if (!(sw > 0.0))
+        return fs_fail(err, FS_ERR_OUT_OF_RANGE, "compose: empty mask");
+    *energy = s / sw;
+    return FS_OK;
+}
+
+fs_status fs_colour_highpass_energy(fs_error_buf *err, const fs_ops *ops, const float *img,
+                                    ptrdiff_t stride, const float *mask, int w, int h,
+                                    double *energy)
+{
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!ops || !img || !mask || !energy || stride < 3 * (ptrdiff_t)w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_highpass_energy: bad arguments");
+    const size_t n = (size_t)w * h;
+    float *buf = malloc(sizeof(float) * n * 2);
+    if (!buf)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_highpass_energy: out of memory");
+    luminance(img, stride, w, h, buf);
+    st = hp_energy(err, ops, buf, mask, w, h, buf + n, energy);
+    free(buf);
+    return st;
+}
+
+/* xorshift64* and Box-Muller: deterministic noise for a given seed. */
+static double rand_unit(uint64_t *s)
+{
+    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
+    return ((double)((*s * 2685821657736338717ull) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float *render,
+                                    ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                    const float *mask, int w, int h, uint64_t seed,
+                                    double *sigma_out, double *noise_out)
+{
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!ops || !render || !target || !mask || rstride < 3 * (ptrdiff_t)w ||
+        tstride < 3 * (ptrdiff_t)w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_sharpness: bad arguments");
+    const size_t n = (size_t)w * h;
+    float *buf = malloc(sizeof(float) * n * 6);
+    if (!buf)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_sharpness: out of memory");
+    float *yt = buf, *yr = buf + n, *tmp = buf + 2 * n, *yb = buf + 3 * n, *ch = buf + 4 * n,
+          *cb = buf + 5 * n;
+    double et = 0.0, er = 0.0, sigma = 0.0, noise = 0.0;
+    luminance(target, tstride, w, h, yt);
+    luminance(render, rstride, w, h, yr);
+    st = hp_energy(err, ops, yt, mask, w, h, tmp, &et);
+    if (st == FS_OK)
+        st = hp_energy(err, ops, yr, mask, w, h, tmp, &er);
+    if (st == FS_OK && er > et * 1.05) {
+        /* Blur energy falls monotonically with sigma: bisect on [0, 4]. */
+        double lo = 0.0, hi = 4.0;
+        for (int it = 0; it < 10 && st == FS_OK; it++) {
+            const double mid = 0.5 * (lo + hi);
+            double e = 0.0;
+            st = fs_compose_masked_blur(err, ops, yr, mask, w, h, mid, yb);
+            if (st == FS_OK)
+                st = hp_energy(err, ops, yb, mask, w, h, tmp, &e);
+            if (e > et)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        sigma = 0.5 * (lo + hi);
+        for (int c = 0; c < 3 && st == FS_OK; c++) {
+            for (size_t i = 0; i < n; i++)
+                ch[i] = render[(i / w) * rstride + 3 * (i % w) + c];
+            st = fs_compose_masked_blur(err, ops, ch, mask, w, h, sigma, cb);
+            for (size_t i = 0; i < n && st == FS_OK; i++)
+                if (mask[i] > 0.0f)
+                    render[(i / w) * rstride + 3 * (i % w) + c] = cb[i];
+        }
+    } else if (st == FS_OK && er < et * 0.95) {
+        /* White noise of variance v loses a fraction of its energy to the
+         * sigma-1 low-pass; about 0.76 remains (1 - 2 k0 + sum k^2 of that 2D
+         * kernel), so scale the variance up to match the missing energy. */
+        const double v = (et - er) / 0.76;
+        noise = sqrt(v);
+        uint64_t s = seed ? seed : 0x9E3779B97F4A7C15ull;
+        for (size_t i = 0; i < n; i++) {
+            const double u1 = rand_unit(&s), u2 = rand_unit(&s);
+            const double g = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+            if (mask[i] > 0.0f) {
+                float *p = &render[(i / w) * rstride + 3 * (i % w)];
+                for (int c = 0; c < 3; c++)
+                    p[c] = clamp01(p[c] + (float)(g * noise * mask[i]));
+            }
+        }
+    }
+    if (st == FS_OK) {
+        if (sigma_out)
+            *sigma_out = sigma;
+        if (noise_out)
+            *noise_out = noise;
+    }
+    free(buf);
+    return st;
+}

@@ -1,0 +1,65 @@
+/*
+ * Colour correction of a rendered face to its target: CIELAB conversion,
+ * masked statistics, mean/deviation matching, low-frequency shading transfer
+ * and sharpness/noise matching. Images are float RGB, interleaved, sRGB
+ * encoded in [0, 1], on a face window (w x h, stride in floats, >= 3 w);
+ * masks/weights are float w*h planes with stride w (0 outside, 1 inside,
+ * fractional weights allowed).
+ */
+#ifndef FS_COMPOSE_COLOUR_H
+#define FS_COMPOSE_COLOUR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* sRGB (IEC 61966-2-1, [0, 1]) <-> CIELAB with the D65 white
+ * (X, Y, Z) = (0.95047, 1, 1.08883), exact piecewise formulas, n pixels of 3
+ * floats each. In-place (rgb == lab) allowed. */
+void fs_colour_srgb_to_lab(const float *rgb, float *lab, size_t n);
+void fs_colour_lab_to_srgb(const float *lab, float *rgb, size_t n);
+
+/* Weighted per-channel mean and standard deviation (population) of a
+ * 3-channel window. Errors: invalid argument, FS_ERR_OUT_OF_RANGE when the
+ * weights sum to zero. */
+fs_status fs_colour_masked_stats(fs_error_buf *err, const float *img, int w, int h,
+                                 ptrdiff_t stride, const float *weight, double mean[3],
+                                 double sd[3]);
+
+/* x <- (x - from_mean) * to_sd / from_sd + to_mean per channel, where weight
+ * > 0 (a channel with from_sd == 0 is only shifted). */
+void fs_colour_transfer(float *img, int w, int h, ptrdiff_t stride, const float *weight,
+                        const double from_mean[3], const double from_sd[3],
+                        const double to_mean[3], const double to_sd[3]);
+
+/* Mean/deviation matching in CIELAB: the render's Lab statistics over the
+ * mask become the target's over the same mask; result clamped to [0, 1]. */
+fs_status fs_colour_match_lab(fs_error_buf *err, float *render, ptrdiff_t rstride,
+                              const float *target, ptrdiff_t tstride, const float *mask, int w,
+                              int h);
+
+/* Low-frequency shading: multiplies the render by g = L(target) / L(render)
+ * where L is the luminance low-passed by a masked Gaussian of sigma
+ * (normalised convolution), g clamped to [1/4, 4], inside the mask. */
+fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float *render,
+                                     ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                     const float *mask, int w, int h, double sigma);
+
+/* High-pass energy of the luminance inside the mask: weighted mean of
+ * (Y - masked_blur_sigma1(Y))^2. */
+fs_status fs_colour_highpass_energy(fs_error_buf *err, const fs_ops *ops, const float *img,
+                                    ptrdiff_t stride, const float *mask, int w, int h,
+                                    double *energy);
+
+/* Sharpness/noise matching: when the render has more high-pass energy than
+ * the target, blurs it (masked Gaussian, sigma found by bisection so that
+ * the energies match); when it has less, adds deterministic Gaussian noise
+ * (seeded) of the missing energy to its luminance. *sigma_out / *noise_out
+ * (may be NULL) report what was applied. */
+fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float *render,
+                                    ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                    const float *mask, int w, int h, uint64_t seed,
+                                    double *sigma_out, double *noise_out);
+
+#endif /* FS_COMPOSE_COLOUR_H */

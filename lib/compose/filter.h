@@ -1,0 +1,46 @@
+/*
+ * Filters shared by the compositing stage: a separable blur of one float
+ * plane (ops-table entry compose_blur: plain-C reference and fast CPU path)
+ * and the 8-bit alpha blend (entry compose_alpha_u8).
+ */
+#ifndef FS_COMPOSE_FILTER_H
+#define FS_COMPOSE_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* Largest blur radius (taps = 2r + 1). */
+#define FS_COMPOSE_MAX_RADIUS 64
+
+/* Fills k[0..2r] with a normalised Gaussian of the given sigma, r = ceil(3 sigma)
+ * (at most FS_COMPOSE_MAX_RADIUS); returns r. sigma <= 0 gives r = 0, k = {1}. */
+int fs_compose_gauss_kernel(double sigma, float *k);
+
+/* Reference and fast entries (see struct fs_ops). */
+void fs_compose_blur_ref(const float *src, int w, int h, const float *k, int r, float *tmp,
+                         float *dst);
+void fs_compose_blur_fast(const float *src, int w, int h, const float *k, int r, float *tmp,
+                          float *dst);
+void fs_compose_alpha_u8_ref(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
+                             ptrdiff_t dstride, const float *alpha, ptrdiff_t astride, int w,
+                             int h);
+void fs_compose_alpha_u8_fast(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
+                              ptrdiff_t dstride, const float *alpha, ptrdiff_t astride, int w,
+                              int h);
+
+/* Registers the compose entries: reference when fast == 0, else the fast ones. */
+void fs_compose_ops_register(fs_ops *ops, int fast);
+
+/*
+ * Normalised convolution of a float plane under a weight plane (all w*h,
+ * stride w): out = blur(m * x) / blur(m) where blur(m) > 1e-6, x elsewhere.
+ * Pixels outside the mask do not bleed in, and the window edge needs no
+ * padding rule (the missing taps simply carry no weight).
+ * Errors: invalid argument, out of memory.
+ */
+fs_status fs_compose_masked_blur(fs_error_buf *err, const fs_ops *ops, const float *x,
+                                 const float *m, int w, int h, double sigma, float *out);
+
+#endif /* FS_COMPOSE_FILTER_H */

@@ -1,0 +1,197 @@
+/*
+ * Mask erosion, dilation and feathering from an exact Euclidean distance
+ * transform (Felzenszwalb & Huttenlocher, "Distance Transforms of Sampled
+ * Functions", 2012: the squared distance is a lower envelope of parabolas,
+ * computed in linear time per row and column).
+ */
+#include "compose/mask.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+fs_status fs_compose_check_size(fs_error_buf *err, int w, int h)
+{
+    if (w <= 0 || h <= 0 || w > FS_COMPOSE_MAX_SIDE || h > FS_COMPOSE_MAX_SIDE)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "compose: window %dx%d outside 1..%d", w, h,
+                       FS_COMPOSE_MAX_SIDE);
+    return FS_OK;
+}
+
+/* One 1D pass: d[i] = min_j (f[j] + (i - j)^2) over n samples. v (n ints)
+ * and z (n + 1 floats) are scratch. Samples with f = FAR take no part, so a
+ * line with no finite sample stays FAR (the envelope is empty). */
+static void edt_1d(const float *f, int n, float *d, int *v, float *z)
+{
+    int k = -1;
+    for (int q = 0; q < n; q++) {
+        if (f[q] >= FS_MASK_FAR)
+            continue;
+        float s = 0.0f;
+        while (k >= 0) {
+            const int p = v[k];
+            /* Intersection of the parabolas rooted at p and q. Exact in
+             * double for any side up to FS_COMPOSE_MAX_SIDE. */
+            s = (float)(((double)f[q] + (double)q * q - ((double)f[p] + (double)p * p)) /
+                        (2.0 * (q - p)));
+            if (s <= z[k])
+                k--;
+            else
+                break;
+        }
+        k++;
+        v[k] = q;
+        z[k] = k == 0 ? -INFINITY : s;
+        z[k + 1] = INFINITY;
+    }
+    if (k < 0) {
+        for (int q = 0; q < n; q++)
+            d[q] = FS_MASK_FAR;
+        return;
+    }
+    int j = 0;
+    for (int q = 0; q < n; q++) {
+        while (z[j + 1] < (float)q)
+            j++;
+        const double dq = (double)q - v[j];
+        d[q] = (float)(dq * dq + f[v[j]]);
+    }
+}
+
+fs_status fs_mask_distance2(fs_error_buf *err, const uint8_t *mask, int w, int h,
+                            ptrdiff_t stride, int border_is_background, float *d2)
+{
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!mask || !d2 || stride < w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_mask_distance2: bad arguments");
+    const int n = w > h ? w : h;
+    float *f = calloc((size_t)n, sizeof(float)); /* calloc: gcc cannot see h > 0 */
+    float *d = malloc(sizeof(float) * (size_t)n);
+    float *z = malloc(sizeof(float) * (size_t)(n + 1));
+    int *v = malloc(sizeof(int) * (size_t)n);
+    if (!f || !d || !z || !v) {
+        free(f), free(d), free(z), free(v);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_mask_distance2: out of memory");
+    }
+    /* Columns: distance along y to the nearest background pixel of the column. */
+    for (int x = 0; x < w; x++) {
+        for (int y = 0; y < h; y++)
+            f[y] = mask[(size_t)y * stride + x] ? FS_MASK_FAR : 0.0f;
+        edt_1d(f, h, d, v, z);
+        for (int y = 0; y < h; y++)
+            d2[(size_t)y * w + x] = d[y];
+    }
+    /* Rows: combine the column distances. */
+    for (int y = 0; y < h; y++) {
+        float *row = d2 + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            f[x] = row[x];
+        edt_1d(f, w, row, v, z);
+    }
+    if (border_is_background) {
+        /* The nearest pixel beyond the window is straight across an edge:
+         * at axis distance x + 1, w - x, y + 1 or h - y. */
+        for (int y = 0; y < h; y++) {
+            const int dy = (y + 1 < h - y ? y + 1 : h - y);
+            for (int x = 0; x < w; x++) {
+                const int dx = (x + 1 < w - x ? x + 1 : w - x);
+                const int e = dx < dy ? dx : dy;
+                float *p = &d2[(size_t)y * w + x];
+                if ((float)e * (float)e < *p)
+                    *p = (float)e * (float)e;
+            }
+        }
+    }
+    free(f), free(d), free(z), free(v);
+    return FS_OK;
+}
+
+static fs_status alloc_d2(fs_error_buf *err, int w, int h, float **out)
+{
+    *out = malloc(sizeof(float) * (size_t)w * (size_t)h);
+    if (!*out)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "compose mask: out of memory");
+    return FS_OK;
+}
+
+fs_status fs_mask_erode(fs_error_buf *err, const uint8_t *mask, int w, int h, ptrdiff_t stride,
+                        double radius, int border_is_background, uint8_t *out,
+                        ptrdiff_t out_stride)
+{
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!out || out_stride < w || !(radius >= 0.0) || radius > FS_COMPOSE_MAX_SIDE)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_mask_erode: bad arguments");
+    float *d2;
+    if ((st = alloc_d2(err, w, h, &d2)) != FS_OK)
+        return st;
+    if ((st = fs_mask_distance2(err, mask, w, h, stride, border_is_background, d2)) != FS_OK) {
+        free(d2);
+        return st;
+    }
+    /* A pixel survives when the nearest background pixel is farther than
+     * the radius; squared distances are exact integers, so compare in double. */
+    const double r2 = radius * radius;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            out[(size_t)y * out_stride + x] = (double)d2[(size_t)y * w + x] > r2;
+    free(d2);
+    return FS_OK;
+}
+
+fs_status fs_mask_dilate(fs_error_buf *err, const uint8_t *mask, int w, int h, ptrdiff_t stride,
+                         double radius, uint8_t *out, ptrdiff_t out_stride)
+{
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!mask || stride < w || !out || out_stride < w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_mask_dilate: bad arguments");
+    uint8_t *inv = calloc((size_t)w * (size_t)h, 1);
+    if (!inv)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_mask_dilate: out of memory");
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            inv[(size_t)y * w + x] = mask[(size_t)y * stride + x] == 0;
+    st = fs_mask_erode(err, inv, w, h, w, radius, 0, inv, w);
+    if (st == FS_OK)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                out[(size_t)y * out_stride + x] = inv[(size_t)y * w + x] == 0;
+    free(inv);
+    return st;
+}
+
+fs_status fs_mask_feather(fs_error_buf *err, const uint8_t *mask, int w, int h, ptrdiff_t stride,
+                          double feather, int border_is_background, float *alpha,
+                          ptrdiff_t alpha_stride)
+{
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!alpha || alpha_stride < w || !(feather >= -1e300) || feather > FS_COMPOSE_MAX_SIDE)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_mask_feather: bad arguments");
+    float *d2;
+    if ((st = alloc_d2(err, w, h, &d2)) != FS_OK)
+        return st;
+    if ((st = fs_mask_distance2(err, mask, w, h, stride, border_is_background, d2)) != FS_OK) {
+        free(d2);
+        return st;
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const float q = d2[(size_t)y * w + x];
+            float a;
+            if (q <= 0.0f)
+                a = 0.0f;
+            else if (feather <= 0.0 || q >= FS_MASK_FAR)
+                a = 1.0f;
+            else
+                a = (float)fmin(1.0, sqrt((double)q) / feather);
+            alpha[(size_t)y * alpha_stride + x] = a;
+        }
+    free(d2);
+    return FS_OK;
+}

@@ -1,0 +1,91 @@
+/*
+ * Face texture atlas: the photo of a face unwrapped into the UV layout of
+ * MediaPipe's canonical face mesh, with a per-texel confidence weight, a
+ * mirror fill for what the photo hides, and the face's colour statistics.
+ * Internal (issue 3 groundwork); the public fs_identity is built on this.
+ */
+#ifndef FS_IDENTITY_ATLAS_H
+#define FS_IDENTITY_ATLAS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+#include "fit/fit_internal.h"
+
+#define FS_ATLAS_MIN_SIZE 16
+#define FS_ATLAS_MAX_SIZE 2048
+
+/* Vertex rings (closed polygons) of the regions that are not skin: the two
+ * eye openings and the mouth interior. Indices are MediaPipe's. */
+#define FS_ATLAS_REGIONS 3
+#define FS_ATLAS_RING_MAX 24
+
+/* The mesh as the atlas needs it, derived once from the canonical face. */
+typedef struct fs_atlas_mesh {
+    float uv[FS_MESH_LANDMARKS][2]; /* u right, v down (0 = forehead), 0..1 */
+    int n_triangles;
+    uint16_t triangles[FS_CANON_MAX_TRIANGLES][3]; /* wound so that front faces have
+                                                      landmark-space normal.z < 0 */
+    uint16_t mirror[FS_MESH_LANDMARKS]; /* vertex nearest to the x-reflection of each vertex */
+    float mirror_error;                 /* largest reflection-to-nearest distance, cm */
+    float mirror_u_error;               /* largest |u(mirror(i)) - (1 - u(i))|: how far u -> 1-u is off */
+    int ring_len[FS_ATLAS_REGIONS];
+    uint16_t ring[FS_ATLAS_REGIONS][FS_ATLAS_RING_MAX];
+    float ring_box[FS_ATLAS_REGIONS][4]; /* u0, v0, u1, v1: most texels are rejected by it */
+} fs_atlas_mesh;
+
+/*
+ * Fills @p mesh from the parsed canonical face: UVs turned to v-down if the
+ * file stores them v-up, triangles rewound to one orientation, the mirror
+ * vertex map, and the eye and mouth rings. FS_ERR_MODEL when the face has no
+ * usable symmetry or triangles.
+ */
+fs_status fs_atlas_mesh_init(const fs_canonical_face *canon, fs_atlas_mesh *mesh,
+                             fs_error_buf *err);
+
+typedef struct fs_atlas_params {
+    int size;            /* texels per side, FS_ATLAS_MIN_SIZE..FS_ATLAS_MAX_SIZE */
+    float direct_full;   /* a texel whose own weight is at least this ignores its mirror (0.35) */
+    float stats_min;     /* texels with an own weight below this stay out of the colour stats (0.3) */
+    int hide_side;       /* test hook: 1 treats vertices with u > 0.5 as unseen, -1 those with u < 0.5 */
+} fs_atlas_params;
+
+void fs_atlas_params_default(fs_atlas_params *p);
+
+typedef struct fs_atlas {
+    int size;
+    uint8_t *rgba;   /* size*size*4: sRGB, alpha 255 inside the mesh's UV footprint, 0 outside */
+    uint8_t *weight; /* size*size: 0 outside; inside, round(255 * max(own, mirror weight)), >= 1 */
+    float lab_mean[3]; /* CIELAB (D65) of the visible skin: L*, a*, b* */
+    float lab_std[3];
+    /* Counts, for tests and the debug output. */
+    int n_footprint;  /* texels inside the footprint */
+    int n_mirrored;   /* footprint texels that took more than half of their colour from the mirror */
+    int n_stats;      /* texels the colour statistics were taken over */
+} fs_atlas;
+
+/*
+ * Unwraps the face with landmarks @p points (478 x 3: x, y image px, z same
+ * scale, smaller nearer; only the 468 mesh points are used) from @p image
+ * (host memory, any fs_pixel_format) into a new atlas. Release with
+ * fs_atlas_free(). FS_ERR_INVALID_ARGUMENT, FS_ERR_OUT_OF_RANGE (size),
+ * FS_ERR_UNSUPPORTED (format, device memory), FS_ERR_OUT_OF_MEMORY.
+ */
+fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
+                         const fs_atlas_mesh *mesh, const fs_atlas_params *params,
+                         fs_atlas *out, fs_error_buf *err);
+
+void fs_atlas_free(fs_atlas *atlas);
+
+/* Bilinear sample of the atlas at (u, v) (v down), alpha-weighted so that
+ * empty texels do not darken the edge; returns the alpha coverage 0..1. */
+float fs_atlas_sample(const fs_atlas *atlas, float u, float v, float rgb[3]);
+
+/* 1 when atlas point (u, v) lies inside one of the mesh's eye or mouth rings. */
+int fs_atlas_in_region(const fs_atlas_mesh *mesh, float u, float v);
+
+/* sRGB 8-bit to CIELAB (D65). */
+void fs_srgb_to_lab(const uint8_t rgb[3], float lab[3]);
+
+#endif /* FS_IDENTITY_ATLAS_H */

@@ -1,0 +1,309 @@
+/*
+ * Identity blob: writer and bounded, validating reader (see blob.h).
+ */
+#include "identity/blob.h"
+#include "atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sha256.h"
+
+#define FIXED_PAYLOAD (4u * 4u + 6u * 4u + (uint32_t)FS_LANDMARKS * 3u * 4u)
+#define MAX_FILE_SIZE ((size_t)64 << 20)
+
+static const uint8_t magic[4] = {'F', 'S', 'I', 'D'};
+
+size_t fs_identity_blob_size(int n)
+{
+    if (n < FS_ATLAS_MIN_SIZE || n > FS_ATLAS_MAX_SIZE)
+        return 0;
+    return FS_ID_BLOB_HEADER + FIXED_PAYLOAD + (size_t)n * (size_t)n * 5u;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_f32(uint8_t *p, float f)
+{
+    uint32_t v;
+    memcpy(&v, &f, 4);
+    put_u32(p, v);
+}
+
+static float get_f32(const uint8_t *p)
+{
+    const uint32_t v = get_u32(p);
+    float f;
+    memcpy(&f, &v, 4);
+    return f;
+}
+
+static void digest(const uint8_t *blob, size_t payload_len, uint8_t out[FS_SHA256_SIZE])
+{
+    fs_sha256_ctx c;
+    fs_sha256_init(&c);
+    fs_sha256_update(&c, blob, 16);
+    fs_sha256_update(&c, blob + FS_ID_BLOB_HEADER, payload_len);
+    fs_sha256_final(&c, out);
+}
+
+static int in_range(float v, float lo, float hi)
+{
+    return isfinite(v) && v >= lo && v <= hi;
+}
+
+/* Checks the fields of @p id: the same rules for saving and loading, so a
+ * saved blob always loads. Returns NULL or what is wrong. */
+static const char *check_fields(const fs_identity_data *id, char *why, size_t why_size)
+{
+    const int n = id->atlas.size;
+    if (n < FS_ATLAS_MIN_SIZE || n > FS_ATLAS_MAX_SIZE || !id->atlas.rgba || !id->atlas.weight) {
+        snprintf(why, why_size, "atlas size %d", n);
+        return why;
+    }
+    if (id->source_width < 1 || id->source_width > FS_ID_MAX_SOURCE_SIDE ||
+        id->source_height < 1 || id->source_height > FS_ID_MAX_SOURCE_SIDE) {
+        snprintf(why, why_size, "source size %dx%d", (int)id->source_width,
+                 (int)id->source_height);
+        return why;
+    }
+    if (id->library_version == 0 || id->library_version >= (uint32_t)FS_VERSION_NUMBER(100, 0, 0)) {
+        snprintf(why, why_size, "library version %u", (unsigned)id->library_version);
+        return why;
+    }
+    /* CIELAB of sRGB: L* 0..100, a* and b* within about +-130. */
+    if (!in_range(id->atlas.lab_mean[0], 0.0f, 100.5f) ||
+        !in_range(id->atlas.lab_mean[1], -130.0f, 130.0f) ||
+        !in_range(id->atlas.lab_mean[2], -130.0f, 130.0f) ||
+        !in_range(id->atlas.lab_std[0], 0.0f, 100.0f) ||
+        !in_range(id->atlas.lab_std[1], 0.0f, 200.0f) ||
+        !in_range(id->atlas.lab_std[2], 0.0f, 200.0f)) {
+        snprintf(why, why_size, "colour statistics out of range");
+        return why;
+    }
+    /* Landmarks may leave the image a little (a face at the border), not far. */
+    const float side = (float)(id->source_width > id->source_height ? id->source_width
+                                                                     : id->source_height);
+    for (int i = 0; i < FS_LANDMARKS; i++) {
+        for (int c = 0; c < 3; c++) {
+            if (!in_range(id->landmarks[i][c], -4.0f * side, 5.0f * side)) {
+                snprintf(why, why_size, "landmark %d out of range", i);
+                return why;
+            }
+        }
+    }
+    const size_t texels = (size_t)n * (size_t)n;
+    for (size_t i = 0; i < texels; i++) {
+        const uint8_t *t = id->atlas.rgba + i * 4;
+        const uint8_t w = id->atlas.weight[i];
+        /* Outside the footprint everything is zero; inside, alpha is full
+         * and the weight at least 1 (fs_atlas_build's invariants). */
+        if (t[3] == 0 ? (t[0] | t[1] | t[2] | w) != 0 : (t[3] != 255 || w == 0)) {
+            snprintf(why, why_size, "texel %zu: alpha %u weight %u", i, (unsigned)t[3],
+                     (unsigned)w);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+fs_status fs_identity_blob_save(const fs_identity_data *id, uint8_t **out, size_t *out_size,
+                                fs_error_buf *err)
+{
+    if (!id || !out || !out_size)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "identity save: NULL argument");
+    char why[128];
+    if (check_fields(id, why, sizeof(why)))
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "identity save: %s", why);
+    const int n = id->atlas.size;
+    const size_t total = fs_identity_blob_size(n);
+    uint8_t *b = malloc(total);
+    if (!b)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "identity save: out of memory");
+    const size_t payload_len = total - FS_ID_BLOB_HEADER;
+    memcpy(b, magic, 4);
+    put_u32(b + 4, FS_ID_BLOB_VERSION);
+    put_u32(b + 8, FS_ID_BLOB_HEADER);
+    put_u32(b + 12, (uint32_t)payload_len);
+    uint8_t *p = b + FS_ID_BLOB_HEADER;
+    put_u32(p, id->library_version);
+    put_u32(p + 4, (uint32_t)n);
+    put_u32(p + 8, (uint32_t)id->source_width);
+    put_u32(p + 12, (uint32_t)id->source_height);
+    p += 16;
+    for (int c = 0; c < 3; c++, p += 4)
+        put_f32(p, id->atlas.lab_mean[c]);
+    for (int c = 0; c < 3; c++, p += 4)
+        put_f32(p, id->atlas.lab_std[c]);
+    for (int i = 0; i < FS_LANDMARKS; i++)
+        for (int c = 0; c < 3; c++, p += 4)
+            put_f32(p, id->landmarks[i][c]);
+    const size_t texels = (size_t)n * (size_t)n;
+    memcpy(p, id->atlas.rgba, texels * 4);
+    memcpy(p + texels * 4, id->atlas.weight, texels);
+    digest(b, payload_len, b + 16);
+    *out = b;
+    *out_size = total;
+    return FS_OK;
+}
+
+fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_data *out,
+                                fs_error_buf *err)
+{
+    if (!out || (!data && size))
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "identity load: NULL argument");
+    if (size >= 4 && memcmp(data, magic, 4) != 0)
+        return fs_fail(err, FS_ERR_CORRUPT, "identity load: not an identity (no FSID magic)");
+    if (size < FS_ID_BLOB_HEADER)
+        return fs_fail(err, FS_ERR_TRUNCATED, "identity load: %zu bytes, header needs %u", size,
+                       FS_ID_BLOB_HEADER);
+    const uint32_t version = get_u32(data + 4);
+    if (version != FS_ID_BLOB_VERSION)
+        return fs_fail(err, FS_ERR_VERSION, "identity load: format version %u, this library reads %u",
+                       (unsigned)version, FS_ID_BLOB_VERSION);
+    if (get_u32(data + 8) != FS_ID_BLOB_HEADER)
+        return fs_fail(err, FS_ERR_CORRUPT, "identity load: header size %u",
+                       (unsigned)get_u32(data + 8));
+    const size_t payload_len = get_u32(data + 12);
+    if (size - FS_ID_BLOB_HEADER < payload_len)
+        return fs_fail(err, FS_ERR_TRUNCATED, "identity load: %zu payload bytes of %zu",
+                       size - FS_ID_BLOB_HEADER, payload_len);
+    if (size - FS_ID_BLOB_HEADER > payload_len)
+        return fs_fail(err, FS_ERR_CORRUPT, "identity load: %zu bytes after the payload",
+                       size - FS_ID_BLOB_HEADER - payload_len);
+    uint8_t sum[FS_SHA256_SIZE];
+    digest(data, payload_len, sum);
+    if (memcmp(sum, data + 16, FS_SHA256_SIZE) != 0)
+        return fs_fail(err, FS_ERR_CHECKSUM, "identity load: checksum mismatch");
+
+    const uint8_t *p = data + FS_ID_BLOB_HEADER;
+    if (payload_len < FIXED_PAYLOAD)
+        return fs_fail(err, FS_ERR_CORRUPT, "identity load: payload of %zu bytes", payload_len);
+    const uint32_t n = get_u32(p + 4);
+    if (n < FS_ATLAS_MIN_SIZE || n > FS_ATLAS_MAX_SIZE)
+        return fs_fail(err, FS_ERR_CORRUPT, "identity load: atlas size %u", (unsigned)n);
+    if (fs_identity_blob_size((int)n) != size)
+        return fs_fail(err, FS_ERR_CORRUPT, "identity load: %zu bytes for a %ux%u atlas", size,
+                       (unsigned)n, (unsigned)n);
+
+    fs_identity_data id;
+    memset(&id, 0, sizeof(id));
+    id.library_version = get_u32(p);
+    id.atlas.size = (int)n;
+    const uint32_t sw = get_u32(p + 8), sh = get_u32(p + 12);
+    /* Clamped so the int32 fields never see a wrapped value; check_fields rejects them. */
+    id.source_width = sw > FS_ID_MAX_SOURCE_SIDE ? -1 : (int32_t)sw;
+    id.source_height = sh > FS_ID_MAX_SOURCE_SIDE ? -1 : (int32_t)sh;
+    p += 16;
+    for (int c = 0; c < 3; c++, p += 4)
+        id.atlas.lab_mean[c] = get_f32(p);
+    for (int c = 0; c < 3; c++, p += 4)
+        id.atlas.lab_std[c] = get_f32(p);
+    for (int i = 0; i < FS_LANDMARKS; i++)
+        for (int c = 0; c < 3; c++, p += 4)
+            id.landmarks[i][c] = get_f32(p);
+    const size_t texels = (size_t)n * n;
+    id.atlas.rgba = malloc(texels * 4);
+    id.atlas.weight = malloc(texels);
+    if (!id.atlas.rgba || !id.atlas.weight) {
+        fs_atlas_free(&id.atlas);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "identity load: out of memory");
+    }
+    memcpy(id.atlas.rgba, p, texels * 4);
+    memcpy(id.atlas.weight, p + texels * 4, texels);
+    char why[128];
+    if (check_fields(&id, why, sizeof(why))) {
+        fs_atlas_free(&id.atlas);
+        return fs_fail(err, FS_ERR_CORRUPT, "identity load: %s", why);
+    }
+    for (size_t i = 0; i < texels; i++)
+        id.atlas.n_footprint += id.atlas.rgba[i * 4 + 3] != 0;
+    *out = id;
+    return FS_OK;
+}
+
+void fs_identity_data_free(fs_identity_data *id)
+{
+    if (id)
+        fs_atlas_free(&id->atlas);
+}
+
+fs_status fs_identity_blob_write_file(const fs_identity_data *id, const char *path,
+                                      fs_error_buf *err)
+{
+    if (!path)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "identity write: NULL path");
+    uint8_t *blob = NULL;
+    size_t size = 0;
+    fs_status st = fs_identity_blob_save(id, &blob, &size, err);
+    if (st != FS_OK)
+        return st;
+    fs_atomic_file af;
+    st = fs_atomic_file_open(&af, path, err);
+    if (st == FS_OK) {
+        const int ok = fwrite(blob, 1, size, af.f) == size;
+        st = fs_atomic_file_close(&af, ok, err);
+        if (st == FS_OK && !ok)
+            st = fs_fail(err, FS_ERR_IO, "%s: write failed", path);
+    }
+    free(blob);
+    return st;
+}
+
+fs_status fs_identity_blob_read_file(const char *path, fs_identity_data *out, fs_error_buf *err)
+{
+    if (!path || !out)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "identity read: NULL argument");
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        const int e = errno;
+        return fs_fail(err, e == ENOENT ? FS_ERR_NOT_FOUND : FS_ERR_IO, "%s: %s", path,
+                       strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return fs_fail(err, FS_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)sb.st_size > MAX_FILE_SIZE) {
+        close(fd);
+        return fs_fail(err, FS_ERR_TOO_LARGE, "%s: %lld bytes (identity files are at most %zu)",
+                       path, (long long)sb.st_size, MAX_FILE_SIZE);
+    }
+    const size_t size = (size_t)sb.st_size;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf) {
+        close(fd);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    }
+    size_t got = 0;
+    while (got < size) {
+        const ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    const fs_status st = fs_identity_blob_load(buf, got, out, err);
+    free(buf);
+    return st;
+}

@@ -1,0 +1,768 @@
+/*
+ * Identity capture internals (lib/identity): the mesh tables (UVs and
+ * triangles against facemeshcoords.ts, the mirror map), the UV atlas of a
+ * real face (footprint coverage without holes or spill, colours that match
+ * the photo at the landmarks, the mirror fill of a hidden half and of a
+ * turned face, colour statistics), pixel formats, and the blob (round trip,
+ * every truncation, byte flips, version, field ranges, files).
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fit/fit_internal.h"
+#include "identity/atlas.h"
+#include "identity/blob.h"
+#include "sha256.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+static fs_canonical_face *read_canonical(void)
+{
+    const char *path = fs_test_model_path("face_geometry.binarypb");
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "missing %s", path);
+    static uint8_t buf[1 << 16];
+    const size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    fs_canonical_face *c = malloc(sizeof(*c));
+    ck_assert_ptr_nonnull(c);
+    fs_error_buf err;
+    FS_ASSERT_OK(fs_canonical_face_parse(buf, n, c, &err));
+    return c;
+}
+
+static fs_atlas_mesh *new_mesh(void)
+{
+    fs_canonical_face *c = read_canonical();
+    fs_atlas_mesh *m = malloc(sizeof(*m));
+    ck_assert_ptr_nonnull(m);
+    fs_error_buf err;
+    FS_ASSERT_OK(fs_atlas_mesh_init(c, m, &err));
+    free(c);
+    return m;
+}
+
+/* CPU time of this thread: on a shared, loaded machine wall time measures the neighbours. */
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+/* Detects and fits the largest face of @p img. */
+static void find_face(fs_context *ctx, const fs_image *img, fs_face_landmarks *lm)
+{
+    fs_detector *det = NULL;
+    fs_fitter *fit = NULL;
+    FS_ASSERT_OK(fs_detector_create(ctx, &det));
+    FS_ASSERT_OK(fs_fitter_create(ctx, &fit));
+    fs_face_box faces[8];
+    int n = 0;
+    FS_ASSERT_OK(fs_detector_run(det, img, faces, 8, &n));
+    ck_assert_int_ge(n, 1);
+    n = n < 8 ? n : 8;
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (faces[i].width * faces[i].height > faces[best].width * faces[best].height)
+            best = i;
+    FS_ASSERT_OK(fs_fitter_run(fit, img, &faces[best], lm));
+    fs_fitter_destroy(fit);
+    fs_detector_destroy(det);
+}
+
+typedef struct capture {
+    fs_context *ctx;
+    fs_image img;
+    fs_face_landmarks lm;
+    fs_atlas_mesh *mesh;
+} capture;
+
+static void capture_open(capture *c, const char *file)
+{
+    memset(c, 0, sizeof(*c));
+    FS_ASSERT_OK(fs_context_create(&c->ctx));
+    const char *path = fs_test_data_path(file);
+    ck_assert_msg(fs_test_file_exists(path), "missing %s: run scripts/fetch-data.sh", path);
+    FS_ASSERT_OK(fs_image_read_file(c->ctx, path, &c->img));
+    find_face(c->ctx, &c->img, &c->lm);
+    c->mesh = new_mesh();
+}
+
+static void capture_close(capture *c)
+{
+    free(c->mesh);
+    fs_image_free(&c->img);
+    fs_context_destroy(c->ctx);
+}
+
+static void build(const capture *c, const fs_image *img, int size, int hide, fs_atlas *a)
+{
+    fs_atlas_params p;
+    fs_atlas_params_default(&p);
+    p.size = size;
+    p.hide_side = hide;
+    fs_error_buf err;
+    const fs_status st = fs_atlas_build(img, (const float (*)[3])c->lm.points, c->mesh, &p, a, &err);
+    ck_assert_msg(st == FS_OK, "fs_atlas_build: %s (%s)", fs_status_name(st), err.text);
+}
+
+static int in_triangle(const fs_atlas_mesh *m, int t, double u, double v, double eps)
+{
+    const float *a = m->uv[m->triangles[t][0]], *b = m->uv[m->triangles[t][1]],
+                *c = m->uv[m->triangles[t][2]];
+    const double area = ((double)b[0] - a[0]) * ((double)c[1] - a[1]) -
+                        ((double)b[1] - a[1]) * ((double)c[0] - a[0]);
+    if (area == 0)
+        return 0;
+    const double s = area > 0 ? 1 : -1;
+    const double e0 = s * (((double)c[0] - b[0]) * (v - b[1]) - ((double)c[1] - b[1]) * (u - b[0]));
+    const double e1 = s * (((double)a[0] - c[0]) * (v - c[1]) - ((double)a[1] - c[1]) * (u - c[0]));
+    const double e2 = s * (((double)b[0] - a[0]) * (v - a[1]) - ((double)b[1] - a[1]) * (u - a[0]));
+    const double len = sqrt(fabs(area));
+    return e0 >= -eps * len && e1 >= -eps * len && e2 >= -eps * len;
+}
+
+/* Photo colour at an image point, bilinear, RGB8 only. */
+static void photo_rgb(const fs_image *img, float x, float y, float rgb[3])
+{
+    float fx = fminf(fmaxf(x - 0.5f, 0.0f), (float)img->width - 1.001f);
+    float fy = fminf(fmaxf(y - 0.5f, 0.0f), (float)img->height - 1.001f);
+    const int x0 = (int)fx, y0 = (int)fy;
+    const float ax = fx - (float)x0, ay = fy - (float)y0;
+    const uint8_t *d = img->data;
+    for (int c = 0; c < 3; c++) {
+        const float p00 = d[(size_t)y0 * (size_t)img->stride + (size_t)x0 * 3 + (size_t)c];
+        const float p01 = d[(size_t)y0 * (size_t)img->stride + (size_t)(x0 + 1) * 3 + (size_t)c];
+        const float p10 = d[(size_t)(y0 + 1) * (size_t)img->stride + (size_t)x0 * 3 + (size_t)c];
+        const float p11 = d[(size_t)(y0 + 1) * (size_t)img->stride + (size_t)(x0 + 1) * 3 + (size_t)c];
+        rgb[c] = (p00 * (1 - ax) + p01 * ax) * (1 - ay) + (p10 * (1 - ax) + p11 * ax) * ay;
+    }
+}
+
+/* ---------------------------------------------------------------- mesh tables */
+
+/* Numbers of an `export const NAME ... = [ ... ];` array of facemeshcoords.ts. */
+static int ts_array(const char *text, const char *name, double *out, int cap)
+{
+    const char *p = strstr(text, name);
+    ck_assert_ptr_nonnull(p);
+    p = strchr(p, '=');
+    ck_assert_ptr_nonnull(p);
+    p = strchr(p, '[');
+    const char *end = strstr(p, "];");
+    ck_assert_ptr_nonnull(end);
+    int n = 0;
+    while (p < end) {
+        if ((*p >= '0' && *p <= '9') || *p == '-' || *p == '.') {
+            char *next;
+            const double v = strtod(p, &next);
+            ck_assert_int_lt(n, cap);
+            out[n++] = v;
+            p = next;
+        } else {
+            p++;
+        }
+    }
+    return n;
+}
+
+static int cmp_tri(const void *a, const void *b)
+{
+    const int *x = a, *y = b;
+    for (int k = 0; k < 3; k++)
+        if (x[k] != y[k])
+            return x[k] < y[k] ? -1 : 1;
+    return 0;
+}
+
+/* A triangle as its sorted vertex set. */
+static void sort3(int *t)
+{
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2 - i; j++)
+            if (t[j] > t[j + 1]) {
+                const int s = t[j];
+                t[j] = t[j + 1];
+                t[j + 1] = s;
+            }
+}
+
+START_TEST(mesh_tables)
+{
+    fs_atlas_mesh *m = new_mesh();
+    /* Mirror map: symmetric to well under a millimetre and an involution. */
+    ck_assert_float_lt(m->mirror_error, 0.01f);
+    int self = 0;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        ck_assert_int_eq(m->mirror[m->mirror[i]], i);
+        self += m->mirror[i] == i;
+    }
+    /* The midline (forehead, nose, chin: 10, 1, 152) maps to itself. */
+    ck_assert_int_eq(m->mirror[10], 10);
+    ck_assert_int_eq(m->mirror[1], 1);
+    ck_assert_int_eq(m->mirror[152], 152);
+    /* The eyes' outer corners swap. */
+    ck_assert_int_eq(m->mirror[33], 263);
+    printf("identity: %d triangles, %d midline vertices, mirror %.5f cm, u->1-u off by %.4f\n",
+           m->n_triangles, self, (double)m->mirror_error, (double)m->mirror_u_error);
+
+    /* facemeshcoords.ts holds the same UVs (v down) and a subset of the triangles. */
+    const char *path = fs_test_model_path("facemeshcoords.ts");
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "missing %s", path);
+    fseek(f, 0, SEEK_END);
+    const long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)len + 1);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+    text[len] = 0;
+    fclose(f);
+    static double nums[FS_CANON_MAX_TRIANGLES * 3];
+    ck_assert_int_eq(ts_array(text, "UV468", nums, FS_CANON_MAX_TRIANGLES * 3), FS_MESH_LANDMARKS * 2);
+    double worst = 0;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++)
+        for (int c = 0; c < 2; c++)
+            worst = fmax(worst, fabs(nums[i * 2 + c] - m->uv[i][c]));
+    ck_assert_msg(worst < 1e-4, "UV468 and face_geometry.binarypb differ by %g", worst);
+    const int nt = ts_array(text, "TRI468", nums, FS_CANON_MAX_TRIANGLES * 3) / 3;
+    free(text);
+    static int ts[FS_CANON_MAX_TRIANGLES][3], cf[FS_CANON_MAX_TRIANGLES][3];
+    for (int t = 0; t < nt; t++) {
+        for (int k = 0; k < 3; k++)
+            ts[t][k] = (int)nums[t * 3 + k];
+        sort3(ts[t]);
+    }
+    for (int t = 0; t < m->n_triangles; t++) {
+        for (int k = 0; k < 3; k++)
+            cf[t][k] = m->triangles[t][k];
+        sort3(cf[t]);
+    }
+    qsort(cf, (size_t)m->n_triangles, sizeof(cf[0]), cmp_tri);
+    int found = 0;
+    for (int t = 0; t < nt; t++)
+        found += bsearch(ts[t], cf, (size_t)m->n_triangles, sizeof(cf[0]), cmp_tri) != NULL;
+    printf("identity: TRI468 has %d triangles, %d of them in the canonical face's %d\n", nt, found,
+           m->n_triangles);
+    /* Human's TRI468 is an older tesselation: only part of it matches the
+     * canonical face's, which the library uses (it ships with the models). */
+    ck_assert_int_gt(found, nt / 3);
+    free(m);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- atlas */
+
+START_TEST(atlas_footprint)
+{
+    capture c;
+    capture_open(&c, "astronaut.png");
+    fs_atlas a;
+    build(&c, &c.img, 256, 0, &a);
+    const int n = a.size;
+    /* The picture, for eyes: kept where FS_IDENTITY_PNG says, else removed. */
+    const char *keep = getenv("FS_IDENTITY_PNG");
+    const char *png = keep && *keep ? keep : fs_test_tmp_path("atlas.png");
+    fs_image view = {n, n, n * 4, FS_PIXEL_RGBA8, FS_MEMORY_HOST, 0, a.rgba, {0}};
+    FS_ASSERT_OK(fs_image_write_file(c.ctx, &view, png));
+    if (!(keep && *keep)) {
+        unlink(png);
+    } else { /* and the weights beside it */
+        char wpath[4096];
+        snprintf(wpath, sizeof(wpath), "%s.weight.png", keep);
+        fs_image wv = {n, n, n, FS_PIXEL_GRAY8, FS_MEMORY_HOST, 0, a.weight, {0}};
+        FS_ASSERT_OK(fs_image_write_file(c.ctx, &wv, wpath));
+    }
+
+    /* Every texel whose centre lies inside a triangle (clear of the edges by
+     * 1e-4 of its size) is filled; every filled one lies in some triangle
+     * (edges widened by as much): no holes, nothing outside the face. */
+    int holes = 0, spill = 0, foot = 0, seen = 0, seen10 = 0;
+    for (int y = 0; y < n; y++) {
+        for (int x = 0; x < n; x++) {
+            const double u = (x + 0.5) / n, v = (y + 0.5) / n;
+            int inside = 0, near = 0;
+            for (int t = 0; t < c.mesh->n_triangles && !inside; t++) {
+                inside = in_triangle(c.mesh, t, u, v, -1e-4);
+                near = near || in_triangle(c.mesh, t, u, v, 1e-4);
+            }
+            const size_t o = (size_t)y * (size_t)n + (size_t)x;
+            const int filled = a.rgba[o * 4 + 3] == 255;
+            holes += inside && !filled;
+            spill += filled && !near;
+            foot += filled;
+            seen += filled && a.weight[o] >= 3; /* weight >= 0.01 */
+            seen10 += filled && a.weight[o] >= 26; /* weight >= 0.1 */
+            if (!filled)
+                ck_assert_int_eq(a.rgba[o * 4] | a.rgba[o * 4 + 1] | a.rgba[o * 4 + 2] | a.weight[o], 0);
+        }
+    }
+    printf("identity: astronaut: %d footprint texels, weight >= 0.01: %.2f%%, >= 0.1: %.2f%%, "
+           "%d mirrored, %d in stats\n", foot, 100.0 * seen / foot, 100.0 * seen10 / foot,
+           a.n_mirrored, a.n_stats);
+    ck_assert_int_eq(holes, 0);
+    ck_assert_int_eq(spill, 0);
+    ck_assert_int_eq(foot, a.n_footprint);
+    ck_assert_int_gt(foot, n * n / 3); /* the UV layout fills about half the square */
+    /* Filled is all of the footprint (no holes above); seen by the camera at
+     * all is all but the outer rim, whose triangles wrap round the side of
+     * the head and face away even on a frontal photo (about 9%). */
+    ck_assert_msg(seen > 0.85 * foot, "only %d of %d footprint texels seen", seen, foot);
+
+    /* The atlas read back at each well-facing landmark's UV matches the photo there. */
+    double sum = 0;
+    int cnt = 0;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        float at[3], ph[3];
+        if (fs_atlas_sample(&a, c.mesh->uv[i][0], c.mesh->uv[i][1], at) < 0.99f)
+            continue; /* on the footprint's border */
+        photo_rgb(&c.img, c.lm.points[i][0], c.lm.points[i][1], ph);
+        for (int k = 0; k < 3; k++)
+            sum += fabs(at[k] - ph[k]);
+        cnt++;
+    }
+    const double mae = sum / (3.0 * cnt);
+    printf("identity: atlas vs photo at %d landmarks: mean abs error %.2f levels\n", cnt, mae);
+    ck_assert_int_gt(cnt, 300);
+    ck_assert_msg(mae < 6.0, "atlas vs photo: %.2f", mae);
+
+    /* Colour statistics: skin-like lightness, a reddish a*, a real spread;
+     * the eye and mouth rings enclose texels that are left out. */
+    printf("identity: Lab mean %.1f %.1f %.1f std %.1f %.1f %.1f\n", (double)a.lab_mean[0],
+           (double)a.lab_mean[1], (double)a.lab_mean[2], (double)a.lab_std[0],
+           (double)a.lab_std[1], (double)a.lab_std[2]);
+    ck_assert_float_ge(a.lab_mean[0], 30.0f);
+    ck_assert_float_le(a.lab_mean[0], 80.0f);
+    ck_assert_float_gt(a.lab_mean[1], 0.0f);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_float_gt(a.lab_std[k], 0.5f);
+        ck_assert_float_lt(a.lab_std[k], 30.0f);
+    }
+    int in_region = 0;
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++)
+            in_region += a.rgba[((size_t)y * (size_t)n + (size_t)x) * 4 + 3] &&
+                         fs_atlas_in_region(c.mesh, (x + 0.5f) / (float)n, (y + 0.5f) / (float)n);
+    /* Eye centres (between the lids) and the mouth centre are inside the rings. */
+    const int lid[3][2] = {{159, 145}, {386, 374}, {13, 14}};
+    for (int r = 0; r < 3; r++) {
+        const float *p = c.mesh->uv[lid[r][0]], *q = c.mesh->uv[lid[r][1]];
+        ck_assert(fs_atlas_in_region(c.mesh, (p[0] + q[0]) / 2, (p[1] + q[1]) / 2));
+    }
+    ck_assert(!fs_atlas_in_region(c.mesh, c.mesh->uv[1][0], c.mesh->uv[1][1])); /* nose tip */
+    printf("identity: %d footprint texels inside the eye and mouth rings\n", in_region);
+    /* Statistics come from one texel in four (even x and y) of the seen skin. */
+    ck_assert_int_le(a.n_stats, (foot - in_region) / 4 + n);
+    ck_assert_int_gt(a.n_stats, foot / 8);
+    fs_atlas_free(&a);
+    capture_close(&c);
+}
+END_TEST
+
+/* With one half declared hidden, that half takes the mirror's colours: the
+ * same as the normal atlas at the mirrored point. */
+START_TEST(atlas_mirror_fill)
+{
+    capture c;
+    capture_open(&c, "astronaut.png");
+    fs_atlas full, half;
+    build(&c, &c.img, 256, 0, &full);
+    build(&c, &c.img, 256, 1, &half);
+    ck_assert_int_eq(half.n_footprint, full.n_footprint);
+    ck_assert_int_gt(half.n_mirrored, half.n_footprint / 3);
+    ck_assert_int_lt(full.n_mirrored, full.n_footprint / 50);
+    double sum = 0, sum_ctl = 0;
+    int cnt = 0;
+    static const float bary[4][3] = {{1 / 3.f, 1 / 3.f, 1 / 3.f}, {.6f, .2f, .2f},
+                                     {.2f, .6f, .2f}, {.2f, .2f, .6f}};
+    for (int t = 0; t < c.mesh->n_triangles; t++) {
+        const uint16_t *v = c.mesh->triangles[t];
+        for (int s = 0; s < 4; s++) {
+            float uv[2] = {0, 0}, mv[2] = {0, 0};
+            for (int k = 0; k < 3; k++)
+                for (int d = 0; d < 2; d++) {
+                    uv[d] += bary[s][k] * c.mesh->uv[v[k]][d];
+                    mv[d] += bary[s][k] * c.mesh->uv[c.mesh->mirror[v[k]]][d];
+                }
+            if (uv[0] < 0.56f) /* the hidden half, clear of the midline */
+                continue;
+            float h[3], f[3], o[3];
+            if (fs_atlas_sample(&half, uv[0], uv[1], h) < 0.99f ||
+                fs_atlas_sample(&full, mv[0], mv[1], f) < 0.99f ||
+                fs_atlas_sample(&full, uv[0], uv[1], o) < 0.99f)
+                continue;
+            for (int k = 0; k < 3; k++) {
+                sum += fabs(h[k] - f[k]);
+                sum_ctl += fabs(o[k] - f[k]);
+            }
+            cnt++;
+        }
+    }
+    sum /= 3.0 * cnt;
+    sum_ctl /= 3.0 * cnt;
+    printf("identity: hidden half vs mirrored full atlas: %.2f levels (own side vs mirror %.2f), %d points\n",
+           sum, sum_ctl, cnt);
+    ck_assert_int_gt(cnt, 500);
+    ck_assert_double_lt(sum, 6.0);
+    ck_assert_double_lt(sum, sum_ctl);
+    fs_atlas_free(&full);
+    fs_atlas_free(&half);
+    capture_close(&c);
+}
+END_TEST
+
+/* A turned face: the far side is partly hidden and filled from the near side. */
+START_TEST(atlas_turned_face)
+{
+    capture c;
+    capture_open(&c, "faceapi_sample2.jpg");
+    fs_atlas a;
+    build(&c, &c.img, 128, 0, &a);
+    int seen = 0;
+    for (int i = 0; i < 128 * 128; i++)
+        seen += a.rgba[i * 4 + 3] && a.weight[i] >= 26;
+    printf("identity: turned face (yaw %.1f, box %.0f,%.0f %.0fx%.0f): %d footprint, %d mirrored, "
+           "%d seen\n", (double)c.lm.pose.yaw, (double)c.lm.box.x, (double)c.lm.box.y,
+           (double)c.lm.box.width, (double)c.lm.box.height, a.n_footprint, a.n_mirrored, seen);
+    const char *keep = getenv("FS_IDENTITY_PNG");
+    if (keep && *keep) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s.turned.png", keep);
+        fs_image view = {128, 128, 128 * 4, FS_PIXEL_RGBA8, FS_MEMORY_HOST, 0, a.rgba, {0}};
+        FS_ASSERT_OK(fs_image_write_file(c.ctx, &view, path));
+    }
+    ck_assert_float_gt(fabsf(c.lm.pose.yaw), 15.0f);
+    ck_assert_int_gt(a.n_mirrored, a.n_footprint / 50);
+    ck_assert_msg(seen > 0.97 * a.n_footprint, "%d of %d seen", seen, a.n_footprint);
+    fs_atlas_free(&a);
+    capture_close(&c);
+}
+END_TEST
+
+START_TEST(atlas_formats)
+{
+    capture c;
+    capture_open(&c, "astronaut.png");
+    fs_atlas ref;
+    build(&c, &c.img, 64, 0, &ref);
+    const int w = c.img.width, h = c.img.height;
+    static const fs_pixel_format fmts[] = {FS_PIXEL_RGBA8, FS_PIXEL_BGR8, FS_PIXEL_BGRA8,
+                                           FS_PIXEL_GRAY8};
+    for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+        const int ch = fs_pixel_format_channels(fmts[f]);
+        uint8_t *px = malloc((size_t)w * (size_t)h * (size_t)ch);
+        ck_assert_ptr_nonnull(px);
+        for (size_t i = 0; i < (size_t)w * (size_t)h; i++) {
+            const uint8_t *s = (const uint8_t *)c.img.data + i * 3;
+            uint8_t *d = px + i * (size_t)ch;
+            if (fmts[f] == FS_PIXEL_GRAY8) {
+                d[0] = s[1];
+                continue;
+            }
+            const int bgr = fmts[f] == FS_PIXEL_BGR8 || fmts[f] == FS_PIXEL_BGRA8;
+            d[0] = s[bgr ? 2 : 0];
+            d[1] = s[1];
+            d[2] = s[bgr ? 0 : 2];
+            if (ch == 4)
+                d[3] = 255;
+        }
+        fs_image img = {w, h, w * ch, fmts[f], FS_MEMORY_HOST, 0, px, {0}};
+        fs_atlas a;
+        build(&c, &img, 64, 0, &a);
+        for (size_t i = 0; i < 64 * 64; i++) {
+            ck_assert_int_eq(a.rgba[i * 4 + 3], ref.rgba[i * 4 + 3]);
+            ck_assert_int_eq(a.weight[i], ref.weight[i]);
+            for (int k = 0; k < 3; k++)
+                ck_assert_int_eq(a.rgba[i * 4 + (size_t)k],
+                                 ref.rgba[i * 4 + (size_t)(fmts[f] == FS_PIXEL_GRAY8 ? 1 : k)]);
+        }
+        fs_atlas_free(&a);
+        free(px);
+    }
+    /* Bad arguments. */
+    fs_atlas_params p;
+    fs_atlas_params_default(&p);
+    fs_error_buf err;
+    fs_atlas a;
+    p.size = 8;
+    FS_ASSERT_STATUS(fs_atlas_build(&c.img, (const float (*)[3])c.lm.points, c.mesh, &p, &a, &err),
+                     FS_ERR_OUT_OF_RANGE);
+    p.size = 64;
+    fs_image bad = c.img;
+    bad.format = 99;
+    FS_ASSERT_STATUS(fs_atlas_build(&bad, (const float (*)[3])c.lm.points, c.mesh, &p, &a, &err),
+                     FS_ERR_UNSUPPORTED);
+    float pts[FS_LANDMARKS][3];
+    memcpy(pts, c.lm.points, sizeof(pts));
+    pts[5][1] = NAN;
+    FS_ASSERT_STATUS(fs_atlas_build(&c.img, (const float (*)[3])pts, c.mesh, &p, &a, &err),
+                     FS_ERR_INVALID_ARGUMENT);
+    /* A face entirely off the image: filled footprint, zero weights, no crash. */
+    for (int i = 0; i < FS_LANDMARKS; i++)
+        pts[i][0] = c.lm.points[i][0] + 5000.0f, pts[i][1] = c.lm.points[i][1];
+    FS_ASSERT_OK(fs_atlas_build(&c.img, (const float (*)[3])pts, c.mesh, &p, &a, &err));
+    ck_assert_int_eq(a.n_footprint, ref.n_footprint);
+    fs_atlas_free(&a);
+    fs_atlas_free(&ref);
+    capture_close(&c);
+}
+END_TEST
+
+/* Whole capture on a 1920x1080 photo (astronaut on a grey canvas), one thread. */
+START_TEST(capture_timing)
+{
+    capture c;
+    capture_open(&c, "astronaut.png");
+    const int W = 1920, H = 1080;
+    uint8_t *px = malloc((size_t)W * H * 3);
+    ck_assert_ptr_nonnull(px);
+    memset(px, 128, (size_t)W * H * 3);
+    for (int y = 0; y < c.img.height && y < H; y++)
+        memcpy(px + ((size_t)(y + 200) * W + 700) * 3,
+               (const uint8_t *)c.img.data + (size_t)y * (size_t)c.img.stride, (size_t)c.img.width * 3);
+    fs_image big = {W, H, W * 3, FS_PIXEL_RGB8, FS_MEMORY_HOST, 0, px, {0}};
+    FS_ASSERT_OK(fs_context_set(c.ctx, FS_CONTEXT_THREADS, 1));
+    fs_detector *det = NULL;
+    fs_fitter *fit = NULL;
+    FS_ASSERT_OK(fs_detector_create(c.ctx, &det));
+    FS_ASSERT_OK(fs_fitter_create(c.ctx, &fit));
+    double best_all = 1e9, best_atlas = 1e9;
+    for (int rep = 0; rep < 5; rep++) {
+        const double t0 = now_ms();
+        fs_face_box faces[4];
+        int n = 0;
+        FS_ASSERT_OK(fs_detector_run(det, &big, faces, 4, &n));
+        ck_assert_int_ge(n, 1);
+        fs_face_landmarks lm;
+        FS_ASSERT_OK(fs_fitter_run(fit, &big, &faces[0], &lm));
+        const double t1 = now_ms();
+        fs_atlas_params p;
+        fs_atlas_params_default(&p);
+        fs_atlas a;
+        fs_error_buf err;
+        FS_ASSERT_OK(fs_atlas_build(&big, (const float (*)[3])lm.points, c.mesh, &p, &a, &err));
+        const double t2 = now_ms();
+        best_all = fmin(best_all, t2 - t0);
+        best_atlas = fmin(best_atlas, t2 - t1);
+        fs_atlas_free(&a);
+    }
+    printf("identity: capture 1920x1080, one thread: %.1f ms CPU (atlas 256: %.1f ms), best of 5\n",
+           best_all, best_atlas);
+    fs_fitter_destroy(fit);
+    fs_detector_destroy(det);
+    free(px);
+    capture_close(&c);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- blob */
+
+static void make_identity(fs_identity_data *id, int size)
+{
+    capture c;
+    capture_open(&c, "astronaut.png");
+    memset(id, 0, sizeof(*id));
+    build(&c, &c.img, size, 0, &id->atlas);
+    memcpy(id->landmarks, c.lm.points, sizeof(id->landmarks));
+    id->source_width = c.img.width;
+    id->source_height = c.img.height;
+    id->library_version = (uint32_t)fs_version();
+    capture_close(&c);
+}
+
+/* Recomputes a blob's checksum after a deliberate edit. */
+static void reseal(uint8_t *b, size_t size)
+{
+    fs_sha256_ctx s;
+    fs_sha256_init(&s);
+    fs_sha256_update(&s, b, 16);
+    fs_sha256_update(&s, b + FS_ID_BLOB_HEADER, size - FS_ID_BLOB_HEADER);
+    fs_sha256_final(&s, b + 16);
+}
+
+START_TEST(blob_round_trip)
+{
+    fs_identity_data id, back;
+    make_identity(&id, 128);
+    uint8_t *b = NULL, *b2 = NULL;
+    size_t size = 0, size2 = 0;
+    fs_error_buf err;
+    FS_ASSERT_OK(fs_identity_blob_save(&id, &b, &size, &err));
+    ck_assert_uint_eq(size, fs_identity_blob_size(128));
+    FS_ASSERT_OK(fs_identity_blob_load(b, size, &back, &err));
+    ck_assert_int_eq(back.atlas.size, 128);
+    ck_assert_int_eq(back.source_width, id.source_width);
+    ck_assert_int_eq(back.source_height, id.source_height);
+    ck_assert_uint_eq(back.library_version, id.library_version);
+    ck_assert_int_eq(back.atlas.n_footprint, id.atlas.n_footprint);
+    ck_assert_mem_eq(back.atlas.rgba, id.atlas.rgba, 128 * 128 * 4);
+    ck_assert_mem_eq(back.atlas.weight, id.atlas.weight, 128 * 128);
+    ck_assert_mem_eq(back.landmarks, id.landmarks, sizeof(id.landmarks));
+    ck_assert_mem_eq(back.atlas.lab_mean, id.atlas.lab_mean, sizeof(id.atlas.lab_mean));
+    ck_assert_mem_eq(back.atlas.lab_std, id.atlas.lab_std, sizeof(id.atlas.lab_std));
+    FS_ASSERT_OK(fs_identity_blob_save(&back, &b2, &size2, &err));
+    ck_assert_uint_eq(size2, size);
+    ck_assert_mem_eq(b2, b, size);
+    free(b2);
+    b2 = NULL;
+
+    /* Through a file. */
+    const char *path = fs_test_tmp_path("identity.fsid");
+    fs_identity_data fromfile;
+    FS_ASSERT_OK(fs_identity_blob_write_file(&id, path, &err));
+    FS_ASSERT_OK(fs_identity_blob_read_file(path, &fromfile, &err));
+    ck_assert_mem_eq(fromfile.atlas.rgba, id.atlas.rgba, 128 * 128 * 4);
+    unlink(path);
+    FS_ASSERT_STATUS(fs_identity_blob_read_file(path, &fromfile, &err), FS_ERR_NOT_FOUND);
+    FS_ASSERT_STATUS(fs_identity_blob_write_file(&id, "/nonexistent-dir/x.fsid", &err), FS_ERR_IO);
+    fs_identity_data_free(&fromfile);
+
+    /* Data that would not load back is refused on save. */
+    fs_identity_data bad = id;
+    bad.atlas.lab_mean[0] = NAN;
+    FS_ASSERT_STATUS(fs_identity_blob_save(&bad, &b2, &size2, &err), FS_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_null(b2); /* untouched on failure */
+    free(b);
+    fs_identity_data_free(&back);
+    fs_identity_data_free(&id);
+}
+END_TEST
+
+START_TEST(blob_damage)
+{
+    fs_identity_data id, back;
+    make_identity(&id, 32);
+    uint8_t *b = NULL;
+    size_t size = 0;
+    fs_error_buf err;
+    FS_ASSERT_OK(fs_identity_blob_save(&id, &b, &size, &err));
+
+    /* Every truncation: in place, and in an exact-size copy so that the
+     * sanitizer sees any read past the end. */
+    for (size_t len = 0; len < size; len++) {
+        FS_ASSERT_STATUS(fs_identity_blob_load(b, len, &back, &err), FS_ERR_TRUNCATED);
+        uint8_t *cut = malloc(len ? len : 1);
+        ck_assert_ptr_nonnull(cut);
+        memcpy(cut, b, len);
+        FS_ASSERT_STATUS(fs_identity_blob_load(cut, len, &back, &err), FS_ERR_TRUNCATED);
+        free(cut);
+    }
+    /* Trailing bytes. */
+    uint8_t *longer = malloc(size + 1);
+    ck_assert_ptr_nonnull(longer);
+    memcpy(longer, b, size);
+    longer[size] = 0;
+    FS_ASSERT_STATUS(fs_identity_blob_load(longer, size + 1, &back, &err), FS_ERR_CORRUPT);
+    free(longer);
+
+    /* Single-byte flips: the whole header, then every 7th byte. */
+    for (size_t i = 0; i < size; i += i < 64 ? 1 : 7) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            b[i] ^= (uint8_t)(1u << bit);
+            const fs_status st = fs_identity_blob_load(b, size, &back, &err);
+            b[i] ^= (uint8_t)(1u << bit);
+            const fs_status want = i < 4 ? FS_ERR_CORRUPT : i < 8 ? FS_ERR_VERSION
+                                 : i < 12 ? FS_ERR_CORRUPT : i < 16 ? st : FS_ERR_CHECKSUM;
+            ck_assert_msg(st == want, "flip at %zu bit %d: %s", i, bit, fs_status_name(st));
+            if (i >= 12 && i < 16) /* payload length: longer is truncated, shorter leaves bytes over */
+                ck_assert(st == FS_ERR_TRUNCATED || st == FS_ERR_CORRUPT);
+        }
+    }
+    FS_ASSERT_OK(fs_identity_blob_load(b, size, &back, &err));
+    fs_identity_data_free(&back);
+
+    /* Another format version, resealed or not. */
+    b[4] = 2;
+    FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_VERSION);
+    reseal(b, size);
+    FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_VERSION);
+    b[4] = 1;
+    reseal(b, size);
+    FS_ASSERT_OK(fs_identity_blob_load(b, size, &back, &err));
+    fs_identity_data_free(&back);
+
+    /* Fields out of range behind a valid checksum. */
+    uint8_t *p = b + FS_ID_BLOB_HEADER;
+    const size_t px = FS_ID_BLOB_HEADER + 16 + 24 + FS_LANDMARKS * 12; /* first texel */
+    struct edit {
+        size_t at;
+        uint8_t value[4];
+        int n;
+    } const edits[] = {
+        {4, {64, 0, 0, 0}, 4},                      /* atlas size: length no longer fits */
+        {4, {0, 0, 0, 0}, 4},                       /* atlas size 0 */
+        {8, {0, 0, 0, 0}, 4},                       /* source width 0 */
+        {12, {0, 0, 0, 0x80}, 4},                   /* source height 2^31 */
+        {16, {0, 0, 0x48, 0x43}, 4},                /* L* mean 200 */
+        {28, {0, 0, 0x80, 0xbf}, 4},                /* L* std -1 */
+        {40 + 100, {0, 0, 0xc0, 0x7f}, 4},          /* a landmark NaN */
+        {0, {0, 0, 0, 0}, 4},                       /* library version 0 */
+    };
+    uint8_t save[4];
+    for (size_t e = 0; e < sizeof(edits) / sizeof(edits[0]); e++) {
+        memcpy(save, p + edits[e].at, 4);
+        memcpy(p + edits[e].at, edits[e].value, (size_t)edits[e].n);
+        reseal(b, size);
+        const fs_status st = fs_identity_blob_load(b, size, &back, &err);
+        ck_assert_msg(st == FS_ERR_CORRUPT, "edit %zu: %s", e, fs_status_name(st));
+        memcpy(p + edits[e].at, save, 4);
+    }
+    /* Texel invariants: a half-transparent texel, colour outside the footprint. */
+    size_t empty = 0, full = 0;
+    for (size_t i = 0; i < 32 * 32; i++) {
+        if (!id.atlas.rgba[i * 4 + 3] && !empty)
+            empty = i + 1;
+        if (id.atlas.rgba[i * 4 + 3] && !full)
+            full = i + 1;
+    }
+    ck_assert(empty && full);
+    b[px + (full - 1) * 4 + 3] = 7;
+    reseal(b, size);
+    FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_CORRUPT);
+    b[px + (full - 1) * 4 + 3] = 255;
+    b[px + (empty - 1) * 4] = 9;
+    reseal(b, size);
+    FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_CORRUPT);
+    b[px + (empty - 1) * 4] = 0;
+    reseal(b, size);
+    FS_ASSERT_OK(fs_identity_blob_load(b, size, &back, &err));
+    fs_identity_data_free(&back);
+
+    /* Not an identity at all; NULL. */
+    FS_ASSERT_STATUS(fs_identity_blob_load((const uint8_t *)"PNG\x89 and more", 12, &back, &err),
+                     FS_ERR_CORRUPT);
+    FS_ASSERT_STATUS(fs_identity_blob_load(NULL, 5, &back, &err), FS_ERR_INVALID_ARGUMENT);
+    FS_ASSERT_STATUS(fs_identity_blob_load(b, size, NULL, &err), FS_ERR_INVALID_ARGUMENT);
+    free(b);
+    fs_identity_data_free(&id);
+}
+END_TEST
+
+static Suite *identity_suite(void)
+{
+    Suite *s = suite_create("identity");
+    TCase *tc = tcase_create("identity");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, mesh_tables);
+    tcase_add_test(tc, atlas_footprint);
+    tcase_add_test(tc, atlas_mirror_fill);
+    tcase_add_test(tc, atlas_turned_face);
+    tcase_add_test(tc, atlas_formats);
+    tcase_add_test(tc, capture_timing);
+    tcase_add_test(tc, blob_round_trip);
+    tcase_add_test(tc, blob_damage);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0); /* the figures survive a failing check's exit */
+    return fs_test_run_suite(identity_suite());
+}
