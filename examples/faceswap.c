@@ -2,6 +2,7 @@
  * faceswap: the command-line tool over the public libfaceswap API.
  *
  *   faceswap detect IMAGE [--json] [--overlay OUT.png] [options]
+ *   faceswap swap --source PHOTO --target IMAGE --output OUT [options]
  *   faceswap --version | --help
  *
  * Only include/faceswap/ is used, so this file is also the reference for how
@@ -24,11 +25,13 @@ enum {
     EXIT_INPUT = 2,   /* the image: missing, unreadable, corrupt, unsupported, too large */
     EXIT_MODEL = 3,   /* the model files: missing, altered, invalid */
     EXIT_OUTPUT = 4,  /* the overlay or stdout could not be written */
-    EXIT_RUNTIME = 5  /* anything else: out of memory, backend unavailable, internal */
+    EXIT_RUNTIME = 5, /* anything else: out of memory, backend unavailable, internal */
+    EXIT_NO_FACE = 6  /* swap: the source photo (or the target) shows no usable face */
 };
 
 static const char usage_text[] =
     "usage: faceswap detect IMAGE [options]\n"
+    "       faceswap swap --source PHOTO --target IMAGE --output OUT [swap options]\n"
     "       faceswap --version\n"
     "       faceswap --help\n"
     "\n"
@@ -53,6 +56,14 @@ static const char usage_text[] =
     "  --backend auto|cpu|cuda       compute backend (default auto)\n"
     "  --reference                   force the plain-C reference path (slow)\n"
     "\n"
+    "swap: puts the largest face of PHOTO onto faces of IMAGE and writes OUT\n"
+    "(.png, .jpg, .bmp or .ppm by extension; written atomically).\n"
+    "  --faces all|largest|N         target faces to swap (default all; N: detector order)\n"
+    "  --blend alpha|multiband|poisson  (default multiband)\n"
+    "  --color none|meanstd|full     colour correction (default meanstd)\n"
+    "  --debug DIR                   also write DIR/before.png, DIR/after.png, DIR/identity.fsid\n"
+    "  --models DIR, --threads N, --reference  as for detect\n"
+    "\n"
     "exit status:\n"
     "  0  success (also when no face is found: \"faces\" is empty)\n"
     "  1  usage error (unknown option, bad or out-of-range value)\n"
@@ -60,6 +71,7 @@ static const char usage_text[] =
     "  3  model error (model files missing, altered or invalid)\n"
     "  4  output error (overlay or standard output could not be written)\n"
     "  5  other run-time error (out of memory, backend unavailable, internal)\n"
+    "  6  swap: no face in the source photo, or none to swap in the target\n"
     "Errors are reported on stderr as: faceswap: WHAT: FS_ERR_NAME: detail\n";
 
 typedef struct options {
@@ -862,6 +874,219 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------------- swap */
+
+typedef struct swap_options {
+    const char *source, *target, *output, *debug, *models;
+    int faces; /* FS_SWAP_FACES_ALL, FS_SWAP_FACES_LARGEST or an index */
+    int blend, color;
+    int64_t threads;
+    int reference;
+} swap_options;
+
+static int parse_swap_args(int argc, char **argv, swap_options *o)
+{
+    static const char *const blends[] = {"alpha", "multiband", "poisson"};
+    static const char *const colors[] = {"none", "meanstd", "full"};
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(usage_text, stdout);
+            return fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+        }
+        if (strcmp(arg, "--reference") == 0) {
+            o->reference = 1;
+            continue;
+        }
+        char name[64];
+        const char *value = NULL;
+        const char *eq = strchr(arg, '=');
+        if (strncmp(arg, "--", 2) != 0) {
+            usage_error("swap: unexpected argument '%s'", arg);
+            return EXIT_USAGE;
+        }
+        if (eq) {
+            const size_t len = (size_t)(eq - arg);
+            if (len >= sizeof(name)) {
+                usage_error("unknown option '%s'", arg);
+                return EXIT_USAGE;
+            }
+            memcpy(name, arg, len);
+            name[len] = 0;
+            value = eq + 1;
+        } else {
+            snprintf(name, sizeof(name), "%s", arg);
+            if (i + 1 >= argc) {
+                usage_error("option '%s' needs a value", name);
+                return EXIT_USAGE;
+            }
+            value = argv[++i];
+        }
+        if (strcmp(name, "--source") == 0) {
+            o->source = value;
+        } else if (strcmp(name, "--target") == 0) {
+            o->target = value;
+        } else if (strcmp(name, "--output") == 0) {
+            o->output = value;
+        } else if (strcmp(name, "--debug") == 0) {
+            o->debug = value;
+        } else if (strcmp(name, "--models") == 0) {
+            o->models = value;
+        } else if (strcmp(name, "--blend") == 0) {
+            if (!parse_choice(name, value, blends, 3, &o->blend))
+                return EXIT_USAGE;
+        } else if (strcmp(name, "--color") == 0) {
+            if (!parse_choice(name, value, colors, 3, &o->color))
+                return EXIT_USAGE;
+        } else if (strcmp(name, "--faces") == 0) {
+            int64_t n = 0;
+            if (strcmp(value, "all") == 0) {
+                o->faces = FS_SWAP_FACES_ALL;
+            } else if (strcmp(value, "largest") == 0) {
+                o->faces = FS_SWAP_FACES_LARGEST;
+            } else if (parse_int64(value, &n) && n >= 0 && n < 100) {
+                o->faces = (int)n;
+            } else {
+                usage_error("--faces: '%s' is not all, largest or an index 0..99", value);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(name, "--threads") == 0) {
+            if (!parse_int64(value, &o->threads)) {
+                usage_error("--threads: '%s' is not an integer", value);
+                return EXIT_USAGE;
+            }
+            if (!check_context_bound(name, FS_CONTEXT_THREADS, o->threads))
+                return EXIT_USAGE;
+        } else {
+            usage_error("unknown option '%s'", name);
+            return EXIT_USAGE;
+        }
+    }
+    if (!o->source || !o->target || !o->output) {
+        usage_error("swap needs --source, --target and --output");
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int write_debug(fs_context *ctx, const char *dir, const char *file, const fs_image *img,
+                       const fs_identity *id)
+{
+    char path[4160];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    const fs_status st = img ? fs_image_write_file(ctx, img, path) : fs_identity_save_file(id, path);
+    if (st != FS_OK) {
+        char what[4200];
+        snprintf(what, sizeof(what), "cannot write debug file '%s'", path);
+        report(what, st, fs_context_last_error(ctx));
+        return EXIT_OUTPUT;
+    }
+    return -1;
+}
+
+static int run_swap(const swap_options *o)
+{
+    char what[4160];
+    fs_context *ctx = NULL;
+    fs_identity *id = NULL;
+    fs_renderer *ren = NULL;
+    fs_image src, tgt;
+    memset(&src, 0, sizeof(src));
+    memset(&tgt, 0, sizeof(tgt));
+    int rc = EXIT_RUNTIME;
+    fs_status st = fs_context_create(&ctx);
+    if (st != FS_OK) {
+        report("cannot create a context", st, NULL);
+        return EXIT_RUNTIME;
+    }
+    if (o->threads > 0 && (st = fs_context_set(ctx, FS_CONTEXT_THREADS, o->threads)) != FS_OK) {
+        report("--threads", st, fs_context_last_error(ctx));
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (o->reference && (st = fs_context_set(ctx, FS_CONTEXT_FORCE_REFERENCE, 1)) != FS_OK) {
+        report("--reference", st, fs_context_last_error(ctx));
+        goto done;
+    }
+    if (o->models && (st = fs_context_set_model_dir(ctx, o->models)) != FS_OK) {
+        report("--models", st, fs_context_last_error(ctx));
+        goto done;
+    }
+    st = fs_renderer_create(ctx, &ren);
+    if (st != FS_OK) {
+        snprintf(what, sizeof(what), "cannot load the renderer (models in '%s')",
+                 fs_context_model_dir(ctx));
+        report(what, st, fs_context_last_error(ctx));
+        rc = exit_for_model_status(st);
+        goto done;
+    }
+    if ((st = fs_renderer_set(ren, FS_RENDERER_BLEND, o->blend)) != FS_OK ||
+        (st = fs_renderer_set(ren, FS_RENDERER_COLOR, o->color)) != FS_OK) {
+        report("renderer options", st, fs_renderer_last_error(ren));
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    const char *const inputs[2] = {o->source, o->target};
+    fs_image *const imgs[2] = {&src, &tgt};
+    for (int k = 0; k < 2; k++) {
+        st = fs_image_read_file(ctx, inputs[k], imgs[k]);
+        if (st != FS_OK) {
+            snprintf(what, sizeof(what), "cannot read image '%s'", inputs[k]);
+            report(what, st, fs_context_last_error(ctx));
+            rc = exit_for_image_status(st);
+            goto done;
+        }
+    }
+    st = fs_identity_create_from_image(ctx, &src, FS_IDENTITY_LARGEST_FACE, &id);
+    if (st != FS_OK) {
+        snprintf(what, sizeof(what), st == FS_ERR_NO_FACE ? "no face in the source photo '%s'"
+                                                          : "cannot capture the face of '%s'",
+                 o->source);
+        report(what, st, fs_context_last_error(ctx));
+        rc = st == FS_ERR_NO_FACE ? EXIT_NO_FACE
+             : st == FS_ERR_NOT_FOUND || st == FS_ERR_CHECKSUM || st == FS_ERR_MODEL
+                 ? EXIT_MODEL
+                 : exit_for_run_status(st);
+        goto done;
+    }
+    if (o->debug && (rc = write_debug(ctx, o->debug, "before.png", &tgt, NULL)) >= 0)
+        goto done;
+    int swapped = 0;
+    st = fs_renderer_swap_image(ren, id, &tgt, o->faces, &swapped);
+    if (st != FS_OK) {
+        snprintf(what, sizeof(what), st == FS_ERR_NO_FACE ? "no face to swap in the target '%s'"
+                                                          : "swap failed on '%s'",
+                 o->target);
+        report(what, st, fs_renderer_last_error(ren));
+        rc = st == FS_ERR_NO_FACE ? EXIT_NO_FACE
+             : st == FS_ERR_OUT_OF_RANGE ? EXIT_USAGE
+             : st == FS_ERR_NOT_FOUND || st == FS_ERR_CHECKSUM || st == FS_ERR_MODEL
+                 ? EXIT_MODEL
+                 : exit_for_run_status(st);
+        goto done;
+    }
+    st = fs_image_write_file(ctx, &tgt, o->output);
+    if (st != FS_OK) {
+        snprintf(what, sizeof(what), "cannot write '%s'", o->output);
+        report(what, st, fs_context_last_error(ctx));
+        rc = st == FS_ERR_OUT_OF_MEMORY ? EXIT_RUNTIME : EXIT_OUTPUT;
+        goto done;
+    }
+    if (o->debug && ((rc = write_debug(ctx, o->debug, "after.png", &tgt, NULL)) >= 0 ||
+                     (rc = write_debug(ctx, o->debug, "identity.fsid", NULL, id)) >= 0))
+        goto done;
+    printf("%s: %d face%s swapped from %s\n", o->output, swapped, swapped == 1 ? "" : "s",
+           o->source);
+    rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+done:
+    fs_identity_destroy(id);
+    fs_renderer_destroy(ren);
+    fs_image_free(&tgt);
+    fs_image_free(&src);
+    fs_context_destroy(ctx);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -878,6 +1103,12 @@ int main(int argc, char **argv)
         printf("faceswap %d.%d.%d (libfaceswap %s)\n", FS_VERSION_MAJOR, FS_VERSION_MINOR,
                FS_VERSION_PATCH, fs_version_string());
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+    }
+    if (strcmp(cmd, "swap") == 0) {
+        swap_options so = {.faces = FS_SWAP_FACES_ALL, .blend = FS_BLEND_MULTIBAND,
+                           .color = FS_COLOR_MEANSTD, .threads = -1};
+        const int prc = parse_swap_args(argc - 2, argv + 2, &so);
+        return prc >= 0 ? prc : run_swap(&so);
     }
     if (strcmp(cmd, "detect") != 0) {
         usage_error(cmd[0] == '-' ? "unknown option '%s'" : "unknown command '%s'", cmd);

@@ -24,6 +24,7 @@ TESTDATA = os.environ.get("FS_TESTDATA_DIR") or os.path.join(ROOT, "data", "test
 
 # Exit codes, as documented in `faceswap --help` and doc/cli.md.
 EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_OUTPUT = 0, 1, 2, 3, 4
+EXIT_NO_FACE = 6  # swap only
 
 
 def data(name):
@@ -467,6 +468,40 @@ class TestErrors(CliTestCase):
         r = run("detect", data("astronaut.png"), "--overlay", self.tmp_path("out.xyz"))
         self.assert_fails(r, EXIT_OUTPUT, "FS_ERR_UNSUPPORTED")
         self.assertFalse(os.path.exists(self.tmp_path("out.xyz")))
+
+
+class TestSwap(CliTestCase):
+    def test_swap_writes_output(self):
+        out = self.tmp_path("swapped.png")
+        dbg = self.tmp_path("debug")
+        os.mkdir(dbg)
+        target = data("messi5.jpg")
+        r = run("swap", "--source", data("astronaut.png"), "--target", target,
+                "--output", out, "--faces", "largest", "--blend", "poisson", "--debug", dbg)
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr.decode(errors="replace"))
+        self.assertIn("1 face swapped", r.stdout.decode())
+        for name in ("before.png", "after.png", "identity.fsid"):
+            self.assertTrue(os.path.isfile(os.path.join(dbg, name)), name)
+        before, after = read_png(os.path.join(dbg, "before.png")), read_png(out)
+        self.assertEqual(before[:3], after[:3])  # width, height, channels
+        self.assertNotEqual(before[3], after[3])  # pixels changed
+        self.assertEqual([n for n in os.listdir(self.tmp) if n.startswith(".")], [],
+                         "no temporary file left beside the output")
+
+    def test_swap_source_without_face(self):
+        out = self.tmp_path("never.png")
+        r = run("swap", "--source", data("noface_3.png"), "--target", data("astronaut.png"),
+                "--output", out)
+        self.assert_fails(r, EXIT_NO_FACE, "no face in the source photo", "FS_ERR_NO_FACE")
+        self.assertFalse(os.path.exists(out))
+
+    def test_swap_usage_errors(self):
+        a = data("astronaut.png")
+        for args in (["swap"], ["swap", "--source", a, "--target", a],
+                     ["swap", "--source", a, "--target", a, "--output", "x.png", "--blend", "x"],
+                     ["swap", "--source", a, "--target", a, "--output", "x.png", "--faces", "-3"],
+                     ["swap", "--source", a, "--target", a, "--output", "x.png", "--bogus", "1"]):
+            self.assert_fails(run(*args), EXIT_USAGE)
 
 
 if __name__ == "__main__":

@@ -10,5 +10,7 @@
 #include "image.h"
 #include "detector.h"
 #include "fitter.h"
+#include "identity.h"
+#include "renderer.h"
 
 #endif /* FS_FACESWAP_H */

@@ -24,6 +24,7 @@ import numpy as np
 from . import _lib
 from ._errors import ERROR_CLASSES, STATUS_CODES, FaceswapError
 from ._lib import (
+    IDENTITY_LARGEST_FACE, SWAP_FACES_ALL, SWAP_FACES_LARGEST, Blend, Color, RendererParam,
     FS_FACE_KEYPOINTS, FS_MESH_LANDMARKS, Backend, ContextParam, DetectorInput,
     DetectorParam, FitterAlign, FitterParam, FsFaceBox, FsFaceLandmarks, FsImage, LogLevel,
     Memory, PixelFormat,
@@ -847,3 +848,130 @@ def library_version():
 def library_path():
     """The path the library was loaded from."""
     return _lib.load().faceswap_path
+
+
+# ---------------------------------------------------------------- identity and renderer (0.2)
+
+
+class Identity(_Child):
+    """fs_identity: a face captured once from a photo, to swap into other images.
+
+    Identity.from_image(image, face=-1, ctx=None)   # -1: the largest face
+    Identity.from_bytes(data, ctx=None) / Identity.load(path, ctx=None)
+    identity.to_bytes() / identity.save(path)
+    Raises NoFaceError when the photo shows no face.
+    """
+
+    _destroy = "fs_identity_destroy"
+
+    def __init__(self, ctx, handle):
+        # Made by the class methods below: the C object exists already.
+        _Handle.__init__(self)
+        self._h = handle
+        self.ctx = ctx
+        ctx._adopt(self)
+
+    @classmethod
+    def from_image(cls, image, face=IDENTITY_LARGEST_FACE, ctx=None, format=None):
+        ctx = _context_or_new(ctx)
+        view, _keep = _image_view(image, format)
+        h = ctypes.c_void_p()
+        _check(_lib.load().fs_identity_create_from_image(ctx._handle(), ctypes.byref(view),
+                                                         _as_int(face, "face"), ctypes.byref(h)),
+               lambda: ctx.last_error)
+        return cls(ctx, h.value)
+
+    @classmethod
+    def from_bytes(cls, data, ctx=None):
+        ctx = _context_or_new(ctx)
+        data = bytes(data)
+        h = ctypes.c_void_p()
+        _check(_lib.load().fs_identity_load_memory(ctx._handle(), data, len(data),
+                                                   ctypes.byref(h)),
+               lambda: ctx.last_error)
+        return cls(ctx, h.value)
+
+    @classmethod
+    def load(cls, path, ctx=None):
+        ctx = _context_or_new(ctx)
+        h = ctypes.c_void_p()
+        _check(_lib.load().fs_identity_load_file(ctx._handle(), os.fsencode(path),
+                                                 ctypes.byref(h)),
+               lambda: ctx.last_error)
+        return cls(ctx, h.value)
+
+    def to_bytes(self):
+        lib = _lib.load()
+        buf, size = ctypes.c_void_p(), ctypes.c_size_t()
+        _check(lib.fs_identity_save_memory(self._handle(), ctypes.byref(buf), ctypes.byref(size)),
+               lambda: self.ctx.last_error)
+        try:
+            return ctypes.string_at(buf.value, size.value)
+        finally:
+            lib.fs_identity_free_memory(buf)
+
+    def save(self, path):
+        _check(_lib.load().fs_identity_save_file(self._handle(), os.fsencode(path)),
+               lambda: self.ctx.last_error)
+
+
+class Renderer(_Child):
+    """fs_renderer: swaps an Identity onto the faces of images.
+
+    Renderer(ctx=None, color=None, blend=None)   # Color / Blend values or their names
+    renderer.swap_image(identity, image, faces="all")  -> (new image, faces swapped)
+    faces: "all", "largest" or an index (detector order).
+    """
+
+    _destroy = "fs_renderer_destroy"
+
+    def __init__(self, ctx=None, color=None, blend=None):
+        super().__init__(ctx, "fs_renderer_create")
+        try:
+            if color is not None:
+                self.set(RendererParam.COLOR, _enum_value(Color, color, "color"))
+            if blend is not None:
+                self.set(RendererParam.BLEND, _enum_value(Blend, blend, "blend"))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def last_error(self):
+        return _text(_lib.load().fs_renderer_last_error(self._handle()))
+
+    def set(self, param, value):
+        param = _enum_value(RendererParam, param, "param")
+        value = _as_float(value, "renderer parameter %s" % getattr(param, "name", param))
+        _check(_lib.load().fs_renderer_set(self._handle(), int(param), value),
+               lambda: self.last_error)
+
+    def get(self, param):
+        param = _enum_value(RendererParam, param, "param")
+        v = ctypes.c_double()
+        _check(_lib.load().fs_renderer_get(self._handle(), int(param), ctypes.byref(v)),
+               lambda: self.last_error)
+        return v.value
+
+    def swap_image(self, identity, image, faces="all", format=None):
+        if not isinstance(identity, Identity):
+            raise TypeError("identity must be a faceswap.Identity")
+        if faces == "all":
+            which = SWAP_FACES_ALL
+        elif faces == "largest":
+            which = SWAP_FACES_LARGEST
+        else:
+            which = _as_int(faces, "faces")
+            if which < 0:
+                raise ValueError("faces must be 'all', 'largest' or an index >= 0")
+        out = np.array(image, dtype=np.uint8, copy=True, order="C")
+        view, out = _image_view(out, format)
+        n = ctypes.c_int()
+        self._enter()
+        try:
+            _check(_lib.load().fs_renderer_swap_image(self._handle(), identity._handle(),
+                                                      ctypes.byref(view), which, ctypes.byref(n)),
+                   lambda: self.last_error)
+        finally:
+            self._leave()
+        return out, n.value

@@ -97,6 +97,32 @@ class FitterParam(enum.IntEnum):
     IRIS = 2
 
 
+class Color(enum.IntEnum):
+    NONE = 0
+    MEANSTD = 1
+    FULL = 2
+
+
+class Blend(enum.IntEnum):
+    ALPHA = 0
+    MULTIBAND = 1
+    POISSON = 2
+
+
+class RendererParam(enum.IntEnum):
+    COLOR = 0
+    BLEND = 1
+    SUBDIVISION = 2
+    SWAP_EYES_MOUTH = 3
+    MASK_ERODE = 4
+    MASK_FEATHER = 5
+
+
+SWAP_FACES_ALL = -1
+SWAP_FACES_LARGEST = -2
+IDENTITY_LARGEST_FACE = -1
+
+
 # ---------------------------------------------------------------- structures
 
 
@@ -164,6 +190,8 @@ assert ctypes.sizeof(FsImage) == 6 * 4 + 5 * ctypes.sizeof(ctypes.c_void_p)
 fs_context_p = ctypes.c_void_p
 fs_detector_p = ctypes.c_void_p
 fs_fitter_p = ctypes.c_void_p
+fs_identity_p = ctypes.c_void_p
+fs_renderer_p = ctypes.c_void_p
 
 # enums are int-sized in C; fs_status is an enum.
 c_enum = ctypes.c_int
@@ -219,6 +247,28 @@ FUNCTIONS = {
     "fs_fitter_track": (fs_status, [fs_fitter_p, _P(FsImage), _P(FsFaceLandmarks),
                                     _P(FsFaceLandmarks)]),
     "fs_fitter_last_error": (ctypes.c_char_p, [fs_fitter_p]),
+    # identity.h (0.2)
+    "fs_identity_create_from_image": (fs_status, [fs_context_p, _P(FsImage), ctypes.c_int,
+                                                  _P(fs_identity_p)]),
+    "fs_identity_destroy": (None, [fs_identity_p]),
+    "fs_identity_save_memory": (fs_status, [fs_identity_p, _P(ctypes.c_void_p),
+                                            _P(ctypes.c_size_t)]),
+    "fs_identity_free_memory": (None, [ctypes.c_void_p]),
+    "fs_identity_load_memory": (fs_status, [fs_context_p, ctypes.c_void_p, ctypes.c_size_t,
+                                            _P(fs_identity_p)]),
+    "fs_identity_save_file": (fs_status, [fs_identity_p, ctypes.c_char_p]),
+    "fs_identity_load_file": (fs_status, [fs_context_p, ctypes.c_char_p, _P(fs_identity_p)]),
+    # renderer.h (0.2)
+    "fs_renderer_create": (fs_status, [fs_context_p, _P(fs_renderer_p)]),
+    "fs_renderer_destroy": (None, [fs_renderer_p]),
+    "fs_renderer_set": (fs_status, [fs_renderer_p, c_enum, ctypes.c_double]),
+    "fs_renderer_get": (fs_status, [fs_renderer_p, c_enum, _P(ctypes.c_double)]),
+    "fs_renderer_param_bounds": (fs_status, [c_enum, _P(ctypes.c_double), _P(ctypes.c_double)]),
+    "fs_renderer_swap_face": (fs_status, [fs_renderer_p, fs_identity_p, _P(FsImage),
+                                          _P(FsFaceLandmarks)]),
+    "fs_renderer_swap_image": (fs_status, [fs_renderer_p, fs_identity_p, _P(FsImage),
+                                           ctypes.c_int, _P(ctypes.c_int)]),
+    "fs_renderer_last_error": (ctypes.c_char_p, [fs_renderer_p]),
 }
 
 # ---------------------------------------------------------------- loading

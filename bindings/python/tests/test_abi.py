@@ -54,6 +54,7 @@ def test_enums_match_c(probe):
         "FS_BACKEND_": _lib.Backend, "FS_CONTEXT_": _lib.ContextParam, "FS_LOG_": _lib.LogLevel,
         "FS_PIXEL_": _lib.PixelFormat, "FS_MEMORY_": _lib.Memory, "FS_KEYPOINT_": _lib.Keypoint,
         "FS_DETECTOR_INPUT_": _lib.DetectorInput, "FS_FITTER_ALIGN_": _lib.FitterAlign,
+        "FS_COLOR_": _lib.Color, "FS_BLEND_": _lib.Blend, "FS_RENDERER_": _lib.RendererParam,
     }
     seen = set()
     for prefix, cls in mirrored.items():

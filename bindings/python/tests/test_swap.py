@@ -1,0 +1,48 @@
+"""Identity and Renderer (0.2): capture, blob round trip, whole-image swap, errors."""
+import numpy as np
+import pytest
+
+import faceswap
+
+
+def test_identity_round_trip_and_swap(ctx, testdata, tmp_path):
+    src = faceswap.read_image(testdata("astronaut.png"), ctx=ctx)
+    tgt = faceswap.read_image(testdata("messi5.jpg"), ctx=ctx)
+    ident = faceswap.Identity.from_image(src, ctx=ctx)
+    blob = ident.to_bytes()
+    assert blob[:4] == b"FSID"
+    again = faceswap.Identity.from_bytes(blob, ctx=ctx)
+    assert again.to_bytes() == blob
+    path = tmp_path / "id.fsid"
+    ident.save(path)
+    assert faceswap.Identity.load(path, ctx=ctx).to_bytes() == blob
+
+    with faceswap.Renderer(ctx, color="meanstd", blend="poisson") as ren:
+        assert ren.get(faceswap.RendererParam.BLEND) == faceswap.Blend.POISSON
+        out, n = ren.swap_image(ident, tgt, faces="largest")
+        out2, _ = ren.swap_image(again, tgt, faces="largest")
+    assert n == 1
+    assert out.shape == tgt.shape and out.dtype == np.uint8
+    changed = np.any(out != tgt, axis=2)
+    assert 100 < changed.sum() < 0.2 * changed.size  # the face, not the image
+    assert np.array_equal(out, out2)
+
+
+def test_errors(ctx, testdata):
+    noface = faceswap.read_image(testdata("noface_3.png"), ctx=ctx)
+    with pytest.raises(faceswap.NoFaceError):
+        faceswap.Identity.from_image(noface, ctx=ctx)
+    src = faceswap.read_image(testdata("astronaut.png"), ctx=ctx)
+    blob = faceswap.Identity.from_image(src, ctx=ctx).to_bytes()
+    with pytest.raises(faceswap.TruncatedError):
+        faceswap.Identity.from_bytes(blob[:-1], ctx=ctx)
+    bad = bytearray(blob)
+    bad[len(bad) // 2] ^= 1
+    with pytest.raises(faceswap.ChecksumError):
+        faceswap.Identity.from_bytes(bytes(bad), ctx=ctx)
+    ren = faceswap.Renderer(ctx)
+    with pytest.raises(faceswap.OutOfRangeError):
+        ren.set(faceswap.RendererParam.SUBDIVISION, 9)
+    with pytest.raises(faceswap.NoFaceError):
+        ren.swap_image(faceswap.Identity.from_bytes(blob, ctx=ctx), noface)
+    ren.close()

@@ -1,0 +1,95 @@
+/*
+ * fs_identity: the face a swap puts into other images, captured once from a
+ * photo: a UV texture atlas of the face mesh (hidden parts filled by
+ * symmetry), its colour statistics and its landmarks. It can be saved to and
+ * loaded from a versioned, checksummed blob (file or memory), so a service
+ * analyses each user photo once.
+ *
+ * Threading: an identity is immutable after creation; any number of threads
+ * may swap it at once. Errors are recorded in fs_context_last_error() of the
+ * context given (for the save functions: the context the identity was made
+ * with), so two threads that save or load through one context at the same
+ * time may see each other's detail text; the statuses are always right.
+ */
+#ifndef FS_IDENTITY_H
+#define FS_IDENTITY_H
+
+#include "common.h"
+#include "context.h"
+#include "image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fs_identity fs_identity;
+
+/** face_index value of fs_identity_create_from_image(): the largest face. */
+#define FS_IDENTITY_LARGEST_FACE (-1)
+
+/**
+ * Captures an identity from a photo: runs the detector and the fitter on
+ * @p image, picks a face and unwraps it into the atlas.
+ * @param image      host image of any fs_pixel_format within the context's pixel limit.
+ * @param face_index FS_IDENTITY_LARGEST_FACE (-1) for the largest face (by box area),
+ *                   or 0.. for the detector's n-th face (best score first).
+ * @param[out] out   new identity (release with fs_identity_destroy); untouched on failure.
+ * @return FS_OK, FS_ERR_NO_FACE (no face found, or the fitter rejected it),
+ *         FS_ERR_OUT_OF_RANGE (face_index >= the number of faces found, or < -1),
+ *         FS_ERR_INVALID_ARGUMENT, FS_ERR_TOO_LARGE, FS_ERR_UNSUPPORTED,
+ *         FS_ERR_OUT_OF_MEMORY, or a model-loading status as fs_detector_create().
+ * Since 0.2.
+ */
+FS_API fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image,
+                                               int face_index, fs_identity **out);
+
+/** Destroys an identity. Accepts NULL. Since 0.2. */
+FS_API void fs_identity_destroy(fs_identity *id);
+
+/**
+ * Serialises an identity into a new buffer.
+ * @param[out] data buffer owned by the caller, released with fs_identity_free_memory().
+ * @param[out] size its length in bytes.
+ * @return FS_OK, FS_ERR_INVALID_ARGUMENT, FS_ERR_OUT_OF_MEMORY.
+ * Since 0.2.
+ */
+FS_API fs_status fs_identity_save_memory(const fs_identity *id, void **data, size_t *size);
+
+/** Releases a buffer of fs_identity_save_memory(). Accepts NULL. Since 0.2. */
+FS_API void fs_identity_free_memory(void *data);
+
+/**
+ * Loads an identity from a blob of fs_identity_save_memory() or a file's bytes.
+ * Never reads outside [data, data + size).
+ * @param[out] out new identity; untouched on failure.
+ * @return FS_OK, FS_ERR_TRUNCATED (shorter than stated), FS_ERR_CORRUPT (not an
+ *         identity blob, or a field out of range), FS_ERR_VERSION (another blob
+ *         format version), FS_ERR_CHECKSUM (altered), FS_ERR_INVALID_ARGUMENT,
+ *         FS_ERR_OUT_OF_MEMORY. Detail in fs_context_last_error().
+ * Since 0.2.
+ */
+FS_API fs_status fs_identity_load_memory(fs_context *ctx, const void *data, size_t size,
+                                         fs_identity **out);
+
+/**
+ * Writes the blob to @p path atomically (a temporary file beside it, then a
+ * rename): a reader never sees a half-written file.
+ * @return FS_OK, FS_ERR_INVALID_ARGUMENT, FS_ERR_IO, FS_ERR_OUT_OF_MEMORY.
+ *         Detail in fs_context_last_error() of the identity's context.
+ * Since 0.2.
+ */
+FS_API fs_status fs_identity_save_file(const fs_identity *id, const char *path);
+
+/**
+ * Reads an identity file (at most 64 MiB).
+ * @return as fs_identity_load_memory(), and FS_ERR_NOT_FOUND, FS_ERR_IO,
+ *         FS_ERR_TOO_LARGE.
+ * Since 0.2.
+ */
+FS_API fs_status fs_identity_load_file(fs_context *ctx, const char *path, fs_identity **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FS_IDENTITY_H */

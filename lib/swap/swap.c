@@ -1,0 +1,375 @@
+/*
+ * The swap pipeline on one face: render (rasteriser + atlas lookup), mask,
+ * colour, blend. Every stage works on a window around the face so that the
+ * cost scales with the face, not with the frame.
+ */
+#include "swap/swap.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/blend.h"
+#include "compose/colour.h"
+#include "compose/mask.h"
+#include "detect/detect_internal.h"
+#include "render/raster.h"
+
+#define GEOMETRY_MAX_SIZE ((size_t)1 << 20)
+/* Below this many pixels of face size the swap has too few pixels to mean anything. */
+#define SWAP_MIN_FACE 8.0
+
+void fs_swap_params_default(fs_swap_params *p)
+{
+    p->colour = FS_SWAP_COLOUR_MEANSTD; /* FULL: see fs_swap_params_default in swap.h */
+    p->blend = FS_SWAP_BLEND_MULTIBAND;
+    p->subdivision = 0;
+    p->swap_eyes_mouth = 0;
+    p->erode = 0.02;
+    p->feather = 0.05;
+    p->swap_forehead = 0;
+}
+
+fs_status fs_swap_mesh_load(fs_context *ctx, fs_swap_mesh *mesh, fs_error_buf *err)
+{
+    uint8_t *geo = NULL;
+    size_t geo_size = 0;
+    fs_status st =
+        fs_model_file_read(ctx, "face_geometry.binarypb", GEOMETRY_MAX_SIZE, err, &geo, &geo_size);
+    if (st != FS_OK)
+        return st;
+    fs_canonical_face *canon = malloc(sizeof(*canon));
+    if (!canon) {
+        free(geo);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap_mesh_load: out of memory");
+    }
+    st = fs_canonical_face_parse(geo, geo_size, canon, err);
+    free(geo);
+    if (st == FS_OK)
+        st = fs_atlas_mesh_init(canon, &mesh->atlas, err);
+    free(canon);
+    if (st == FS_OK) {
+        /* Upper edge of both eyebrows (MediaPipe's numbering). */
+        static const int brow[] = {70, 63, 105, 66, 107, 336, 296, 334, 293, 300};
+        float v = 1.0f;
+        for (size_t i = 0; i < sizeof(brow) / sizeof(brow[0]); i++)
+            v = fminf(v, mesh->atlas.uv[brow[i]][1]);
+        mesh->brow_v = v;
+    }
+    return st;
+}
+
+void fs_swap_info_free(fs_swap_info *info)
+{
+    if (!info)
+        return;
+    free(info->render_rgb);
+    free(info->mesh_mask);
+    free(info->alpha);
+    info->render_rgb = NULL;
+    info->mesh_mask = NULL;
+    info->alpha = NULL;
+}
+
+/* Working buffers of one swap, all over the w x h window. */
+typedef struct work {
+    float *depth, *uv, *render, *target, *alpha, *weight;
+    uint8_t *mask, *skin, *eroded, *render8;
+} work;
+
+static void work_free(work *k)
+{
+    free(k->depth);
+    free(k->uv);
+    free(k->render);
+    free(k->target);
+    free(k->alpha);
+    free(k->weight);
+    free(k->mask);
+    free(k->skin);
+    free(k->eroded);
+    free(k->render8);
+}
+
+static int work_alloc(work *k, size_t n)
+{
+    k->depth = malloc(n * sizeof(float));
+    k->uv = malloc(n * 2 * sizeof(float));
+    k->render = malloc(n * 3 * sizeof(float));
+    k->target = malloc(n * 3 * sizeof(float));
+    k->alpha = malloc(n * sizeof(float));
+    k->weight = malloc(n * sizeof(float));
+    k->mask = malloc(n);
+    k->skin = malloc(n);
+    k->eroded = malloc(n);
+    k->render8 = malloc(n * 3);
+    return k->depth && k->uv && k->render && k->target && k->alpha && k->weight && k->mask &&
+           k->skin && k->eroded && k->render8;
+}
+
+/* Rasterises the (optionally subdivided) target mesh with atlas UVs. */
+static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int levels,
+                           const float (*points)[3], const fs_raster_desc *d, work *k,
+                           fs_error_buf *err)
+{
+    const fs_atlas_mesh *am = &mesh->atlas;
+    float pos[FS_MESH_LANDMARKS][3];
+    int32_t(*tri)[3] = malloc(sizeof(*tri) * (size_t)am->n_triangles);
+    if (!tri)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++)
+        memcpy(pos[i], points[i], sizeof(pos[i]));
+    for (int t = 0; t < am->n_triangles; t++)
+        for (int c = 0; c < 3; c++)
+            tri[t][c] = am->triangles[t][c];
+    fs_mesh base = {FS_MESH_LANDMARKS, 2, &pos[0][0], (float *)&am->uv[0][0], am->n_triangles,
+                    tri};
+    fs_mesh sub = {0};
+    const fs_mesh *m = &base;
+    if (levels > 0) {
+        const fs_status st = fs_mesh_subdivide(&base, levels, &sub, err);
+        if (st != FS_OK) {
+            free(tri);
+            return st;
+        }
+        m = &sub;
+    }
+    fs_raster_vertex *vert = malloc(sizeof(*vert) * (size_t)m->n_vert);
+    if (!vert) {
+        fs_mesh_free(&sub);
+        free(tri);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    }
+    for (int i = 0; i < m->n_vert; i++) {
+        /* Orthographic landmarks: w = 1 makes the interpolation affine in
+         * screen space, which is what the fitter's weak-perspective mesh is. */
+        vert[i].x = m->pos[3 * i];
+        vert[i].y = m->pos[3 * i + 1];
+        vert[i].z = m->pos[3 * i + 2];
+        vert[i].w = 1.0f;
+    }
+    const fs_raster_out out = {k->depth, k->uv, k->mask, NULL};
+    fs_raster_clear(d, &out);
+    /* No culling: the depth test keeps the nearest surface, and a face
+     * turned far enough to show a back face at its silhouette would
+     * otherwise open a hole there. */
+    ops->raster_triangles(vert, m->attr, m->n_vert, (const int32_t(*)[3])m->tri, m->n_tri, d,
+                          &out);
+    free(vert);
+    fs_mesh_free(&sub);
+    free(tri);
+    return FS_OK;
+}
+
+fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
+                            const fs_swap_params *params, const fs_identity_data *id,
+                            fs_image *image, const float (*points)[3], fs_swap_info *info,
+                            fs_error_buf *err)
+{
+    if (!ops || !mesh || !params || !id || !image || !points || !image->data ||
+        !id->atlas.rgba)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
+    if (image->format != FS_PIXEL_RGB8 || image->memory != FS_MEMORY_HOST)
+        return fs_fail(err, FS_ERR_UNSUPPORTED, "fs_swap: needs a host RGB8 image");
+    if (image->width <= 0 || image->height <= 0 || image->stride < image->width * 3)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: bad image geometry");
+    if (params->colour < 0 || params->colour > 2 || params->blend < 0 || params->blend > 2 ||
+        params->subdivision < 0 || params->subdivision > 4 || !(params->erode >= 0) ||
+        !(params->erode <= 0.25) || !(params->feather >= 0) || !(params->feather <= 0.25))
+        return fs_fail(err, FS_ERR_OUT_OF_RANGE, "fs_swap: parameter out of range");
+
+    /* The face's extent from its mesh points. */
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        const double x = points[i][0], y = points[i][1], z = points[i][2];
+        if (!isfinite(x) || !isfinite(y) || !isfinite(z) || fabs(x) > 1e6 || fabs(y) > 1e6 ||
+            fabs(z) > 1e6)
+            return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: landmark %d not finite or far out", i);
+        x0 = fmin(x0, x);
+        y0 = fmin(y0, y);
+        x1 = fmax(x1, x);
+        y1 = fmax(y1, y);
+    }
+    const double size = fmax(x1 - x0, y1 - y0);
+    if (size < SWAP_MIN_FACE)
+        return fs_fail(err, FS_ERR_NO_FACE, "fs_swap: face of %.1f px is too small to swap", size);
+    /* Margin: the blends read a little around the mask (pyramid support). */
+    const double margin = 0.1 * size + 4.0;
+    int wx0 = (int)floor(x0 - margin), wy0 = (int)floor(y0 - margin);
+    int wx1 = (int)ceil(x1 + margin), wy1 = (int)ceil(y1 + margin);
+    const int clipped = wx0 < 0 || wy0 < 0 || wx1 > image->width - 1 || wy1 > image->height - 1;
+    wx0 = wx0 < 0 ? 0 : wx0;
+    wy0 = wy0 < 0 ? 0 : wy0;
+    wx1 = wx1 > image->width - 1 ? image->width - 1 : wx1;
+    wy1 = wy1 > image->height - 1 ? image->height - 1 : wy1;
+    if (wx1 < wx0 || wy1 < wy0)
+        return fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face lies outside the image");
+    const int w = wx1 - wx0 + 1, h = wy1 - wy0 + 1;
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    const size_t n = (size_t)w * (size_t)h;
+
+    work k = {0};
+    if (!work_alloc(&k, n)) {
+        work_free(&k);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (%d x %d window)", w, h);
+    }
+    const fs_raster_desc desc = {wx0, wy0, w, h, 2, FS_RASTER_CULL_NONE};
+    st = rasterise(ops, mesh, params->subdivision, points, &desc, &k, err);
+    if (st != FS_OK) {
+        work_free(&k);
+        return st;
+    }
+
+    /* Texture lookup and the skin mask. The atlas is alpha-weighted at its
+     * footprint's edge (fs_atlas_sample), so empty texels never darken it. */
+    uint8_t *const img = (uint8_t *)image->data + (size_t)wy0 * (size_t)image->stride + (size_t)wx0 * 3;
+    const ptrdiff_t istride = image->stride;
+    long covered = 0, textured = 0, skin_n = 0;
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const size_t p = (size_t)y * (size_t)w + (size_t)x;
+            const uint8_t *t = img + y * istride + x * 3;
+            float *r = k.render + 3 * p, *g = k.target + 3 * p;
+            for (int c = 0; c < 3; c++)
+                r[c] = g[c] = (float)t[c] * (1.0f / 255.0f);
+            k.skin[p] = 0;
+            if (!k.mask[p])
+                continue;
+            covered++;
+            const float u = k.uv[2 * p], v = k.uv[2 * p + 1];
+            float rgb[3];
+            const float cov = fs_atlas_sample(&id->atlas, u, v, rgb);
+            if (cov <= 0.0f)
+                continue;
+            textured++;
+            for (int c = 0; c < 3; c++)
+                r[c] = rgb[c] * (1.0f / 255.0f);
+            if (cov >= 0.25f && (params->swap_forehead || v >= mesh->brow_v) &&
+                (params->swap_eyes_mouth || !fs_atlas_in_region(&mesh->atlas, u, v))) {
+                k.skin[p] = 1;
+                skin_n++;
+            }
+        }
+    }
+    if (skin_n == 0) {
+        work_free(&k);
+        return fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face covers no pixel of the image");
+    }
+
+    /* Erode, then feather inside the eroded mask. The window has a margin
+     * wherever the image allows, so its edge is background only where the
+     * image border cut it: there the face goes on, and must not erode. */
+    st = fs_mask_erode(err, k.skin, w, h, w, params->erode * size, 0, k.eroded, w);
+    if (st == FS_OK) {
+        long left = 0;
+        for (size_t p = 0; p < n; p++)
+            left += k.eroded[p] != 0;
+        if (left == 0) /* a tiny face eroded away: keep the un-eroded mask */
+            memcpy(k.eroded, k.skin, n);
+        st = fs_mask_feather(err, k.eroded, w, h, w, params->feather * size, 0, k.alpha, w);
+    }
+
+    /* Colour correction over the eroded skin. */
+    for (size_t p = 0; p < n && st == FS_OK; p++)
+        k.weight[p] = k.eroded[p] ? 1.0f : 0.0f;
+    if (st == FS_OK && params->colour >= FS_SWAP_COLOUR_MEANSTD)
+        st = fs_colour_match_lab(err, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w,
+                                 k.weight, w, h);
+    if (st == FS_OK && params->colour >= FS_SWAP_COLOUR_FULL) {
+        /* Shading at the scale of a cheek: finer would copy the target's features. */
+        const double sigma = fmin(fmax(0.04 * size, 1.0), 20.0);
+        /* The shading gain is limited to [1/1.5, 1.5] of the matched render:
+         * the transfer's own clamp (4x) turns dark source features that the
+         * target lacks (a fringe of hair, a shadow) into bright, saturated
+         * patches. k.uv (no longer needed) keeps the pre-shading luminance. */
+        for (size_t p = 0; p < n; p++) {
+            const float *c = k.render + 3 * p;
+            k.uv[p] = 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
+        }
+        st = fs_colour_shading_transfer(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
+                                        3 * (ptrdiff_t)w, k.weight, w, h, sigma);
+        for (size_t p = 0; p < n && st == FS_OK; p++) {
+            if (!k.eroded[p])
+                continue;
+            float *c = k.render + 3 * p;
+            const float l0 = k.uv[p], l1 = 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
+            if (!(l0 > 1e-4f) || !(l1 > 1e-4f))
+                continue;
+            const float g = l1 / l0, gc = g < 1.0f / 1.5f ? 1.0f / 1.5f : g > 1.5f ? 1.5f : g;
+            if (gc != g)
+                for (int ch = 0; ch < 3; ch++)
+                    c[ch] *= gc / g;
+        }
+        if (st == FS_OK)
+            st = fs_colour_match_sharpness(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
+                                           3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL,
+                                           NULL);
+    }
+
+    /* The render outside the eroded mask becomes the target, so that the
+     * pyramid's coarse bands and Poisson's gradients see no uncorrected
+     * render (eyes, mouth, the mesh edge) next to the mask. */
+    for (size_t p = 0; p < n && st == FS_OK; p++) {
+        const int in = k.eroded[p] != 0;
+        for (int c = 0; c < 3; c++) {
+            float v = in ? k.render[3 * p + (size_t)c] : k.target[3 * p + (size_t)c];
+            v = v != v ? 0.0f : v; /* NaN guard: a NaN must never reach the image */
+            v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+            k.render8[3 * p + (size_t)c] = in ? (uint8_t)lrintf(v * 255.0f)
+                                      : img[(ptrdiff_t)(p / (size_t)w) * istride +
+                                            (ptrdiff_t)(p % (size_t)w) * 3 + c];
+        }
+    }
+
+    if (st == FS_OK) {
+        switch (params->blend) {
+        case FS_SWAP_BLEND_ALPHA:
+            st = fs_blend_alpha_u8(err, ops, k.render8, 3 * (ptrdiff_t)w, img, istride, k.alpha,
+                                   w, w, h);
+            break;
+        case FS_SWAP_BLEND_MULTIBAND:
+            st = fs_blend_multiband_u8(err, k.render8, 3 * (ptrdiff_t)w, img, istride, k.alpha,
+                                       w, h, 0);
+            break;
+        default: {
+            const fs_poisson_opts po = {8, 0.5, 4};
+            st = fs_blend_poisson_u8(err, k.render8, 3 * (ptrdiff_t)w, img, istride, k.eroded, w,
+                                     w, h, &po, NULL);
+            for (size_t p = 0; p < n; p++)
+                k.alpha[p] = k.eroded[p] ? 1.0f : 0.0f;
+            break;
+        }
+        }
+    }
+
+    if (st == FS_OK && info) {
+        info->x0 = wx0;
+        info->y0 = wy0;
+        info->w = w;
+        info->h = h;
+        info->clipped = clipped;
+        info->face_size = size;
+        info->covered = covered;
+        info->textured = textured;
+        info->mask_pixels = skin_n;
+        if (info->keep_debug) {
+            fs_swap_info_free(info);
+            info->render_rgb = k.render8;
+            info->mesh_mask = k.mask;
+            info->alpha = k.alpha;
+            for (size_t p = 0; p < n; p++) /* the whole render, for looking at */
+                for (int c = 0; c < 3; c++) {
+                    float v = k.render[3 * p + (size_t)c];
+                    v = v != v ? 0.0f : v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+                    k.render8[3 * p + (size_t)c] = (uint8_t)lrintf(v * 255.0f);
+                }
+            k.render8 = NULL;
+            k.mask = NULL;
+            k.alpha = NULL;
+        }
+    }
+    work_free(&k);
+    return st;
+}

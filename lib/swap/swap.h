@@ -1,0 +1,101 @@
+/*
+ * The swap pipeline on one target face (issue 3): the identity's atlas is
+ * rendered onto the target's mesh in a window around the face, colour
+ * corrected, masked (eyes and mouth interior stay the target's by default),
+ * and blended into the target. Internal; include/faceswap/renderer.h wraps it.
+ *
+ * Texture convention: the atlas (lib/identity/atlas.h) stores v down
+ * (v = 0 forehead row), and so does the lookup here (fs_atlas_sample, the
+ * same convention as lib/render/texture.h with flip_v = 0).
+ * tests/test_swap.c checks that the rendered face is upright.
+ */
+#ifndef FS_SWAP_SWAP_H
+#define FS_SWAP_SWAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+#include "identity/atlas.h"
+#include "identity/blob.h"
+#include "render/subdiv.h"
+
+typedef enum fs_swap_colour {
+    FS_SWAP_COLOUR_NONE = 0,
+    FS_SWAP_COLOUR_MEANSTD = 1, /* CIELAB mean/deviation over the skin mask */
+    FS_SWAP_COLOUR_FULL = 2     /* + low-frequency shading + sharpness/noise matching */
+} fs_swap_colour;
+
+typedef enum fs_swap_blend {
+    FS_SWAP_BLEND_ALPHA = 0,
+    FS_SWAP_BLEND_MULTIBAND = 1,
+    FS_SWAP_BLEND_POISSON = 2
+} fs_swap_blend;
+
+typedef struct fs_swap_params {
+    int colour;          /* fs_swap_colour */
+    int blend;           /* fs_swap_blend */
+    int subdivision;     /* 0..4 midpoint subdivision levels of the target mesh */
+    int swap_eyes_mouth; /* 1 also replaces the eye openings and the mouth interior */
+    double erode;        /* mask erosion, fraction of the face size (0..0.25) */
+    double feather;      /* feather width, fraction of the face size (0..0.25) */
+    int swap_forehead;   /* 1 also replaces the forehead above the eyebrows. Default 0:
+                          * the atlas' forehead often holds the source's fringe of hair
+                          * (lib/identity does not tell hair from skin yet), which reads
+                          * as a dark band on the target. Not public yet. */
+} fs_swap_params;
+
+/* Defaults: CIELAB mean/deviation colour (FULL's shading transfer also
+ * carries the target's make-up and shadows, and the source's fringe of hair
+ * into the skin: see tests/test_swap.c's pictures), multi-band blend, no
+ * subdivision, eyes and mouth interior and the forehead above the brows
+ * kept (the target's), erode 0.02, feather 0.05. */
+void fs_swap_params_default(fs_swap_params *p);
+
+/* The mesh tables the renderer needs, built once per renderer. */
+typedef struct fs_swap_mesh {
+    fs_atlas_mesh atlas; /* UVs (v down), front-wound triangles, eye/mouth rings */
+    float brow_v;        /* atlas v of the eyebrows' upper edge (the forehead cut) */
+} fs_swap_mesh;
+
+/* Reads face_geometry.binarypb from the context's model folder. */
+fs_status fs_swap_mesh_load(fs_context *ctx, fs_swap_mesh *mesh, fs_error_buf *err);
+
+/* What one swap did (for tests and --debug). The buffers are malloc'd only
+ * when requested (keep_debug) and released with fs_swap_info_free. */
+typedef struct fs_swap_info {
+    int x0, y0, w, h;      /* the window, image px (clipped to the image) */
+    int clipped;           /* 1 when the image border cut the window */
+    double face_size;      /* px: the larger side of the mesh's bounding box */
+    long covered;          /* window pixels the mesh covers */
+    long textured;         /* covered pixels that got atlas colour (coverage > 0) */
+    long mask_pixels;      /* pixels of the skin mask before erosion */
+    int keep_debug;        /* in: 1 keeps the images below */
+    uint8_t *render_rgb;   /* w*h*3: the colour-corrected render (target where uncovered) */
+    uint8_t *mesh_mask;    /* w*h: 255 where the mesh covers */
+    float *alpha;          /* w*h: the blend weight (Poisson: its hard mask, 0/1) */
+} fs_swap_info;
+
+void fs_swap_info_free(fs_swap_info *info);
+
+/*
+ * Swaps @p id onto the face with landmarks @p points (478 x 3, image px) of
+ * @p image (host RGB8, modified in place). Pixels where the blend weight is
+ * zero (outside the mesh's silhouette eroded-then-feathered mask) are left
+ * bit-identical. FS_ERR_INVALID_ARGUMENT, FS_ERR_UNSUPPORTED (not host RGB8),
+ * FS_ERR_NO_FACE (the mesh lies outside the image or covers nothing),
+ * FS_ERR_OUT_OF_MEMORY, or a compose stage's status. info may be NULL.
+ */
+fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
+                            const fs_swap_params *params, const fs_identity_data *id,
+                            fs_image *image, const float (*points)[3], fs_swap_info *info,
+                            fs_error_buf *err);
+
+/* The data inside a public fs_identity (lib/swap/api.c), for tests and tools. */
+const fs_identity_data *fs_identity_internal_data(const fs_identity *id);
+
+/* The renderer's mesh and parameters, for tests and tools. */
+const fs_swap_mesh *fs_renderer_internal_mesh(const fs_renderer *r);
+const fs_swap_params *fs_renderer_internal_params(const fs_renderer *r);
+
+#endif /* FS_SWAP_SWAP_H */
