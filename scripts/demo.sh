@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a result: installs the system
 # packages, fetches the models and test data (pinned, sha256-checked), builds,
-# and runs the main job on a built-in sample image. For now the main job is
-# perception: faces, 478 3D landmarks and head pose, written as JSON and as an
-# overlay picture.
+# and runs the main jobs on built-in samples: perception (faces, 478 3D
+# landmarks and head pose, as JSON and as an overlay picture) and the
+# still-image swap (the face of the first image put onto the faces of a
+# second one).
 #
-#   ./scripts/demo.sh                 # sample: data/testdata/astronaut.png
-#   ./scripts/demo.sh photo.jpg       # any JPEG / PNG / BMP / PPM
+#   ./scripts/demo.sh                      # astronaut.png onto faceapi_sample1.jpg
+#   ./scripts/demo.sh photo.jpg            # your photo onto the sample target
+#   ./scripts/demo.sh photo.jpg target.jpg # any JPEG / PNG / BMP / PPM
 #
 # env: FS_BUILD_DIR (default build), FS_OUT_DIR (default out),
 #      FS_JOBS (ninja jobs, default: all cores), FS_SKIP_DEPS=1 (no apt).
@@ -17,6 +19,7 @@ BUILD=${FS_BUILD_DIR:-build}
 OUT=${FS_OUT_DIR:-out}
 JOBS=${FS_JOBS:-$(nproc)}
 IMAGE=${1:-data/testdata/astronaut.png}
+TARGET=${2:-data/testdata/faceapi_sample1.jpg}
 say() { printf '\n== demo: %s\n' "$*" >&2; }
 
 if [ "${FS_SKIP_DEPS:-0}" = 0 ]; then
@@ -47,11 +50,17 @@ export FS_MODEL_DIR=${FS_MODEL_DIR:-$ROOT/data/models}
 mv "$json.tmp" "$json"
 
 faces=$(grep -o '"landmarks"' "$json" | wc -l)
+
+swapped=$OUT/${name}_onto_$(basename "${TARGET%.*}").jpg
+say "faceswap swap --source $IMAGE --target $TARGET"
+"$CLI" swap --source "$IMAGE" --target "$TARGET" --output "$swapped"
 say "done"
 cat <<EOF
   input:    $IMAGE
   faces:    $faces (each: box, score, 6 keypoints, 478 landmarks, yaw/pitch/roll)
   JSON:     $OUT/$name.json
   overlay:  $overlay (boxes and mesh drawn on the image)
-  CLI:      $CLI detect IMAGE [--json] [--overlay OUT.png] (--help for the options)
+  swap:     $swapped ($IMAGE's face on every face of $TARGET)
+  CLI:      $CLI detect IMAGE [--json] [--overlay OUT.png]
+            $CLI swap --source PHOTO --target IMAGE --output OUT (--help for the options)
 EOF
