@@ -61,6 +61,8 @@ void fs_context_destroy(fs_context *ctx)
 {
     if (!ctx)
         return;
+    if (ctx->capture_cache_free)
+        ctx->capture_cache_free(ctx->capture_cache);
     free(ctx->model_dir);
     free(ctx);
 }
@@ -86,6 +88,7 @@ fs_status fs_context_set(fs_context *ctx, fs_context_param param, int64_t value)
     if (backend_st != FS_OK)
         return backend_st;
     ctx->params[param] = value;
+    ctx->config_gen++;
     if (param == FS_CONTEXT_FORCE_REFERENCE || param == FS_CONTEXT_BACKEND ||
         param == FS_CONTEXT_DEVICE)
         rebuild_ops(ctx);
@@ -119,6 +122,7 @@ fs_status fs_context_set_model_dir(fs_context *ctx, const char *path)
         return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "copying the model folder name");
     free(ctx->model_dir);
     ctx->model_dir = copy;
+    ctx->config_gen++;
     return FS_OK;
 }
 

@@ -28,6 +28,14 @@ struct fs_context {
     fs_ops ops;                   /* filled at creation: reference, then fast overrides */
     int ops_ready;
     fs_error_buf err;
+    /* Bumped by every fs_context_set / fs_context_set_model_dir, so that
+     * objects cached from this context (lib/swap/api.c) know to reload. */
+    unsigned config_gen;
+    /* Detector and fitter that fs_identity_create_from_image keeps between
+     * calls (lib/swap/api.c), released by fs_context_destroy; NULL until
+     * the first capture. */
+    void *capture_cache;
+    void (*capture_cache_free)(void *cache);
 };
 
 /*

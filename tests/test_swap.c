@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "compose/mask.h"
 #include "compose/quality.h"
+#include "embed/embed.h"
 #include "swap/swap.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -30,6 +32,7 @@ typedef struct env {
     fs_detector *det;
     fs_fitter *fit;
     fs_renderer *ren;
+    fs_embedder *emb; /* only where a test creates it: faceres takes a while to load */
 } env;
 
 static void env_open(env *e)
@@ -43,6 +46,7 @@ static void env_open(env *e)
 
 static void env_close(env *e)
 {
+    fs_embedder_destroy(e->emb);
     fs_renderer_destroy(e->ren);
     fs_fitter_destroy(e->fit);
     fs_detector_destroy(e->det);
@@ -176,6 +180,7 @@ static long check_outside_identical(const fs_image *a, const fs_image *b, const 
 
 typedef struct pair_result {
     double score_ratio, lm_mean, lm_max, covered_frac, textured_frac, seam_ratio;
+    double gain; /* cos(source, result) - cos(source, target), faceres; 0 without e->emb */
     long changed;
 } pair_result;
 
@@ -289,6 +294,28 @@ static void swap_pair(env *e, const char *source, const char *target, int blend,
     res->lm_max = mx / diag;
     ck_assert_double_le(res->lm_mean, 0.02);
 
+    /* 6. The identity moves to the source: faceres embeddings of the source
+     * face, the target face and the result (the result cropped with the
+     * target's landmarks, so that only the pixels differ). */
+    res->gain = 0;
+    if (e->emb) {
+        float *es = malloc(sizeof(float) * FS_EMBED_DIM * 3);
+        fs_face_landmarks *slm = calloc(1, sizeof(*slm));
+        ck_assert_ptr_nonnull(es);
+        ck_assert_ptr_nonnull(slm);
+        memcpy(slm->points, fs_identity_internal_data(id)->landmarks, sizeof(slm->points));
+        float *et = es + FS_EMBED_DIM, *er = es + 2 * FS_EMBED_DIM;
+        FS_ASSERT_OK(fs_embedder_run(e->emb, &src, slm, es));
+        FS_ASSERT_OK(fs_embedder_run(e->emb, &tgt, tlm, et));
+        FS_ASSERT_OK(fs_embedder_run(e->emb, &out, tlm, er));
+        const double c_st = fs_embedding_cosine(es, et), c_sr = fs_embedding_cosine(es, er);
+        res->gain = c_sr - c_st;
+        printf("swap: %s -> %s blend %d: identity cos(source, target) %.3f, cos(source, result) "
+               "%.3f, gain %+.3f\n", source, target, blend, c_st, c_sr, res->gain);
+        free(slm);
+        free(es);
+    }
+
     printf("swap: %s -> %s blend %d: changed %ld px, oval covered %.4f, textured %.4f, "
            "detector score %.3f -> %.3f (x%.3f), landmarks mean %.4f max %.4f of the diagonal, "
            "seam gradient x%.3f of the target's%s\n",
@@ -345,11 +372,26 @@ START_TEST(swap_quality_pairs)
     env e;
     env_open(&e);
     pair_result r;
+    FS_ASSERT_OK(fs_embedder_create(e.ctx, &e.emb));
+    double gain[4];
     swap_pair(&e, "astronaut.png", "faceapi_sample1.jpg", FS_SWAP_BLEND_MULTIBAND,
               getenv("FS_SWAP_PNG"), &r);
+    gain[0] = r.gain;
     swap_pair(&e, "astronaut.png", "messi5.jpg", FS_SWAP_BLEND_POISSON, NULL, &r);
+    gain[1] = r.gain;
     swap_pair(&e, "faceapi_sample1.jpg", "astronaut.png", FS_SWAP_BLEND_ALPHA, NULL, &r);
+    gain[2] = r.gain;
     swap_pair(&e, "messi5.jpg", "astronaut.png", FS_SWAP_BLEND_MULTIBAND, NULL, &r);
+    gain[3] = r.gain;
+    const double mean = (gain[0] + gain[1] + gain[2] + gain[3]) / 4;
+    const double lo = fmin(fmin(gain[0], gain[1]), fmin(gain[2], gain[3]));
+    printf("swap: identity gain (faceres) mean %+.3f, min %+.3f\n", mean, lo);
+    /* Measured (debugoptimized, fast ops and FS_FORCE_REFERENCE=1 alike):
+     * +0.082, +0.065, +0.048, +0.080, mean +0.069 (cos(source, target)
+     * 0.30-0.43). Below the issue's plain-texture-swap figure (mean ~+0.14):
+     * the swap still keeps too much of the target; bounds with headroom. */
+    ck_assert_double_gt(mean, 0.04);
+    ck_assert_double_gt(lo, 0.02);
     env_close(&e);
 }
 END_TEST
@@ -802,6 +844,64 @@ static double cpu_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
+/* ---------------------------------------------------------------- capture cache */
+
+/* fs_identity_create_from_image keeps its detector and fitter in the
+ * context: a second capture does not reload them (it still works after the
+ * model files are gone), gives the same identity, and a changed context
+ * setting makes it reload (a missing model folder now fails, the right one
+ * works again). */
+START_TEST(swap_capture_cache)
+{
+    static const char *const files[] = {"blazeface.json", "blazeface.bin", "facemesh.json",
+                                        "facemesh.bin", "iris.json", "iris.bin",
+                                        "face_geometry.binarypb"};
+    const int nfiles = (int)(sizeof(files) / sizeof(files[0]));
+    fs_context *ctx = NULL;
+    FS_ASSERT_OK(fs_context_create(&ctx));
+    fs_image src;
+    const char *path = fs_test_data_path("astronaut.png");
+    ck_assert_msg(fs_test_file_exists(path), "missing %s: run scripts/fetch-data.sh", path);
+    FS_ASSERT_OK(fs_image_read_file(ctx, path, &src));
+    char *dir = strdup(fs_context_model_dir(ctx));
+    ck_assert_ptr_nonnull(dir);
+    char tmpl[] = "/tmp/fs_test_swap_models_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmpl));
+    char p[4096];
+    for (int i = 0; i < nfiles; i++) {
+        snprintf(p, sizeof(p), "%s/%s", tmpl, files[i]);
+        fs_test_copy_file(fs_test_model_path(files[i]), p);
+    }
+    FS_ASSERT_OK(fs_context_set_model_dir(ctx, tmpl));
+    fs_identity *a = NULL, *b = NULL, *c = NULL;
+    FS_ASSERT_OK(fs_identity_create_from_image(ctx, &src, FS_IDENTITY_LARGEST_FACE, &a));
+    /* With the files gone only the cached models can serve the second capture. */
+    for (int i = 0; i < nfiles; i++) {
+        snprintf(p, sizeof(p), "%s/%s", tmpl, files[i]);
+        ck_assert(unlink(p) == 0);
+    }
+    ck_assert(rmdir(tmpl) == 0);
+    FS_ASSERT_OK(fs_identity_create_from_image(ctx, &src, FS_IDENTITY_LARGEST_FACE, &b));
+    const fs_identity_data *da = fs_identity_internal_data(a), *db = fs_identity_internal_data(b);
+    ck_assert_int_eq(da->atlas.size, db->atlas.size);
+    ck_assert(memcmp(da->landmarks, db->landmarks, sizeof(da->landmarks)) == 0);
+    ck_assert(memcmp(da->atlas.rgba, db->atlas.rgba, (size_t)da->atlas.size * da->atlas.size * 4) == 0);
+
+    FS_ASSERT_OK(fs_context_set_model_dir(ctx, "/nonexistent-faceswap-models"));
+    ck_assert_int_eq(fs_identity_create_from_image(ctx, &src, FS_IDENTITY_LARGEST_FACE, &c),
+                     FS_ERR_NOT_FOUND);
+    ck_assert_ptr_null(c);
+    FS_ASSERT_OK(fs_context_set_model_dir(ctx, dir));
+    FS_ASSERT_OK(fs_identity_create_from_image(ctx, &src, FS_IDENTITY_LARGEST_FACE, &c));
+    free(dir);
+    fs_identity_destroy(c);
+    fs_identity_destroy(b);
+    fs_identity_destroy(a);
+    fs_image_free(&src);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
 /* Figures only (printed, not asserted: CI machines are shared and the
  * sanitizer and reference stages are slower by design). */
 START_TEST(swap_timing)
@@ -855,7 +955,8 @@ START_TEST(swap_timing)
         FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &t, lm));
         const double t_swap = cpu_ms() - t0;
         printf("swap timing (thread CPU): identity capture %.1f ms (512x512 source, detector + fitter "
-               "+ atlas, models loaded inside); detect + fit on 1920x1080 %.1f ms; render + colour "
+               "+ atlas, first capture of the context: loads the models); detect + fit on "
+               "1920x1080 %.1f ms; render + colour "
                "meanstd + %s blend %.1f ms (face %.0f px)\n",
                t_id, t_fit, names[b], t_swap, (double)box.width);
         free_copy(&t);
@@ -882,6 +983,7 @@ static Suite *swap_suite(void)
     tcase_add_test(tc, swap_formats);
     tcase_add_test(tc, swap_params);
     tcase_add_test(tc, swap_timing);
+    tcase_add_test(tc, swap_capture_cache);
     suite_add_tcase(s, tc);
     return s;
 }

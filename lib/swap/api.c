@@ -3,6 +3,7 @@
  * renderer.h): thin wrappers of lib/identity and lib/swap.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,91 @@ static fs_status identity_wrap(fs_context *ctx, fs_identity_data *data, fs_ident
     return FS_OK;
 }
 
+/*
+ * Capture cache: the detector, fitter and mesh that
+ * fs_identity_create_from_image needs, loaded on the first capture of a
+ * context and kept until fs_context_destroy, so that a service capturing
+ * many photos does not reload the models each time (~100 ms). A context
+ * setting changed since (model folder, backend, pixel limit, ...) makes
+ * the next capture reload them. The detector and fitter serve one thread
+ * at a time, so a capture holds the cache's lock from detection to the
+ * end of fitting; the atlas is built outside it.
+ */
+typedef struct capture_cache {
+    pthread_mutex_t lock;
+    int loaded;
+    unsigned gen; /* ctx->config_gen the objects were made with */
+    fs_detector *det;
+    fs_fitter *fit;
+    fs_swap_mesh mesh;
+} capture_cache;
+
+/* Guards only the creation of a context's cache (the pointer in fs_context). */
+static pthread_mutex_t cache_create_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void cache_unload(capture_cache *c)
+{
+    fs_fitter_destroy(c->fit);
+    fs_detector_destroy(c->det);
+    c->fit = NULL;
+    c->det = NULL;
+    c->loaded = 0;
+}
+
+static void cache_free(void *p)
+{
+    capture_cache *c = p;
+    if (!c)
+        return;
+    cache_unload(c);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+static capture_cache *cache_get(fs_context *ctx)
+{
+    pthread_mutex_lock(&cache_create_lock);
+    capture_cache *c = ctx->capture_cache;
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
+            free(c);
+            c = NULL;
+        }
+        if (c) {
+            ctx->capture_cache = c;
+            ctx->capture_cache_free = cache_free;
+        }
+    }
+    pthread_mutex_unlock(&cache_create_lock);
+    return c;
+}
+
+/* With c->lock held: (re)loads the objects when missing or made with older settings. */
+static fs_status cache_load(fs_context *ctx, capture_cache *c)
+{
+    if (c->loaded && c->gen == ctx->config_gen)
+        return FS_OK;
+    cache_unload(c);
+    fs_status st = fs_swap_mesh_load(ctx, &c->mesh, &ctx->err);
+    if (st == FS_OK)
+        st = fs_detector_create(ctx, &c->det);
+    if (st == FS_OK)
+        st = fs_fitter_create(ctx, &c->fit);
+    if (st == FS_OK) {
+        /* Every face the detector may report, so that an index can reach any. */
+        st = fs_detector_set(c->det, FS_DETECTOR_MAX_FACES, 100);
+    }
+    if (st != FS_OK) {
+        /* failed handles are left untouched by their create calls: NULL */
+        cache_unload(c);
+        return st;
+    }
+    c->gen = ctx->config_gen;
+    c->loaded = 1;
+    return FS_OK;
+}
+
 fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, int face_index,
                                         fs_identity **out)
 {
@@ -69,23 +155,18 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
         return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_identity_create_from_image: NULL argument");
     if (face_index < FS_IDENTITY_LARGEST_FACE)
         return fs_fail(&ctx->err, FS_ERR_OUT_OF_RANGE, "fs_identity_create_from_image: face_index %d", face_index);
-    fs_detector *det = NULL;
-    fs_fitter *fit = NULL;
-    fs_swap_mesh *mesh = malloc(sizeof(*mesh));
+    capture_cache *cache = cache_get(ctx);
     fs_face_landmarks *lm = malloc(sizeof(*lm));
     fs_face_box *faces = malloc(sizeof(*faces) * 100);
-    fs_status st = mesh && lm && faces ? FS_OK
-                                       : fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "fs_identity_create_from_image: out of memory");
-    if (st == FS_OK)
-        st = fs_swap_mesh_load(ctx, mesh, &ctx->err);
-    if (st == FS_OK)
-        st = fs_detector_create(ctx, &det);
-    if (st == FS_OK)
-        st = fs_fitter_create(ctx, &fit);
-    if (st == FS_OK) {
-        /* Every face the detector may report, so that an index can reach any. */
-        st = fs_detector_set(det, FS_DETECTOR_MAX_FACES, 100);
+    if (!cache || !lm || !faces) {
+        free(faces);
+        free(lm);
+        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "fs_identity_create_from_image: out of memory");
     }
+    pthread_mutex_lock(&cache->lock);
+    fs_status st = cache_load(ctx, cache);
+    fs_detector *det = cache->det;
+    fs_fitter *fit = cache->fit;
     int n = 0;
     if (st == FS_OK) {
         st = fs_detector_run(det, image, faces, 100, &n);
@@ -115,13 +196,17 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
         else if (fst != FS_OK)
             st = fs_fail(&ctx->err, fst, "fs_identity_create_from_image: %s", fs_fitter_last_error(fit));
     }
+    /* The mesh is only read from here on and stays until the context goes
+     * (a reload needs a context setting, which a caller must not change
+     * while the context is in use), so the atlas is built unlocked. */
+    pthread_mutex_unlock(&cache->lock);
     fs_identity_data data;
     memset(&data, 0, sizeof(data));
     if (st == FS_OK) {
         fs_atlas_params ap;
         fs_atlas_params_default(&ap);
-        st = fs_atlas_build(image, (const float(*)[3])lm->points, &mesh->atlas, &ap, &data.atlas,
-                            &ctx->err);
+        st = fs_atlas_build(image, (const float(*)[3])lm->points, &cache->mesh.atlas, &ap,
+                            &data.atlas, &ctx->err);
     }
     if (st == FS_OK) {
         memcpy(data.landmarks, lm->points, sizeof(data.landmarks));
@@ -129,11 +214,8 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
         data.source_height = image->height;
         data.library_version = FS_VERSION;
     }
-    fs_fitter_destroy(fit);
-    fs_detector_destroy(det);
     free(faces);
     free(lm);
-    free(mesh);
     return st == FS_OK ? identity_wrap(ctx, &data, out) : st;
 }
 
