@@ -19,30 +19,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static fs_context *new_context(void)
-{
-    fs_context *ctx = NULL;
-    FS_ASSERT_OK(fs_context_create(&ctx));
-    return ctx;
-}
-
-static fs_detector *new_detector(fs_context *ctx)
-{
-    fs_detector *det = NULL;
-    const fs_status st = fs_detector_create(ctx, &det);
-    ck_assert_msg(st == FS_OK, "fs_detector_create: %s (%s)", fs_status_name(st),
-                  fs_context_last_error(ctx));
-    return det;
-}
-
-static void load(fs_context *ctx, const char *file, fs_image *img)
-{
-    const char *path = fs_test_data_path(file);
-    ck_assert_msg(fs_test_file_exists(path), "missing %s: run scripts/fetch-data.sh", path);
-    memset(img, 0, sizeof(*img));
-    FS_ASSERT_OK(fs_image_read_file(ctx, path, img));
-}
-
 /* An RGB8 image re-packed as @p format with @p pad spare bytes per row. */
 static fs_image convert(const fs_image *rgb, fs_pixel_format format, int pad)
 {
@@ -275,18 +251,18 @@ END_TEST
 
 START_TEST(api_contract)
 {
-    fs_context *ctx = new_context();
+    fs_context *ctx = fs_test_new_context();
     fs_detector *det = (fs_detector *)(uintptr_t)0x1;
     FS_ASSERT_STATUS(fs_detector_create(NULL, &det), FS_ERR_INVALID_ARGUMENT);
     ck_assert_ptr_eq(det, (fs_detector *)(uintptr_t)0x1); /* untouched */
     FS_ASSERT_STATUS(fs_detector_create(ctx, NULL), FS_ERR_INVALID_ARGUMENT);
     ck_assert(strlen(fs_context_last_error(ctx)) > 0);
-    det = new_detector(ctx);
+    det = fs_test_new_detector(ctx);
     fs_detector_destroy(NULL);
     ck_assert_str_eq(fs_detector_last_error(NULL), "");
 
     fs_image img;
-    load(ctx, "faceapi_sample5.jpg", &img);
+    fs_test_load_image(ctx, "faceapi_sample5.jpg", &img);
     fs_face_box faces[8], sentinel;
     memset(&sentinel, 0xa5, sizeof(sentinel));
     for (int i = 0; i < 8; i++)
@@ -330,8 +306,8 @@ END_TEST
 
 START_TEST(parameters)
 {
-    fs_context *ctx = new_context();
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_detector *det = fs_test_new_detector(ctx);
     double v = -5, lo, hi;
     FS_ASSERT_OK(fs_detector_get(det, FS_DETECTOR_SCORE_THRESHOLD, &v));
     ck_assert(v == 0.2);
@@ -367,7 +343,7 @@ START_TEST(parameters)
 
     /* max faces and the score threshold act */
     fs_image img;
-    load(ctx, "faceapi_sample5.jpg", &img);
+    fs_test_load_image(ctx, "faceapi_sample5.jpg", &img);
     fs_face_box faces[16];
     FS_ASSERT_OK(fs_detector_set(det, FS_DETECTOR_INPUT_MODE, FS_DETECTOR_INPUT_SQUASH));
     FS_ASSERT_OK(fs_detector_set(det, FS_DETECTOR_ROTATIONS, 0));
@@ -392,8 +368,8 @@ END_TEST
 
 START_TEST(bad_images)
 {
-    fs_context *ctx = new_context();
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_image good = flat_image(64, 48, FS_PIXEL_RGB8, 128);
     fs_face_box f[2];
     int n = -3;
@@ -419,7 +395,7 @@ START_TEST(bad_images)
 
     /* the pixel limit applies to the detector too */
     FS_ASSERT_OK(fs_context_set(ctx, FS_CONTEXT_MAX_PIXELS, 64 * 48 - 1));
-    fs_detector *small = new_detector(ctx);
+    fs_detector *small = fs_test_new_detector(ctx);
     FS_ASSERT_STATUS(fs_detector_run(small, &good, f, 2, &n), FS_ERR_TOO_LARGE);
     ck_assert_ptr_nonnull(strstr(fs_detector_last_error(small), "64x48"));
     ck_assert_int_eq(n, -3);
@@ -434,10 +410,10 @@ END_TEST
 
 START_TEST(formats_give_the_same_faces)
 {
-    fs_context *ctx = new_context();
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_image rgb;
-    load(ctx, "faceapi_sample5.jpg", &rgb);
+    fs_test_load_image(ctx, "faceapi_sample5.jpg", &rgb);
     for (int mode = 0; mode < 2; mode++) {
         FS_ASSERT_OK(fs_detector_set(det, FS_DETECTOR_INPUT_MODE, mode));
         fs_face_box want[16], got[16];
@@ -479,8 +455,8 @@ END_TEST
 
 START_TEST(tiny_and_flat_images)
 {
-    fs_context *ctx = new_context();
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_detector *det = fs_test_new_detector(ctx);
     static const int sizes[][2] = {{1, 1}, {2, 300}, {300, 2}, {3, 3}, {257, 1}};
     fs_face_box f[4];
     for (int mode = 0; mode < 2; mode++) {
@@ -505,8 +481,8 @@ END_TEST
  * reference too); with the fitter's face check none is a face. */
 START_TEST(no_face_images)
 {
-    fs_context *ctx = new_context();
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_fitter *fit = NULL;
     FS_ASSERT_OK(fs_fitter_create(ctx, &fit));
     static const char *files[] = {"noface_3.png", "noface_7.png", "noface_12.png"};
@@ -514,7 +490,7 @@ START_TEST(no_face_images)
         FS_ASSERT_OK(fs_detector_set(det, FS_DETECTOR_INPUT_MODE, mode));
         for (int i = 0; i < 3; i++) {
             fs_image img;
-            load(ctx, files[i], &img);
+            fs_test_load_image(ctx, files[i], &img);
             fs_face_box f[16];
             const int n = detect(det, &img, f, 16);
             int faces = 0;
@@ -542,10 +518,10 @@ END_TEST
  * keeps the face's shape, at the place the upright detection predicts. */
 START_TEST(letterbox_keeps_the_face_shape)
 {
-    fs_context *ctx = new_context();
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_image img;
-    load(ctx, "astronaut.png", &img);
+    fs_test_load_image(ctx, "astronaut.png", &img);
     fs_face_box sq[4], lb[4];
     FS_ASSERT_OK(fs_detector_set(det, FS_DETECTOR_INPUT_MODE, FS_DETECTOR_INPUT_SQUASH));
     ck_assert_int_eq(detect(det, &img, sq, 4), 1);
@@ -582,10 +558,10 @@ START_TEST(runs_allocate_nothing)
         printf("allocation counting unavailable (sanitizer build): skipped\n");
         return;
     }
-    fs_context *ctx = new_context();
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_image img;
-    load(ctx, "faceapi_sample5.jpg", &img);
+    fs_test_load_image(ctx, "faceapi_sample5.jpg", &img);
     fs_face_box f[16];
     for (int mode = 0; mode < 3; mode++) {
         FS_ASSERT_OK(fs_detector_set(det, FS_DETECTOR_INPUT_MODE, mode ? 1 : 0));
@@ -610,10 +586,10 @@ END_TEST
  * upright pass puts them as if the face were upright, see test_fit). */
 START_TEST(rotations_find_turned_faces)
 {
-    fs_context *ctx = new_context();
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_image img;
-    load(ctx, "astronaut.png", &img);
+    fs_test_load_image(ctx, "astronaut.png", &img);
     fs_face_box up[4], f[8];
     ck_assert_int_ge(detect(det, &img, up, 4), 1);
     FS_ASSERT_OK(fs_detector_set(det, FS_DETECTOR_ROTATIONS, 1));
@@ -695,9 +671,9 @@ START_TEST(model_file_checks)
 {
     char *dir = copy_models();
     char path[4096];
-    fs_context *ctx = new_context();
+    fs_context *ctx = fs_test_new_context();
     FS_ASSERT_OK(fs_context_set_model_dir(ctx, dir));
-    fs_detector *det = new_detector(ctx); /* the intact copy loads */
+    fs_detector *det = fs_test_new_detector(ctx); /* the intact copy loads */
     fs_detector_destroy(det);
 
     /* one flipped bit in the weights: checksum error naming the file */
@@ -709,7 +685,7 @@ START_TEST(model_file_checks)
     ck_assert_ptr_nonnull(strstr(fs_context_last_error(ctx), "blazeface.bin"));
     /* without verification the same file loads (it is still a valid model) */
     FS_ASSERT_OK(fs_context_set(ctx, FS_CONTEXT_VERIFY_MODELS, 0));
-    det = new_detector(ctx);
+    det = fs_test_new_detector(ctx);
     fs_detector_destroy(det);
     FS_ASSERT_OK(fs_context_set(ctx, FS_CONTEXT_VERIFY_MODELS, 1));
     flip_byte(path, 1000);
@@ -840,8 +816,8 @@ static void study_variant(fs_detector *det, fs_fitter *fit, const pu_image *v, i
 
 START_TEST(input_mode_study)
 {
-    fs_context *ctx = new_context();
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_fitter *fit = NULL;
     FS_ASSERT_OK(fs_fitter_create(ctx, &fit));
     const fs_ops *ops = fs_context_ops(ctx);
@@ -853,7 +829,7 @@ START_TEST(input_mode_study)
     memset(rows, 0, sizeof(rows));
     for (size_t fi = 0; fi < sizeof(files) / sizeof(files[0]); fi++) {
         fs_image img;
-        load(ctx, files[fi], &img);
+        fs_test_load_image(ctx, files[fi], &img);
         static study_face faces[32];
         int nfaces = 0;
         FS_ASSERT_OK(fs_fitter_set(fit, FS_FITTER_ALIGN, FS_FITTER_ALIGN_NONE));

@@ -19,37 +19,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static fs_context *new_context(void)
-{
-    fs_context *ctx = NULL;
-    FS_ASSERT_OK(fs_context_create(&ctx));
-    return ctx;
-}
-
-static fs_fitter *new_fitter(fs_context *ctx)
-{
-    fs_fitter *fit = NULL;
-    const fs_status st = fs_fitter_create(ctx, &fit);
-    ck_assert_msg(st == FS_OK, "fs_fitter_create: %s (%s)", fs_status_name(st),
-                  fs_context_last_error(ctx));
-    return fit;
-}
-
-static fs_detector *new_detector(fs_context *ctx)
-{
-    fs_detector *det = NULL;
-    FS_ASSERT_OK(fs_detector_create(ctx, &det));
-    return det;
-}
-
-static void load(fs_context *ctx, const char *file, fs_image *img)
-{
-    const char *path = fs_test_data_path(file);
-    ck_assert_msg(fs_test_file_exists(path), "missing %s: run scripts/fetch-data.sh", path);
-    memset(img, 0, sizeof(*img));
-    FS_ASSERT_OK(fs_image_read_file(ctx, path, img));
-}
-
 static int detect(fs_detector *det, const fs_image *img, fs_face_box *faces, int cap)
 {
     int n = -1;
@@ -367,18 +336,18 @@ END_TEST
 
 START_TEST(api_contract)
 {
-    fs_context *ctx = new_context();
+    fs_context *ctx = fs_test_new_context();
     fs_fitter *fit = (fs_fitter *)(uintptr_t)0x1;
     FS_ASSERT_STATUS(fs_fitter_create(NULL, &fit), FS_ERR_INVALID_ARGUMENT);
     FS_ASSERT_STATUS(fs_fitter_create(ctx, NULL), FS_ERR_INVALID_ARGUMENT);
     ck_assert_ptr_eq(fit, (fs_fitter *)(uintptr_t)0x1);
-    fit = new_fitter(ctx);
+    fit = fs_test_new_fitter(ctx);
     fs_fitter_destroy(NULL);
     ck_assert_str_eq(fs_fitter_last_error(NULL), "");
 
     fs_image img;
-    load(ctx, "astronaut.png", &img);
-    fs_detector *det = new_detector(ctx);
+    fs_test_load_image(ctx, "astronaut.png", &img);
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_face_box face;
     ck_assert_int_eq(detect(det, &img, &face, 1), 1);
 
@@ -450,8 +419,8 @@ END_TEST
 
 START_TEST(parameters)
 {
-    fs_context *ctx = new_context();
-    fs_fitter *fit = new_fitter(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_fitter *fit = fs_test_new_fitter(ctx);
     double v, lo, hi;
     FS_ASSERT_OK(fs_fitter_get(fit, FS_FITTER_ALIGN, &v));
     ck_assert(v == FS_FITTER_ALIGN_ROLL);
@@ -488,11 +457,11 @@ END_TEST
 
 START_TEST(formats_and_tiny_images)
 {
-    fs_context *ctx = new_context();
-    fs_fitter *fit = new_fitter(ctx);
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_fitter *fit = fs_test_new_fitter(ctx);
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_image img;
-    load(ctx, "astronaut.png", &img);
+    fs_test_load_image(ctx, "astronaut.png", &img);
     fs_face_box face;
     ck_assert_int_eq(detect(det, &img, &face, 1), 1);
     fs_face_landmarks want, got;
@@ -552,12 +521,12 @@ END_TEST
 
 START_TEST(pose_is_plausible)
 {
-    fs_context *ctx = new_context();
-    fs_fitter *fit = new_fitter(ctx);
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_fitter *fit = fs_test_new_fitter(ctx);
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_canonical_face *canon = read_canonical();
     fs_image img;
-    load(ctx, "astronaut.png", &img);
+    fs_test_load_image(ctx, "astronaut.png", &img);
     fs_face_box face;
     ck_assert_int_eq(detect(det, &img, &face, 1), 1);
     fs_face_landmarks lm;
@@ -609,9 +578,9 @@ END_TEST
  */
 START_TEST(roll_alignment_on_turned_copies)
 {
-    fs_context *ctx = new_context();
-    fs_fitter *fit = new_fitter(ctx);
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_fitter *fit = fs_test_new_fitter(ctx);
+    fs_detector *det = fs_test_new_detector(ctx);
     const fs_ops *ops = fs_context_ops(ctx);
     static const char *files[] = {"astronaut.png", "messi5.jpg", "faceapi_sample5.jpg"};
     static const int angles[] = {30, 60, 90, 180};
@@ -620,7 +589,7 @@ START_TEST(roll_alignment_on_turned_copies)
     int none_lost[4] = {0}, none_far[4] = {0}, faces = 0;
     for (int fi = 0; fi < 3; fi++) {
         fs_image img;
-        load(ctx, files[fi], &img);
+        fs_test_load_image(ctx, files[fi], &img);
         fs_face_box fb[8];
         const int n = detect(det, &img, fb, 8);
         for (int k = 0; k < n; k++) {
@@ -691,11 +660,11 @@ END_TEST
  * FS_DETECTOR_ROTATIONS the keypoints follow the face and the fit holds. */
 START_TEST(upside_down_pipeline)
 {
-    fs_context *ctx = new_context();
-    fs_fitter *fit = new_fitter(ctx);
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_fitter *fit = fs_test_new_fitter(ctx);
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_image img;
-    load(ctx, "astronaut.png", &img);
+    fs_test_load_image(ctx, "astronaut.png", &img);
     fs_face_box fb;
     ck_assert_int_eq(detect(det, &img, &fb, 1), 1);
     fs_face_landmarks up, lm;
@@ -762,9 +731,9 @@ static void contour_distance(const fs_fitter *fit, const fs_iris_flip *flip, dou
  */
 START_TEST(iris_flip_decision)
 {
-    fs_context *ctx = new_context();
-    fs_fitter *fit = new_fitter(ctx);
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_fitter *fit = fs_test_new_fitter(ctx);
+    fs_detector *det = fs_test_new_detector(ctx);
     static const struct {
         const char *name;
         fs_iris_flip flip;
@@ -781,7 +750,7 @@ START_TEST(iris_flip_decision)
     int faces = 0;
     for (size_t fi = 0; fi < sizeof(files) / sizeof(files[0]); fi++) {
         fs_image img;
-        load(ctx, files[fi], &img);
+        fs_test_load_image(ctx, files[fi], &img);
         fs_face_box fb[8];
         const int n = detect(det, &img, fb, 8);
         for (int k = 0; k < n; k++) {
@@ -824,13 +793,13 @@ END_TEST
 
 START_TEST(iris_off_and_quirks)
 {
-    fs_context *ctx = new_context();
-    fs_fitter *fit = new_fitter(ctx);
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_fitter *fit = fs_test_new_fitter(ctx);
+    fs_detector *det = fs_test_new_detector(ctx);
     golden *g = golden_read(fs_test_golden_path("astronaut.txt"));
     ck_assert_ptr_nonnull(g);
     fs_image img;
-    load(ctx, "astronaut.png", &img);
+    fs_test_load_image(ctx, "astronaut.png", &img);
     fs_face_box fb;
     FS_ASSERT_OK(fs_detector_set(det, FS_DETECTOR_INPUT_MODE, FS_DETECTOR_INPUT_SQUASH));
     ck_assert_int_eq(detect(det, &img, &fb, 1), 1);
@@ -874,13 +843,13 @@ END_TEST
 /* Tracking follows a shifted copy without a detector, in both alignments. */
 START_TEST(tracking_follows_a_shift)
 {
-    fs_context *ctx = new_context();
-    fs_fitter *fit = new_fitter(ctx);
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_fitter *fit = fs_test_new_fitter(ctx);
+    fs_detector *det = fs_test_new_detector(ctx);
     static const char *files[] = {"astronaut.png", "faceapi_sample5.jpg"};
     for (int fi = 0; fi < 2; fi++) {
         fs_image img;
-        load(ctx, files[fi], &img);
+        fs_test_load_image(ctx, files[fi], &img);
         fs_face_box fb[8];
         const int n = detect(det, &img, fb, 8);
         for (int align = 0; align < 2; align++) {
@@ -935,11 +904,11 @@ START_TEST(runs_allocate_nothing)
         printf("allocation counting unavailable (sanitizer build): skipped\n");
         return;
     }
-    fs_context *ctx = new_context();
-    fs_fitter *fit = new_fitter(ctx);
-    fs_detector *det = new_detector(ctx);
+    fs_context *ctx = fs_test_new_context();
+    fs_fitter *fit = fs_test_new_fitter(ctx);
+    fs_detector *det = fs_test_new_detector(ctx);
     fs_image img;
-    load(ctx, "astronaut.png", &img);
+    fs_test_load_image(ctx, "astronaut.png", &img);
     fs_face_box fb;
     ck_assert_int_eq(detect(det, &img, &fb, 1), 1);
     fs_face_landmarks lm;
@@ -976,9 +945,9 @@ START_TEST(model_file_checks)
         snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
         fs_test_copy_file(fs_test_model_path(files[i]), p);
     }
-    fs_context *ctx = new_context();
+    fs_context *ctx = fs_test_new_context();
     FS_ASSERT_OK(fs_context_set_model_dir(ctx, dir));
-    fs_fitter *fit = new_fitter(ctx);
+    fs_fitter *fit = fs_test_new_fitter(ctx);
     fs_fitter_destroy(fit);
     fit = (fs_fitter *)(uintptr_t)0x3;
 

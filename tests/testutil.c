@@ -58,6 +58,39 @@ void fs_test_copy_file(const char *from, const char *to)
     ck_assert(fclose(b) == 0);
 }
 
+fs_context *fs_test_new_context(void)
+{
+    fs_context *ctx = NULL;
+    FS_ASSERT_OK(fs_context_create(&ctx));
+    return ctx;
+}
+
+fs_detector *fs_test_new_detector(fs_context *ctx)
+{
+    fs_detector *det = NULL;
+    const fs_status st = fs_detector_create(ctx, &det);
+    ck_assert_msg(st == FS_OK, "fs_detector_create: %s (%s)", fs_status_name(st),
+                  fs_context_last_error(ctx));
+    return det;
+}
+
+fs_fitter *fs_test_new_fitter(fs_context *ctx)
+{
+    fs_fitter *fit = NULL;
+    const fs_status st = fs_fitter_create(ctx, &fit);
+    ck_assert_msg(st == FS_OK, "fs_fitter_create: %s (%s)", fs_status_name(st),
+                  fs_context_last_error(ctx));
+    return fit;
+}
+
+void fs_test_load_image(fs_context *ctx, const char *file, fs_image *img)
+{
+    const char *path = fs_test_data_path(file);
+    ck_assert_msg(fs_test_file_exists(path), "missing %s: run scripts/fetch-data.sh", path);
+    memset(img, 0, sizeof(*img));
+    FS_ASSERT_OK(fs_image_read_file(ctx, path, img));
+}
+
 int fs_test_run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);

@@ -20,6 +20,16 @@ int fs_test_file_exists(const char *path);
 /* A temporary file path unique to this process: <tmpdir>/fs_test_<pid>_<tag>. */
 const char *fs_test_tmp_path(const char *tag);
 
+/* A context, detector or fitter with default settings; fail the test (naming
+ * the status and the context's detail) when they cannot be created. */
+fs_context *fs_test_new_context(void);
+fs_detector *fs_test_new_detector(fs_context *ctx);
+fs_fitter *fs_test_new_fitter(fs_context *ctx);
+
+/* Decodes $FS_TESTDATA_DIR/<file> into @p img; fails the test, naming
+ * scripts/fetch-data.sh, when the file is missing. */
+void fs_test_load_image(fs_context *ctx, const char *file, fs_image *img);
+
 /* Copies a file byte for byte; fails the test on any error. */
 void fs_test_copy_file(const char *from, const char *to);
 
