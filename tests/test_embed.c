@@ -30,13 +30,6 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
-static void read_image(fs_context *ctx, const char *file, fs_image *img)
-{
-    const char *path = fs_test_data_path(file);
-    ck_assert_msg(fs_test_file_exists(path), "missing %s: run scripts/fetch-data.sh", path);
-    FS_ASSERT_OK(fs_image_read_file(ctx, path, img));
-}
-
 /* Detects every face of @p img (up to @p cap) and fits each; returns how many fitted. */
 static int find_faces(fs_context *ctx, const fs_image *img, fs_face_landmarks *lm, int cap)
 {
@@ -157,7 +150,7 @@ static void check_golden(fs_context *ctx, fs_embedder *e, const char *image_file
                          const char *golden_file)
 {
     fs_image img;
-    read_image(ctx, image_file, &img);
+    fs_test_load_image(ctx, image_file, &img);
     fs_face_landmarks lm;
     find_face(ctx, &img, &lm);
     double b[4];
@@ -268,7 +261,7 @@ START_TEST(identity_sense)
     static const char *const singles[] = {"astronaut.png", "messi5.jpg"};
     for (int s = 0; s < 2; s++, person++) {
         fs_image img;
-        read_image(ctx, singles[s], &img);
+        fs_test_load_image(ctx, singles[s], &img);
         fs_face_landmarks lm;
         find_face(ctx, &img, &lm);
         double b[4];
@@ -299,7 +292,7 @@ START_TEST(identity_sense)
     static const char *const groups[] = {"faceapi_sample1.jpg", "faceapi_sample5.jpg"};
     for (int g = 0; g < 2; g++) {
         fs_image img;
-        read_image(ctx, groups[g], &img);
+        fs_test_load_image(ctx, groups[g], &img);
         fs_face_landmarks lm[8];
         const int k = find_faces(ctx, &img, lm, 8);
         ck_assert_int_ge(k, 1);
@@ -363,7 +356,7 @@ START_TEST(bad_arguments)
     ck_assert_str_eq(fs_embedder_last_error(NULL), "");
 
     fs_image img;
-    read_image(ctx, "astronaut.png", &img);
+    fs_test_load_image(ctx, "astronaut.png", &img);
     fs_face_landmarks lm;
     memset(&lm, 0, sizeof(lm));
     for (int i = 0; i < FS_LANDMARKS; i++) { /* a 100-px face in the middle */

@@ -55,9 +55,7 @@ static void env_close(env *e)
 
 static void read_image(env *e, const char *file, fs_image *img)
 {
-    const char *path = fs_test_data_path(file);
-    ck_assert_msg(fs_test_file_exists(path), "missing %s: run scripts/fetch-data.sh", path);
-    FS_ASSERT_OK(fs_image_read_file(e->ctx, path, img));
+    fs_test_load_image(e->ctx, file, img);
     ck_assert_int_eq(img->format, FS_PIXEL_RGB8);
 }
 
