@@ -41,7 +41,10 @@ if [ "$do_build" = 1 ]; then
     if [ ! -f "$build/build.ninja" ]; then
         meson setup "$build" "$root" -Dcuda=enabled
     fi
-    ninja -C "$build" lib/libfaceswap.so cuda/libfaceswap-cuda.so \
+    # The library's target carries its full version (libfaceswap.so.X.Y.Z).
+    core_target=$(ninja -C "$build" -t targets all |
+        sed -n 's|^\(lib/libfaceswap\.so\.[0-9.]*[0-9]\): .*LINKER$|\1|p')
+    ninja -C "$build" "$core_target" cuda/libfaceswap-cuda.so \
         tests/test_cuda_module tests/test_cuda_gpu
 fi
 
@@ -51,8 +54,10 @@ module="$build/cuda/libfaceswap-cuda.so"
 [ -f "$module" ] || fail "$module missing: configure with -Dcuda=enabled"
 
 step "the core library links no CUDA library"
-readelf -d "$build/lib/libfaceswap.so" | grep NEEDED
-if readelf -d "$build/lib/libfaceswap.so" | grep NEEDED | grep -Eiq 'cuda|cublas|cudnn'; then
+core=$(ls "$build"/lib/libfaceswap.so.*[0-9] | tail -n 1)
+[ -f "$core" ] || fail "no libfaceswap.so.X.Y.Z in $build/lib"
+readelf -d "$core" | grep NEEDED
+if readelf -d "$core" | grep NEEDED | grep -Eiq 'cuda|cublas|cudnn'; then
     fail "libfaceswap.so has a CUDA library in NEEDED"
 fi
 echo "module:"
