@@ -23,6 +23,7 @@
 #include "compose/mask.h"
 #include "compose/quality.h"
 #include "embed/embed.h"
+#include "swap/quality.h"
 #include "swap/swap.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -108,46 +109,6 @@ static int largest_face(env *e, const fs_image *img, fs_face_box *box, fs_face_l
     return 0;
 }
 
-static double box_iou(const fs_face_box *a, const fs_face_box *b)
-{
-    const double x0 = fmax(a->x, b->x), y0 = fmax(a->y, b->y);
-    const double x1 = fmin(a->x + a->width, b->x + b->width);
-    const double y1 = fmin(a->y + a->height, b->y + b->height);
-    const double i = fmax(0, x1 - x0) * fmax(0, y1 - y0);
-    return i / ((double)a->width * a->height + (double)b->width * b->height - i);
-}
-
-/* The detection best overlapping @p ref; 0 when none overlaps. */
-static int matching_face(env *e, const fs_image *img, const fs_face_box *ref, fs_face_box *box)
-{
-    fs_face_box faces[8];
-    int n = 0;
-    FS_ASSERT_OK(fs_detector_run(e->det, img, faces, 8, &n));
-    n = n < 8 ? n : 8;
-    double best = 0;
-    for (int i = 0; i < n; i++) {
-        const double iou = box_iou(&faces[i], ref);
-        if (iou > best) {
-            best = iou;
-            *box = faces[i];
-        }
-    }
-    return best > 0;
-}
-
-/* Diagonal of the landmarks' bounding box (468 mesh points), px. */
-static double face_diagonal(const fs_face_landmarks *lm)
-{
-    double x0 = 1e30, y0 = 1e30, x1 = -1e30, y1 = -1e30;
-    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
-        x0 = fmin(x0, lm->points[i][0]);
-        y0 = fmin(y0, lm->points[i][1]);
-        x1 = fmax(x1, lm->points[i][0]);
-        y1 = fmax(y1, lm->points[i][1]);
-    }
-    return hypot(x1 - x0, y1 - y0);
-}
-
 /* Every pixel that differs between @p a and @p b lies inside the window of
  * @p info and inside its mesh mask dilated by @p radius px. Returns the
  * number of differing pixels. */
@@ -177,13 +138,34 @@ static long check_outside_identical(const fs_image *a, const fs_image *b, const 
 /* ---------------------------------------------------------------- quality on real pairs */
 
 typedef struct pair_result {
-    double score_ratio, lm_mean, lm_max, covered_frac, textured_frac, seam_ratio;
-    double gain; /* cos(source, result) - cos(source, target), faceres; 0 without e->emb */
+    fs_swap_quality q;
     long changed;
 } pair_result;
 
-static void swap_pair(env *e, const char *source, const char *target, int blend,
-                      const char *png, pair_result *res)
+/* The issue's "plain texture swap", for scale: unwrap, render, CIELAB
+ * mean/deviation colour, feathered alpha over the whole mesh (eyes, mouth
+ * and forehead included), no erosion, no shape transfer, no hair guard. */
+static fs_swap_params plain_params(void)
+{
+    fs_swap_params p;
+    fs_swap_params_default(&p);
+    p.colour = FS_SWAP_COLOUR_MEANSTD;
+    p.blend = FS_SWAP_BLEND_ALPHA;
+    p.swap_eyes_mouth = 1;
+    p.swap_forehead = 1;
+    p.erode = 0;
+    p.feather = 0.05;
+    p.hole_feather = 0;
+    p.brow_lift = 0;
+    p.hair_guard = 0;
+    p.shape = 0;
+    return p;
+}
+
+/* Swaps and measures one pair; @p strict asserts the library's own
+ * promises (a peer is measured, not held to them). */
+static void swap_pair(env *e, const char *source, const char *target, const fs_swap_params *p,
+                      int strict, const char *png, pair_result *res)
 {
     fs_image src, tgt;
     read_image(e, source, &src);
@@ -192,56 +174,27 @@ static void swap_pair(env *e, const char *source, const char *target, int blend,
     FS_ASSERT_OK(fs_identity_create_from_image(e->ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
 
     fs_face_box tbox;
-    fs_face_landmarks *tlm = malloc(sizeof(*tlm)), *rlm = malloc(sizeof(*rlm));
+    fs_face_landmarks *tlm = malloc(sizeof(*tlm)), *slm = calloc(1, sizeof(*slm));
     ck_assert_ptr_nonnull(tlm);
-    ck_assert_ptr_nonnull(rlm);
+    ck_assert_ptr_nonnull(slm);
     ck_assert(largest_face(e, &tgt, &tbox, tlm));
+    memcpy(slm->points, fs_identity_internal_data(id)->landmarks, sizeof(slm->points));
 
     fs_image out = copy_image(&tgt);
-    fs_swap_params p = *fs_renderer_internal_params(e->ren);
-    p.blend = blend;
     fs_swap_info info;
     memset(&info, 0, sizeof(info));
     info.keep_debug = 1;
     fs_error_buf err;
-    const fs_status st = fs_swap_face_rgb8(fs_context_ops(e->ctx), fs_renderer_internal_mesh(e->ren),
-                                           &p, fs_identity_internal_data(id), &out,
-                                           (const float(*)[3])tlm->points, &info, &err);
+    fs_status st = fs_swap_face_rgb8(fs_context_ops(e->ctx), fs_renderer_internal_mesh(e->ren), p,
+                                     fs_identity_internal_data(id), &out,
+                                     (const float(*)[3])tlm->points, &info, &err);
     ck_assert_msg(st == FS_OK, "swap %s -> %s: %s (%s)", source, target, fs_status_name(st), err.text);
 
-    /* 1. Outside the mesh mask dilated by 2 px: bit-identical. */
+    /* Outside the mesh mask dilated by 2 px: bit-identical. */
     res->changed = check_outside_identical(&tgt, &out, &info, 2.0);
     ck_assert_int_gt(res->changed, (long)(0.1 * info.face_size * info.face_size));
 
-    /* 2. No holes: the mesh covers its face oval (eyes and mouth interior
-     * aside), and every covered pixel got atlas colour. */
-    static const int oval[] = {10,  338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288,
-                               397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150, 136,
-                               172, 58,  132, 93,  234, 127, 162, 21,  54,  103, 67,  109};
-    const int n_oval = (int)(sizeof(oval) / sizeof(oval[0]));
-    long inside = 0, covered = 0;
-    for (int y = 0; y < info.h; y++) {
-        for (int x = 0; x < info.w; x++) {
-            const double X = info.x0 + x, Y = info.y0 + y;
-            int in = 0;
-            for (int i = 0, j = n_oval - 1; i < n_oval; j = i++) {
-                const double xi = tlm->points[oval[i]][0], yi = tlm->points[oval[i]][1];
-                const double xj = tlm->points[oval[j]][0], yj = tlm->points[oval[j]][1];
-                if ((yi > Y) != (yj > Y) && X < (xj - xi) * (Y - yi) / (yj - yi) + xi)
-                    in = !in;
-            }
-            if (!in)
-                continue;
-            inside++;
-            covered += info.mesh_mask[y * info.w + x] != 0;
-        }
-    }
-    res->covered_frac = (double)covered / (double)inside;
-    res->textured_frac = (double)info.textured / (double)info.covered;
-    ck_assert_double_ge(res->covered_frac, 0.995);
-    ck_assert_double_ge(res->textured_frac, 0.995);
-
-    /* 3. No NaN reached the image as black: inside the full-weight mask no
+    /* No NaN reached the image as black: inside the full-weight mask no
      * pixel went to pure black where the target was not. */
     long black = 0, full = 0;
     for (int y = 0; y < info.h; y++)
@@ -254,72 +207,29 @@ static void swap_pair(env *e, const char *source, const char *target, int blend,
             black += o[0] + o[1] + o[2] == 0 && t[0] + t[1] + t[2] > 30;
         }
     ck_assert_int_gt(full, 0);
-    ck_assert_int_le(black, full / 1000);
+    ck_assert_int_le(black, full / 100 + 1); /* a NaN poisons far more; pupils may be 0 */
 
-    /* Seam: gradient across the blend mask's border, result vs the target's own. */
-    uint8_t *m8 = malloc((size_t)info.w * (size_t)info.h);
-    ck_assert_ptr_nonnull(m8);
-    for (int i = 0; i < info.w * info.h; i++)
-        m8[i] = info.alpha[i] > 0.0f;
-    fs_seam_measure seam;
-    FS_ASSERT_OK(fs_seam_gradient_u8(&err, px(&out, info.x0, info.y0), out.stride,
-                                     px(&tgt, info.x0, info.y0), tgt.stride, m8, info.w, info.w,
-                                     info.h, &seam));
-    res->seam_ratio = seam.ratio;
-    ck_assert_double_le(res->seam_ratio, 1.5); /* measured 0.97..1.18 */
-    free(m8);
-
-    /* 4. The detector still finds the face, score >= 0.8 of the target's. */
-    fs_face_box rbox;
-    memset(&rbox, 0, sizeof(rbox));
-    ck_assert(matching_face(e, &out, &tbox, &rbox));
-    ck_assert_double_ge(box_iou(&rbox, &tbox), 0.5);
-    res->score_ratio = rbox.score / tbox.score;
-    ck_assert_double_ge(res->score_ratio, 0.8);
-
-    /* 5. Landmarks fitted again (from the same detection, so that only the
-     * pixels differ) stay within 2% of the target's face diagonal. */
-    FS_ASSERT_OK(fs_fitter_run(e->fit, &out, &tbox, rlm));
-    const double diag = face_diagonal(tlm);
-    double sum = 0, mx = 0;
-    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
-        const double d = hypot(rlm->points[i][0] - tlm->points[i][0],
-                               rlm->points[i][1] - tlm->points[i][1]);
-        sum += d;
-        mx = fmax(mx, d);
-    }
-    res->lm_mean = sum / FS_MESH_LANDMARKS / diag;
-    res->lm_max = mx / diag;
-    ck_assert_double_le(res->lm_mean, 0.02);
-
-    /* 6. The identity moves to the source: faceres embeddings of the source
-     * face, the target face and the result (the result cropped with the
-     * target's landmarks, so that only the pixels differ). */
-    res->gain = 0;
-    if (e->emb) {
-        float *es = malloc(sizeof(float) * FS_EMBED_DIM * 3);
-        fs_face_landmarks *slm = calloc(1, sizeof(*slm));
-        ck_assert_ptr_nonnull(es);
-        ck_assert_ptr_nonnull(slm);
-        memcpy(slm->points, fs_identity_internal_data(id)->landmarks, sizeof(slm->points));
-        float *et = es + FS_EMBED_DIM, *er = es + 2 * FS_EMBED_DIM;
-        FS_ASSERT_OK(fs_embedder_run(e->emb, &src, slm, es));
-        FS_ASSERT_OK(fs_embedder_run(e->emb, &tgt, tlm, et));
-        FS_ASSERT_OK(fs_embedder_run(e->emb, &out, tlm, er));
-        const double c_st = fs_embedding_cosine(es, et), c_sr = fs_embedding_cosine(es, er);
-        res->gain = c_sr - c_st;
-        printf("swap: %s -> %s blend %d: identity cos(source, target) %.3f, cos(source, result) "
-               "%.3f, gain %+.3f\n", source, target, blend, c_st, c_sr, res->gain);
-        free(slm);
-        free(es);
-    }
-
+    /* Coverage, seam, detector, landmarks, identity (lib/swap/quality.h). */
+    fs_swap_quality *q = &res->q;
+    st = fs_swap_quality_measure(e->det, e->fit, e->emb, &src, slm, &tgt, &tbox, tlm, &out, &info,
+                                 q, &err);
+    ck_assert_msg(st == FS_OK, "measure: %s (%s)", fs_status_name(st), err.text);
     printf("swap: %s -> %s blend %d: changed %ld px, oval covered %.4f, textured %.4f, "
            "detector score %.3f -> %.3f (x%.3f), landmarks mean %.4f max %.4f of the diagonal, "
-           "seam gradient x%.3f of the target's%s\n",
-           source, target, blend, res->changed, res->covered_frac, res->textured_frac,
-           (double)tbox.score, (double)rbox.score, res->score_ratio, res->lm_mean, res->lm_max,
-           res->seam_ratio, info.clipped ? " (window clipped)" : "");
+           "seam gradient x%.3f of the target's, identity cos %.3f -> %.3f (gain %+.3f)%s\n",
+           source, target, p->blend, res->changed, q->covered_frac, q->textured_frac,
+           q->target_score, q->result_score, q->score_ratio, q->lm_mean, q->lm_max, q->seam_ratio,
+           q->cos_st, q->cos_sr, q->gain, info.clipped ? " (window clipped)" : "");
+    if (strict) {
+        /* No holes: the mesh covers its face oval, every covered pixel got atlas colour. */
+        ck_assert_double_ge(q->covered_frac, 0.995);
+        ck_assert_double_ge(q->textured_frac, 0.995);
+        /* A swapped face still reads as a face, in the same place. */
+        ck_assert_double_ge(q->box_iou, 0.5);
+        ck_assert_double_ge(q->score_ratio, 0.8);
+        /* Pose and expression kept: landmarks fitted again within 2% of the diagonal. */
+        ck_assert_double_le(q->lm_mean, 0.02);
+    }
 
     if (png) {
         /* before | after, side by side */
@@ -358,7 +268,7 @@ static void swap_pair(env *e, const char *source, const char *target, int blend,
 
     fs_swap_info_free(&info);
     free_copy(&out);
-    free(rlm);
+    free(slm);
     free(tlm);
     fs_identity_destroy(id);
     fs_image_free(&tgt);
@@ -369,27 +279,46 @@ START_TEST(swap_quality_pairs)
 {
     env e;
     env_open(&e);
-    pair_result r;
     FS_ASSERT_OK(fs_embedder_create(e.ctx, &e.emb));
-    double gain[4];
-    swap_pair(&e, "astronaut.png", "faceapi_sample1.jpg", FS_SWAP_BLEND_MULTIBAND,
-              getenv("FS_SWAP_PNG"), &r);
-    gain[0] = r.gain;
-    swap_pair(&e, "astronaut.png", "messi5.jpg", FS_SWAP_BLEND_POISSON, NULL, &r);
-    gain[1] = r.gain;
-    swap_pair(&e, "faceapi_sample1.jpg", "astronaut.png", FS_SWAP_BLEND_ALPHA, NULL, &r);
-    gain[2] = r.gain;
-    swap_pair(&e, "messi5.jpg", "astronaut.png", FS_SWAP_BLEND_MULTIBAND, NULL, &r);
-    gain[3] = r.gain;
-    const double mean = (gain[0] + gain[1] + gain[2] + gain[3]) / 4;
-    const double lo = fmin(fmin(gain[0], gain[1]), fmin(gain[2], gain[3]));
-    printf("swap: identity gain (faceres) mean %+.3f, min %+.3f\n", mean, lo);
-    /* Measured (debugoptimized, fast ops and FS_FORCE_REFERENCE=1 alike):
-     * +0.082, +0.065, +0.048, +0.080, mean +0.069 (cos(source, target)
-     * 0.30-0.43). Below the issue's plain-texture-swap figure (mean ~+0.14):
-     * the swap still keeps too much of the target; bounds with headroom. */
-    ck_assert_double_gt(mean, 0.04);
-    ck_assert_double_gt(lo, 0.02);
+    static const struct {
+        const char *source, *target;
+        int blend;
+    } pairs[] = {
+        {"astronaut.png", "faceapi_sample1.jpg", FS_SWAP_BLEND_MULTIBAND},
+        {"astronaut.png", "messi5.jpg", FS_SWAP_BLEND_POISSON},
+        {"faceapi_sample1.jpg", "astronaut.png", FS_SWAP_BLEND_MULTIBAND},
+        {"messi5.jpg", "astronaut.png", FS_SWAP_BLEND_MULTIBAND},
+    };
+    const int n = (int)(sizeof(pairs) / sizeof(pairs[0]));
+    double gain = 0, lo = 1, seam = 0, seam_max = 0, plain_gain = 0, plain_seam = 0;
+    for (int i = 0; i < n; i++) {
+        pair_result r, rp;
+        fs_swap_params p = *fs_renderer_internal_params(e.ren);
+        p.blend = pairs[i].blend;
+        swap_pair(&e, pairs[i].source, pairs[i].target, &p, 1,
+                  i == 0 ? getenv("FS_SWAP_PNG") : NULL, &r);
+        const fs_swap_params plain = plain_params();
+        swap_pair(&e, pairs[i].source, pairs[i].target, &plain, 0, NULL, &rp);
+        gain += r.q.gain / n;
+        lo = fmin(lo, r.q.gain);
+        seam += r.q.seam_ratio / n;
+        seam_max = fmax(seam_max, r.q.seam_ratio);
+        plain_gain += rp.q.gain / n;
+        plain_seam += rp.q.seam_ratio / n;
+    }
+    printf("swap: library: identity gain mean %+.3f (min %+.3f), seam x%.3f (max x%.3f); "
+           "plain texture swap: gain %+.3f, seam x%.3f\n",
+           gain, lo, seam, seam_max, plain_gain, plain_seam);
+    /* Measured (debugoptimized; fast ops and FS_FORCE_REFERENCE=1 alike):
+     * library gain +0.21 / +0.12 / +0.19 / +0.22, mean +0.18, seam mean
+     * x1.10 (max x1.23); the plain swap +0.22 mean at seam x1.41. The
+     * library keeps the target's eyes and mouth interior and still takes
+     * most of the identity the plain swap takes, without its seam. */
+    ck_assert_double_gt(gain, 0.14);
+    ck_assert_double_gt(lo, 0.08);
+    ck_assert_double_ge(gain, plain_gain - 0.06);
+    ck_assert_double_le(seam_max, 1.35);
+    ck_assert_double_lt(seam, plain_seam - 0.15);
     env_close(&e);
 }
 END_TEST
@@ -436,6 +365,8 @@ START_TEST(swap_uv_upright)
     p.feather = 0;
     p.swap_eyes_mouth = 1;
     p.swap_forehead = 1;
+    p.hair_guard = 0; /* the coded atlas has no skin colour to guard */
+    p.shape = 0;      /* the vertices must stay where the target's are */
     fs_image out = copy_image(&tgt);
     fs_error_buf err;
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);

@@ -290,19 +290,32 @@ static float zb_visible(const zbuffer *zb, float x, float y, float z)
 
 /* ------------------------------------------------------------------ build */
 
-/* Facing weight of a triangle in landmark space: cos of its normal with the
- * camera axis, 0 when it faces away. @p sense is +1 for mesh triangles and
- * -1 for mirrored ones (a reflection reverses the winding). */
-static float facing(const float *a, const float *b, const float *c, float sense)
+/* Facing weight of every vertex in landmark space: cos of the vertex normal
+ * (area-weighted sum of its triangles' normals) with the camera axis, 0
+ * when it faces away. Per vertex and interpolated over each triangle, so
+ * the weight, and with it the mix of own and mirrored colour, has no steps
+ * at triangle edges (per-triangle weights left facets on a turned face). */
+static void vertex_facing(const float (*points)[3], const fs_atlas_mesh *mesh, float *out)
 {
-    const float ux = b[0] - a[0], uy = b[1] - a[1], uz = b[2] - a[2];
-    const float vx = c[0] - a[0], vy = c[1] - a[1], vz = c[2] - a[2];
-    const float nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
-    const float len = sqrtf(nx * nx + ny * ny + nz * nz);
-    if (!(len > 0.0f))
-        return 0.0f;
-    const float f = -sense * nz / len;
-    return f > 0.0f ? f : 0.0f;
+    float nrm[FS_MESH_LANDMARKS][3];
+    memset(nrm, 0, sizeof(nrm));
+    for (int t = 0; t < mesh->n_triangles; t++) {
+        const uint16_t *tr = mesh->triangles[t];
+        const float *a = points[tr[0]], *b = points[tr[1]], *c = points[tr[2]];
+        const float ux = b[0] - a[0], uy = b[1] - a[1], uz = b[2] - a[2];
+        const float vx = c[0] - a[0], vy = c[1] - a[1], vz = c[2] - a[2];
+        const float n[3] = {uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx};
+        for (int k = 0; k < 3; k++)
+            for (int j = 0; j < 3; j++)
+                nrm[tr[k]][j] += n[j];
+    }
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        const float *n = nrm[i];
+        const float len = sqrtf(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+        /* Front faces have landmark-space normal.z < 0. */
+        const float f = len > 0.0f ? -n[2] / len : 0.0f;
+        out[i] = f > 0.0f && f == f ? f : 0.0f;
+    }
 }
 
 /* Fixed point for the UV rasteriser: 8 fractional bits per texel. */
@@ -399,6 +412,8 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
         lut[i] = srgb_to_linear((float)i / 255.0f);
     double acc[2][7] = {{0}}; /* [seen, all]: count, sum[3], sum of squares[3] */
 
+    float face_w[FS_MESH_LANDMARKS];
+    vertex_facing(points, mesh, face_w);
     int n_foot = 0, n_mirror = 0;
     for (int t = 0; t < mesh->n_triangles; t++) {
         int v[3] = {mesh->triangles[t][0], mesh->triangles[t][1], mesh->triangles[t][2]};
@@ -417,11 +432,6 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
             X[2] = tx; Y[2] = ty; v[2] = tv;
             area = -area;
         }
-        const float f_own = facing(points[mesh->triangles[t][0]], points[mesh->triangles[t][1]],
-                                   points[mesh->triangles[t][2]], 1.0f);
-        const float f_mir = facing(points[mesh->mirror[mesh->triangles[t][0]]],
-                                   points[mesh->mirror[mesh->triangles[t][1]]],
-                                   points[mesh->mirror[mesh->triangles[t][2]]], -1.0f);
         int64_t xmin = X[0] < X[1] ? X[0] : X[1], xmax = X[0] > X[1] ? X[0] : X[1];
         int64_t ymin = Y[0] < Y[1] ? Y[0] : Y[1], ymax = Y[0] > Y[1] ? Y[0] : Y[1];
         xmin = X[2] < xmin ? X[2] : xmin;
@@ -456,8 +466,10 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
                 const float b[3] = {(float)e[0] * inv_area, (float)e[1] * inv_area,
                                     (float)e[2] * inv_area};
                 float p[3] = {0, 0, 0}, q[3] = {0, 0, 0};
-                float hid_p = 0, hid_q = 0;
+                float hid_p = 0, hid_q = 0, f_own = 0, f_mir = 0;
                 for (int k = 0; k < 3; k++) {
+                    f_own += b[k] * face_w[v[k]];
+                    f_mir += b[k] * face_w[mesh->mirror[v[k]]];
                     const float *pk = points[v[k]], *qk = points[mesh->mirror[v[k]]];
                     for (int c = 0; c < 3; c++) {
                         p[c] += b[k] * pk[c];

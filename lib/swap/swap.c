@@ -13,11 +13,18 @@
 #include "compose/colour.h"
 #include "compose/mask.h"
 #include "detect/detect_internal.h"
+#include "fit/fit_internal.h"
 #include "render/raster.h"
 
 #define GEOMETRY_MAX_SIZE ((size_t)1 << 20)
 /* Below this many pixels of face size the swap has too few pixels to mean anything. */
 #define SWAP_MIN_FACE 8.0
+/* Attributes the rasteriser interpolates: atlas u, v; target mesh x, y;
+ * the shape weight (0 on the silhouette: how far inside the face). */
+#define SWAP_ATTR 5
+/* Below this shape weight a pixel is in the face's outer band, where the
+ * source's hair often hangs over the cheeks and temples. */
+#define SWAP_OUTER_BAND 0.5f
 
 void fs_swap_params_default(fs_swap_params *p)
 {
@@ -28,6 +35,70 @@ void fs_swap_params_default(fs_swap_params *p)
     p->erode = 0.02;
     p->feather = 0.05;
     p->swap_forehead = 0;
+    p->hole_feather = 0.008;
+    p->brow_lift = 0.15;
+    p->hair_guard = 1;
+    p->shape = 0.5;
+}
+
+/* MediaPipe's silhouette ring. */
+static const int silhouette[] = {10,  338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288,
+                                 397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150, 136,
+                                 172, 58,  132, 93,  234, 127, 162, 21,  54,  103, 67,  109};
+/* Atlas distance from the silhouette over which the shape transfer fades in. */
+#define SHAPE_FADE_UV 0.15
+
+static void shape_weights(fs_swap_mesh *mesh)
+{
+    const int n_sil = (int)(sizeof(silhouette) / sizeof(silhouette[0]));
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        double d = INFINITY;
+        for (int j = 0; j < n_sil; j++) {
+            const float *a = mesh->atlas.uv[i], *b = mesh->atlas.uv[silhouette[j]];
+            d = fmin(d, hypot(a[0] - b[0], a[1] - b[1]));
+        }
+        const double t = fmin(d / SHAPE_FADE_UV, 1.0);
+        mesh->shape_weight[i] = (float)(t * t * (3.0 - 2.0 * t));
+    }
+}
+
+/*
+ * The target's mesh moved by @p amount towards the source's face shape: the
+ * source's landmarks aligned to the target's by a weighted similarity
+ * (rotation, scale, shift: pose and size stay the target's), then each
+ * vertex moved by its shape weight. Returns 0 when the alignment fails (the
+ * target's own points are copied then).
+ */
+static int shape_transfer(const fs_swap_mesh *mesh, const float (*src)[3], const float (*tgt)[3],
+                          double amount, float (*out)[3])
+{
+    memcpy(out, tgt, sizeof(float) * 3 * FS_LANDMARKS);
+    fs_canonical_face *c = malloc(sizeof(*c));
+    if (!c)
+        return 0;
+    memset(c, 0, sizeof(*c));
+    memcpy(c->vertices, src, sizeof(c->vertices));
+    c->n_basis = mesh->n_basis;
+    for (int i = 0; i < mesh->n_basis; i++) {
+        c->basis_id[i] = mesh->basis_id[i];
+        c->basis_weight[i] = mesh->basis_weight[i];
+    }
+    fs_head_pose pose;
+    const int ok = fs_pose_fit(tgt, c, &pose);
+    free(c);
+    if (!ok)
+        return 0;
+    const float *r = pose.rotation, s = pose.scale;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        const float *p = src[i];
+        const double wgt = amount * mesh->shape_weight[i];
+        for (int k = 0; k < 3; k++) {
+            const double a =
+                s * (r[3 * k] * p[0] + r[3 * k + 1] * p[1] + r[3 * k + 2] * p[2]) + pose.translation[k];
+            out[i][k] = (float)(tgt[i][k] + wgt * (a - tgt[i][k]));
+        }
+    }
+    return 1;
 }
 
 fs_status fs_swap_mesh_load(fs_context *ctx, fs_swap_mesh *mesh, fs_error_buf *err)
@@ -47,6 +118,14 @@ fs_status fs_swap_mesh_load(fs_context *ctx, fs_swap_mesh *mesh, fs_error_buf *e
     free(geo);
     if (st == FS_OK)
         st = fs_atlas_mesh_init(canon, &mesh->atlas, err);
+    if (st == FS_OK) {
+        mesh->n_basis = canon->n_basis;
+        for (int i = 0; i < canon->n_basis; i++) {
+            mesh->basis_id[i] = (uint16_t)canon->basis_id[i];
+            mesh->basis_weight[i] = canon->basis_weight[i];
+        }
+        shape_weights(mesh);
+    }
     free(canon);
     if (st == FS_OK) {
         /* Upper edge of both eyebrows (MediaPipe's numbering). */
@@ -73,8 +152,8 @@ void fs_swap_info_free(fs_swap_info *info)
 
 /* Working buffers of one swap, all over the w x h window. */
 typedef struct work {
-    float *depth, *uv, *render, *target, *alpha, *weight;
-    uint8_t *mask, *skin, *eroded, *render8;
+    float *depth, *uv, *render, *target, *alpha, *weight, *alpha_in, *warp;
+    uint8_t *mask, *skin, *eroded, *render8, *open;
 } work;
 
 static void work_free(work *k)
@@ -89,12 +168,16 @@ static void work_free(work *k)
     free(k->skin);
     free(k->eroded);
     free(k->render8);
+    free(k->alpha_in);
+    free(k->warp);
+    free(k->open);
 }
 
 static int work_alloc(work *k, size_t n)
 {
     k->depth = malloc(n * sizeof(float));
-    k->uv = malloc(n * 2 * sizeof(float));
+    k->uv = malloc(n * SWAP_ATTR * sizeof(float));
+    k->warp = malloc(n * 3 * sizeof(float));
     k->render = malloc(n * 3 * sizeof(float));
     k->target = malloc(n * 3 * sizeof(float));
     k->alpha = malloc(n * sizeof(float));
@@ -103,27 +186,37 @@ static int work_alloc(work *k, size_t n)
     k->skin = malloc(n);
     k->eroded = malloc(n);
     k->render8 = malloc(n * 3);
+    k->alpha_in = malloc(n * sizeof(float));
+    k->open = malloc(n);
     return k->depth && k->uv && k->render && k->target && k->alpha && k->weight && k->mask &&
-           k->skin && k->eroded && k->render8;
+           k->skin && k->eroded && k->render8 && k->alpha_in && k->open && k->warp;
 }
 
-/* Rasterises the (optionally subdivided) target mesh with atlas UVs. */
+/* Rasterises the (optionally subdivided) mesh at @p points with the
+ * SWAP_ATTR attributes per pixel; "where the pixel lies on the target's own
+ * mesh" comes from @p target (the same as the pixel unless the shape
+ * transfer moved the mesh). */
 static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int levels,
-                           const float (*points)[3], const fs_raster_desc *d, work *k,
-                           fs_error_buf *err)
+                           const float (*points)[3], const float (*target)[3],
+                           const fs_raster_desc *d, work *k, fs_error_buf *err)
 {
     const fs_atlas_mesh *am = &mesh->atlas;
-    float pos[FS_MESH_LANDMARKS][3];
+    float pos[FS_MESH_LANDMARKS][3], attr[FS_MESH_LANDMARKS][SWAP_ATTR];
     int32_t(*tri)[3] = malloc(sizeof(*tri) * (size_t)am->n_triangles);
     if (!tri)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
-    for (int i = 0; i < FS_MESH_LANDMARKS; i++)
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
         memcpy(pos[i], points[i], sizeof(pos[i]));
+        attr[i][0] = am->uv[i][0];
+        attr[i][1] = am->uv[i][1];
+        attr[i][2] = target[i][0];
+        attr[i][3] = target[i][1];
+        attr[i][4] = mesh->shape_weight[i];
+    }
     for (int t = 0; t < am->n_triangles; t++)
         for (int c = 0; c < 3; c++)
             tri[t][c] = am->triangles[t][c];
-    fs_mesh base = {FS_MESH_LANDMARKS, 2, &pos[0][0], (float *)&am->uv[0][0], am->n_triangles,
-                    tri};
+    fs_mesh base = {FS_MESH_LANDMARKS, SWAP_ATTR, &pos[0][0], &attr[0][0], am->n_triangles, tri};
     fs_mesh sub = {0};
     const fs_mesh *m = &base;
     if (levels > 0) {
@@ -159,6 +252,80 @@ static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int leve
     fs_mesh_free(&sub);
     free(tri);
     return FS_OK;
+}
+
+/* Above the eyebrows and along the face's outer band the atlas may hold the
+ * source's hair (a fringe, strands over the cheeks), which on the target
+ * reads as a dark band: texels much darker than the source's skin, or far
+ * from its hue, stay out of the mask there. */
+static int hair_like(const float mean[3], const float sd[3], const float rgb[3])
+{
+    float lab[3];
+    fs_colour_srgb_to_lab(rgb, lab, 1);
+    const float *m = mean;
+    const float sl = sd[0] > 3.0f ? sd[0] : 3.0f;
+    const float sab = fmaxf(hypotf(sd[1], sd[2]), 3.0f);
+    return lab[0] < m[0] - 2.0f * sl || hypotf(lab[1] - m[1], lab[2] - m[2]) > 3.0f * sab;
+}
+
+/* The target's own hair over its outer band (a profile's mesh reaches under
+ * the hair by the ear): pixels there that look like hair against the
+ * target's inner skin stay the target's. Returns how many left the mask. */
+static long guard_target_hair(work *k, size_t n)
+{
+    double sum[3] = {0}, sq[3] = {0};
+    long cnt = 0;
+    for (size_t p = 0; p < n; p++) {
+        if (!k->skin[p] || k->open[p] || k->uv[SWAP_ATTR * p + 4] < SWAP_OUTER_BAND)
+            continue;
+        float lab[3];
+        fs_colour_srgb_to_lab(k->target + 3 * p, lab, 1);
+        for (int c = 0; c < 3; c++) {
+            sum[c] += lab[c];
+            sq[c] += (double)lab[c] * lab[c];
+        }
+        cnt++;
+    }
+    if (cnt < 16)
+        return 0;
+    float mean[3], sd[3];
+    for (int c = 0; c < 3; c++) {
+        mean[c] = (float)(sum[c] / (double)cnt);
+        const double var = sq[c] / (double)cnt - (double)mean[c] * mean[c];
+        sd[c] = (float)sqrt(var > 0 ? var : 0);
+    }
+    long removed = 0;
+    for (size_t p = 0; p < n; p++) {
+        if (!k->skin[p] || k->open[p] || k->uv[SWAP_ATTR * p + 4] >= SWAP_OUTER_BAND)
+            continue;
+        if (hair_like(mean, sd, k->target + 3 * p)) {
+            k->skin[p] = 0;
+            removed++;
+        }
+    }
+    return removed;
+}
+
+/* Bilinear RGB of a host RGB8 image at (x, y) (pixel centres at integers,
+ * clamped to the image), 0..1. */
+static void sample_image(const fs_image *im, float x, float y, float out[3])
+{
+    const float mx = (float)(im->width - 1), my = (float)(im->height - 1);
+    x = x != x ? 0.0f : x < 0.0f ? 0.0f : x > mx ? mx : x;
+    y = y != y ? 0.0f : y < 0.0f ? 0.0f : y > my ? my : y;
+    const int x0 = (int)x, y0 = (int)y;
+    const int x1 = x0 + (x0 < im->width - 1), y1 = y0 + (y0 < im->height - 1);
+    const float fx = x - (float)x0, fy = y - (float)y0;
+    const uint8_t *base = (const uint8_t *)im->data;
+    const uint8_t *a = base + (size_t)y0 * (size_t)im->stride + (size_t)x0 * 3;
+    const uint8_t *b = base + (size_t)y0 * (size_t)im->stride + (size_t)x1 * 3;
+    const uint8_t *c = base + (size_t)y1 * (size_t)im->stride + (size_t)x0 * 3;
+    const uint8_t *d = base + (size_t)y1 * (size_t)im->stride + (size_t)x1 * 3;
+    for (int ch = 0; ch < 3; ch++) {
+        const float top = (float)a[ch] + fx * (float)(b[ch] - a[ch]);
+        const float bot = (float)c[ch] + fx * (float)(d[ch] - c[ch]);
+        out[ch] = (top + fy * (bot - top)) * (1.0f / 255.0f);
+    }
 }
 
 fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
@@ -215,8 +382,19 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
         work_free(&k);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (%d x %d window)", w, h);
     }
-    const fs_raster_desc desc = {wx0, wy0, w, h, 2, FS_RASTER_CULL_NONE};
-    st = rasterise(ops, mesh, params->subdivision, points, &desc, &k, err);
+    const fs_raster_desc desc = {wx0, wy0, w, h, SWAP_ATTR, FS_RASTER_CULL_NONE};
+    float(*shaped)[3] = NULL;
+    if (params->shape > 0) {
+        shaped = malloc(sizeof(float) * 3 * FS_LANDMARKS);
+        if (!shaped) {
+            work_free(&k);
+            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+        }
+        shape_transfer(mesh, (const float(*)[3])id->landmarks, points, params->shape, shaped);
+    }
+    st = rasterise(ops, mesh, params->subdivision, shaped ? (const float(*)[3])shaped : points,
+                   points, &desc, &k, err);
+    free(shaped);
     if (st != FS_OK) {
         work_free(&k);
         return st;
@@ -231,14 +409,22 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
             const uint8_t *t = img + y * istride + x * 3;
-            float *r = k.render + 3 * p, *g = k.target + 3 * p;
+            float *r = k.render + 3 * p, *g = k.target + 3 * p, *wp = k.warp + 3 * p;
             for (int c = 0; c < 3; c++)
-                r[c] = g[c] = (float)t[c] * (1.0f / 255.0f);
+                r[c] = g[c] = wp[c] = (float)t[c] * (1.0f / 255.0f);
             k.skin[p] = 0;
+            k.open[p] = 0;
             if (!k.mask[p])
                 continue;
             covered++;
-            const float u = k.uv[2 * p], v = k.uv[2 * p + 1];
+            const float *a = k.uv + SWAP_ATTR * p;
+            const float u = a[0], v = a[1];
+            if (!params->swap_eyes_mouth && fs_atlas_in_region(&mesh->atlas, u, v)) {
+                /* The target's own eye or mouth opening, from where it lies
+                 * on the target's mesh (moved when the shape changed). */
+                k.open[p] = 1;
+                sample_image(image, a[2], a[3], wp);
+            }
             float rgb[3];
             const float cov = fs_atlas_sample(&id->atlas, u, v, rgb);
             if (cov <= 0.0f)
@@ -246,13 +432,16 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
             textured++;
             for (int c = 0; c < 3; c++)
                 r[c] = rgb[c] * (1.0f / 255.0f);
-            if (cov >= 0.25f && (params->swap_forehead || v >= mesh->brow_v) &&
-                (params->swap_eyes_mouth || !fs_atlas_in_region(&mesh->atlas, u, v))) {
-                k.skin[p] = 1;
-                skin_n++;
+            if (cov >= 0.25f && (params->swap_forehead || v >= mesh->brow_v - params->brow_lift) &&
+                !(params->hair_guard && (v < mesh->brow_v || a[4] < SWAP_OUTER_BAND) &&
+                  hair_like(id->atlas.lab_mean, id->atlas.lab_std, r))) {
+                k.skin[p] = 1; /* the openings too: their content is k.warp */
+                skin_n += !k.open[p];
             }
         }
     }
+    if (params->hair_guard)
+        skin_n -= guard_target_hair(&k, n);
     if (skin_n == 0) {
         work_free(&k);
         return fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face covers no pixel of the image");
@@ -270,10 +459,17 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
             memcpy(k.eroded, k.skin, n);
         st = fs_mask_feather(err, k.eroded, w, h, w, params->feather * size, 0, k.alpha, w);
     }
+    /* The openings' own, narrow feather between the source's skin and the
+     * target's eyes and mouth: alpha_in is the atlas' share of the render.
+     * Colour statistics leave the openings out. */
+    for (size_t p = 0; p < n; p++) {
+        k.weight[p] = k.eroded[p] && !k.open[p] ? 1.0f : 0.0f;
+        k.open[p] = !k.open[p];
+    }
+    if (st == FS_OK)
+        st = fs_mask_feather(err, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in, w);
 
     /* Colour correction over the eroded skin. */
-    for (size_t p = 0; p < n && st == FS_OK; p++)
-        k.weight[p] = k.eroded[p] ? 1.0f : 0.0f;
     if (st == FS_OK && params->colour >= FS_SWAP_COLOUR_MEANSTD)
         st = fs_colour_match_lab(err, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w,
                                  k.weight, w, h);
@@ -306,6 +502,15 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
             st = fs_colour_match_sharpness(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
                                            3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL,
                                            NULL);
+    }
+
+    for (size_t p = 0; p < n && st == FS_OK; p++) {
+        const float t = k.alpha_in[p];
+        if (t < 1.0f)
+            for (int c = 0; c < 3; c++) {
+                float *r = k.render + 3 * p + c;
+                *r = k.warp[3 * p + (size_t)c] + t * (*r - k.warp[3 * p + (size_t)c]);
+            }
     }
 
     /* The render outside the eroded mask becomes the target, so that the

@@ -43,6 +43,17 @@ typedef struct fs_swap_params {
                           * the atlas' forehead often holds the source's fringe of hair
                           * (lib/identity does not tell hair from skin yet), which reads
                           * as a dark band on the target. Not public yet. */
+    double hole_feather; /* feather of the eye and mouth openings, fraction of the face
+                          * size: much narrower than the outer border's, since the
+                          * eyelids and lips right around them carry the identity */
+    double brow_lift;    /* atlas v above the eyebrows' upper edge where the forehead cut
+                          * lies, so that the outer feather falls on the forehead, not
+                          * on the eyebrows */
+    int hair_guard;      /* 1 leaves out of the mask atlas texels that look like the
+                          * source's hair (darker than its skin by 2 deviations, or
+                          * far from its hue) above the eyebrows and along the outline */
+    double shape;        /* 0..1: how far the target's mesh takes the source's face
+                          * shape (0: the target's own mesh) */
 } fs_swap_params;
 
 /* Defaults: CIELAB mean/deviation colour (FULL's shading transfer also
@@ -56,6 +67,14 @@ void fs_swap_params_default(fs_swap_params *p);
 typedef struct fs_swap_mesh {
     fs_atlas_mesh atlas; /* UVs (v down), front-wound triangles, eye/mouth rings */
     float brow_v;        /* atlas v of the eyebrows' upper edge (the forehead cut) */
+    /* Shape transfer: the canonical face's Procrustes basis aligns the source's
+     * landmarks to the target's; shape_weight (0 on the silhouette, 1 well
+     * inside it) keeps the outline the target's, since the pixels just
+     * outside a moved outline would be the target's old face. */
+    int n_basis;
+    uint16_t basis_id[FS_MESH_LANDMARKS];
+    float basis_weight[FS_MESH_LANDMARKS];
+    float shape_weight[FS_MESH_LANDMARKS];
 } fs_swap_mesh;
 
 /* Reads face_geometry.binarypb from the context's model folder. */

@@ -1,0 +1,156 @@
+/* Swap quality measures (lib/swap/quality.h). */
+#include "swap/quality.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/quality.h"
+
+#define MATCH_FACES 16
+
+static double box_iou(const fs_face_box *a, const fs_face_box *b)
+{
+    const double x0 = fmax(a->x, b->x), y0 = fmax(a->y, b->y);
+    const double x1 = fmin(a->x + a->width, b->x + b->width);
+    const double y1 = fmin(a->y + a->height, b->y + b->height);
+    const double i = fmax(0, x1 - x0) * fmax(0, y1 - y0);
+    const double u = (double)a->width * a->height + (double)b->width * b->height - i;
+    return u > 0 ? i / u : 0;
+}
+
+/* Diagonal of the 468 mesh points' bounding box, px. */
+static double face_diagonal(const fs_face_landmarks *lm)
+{
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        x0 = fmin(x0, lm->points[i][0]);
+        y0 = fmin(y0, lm->points[i][1]);
+        x1 = fmax(x1, lm->points[i][0]);
+        y1 = fmax(y1, lm->points[i][1]);
+    }
+    return hypot(x1 - x0, y1 - y0);
+}
+
+/* Fraction of the face oval's pixels (eyes and mouth included) inside the
+ * window that the mesh covers. */
+static double oval_coverage(const fs_face_landmarks *lm, const fs_swap_info *info)
+{
+    /* MediaPipe's silhouette ring. */
+    static const int oval[] = {10,  338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288,
+                               397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150, 136,
+                               172, 58,  132, 93,  234, 127, 162, 21,  54,  103, 67,  109};
+    const int n = (int)(sizeof(oval) / sizeof(oval[0]));
+    long inside = 0, covered = 0;
+    for (int y = 0; y < info->h; y++) {
+        const double Y = info->y0 + y;
+        for (int x = 0; x < info->w; x++) {
+            const double X = info->x0 + x;
+            int in = 0;
+            for (int i = 0, j = n - 1; i < n; j = i++) {
+                const double xi = lm->points[oval[i]][0], yi = lm->points[oval[i]][1];
+                const double xj = lm->points[oval[j]][0], yj = lm->points[oval[j]][1];
+                if ((yi > Y) != (yj > Y) && X < (xj - xi) * (Y - yi) / (yj - yi) + xi)
+                    in = !in;
+            }
+            if (!in)
+                continue;
+            inside++;
+            covered += info->mesh_mask[(size_t)y * (size_t)info->w + (size_t)x] != 0;
+        }
+    }
+    return inside ? (double)covered / (double)inside : 0;
+}
+
+static const uint8_t *pixel(const fs_image *img, int x, int y)
+{
+    return (const uint8_t *)img->data + (size_t)y * (size_t)img->stride + (size_t)x * 3;
+}
+
+fs_status fs_swap_quality_measure(fs_detector *det, fs_fitter *fit, fs_embedder *emb,
+                                  const fs_image *source, const fs_face_landmarks *slm,
+                                  const fs_image *target, const fs_face_box *tbox,
+                                  const fs_face_landmarks *tlm, const fs_image *result,
+                                  const fs_swap_info *info, fs_swap_quality *q,
+                                  fs_error_buf *err)
+{
+    if (!det || !fit || !target || !tbox || !tlm || !result || !info || !q ||
+        !info->mesh_mask || !info->alpha || (emb && (!source || !slm)))
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_quality_measure: NULL argument");
+    if (target->format != FS_PIXEL_RGB8 || result->format != FS_PIXEL_RGB8 ||
+        target->width != result->width || target->height != result->height ||
+        info->x0 < 0 || info->y0 < 0 || info->w <= 0 || info->h <= 0 ||
+        info->x0 + info->w > target->width || info->y0 + info->h > target->height)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT,
+                       "fs_swap_quality_measure: images or window do not match");
+    memset(q, 0, sizeof(*q));
+    q->target_score = tbox->score;
+
+    /* Coverage. */
+    q->covered_frac = oval_coverage(tlm, info);
+    q->textured_frac = info->covered ? (double)info->textured / (double)info->covered : 0;
+
+    /* Seam across the blend weight's support. */
+    const size_t n = (size_t)info->w * (size_t)info->h;
+    uint8_t *m8 = malloc(n);
+    fs_face_landmarks *rlm = malloc(sizeof(*rlm));
+    if (!m8 || !rlm) {
+        free(m8);
+        free(rlm);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap_quality_measure: out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        m8[i] = info->alpha[i] > 0.0f;
+    fs_seam_measure seam;
+    fs_status st = fs_seam_gradient_u8(err, pixel(result, info->x0, info->y0), result->stride,
+                                       pixel(target, info->x0, info->y0), target->stride, m8,
+                                       info->w, info->w, info->h, &seam);
+    free(m8);
+    q->seam_ratio = seam.ratio;
+
+    /* The detector on the result: the box best overlapping the target's. */
+    fs_face_box faces[MATCH_FACES];
+    int nf = 0;
+    if (st == FS_OK && (st = fs_detector_run(det, result, faces, MATCH_FACES, &nf)) != FS_OK)
+        fs_fail(err, st, "fs_swap_quality_measure: %s", fs_detector_last_error(det));
+    for (int i = 0; st == FS_OK && i < nf && i < MATCH_FACES; i++) {
+        const double iou = box_iou(&faces[i], tbox);
+        if (iou > q->box_iou) {
+            q->box_iou = iou;
+            q->result_score = faces[i].score;
+        }
+    }
+    q->score_ratio = q->target_score > 0 ? q->result_score / q->target_score : 0;
+
+    /* Landmarks fitted again from the same detection: only the pixels differ. */
+    if (st == FS_OK && (st = fs_fitter_run(fit, result, tbox, rlm)) != FS_OK)
+        fs_fail(err, st, "fs_swap_quality_measure: %s", fs_fitter_last_error(fit));
+    if (st == FS_OK) {
+        const double diag = face_diagonal(tlm);
+        double sum = 0, mx = 0;
+        for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+            const double d = hypot(rlm->points[i][0] - tlm->points[i][0],
+                                   rlm->points[i][1] - tlm->points[i][1]);
+            sum += d;
+            mx = fmax(mx, d);
+        }
+        q->lm_mean = diag > 0 ? sum / FS_MESH_LANDMARKS / diag : 0;
+        q->lm_max = diag > 0 ? mx / diag : 0;
+    }
+    free(rlm);
+
+    if (st == FS_OK && emb) {
+        float e[3][FS_EMBED_DIM];
+        st = fs_embedder_run(emb, source, slm, e[0]);
+        if (st == FS_OK)
+            st = fs_embedder_run(emb, target, tlm, e[1]);
+        if (st == FS_OK)
+            st = fs_embedder_run(emb, result, tlm, e[2]);
+        if (st != FS_OK)
+            return fs_fail(err, st, "fs_swap_quality_measure: %s", fs_embedder_last_error(emb));
+        q->cos_st = fs_embedding_cosine(e[0], e[1]);
+        q->cos_sr = fs_embedding_cosine(e[0], e[2]);
+        q->gain = q->cos_sr - q->cos_st;
+    }
+    return st;
+}

@@ -1,0 +1,47 @@
+/*
+ * How good one swap is, by the measures of issue 3 item 4, in one place for
+ * tests/test_swap.c and benchmarks/quality_swap.c:
+ *   - the detector still finds the face on the result (score ratio),
+ *   - landmarks fitted again from the target's detection stay put (pose and
+ *     expression kept), as a fraction of the target's face diagonal,
+ *   - the identity moves to the source: faceres cosine(source, result) minus
+ *     cosine(source, target), the result cropped with the target's landmarks
+ *     so that only the pixels differ,
+ *   - no seam: gradient across the blend mask's border vs the target's own,
+ *   - no holes: the face oval's pixels the mesh covers, and covered pixels
+ *     that got atlas colour.
+ * Internal; not part of the public API.
+ */
+#ifndef FS_SWAP_QUALITY_H
+#define FS_SWAP_QUALITY_H
+
+#include "internal.h"
+#include "embed/embed.h"
+#include "swap/swap.h"
+
+typedef struct fs_swap_quality {
+    double target_score, result_score; /* detector scores; result 0 when lost */
+    double score_ratio;                /* result_score / target_score */
+    double box_iou;                    /* result's matching box vs the target's */
+    double lm_mean, lm_max;            /* re-fitted landmark drift / face diagonal */
+    double cos_st, cos_sr, gain;       /* faceres cosines and gain (0 without embedder) */
+    double seam_ratio;                 /* seam gradient, result / target */
+    double covered_frac;               /* face oval pixels the mesh covers */
+    double textured_frac;              /* covered pixels with atlas colour */
+} fs_swap_quality;
+
+/*
+ * Measures the swap of the face (@p tbox, @p tlm) of @p target into
+ * @p result. @p info comes from fs_swap_face_rgb8 with keep_debug = 1.
+ * @p emb may be NULL (no identity figures); then @p source and @p slm are
+ * unused. All images host RGB8. FS_ERR_INVALID_ARGUMENT, FS_ERR_OUT_OF_MEMORY
+ * or the status of a detector / fitter / embedder run.
+ */
+fs_status fs_swap_quality_measure(fs_detector *det, fs_fitter *fit, fs_embedder *emb,
+                                  const fs_image *source, const fs_face_landmarks *slm,
+                                  const fs_image *target, const fs_face_box *tbox,
+                                  const fs_face_landmarks *tlm, const fs_image *result,
+                                  const fs_swap_info *info, fs_swap_quality *q,
+                                  fs_error_buf *err);
+
+#endif /* FS_SWAP_QUALITY_H */
