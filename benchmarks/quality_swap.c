@@ -5,19 +5,21 @@
  * alpha over the whole mesh: eyes, mouth and forehead included, no
  * erosion). Per pair and setting it prints the identity gain (faceres
  * cosine to the source, result minus target), the detector score ratio,
- * the re-fitted landmark drift and the seam ratio (lib/swap/quality.h),
- * then the means.
+ * the re-fitted landmark drift, the seam ratio and the detail ratio
+ * (lib/swap/quality.h), then the means (detail: the geometric mean of how
+ * far from 1 it is, so x1.00 is a perfect match either way).
  *
  *   quality_swap [options] SOURCE[:FACE] TARGET[:FACE] [SOURCE TARGET ...]
  *     FACE: the detector's index (default: the largest face)
  *     --no-peer            the library's settings only
  *     --blend alpha|multiband|poisson, --colour none|meanstd|full,
  *     --eyes-mouth 0|1, --forehead 0|1, --erode F, --feather F,
- *     --hole-feather F, --brow-lift F, --hair-guard 0|1, --shape F           override the library's settings
+ *     --hole-feather F, --brow-lift F, --hair-guard 0|1, --detail 0|1, --shape F           override the library's settings
  *     --out DIR            write DIR/<n>_<setting>.png (target | result, the face)
  *
  * Images are looked up in $FS_TESTDATA_DIR when not found as given.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +130,7 @@ static void write_pair(fs_context *ctx, const char *dir, int index, const char *
 typedef struct setting {
     const char *name;
     fs_swap_params p;
-    double sum_gain, sum_score, sum_lm, sum_seam, min_gain;
+    double sum_gain, sum_score, sum_lm, sum_seam, sum_detail, min_gain;
     int n;
 } setting;
 
@@ -173,6 +175,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--hair-guard") == 0) {
             lib.hair_guard = atoi(v);
             i++;
+        } else if (strcmp(a, "--detail") == 0) {
+            lib.match_detail = atoi(v);
+            i++;
         } else if (strcmp(a, "--shape") == 0) {
             lib.shape = atof(v);
             i++;
@@ -193,7 +198,7 @@ int main(int argc, char **argv)
 
     setting settings[2];
     int n_set = 0;
-    settings[n_set++] = (setting){"library", lib, 0, 0, 0, 0, 1e9, 0};
+    settings[n_set++] = (setting){"library", lib, 0, 0, 0, 0, 0, 1e9, 0};
     if (peer) {
         fs_swap_params plain;
         fs_swap_params_default(&plain);
@@ -207,7 +212,8 @@ int main(int argc, char **argv)
         plain.brow_lift = 0;
         plain.shape = 0;
         plain.hair_guard = 0;
-        settings[n_set++] = (setting){"plain", plain, 0, 0, 0, 0, 1e9, 0};
+        plain.match_detail = 0;
+        settings[n_set++] = (setting){"plain", plain, 0, 0, 0, 0, 0, 1e9, 0};
     }
 
     fs_context *ctx = NULL;
@@ -269,21 +275,22 @@ int main(int argc, char **argv)
                                    &settings[s].p, fs_identity_internal_data(id), &out,
                                    (const float(*)[3])tlm->points, &info, &err);
             if (st == FS_OK)
-                st = fs_swap_quality_measure(det, fit, emb, &src, slm, &tgt, &tbox, tlm, &out,
+                st = fs_swap_quality_measure(fs_context_ops(ctx), det, fit, emb, &src, slm, &tgt, &tbox, tlm, &out,
                                              &info, &q, &err);
             if (st != FS_OK) {
                 rc = fail(st, "swap", err.text);
             } else {
                 printf("%-28s -> %-26s %-8s gain %+.3f (cos %.3f -> %.3f)  score x%.3f  "
-                       "landmarks %.4f (max %.4f)  seam x%.3f  oval %.4f\n",
+                       "landmarks %.4f (max %.4f)  seam x%.3f  detail x%.2f  oval %.4f\n",
                        pairs[2 * k], pairs[2 * k + 1], settings[s].name, q.gain, q.cos_st,
                        q.cos_sr, q.score_ratio, q.lm_mean, q.lm_max, q.seam_ratio,
-                       q.covered_frac);
+                       q.detail_ratio, q.covered_frac);
                 setting *S = &settings[s];
                 S->sum_gain += q.gain;
                 S->sum_score += q.score_ratio;
                 S->sum_lm += q.lm_mean;
                 S->sum_seam += q.seam_ratio;
+                S->sum_detail += fabs(log(q.detail_ratio > 0 ? q.detail_ratio : 1e-3));
                 S->min_gain = q.gain < S->min_gain ? q.gain : S->min_gain;
                 S->n++;
                 if (outdir)
@@ -302,9 +309,9 @@ int main(int argc, char **argv)
         const setting *S = &settings[s];
         if (S->n)
             printf("mean over %d pairs, %-8s: gain %+.3f (min %+.3f)  score x%.3f  landmarks "
-                   "%.4f  seam x%.3f\n",
+                   "%.4f  seam x%.3f  detail off by x%.2f\n",
                    S->n, S->name, S->sum_gain / S->n, S->min_gain, S->sum_score / S->n,
-                   S->sum_lm / S->n, S->sum_seam / S->n);
+                   S->sum_lm / S->n, S->sum_seam / S->n, exp(S->sum_detail / S->n));
     }
     fs_embedder_destroy(emb);
     fs_renderer_destroy(ren);

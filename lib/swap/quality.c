@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/colour.h"
 #include "compose/quality.h"
 
 #define MATCH_FACES 16
@@ -67,14 +68,52 @@ static const uint8_t *pixel(const fs_image *img, int x, int y)
     return (const uint8_t *)img->data + (size_t)y * (size_t)img->stride + (size_t)x * 3;
 }
 
-fs_status fs_swap_quality_measure(fs_detector *det, fs_fitter *fit, fs_embedder *emb,
+/* High-pass energy of the result's window over the target's, where the
+ * blend weight is full. */
+static fs_status detail_ratio(const fs_ops *ops, const fs_image *target, const fs_image *result,
+                              const fs_swap_info *info, double *ratio, fs_error_buf *err)
+{
+    const size_t n = (size_t)info->w * (size_t)info->h;
+    float *t = malloc(n * 3 * sizeof(float)), *r = malloc(n * 3 * sizeof(float));
+    float *m = malloc(n * sizeof(float));
+    if (!t || !r || !m) {
+        free(t);
+        free(r);
+        free(m);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap_quality_measure: out of memory");
+    }
+    for (int y = 0; y < info->h; y++)
+        for (int x = 0; x < info->w; x++) {
+            const size_t p = (size_t)y * (size_t)info->w + (size_t)x;
+            const uint8_t *a = pixel(target, info->x0 + x, info->y0 + y);
+            const uint8_t *b = pixel(result, info->x0 + x, info->y0 + y);
+            for (int c = 0; c < 3; c++) {
+                t[3 * p + (size_t)c] = (float)a[c] * (1.0f / 255.0f);
+                r[3 * p + (size_t)c] = (float)b[c] * (1.0f / 255.0f);
+            }
+            m[p] = info->alpha[p] >= 0.999f ? 1.0f : 0.0f;
+        }
+    double et = 0, er = 0;
+    fs_status st = fs_colour_highpass_energy(err, ops, t, 3 * (ptrdiff_t)info->w, m, info->w,
+                                             info->h, &et);
+    if (st == FS_OK)
+        st = fs_colour_highpass_energy(err, ops, r, 3 * (ptrdiff_t)info->w, m, info->w, info->h,
+                                       &er);
+    *ratio = st == FS_OK && et > 0 ? er / et : 0;
+    free(t);
+    free(r);
+    free(m);
+    return st;
+}
+
+fs_status fs_swap_quality_measure(const fs_ops *ops, fs_detector *det, fs_fitter *fit, fs_embedder *emb,
                                   const fs_image *source, const fs_face_landmarks *slm,
                                   const fs_image *target, const fs_face_box *tbox,
                                   const fs_face_landmarks *tlm, const fs_image *result,
                                   const fs_swap_info *info, fs_swap_quality *q,
                                   fs_error_buf *err)
 {
-    if (!det || !fit || !target || !tbox || !tlm || !result || !info || !q ||
+    if (!ops || !det || !fit || !target || !tbox || !tlm || !result || !info || !q ||
         !info->mesh_mask || !info->alpha || (emb && (!source || !slm)))
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_quality_measure: NULL argument");
     if (target->format != FS_PIXEL_RGB8 || result->format != FS_PIXEL_RGB8 ||
@@ -107,6 +146,9 @@ fs_status fs_swap_quality_measure(fs_detector *det, fs_fitter *fit, fs_embedder 
                                        info->w, info->w, info->h, &seam);
     free(m8);
     q->seam_ratio = seam.ratio;
+
+    if (st == FS_OK)
+        st = detail_ratio(ops, target, result, info, &q->detail_ratio, err);
 
     /* The detector on the result: the box best overlapping the target's. */
     fs_face_box faces[MATCH_FACES];

@@ -9,7 +9,10 @@
  *     so that only the pixels differ,
  *   - no seam: gradient across the blend mask's border vs the target's own,
  *   - no holes: the face oval's pixels the mesh covers, and covered pixels
- *     that got atlas colour.
+ *     that got atlas colour,
+ *   - detail: high-pass energy of the result over the target's, inside the
+ *     blend's full-weight region (1: as sharp and grainy as the target; a
+ *     sharp source on a soft target reads well above 1).
  * Internal; not part of the public API.
  */
 #ifndef FS_SWAP_QUALITY_H
@@ -28,16 +31,17 @@ typedef struct fs_swap_quality {
     double seam_ratio;                 /* seam gradient, result / target */
     double covered_frac;               /* face oval pixels the mesh covers */
     double textured_frac;              /* covered pixels with atlas colour */
+    double detail_ratio;               /* high-pass energy, result / target */
 } fs_swap_quality;
 
 /*
  * Measures the swap of the face (@p tbox, @p tlm) of @p target into
  * @p result. @p info comes from fs_swap_face_rgb8 with keep_debug = 1.
  * @p emb may be NULL (no identity figures); then @p source and @p slm are
- * unused. All images host RGB8. FS_ERR_INVALID_ARGUMENT, FS_ERR_OUT_OF_MEMORY
+ * unused. All images host RGB8; @p ops runs the high-pass filter. FS_ERR_INVALID_ARGUMENT, FS_ERR_OUT_OF_MEMORY
  * or the status of a detector / fitter / embedder run.
  */
-fs_status fs_swap_quality_measure(fs_detector *det, fs_fitter *fit, fs_embedder *emb,
+fs_status fs_swap_quality_measure(const fs_ops *ops, fs_detector *det, fs_fitter *fit, fs_embedder *emb,
                                   const fs_image *source, const fs_face_landmarks *slm,
                                   const fs_image *target, const fs_face_box *tbox,
                                   const fs_face_landmarks *tlm, const fs_image *result,

@@ -39,6 +39,7 @@ void fs_swap_params_default(fs_swap_params *p)
     p->brow_lift = 0.15;
     p->hair_guard = 1;
     p->shape = 0.5;
+    p->match_detail = 1;
 }
 
 /* MediaPipe's silhouette ring. */
@@ -498,11 +499,10 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
                 for (int ch = 0; ch < 3; ch++)
                     c[ch] *= gc / g;
         }
-        if (st == FS_OK)
-            st = fs_colour_match_sharpness(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
-                                           3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL,
-                                           NULL);
     }
+    if (st == FS_OK && params->match_detail)
+        st = fs_colour_match_sharpness(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
+                                       3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL, NULL);
 
     for (size_t p = 0; p < n && st == FS_OK; p++) {
         const float t = k.alpha_in[p];

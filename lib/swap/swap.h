@@ -23,7 +23,7 @@
 typedef enum fs_swap_colour {
     FS_SWAP_COLOUR_NONE = 0,
     FS_SWAP_COLOUR_MEANSTD = 1, /* CIELAB mean/deviation over the skin mask */
-    FS_SWAP_COLOUR_FULL = 2     /* + low-frequency shading + sharpness/noise matching */
+    FS_SWAP_COLOUR_FULL = 2     /* + the target's low-frequency shading */
 } fs_swap_colour;
 
 typedef enum fs_swap_blend {
@@ -52,6 +52,9 @@ typedef struct fs_swap_params {
     int hair_guard;      /* 1 leaves out of the mask atlas texels that look like the
                           * source's hair (darker than its skin by 2 deviations, or
                           * far from its hue) above the eyebrows and along the outline */
+    int match_detail;    /* 1 matches the render's sharpness and noise to the target's
+                          * skin (blur or deterministic grain), so that a sharp source
+                          * does not sit on a soft target */
     double shape;        /* 0..1: how far the target's mesh takes the source's face
                           * shape (0: the target's own mesh) */
 } fs_swap_params;
