@@ -257,16 +257,19 @@ static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int leve
 
 /* Above the eyebrows and along the face's outer band the atlas may hold the
  * source's hair (a fringe, strands over the cheeks), which on the target
- * reads as a dark band: texels much darker than the source's skin, or far
- * from its hue, stay out of the mask there. */
-static int hair_like(const float mean[3], const float sd[3], const float rgb[3])
+ * reads as a dark band: texels darker than the source's skin by @p kl
+ * deviations, or further than @p kab deviations from its hue, stay out of
+ * the mask there. The forehead, plain skin in most faces, takes tighter
+ * bounds (1.5, 2.5) than the outline (2, 3), where shadows are common:
+ * the tighter ones remove a light-brown fringe that the looser ones keep. */
+static int hair_like(const float mean[3], const float sd[3], const float rgb[3], float kl, float kab)
 {
     float lab[3];
     fs_colour_srgb_to_lab(rgb, lab, 1);
     const float *m = mean;
     const float sl = sd[0] > 3.0f ? sd[0] : 3.0f;
     const float sab = fmaxf(hypotf(sd[1], sd[2]), 3.0f);
-    return lab[0] < m[0] - 2.0f * sl || hypotf(lab[1] - m[1], lab[2] - m[2]) > 3.0f * sab;
+    return lab[0] < m[0] - kl * sl || hypotf(lab[1] - m[1], lab[2] - m[2]) > kab * sab;
 }
 
 /* The target's own hair over its outer band (a profile's mesh reaches under
@@ -299,7 +302,7 @@ static long guard_target_hair(work *k, size_t n)
     for (size_t p = 0; p < n; p++) {
         if (!k->skin[p] || k->open[p] || k->uv[SWAP_ATTR * p + 4] >= SWAP_OUTER_BAND)
             continue;
-        if (hair_like(mean, sd, k->target + 3 * p)) {
+        if (hair_like(mean, sd, k->target + 3 * p, 2.0f, 3.0f)) {
             k->skin[p] = 0;
             removed++;
         }
@@ -435,7 +438,8 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
                 r[c] = rgb[c] * (1.0f / 255.0f);
             if (cov >= 0.25f && (params->swap_forehead || v >= mesh->brow_v - params->brow_lift) &&
                 !(params->hair_guard && (v < mesh->brow_v || a[4] < SWAP_OUTER_BAND) &&
-                  hair_like(id->atlas.lab_mean, id->atlas.lab_std, r))) {
+                  hair_like(id->atlas.lab_mean, id->atlas.lab_std, r,
+                            v < mesh->brow_v ? 1.5f : 2.0f, v < mesh->brow_v ? 2.5f : 3.0f))) {
                 k.skin[p] = 1; /* the openings too: their content is k.warp */
                 skin_n += !k.open[p];
             }
