@@ -14,7 +14,7 @@
  *     --no-peer            the library's settings only
  *     --blend alpha|multiband|poisson, --colour none|meanstd|full,
  *     --eyes-mouth 0|1, --forehead 0|1, --erode F, --feather F,
- *     --hole-feather F, --brow-lift F, --hair-guard 0|1, --detail 0|1, --shape F           override the library's settings
+ *     --hole-feather F, --brow-lift F, --skin-guard 0|1, --detail 0|1, --shape F           override the library's settings
  *     --out DIR            write DIR/<n>_<setting>.png (target | result, the face)
  *
  * Images are looked up in $FS_TESTDATA_DIR when not found as given.
@@ -172,8 +172,8 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--brow-lift") == 0) {
             lib.brow_lift = atof(v);
             i++;
-        } else if (strcmp(a, "--hair-guard") == 0) {
-            lib.hair_guard = atoi(v);
+        } else if (strcmp(a, "--skin-guard") == 0) {
+            lib.skin_guard = atoi(v);
             i++;
         } else if (strcmp(a, "--detail") == 0) {
             lib.match_detail = atoi(v);
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
         plain.hole_feather = 0;
         plain.brow_lift = 0;
         plain.shape = 0;
-        plain.hair_guard = 0;
+        plain.skin_guard = 0;
         plain.match_detail = 0;
         settings[n_set++] = (setting){"plain", plain, 0, 0, 0, 0, 0, 1e9, 0};
     }

@@ -575,3 +575,12 @@ float fs_atlas_sample(const fs_atlas *atlas, float u, float v, float rgb[3])
         rgb[c] = wsum > 0 ? acc[c] / wsum : 0.0f;
     return wsum;
 }
+
+float fs_atlas_seen(const fs_atlas *atlas, float u, float v)
+{
+    const int n = atlas->size;
+    const float fx = u * (float)n, fy = v * (float)n;
+    if (!(fx >= 0.0f) || !(fy >= 0.0f) || fx >= (float)n || fy >= (float)n)
+        return 0.0f;
+    return (float)atlas->weight[(size_t)fy * (size_t)n + (size_t)fx] * (1.0f / 255.0f);
+}

@@ -82,6 +82,10 @@ void fs_atlas_free(fs_atlas *atlas);
  * empty texels do not darken the edge; returns the alpha coverage 0..1. */
 float fs_atlas_sample(const fs_atlas *atlas, float u, float v, float rgb[3]);
 
+/* How well the photo showed the texel nearest (u, v): its weight / 255
+ * (0 outside the atlas or its footprint). */
+float fs_atlas_seen(const fs_atlas *atlas, float u, float v);
+
 /* 1 when atlas point (u, v) lies inside one of the mesh's eye or mouth rings. */
 int fs_atlas_in_region(const fs_atlas_mesh *mesh, float u, float v);
 

@@ -25,6 +25,11 @@
 /* Below this shape weight a pixel is in the face's outer band, where the
  * source's hair often hangs over the cheeks and temples. */
 #define SWAP_OUTER_BAND 0.5f
+/* In the outer band, atlas texels the source photo saw at a grazing angle
+ * (weight under this, own and mirror alike) are stretched on a target that
+ * shows that side squarely, and read as a pale streak: the target keeps
+ * those pixels. */
+#define SWAP_SEEN_MIN 0.3f
 
 void fs_swap_params_default(fs_swap_params *p)
 {
@@ -37,7 +42,7 @@ void fs_swap_params_default(fs_swap_params *p)
     p->swap_forehead = 0;
     p->hole_feather = 0.008;
     p->brow_lift = 0.15;
-    p->hair_guard = 1;
+    p->skin_guard = 1;
     p->shape = 0.5;
     p->match_detail = 1;
 }
@@ -437,7 +442,9 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
             for (int c = 0; c < 3; c++)
                 r[c] = rgb[c] * (1.0f / 255.0f);
             if (cov >= 0.25f && (params->swap_forehead || v >= mesh->brow_v - params->brow_lift) &&
-                !(params->hair_guard && (v < mesh->brow_v || a[4] < SWAP_OUTER_BAND) &&
+                (!params->skin_guard || a[4] >= SWAP_OUTER_BAND ||
+                 fs_atlas_seen(&id->atlas, u, v) >= SWAP_SEEN_MIN) &&
+                !(params->skin_guard && (v < mesh->brow_v || a[4] < SWAP_OUTER_BAND) &&
                   hair_like(id->atlas.lab_mean, id->atlas.lab_std, r,
                             v < mesh->brow_v ? 1.5f : 2.0f, v < mesh->brow_v ? 2.5f : 3.0f))) {
                 k.skin[p] = 1; /* the openings too: their content is k.warp */
@@ -445,7 +452,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
             }
         }
     }
-    if (params->hair_guard)
+    if (params->skin_guard)
         skin_n -= guard_target_hair(&k, n);
     if (skin_n == 0) {
         work_free(&k);

@@ -49,9 +49,11 @@ typedef struct fs_swap_params {
     double brow_lift;    /* atlas v above the eyebrows' upper edge where the forehead cut
                           * lies, so that the outer feather falls on the forehead, not
                           * on the eyebrows */
-    int hair_guard;      /* 1 leaves out of the mask atlas texels that look like the
-                          * source's hair (darker than its skin by 2 deviations, or
-                          * far from its hue) above the eyebrows and along the outline */
+    int skin_guard;      /* 1 keeps out of the mask what is not well-seen skin: atlas
+                          * texels that look like the source's hair (darker than its
+                          * skin, or off its hue) above the eyebrows and along the
+                          * outline, texels the source showed only at a grazing angle
+                          * along the outline, and the target's own hair there */
     int match_detail;    /* 1 matches the render's sharpness and noise to the target's
                           * skin (blur or deterministic grain), so that a sharp source
                           * does not sit on a soft target */
