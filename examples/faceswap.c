@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <faceswap/faceswap.h>
 
@@ -61,7 +62,18 @@ static const char usage_text[] =
     "  --faces all|largest|N         target faces to swap (default all; N: detector order)\n"
     "  --blend alpha|multiband|poisson  (default multiband)\n"
     "  --color none|meanstd|full     colour correction (default meanstd)\n"
-    "  --debug DIR                   also write DIR/before.png, DIR/after.png, DIR/identity.fsid\n"
+    "  --min-face PX                 skip target faces under PX pixels (8..4096, default 24)\n"
+    "  --max-yaw DEG                 skip target faces turned beyond DEG degrees (0..90,\n"
+    "                                default 75)\n"
+    "  --json                        print one JSON object (source face taken, one entry per\n"
+    "                                target face) to stdout instead of the summary; without\n"
+    "                                it each target face gets a line on stderr: swapped, or\n"
+    "                                skipped and why\n"
+    "  --debug DIR                   also write the intermediate images into DIR (made if\n"
+    "                                missing): source_crop.png, atlas.png, face<K>_render.png,\n"
+    "                                face<K>_mask.png (K: each target face swapped), before.png,\n"
+    "                                after.png, before_after.jpg, faces.json (where each\n"
+    "                                face's images lie in the target) and identity.fsid\n"
     "  --models DIR, --threads N, --reference  as for detect\n"
     "\n"
     "exit status:\n"
@@ -69,9 +81,10 @@ static const char usage_text[] =
     "  1  usage error (unknown option, bad or out-of-range value)\n"
     "  2  input image error (not found, unreadable, corrupt, unsupported, too large)\n"
     "  3  model error (model files missing, altered or invalid)\n"
-    "  4  output error (overlay or standard output could not be written)\n"
+    "  4  output error (overlay, swap output, debug folder or stdout could not be written)\n"
     "  5  other run-time error (out of memory, backend unavailable, internal)\n"
-    "  6  swap: no face in the source photo, or none to swap in the target\n"
+    "  6  swap: no face in the source photo, or none to swap in the target (all too small,\n"
+    "     turned too far, or rejected by the fitter)\n"
     "Errors are reported on stderr as: faceswap: WHAT: FS_ERR_NAME: detail\n";
 
 typedef struct options {
@@ -213,6 +226,18 @@ static int check_context_bound(const char *opt, fs_context_param param, int64_t 
         return 1;
     if (v < lo || v > hi) {
         usage_error("%s: %" PRId64 " is outside [%" PRId64 ", %" PRId64 "]", opt, v, lo, hi);
+        return 0;
+    }
+    return 1;
+}
+
+static int check_renderer_bound(const char *opt, fs_renderer_param param, double v)
+{
+    double lo = 0, hi = 0;
+    if (fs_renderer_param_bounds(param, &lo, &hi) != FS_OK)
+        return 1; /* the library will judge it at fs_renderer_set() */
+    if (v < lo || v > hi) {
+        usage_error("%s: %g is outside [%g, %g]", opt, v, lo, hi);
         return 0;
     }
     return 1;
@@ -882,6 +907,8 @@ typedef struct swap_options {
     int blend, color;
     int64_t threads;
     int reference;
+    int json;
+    double min_face, max_yaw; /* < 0: the library's default */
 } swap_options;
 
 static int parse_swap_args(int argc, char **argv, swap_options *o)
@@ -896,6 +923,10 @@ static int parse_swap_args(int argc, char **argv, swap_options *o)
         }
         if (strcmp(arg, "--reference") == 0) {
             o->reference = 1;
+            continue;
+        }
+        if (strcmp(arg, "--json") == 0) {
+            o->json = 1;
             continue;
         }
         char name[64];
@@ -957,6 +988,16 @@ static int parse_swap_args(int argc, char **argv, swap_options *o)
             }
             if (!check_context_bound(name, FS_CONTEXT_THREADS, o->threads))
                 return EXIT_USAGE;
+        } else if (strcmp(name, "--min-face") == 0 || strcmp(name, "--max-yaw") == 0) {
+            const int min = strcmp(name, "--min-face") == 0;
+            double v = 0;
+            if (!parse_double(value, &v)) {
+                usage_error("%s: '%s' is not a number", name, value);
+                return EXIT_USAGE;
+            }
+            if (!check_renderer_bound(name, min ? FS_RENDERER_MIN_FACE : FS_RENDERER_MAX_YAW, v))
+                return EXIT_USAGE;
+            *(min ? &o->min_face : &o->max_yaw) = v;
         } else {
             usage_error("unknown option '%s'", name);
             return EXIT_USAGE;
@@ -984,12 +1025,276 @@ static int write_debug(fs_context *ctx, const char *dir, const char *file, const
     return -1;
 }
 
+/* --debug DIR: made when missing (one level, like mkdir), so that a typo in
+ * a deeper path fails instead of growing a tree. */
+static int make_debug_dir(const char *dir)
+{
+    struct stat sb;
+    if (mkdir(dir, 0777) == 0)
+        return -1;
+    const int err = errno;
+    if (err == EEXIST && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return -1;
+    char what[4200];
+    snprintf(what, sizeof(what), "cannot create debug folder '%s'", dir);
+    report(what, FS_ERR_IO, err == EEXIST ? "exists and is not a folder" : strerror(err));
+    return EXIT_OUTPUT;
+}
+
+/* DIR/source_crop.png: the source photo around the captured face's
+ * landmarks, with a margin of a quarter of the face's size. */
+static int write_source_crop(fs_context *ctx, const char *dir, const fs_image *src,
+                             const fs_identity *id)
+{
+    static fs_face_landmarks lm; /* 6 KB: off the stack; the tool is single-threaded */
+    const fs_status st = fs_identity_get_landmarks(id, &lm);
+    if (st != FS_OK) {
+        report("--debug: source crop", st, NULL);
+        return EXIT_RUNTIME;
+    }
+    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int i = 0; i < FS_LANDMARKS; i++) {
+        const float x = lm.points[i][0], y = lm.points[i][1];
+        if (!isfinite(x) || !isfinite(y))
+            continue;
+        x0 = fminf(x0, x);
+        y0 = fminf(y0, y);
+        x1 = fmaxf(x1, x);
+        y1 = fmaxf(y1, y);
+    }
+    const float margin = 0.25f * fmaxf(x1 - x0, y1 - y0);
+    /* clamped in float first: the landmarks may lie far outside the photo */
+    const int cx0 = (int)fmaxf(0.0f, fminf(x0 - margin, (float)src->width));
+    const int cy0 = (int)fmaxf(0.0f, fminf(y0 - margin, (float)src->height));
+    const int cx1 = (int)fmaxf(0.0f, fminf(ceilf(x1 + margin), (float)src->width));
+    const int cy1 = (int)fmaxf(0.0f, fminf(ceilf(y1 + margin), (float)src->height));
+    fs_image crop = *src;
+    if (cx1 > cx0 && cy1 > cy0) { /* else (no finite point) the whole photo */
+        crop.width = cx1 - cx0;
+        crop.height = cy1 - cy0;
+        crop.data = (uint8_t *)src->data + (size_t)cy0 * (size_t)src->stride +
+                    (size_t)cx0 * (size_t)fs_pixel_format_channels((fs_pixel_format)src->format);
+    }
+    return write_debug(ctx, dir, "source_crop.png", &crop, NULL);
+}
+
+/* Area-average downscale of an RGB8 image by @p scale (<= 1) into @p dst at
+ * column offset @p dx of a buffer @p dst_stride bytes wide. */
+static void downscale_rgb8(const fs_image *src, int ow, int oh, uint8_t *dst, size_t dst_stride,
+                           int dx)
+{
+    const int w = src->width, h = src->height;
+    for (int oy = 0; oy < oh; oy++) {
+        const int sy0 = (int)((int64_t)oy * h / oh);
+        int sy1 = (int)((int64_t)(oy + 1) * h / oh);
+        sy1 = sy1 > sy0 ? sy1 : sy0 + 1;
+        for (int ox = 0; ox < ow; ox++) {
+            const int sx0 = (int)((int64_t)ox * w / ow);
+            int sx1 = (int)((int64_t)(ox + 1) * w / ow);
+            sx1 = sx1 > sx0 ? sx1 : sx0 + 1;
+            uint32_t sum[3] = {0, 0, 0};
+            for (int y = sy0; y < sy1; y++) {
+                const uint8_t *p = (const uint8_t *)src->data + (size_t)y * (size_t)src->stride;
+                for (int x = sx0; x < sx1; x++)
+                    for (int c = 0; c < 3; c++)
+                        sum[c] += p[(size_t)x * 3 + (size_t)c];
+            }
+            const uint32_t n = (uint32_t)((sy1 - sy0) * (sx1 - sx0));
+            uint8_t *d = dst + (size_t)oy * dst_stride + ((size_t)dx + (size_t)ox) * 3;
+            for (int c = 0; c < 3; c++)
+                d[c] = (uint8_t)((sum[c] + n / 2) / n);
+        }
+    }
+}
+
+/* DIR/before_after.jpg: the target before and after, side by side, each
+ * scaled down to at most 1024 px a side, so that it stays a quick preview. */
+static int write_before_after(fs_context *ctx, const char *dir, const fs_image *before,
+                              const fs_image *after)
+{
+    enum { SIDE = 1024, GAP = 8 };
+    const int w = before->width, h = before->height;
+    const double s = fmin(1.0, (double)SIDE / (w > h ? w : h));
+    const int ow = (int)fmax(1.0, floor(w * s + 0.5)), oh = (int)fmax(1.0, floor(h * s + 0.5));
+    const int tw = 2 * ow + GAP;
+    const size_t stride = (size_t)tw * 3;
+    uint8_t *px = malloc(stride * (size_t)oh);
+    if (!px) {
+        report("--debug: before_after.jpg", FS_ERR_OUT_OF_MEMORY, NULL);
+        return EXIT_RUNTIME;
+    }
+    memset(px, 255, stride * (size_t)oh); /* the gap stays white */
+    downscale_rgb8(before, ow, oh, px, stride, 0);
+    downscale_rgb8(after, ow, oh, px, stride, ow + GAP);
+    const fs_image both = {.width = tw, .height = oh, .stride = (int32_t)stride,
+                           .format = FS_PIXEL_RGB8, .memory = FS_MEMORY_HOST, .data = px};
+    const int rc = write_debug(ctx, dir, "before_after.jpg", &both, NULL);
+    free(px);
+    return rc;
+}
+
+/* DIR/faces.json: where each face<K> window lies in the target, so that
+ * tools can put the render and mask over before.png / after.png. Written
+ * to a temporary name and renamed, like the images. */
+static int write_faces_json(const char *dir, const fs_renderer *ren, const int *face_of, int kept)
+{
+    char path[4160], tmp[4176], what[4200];
+    snprintf(path, sizeof(path), "%s/faces.json", dir);
+    snprintf(tmp, sizeof(tmp), "%s/.faces.json.tmp", dir);
+    FILE *f = fopen(tmp, "w");
+    int err = f ? 0 : errno;
+    if (f) {
+        fputs("[", f);
+        fs_image v;
+        int x0, y0;
+        for (int k = 0; k < kept && fs_renderer_debug_image(ren, k, FS_DEBUG_RENDER, &v, &x0, &y0) == FS_OK; k++)
+            fprintf(f, "%s\n  {\"face\": %d, \"x\": %d, \"y\": %d, \"width\": %d, \"height\": %d}",
+                    k ? "," : "", face_of[k], x0, y0, (int)v.width, (int)v.height);
+        fputs("\n]\n", f);
+        if (ferror(f))
+            err = errno ? errno : EIO;
+        if (fclose(f) != 0 && !err)
+            err = errno;
+        if (!err && rename(tmp, path) != 0)
+            err = errno;
+        if (err)
+            remove(tmp);
+    }
+    if (!err)
+        return -1;
+    snprintf(what, sizeof(what), "cannot write debug file '%s'", path);
+    report(what, FS_ERR_IO, strerror(err));
+    return EXIT_OUTPUT;
+}
+
+/* DIR/face<K>_render.png and face<K>_mask.png for every face swapped, K
+ * its target face index (as on stderr and in --json), and DIR/faces.json.
+ * The renderer keeps the swapped faces in report order. */
+static int write_face_debug(fs_context *ctx, const char *dir, const fs_renderer *ren,
+                            const fs_swap_face_report *rep, int n)
+{
+    static const char *const names[2] = {"render", "mask"};
+    static const fs_renderer_debug_kind kinds[2] = {FS_DEBUG_RENDER, FS_DEBUG_MASK};
+    int face_of[FS_SWAP_MAX_FACES], kept = 0;
+    for (int i = 0; i < n && i < FS_SWAP_MAX_FACES; i++) {
+        if (rep[i].outcome != FS_SWAP_SWAPPED)
+            continue;
+        for (int j = 0; j < 2; j++) {
+            fs_image view;
+            if (fs_renderer_debug_image(ren, kept, kinds[j], &view, NULL, NULL) != FS_OK) {
+                report("--debug: face images", FS_ERR_INTERNAL, "fewer faces kept than swapped");
+                return EXIT_RUNTIME;
+            }
+            char file[64];
+            snprintf(file, sizeof(file), "face%d_%s.png", i, names[j]);
+            const int rc = write_debug(ctx, dir, file, &view, NULL);
+            if (rc >= 0)
+                return rc;
+        }
+        face_of[kept++] = i;
+    }
+    return write_faces_json(dir, ren, face_of, kept);
+}
+
+static const char *const outcome_names[] = {"swapped",      "not_chosen",     "skipped_fit",
+                                             "skipped_small", "skipped_turned", "failed"};
+
+static const char *outcome_name(int outcome)
+{
+    return outcome >= 0 && outcome <= FS_SWAP_FAILED ? outcome_names[outcome] : "unknown";
+}
+
+/* One line per target face on stderr: what happened to it and why. */
+static void print_swap_lines(const swap_options *o, const fs_renderer *ren,
+                             const fs_swap_face_report *rep, int n)
+{
+    double min_face = 0, max_yaw = 0;
+    fs_renderer_get(ren, FS_RENDERER_MIN_FACE, &min_face);
+    fs_renderer_get(ren, FS_RENDERER_MAX_YAW, &max_yaw);
+    for (int i = 0; i < n; i++) {
+        const fs_swap_face_report *r = &rep[i];
+        fprintf(stderr, "faceswap: target face %d at %.0f,%.0f %.0fx%.0f: ", i, r->box.x, r->box.y,
+                r->box.width, r->box.height);
+        switch (r->outcome) {
+        case FS_SWAP_SWAPPED:
+            fprintf(stderr, "swapped (%.0f px, yaw %.0f deg)\n", r->face_size, r->yaw);
+            break;
+        case FS_SWAP_NOT_CHOSEN:
+            fprintf(stderr, "not chosen (--faces %s)\n",
+                    o->faces == FS_SWAP_FACES_LARGEST ? "largest: a larger face was swapped"
+                                                      : "names another face");
+            break;
+        case FS_SWAP_SKIPPED_FIT:
+            if (r->status == FS_ERR_NO_FACE)
+                fputs("skipped: fit rejected (landmark confidence too low: probably no face)\n",
+                      stderr);
+            else
+                fprintf(stderr, "skipped: fit failed: %s\n", fs_status_name((fs_status)r->status));
+            break;
+        case FS_SWAP_SKIPPED_SMALL:
+            fprintf(stderr, "skipped: too small: %.1f px < --min-face %g\n", r->face_size, min_face);
+            break;
+        case FS_SWAP_SKIPPED_TURNED:
+            fprintf(stderr, "skipped: turned: yaw %.1f deg, beyond --max-yaw %g\n", r->yaw, max_yaw);
+            break;
+        default:
+            fprintf(stderr, "failed: %s\n", fs_status_name((fs_status)r->status));
+            break;
+        }
+    }
+}
+
+static void put_box(FILE *out, const fs_face_box *b)
+{
+    fputc('[', out);
+    put_num(out, b->x, 3);
+    fputc(',', out);
+    put_num(out, b->y, 3);
+    fputc(',', out);
+    put_num(out, b->width, 3);
+    fputc(',', out);
+    put_num(out, b->height, 3);
+    fputc(']', out);
+}
+
+/* --json: the source face taken and one object per target face. */
+static void print_swap_json(FILE *out, const fs_identity *id, const fs_image *tgt, int swapped,
+                            const fs_swap_face_report *rep, int n)
+{
+    int src_faces = 0, src_index = -1;
+    fs_face_box src_box;
+    memset(&src_box, 0, sizeof(src_box));
+    fs_identity_source_face(id, &src_faces, &src_index, &src_box);
+    fprintf(out, "{\"source\":{\"faces\":%d,\"index\":%d,\"box\":", src_faces, src_index);
+    put_box(out, &src_box);
+    fprintf(out, "},\"target\":{\"width\":%d,\"height\":%d},\"swapped\":%d,\"faces\":[",
+            (int)tgt->width, (int)tgt->height, swapped);
+    const int m = n < FS_SWAP_MAX_FACES ? n : FS_SWAP_MAX_FACES;
+    for (int i = 0; i < m; i++) {
+        const fs_swap_face_report *r = &rep[i];
+        fprintf(out, "%s{\"index\":%d,\"box\":", i ? ",\n" : "\n", i);
+        put_box(out, &r->box);
+        fputs(",\"score\":", out);
+        put_num(out, r->box.score, 6);
+        fprintf(out, ",\"outcome\":\"%s\",\"status\":\"%s\",\"face_size\":", outcome_name(r->outcome),
+                fs_status_name((fs_status)r->status));
+        put_num(out, r->face_size, 3);
+        fputs(",\"yaw\":", out);
+        put_num(out, r->yaw, 3);
+        fputs(",\"confidence\":", out);
+        put_num(out, r->confidence, 6);
+        fputc('}', out);
+    }
+    fputs(m ? "\n]}\n" : "]}\n", out);
+}
+
 static int run_swap(const swap_options *o)
 {
     char what[4160];
     fs_context *ctx = NULL;
     fs_identity *id = NULL;
     fs_renderer *ren = NULL;
+    uint8_t *before_px = NULL; /* --debug: the target before the swap */
     fs_image src, tgt;
     memset(&src, 0, sizeof(src));
     memset(&tgt, 0, sizeof(tgt));
@@ -1012,6 +1317,10 @@ static int run_swap(const swap_options *o)
         report("--models", st, fs_context_last_error(ctx));
         goto done;
     }
+    /* before any work, so that an unusable folder fails fast */
+    if (o->debug && (rc = make_debug_dir(o->debug)) >= 0)
+        goto done;
+    rc = EXIT_RUNTIME;
     st = fs_renderer_create(ctx, &ren);
     if (st != FS_OK) {
         snprintf(what, sizeof(what), "cannot load the renderer (models in '%s')",
@@ -1021,7 +1330,10 @@ static int run_swap(const swap_options *o)
         goto done;
     }
     if ((st = fs_renderer_set(ren, FS_RENDERER_BLEND, o->blend)) != FS_OK ||
-        (st = fs_renderer_set(ren, FS_RENDERER_COLOR, o->color)) != FS_OK) {
+        (st = fs_renderer_set(ren, FS_RENDERER_COLOR, o->color)) != FS_OK ||
+        (st = fs_renderer_set(ren, FS_RENDERER_KEEP_DEBUG, o->debug != NULL)) != FS_OK ||
+        (o->min_face >= 0 && (st = fs_renderer_set(ren, FS_RENDERER_MIN_FACE, o->min_face)) != FS_OK) ||
+        (o->max_yaw >= 0 && (st = fs_renderer_set(ren, FS_RENDERER_MAX_YAW, o->max_yaw)) != FS_OK)) {
         report("renderer options", st, fs_renderer_last_error(ren));
         rc = EXIT_USAGE;
         goto done;
@@ -1049,10 +1361,42 @@ static int run_swap(const swap_options *o)
                  : exit_for_run_status(st);
         goto done;
     }
-    if (o->debug && (rc = write_debug(ctx, o->debug, "before.png", &tgt, NULL)) >= 0)
-        goto done;
-    int swapped = 0;
-    st = fs_renderer_swap_image(ren, id, &tgt, o->faces, &swapped);
+    if (o->debug) {
+        fs_image atlas;
+        before_px = malloc((size_t)tgt.stride * (size_t)tgt.height);
+        if (!before_px) {
+            report("--debug", FS_ERR_OUT_OF_MEMORY, NULL);
+            rc = EXIT_RUNTIME;
+            goto done;
+        }
+        memcpy(before_px, tgt.data, (size_t)tgt.stride * (size_t)tgt.height);
+        if ((rc = write_debug(ctx, o->debug, "before.png", &tgt, NULL)) >= 0 ||
+            (rc = write_source_crop(ctx, o->debug, &src, id)) >= 0)
+            goto done;
+        if ((st = fs_identity_get_atlas(id, &atlas)) != FS_OK) {
+            report("--debug: atlas", st, NULL);
+            rc = EXIT_RUNTIME;
+            goto done;
+        }
+        if ((rc = write_debug(ctx, o->debug, "atlas.png", &atlas, NULL)) >= 0)
+            goto done;
+    }
+    int n_src = 0, src_index = -1;
+    fs_face_box src_box;
+    if (!o->json && fs_identity_source_face(id, &n_src, &src_index, &src_box) == FS_OK &&
+        n_src > 1)
+        fprintf(stderr, "faceswap: source: %d faces in '%s', took face %d (the largest the "
+                        "fitter accepts, %.0fx%.0f px)\n",
+                n_src, o->source, src_index, src_box.width, src_box.height);
+    fs_swap_face_report rep[FS_SWAP_MAX_FACES];
+    int n_tgt = 0, swapped = 0;
+    st = fs_renderer_swap_image_report(ren, id, &tgt, o->faces, rep, FS_SWAP_MAX_FACES, &n_tgt);
+    for (int i = 0; i < n_tgt && i < FS_SWAP_MAX_FACES; i++)
+        swapped += rep[i].outcome == FS_SWAP_SWAPPED;
+    if (!o->json)
+        print_swap_lines(o, ren, rep, n_tgt);
+    else if (st == FS_ERR_NO_FACE && n_tgt > 0) /* the reports say why */
+        print_swap_json(stdout, id, &tgt, 0, rep, n_tgt);
     if (st != FS_OK) {
         snprintf(what, sizeof(what), st == FS_ERR_NO_FACE ? "no face to swap in the target '%s'"
                                                           : "swap failed on '%s'",
@@ -1072,13 +1416,23 @@ static int run_swap(const swap_options *o)
         rc = st == FS_ERR_OUT_OF_MEMORY ? EXIT_RUNTIME : EXIT_OUTPUT;
         goto done;
     }
-    if (o->debug && ((rc = write_debug(ctx, o->debug, "after.png", &tgt, NULL)) >= 0 ||
-                     (rc = write_debug(ctx, o->debug, "identity.fsid", NULL, id)) >= 0))
-        goto done;
-    printf("%s: %d face%s swapped from %s\n", o->output, swapped, swapped == 1 ? "" : "s",
-           o->source);
+    if (o->debug) {
+        fs_image before = tgt;
+        before.data = before_px;
+        if ((rc = write_face_debug(ctx, o->debug, ren, rep, n_tgt)) >= 0 ||
+            (rc = write_debug(ctx, o->debug, "after.png", &tgt, NULL)) >= 0 ||
+            (rc = write_before_after(ctx, o->debug, &before, &tgt)) >= 0 ||
+            (rc = write_debug(ctx, o->debug, "identity.fsid", NULL, id)) >= 0)
+            goto done;
+    }
+    if (o->json)
+        print_swap_json(stdout, id, &tgt, swapped, rep, n_tgt);
+    else
+        printf("%s: %d face%s swapped from %s\n", o->output, swapped, swapped == 1 ? "" : "s",
+               o->source);
     rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
 done:
+    free(before_px);
     fs_identity_destroy(id);
     fs_renderer_destroy(ren);
     fs_image_free(&tgt);
@@ -1106,7 +1460,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "swap") == 0) {
         swap_options so = {.faces = FS_SWAP_FACES_ALL, .blend = FS_BLEND_MULTIBAND,
-                           .color = FS_COLOR_MEANSTD, .threads = -1};
+                           .color = FS_COLOR_MEANSTD, .threads = -1, .min_face = -1,
+                           .max_yaw = -1};
         const int prc = parse_swap_args(argc - 2, argv + 2, &so);
         return prc >= 0 ? prc : run_swap(&so);
     }

@@ -504,6 +504,195 @@ class TestSwap(CliTestCase):
             self.assert_fails(run(*args), EXIT_USAGE)
 
 
+class TestSwapReport(CliTestCase):
+    """What `swap` did with each face: lines on stderr, --json, --min-face, --max-yaw."""
+
+    def test_lines_per_target_face_and_source_choice(self):
+        out = self.tmp_path("out.png")
+        r = run("swap", "--source", data("faceapi_sample5.jpg"),
+                "--target", data("faceapi_sample2.jpg"), "--output", out, "--max-yaw", "50")
+        err = r.stderr.decode(errors="replace")
+        self.assertEqual(r.returncode, EXIT_OK, err)
+        self.assertIn("2 faces swapped", r.stdout.decode())
+        lines = err.splitlines()
+        # five faces in the source: which one was taken is said
+        self.assertRegex(lines[0], r"^faceswap: source: 5 faces in '.*faceapi_sample5.jpg', "
+                                   r"took face \d+ ")
+        faces = [l for l in lines if l.startswith("faceswap: target face ")]
+        self.assertEqual(len(faces), len(lines) - 1, err)
+        self.assertEqual([int(l.split()[3]) for l in faces], list(range(len(faces))))
+        self.assertEqual(sum(": swapped (" in l for l in faces), 2, err)
+        turned = [l for l in faces if "skipped: turned: yaw -5" in l]
+        self.assertEqual(len(turned), 1, err)
+        self.assertIn("beyond --max-yaw 50", turned[0])
+        self.assertGreaterEqual(sum("skipped: fit rejected" in l for l in faces), 1, err)
+        self.assertTrue(os.path.isfile(out))
+
+    def test_all_too_small_exits_6(self):
+        out = self.tmp_path("never.png")
+        r = run("swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                "--output", out, "--min-face", "40")
+        err = r.stderr.decode(errors="replace")
+        self.assertEqual(r.returncode, EXIT_NO_FACE, err)
+        self.assertEqual(r.stdout, b"")
+        self.assertRegex(err, r"target face 0 at [-\d,x ]+: skipped: too small: 3\d\.\d px "
+                              r"< --min-face 40\n")
+        self.assertIn("faceswap: no face to swap in the target", err)
+        self.assertIn("1 smaller than FS_RENDERER_MIN_FACE", err)
+        self.assertFalse(os.path.exists(out))
+        # the default limit (24) swaps messi5's 35 px face
+        r = run("swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                "--output", out, "--faces", "largest")
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr.decode(errors="replace"))
+        self.assertRegex(r.stderr.decode(), r"target face 0 at .*: swapped \(3\d px, yaw ")
+
+    def test_json(self):
+        out = self.tmp_path("out.png")
+        r = run("swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                "--output", out, "--json")
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr.decode(errors="replace"))
+        self.assertEqual(r.stderr, b"", "--json: the report goes to stdout only")
+        doc = strict_json(r.stdout.decode())
+        self.assertEqual(doc["source"]["faces"], 1)
+        self.assertEqual(doc["source"]["index"], 0)
+        self.assertEqual(doc["target"], {"width": 548, "height": 342})
+        self.assertEqual(doc["swapped"], 1)
+        self.assertEqual([f["index"] for f in doc["faces"]], list(range(len(doc["faces"]))))
+        outcomes = [f["outcome"] for f in doc["faces"]]
+        self.assertEqual(outcomes.count("swapped"), 1)
+        for f in doc["faces"]:
+            self.assertIn(f["outcome"], ("swapped", "skipped_fit"))
+            self.assertEqual(len(f["box"]), 4)
+            self.assertEqual(f["status"], "FS_OK" if f["outcome"] == "swapped" else "FS_ERR_NO_FACE")
+            if f["outcome"] == "swapped":
+                self.assertGreater(f["face_size"], 24)
+                self.assertGreater(f["confidence"], 0.5)
+        # nothing swapped: the JSON still says why, and the exit status is 6
+        r = run("swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                "--output", out + ".2.png", "--json", "--max-yaw", "10")
+        self.assertEqual(r.returncode, EXIT_NO_FACE, r.stderr.decode(errors="replace"))
+        doc = strict_json(r.stdout.decode())
+        self.assertEqual(doc["swapped"], 0)
+        self.assertIn("skipped_turned", [f["outcome"] for f in doc["faces"]])
+        self.assertIn("FS_ERR_NO_FACE", r.stderr.decode())
+        self.assertFalse(os.path.exists(out + ".2.png"))
+
+    def test_option_errors(self):
+        a = data("astronaut.png")
+        base = ["swap", "--source", a, "--target", a, "--output", self.tmp_path("x.png")]
+        for extra in (["--min-face", "7"], ["--min-face", "4097"], ["--min-face", "ten"],
+                      ["--max-yaw", "-1"], ["--max-yaw", "91"], ["--max-yaw", "nan"],
+                      ["--min-face"]):
+            self.assert_fails(run(*(base + extra)), EXIT_USAGE,
+                              extra[0] if len(extra) > 1 else "needs a value")
+
+
+def jpeg_size(path):
+    """(width, height) from a baseline or progressive JPEG's SOF segment."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    assert blob[:2] == b"\xff\xd8", "%s is not a JPEG" % path
+    pos = 2
+    while pos + 4 <= len(blob):
+        assert blob[pos] == 0xFF, "%s: bad marker at %d" % (path, pos)
+        marker, length = blob[pos + 1], struct.unpack(">H", blob[pos + 2:pos + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            height, width = struct.unpack(">HH", blob[pos + 5:pos + 9])
+            return width, height
+        pos += 2 + length
+    raise AssertionError("%s: no SOF segment" % path)
+
+
+class TestSwapDebug(CliTestCase):
+    """swap --debug DIR: the intermediate images, each decoded and checked."""
+
+    def test_debug_files(self):
+        dbg = self.tmp_path("debug-made")  # missing: the tool makes it
+        out = self.tmp_path("debug-out.jpg")
+        r = run("swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                "--output", out, "--debug", dbg)
+        err = r.stderr.decode(errors="replace")
+        self.assertEqual(r.returncode, EXIT_OK, err)
+        names = sorted(os.listdir(dbg))
+        for name in ("source_crop.png", "atlas.png", "before.png", "after.png",
+                     "before_after.jpg", "faces.json", "identity.fsid"):
+            self.assertIn(name, names)
+        self.assertEqual([n for n in names if n.startswith(".")], [], "temporary files left")
+        with open(os.path.join(dbg, "identity.fsid"), "rb") as f:
+            self.assertEqual(f.read(4), b"FSID")
+
+        width, height = 548, 342  # messi5.jpg
+        before = read_png(os.path.join(dbg, "before.png"))
+        after = read_png(os.path.join(dbg, "after.png"))
+        self.assertEqual(before[:3], (width, height, 3))
+        self.assertEqual(after[:3], (width, height, 3))
+        # side by side with an 8 px gap, not scaled below 1024 px
+        self.assertEqual(jpeg_size(os.path.join(dbg, "before_after.jpg")), (2 * width + 8, height))
+
+        cw, ch, cc, _ = read_png(os.path.join(dbg, "source_crop.png"))
+        self.assertEqual(cc, 3)
+        self.assertTrue(100 <= cw <= 512 and 100 <= ch <= 512, (cw, ch))
+        aw, ah, ac, atlas = read_png(os.path.join(dbg, "atlas.png"))
+        self.assertEqual((ac, aw), (4, ah), "a square RGBA atlas")
+        alphas = atlas[3::4]
+        self.assertEqual(alphas[0], 0, "the atlas' corner lies outside the mesh")
+        self.assertGreater(alphas.count(255), len(alphas) // 4)
+
+        # one render and mask per face swapped, named by the index on stderr
+        with open(os.path.join(dbg, "faces.json")) as f:
+            faces = strict_json(f.read())
+        swapped = sorted(int(l.split()[3]) for l in err.splitlines()
+                         if l.startswith("faceswap: target face ") and ": swapped (" in l)
+        self.assertEqual([f["face"] for f in faces], swapped)
+        self.assertGreaterEqual(len(faces), 1)
+        self.assertEqual(sorted(n for n in names if n.startswith("face") and n.endswith(".png")),
+                         sorted("face%d_%s.png" % (f["face"], k) for f in faces
+                                for k in ("render", "mask")))
+        for f in faces:
+            x, y, w, h = f["x"], f["y"], f["width"], f["height"]
+            self.assertTrue(x >= 0 and y >= 0 and x + w <= width and y + h <= height, f)
+            rw, rh, rc, _ = read_png(os.path.join(dbg, "face%d_render.png" % f["face"]))
+            mw, mh, mc, mask = read_png(os.path.join(dbg, "face%d_mask.png" % f["face"]))
+            self.assertEqual((rw, rh, rc), (w, h, 3))
+            self.assertEqual((mw, mh, mc), (w, h, 1))
+            self.assertEqual(mask[0], 0, "the window's corner is outside the mask")
+            self.assertEqual(max(mask), 255)
+        # outside the face windows the result is the target, byte for byte
+        row = width * 3
+        for yy in range(height):
+            line_b, line_a = before[3][yy * row:(yy + 1) * row], after[3][yy * row:(yy + 1) * row]
+            if line_b == line_a:
+                continue
+            for xx in range(width):
+                if line_b[xx * 3:xx * 3 + 3] != line_a[xx * 3:xx * 3 + 3]:
+                    self.assertTrue(any(f["x"] <= xx < f["x"] + f["width"] and
+                                        f["y"] <= yy < f["y"] + f["height"] for f in faces),
+                                    "pixel %d,%d changed outside the face windows" % (xx, yy))
+
+    def test_debug_folder_not_usable(self):
+        out = self.tmp_path("never-debug.png")
+        blocker = self.tmp_path("a-file")
+        with open(blocker, "w") as f:
+            f.write("not a folder")
+        missing_parent = self.tmp_path(os.path.join("no-such-parent", "dbg"))
+        for dbg in (blocker, missing_parent):
+            r = run("swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                    "--output", out, "--debug", dbg)
+            self.assert_fails(r, EXIT_OUTPUT, "cannot create debug folder", "FS_ERR_IO")
+            self.assertFalse(os.path.exists(out), "fails before writing anything")
+        self.assertFalse(os.path.exists(os.path.dirname(missing_parent)), "one level only")
+        if os.geteuid() != 0:  # root writes into read-only folders
+            ro = self.tmp_path("read-only")
+            os.mkdir(ro, 0o500)
+            try:
+                r = run("swap", "--source", data("astronaut.png"), "--target",
+                        data("messi5.jpg"), "--output", out, "--debug", ro)
+                self.assert_fails(r, EXIT_OUTPUT, "cannot write debug file", "FS_ERR_IO")
+                self.assertFalse(os.path.exists(out))
+            finally:
+                os.chmod(ro, 0o700)
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
         CLI = os.path.abspath(sys.argv.pop(1))

@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "context.h"
+#include "fitter.h"
 #include "image.h"
 
 #ifdef __cplusplus
@@ -34,6 +35,14 @@ typedef struct fs_identity fs_identity;
  * @param face_index FS_IDENTITY_LARGEST_FACE (-1) for the largest face (by box area),
  *                   or 0.. for the detector's n-th face (best score first).
  * @param[out] out   new identity (release with fs_identity_destroy); untouched on failure.
+ *
+ * A photo with several faces is not an error: FS_IDENTITY_LARGEST_FACE takes
+ * the face with the largest detection box that the fitter accepts (a large
+ * detection the fitter rejects, a fist or a pattern, does not hide the
+ * person), on the view that the subject of a portrait is its largest face.
+ * fs_identity_source_face() then tells how many faces the photo had and
+ * which one was taken, so a service can ask its user for a photo of one
+ * face, or for an index. Ties in area go to the detector's better score.
  * @return FS_OK, FS_ERR_NO_FACE (no face found, or the fitter rejected it),
  *         FS_ERR_OUT_OF_RANGE (face_index >= the number of faces found, or < -1),
  *         FS_ERR_INVALID_ARGUMENT, FS_ERR_TOO_LARGE, FS_ERR_UNSUPPORTED,
@@ -87,6 +96,42 @@ FS_API fs_status fs_identity_save_file(const fs_identity *id, const char *path);
  * Since 0.2.
  */
 FS_API fs_status fs_identity_load_file(fs_context *ctx, const char *path, fs_identity **out);
+
+/**
+ * The landmarks the identity was captured from, in the source photo's pixels
+ * (for tools that show or crop the source face; a loaded identity keeps them).
+ * @param[out] out points filled; every other field zero (an identity keeps
+ *             only the points). Untouched on failure.
+ * @return FS_OK, FS_ERR_INVALID_ARGUMENT (NULL argument).
+ * Since 0.2.
+ */
+FS_API fs_status fs_identity_get_landmarks(const fs_identity *id, fs_face_landmarks *out);
+
+/**
+ * A view of the identity's texture atlas: square, FS_PIXEL_RGBA8, host
+ * memory, in the UV layout of the face mesh (u right, v down: forehead at
+ * the top). Alpha is 255 inside the mesh's footprint, 0 outside.
+ * @param[out] out a borrowed view: the pixels belong to the identity, stay
+ *             valid until fs_identity_destroy() and must not be written or
+ *             freed (not with fs_image_free() either). Untouched on failure.
+ * @return FS_OK, FS_ERR_INVALID_ARGUMENT (NULL argument).
+ * Since 0.2.
+ */
+FS_API fs_status fs_identity_get_atlas(const fs_identity *id, fs_image *out);
+
+/**
+ * Which face of its photo an identity was captured from.
+ * @param[out] n_faces faces the detector found in the photo (may be NULL).
+ * @param[out] index   the captured face's detector index, best score first
+ *                     (may be NULL).
+ * @param[out] box     its detection box, photo px (may be NULL).
+ * An identity loaded with fs_identity_load_memory() or fs_identity_load_file()
+ * does not know its photo: 0 faces, index -1, a zero box.
+ * @return FS_OK, FS_ERR_INVALID_ARGUMENT (NULL @p id).
+ * Since 0.2.
+ */
+FS_API fs_status fs_identity_source_face(const fs_identity *id, int *n_faces, int *index,
+                                         fs_face_box *box);
 
 #ifdef __cplusplus
 }

@@ -2,8 +2,10 @@
  * Public fs_identity and fs_renderer (include/faceswap/identity.h,
  * renderer.h): thin wrappers of lib/identity and lib/swap.
  */
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +16,19 @@
 struct fs_identity {
     fs_context *ctx;
     fs_identity_data data;
+    /* fs_identity_source_face: not in the blob, so 0 / -1 for a loaded identity */
+    int source_faces, source_index;
+    fs_face_box source_box;
 };
+
+/* The images fs_renderer_debug_image() hands out for one swapped face. */
+typedef struct debug_face {
+    int index; /* detector order in fs_renderer_swap_image, for sorting */
+    int x0, y0, w, h;
+    uint8_t *render;   /* w*h*3 */
+    uint8_t *mask;     /* w*h: the blend weight * 255 */
+    uint8_t *coverage; /* w*h: 255 where the mesh covers */
+} debug_face;
 
 struct fs_renderer {
     fs_context *ctx;
@@ -23,6 +37,11 @@ struct fs_renderer {
     fs_detector *det; /* loaded by the first fs_renderer_swap_image */
     fs_fitter *fit;
     fs_error_buf err;
+    int keep_debug;  /* FS_RENDERER_KEEP_DEBUG */
+    debug_face *dbg; /* faces of the last swap call, n_dbg of cap_dbg used */
+    int n_dbg, cap_dbg;
+    double min_face; /* FS_RENDERER_MIN_FACE, px */
+    double max_yaw;  /* FS_RENDERER_MAX_YAW, degrees */
 };
 
 /* ---------------------------------------------------------------- identity */
@@ -56,6 +75,7 @@ static fs_status identity_wrap(fs_context *ctx, fs_identity_data *data, fs_ident
     }
     id->ctx = ctx;
     id->data = *data;
+    id->source_index = -1;
     *out = id;
     fs_clear_error(&ctx->err);
     return FS_OK;
@@ -167,7 +187,7 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
     fs_status st = cache_load(ctx, cache);
     fs_detector *det = cache->det;
     fs_fitter *fit = cache->fit;
-    int n = 0;
+    int n = 0, chosen = -1;
     if (st == FS_OK) {
         st = fs_detector_run(det, image, faces, 100, &n);
         if (st != FS_OK)
@@ -187,8 +207,10 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
         int order[100];
         const int m = sort_by_area(faces, n, face_index, order);
         fs_status fst = FS_ERR_NO_FACE;
-        for (int i = 0; i < m && fst != FS_OK; i++)
-            fst = fs_fitter_run(fit, image, &faces[order[i]], lm);
+        for (int i = 0; i < m && fst != FS_OK; i++) {
+            chosen = order[i];
+            fst = fs_fitter_run(fit, image, &faces[chosen], lm);
+        }
         if (fst == FS_ERR_NO_FACE)
             st = fs_fail(&ctx->err, FS_ERR_NO_FACE,
                          "fs_identity_create_from_image: no face (the fitter rejected %s)",
@@ -214,9 +236,16 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
         data.source_height = image->height;
         data.library_version = FS_VERSION;
     }
+    if (st == FS_OK)
+        st = identity_wrap(ctx, &data, out);
+    if (st == FS_OK) {
+        (*out)->source_faces = n;
+        (*out)->source_index = chosen;
+        (*out)->source_box = faces[chosen];
+    }
     free(faces);
     free(lm);
-    return st == FS_OK ? identity_wrap(ctx, &data, out) : st;
+    return st;
 }
 
 void fs_identity_destroy(fs_identity *id)
@@ -278,6 +307,44 @@ fs_status fs_identity_load_file(fs_context *ctx, const char *path, fs_identity *
     return st == FS_OK ? identity_wrap(ctx, &d, out) : st;
 }
 
+fs_status fs_identity_get_landmarks(const fs_identity *id, fs_face_landmarks *out)
+{
+    if (!id || !out)
+        return FS_ERR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->points, id->data.landmarks, sizeof(out->points));
+    return FS_OK;
+}
+
+fs_status fs_identity_get_atlas(const fs_identity *id, fs_image *out)
+{
+    if (!id || !out)
+        return FS_ERR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof(*out));
+    out->width = id->data.atlas.size;
+    out->height = id->data.atlas.size;
+    out->stride = id->data.atlas.size * 4;
+    out->format = FS_PIXEL_RGBA8;
+    out->memory = FS_MEMORY_HOST;
+    /* fs_image has no const view; the header forbids writing through it */
+    out->data = id->data.atlas.rgba;
+    return FS_OK;
+}
+
+fs_status fs_identity_source_face(const fs_identity *id, int *n_faces, int *index,
+                                  fs_face_box *box)
+{
+    if (!id)
+        return FS_ERR_INVALID_ARGUMENT;
+    if (n_faces)
+        *n_faces = id->source_faces;
+    if (index)
+        *index = id->source_index;
+    if (box)
+        *box = id->source_box;
+    return FS_OK;
+}
+
 /* ---------------------------------------------------------------- renderer */
 
 typedef struct param_info {
@@ -292,8 +359,19 @@ static const param_info renderer_params[] = {
     {0, 1, 1},    /* FS_RENDERER_SWAP_EYES_MOUTH */
     {0, 0.25, 0}, /* FS_RENDERER_MASK_ERODE */
     {0, 0.25, 0}, /* FS_RENDERER_MASK_FEATHER */
+    {0, 1, 1},    /* FS_RENDERER_KEEP_DEBUG */
+    {8, 4096, 0}, /* FS_RENDERER_MIN_FACE: 8 is lib/swap's own floor (SWAP_MIN_FACE) */
+    {0, 90, 0},   /* FS_RENDERER_MAX_YAW */
 };
 #define N_PARAMS ((int)(sizeof(renderer_params) / sizeof(renderer_params[0])))
+
+/* messi5.jpg's 35 px face still swaps; faces of 8..24 px come out as a
+ * smudge. A face of faceapi_sample2.jpg at yaw -56 swaps with its oval fully
+ * covered and textured, and so do its landmarks turned rigidly on to 89
+ * degrees, so holes do not set the limit; the fit does: past ~75 degrees
+ * half the mesh is guessed (doc/swap.md). */
+#define DEFAULT_MIN_FACE 24.0
+#define DEFAULT_MAX_YAW 75.0
 
 fs_status fs_renderer_create(fs_context *ctx, fs_renderer **out)
 {
@@ -310,6 +388,8 @@ fs_status fs_renderer_create(fs_context *ctx, fs_renderer **out)
     }
     r->ctx = ctx;
     fs_swap_params_default(&r->params);
+    r->min_face = DEFAULT_MIN_FACE;
+    r->max_yaw = DEFAULT_MAX_YAW;
     const fs_status st = fs_swap_mesh_load(ctx, r->mesh, &ctx->err);
     if (st != FS_OK) {
         free(r->mesh);
@@ -321,10 +401,90 @@ fs_status fs_renderer_create(fs_context *ctx, fs_renderer **out)
     return FS_OK;
 }
 
+/* Releases the kept debug images (the array stays for the next call). */
+static void debug_clear(fs_renderer *r)
+{
+    for (int i = 0; i < r->n_dbg; i++) {
+        free(r->dbg[i].render);
+        free(r->dbg[i].mask);
+        free(r->dbg[i].coverage);
+    }
+    r->n_dbg = 0;
+}
+
+/* Room for one more kept face, made before the swap so that running out of
+ * memory leaves the image untouched. */
+static int debug_reserve(fs_renderer *r)
+{
+    if (r->n_dbg < r->cap_dbg)
+        return 1;
+    const int cap = r->cap_dbg ? 2 * r->cap_dbg : 4;
+    debug_face *d = realloc(r->dbg, sizeof(*d) * (size_t)cap);
+    if (!d)
+        return 0;
+    r->dbg = d;
+    r->cap_dbg = cap;
+    return 1;
+}
+
+/* Takes the images of a successful swap out of @p info into the next slot. */
+static void debug_take(fs_renderer *r, fs_swap_info *info)
+{
+    if (!info->render_rgb || !info->mesh_mask || !info->alpha || r->n_dbg >= r->cap_dbg)
+        return;
+    const size_t n = (size_t)info->w * (size_t)info->h;
+    /* The weight becomes bytes in its own buffer: byte p lands in float
+     * p / 4 <= p, which has been read already, so no second allocation
+     * (that could fail after the image was changed) is needed. */
+    const float *a = info->alpha;
+    uint8_t *m = (uint8_t *)info->alpha;
+    for (size_t p = 0; p < n; p++) {
+        const float v = a[p];
+        m[p] = v > 0.0f ? (v < 1.0f ? (uint8_t)lrintf(v * 255.0f) : 255) : 0;
+    }
+    for (size_t p = 0; p < n; p++)
+        info->mesh_mask[p] = info->mesh_mask[p] ? 255 : 0;
+    debug_face *f = &r->dbg[r->n_dbg++];
+    f->index = 0;
+    f->x0 = info->x0;
+    f->y0 = info->y0;
+    f->w = info->w;
+    f->h = info->h;
+    f->render = info->render_rgb;
+    f->mask = m;
+    f->coverage = info->mesh_mask;
+    info->render_rgb = NULL;
+    info->mesh_mask = NULL;
+    info->alpha = NULL;
+}
+
+/* The faces of a whole-image call were kept in the order they were swapped
+ * (by area); the API hands them out in detector order, the reports' order:
+ * the k-th kept face is the k-th report with FS_SWAP_SWAPPED. */
+static void debug_sort(fs_renderer *r, const fs_swap_face_report *rep, const int *order, int m)
+{
+    int k = 0;
+    for (int i = 0; i < m && k < r->n_dbg; i++)
+        if (rep[order[i]].outcome == FS_SWAP_SWAPPED)
+            r->dbg[k++].index = order[i];
+    assert(k == r->n_dbg);
+    if (k != r->n_dbg)
+        return;
+    for (int i = 1; i < k; i++) {
+        const debug_face f = r->dbg[i];
+        int j = i;
+        for (; j > 0 && r->dbg[j - 1].index > f.index; j--)
+            r->dbg[j] = r->dbg[j - 1];
+        r->dbg[j] = f;
+    }
+}
+
 void fs_renderer_destroy(fs_renderer *r)
 {
     if (!r)
         return;
+    debug_clear(r);
+    free(r->dbg);
     fs_fitter_destroy(r->fit);
     fs_detector_destroy(r->det);
     free(r->mesh);
@@ -357,6 +517,13 @@ fs_status fs_renderer_set(fs_renderer *r, fs_renderer_param param, double value)
     case FS_RENDERER_SWAP_EYES_MOUTH: r->params.swap_eyes_mouth = (int)value; break;
     case FS_RENDERER_MASK_ERODE: r->params.erode = value; break;
     case FS_RENDERER_MASK_FEATHER: r->params.feather = value; break;
+    case FS_RENDERER_KEEP_DEBUG:
+        r->keep_debug = (int)value;
+        if (!r->keep_debug)
+            debug_clear(r);
+        break;
+    case FS_RENDERER_MIN_FACE: r->min_face = value; break;
+    case FS_RENDERER_MAX_YAW: r->max_yaw = value; break;
     }
     return FS_OK;
 }
@@ -372,6 +539,9 @@ fs_status fs_renderer_get(const fs_renderer *r, fs_renderer_param param, double 
     case FS_RENDERER_SWAP_EYES_MOUTH: *value = r->params.swap_eyes_mouth; break;
     case FS_RENDERER_MASK_ERODE: *value = r->params.erode; break;
     case FS_RENDERER_MASK_FEATHER: *value = r->params.feather; break;
+    case FS_RENDERER_KEEP_DEBUG: *value = r->keep_debug; break;
+    case FS_RENDERER_MIN_FACE: *value = r->min_face; break;
+    case FS_RENDERER_MAX_YAW: *value = r->max_yaw; break;
     }
     return FS_OK;
 }
@@ -389,11 +559,11 @@ static int format_layout(int format, int *ch, int off[3])
     }
 }
 
-fs_status fs_renderer_swap_face(fs_renderer *r, const fs_identity *id, fs_image *image,
-                                const fs_face_landmarks *target)
+/* fs_renderer_swap_face without touching the kept debug images; @p info
+ * (may be NULL) receives what fs_swap_face_rgb8 reports. */
+static fs_status swap_face_info(fs_renderer *r, const fs_identity *id, fs_image *image,
+                                const fs_face_landmarks *target, fs_swap_info *info)
 {
-    if (!r)
-        return FS_ERR_INVALID_ARGUMENT;
     if (!id || !image || !target || !image->data)
         return fs_fail(&r->err, FS_ERR_INVALID_ARGUMENT, "fs_renderer_swap_face: NULL argument");
     if (image->memory != FS_MEMORY_HOST)
@@ -407,7 +577,7 @@ fs_status fs_renderer_swap_face(fs_renderer *r, const fs_identity *id, fs_image 
     const float(*pts)[3] = (const float(*)[3])target->points;
     if (image->format == FS_PIXEL_RGB8) {
         fs_clear_error(&r->err);
-        return fs_swap_face_rgb8(ops, r->mesh, &r->params, &id->data, image, pts, NULL, &r->err);
+        return fs_swap_face_rgb8(ops, r->mesh, &r->params, &id->data, image, pts, info, &r->err);
     }
     /* Other formats: an RGB8 copy, swapped, then the changed pixels written back. */
     const size_t w = (size_t)image->width, h = (size_t)image->height;
@@ -430,7 +600,7 @@ fs_status fs_renderer_swap_face(fs_renderer *r, const fs_identity *id, fs_image 
     view.stride = (int32_t)(w * 3);
     view.data = rgb;
     fs_clear_error(&r->err);
-    const fs_status st = fs_swap_face_rgb8(ops, r->mesh, &r->params, &id->data, &view, pts, NULL, &r->err);
+    const fs_status st = fs_swap_face_rgb8(ops, r->mesh, &r->params, &id->data, &view, pts, info, &r->err);
     if (st == FS_OK) {
         for (size_t y = 0; y < h; y++) {
             uint8_t *d = (uint8_t *)image->data + y * (size_t)image->stride;
@@ -451,17 +621,112 @@ fs_status fs_renderer_swap_face(fs_renderer *r, const fs_identity *id, fs_image 
     return st;
 }
 
-fs_status fs_renderer_swap_image(fs_renderer *r, const fs_identity *id, fs_image *image,
-                                 int faces, int *swapped)
+/* One face of a swap call, kept for fs_renderer_debug_image when asked. */
+static fs_status swap_face_keep(fs_renderer *r, const fs_identity *id, fs_image *image,
+                                const fs_face_landmarks *target)
+{
+    if (!r->keep_debug)
+        return swap_face_info(r, id, image, target, NULL);
+    if (!debug_reserve(r))
+        return fs_fail(&r->err, FS_ERR_OUT_OF_MEMORY, "fs_renderer_swap_face: out of memory");
+    fs_swap_info info;
+    memset(&info, 0, sizeof(info));
+    info.keep_debug = 1;
+    const fs_status st = swap_face_info(r, id, image, target, &info);
+    if (st == FS_OK)
+        debug_take(r, &info);
+    fs_swap_info_free(&info);
+    return st;
+}
+
+/* FS_RENDERER_MIN_FACE and FS_RENDERER_MAX_YAW on one face: FS_SWAP_SWAPPED
+ * when it may be swapped, else the reason, with the detail in r->err. The
+ * size is the pipeline's own (lib/swap/swap.c): the larger side of the mesh
+ * points' bounding box. Landmarks that are not finite pass here, for the
+ * pipeline to reject as an invalid argument; a yaw that is not finite
+ * (landmarks made without a pose) passes too. */
+static fs_swap_outcome face_check(fs_renderer *r, const fs_face_landmarks *lm, const char *fn,
+                                  float *size, float *yaw)
+{
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    int finite = 1;
+    for (int i = 0; i < FS_MESH_LANDMARKS && finite; i++) {
+        const double x = lm->points[i][0], y = lm->points[i][1];
+        finite = isfinite(x) && isfinite(y);
+        x0 = fmin(x0, x);
+        y0 = fmin(y0, y);
+        x1 = fmax(x1, x);
+        y1 = fmax(y1, y);
+    }
+    const double s = finite ? fmax(x1 - x0, y1 - y0) : 0.0;
+    *size = (float)s;
+    *yaw = lm->pose.yaw;
+    if (finite && s < r->min_face) {
+        fs_fail(&r->err, FS_ERR_NO_FACE, "%s: face of %.1f px is smaller than FS_RENDERER_MIN_FACE (%g px)",
+                fn, s, r->min_face);
+        return FS_SWAP_SKIPPED_SMALL;
+    }
+    if (fabs((double)lm->pose.yaw) > r->max_yaw) {
+        fs_fail(&r->err, FS_ERR_NO_FACE, "%s: face turned %.1f degrees (yaw), beyond FS_RENDERER_MAX_YAW (%g)",
+                fn, (double)lm->pose.yaw, r->max_yaw);
+        return FS_SWAP_SKIPPED_TURNED;
+    }
+    return FS_SWAP_SWAPPED;
+}
+
+fs_status fs_renderer_swap_face(fs_renderer *r, const fs_identity *id, fs_image *image,
+                                const fs_face_landmarks *target)
 {
     if (!r)
         return FS_ERR_INVALID_ARGUMENT;
-    if (swapped)
-        *swapped = 0;
-    if (!id || !image)
-        return fs_fail(&r->err, FS_ERR_INVALID_ARGUMENT, "fs_renderer_swap_image: NULL argument");
-    if (faces < FS_SWAP_FACES_LARGEST)
-        return fs_fail(&r->err, FS_ERR_OUT_OF_RANGE, "fs_renderer_swap_image: faces %d", faces);
+    debug_clear(r);
+    float size, yaw;
+    /* NULL arguments are swap_face_info's to report */
+    if (id && image && image->data && target &&
+        face_check(r, target, "fs_renderer_swap_face", &size, &yaw) != FS_SWAP_SWAPPED)
+        return FS_ERR_NO_FACE;
+    return swap_face_keep(r, id, image, target);
+}
+
+fs_status fs_renderer_debug_image(const fs_renderer *r, int face, fs_renderer_debug_kind kind,
+                                  fs_image *out, int *x0, int *y0)
+{
+    if (!r || !out || (int)kind < FS_DEBUG_RENDER || (int)kind > FS_DEBUG_COVERAGE)
+        return FS_ERR_INVALID_ARGUMENT;
+    if (face < 0 || face >= r->n_dbg)
+        return FS_ERR_OUT_OF_RANGE;
+    const debug_face *f = &r->dbg[face];
+    memset(out, 0, sizeof(*out));
+    out->width = f->w;
+    out->height = f->h;
+    out->stride = kind == FS_DEBUG_RENDER ? f->w * 3 : f->w;
+    out->format = kind == FS_DEBUG_RENDER ? FS_PIXEL_RGB8 : FS_PIXEL_GRAY8;
+    out->memory = FS_MEMORY_HOST;
+    out->data = kind == FS_DEBUG_RENDER ? f->render : kind == FS_DEBUG_MASK ? f->mask : f->coverage;
+    if (x0)
+        *x0 = f->x0;
+    if (y0)
+        *y0 = f->y0;
+    return FS_OK;
+}
+
+/* Sets one report's outcome and status. */
+static void report_set(fs_swap_face_report *rep, fs_swap_outcome outcome, fs_status status)
+{
+    rep->outcome = (int32_t)outcome;
+    rep->status = (int32_t)status;
+}
+
+/*
+ * fs_renderer_swap_image{,_report}: rep[] gets one report per face found
+ * (*n_found of them, detector order). Arguments checked by the callers.
+ */
+static fs_status swap_image_run(fs_renderer *r, const fs_identity *id, fs_image *image,
+                                int faces, fs_swap_face_report rep[FS_SWAP_MAX_FACES],
+                                int *n_found, int *swapped)
+{
+    *n_found = 0;
+    *swapped = 0;
     fs_status st = FS_OK;
     if (!r->det) {
         st = fs_detector_create(r->ctx, &r->det);
@@ -477,57 +742,143 @@ fs_status fs_renderer_swap_image(fs_renderer *r, const fs_identity *id, fs_image
             return fs_fail(&r->err, st, "fs_renderer_swap_image: %s", fs_context_last_error(r->ctx));
         }
     }
-    fs_face_box box[16];
+    fs_face_box box[FS_SWAP_MAX_FACES];
     int n = 0;
-    st = fs_detector_run(r->det, image, box, 16, &n);
+    st = fs_detector_run(r->det, image, box, FS_SWAP_MAX_FACES, &n);
     if (st != FS_OK)
         return fs_fail(&r->err, st, "fs_renderer_swap_image: %s", fs_detector_last_error(r->det));
-    n = n < 16 ? n : 16;
+    n = n < FS_SWAP_MAX_FACES ? n : FS_SWAP_MAX_FACES;
+    memset(rep, 0, sizeof(*rep) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        rep[i].box = box[i];
+        report_set(&rep[i], FS_SWAP_NOT_CHOSEN, FS_OK);
+    }
+    *n_found = n;
     if (n == 0)
         return fs_fail(&r->err, FS_ERR_NO_FACE, "fs_renderer_swap_image: no face in the target image");
     if (faces >= n)
         return fs_fail(&r->err, FS_ERR_OUT_OF_RANGE, "fs_renderer_swap_image: face %d asked, %d found", faces, n);
     /* Fit every chosen face on the untouched image first: a swapped face
      * must not change the landmarks of its neighbour. LARGEST: the largest
-     * face the fitter accepts. */
-    int order[16];
+     * face that can be swapped, so it swaps as soon as one passes (the
+     * image is still untouched while it looks). */
+    int order[FS_SWAP_MAX_FACES];
     const int m = sort_by_area(box, n, faces >= 0 ? faces : -1, order);
     fs_face_landmarks *lm = malloc(sizeof(*lm) * (size_t)m);
-    int *ok = calloc((size_t)m, sizeof(int));
-    if (!lm || !ok) {
-        free(lm);
-        free(ok);
+    if (!lm)
         return fs_fail(&r->err, FS_ERR_OUT_OF_MEMORY, "fs_renderer_swap_image: out of memory");
-    }
-    for (int i = 0; i < m; i++) {
-        ok[i] = fs_fitter_run(r->fit, image, &box[order[i]], &lm[i]) == FS_OK;
-        if (ok[i] && faces == FS_SWAP_FACES_LARGEST)
-            break;
-    }
-    int done = 0;
-    fs_status last_st = FS_ERR_NO_FACE;
-    for (int i = 0; i < m; i++) {
-        if (!ok[i])
+    int ok[FS_SWAP_MAX_FACES] = {0};
+    int done = 0, hard_at = -1;
+    fs_status hard = FS_OK; /* an error that ends the call, at order[hard_at] */
+    for (int i = 0; i < m && !done && hard == FS_OK; i++) {
+        fs_swap_face_report *p = &rep[order[i]];
+        const fs_status fst = fs_fitter_run(r->fit, image, &box[order[i]], &lm[i]);
+        if (fst != FS_OK) {
+            report_set(p, FS_SWAP_SKIPPED_FIT, fst);
             continue;
-        const fs_status s = fs_renderer_swap_face(r, id, image, &lm[i]);
-        if (s == FS_OK)
-            done++;
-        else if (s != FS_ERR_NO_FACE) {
-            last_st = s;
-            break;
+        }
+        p->confidence = lm[i].confidence;
+        const fs_swap_outcome why = face_check(r, &lm[i], "fs_renderer_swap_image", &p->face_size, &p->yaw);
+        if (why != FS_SWAP_SWAPPED) {
+            report_set(p, why, FS_ERR_NO_FACE);
+            continue;
+        }
+        ok[i] = 1;
+        if (faces != FS_SWAP_FACES_LARGEST)
+            continue;
+        const fs_status s = swap_face_keep(r, id, image, &lm[i]);
+        report_set(p, s == FS_OK ? FS_SWAP_SWAPPED : FS_SWAP_FAILED, s);
+        done = s == FS_OK;
+        if (s != FS_OK && s != FS_ERR_NO_FACE) {
+            hard = s;
+            hard_at = i;
         }
     }
+    for (int i = 0; i < m && faces != FS_SWAP_FACES_LARGEST && hard == FS_OK; i++) {
+        if (!ok[i])
+            continue;
+        const fs_status s = swap_face_keep(r, id, image, &lm[i]);
+        report_set(&rep[order[i]], s == FS_OK ? FS_SWAP_SWAPPED : FS_SWAP_FAILED, s);
+        done += s == FS_OK;
+        if (s != FS_OK && s != FS_ERR_NO_FACE) {
+            hard = s;
+            hard_at = i;
+        }
+    }
+    /* Not tried because of it: under LARGEST every face after it (none was
+     * looked at), otherwise those that passed the checks. */
+    for (int j = hard_at + 1; hard != FS_OK && j < m; j++)
+        if (ok[j] || faces == FS_SWAP_FACES_LARGEST)
+            report_set(&rep[order[j]], FS_SWAP_FAILED, FS_ERR_CANCELLED);
     free(lm);
-    free(ok);
-    if (swapped)
-        *swapped = done;
+    debug_sort(r, rep, order, m);
+    *swapped = done;
+    if (hard != FS_OK)
+        return hard; /* swap_face_keep's detail stays */
     if (done > 0) {
         fs_clear_error(&r->err);
         return FS_OK;
     }
-    if (last_st == FS_ERR_NO_FACE)
-        return fs_fail(&r->err, FS_ERR_NO_FACE, "fs_renderer_swap_image: no face could be swapped");
-    return last_st;
+    /* The detail counts the reasons, for callers of fs_renderer_swap_image. */
+    static const char *const why[FS_SWAP_FAILED + 1] = {
+        "", "not chosen", "rejected by the fitter", "smaller than FS_RENDERER_MIN_FACE",
+        "turned beyond FS_RENDERER_MAX_YAW", "outside the image"};
+    int count[FS_SWAP_FAILED + 1] = {0};
+    for (int i = 0; i < n; i++)
+        count[rep[i].outcome]++;
+    char text[256] = "";
+    size_t len = 0;
+    for (int k = FS_SWAP_NOT_CHOSEN; k <= FS_SWAP_FAILED && len < sizeof(text); k++)
+        if (count[k] > 0) {
+            const int w = snprintf(text + len, sizeof(text) - len, ", %d %s", count[k], why[k]);
+            len += w > 0 ? (size_t)w : 0;
+        }
+    return fs_fail(&r->err, FS_ERR_NO_FACE, "fs_renderer_swap_image: no face could be swapped (%d found%s)",
+                   n, text);
+}
+
+fs_status fs_renderer_swap_image(fs_renderer *r, const fs_identity *id, fs_image *image,
+                                 int faces, int *swapped)
+{
+    if (!r)
+        return FS_ERR_INVALID_ARGUMENT;
+    debug_clear(r);
+    if (swapped)
+        *swapped = 0;
+    if (!id || !image)
+        return fs_fail(&r->err, FS_ERR_INVALID_ARGUMENT, "fs_renderer_swap_image: NULL argument");
+    if (faces < FS_SWAP_FACES_LARGEST)
+        return fs_fail(&r->err, FS_ERR_OUT_OF_RANGE, "fs_renderer_swap_image: faces %d", faces);
+    fs_swap_face_report rep[FS_SWAP_MAX_FACES];
+    int n = 0, done = 0;
+    const fs_status st = swap_image_run(r, id, image, faces, rep, &n, &done);
+    if (swapped)
+        *swapped = done;
+    return st;
+}
+
+fs_status fs_renderer_swap_image_report(fs_renderer *r, const fs_identity *id, fs_image *image,
+                                        int faces, fs_swap_face_report *reports, int capacity,
+                                        int *n_faces)
+{
+    if (!r)
+        return FS_ERR_INVALID_ARGUMENT;
+    debug_clear(r);
+    if (n_faces)
+        *n_faces = 0;
+    if (!id || !image || !reports || !n_faces)
+        return fs_fail(&r->err, FS_ERR_INVALID_ARGUMENT, "fs_renderer_swap_image_report: NULL argument");
+    if (capacity < 1)
+        return fs_fail(&r->err, FS_ERR_INVALID_ARGUMENT,
+                       "fs_renderer_swap_image_report: capacity %d (at least 1)", capacity);
+    if (faces < FS_SWAP_FACES_LARGEST)
+        return fs_fail(&r->err, FS_ERR_OUT_OF_RANGE, "fs_renderer_swap_image_report: faces %d", faces);
+    fs_swap_face_report rep[FS_SWAP_MAX_FACES];
+    int n = 0, done = 0;
+    const fs_status st = swap_image_run(r, id, image, faces, rep, &n, &done);
+    memcpy(reports, rep, sizeof(*rep) * (size_t)(n < capacity ? n : capacity));
+    *n_faces = n;
+    return st;
 }
 
 const fs_identity_data *fs_identity_internal_data(const fs_identity *id)

@@ -28,10 +28,10 @@ from ._errors import (
 from ._lib import (
     FS_FACE_KEYPOINTS, FS_LANDMARKS, FS_MESH_LANDMARKS, Backend, ContextParam, DetectorInput,
     DetectorParam, FitterAlign, FitterParam, Keypoint, LogLevel, PixelFormat,
-    Blend, Color, RendererParam,
+    Blend, Color, DebugKind, RendererParam, SwapOutcome,
 )
 from ._core import (
-    Context, Detector, Face, Fitter, Identity, Landmarks, Pose, Renderer, library_path,
+    Context, Detector, Face, Fitter, Identity, Landmarks, Pose, Renderer, SwapReport, library_path,
     library_version, read_image,
     read_image_bytes, status_message, status_name, write_image,
 )
@@ -40,7 +40,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "Context", "Detector", "Fitter", "Face", "Landmarks", "Pose", "Identity", "Renderer",
-    "Blend", "Color", "RendererParam",
+    "Blend", "Color", "DebugKind", "RendererParam", "SwapOutcome", "SwapReport",
     "read_image", "read_image_bytes", "write_image",
     "library_version", "library_path", "status_name", "status_message",
     "Backend", "ContextParam", "DetectorInput", "DetectorParam", "FitterAlign", "FitterParam",

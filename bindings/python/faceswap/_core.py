@@ -24,7 +24,8 @@ import numpy as np
 from . import _lib
 from ._errors import ERROR_CLASSES, STATUS_CODES, FaceswapError
 from ._lib import (
-    IDENTITY_LARGEST_FACE, SWAP_FACES_ALL, SWAP_FACES_LARGEST, Blend, Color, RendererParam,
+    IDENTITY_LARGEST_FACE, SWAP_FACES_ALL, SWAP_FACES_LARGEST, SWAP_MAX_FACES, Blend, Color,
+    DebugKind, FsSwapFaceReport, RendererParam, SwapOutcome,
     FS_FACE_KEYPOINTS, FS_MESH_LANDMARKS, Backend, ContextParam, DetectorInput,
     DetectorParam, FitterAlign, FitterParam, FsFaceBox, FsFaceLandmarks, FsImage, LogLevel,
     Memory, PixelFormat,
@@ -914,12 +915,60 @@ class Identity(_Child):
         _check(_lib.load().fs_identity_save_file(self._handle(), os.fsencode(path)),
                lambda: self.ctx.last_error)
 
+    @property
+    def source_face(self):
+        """(faces in the photo, index of the face taken, its Face) from
+        fs_identity_source_face(); (0, -1, None) for a loaded identity."""
+        n, index, box = ctypes.c_int(), ctypes.c_int(), FsFaceBox()
+        _check(_lib.load().fs_identity_source_face(self._handle(), ctypes.byref(n),
+                                                   ctypes.byref(index), ctypes.byref(box)))
+        return n.value, index.value, (Face._from_raw(box) if index.value >= 0 else None)
+
+    @property
+    def landmarks(self):
+        """The 478 x 3 landmarks (float32) captured in the source photo's pixels."""
+        raw = FsFaceLandmarks()
+        _check(_lib.load().fs_identity_get_landmarks(self._handle(), ctypes.byref(raw)))
+        return np.ctypeslib.as_array(raw.points).copy()
+
+    @property
+    def atlas(self):
+        """A copy of the texture atlas: N x N x 4 uint8 RGBA in the mesh's UV
+        layout (forehead at the top), alpha 0 outside the face."""
+        view = FsImage()
+        _check(_lib.load().fs_identity_get_atlas(self._handle(), ctypes.byref(view)))
+        return _copy_out(view)
+
+
+class SwapReport:
+    """What a whole-image swap did with one face (fs_swap_face_report).
+
+    face: the detection (Face); outcome: SwapOutcome; status: the fs_status
+    name ("FS_OK", "FS_ERR_NO_FACE", ...); face_size (px), yaw (degrees) and
+    confidence of the fit, 0 when the face was not fitted.
+    """
+
+    __slots__ = ("face", "outcome", "status", "face_size", "yaw", "confidence")
+
+    def __init__(self, raw):
+        self.face = Face._from_raw(raw.box)
+        self.outcome = SwapOutcome(raw.outcome)
+        self.status = status_name(raw.status)
+        self.face_size = raw.face_size
+        self.yaw = raw.yaw
+        self.confidence = raw.confidence
+
+    def __repr__(self):
+        return "SwapReport(%s, %s, face_size=%.1f, yaw=%.1f)" % (
+            self.outcome.name, self.status, self.face_size, self.yaw)
+
 
 class Renderer(_Child):
     """fs_renderer: swaps an Identity onto the faces of images.
 
     Renderer(ctx=None, color=None, blend=None)   # Color / Blend values or their names
     renderer.swap_image(identity, image, faces="all")  -> (new image, faces swapped)
+    renderer.swap_image_report(identity, image, faces="all")  -> (new image, [SwapReport])
     faces: "all", "largest" or an index (detector order).
     """
 
@@ -953,17 +1002,47 @@ class Renderer(_Child):
                lambda: self.last_error)
         return v.value
 
+    @staticmethod
+    def _faces_arg(faces):
+        if faces == "all":
+            return SWAP_FACES_ALL
+        if faces == "largest":
+            return SWAP_FACES_LARGEST
+        which = _as_int(faces, "faces")
+        if which < 0:
+            raise ValueError("faces must be 'all', 'largest' or an index >= 0")
+        return which
+
+    def swap_image_report(self, identity, image, faces="all", format=None):
+        """swap_image() that also returns a SwapReport per face found
+        (detector order): (new image, [SwapReport]). When no face could be
+        swapped the NoFaceError raised carries them as .reports."""
+        if not isinstance(identity, Identity):
+            raise TypeError("identity must be a faceswap.Identity")
+        which = self._faces_arg(faces)
+        out = np.array(image, dtype=np.uint8, copy=True, order="C")
+        view, out = _image_view(out, format)
+        raw = (FsSwapFaceReport * SWAP_MAX_FACES)()
+        n = ctypes.c_int()
+        self._enter()
+        try:
+            st = _lib.load().fs_renderer_swap_image_report(
+                self._handle(), identity._handle(), ctypes.byref(view), which, raw,
+                SWAP_MAX_FACES, ctypes.byref(n))
+        finally:
+            self._leave()
+        reports = [SwapReport(raw[i]) for i in range(min(n.value, SWAP_MAX_FACES))]
+        try:
+            _check(st, lambda: self.last_error)
+        except FaceswapError as e:
+            e.reports = reports
+            raise
+        return out, reports
+
     def swap_image(self, identity, image, faces="all", format=None):
         if not isinstance(identity, Identity):
             raise TypeError("identity must be a faceswap.Identity")
-        if faces == "all":
-            which = SWAP_FACES_ALL
-        elif faces == "largest":
-            which = SWAP_FACES_LARGEST
-        else:
-            which = _as_int(faces, "faces")
-            if which < 0:
-                raise ValueError("faces must be 'all', 'largest' or an index >= 0")
+        which = self._faces_arg(faces)
         out = np.array(image, dtype=np.uint8, copy=True, order="C")
         view, out = _image_view(out, format)
         n = ctypes.c_int()
@@ -975,3 +1054,25 @@ class Renderer(_Child):
         finally:
             self._leave()
         return out, n.value
+
+    def debug_images(self):
+        """The intermediate images of the faces the last swap call swapped
+        (detector order), kept when RendererParam.KEEP_DEBUG is 1 (else []):
+        a list of dicts with "x", "y" (the window's corner in the target),
+        "render" (HxWx3 RGB), "mask" (HxW blend weight 0..255) and
+        "coverage" (HxW, 255 where the mesh covers). Copies."""
+        lib = _lib.load()
+        faces = []
+        for k in range(SWAP_MAX_FACES + 1):
+            face = {}
+            for name, kind in (("render", DebugKind.RENDER), ("mask", DebugKind.MASK),
+                               ("coverage", DebugKind.COVERAGE)):
+                view, x0, y0 = FsImage(), ctypes.c_int(), ctypes.c_int()
+                st = lib.fs_renderer_debug_image(self._handle(), k, int(kind), ctypes.byref(view),
+                                                 ctypes.byref(x0), ctypes.byref(y0))
+                if st == STATUS_CODES["ERR_OUT_OF_RANGE"]:
+                    return faces
+                _check(st)
+                face["x"], face["y"], face[name] = x0.value, y0.value, _copy_out(view)
+            faces.append(face)
+        return faces

@@ -116,10 +116,30 @@ class RendererParam(enum.IntEnum):
     SWAP_EYES_MOUTH = 3
     MASK_ERODE = 4
     MASK_FEATHER = 5
+    KEEP_DEBUG = 6
+    MIN_FACE = 7
+    MAX_YAW = 8
+
+
+class SwapOutcome(enum.IntEnum):
+    """fs_swap_outcome: what a whole-image swap did with one face."""
+    SWAPPED = 0
+    NOT_CHOSEN = 1
+    SKIPPED_FIT = 2
+    SKIPPED_SMALL = 3
+    SKIPPED_TURNED = 4
+    FAILED = 5
+
+
+class DebugKind(enum.IntEnum):
+    RENDER = 0
+    MASK = 1
+    COVERAGE = 2
 
 
 SWAP_FACES_ALL = -1
 SWAP_FACES_LARGEST = -2
+SWAP_MAX_FACES = 16
 IDENTITY_LARGEST_FACE = -1
 
 
@@ -178,6 +198,19 @@ class FsFaceLandmarks(ctypes.Structure):
     ]
 
 
+class FsSwapFaceReport(ctypes.Structure):
+    """struct fs_swap_face_report (renderer.h)."""
+    _fields_ = [
+        ("box", FsFaceBox),
+        ("outcome", ctypes.c_int32),
+        ("status", ctypes.c_int32),
+        ("face_size", ctypes.c_float),
+        ("yaw", ctypes.c_float),
+        ("confidence", ctypes.c_float),
+        ("reserved", ctypes.c_float * 11),
+    ]
+
+
 # The ABI-0 sizes that follow from the headers (floats and int32 are 4 bytes
 # on every platform the library builds for; fs_image has 5 pointers).
 assert ctypes.sizeof(FsFaceBox) == 4 * (5 + 12 + 7)
@@ -185,6 +218,7 @@ assert ctypes.sizeof(FsHeadPose) == 4 * (9 + 3 + 4 + 8)
 assert ctypes.sizeof(FsFaceLandmarks) == (
     4 * (FS_LANDMARKS * 3 + 1 + 5 + 11) + ctypes.sizeof(FsHeadPose) + ctypes.sizeof(FsFaceBox))
 assert ctypes.sizeof(FsImage) == 6 * 4 + 5 * ctypes.sizeof(ctypes.c_void_p)
+assert ctypes.sizeof(FsSwapFaceReport) == ctypes.sizeof(FsFaceBox) + 4 * (2 + 3 + 11)
 
 # The handles are opaque: plain pointers.
 fs_context_p = ctypes.c_void_p
@@ -269,6 +303,15 @@ FUNCTIONS = {
     "fs_renderer_swap_image": (fs_status, [fs_renderer_p, fs_identity_p, _P(FsImage),
                                            ctypes.c_int, _P(ctypes.c_int)]),
     "fs_renderer_last_error": (ctypes.c_char_p, [fs_renderer_p]),
+    "fs_renderer_swap_image_report": (fs_status, [fs_renderer_p, fs_identity_p, _P(FsImage),
+                                                  ctypes.c_int, _P(FsSwapFaceReport),
+                                                  ctypes.c_int, _P(ctypes.c_int)]),
+    "fs_identity_source_face": (fs_status, [fs_identity_p, _P(ctypes.c_int), _P(ctypes.c_int),
+                                            _P(FsFaceBox)]),
+    "fs_identity_get_landmarks": (fs_status, [fs_identity_p, _P(FsFaceLandmarks)]),
+    "fs_identity_get_atlas": (fs_status, [fs_identity_p, _P(FsImage)]),
+    "fs_renderer_debug_image": (fs_status, [fs_renderer_p, ctypes.c_int, c_enum, _P(FsImage),
+                                            _P(ctypes.c_int), _P(ctypes.c_int)]),
 }
 
 # ---------------------------------------------------------------- loading

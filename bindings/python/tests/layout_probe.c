@@ -59,6 +59,15 @@ int main(void)
     FIELD(fs_face_landmarks, crop);
     FIELD(fs_face_landmarks, reserved);
     END();
+    BEGIN(fs_swap_face_report);
+    FIELD(fs_swap_face_report, box);
+    FIELD(fs_swap_face_report, outcome);
+    FIELD(fs_swap_face_report, status);
+    FIELD(fs_swap_face_report, face_size);
+    FIELD(fs_swap_face_report, yaw);
+    FIELD(fs_swap_face_report, confidence);
+    FIELD(fs_swap_face_report, reserved);
+    END();
     printf(",\"enum_size\":%zu,\"fs_status_size\":%zu", sizeof(fs_pixel_format), sizeof(fs_status));
     printf(",\"constants\":{\"FS_FACE_KEYPOINTS\":%d,\"FS_MESH_LANDMARKS\":%d,\"FS_LANDMARKS\":%d}",
            FS_FACE_KEYPOINTS, FS_MESH_LANDMARKS, FS_LANDMARKS);
@@ -86,6 +95,10 @@ int main(void)
         E(FS_BLEND_ALPHA), E(FS_BLEND_MULTIBAND), E(FS_BLEND_POISSON),
         E(FS_RENDERER_COLOR), E(FS_RENDERER_BLEND), E(FS_RENDERER_SUBDIVISION),
         E(FS_RENDERER_SWAP_EYES_MOUTH), E(FS_RENDERER_MASK_ERODE), E(FS_RENDERER_MASK_FEATHER),
+        E(FS_RENDERER_KEEP_DEBUG), E(FS_RENDERER_MIN_FACE), E(FS_RENDERER_MAX_YAW),
+        E(FS_SWAP_SWAPPED), E(FS_SWAP_NOT_CHOSEN), E(FS_SWAP_SKIPPED_FIT),
+        E(FS_SWAP_SKIPPED_SMALL), E(FS_SWAP_SKIPPED_TURNED), E(FS_SWAP_FAILED),
+        E(FS_DEBUG_RENDER), E(FS_DEBUG_MASK), E(FS_DEBUG_COVERAGE),
         E(FS_VERSION), E(FS_ABI_VERSION),
 #undef E
 #define S(name, value, message) {"FS_" #name, (long)(FS_##name)},

@@ -34,6 +34,7 @@ STRUCTS = {
     "fs_face_box": _lib.FsFaceBox,
     "fs_head_pose": _lib.FsHeadPose,
     "fs_face_landmarks": _lib.FsFaceLandmarks,
+    "fs_swap_face_report": _lib.FsSwapFaceReport,
 }
 
 
@@ -55,6 +56,7 @@ def test_enums_match_c(probe):
         "FS_PIXEL_": _lib.PixelFormat, "FS_MEMORY_": _lib.Memory, "FS_KEYPOINT_": _lib.Keypoint,
         "FS_DETECTOR_INPUT_": _lib.DetectorInput, "FS_FITTER_ALIGN_": _lib.FitterAlign,
         "FS_COLOR_": _lib.Color, "FS_BLEND_": _lib.Blend, "FS_RENDERER_": _lib.RendererParam,
+        "FS_SWAP_": _lib.SwapOutcome, "FS_DEBUG_": _lib.DebugKind,
     }
     seen = set()
     for prefix, cls in mirrored.items():

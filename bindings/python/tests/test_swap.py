@@ -46,3 +46,32 @@ def test_errors(ctx, testdata):
     with pytest.raises(faceswap.NoFaceError):
         ren.swap_image(faceswap.Identity.from_bytes(blob, ctx=ctx), noface)
     ren.close()
+
+
+def test_swap_image_report_and_source_face(ctx, testdata):
+    group = faceswap.read_image(testdata("faceapi_sample5.jpg"), ctx=ctx)
+    ident = faceswap.Identity.from_image(group, ctx=ctx)
+    n, index, face = ident.source_face
+    assert n == 5 and 0 <= index < 5
+    assert face.box[2] == max(f.box[2] for f in faceswap.Detector(ctx).detect(group))
+    again = faceswap.Identity.from_bytes(ident.to_bytes(), ctx=ctx)
+    assert again.source_face == (0, -1, None)
+
+    tgt = faceswap.read_image(testdata("messi5.jpg"), ctx=ctx)
+    with faceswap.Renderer(ctx) as ren:
+        assert ren.get(faceswap.RendererParam.MIN_FACE) == 24
+        assert ren.get(faceswap.RendererParam.MAX_YAW) == 75
+        out, reports = ren.swap_image_report(ident, tgt)
+        assert [r.outcome for r in reports].count(faceswap.SwapOutcome.SWAPPED) == 1
+        assert all(r.outcome in (faceswap.SwapOutcome.SWAPPED, faceswap.SwapOutcome.SKIPPED_FIT)
+                   for r in reports)
+        assert not np.array_equal(out, tgt)
+        ren.set(faceswap.RendererParam.MIN_FACE, 40)
+        with pytest.raises(faceswap.NoFaceError) as err:
+            ren.swap_image_report(ident, tgt)
+        with pytest.raises(faceswap.OutOfRangeError):
+            ren.set(faceswap.RendererParam.MAX_YAW, 91)
+    small = [r for r in err.value.reports if r.outcome == faceswap.SwapOutcome.SKIPPED_SMALL]
+    assert len(small) == 1 and small[0].status == "FS_ERR_NO_FACE"
+    assert 30 < small[0].face_size < 40
+    assert "FS_RENDERER_MIN_FACE" in err.value.detail
