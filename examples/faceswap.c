@@ -62,6 +62,12 @@ static const char usage_text[] =
     "  --faces all|largest|N         target faces to swap (default all; N: detector order)\n"
     "  --blend alpha|multiband|poisson  (default multiband)\n"
     "  --color none|meanstd|full     colour correction (default meanstd)\n"
+    "  --shape F                     how far the face takes the source's shape inside its\n"
+    "                                outline, 0..1 (default 0.5)\n"
+    "  --detail on|off               match sharpness and grain to the target (default on)\n"
+    "  --skin-guard on|off           keep hair and grazing-angle texels out (default on)\n"
+    "  --eyes-mouth target|source    whose eye openings and mouth interior show\n"
+    "                                (default target: blinks, gaze and teeth are the target's)\n"
     "  --min-face PX                 skip target faces under PX pixels (8..4096, default 24)\n"
     "  --max-yaw DEG                 skip target faces turned beyond DEG degrees (0..90,\n"
     "                                default 75)\n"
@@ -909,6 +915,8 @@ typedef struct swap_options {
     int reference;
     int json;
     double min_face, max_yaw; /* < 0: the library's default */
+    double shape;             /* < 0: the library's default */
+    int detail, skin_guard, eyes_mouth; /* < 0: the library's default; else 0 off, 1 on */
 } swap_options;
 
 static int parse_swap_args(int argc, char **argv, swap_options *o)
@@ -987,6 +995,22 @@ static int parse_swap_args(int argc, char **argv, swap_options *o)
                 return EXIT_USAGE;
             }
             if (!check_context_bound(name, FS_CONTEXT_THREADS, o->threads))
+                return EXIT_USAGE;
+        } else if (strcmp(name, "--shape") == 0) {
+            if (!parse_double(value, &o->shape)) {
+                usage_error("--shape: '%s' is not a number", value);
+                return EXIT_USAGE;
+            }
+            if (!check_renderer_bound(name, FS_RENDERER_SHAPE, o->shape))
+                return EXIT_USAGE;
+        } else if (strcmp(name, "--detail") == 0 || strcmp(name, "--skin-guard") == 0 ||
+                   strcmp(name, "--eyes-mouth") == 0) {
+            static const char *const off_on[] = {"off", "on"};
+            static const char *const target_source[] = {"target", "source"};
+            const int em = strcmp(name, "--eyes-mouth") == 0;
+            int *dst = em ? &o->eyes_mouth : strcmp(name, "--detail") == 0 ? &o->detail
+                                                                             : &o->skin_guard;
+            if (!parse_choice(name, value, em ? target_source : off_on, 2, dst))
                 return EXIT_USAGE;
         } else if (strcmp(name, "--min-face") == 0 || strcmp(name, "--max-yaw") == 0) {
             const int min = strcmp(name, "--min-face") == 0;
@@ -1333,7 +1357,13 @@ static int run_swap(const swap_options *o)
         (st = fs_renderer_set(ren, FS_RENDERER_COLOR, o->color)) != FS_OK ||
         (st = fs_renderer_set(ren, FS_RENDERER_KEEP_DEBUG, o->debug != NULL)) != FS_OK ||
         (o->min_face >= 0 && (st = fs_renderer_set(ren, FS_RENDERER_MIN_FACE, o->min_face)) != FS_OK) ||
-        (o->max_yaw >= 0 && (st = fs_renderer_set(ren, FS_RENDERER_MAX_YAW, o->max_yaw)) != FS_OK)) {
+        (o->max_yaw >= 0 && (st = fs_renderer_set(ren, FS_RENDERER_MAX_YAW, o->max_yaw)) != FS_OK) ||
+        (o->shape >= 0 && (st = fs_renderer_set(ren, FS_RENDERER_SHAPE, o->shape)) != FS_OK) ||
+        (o->detail >= 0 && (st = fs_renderer_set(ren, FS_RENDERER_MATCH_DETAIL, o->detail)) != FS_OK) ||
+        (o->skin_guard >= 0 &&
+         (st = fs_renderer_set(ren, FS_RENDERER_SKIN_GUARD, o->skin_guard)) != FS_OK) ||
+        (o->eyes_mouth >= 0 &&
+         (st = fs_renderer_set(ren, FS_RENDERER_SWAP_EYES_MOUTH, o->eyes_mouth)) != FS_OK)) {
         report("renderer options", st, fs_renderer_last_error(ren));
         rc = EXIT_USAGE;
         goto done;
@@ -1461,7 +1491,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "swap") == 0) {
         swap_options so = {.faces = FS_SWAP_FACES_ALL, .blend = FS_BLEND_MULTIBAND,
                            .color = FS_COLOR_MEANSTD, .threads = -1, .min_face = -1,
-                           .max_yaw = -1};
+                           .max_yaw = -1, .shape = -1, .detail = -1, .skin_guard = -1,
+                           .eyes_mouth = -1};
         const int prc = parse_swap_args(argc - 2, argv + 2, &so);
         return prc >= 0 ? prc : run_swap(&so);
     }

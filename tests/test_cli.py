@@ -500,8 +500,34 @@ class TestSwap(CliTestCase):
         for args in (["swap"], ["swap", "--source", a, "--target", a],
                      ["swap", "--source", a, "--target", a, "--output", "x.png", "--blend", "x"],
                      ["swap", "--source", a, "--target", a, "--output", "x.png", "--faces", "-3"],
-                     ["swap", "--source", a, "--target", a, "--output", "x.png", "--bogus", "1"]):
+                     ["swap", "--source", a, "--target", a, "--output", "x.png", "--bogus", "1"],
+                     ["swap", "--source", a, "--target", a, "--output", "x.png", "--shape", "1.5"],
+                     ["swap", "--source", a, "--target", a, "--output", "x.png", "--shape", "x"],
+                     ["swap", "--source", a, "--target", a, "--output", "x.png", "--detail", "1"],
+                     ["swap", "--source", a, "--target", a, "--output", "x.png",
+                      "--eyes-mouth", "both"]):
             self.assert_fails(run(*args), EXIT_USAGE)
+
+    def test_swap_options_change_the_result(self):
+        # --shape 0, --detail off, --skin-guard off and --eyes-mouth source each
+        # give another result than the defaults; the defaults spelled out give
+        # the same bytes as no option at all.
+        base = ["swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                "--faces", "largest"]
+        outs = {}
+        for name, extra in (("default", []),
+                            ("spelled", ["--shape", "0.5", "--detail", "on", "--skin-guard", "on",
+                                         "--eyes-mouth", "target"]),
+                            ("shape0", ["--shape", "0"]), ("nodetail", ["--detail", "off"]),
+                            ("noguard", ["--skin-guard", "off"]),
+                            ("eyes", ["--eyes-mouth", "source"])):
+            out = self.tmp_path(name + ".png")
+            r = run(*(base + ["--output", out] + extra))
+            self.assertEqual(r.returncode, EXIT_OK, r.stderr.decode(errors="replace"))
+            outs[name] = read_png(out)[3]
+        self.assertEqual(outs["default"], outs["spelled"])
+        for name in ("shape0", "nodetail", "noguard", "eyes"):
+            self.assertNotEqual(outs["default"], outs[name], name)
 
 
 class TestSwapReport(CliTestCase):

@@ -334,6 +334,56 @@ END_TEST
 
 /* ---------------------------------------------------------------- UV convention */
 
+/* An identity whose 256x256 atlas encodes its own coordinates (R = u,
+ * G = v, every texel fully seen), and parameters that draw it unchanged:
+ * no colour, mask, guard, detail or shape step between atlas and image. */
+static void coded_identity(fs_identity_data *id, fs_swap_params *p)
+{
+    const int n = 256;
+    memset(id, 0, sizeof(*id));
+    id->atlas.size = n;
+    id->atlas.rgba = malloc((size_t)n * n * 4);
+    id->atlas.weight = malloc((size_t)n * n);
+    ck_assert_ptr_nonnull(id->atlas.rgba);
+    ck_assert_ptr_nonnull(id->atlas.weight);
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            uint8_t *t = id->atlas.rgba + ((size_t)y * n + (size_t)x) * 4;
+            t[0] = (uint8_t)x; /* texel centre u = (x + 0.5) / 256 -> R ~ 255 u */
+            t[1] = (uint8_t)y;
+            t[2] = 128;
+            t[3] = 255;
+            id->atlas.weight[y * n + x] = 255;
+        }
+    fs_swap_params_default(p);
+    p->colour = FS_SWAP_COLOUR_NONE;
+    p->blend = FS_SWAP_BLEND_ALPHA;
+    p->erode = 0;
+    p->feather = 0;
+    p->swap_eyes_mouth = 1;
+    p->swap_forehead = 1;
+    p->skin_guard = 0;   /* the coded atlas has no skin colour to guard */
+    p->shape = 0;        /* the vertices stay where the target's are */
+    p->match_detail = 0; /* no blur or grain on the coded colours */
+}
+
+/* Mean distance, in texels, between the coded colour the result shows at
+ * each listed vertex of @p lm and that vertex's own atlas position. */
+static double coded_error(const fs_image *out, const fs_face_landmarks *lm, const fs_swap_mesh *mesh,
+                          const int *verts, int n)
+{
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        const int v = verts[i];
+        const uint8_t *o = px(out, (int)lrintf(lm->points[v][0]), (int)lrintf(lm->points[v][1]));
+        sum += hypot(o[0] - (256.0 * mesh->atlas.uv[v][0] - 0.5),
+                     o[1] - (256.0 * mesh->atlas.uv[v][1] - 0.5));
+    }
+    return sum / n;
+}
+
+
+
 /* An atlas whose colour encodes its own coordinates (R = u, G = v) renders
  * every mesh vertex with the colour of its UV: the v direction of the atlas
  * and of the lookup agree, and the face comes out upright (the mouth's v is
@@ -349,34 +399,9 @@ START_TEST(swap_uv_upright)
     ck_assert_ptr_nonnull(lm);
     ck_assert(largest_face(&e, &tgt, &box, lm));
 
-    const int n = 256;
     fs_identity_data id;
-    memset(&id, 0, sizeof(id));
-    id.atlas.size = n;
-    id.atlas.rgba = malloc((size_t)n * n * 4);
-    id.atlas.weight = malloc((size_t)n * n);
-    ck_assert_ptr_nonnull(id.atlas.rgba);
-    ck_assert_ptr_nonnull(id.atlas.weight);
-    for (int y = 0; y < n; y++)
-        for (int x = 0; x < n; x++) {
-            uint8_t *t = id.atlas.rgba + ((size_t)y * n + (size_t)x) * 4;
-            t[0] = (uint8_t)x; /* texel centre u = (x + 0.5) / 256 -> R ~ 255 u */
-            t[1] = (uint8_t)y;
-            t[2] = 128;
-            t[3] = 255;
-            id.atlas.weight[y * n + x] = 255;
-        }
     fs_swap_params p;
-    fs_swap_params_default(&p);
-    p.colour = FS_SWAP_COLOUR_NONE;
-    p.blend = FS_SWAP_BLEND_ALPHA;
-    p.erode = 0;
-    p.feather = 0;
-    p.swap_eyes_mouth = 1;
-    p.swap_forehead = 1;
-    p.skin_guard = 0; /* the coded atlas has no skin colour to guard */
-    p.shape = 0;      /* the vertices must stay where the target's are */
-    p.match_detail = 0; /* no blur or grain on the coded colours */
+    coded_identity(&id, &p);
     fs_image out = copy_image(&tgt);
     fs_error_buf err;
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
@@ -408,6 +433,73 @@ START_TEST(swap_uv_upright)
     free(id.atlas.weight);
     free_copy(&out);
     free(lm);
+    fs_image_free(&tgt);
+    env_close(&e);
+}
+END_TEST
+
+/* The shape transfer moves the mesh inside the face towards the source's
+ * shape and leaves the outline where the target's is. With the coded atlas
+ * every vertex drawn at shape 0 shows its own atlas position at its
+ * landmark; at shape 1 the vertices near the outline (shape weight under
+ * 0.2) still do, while those well inside (weight 1) have moved. */
+START_TEST(swap_shape_transfer)
+{
+    env e;
+    env_open(&e);
+    fs_image tgt, src;
+    read_image(&e, "faceapi_sample1.jpg", &tgt);
+    read_image(&e, "astronaut.png", &src);
+    fs_face_box box;
+    fs_face_landmarks *lm = malloc(sizeof(*lm)), *slm = malloc(sizeof(*slm));
+    ck_assert_ptr_nonnull(lm);
+    ck_assert_ptr_nonnull(slm);
+    ck_assert(largest_face(&e, &tgt, &box, lm));
+    ck_assert(largest_face(&e, &src, &box, slm));
+    fs_identity_data id;
+    fs_swap_params p;
+    coded_identity(&id, &p);
+    memcpy(id.landmarks, slm->points, sizeof(id.landmarks));
+    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
+    static double err[2][FS_MESH_LANDMARKS];
+    for (int k = 0; k < 2; k++) {
+        p.shape = k;
+        fs_image out = copy_image(&tgt);
+        fs_error_buf eb;
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &p, &id, &out,
+                                       (const float(*)[3])lm->points, NULL, &eb));
+        for (int v = 0; v < FS_MESH_LANDMARKS; v++)
+            err[k][v] = coded_error(&out, lm, mesh, &v, 1);
+        free_copy(&out);
+    }
+    double out_sum[2] = {0}, in_sum[2] = {0};
+    int n_out = 0, n_in = 0;
+    for (int v = 0; v < FS_MESH_LANDMARKS; v++) {
+        if (err[0][v] > 3) /* not drawn at its landmark's pixel (the outermost ring) */
+            continue;
+        const float w = mesh->shape_weight[v];
+        if (w < 0.2f) {
+            n_out++;
+            for (int k = 0; k < 2; k++)
+                out_sum[k] += err[k][v];
+        } else if (w >= 1.0f) {
+            n_in++;
+            for (int k = 0; k < 2; k++)
+                in_sum[k] += err[k][v];
+        }
+    }
+    printf("swap: shape transfer: %d outline vertices off by %.2f / %.2f texels, %d inner ones "
+           "%.2f / %.2f (shape 0 / 1)\n", n_out, out_sum[0] / n_out, out_sum[1] / n_out, n_in,
+           in_sum[0] / n_in, in_sum[1] / n_in);
+    ck_assert_int_ge(n_out, 10);
+    ck_assert_int_ge(n_in, 100);
+    ck_assert_double_le(out_sum[1] / n_out, out_sum[0] / n_out + 1.5);
+    ck_assert_double_gt(in_sum[1] / n_in, in_sum[0] / n_in + 2.5);
+    free(id.atlas.rgba);
+    free(id.atlas.weight);
+    free(slm);
+    free(lm);
+    fs_image_free(&src);
     fs_image_free(&tgt);
     env_close(&e);
 }
@@ -724,6 +816,20 @@ START_TEST(swap_params)
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_MASK_ERODE, 0.1));
     FS_ASSERT_OK(fs_renderer_get(e.ren, FS_RENDERER_MASK_ERODE, &v));
     ck_assert_double_eq(v, 0.1);
+    FS_ASSERT_OK(fs_renderer_get(e.ren, FS_RENDERER_SHAPE, &v));
+    ck_assert_double_eq(v, 0.5);
+    FS_ASSERT_OK(fs_renderer_get(e.ren, FS_RENDERER_MATCH_DETAIL, &v));
+    ck_assert_double_eq(v, 1);
+    FS_ASSERT_OK(fs_renderer_get(e.ren, FS_RENDERER_SKIN_GUARD, &v));
+    ck_assert_double_eq(v, 1);
+    FS_ASSERT_STATUS(fs_renderer_set(e.ren, FS_RENDERER_SHAPE, 1.5), FS_ERR_OUT_OF_RANGE);
+    FS_ASSERT_STATUS(fs_renderer_set(e.ren, FS_RENDERER_SKIN_GUARD, 0.5), FS_ERR_OUT_OF_RANGE);
+    FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_SHAPE, 0.25));
+    ck_assert_double_eq(fs_renderer_internal_params(e.ren)->shape, 0.25);
+    FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_MATCH_DETAIL, 0));
+    ck_assert_int_eq(fs_renderer_internal_params(e.ren)->match_detail, 0);
+    FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_SKIN_GUARD, 0));
+    ck_assert_int_eq(fs_renderer_internal_params(e.ren)->skin_guard, 0);
 
     /* Subdivision level 2 and every colour mode swap without error, and
      * the level changes the result only a little (same surface). */
@@ -915,6 +1021,7 @@ static Suite *swap_suite(void)
     TCase *tc = tcase_create("swap");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, swap_uv_upright);
+    tcase_add_test(tc, swap_shape_transfer);
     tcase_add_test(tc, swap_quality_pairs);
     tcase_add_test(tc, swap_no_face_source);
     tcase_add_test(tc, swap_identity_blob);

@@ -64,7 +64,25 @@ typedef enum fs_renderer_param {
      *  is hidden and the fit guesses the hidden half, so the face is skipped
      *  (FS_SWAP_SKIPPED_TURNED, FS_ERR_NO_FACE). Faces turned up to the
      *  limit render without holes (doc/swap.md). Since 0.2. */
-    FS_RENDERER_MAX_YAW = 8
+    FS_RENDERER_MAX_YAW = 8,
+    /** How far the target's mesh takes the source's face shape, 0..1,
+     *  default 0.5: the source's landmarks, aligned to the target's by
+     *  rotation, scale and shift (pose and size stay the target's), move the
+     *  mesh inside the face; the outline stays the target's, and the
+     *  target's eye openings and mouth interior move along with the mesh.
+     *  0 renders on the target's own mesh. Since 0.2. */
+    FS_RENDERER_SHAPE = 9,
+    /** 1 (default) matches the swapped skin's sharpness and grain to the
+     *  target's (a blur, or deterministic noise of the missing energy), so
+     *  that a sharp source does not sit on a soft target or the reverse;
+     *  0 keeps the atlas' own detail. Since 0.2. */
+    FS_RENDERER_MATCH_DETAIL = 10,
+    /** 1 (default) keeps out of the mask what is not well-seen skin: texels
+     *  that look like the source's hair (darker than its skin or off its
+     *  hue) above the eyebrows and along the outline, texels the source
+     *  photo saw only at a grazing angle along the outline, and the target's
+     *  own hair over its outline; there the target stays. Since 0.2. */
+    FS_RENDERER_SKIN_GUARD = 11
 } fs_renderer_param;
 
 /** fs_renderer_swap_image() face choice: every face found. */

@@ -362,6 +362,9 @@ static const param_info renderer_params[] = {
     {0, 1, 1},    /* FS_RENDERER_KEEP_DEBUG */
     {8, 4096, 0}, /* FS_RENDERER_MIN_FACE: 8 is lib/swap's own floor (SWAP_MIN_FACE) */
     {0, 90, 0},   /* FS_RENDERER_MAX_YAW */
+    {0, 1, 0},    /* FS_RENDERER_SHAPE */
+    {0, 1, 1},    /* FS_RENDERER_MATCH_DETAIL */
+    {0, 1, 1},    /* FS_RENDERER_SKIN_GUARD */
 };
 #define N_PARAMS ((int)(sizeof(renderer_params) / sizeof(renderer_params[0])))
 
@@ -524,6 +527,9 @@ fs_status fs_renderer_set(fs_renderer *r, fs_renderer_param param, double value)
         break;
     case FS_RENDERER_MIN_FACE: r->min_face = value; break;
     case FS_RENDERER_MAX_YAW: r->max_yaw = value; break;
+    case FS_RENDERER_SHAPE: r->params.shape = value; break;
+    case FS_RENDERER_MATCH_DETAIL: r->params.match_detail = (int)value; break;
+    case FS_RENDERER_SKIN_GUARD: r->params.skin_guard = (int)value; break;
     }
     return FS_OK;
 }
@@ -542,6 +548,9 @@ fs_status fs_renderer_get(const fs_renderer *r, fs_renderer_param param, double 
     case FS_RENDERER_KEEP_DEBUG: *value = r->keep_debug; break;
     case FS_RENDERER_MIN_FACE: *value = r->min_face; break;
     case FS_RENDERER_MAX_YAW: *value = r->max_yaw; break;
+    case FS_RENDERER_SHAPE: *value = r->params.shape; break;
+    case FS_RENDERER_MATCH_DETAIL: *value = r->params.match_detail; break;
+    case FS_RENDERER_SKIN_GUARD: *value = r->params.skin_guard; break;
     }
     return FS_OK;
 }

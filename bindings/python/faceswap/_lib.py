@@ -119,6 +119,9 @@ class RendererParam(enum.IntEnum):
     KEEP_DEBUG = 6
     MIN_FACE = 7
     MAX_YAW = 8
+    SHAPE = 9
+    MATCH_DETAIL = 10
+    SKIN_GUARD = 11
 
 
 class SwapOutcome(enum.IntEnum):

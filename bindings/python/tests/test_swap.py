@@ -61,6 +61,9 @@ def test_swap_image_report_and_source_face(ctx, testdata):
     with faceswap.Renderer(ctx) as ren:
         assert ren.get(faceswap.RendererParam.MIN_FACE) == 24
         assert ren.get(faceswap.RendererParam.MAX_YAW) == 75
+        assert ren.get(faceswap.RendererParam.SHAPE) == 0.5
+        assert ren.get(faceswap.RendererParam.MATCH_DETAIL) == 1
+        assert ren.get(faceswap.RendererParam.SKIN_GUARD) == 1
         out, reports = ren.swap_image_report(ident, tgt)
         assert [r.outcome for r in reports].count(faceswap.SwapOutcome.SWAPPED) == 1
         assert all(r.outcome in (faceswap.SwapOutcome.SWAPPED, faceswap.SwapOutcome.SKIPPED_FIT)
