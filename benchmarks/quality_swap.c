@@ -70,28 +70,12 @@ static int target_face(fs_detector *det, fs_fitter *fit, const fs_image *img, in
     fs_status st = fs_detector_run(det, img, faces, 16, &n);
     if (st != FS_OK)
         return fail(st, "detector", fs_detector_last_error(det));
-    n = n < 16 ? n : 16;
-    if (face >= 0) {
-        if (face >= n)
-            return fail(FS_ERR_OUT_OF_RANGE, "target face index", NULL);
-        *box = faces[face];
-        st = fs_fitter_run(fit, img, box, lm);
-        return st == FS_OK ? 0 : fail(st, "fitter", fs_fitter_last_error(fit));
-    }
-    int used[16] = {0};
-    for (int k = 0; k < n; k++) {
-        int best = -1;
-        for (int i = 0; i < n; i++)
-            if (!used[i] && (best < 0 || faces[i].width * faces[i].height >
-                                             faces[best].width * faces[best].height))
-                best = i;
-        used[best] = 1;
-        if (fs_fitter_run(fit, img, &faces[best], lm) == FS_OK) {
-            *box = faces[best];
-            return 0;
-        }
-    }
-    return fail(FS_ERR_NO_FACE, "target", "no face");
+    int chosen = -1;
+    st = fs_swap_fit_face(fit, img, faces, n < 16 ? n : 16, face, lm, &chosen);
+    if (st != FS_OK)
+        return fail(st, "target face", st == FS_ERR_NO_FACE ? "no face" : fs_fitter_last_error(fit));
+    *box = faces[chosen];
+    return 0;
 }
 
 /* Writes target | result around the face (twice the detection box). */
@@ -201,18 +185,7 @@ int main(int argc, char **argv)
     settings[n_set++] = (setting){"library", lib, 0, 0, 0, 0, 0, 1e9, 0};
     if (peer) {
         fs_swap_params plain;
-        fs_swap_params_default(&plain);
-        plain.colour = FS_SWAP_COLOUR_MEANSTD;
-        plain.blend = FS_SWAP_BLEND_ALPHA;
-        plain.swap_eyes_mouth = 1;
-        plain.swap_forehead = 1;
-        plain.erode = 0;
-        plain.feather = 0.05;
-        plain.hole_feather = 0;
-        plain.brow_lift = 0;
-        plain.shape = 0;
-        plain.skin_guard = 0;
-        plain.match_detail = 0;
+        fs_swap_params_plain(&plain);
         settings[n_set++] = (setting){"plain", plain, 0, 0, 0, 0, 0, 1e9, 0};
     }
 

@@ -201,28 +201,29 @@ static int parse_choice(const char *opt, const char *value, const char *const *n
     return 0;
 }
 
-static int check_detector_bound(const char *opt, fs_detector_param param, double v)
+/* 1 when v lies in the bounds a *_param_bounds() call gave; when that call
+ * failed (st != FS_OK) the library judges the value at its set() call. */
+static int check_range(const char *opt, fs_status st, double lo, double hi, double v)
 {
-    double lo = 0, hi = 0;
-    if (fs_detector_param_bounds(param, &lo, &hi) != FS_OK)
-        return 1; /* the library will judge it at fs_detector_set() */
-    if (v < lo || v > hi) {
+    if (st == FS_OK && !(v >= lo && v <= hi)) {
         usage_error("%s: %g is outside [%g, %g]", opt, v, lo, hi);
         return 0;
     }
     return 1;
 }
 
+static int check_detector_bound(const char *opt, fs_detector_param param, double v)
+{
+    double lo = 0, hi = 0;
+    const fs_status st = fs_detector_param_bounds(param, &lo, &hi);
+    return check_range(opt, st, lo, hi, v);
+}
+
 static int check_fitter_bound(const char *opt, fs_fitter_param param, double v)
 {
     double lo = 0, hi = 0;
-    if (fs_fitter_param_bounds(param, &lo, &hi) != FS_OK)
-        return 1;
-    if (v < lo || v > hi) {
-        usage_error("%s: %g is outside [%g, %g]", opt, v, lo, hi);
-        return 0;
-    }
-    return 1;
+    const fs_status st = fs_fitter_param_bounds(param, &lo, &hi);
+    return check_range(opt, st, lo, hi, v);
 }
 
 static int check_context_bound(const char *opt, fs_context_param param, int64_t v)
@@ -240,13 +241,8 @@ static int check_context_bound(const char *opt, fs_context_param param, int64_t 
 static int check_renderer_bound(const char *opt, fs_renderer_param param, double v)
 {
     double lo = 0, hi = 0;
-    if (fs_renderer_param_bounds(param, &lo, &hi) != FS_OK)
-        return 1; /* the library will judge it at fs_renderer_set() */
-    if (v < lo || v > hi) {
-        usage_error("%s: %g is outside [%g, %g]", opt, v, lo, hi);
-        return 0;
-    }
-    return 1;
+    const fs_status st = fs_renderer_param_bounds(param, &lo, &hi);
+    return check_range(opt, st, lo, hi, v);
 }
 
 /* Options of `detect` that take a value; both "--opt value" and "--opt=value" work. */
@@ -635,6 +631,19 @@ static void put_num(FILE *out, double v, int digits)
         fputs("null", out);
 }
 
+static void put_box(FILE *out, const fs_face_box *b)
+{
+    fputc('[', out);
+    put_num(out, b->x, 3);
+    fputc(',', out);
+    put_num(out, b->y, 3);
+    fputc(',', out);
+    put_num(out, b->width, 3);
+    fputc(',', out);
+    put_num(out, b->height, 3);
+    fputc(']', out);
+}
+
 static void print_json(FILE *out, const fs_image *img, const result *faces, int n)
 {
     fprintf(out, "{\"image\":{\"width\":%d,\"height\":%d},\"faces\":[", (int)img->width,
@@ -642,15 +651,9 @@ static void print_json(FILE *out, const fs_image *img, const result *faces, int 
     for (int f = 0; f < n; f++) {
         const fs_face_box *b = &faces[f].box;
         const fs_face_landmarks *lm = &faces[f].lm;
-        fputs(f ? ",\n{\"box\":[" : "\n{\"box\":[", out);
-        put_num(out, b->x, 3);
-        fputc(',', out);
-        put_num(out, b->y, 3);
-        fputc(',', out);
-        put_num(out, b->width, 3);
-        fputc(',', out);
-        put_num(out, b->height, 3);
-        fputs("],\"score\":", out);
+        fputs(f ? ",\n{\"box\":" : "\n{\"box\":", out);
+        put_box(out, b);
+        fputs(",\"score\":", out);
         put_num(out, b->score, 6);
         fputs(",\"keypoints\":[", out);
         for (int k = 0; k < FS_FACE_KEYPOINTS; k++) {
@@ -1266,19 +1269,6 @@ static void print_swap_lines(const swap_options *o, const fs_renderer *ren,
             break;
         }
     }
-}
-
-static void put_box(FILE *out, const fs_face_box *b)
-{
-    fputc('[', out);
-    put_num(out, b->x, 3);
-    fputc(',', out);
-    put_num(out, b->y, 3);
-    fputc(',', out);
-    put_num(out, b->width, 3);
-    fputc(',', out);
-    put_num(out, b->height, 3);
-    fputc(']', out);
 }
 
 /* --json: the source face taken and one object per target face. */

@@ -54,25 +54,6 @@ static void env_close(env *e)
     fs_context_destroy(e->ctx);
 }
 
-static void read_image(env *e, const char *file, fs_image *img)
-{
-    fs_test_load_image(e->ctx, file, img);
-    ck_assert_int_eq(img->format, FS_PIXEL_RGB8);
-}
-
-/* A deep copy of an RGB8 image (rows packed). */
-static fs_image copy_image(const fs_image *src)
-{
-    fs_image d = *src;
-    d.stride = src->width * 3;
-    d.data = malloc((size_t)d.stride * (size_t)d.height);
-    ck_assert_ptr_nonnull(d.data);
-    for (int y = 0; y < src->height; y++)
-        memcpy((uint8_t *)d.data + (size_t)y * (size_t)d.stride,
-               (const uint8_t *)src->data + (size_t)y * (size_t)src->stride, (size_t)d.stride);
-    return d;
-}
-
 static void free_copy(fs_image *img)
 {
     free(img->data);
@@ -85,28 +66,17 @@ static uint8_t *px(const fs_image *img, int x, int y)
 }
 
 /* Largest face the fitter accepts (the detector also reports large
- * low-score boxes that are no face): its detection and, when lm is not
- * NULL, its landmarks. Returns 0 when none. */
+ * low-score boxes that are no face): its detection and landmarks. Returns 0
+ * when none. */
 static int largest_face(env *e, const fs_image *img, fs_face_box *box, fs_face_landmarks *lm)
 {
-    fs_face_box faces[8];
-    int n = 0;
-    FS_ASSERT_OK(fs_detector_run(e->det, img, faces, 8, &n));
-    n = n < 8 ? n : 8;
-    int used[8] = {0};
-    for (int k = 0; k < n; k++) {
-        int best = -1;
-        for (int i = 0; i < n; i++)
-            if (!used[i] && (best < 0 || faces[i].width * faces[i].height >
-                                             faces[best].width * faces[best].height))
-                best = i;
-        used[best] = 1;
-        if (lm && fs_fitter_run(e->fit, img, &faces[best], lm) != FS_OK)
-            continue;
-        *box = faces[best];
-        return 1;
-    }
-    return 0;
+    fs_face_box faces[16];
+    int n = 0, chosen = -1;
+    FS_ASSERT_OK(fs_detector_run(e->det, img, faces, 16, &n));
+    if (fs_swap_fit_face(e->fit, img, faces, n < 16 ? n : 16, -1, lm, &chosen) != FS_OK)
+        return 0;
+    *box = faces[chosen];
+    return 1;
 }
 
 /* Every pixel that differs between @p a and @p b lies inside the window of
@@ -142,35 +112,14 @@ typedef struct pair_result {
     long changed;
 } pair_result;
 
-/* The issue's "plain texture swap", for scale: unwrap, render, CIELAB
- * mean/deviation colour, feathered alpha over the whole mesh (eyes, mouth
- * and forehead included), no erosion, no shape transfer, no hair guard. */
-static fs_swap_params plain_params(void)
-{
-    fs_swap_params p;
-    fs_swap_params_default(&p);
-    p.colour = FS_SWAP_COLOUR_MEANSTD;
-    p.blend = FS_SWAP_BLEND_ALPHA;
-    p.swap_eyes_mouth = 1;
-    p.swap_forehead = 1;
-    p.erode = 0;
-    p.feather = 0.05;
-    p.hole_feather = 0;
-    p.brow_lift = 0;
-    p.skin_guard = 0;
-    p.match_detail = 0;
-    p.shape = 0;
-    return p;
-}
-
 /* Swaps and measures one pair; @p strict asserts the library's own
  * promises (a peer is measured, not held to them). */
 static void swap_pair(env *e, const char *source, const char *target, const fs_swap_params *p,
                       int strict, const char *png, pair_result *res)
 {
     fs_image src, tgt;
-    read_image(e, source, &src);
-    read_image(e, target, &tgt);
+    fs_test_load_rgb8(e->ctx, source, &src);
+    fs_test_load_rgb8(e->ctx, target, &tgt);
     fs_identity *id = NULL;
     FS_ASSERT_OK(fs_identity_create_from_image(e->ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
 
@@ -181,7 +130,7 @@ static void swap_pair(env *e, const char *source, const char *target, const fs_s
     ck_assert(largest_face(e, &tgt, &tbox, tlm));
     memcpy(slm->points, fs_identity_internal_data(id)->landmarks, sizeof(slm->points));
 
-    fs_image out = copy_image(&tgt);
+    fs_image out = fs_test_copy_image(&tgt, 3);
     fs_swap_info info;
     memset(&info, 0, sizeof(info));
     info.keep_debug = 1;
@@ -299,7 +248,8 @@ START_TEST(swap_quality_pairs)
         p.blend = pairs[i].blend;
         swap_pair(&e, pairs[i].source, pairs[i].target, &p, 1,
                   i == 0 ? getenv("FS_SWAP_PNG") : NULL, &r);
-        const fs_swap_params plain = plain_params();
+        fs_swap_params plain;
+        fs_swap_params_plain(&plain);
         swap_pair(&e, pairs[i].source, pairs[i].target, &plain, 0, NULL, &rp);
         gain += r.q.gain / n;
         lo = fmin(lo, r.q.gain);
@@ -393,7 +343,7 @@ START_TEST(swap_uv_upright)
     env e;
     env_open(&e);
     fs_image tgt;
-    read_image(&e, "faceapi_sample1.jpg", &tgt);
+    fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &tgt);
     fs_face_box box;
     fs_face_landmarks *lm = malloc(sizeof(*lm));
     ck_assert_ptr_nonnull(lm);
@@ -402,7 +352,7 @@ START_TEST(swap_uv_upright)
     fs_identity_data id;
     fs_swap_params p;
     coded_identity(&id, &p);
-    fs_image out = copy_image(&tgt);
+    fs_image out = fs_test_copy_image(&tgt, 3);
     fs_error_buf err;
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
     FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &p, &id, &out,
@@ -448,8 +398,8 @@ START_TEST(swap_shape_transfer)
     env e;
     env_open(&e);
     fs_image tgt, src;
-    read_image(&e, "faceapi_sample1.jpg", &tgt);
-    read_image(&e, "astronaut.png", &src);
+    fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &tgt);
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
     fs_face_box box;
     fs_face_landmarks *lm = malloc(sizeof(*lm)), *slm = malloc(sizeof(*slm));
     ck_assert_ptr_nonnull(lm);
@@ -464,7 +414,7 @@ START_TEST(swap_shape_transfer)
     static double err[2][FS_MESH_LANDMARKS];
     for (int k = 0; k < 2; k++) {
         p.shape = k;
-        fs_image out = copy_image(&tgt);
+        fs_image out = fs_test_copy_image(&tgt, 3);
         fs_error_buf eb;
         FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &p, &id, &out,
                                        (const float(*)[3])lm->points, NULL, &eb));
@@ -512,7 +462,7 @@ START_TEST(swap_no_face_source)
     env e;
     env_open(&e);
     fs_image img;
-    read_image(&e, "noface_3.png", &img);
+    fs_test_load_rgb8(e.ctx, "noface_3.png", &img);
     fs_identity *id = (fs_identity *)&e; /* must stay untouched */
     FS_ASSERT_STATUS(fs_identity_create_from_image(e.ctx, &img, FS_IDENTITY_LARGEST_FACE, &id),
                      FS_ERR_NO_FACE);
@@ -520,10 +470,10 @@ START_TEST(swap_no_face_source)
     ck_assert_ptr_nonnull(strstr(fs_context_last_error(e.ctx), "no face"));
     /* The whole-image call on a target without a face. */
     fs_image src;
-    read_image(&e, "astronaut.png", &src);
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
     fs_identity *real = NULL;
     FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &real));
-    fs_image before = copy_image(&img);
+    fs_image before = fs_test_copy_image(&img, 3);
     int swapped = -1;
     FS_ASSERT_STATUS(fs_renderer_swap_image(e.ren, real, &img, FS_SWAP_FACES_ALL, &swapped),
                      FS_ERR_NO_FACE);
@@ -570,8 +520,8 @@ START_TEST(swap_identity_blob)
     env e;
     env_open(&e);
     fs_image src, tgt;
-    read_image(&e, "astronaut.png", &src);
-    read_image(&e, "messi5.jpg", &tgt);
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_test_load_rgb8(e.ctx, "messi5.jpg", &tgt);
     fs_identity *id = NULL, *back = NULL, *fromfile = NULL;
     FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
 
@@ -589,7 +539,7 @@ START_TEST(swap_identity_blob)
     const char *path = fs_test_tmp_path("swap_identity.fsid");
     FS_ASSERT_OK(fs_identity_save_file(id, path));
     FS_ASSERT_OK(fs_identity_load_file(e.ctx, path, &fromfile));
-    fs_image a = copy_image(&tgt), b = copy_image(&tgt);
+    fs_image a = fs_test_copy_image(&tgt, 3), b = fs_test_copy_image(&tgt, 3);
     int sa = 0, sb = 0;
     FS_ASSERT_OK(fs_renderer_swap_image(e.ren, id, &a, FS_SWAP_FACES_LARGEST, &sa));
     FS_ASSERT_OK(fs_renderer_swap_image(e.ren, fromfile, &b, FS_SWAP_FACES_LARGEST, &sb));
@@ -645,8 +595,8 @@ START_TEST(swap_face_at_border)
     env e;
     env_open(&e);
     fs_image src, full;
-    read_image(&e, "astronaut.png", &src);
-    read_image(&e, "faceapi_sample1.jpg", &full);
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &full);
     fs_identity *id = NULL;
     FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
     fs_face_box box;
@@ -662,7 +612,7 @@ START_TEST(swap_face_at_border)
         crop.width = full.width - ox;
         crop.height = full.height - oy;
         crop.data = px(&full, ox, oy);
-        fs_image tgt = copy_image(&crop);
+        fs_image tgt = fs_test_copy_image(&crop, 3);
         fs_face_landmarks *shifted = malloc(sizeof(*shifted));
         ck_assert_ptr_nonnull(shifted);
         *shifted = *lm;
@@ -671,7 +621,7 @@ START_TEST(swap_face_at_border)
             shifted->points[i][1] -= (float)oy;
         }
         for (int blend = 0; blend < 3; blend++) {
-            fs_image out = copy_image(&tgt);
+            fs_image out = fs_test_copy_image(&tgt, 3);
             fs_swap_params p = *fs_renderer_internal_params(e.ren);
             p.blend = blend;
             fs_swap_info info;
@@ -721,15 +671,15 @@ START_TEST(swap_formats)
     env e;
     env_open(&e);
     fs_image src, tgt;
-    read_image(&e, "astronaut.png", &src);
-    read_image(&e, "messi5.jpg", &tgt);
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_test_load_rgb8(e.ctx, "messi5.jpg", &tgt);
     fs_identity *id = NULL;
     FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
     fs_face_box box;
     fs_face_landmarks *lm = malloc(sizeof(*lm));
     ck_assert_ptr_nonnull(lm);
     ck_assert(largest_face(&e, &tgt, &box, lm));
-    fs_image rgb = copy_image(&tgt);
+    fs_image rgb = fs_test_copy_image(&tgt, 3);
     FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &rgb, lm));
 
     const int w = tgt.width, h = tgt.height;
@@ -834,8 +784,8 @@ START_TEST(swap_params)
     /* Subdivision level 2 and every colour mode swap without error, and
      * the level changes the result only a little (same surface). */
     fs_image src, tgt;
-    read_image(&e, "astronaut.png", &src);
-    read_image(&e, "messi5.jpg", &tgt);
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_test_load_rgb8(e.ctx, "messi5.jpg", &tgt);
     fs_identity *id = NULL;
     FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
     fs_face_box box;
@@ -845,7 +795,7 @@ START_TEST(swap_params)
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_MASK_ERODE, 0.02));
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_BLEND, FS_BLEND_ALPHA));
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_COLOR, FS_COLOR_NONE));
-    fs_image a = copy_image(&tgt), b = copy_image(&tgt);
+    fs_image a = fs_test_copy_image(&tgt, 3), b = fs_test_copy_image(&tgt, 3);
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_SUBDIVISION, 0));
     FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &a, lm));
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_SUBDIVISION, 2));
@@ -866,7 +816,7 @@ START_TEST(swap_params)
     ck_assert_double_le(sad / (3.0 * n), 4.0);
     for (int c = 0; c <= 2; c++) {
         FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_COLOR, c));
-        fs_image t = copy_image(&tgt);
+        fs_image t = fs_test_copy_image(&tgt, 3);
         FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &t, lm));
         free_copy(&t);
     }
@@ -954,8 +904,8 @@ START_TEST(swap_timing)
     env e;
     env_open(&e);
     fs_image src, small;
-    read_image(&e, "astronaut.png", &src);
-    read_image(&e, "faceapi_sample1.jpg", &small);
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &small);
     /* A 1920x1080 target: the sample scaled up (nearest), one face. */
     fs_image big = small;
     big.width = 1920;
@@ -995,7 +945,7 @@ START_TEST(swap_timing)
     const char *names[3] = {"alpha", "multiband", "poisson"};
     for (int b = 0; b < 3; b++) {
         FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_BLEND, b));
-        fs_image t = copy_image(&big);
+        fs_image t = fs_test_copy_image(&big, 3);
         t0 = cpu_ms();
         FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &t, lm));
         const double t_swap = cpu_ms() - t0;

@@ -34,21 +34,11 @@ static void fit_largest(fs_context *ctx, const fs_image *img, fs_face_landmarks 
 {
     fs_detector *det = fs_test_new_detector(ctx);
     fs_fitter *fit = fs_test_new_fitter(ctx);
-    fs_face_box faces[8];
-    int n = 0, done = 0;
-    FS_ASSERT_OK(fs_detector_run(det, img, faces, 8, &n));
-    n = n < 8 ? n : 8;
-    int used[8] = {0};
-    for (int k = 0; k < n && !done; k++) {
-        int best = -1;
-        for (int i = 0; i < n; i++)
-            if (!used[i] && (best < 0 || faces[i].width * faces[i].height >
-                                             faces[best].width * faces[best].height))
-                best = i;
-        used[best] = 1;
-        done = fs_fitter_run(fit, img, &faces[best], lm) == FS_OK;
-    }
-    ck_assert_msg(done, "no face fitted in the target");
+    fs_face_box faces[16];
+    int n = 0, chosen = -1;
+    FS_ASSERT_OK(fs_detector_run(det, img, faces, 16, &n));
+    ck_assert_msg(fs_swap_fit_face(fit, img, faces, n < 16 ? n : 16, -1, lm, &chosen) == FS_OK,
+                  "no face fitted in the target");
     fs_fitter_destroy(fit);
     fs_detector_destroy(det);
 }
@@ -76,19 +66,6 @@ static void env_close(env *e)
     fs_identity_destroy(e->id);
     fs_renderer_destroy(e->ren);
     fs_context_destroy(e->ctx);
-}
-
-/* A packed copy of an image of @p ch channels. */
-static fs_image copy_image(const fs_image *src, int ch)
-{
-    fs_image d = *src;
-    d.stride = src->width * ch;
-    d.data = malloc((size_t)d.stride * (size_t)d.height);
-    ck_assert_ptr_nonnull(d.data);
-    for (int y = 0; y < src->height; y++)
-        memcpy((uint8_t *)d.data + (size_t)y * (size_t)d.stride,
-               (const uint8_t *)src->data + (size_t)y * (size_t)src->stride, (size_t)d.stride);
-    return d;
 }
 
 static const uint8_t *at(const fs_image *img, int x, int y, int ch)
@@ -210,7 +187,7 @@ START_TEST(debug_off_keeps_nothing)
 {
     env e;
     env_open(&e, 1);
-    fs_image t = copy_image(&e.tgt, 3);
+    fs_image t = fs_test_copy_image(&e.tgt, 3);
     FS_ASSERT_OK(fs_renderer_swap_face(e.ren, e.id, &t, e.lm));
     for (int kind = FS_DEBUG_RENDER; kind <= FS_DEBUG_COVERAGE; kind++) {
         fs_image view;
@@ -233,7 +210,7 @@ static void check_views(int blend)
     env_open(&e, 1);
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_BLEND, blend));
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_KEEP_DEBUG, 1));
-    fs_image t = copy_image(&e.tgt, 3);
+    fs_image t = fs_test_copy_image(&e.tgt, 3);
     FS_ASSERT_OK(fs_renderer_swap_face(e.ren, e.id, &t, e.lm));
 
     fs_image render, mask, cover;
@@ -373,7 +350,7 @@ START_TEST(debug_formats_and_swap_image)
     env e;
     env_open(&e, 1);
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_KEEP_DEBUG, 1));
-    fs_image t = copy_image(&e.tgt, 3);
+    fs_image t = fs_test_copy_image(&e.tgt, 3);
     FS_ASSERT_OK(fs_renderer_swap_face(e.ren, e.id, &t, e.lm));
     fs_image r1, m1;
     int x1, y1;
@@ -411,7 +388,7 @@ START_TEST(debug_formats_and_swap_image)
     ck_assert(memcmp(m2.data, keep_m, mn) == 0);
 
     /* the whole-image call: the largest face, kept once */
-    fs_image t2 = copy_image(&e.tgt, 3);
+    fs_image t2 = fs_test_copy_image(&e.tgt, 3);
     int swapped = 0;
     FS_ASSERT_OK(fs_renderer_swap_image(e.ren, e.id, &t2, FS_SWAP_FACES_LARGEST, &swapped));
     ck_assert_int_eq(swapped, 1);

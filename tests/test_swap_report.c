@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "swap/quality.h"
 #include "swap/swap.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -40,25 +41,6 @@ static void env_close(env *e)
     fs_identity_destroy(e->id);
     fs_renderer_destroy(e->ren);
     fs_context_destroy(e->ctx);
-}
-
-static void read_rgb(env *e, const char *file, fs_image *img)
-{
-    fs_test_load_image(e->ctx, file, img);
-    ck_assert_int_eq(img->format, FS_PIXEL_RGB8);
-}
-
-/* A deep copy of an RGB8 image, rows packed; release with free(img.data). */
-static fs_image copy_image(const fs_image *src)
-{
-    fs_image d = *src;
-    d.stride = src->width * 3;
-    d.data = malloc((size_t)d.stride * (size_t)d.height);
-    ck_assert_ptr_nonnull(d.data);
-    for (int y = 0; y < src->height; y++)
-        memcpy((uint8_t *)d.data + (size_t)y * (size_t)d.stride,
-               (const uint8_t *)src->data + (size_t)y * (size_t)src->stride, (size_t)d.stride);
-    return d;
 }
 
 /* Area-average downscale by an integer factor; release with free(img.data). */
@@ -132,9 +114,9 @@ START_TEST(report_face_too_small)
      * the detector also reports a 36-47 px box around it, which the fitter
      * accepts as a 32-42 px face.) */
     fs_image full;
-    read_rgb(&e, "faceapi_sample1.jpg", &full);
+    fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &full);
     fs_image small = downscale(&full, 10);
-    fs_image before = copy_image(&small);
+    fs_image before = fs_test_copy_image(&small, 3);
     fs_swap_face_report rep[FS_SWAP_MAX_FACES];
     int n = -1;
     FS_ASSERT_STATUS(fs_renderer_swap_image_report(e.ren, e.id, &small, FS_SWAP_FACES_ALL, rep,
@@ -173,7 +155,7 @@ START_TEST(report_face_too_small)
     fs_face_landmarks *lm = malloc(sizeof(*lm));
     ck_assert_ptr_nonnull(lm);
     FS_ASSERT_OK(fs_fitter_run(fit, &full, &box[0], lm));
-    fs_image copy = copy_image(&full);
+    fs_image copy = fs_test_copy_image(&full, 3);
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_MIN_FACE, 1000));
     FS_ASSERT_STATUS(fs_renderer_swap_face(e.ren, e.id, &copy, lm), FS_ERR_NO_FACE);
     ck_assert_ptr_nonnull(strstr(fs_renderer_last_error(e.ren), "FS_RENDERER_MIN_FACE"));
@@ -200,8 +182,8 @@ START_TEST(report_group_and_max_yaw)
     env e;
     env_open(&e);
     fs_image img;
-    read_rgb(&e, "faceapi_sample5.jpg", &img);
-    fs_image out = copy_image(&img);
+    fs_test_load_rgb8(e.ctx, "faceapi_sample5.jpg", &img);
+    fs_image out = fs_test_copy_image(&img, 3);
 
     /* Every face reported in detector order, each with its detection box. */
     fs_detector *det = fs_test_new_detector(e.ctx);
@@ -243,7 +225,7 @@ START_TEST(report_group_and_max_yaw)
     ck_assert_int_lt(beyond, n);
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_MAX_YAW, limit));
     free(out.data);
-    out = copy_image(&img);
+    out = fs_test_copy_image(&img, 3);
     int n2 = 0;
     FS_ASSERT_OK(fs_renderer_swap_image_report(e.ren, e.id, &out, FS_SWAP_FACES_ALL, rep,
                                                FS_SWAP_MAX_FACES, &n2));
@@ -277,7 +259,7 @@ START_TEST(report_group_and_max_yaw)
         if (yaws[order[i]] <= limit)
             want = order[i];
     free(out.data);
-    out = copy_image(&img);
+    out = fs_test_copy_image(&img, 3);
     FS_ASSERT_OK(fs_renderer_swap_image_report(e.ren, e.id, &out, FS_SWAP_FACES_LARGEST, rep,
                                                FS_SWAP_MAX_FACES, &n2));
     ck_assert_int_eq(count_outcome(rep, n, FS_SWAP_SWAPPED), 1);
@@ -294,7 +276,7 @@ START_TEST(report_group_and_max_yaw)
     memset(two, 0x5a, sizeof(two));
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_MAX_YAW, 90));
     free(out.data);
-    out = copy_image(&img);
+    out = fs_test_copy_image(&img, 3);
     FS_ASSERT_OK(fs_renderer_swap_image_report(e.ren, e.id, &out, 1, two, 2, &n2));
     ck_assert_int_eq(n2, n);
     ck_assert_int_eq(two[0].outcome, FS_SWAP_NOT_CHOSEN);
@@ -307,7 +289,7 @@ START_TEST(report_group_and_max_yaw)
 
     /* An index past the faces found: every face NOT_CHOSEN, image untouched. */
     free(out.data);
-    out = copy_image(&img);
+    out = fs_test_copy_image(&img, 3);
     FS_ASSERT_STATUS(fs_renderer_swap_image_report(e.ren, e.id, &out, n, rep, FS_SWAP_MAX_FACES,
                                                    &n2),
                      FS_ERR_OUT_OF_RANGE);
@@ -333,8 +315,8 @@ START_TEST(report_turned_face_no_holes)
     FS_ASSERT_OK(fs_renderer_get(e.ren, FS_RENDERER_MAX_YAW, &v));
     ck_assert_double_eq(v, 75.0);
     fs_image img;
-    read_rgb(&e, "faceapi_sample2.jpg", &img);
-    fs_image out = copy_image(&img);
+    fs_test_load_rgb8(e.ctx, "faceapi_sample2.jpg", &img);
+    fs_image out = fs_test_copy_image(&img, 3);
     fs_swap_face_report rep[FS_SWAP_MAX_FACES];
     int n = 0;
     FS_ASSERT_OK(fs_renderer_swap_image_report(e.ren, e.id, &out, FS_SWAP_FACES_ALL, rep,
@@ -362,7 +344,7 @@ START_TEST(report_turned_face_no_holes)
     ck_assert_ptr_nonnull(lm);
     FS_ASSERT_OK(fs_fitter_run(fit, &img, &box[turned], lm));
     ck_assert_float_eq(lm->pose.yaw, rep[turned].yaw);
-    fs_image again = copy_image(&img);
+    fs_image again = fs_test_copy_image(&img, 3);
     fs_swap_info info;
     memset(&info, 0, sizeof(info));
     info.keep_debug = 1;
@@ -371,29 +353,8 @@ START_TEST(report_turned_face_no_holes)
                                    fs_renderer_internal_params(e.ren),
                                    fs_identity_internal_data(e.id), &again,
                                    (const float(*)[3])lm->points, &info, &err));
-    static const int oval[] = {10,  338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288,
-                               397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150, 136,
-                               172, 58,  132, 93,  234, 127, 162, 21,  54,  103, 67,  109};
-    const int n_oval = (int)(sizeof(oval) / sizeof(oval[0]));
-    long inside = 0, covered = 0;
-    for (int y = 0; y < info.h; y++) {
-        for (int x = 0; x < info.w; x++) {
-            const double X = info.x0 + x, Y = info.y0 + y;
-            int in = 0;
-            for (int i = 0, j = n_oval - 1; i < n_oval; j = i++) {
-                const double xi = lm->points[oval[i]][0], yi = lm->points[oval[i]][1];
-                const double xj = lm->points[oval[j]][0], yj = lm->points[oval[j]][1];
-                if ((yi > Y) != (yj > Y) && X < (xj - xi) * (Y - yi) / (yj - yi) + xi)
-                    in = !in;
-            }
-            if (!in)
-                continue;
-            inside++;
-            covered += info.mesh_mask[y * info.w + x] != 0;
-        }
-    }
-    ck_assert_int_gt(inside, 1000);
-    const double covered_frac = (double)covered / (double)inside;
+    const double covered_frac = fs_swap_oval_coverage(lm, &info);
+    ck_assert_double_gt(covered_frac, 0);
     const double textured_frac = (double)info.textured / (double)info.covered;
     printf("report: faceapi_sample2 face %d, yaw %.1f: oval covered %.4f, textured %.4f\n", turned,
            (double)rep[turned].yaw, covered_frac, textured_frac);
@@ -402,7 +363,7 @@ START_TEST(report_turned_face_no_holes)
 
     /* A limit under its turn skips it, through fs_renderer_swap_face too. */
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_MAX_YAW, 45));
-    fs_image third = copy_image(&img);
+    fs_image third = fs_test_copy_image(&img, 3);
     FS_ASSERT_STATUS(fs_renderer_swap_face(e.ren, e.id, &third, lm), FS_ERR_NO_FACE);
     ck_assert_ptr_nonnull(strstr(fs_renderer_last_error(e.ren), "FS_RENDERER_MAX_YAW"));
     ck_assert(same_pixels(&third, &img));
@@ -487,8 +448,8 @@ START_TEST(report_bad_arguments)
     env e;
     env_open(&e);
     fs_image img;
-    read_rgb(&e, "astronaut.png", &img);
-    fs_image before = copy_image(&img);
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &img);
+    fs_image before = fs_test_copy_image(&img, 3);
     fs_swap_face_report rep[2];
     int n = 7;
 

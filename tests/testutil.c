@@ -91,6 +91,24 @@ void fs_test_load_image(fs_context *ctx, const char *file, fs_image *img)
     FS_ASSERT_OK(fs_image_read_file(ctx, path, img));
 }
 
+void fs_test_load_rgb8(fs_context *ctx, const char *file, fs_image *img)
+{
+    fs_test_load_image(ctx, file, img);
+    ck_assert_int_eq(img->format, FS_PIXEL_RGB8);
+}
+
+fs_image fs_test_copy_image(const fs_image *src, int channels)
+{
+    fs_image d = *src;
+    d.stride = src->width * channels;
+    d.data = malloc((size_t)d.stride * (size_t)d.height);
+    ck_assert_ptr_nonnull(d.data);
+    for (int y = 0; y < src->height; y++)
+        memcpy((uint8_t *)d.data + (size_t)y * (size_t)d.stride,
+               (const uint8_t *)src->data + (size_t)y * (size_t)src->stride, (size_t)d.stride);
+    return d;
+}
+
 int fs_test_run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);

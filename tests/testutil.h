@@ -30,6 +30,13 @@ fs_fitter *fs_test_new_fitter(fs_context *ctx);
  * scripts/fetch-data.sh, when the file is missing. */
 void fs_test_load_image(fs_context *ctx, const char *file, fs_image *img);
 
+/* As fs_test_load_image, and asserts that the image decoded as RGB8. */
+void fs_test_load_rgb8(fs_context *ctx, const char *file, fs_image *img);
+
+/* A packed deep copy of an 8-bit image of @p channels channels; release
+ * with free(copy.data). */
+fs_image fs_test_copy_image(const fs_image *src, int channels);
+
 /* Copies a file byte for byte; fails the test on any error. */
 void fs_test_copy_file(const char *from, const char *to);
 

@@ -66,6 +66,28 @@ static int sort_by_area(const fs_face_box *faces, int n, int index, int *order)
     return n;
 }
 
+fs_status fs_swap_fit_face(fs_fitter *fit, const fs_image *image, const fs_face_box *faces, int n,
+                           int want, fs_face_landmarks *lm, int *chosen)
+{
+    if (!fit || !image || !lm || !chosen || n < 0 || (n > 0 && !faces))
+        return FS_ERR_INVALID_ARGUMENT;
+    if (want >= n && n > 0)
+        return FS_ERR_OUT_OF_RANGE;
+    int stack[128], *order = n <= 128 ? stack : malloc(sizeof(int) * (size_t)n);
+    if (!order)
+        return FS_ERR_OUT_OF_MEMORY;
+    const int m = n == 0 ? 0 : sort_by_area(faces, n, want, order);
+    fs_status st = FS_ERR_NO_FACE;
+    for (int i = 0; i < m && st == FS_ERR_NO_FACE; i++) {
+        st = fs_fitter_run(fit, image, &faces[order[i]], lm);
+        if (st == FS_OK)
+            *chosen = order[i];
+    }
+    if (order != stack)
+        free(order);
+    return st;
+}
+
 static fs_status identity_wrap(fs_context *ctx, fs_identity_data *data, fs_identity **out)
 {
     fs_identity *id = calloc(1, sizeof(*id));
@@ -202,19 +224,11 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
                          "fs_identity_create_from_image: face %d asked, %d found", face_index, n);
     }
     if (st == FS_OK) {
-        /* The largest face the fitter accepts: a large low-score detection
-         * that is no face (a fist, a pattern) must not hide the real one. */
-        int order[100];
-        const int m = sort_by_area(faces, n, face_index, order);
-        fs_status fst = FS_ERR_NO_FACE;
-        for (int i = 0; i < m && fst != FS_OK; i++) {
-            chosen = order[i];
-            fst = fs_fitter_run(fit, image, &faces[chosen], lm);
-        }
+        const fs_status fst = fs_swap_fit_face(fit, image, faces, n, face_index, lm, &chosen);
         if (fst == FS_ERR_NO_FACE)
             st = fs_fail(&ctx->err, FS_ERR_NO_FACE,
                          "fs_identity_create_from_image: no face (the fitter rejected %s)",
-                         m == 1 ? "the detection" : "every detection");
+                         face_index >= 0 || n == 1 ? "the detection" : "every detection");
         else if (fst != FS_OK)
             st = fs_fail(&ctx->err, fst, "fs_identity_create_from_image: %s", fs_fitter_last_error(fit));
     }

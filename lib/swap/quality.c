@@ -10,6 +10,23 @@
 
 #define MATCH_FACES 16
 
+void fs_swap_params_plain(fs_swap_params *p)
+{
+    fs_swap_params_default(p);
+    p->colour = FS_SWAP_COLOUR_MEANSTD;
+    p->blend = FS_SWAP_BLEND_ALPHA;
+    p->subdivision = 0;
+    p->swap_eyes_mouth = 1;
+    p->swap_forehead = 1;
+    p->erode = 0;
+    p->feather = 0.05;
+    p->hole_feather = 0;
+    p->brow_lift = 0;
+    p->skin_guard = 0;
+    p->match_detail = 0;
+    p->shape = 0;
+}
+
 static double box_iou(const fs_face_box *a, const fs_face_box *b)
 {
     const double x0 = fmax(a->x, b->x), y0 = fmax(a->y, b->y);
@@ -33,9 +50,7 @@ static double face_diagonal(const fs_face_landmarks *lm)
     return hypot(x1 - x0, y1 - y0);
 }
 
-/* Fraction of the face oval's pixels (eyes and mouth included) inside the
- * window that the mesh covers. */
-static double oval_coverage(const fs_face_landmarks *lm, const fs_swap_info *info)
+double fs_swap_oval_coverage(const fs_face_landmarks *lm, const fs_swap_info *info)
 {
     /* MediaPipe's silhouette ring. */
     static const int oval[] = {10,  338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288,
@@ -126,7 +141,7 @@ fs_status fs_swap_quality_measure(const fs_ops *ops, fs_detector *det, fs_fitter
     q->target_score = tbox->score;
 
     /* Coverage. */
-    q->covered_frac = oval_coverage(tlm, info);
+    q->covered_frac = fs_swap_oval_coverage(tlm, info);
     q->textured_frac = info->covered ? (double)info->textured / (double)info->covered : 0;
 
     /* Seam across the blend weight's support. */

@@ -22,6 +22,13 @@
 #include "embed/embed.h"
 #include "swap/swap.h"
 
+/* The issue's "plain texture swap", the peer the library is measured
+ * against: unwrap, render, CIELAB mean/deviation colour, feathered alpha
+ * (0.05 of the face size) over the whole mesh (eyes, mouth interior and
+ * forehead included), no erosion, shape transfer, skin guard or detail
+ * matching. */
+void fs_swap_params_plain(fs_swap_params *p);
+
 typedef struct fs_swap_quality {
     double target_score, result_score; /* detector scores; result 0 when lost */
     double score_ratio;                /* result_score / target_score */
@@ -41,6 +48,11 @@ typedef struct fs_swap_quality {
  * unused. All images host RGB8; @p ops runs the high-pass filter. FS_ERR_INVALID_ARGUMENT, FS_ERR_OUT_OF_MEMORY
  * or the status of a detector / fitter / embedder run.
  */
+/* Fraction of the face oval's pixels (MediaPipe's silhouette ring of @p lm,
+ * eyes and mouth included) inside the window of @p info that its mesh mask
+ * covers; 0 when the oval holds no window pixel. */
+double fs_swap_oval_coverage(const fs_face_landmarks *lm, const fs_swap_info *info);
+
 fs_status fs_swap_quality_measure(const fs_ops *ops, fs_detector *det, fs_fitter *fit, fs_embedder *emb,
                                   const fs_image *source, const fs_face_landmarks *slm,
                                   const fs_image *target, const fs_face_box *tbox,

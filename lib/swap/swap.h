@@ -115,6 +115,17 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
                             fs_image *image, const float (*points)[3], fs_swap_info *info,
                             fs_error_buf *err);
 
+/*
+ * The face to swap from or onto among @p n detections @p faces: index
+ * @p want, or for want < 0 the largest (by box area) that the fitter
+ * accepts, so that a large low-score detection that is no face (a fist, a
+ * pattern) does not hide the real one. FS_OK with *chosen and @p lm
+ * filled; FS_ERR_NO_FACE when the fitter rejects every candidate (or n is
+ * 0); FS_ERR_OUT_OF_RANGE for want >= n; or the fitter's error.
+ */
+fs_status fs_swap_fit_face(fs_fitter *fit, const fs_image *image, const fs_face_box *faces, int n,
+                           int want, fs_face_landmarks *lm, int *chosen);
+
 /* The data inside a public fs_identity (lib/swap/api.c), for tests and tools. */
 const fs_identity_data *fs_identity_internal_data(const fs_identity *id);
 
