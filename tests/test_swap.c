@@ -445,6 +445,21 @@ START_TEST(swap_shape_transfer)
     ck_assert_int_ge(n_in, 100);
     ck_assert_double_le(out_sum[1] / n_out, out_sum[0] / n_out + 1.5);
     ck_assert_double_gt(in_sum[1] / n_in, in_sum[0] / n_in + 2.5);
+
+    /* Source landmarks with no shape (all at one point, as a crafted identity
+     * file could hold): the alignment fails and the target's mesh is used. */
+    memset(id.landmarks, 0, sizeof(id.landmarks));
+    fs_image flat[2];
+    for (int k = 0; k < 2; k++) {
+        p.shape = k;
+        flat[k] = fs_test_copy_image(&tgt, 3);
+        fs_error_buf eb;
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &p, &id, &flat[k],
+                                       (const float(*)[3])lm->points, NULL, &eb));
+    }
+    ck_assert_mem_eq(flat[0].data, flat[1].data, (size_t)flat[0].stride * (size_t)flat[0].height);
+    free_copy(&flat[0]);
+    free_copy(&flat[1]);
     free(id.atlas.rgba);
     free(id.atlas.weight);
     free(slm);
