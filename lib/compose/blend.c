@@ -215,6 +215,10 @@ typedef struct pl_level {
     float *b;   /* right-hand side, 3 channels */
     float *r;   /* residual scratch, 3 channels */
     uint8_t *D; /* 1 = unknown */
+    /* Prolongation weights to the next coarser level, per row and column:
+     * parent and neighbour index, and their weights (pl_weights). */
+    int *iy, *ix;
+    float *wy, *wx;
 } pl_level;
 
 #define PL_MAX_LEVELS 16
@@ -331,30 +335,32 @@ static void pl_weights(int x, int nc, int idx[2], float wt[2])
 }
 
 /* Coarse rhs = P^T r (the transpose of the prolongation below: with the
- * unit 5-point stencil on both grids this is the Galerkin scaling). */
+ * unit 5-point stencil on both grids this is the Galerkin scaling). The
+ * per-column weights are the level's tables (pl_weights, once per call). */
 static void pl_restrict(const pl_level *F, const pl_level *Cl)
 {
     memset(Cl->b, 0, sizeof(float) * 3 * (size_t)Cl->w * Cl->h);
     for (int y = 0; y < F->h; y++) {
-        int iy[2];
-        float wy[2];
-        pl_weights(y, Cl->h, iy, wy);
+        const int *iy = F->iy + 2 * y;
+        const float *wy = F->wy + 2 * y;
+        const uint8_t *D = F->D + (size_t)y * F->w;
+        const float *r = F->r + 3 * (size_t)y * F->w;
         for (int x = 0; x < F->w; x++) {
-            const size_t p = (size_t)y * F->w + x;
-            if (!F->D[p])
+            if (!D[x])
                 continue;
-            int ix[2];
-            float wx[2];
-            pl_weights(x, Cl->w, ix, wx);
-            for (int j = 0; j < 2; j++)
+            const int *ix = F->ix + 2 * x;
+            const float *wx = F->wx + 2 * x;
+            const float *rp = r + 3 * x;
+            for (int j = 0; j < 2; j++) {
+                float *row = Cl->b + 3 * (size_t)iy[j] * Cl->w;
                 for (int i = 0; i < 2; i++) {
                     const float wgt = wy[j] * wx[i];
-                    if (wgt == 0.0f)
-                        continue;
-                    const size_t q = (size_t)iy[j] * Cl->w + ix[i];
-                    for (int c = 0; c < 3; c++)
-                        Cl->b[3 * q + c] += wgt * F->r[3 * p + c];
+                    float *q = row + 3 * ix[i];
+                    q[0] += wgt * rp[0];
+                    q[1] += wgt * rp[1];
+                    q[2] += wgt * rp[2];
                 }
+            }
         }
     }
     for (size_t q = 0; q < (size_t)Cl->w * Cl->h; q++)
@@ -366,23 +372,22 @@ static void pl_restrict(const pl_level *F, const pl_level *Cl)
 static void pl_prolong_add(const pl_level *F, const pl_level *Cl)
 {
     for (int y = 0; y < F->h; y++) {
-        int iy[2];
-        float wy[2];
-        pl_weights(y, Cl->h, iy, wy);
+        const int *iy = F->iy + 2 * y;
+        const float *wy = F->wy + 2 * y;
+        const uint8_t *D = F->D + (size_t)y * F->w;
+        float *u = F->u + 3 * (size_t)y * F->w;
+        const float *c0 = Cl->u + 3 * (size_t)iy[0] * Cl->w, *c1 = Cl->u + 3 * (size_t)iy[1] * Cl->w;
         for (int x = 0; x < F->w; x++) {
-            const size_t p = (size_t)y * F->w + x;
-            if (!F->D[p])
+            if (!D[x])
                 continue;
-            int ix[2];
-            float wx[2];
-            pl_weights(x, Cl->w, ix, wx);
-            for (int c = 0; c < 3; c++) {
-                float s = 0.0f;
-                for (int j = 0; j < 2; j++)
-                    for (int i = 0; i < 2; i++)
-                        s += wy[j] * wx[i] * Cl->u[3 * ((size_t)iy[j] * Cl->w + ix[i]) + c];
-                F->u[3 * p + c] += s;
-            }
+            const int *ix = F->ix + 2 * x;
+            const float *wx = F->wx + 2 * x;
+            const float w00 = wy[0] * wx[0], w01 = wy[0] * wx[1], w10 = wy[1] * wx[0],
+                        w11 = wy[1] * wx[1];
+            const float *a = c0 + 3 * ix[0], *b = c0 + 3 * ix[1], *c = c1 + 3 * ix[0],
+                        *d = c1 + 3 * ix[1];
+            for (int ch = 0; ch < 3; ch++)
+                u[3 * x + ch] += w00 * a[ch] + w01 * b[ch] + w10 * c[ch] + w11 * d[ch];
         }
     }
 }
@@ -406,23 +411,13 @@ static void pl_vcycle(pl_level *lv, int l, int nlev)
     pl_smooth(L, 2);
 }
 
-fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t sstride,
+/* The solve on a window whose every unknown has its neighbours inside it
+ * or beyond the window's edge (zero flux); see fs_blend_poisson_f32. */
+static fs_status poisson_solve(fs_error_buf *err, const float *src, ptrdiff_t sstride,
                                const float *tgt, ptrdiff_t tstride, const uint8_t *mask,
-                               ptrdiff_t mstride, int w, int h, const fs_poisson_opts *opts,
-                               float *out, ptrdiff_t ostride, fs_poisson_info *info)
+                               ptrdiff_t mstride, int w, int h, int max_cycles, double tol,
+                               int rim, float *out, ptrdiff_t ostride, fs_poisson_info *info)
 {
-    fs_status st = check_common(err, "fs_blend_poisson_f32", w, h, src, tgt, mask, out);
-    if (st != FS_OK)
-        return st;
-    if (sstride < 3 * (ptrdiff_t)w || tstride < 3 * (ptrdiff_t)w || ostride < 3 * (ptrdiff_t)w ||
-        mstride < w)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_blend_poisson_f32: bad stride");
-    const int max_cycles = opts && opts->max_cycles > 0 ? opts->max_cycles : 8;
-    const double tol = opts && opts->tolerance > 0.0 ? opts->tolerance : 0.0;
-    const int rim = opts ? opts->rim : 0;
-    if (max_cycles > 1000 || rim < 0 || rim > 16)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT,
-                       "fs_blend_poisson_f32: max_cycles > 1000 or rim outside 0..16");
 
     pl_level lv[PL_MAX_LEVELS];
     int nlev = 0;
@@ -436,18 +431,32 @@ fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t ss
     }
     if (nlev < PL_MAX_LEVELS)
         nlev++;
+    size_t sides = 0;
+    for (int l = 0; l < nlev; l++)
+        sides += (size_t)lv[l].w + (size_t)lv[l].h;
     float *fbuf = malloc(sizeof(float) * 9 * total);
     uint8_t *dbuf = calloc(total, 1);
-    if (!fbuf || !dbuf) {
-        free(fbuf), free(dbuf);
+    int *ibuf = malloc(sizeof(int) * 2 * sides);
+    float *wbuf = malloc(sizeof(float) * 2 * sides);
+    if (!fbuf || !dbuf || !ibuf || !wbuf) {
+        free(fbuf), free(dbuf), free(ibuf), free(wbuf);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_blend_poisson_f32: out of memory");
     }
-    size_t off = 0;
+    size_t off = 0, soff = 0;
     for (int l = 0; l < nlev; l++) {
         const size_t n = (size_t)lv[l].w * lv[l].h;
         lv[l].u = fbuf + 9 * off, lv[l].b = lv[l].u + 3 * n, lv[l].r = lv[l].b + 3 * n;
         lv[l].D = dbuf + off;
         off += n;
+        lv[l].iy = ibuf + 2 * soff, lv[l].wy = wbuf + 2 * soff;
+        lv[l].ix = lv[l].iy + 2 * lv[l].h, lv[l].wx = lv[l].wy + 2 * lv[l].h;
+        soff += (size_t)lv[l].w + (size_t)lv[l].h;
+        if (l + 1 < nlev) {
+            for (int y = 0; y < lv[l].h; y++)
+                pl_weights(y, lv[l + 1].h, lv[l].iy + 2 * y, lv[l].wy + 2 * y);
+            for (int x = 0; x < lv[l].w; x++)
+                pl_weights(x, lv[l + 1].w, lv[l].ix + 2 * x, lv[l].wx + 2 * x);
+        }
     }
     pl_level *L0 = &lv[0];
     int unknowns = 0;
@@ -490,6 +499,15 @@ fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t ss
                 }
                 continue;
             }
+            if (x > 0 && x < w - 1 && y > 0 && y < h - 1 && L0->D[p - 1] && L0->D[p + 1] &&
+                L0->D[p - (size_t)w] && L0->D[p + (size_t)w]) {
+                /* All four neighbours unknown (most of the domain): the
+                 * source's own Laplacian, without the per-edge tests. */
+                const float *l = s - 3, *r = s + 3, *u = s - sstride, *d = s + sstride;
+                for (int c = 0; c < 3; c++)
+                    L0->b[3 * p + c] = 4.0f * s[c] - ((l[c] + r[c]) + (u[c] + d[c]));
+                continue;
+            }
             const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
             const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
             for (int c = 0; c < 3; c++) {
@@ -519,19 +537,22 @@ fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t ss
         }
 
     int cycles = 0;
-    double res = 0.0;
+    double res = -1.0; /* not computed yet */
     if (dn > 0 && unknowns > 0) {
         double prev = INFINITY; /* the first cycle always runs */
         for (cycles = 0; cycles < max_cycles;) {
             pl_vcycle(lv, 0, nlev);
             cycles++;
-            const double r = pl_residual(L0);
-            if (r <= tol || !(r < 4.0 * prev))
+            if (tol <= 0.0)
+                continue; /* a fixed number of cycles: no residual pass per cycle */
+            res = pl_residual(L0);
+            if (res <= tol || !(res < 4.0 * prev))
                 break; /* converged, or (never seen) not contracting: stop rather than diverge */
-            prev = r;
+            prev = res;
         }
     }
-    res = unknowns > 0 ? pl_residual(L0) : 0.0;
+    if (res < 0.0 && info)
+        res = unknowns > 0 ? pl_residual(L0) : 0.0;
 
     if (rim > 0) {
         /* 4-neighbour distance to the complement, up to rim, in lv[0].r's
@@ -539,19 +560,21 @@ fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t ss
         float *dist = L0->r;
         for (size_t p = 0; p < (size_t)w * h; p++)
             dist[p] = L0->D[p] ? (float)(rim + 1) : 0.0f;
+        /* Rows whose pixels may change at pass d lie within d of a row
+         * holding an unknown next to the complement; a pass touches only
+         * unknowns still beyond d, so the row test is all the saving. */
         for (int d = 1; d <= rim; d++)
-            for (int y = 0; y < h; y++)
+            for (int y = 0; y < h; y++) {
+                float *row = dist + (size_t)y * w;
                 for (int x = 0; x < w; x++) {
-                    const size_t p = (size_t)y * w + x;
-                    if (dist[p] <= (float)d)
+                    if (row[x] <= (float)d)
                         continue;
-                    const int near = (x > 0 && dist[p - 1] == (float)(d - 1)) ||
-                                     (x < w - 1 && dist[p + 1] == (float)(d - 1)) ||
-                                     (y > 0 && dist[p - w] == (float)(d - 1)) ||
-                                     (y < h - 1 && dist[p + w] == (float)(d - 1));
-                    if (near)
-                        dist[p] = (float)d;
+                    const float want = (float)(d - 1);
+                    if ((x > 0 && row[x - 1] == want) || (x < w - 1 && row[x + 1] == want) ||
+                        (y > 0 && row[x - w] == want) || (y < h - 1 && row[x + w] == want))
+                        row[x] = (float)d;
                 }
+            }
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
                 const size_t p = (size_t)y * w + x;
@@ -578,8 +601,86 @@ fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t ss
         info->max_residual = res;
         info->unknowns = unknowns;
     }
-    free(fbuf), free(dbuf);
+    free(fbuf), free(dbuf), free(ibuf), free(wbuf);
     return FS_OK;
+}
+
+/* The mask's bounding box grown by one pixel where the window allows
+ * (x1 < 0 for an empty mask). */
+static void mask_box(const uint8_t *mask, ptrdiff_t mstride, int w, int h, int *bx0, int *by0,
+                     int *bx1, int *by1)
+{
+    int x0 = w, y0 = h, x1 = -1, y1 = -1;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *m = mask + (size_t)y * (size_t)mstride;
+        for (int x = 0; x < w; x++)
+            if (m[x]) {
+                x0 = x < x0 ? x : x0;
+                x1 = x > x1 ? x : x1;
+                y0 = y < y0 ? y : y0;
+                y1 = y;
+            }
+    }
+    if (x1 < 0) {
+        *bx0 = *by0 = 0;
+        *bx1 = *by1 = -1;
+        return;
+    }
+    *bx0 = x0 > 0 ? x0 - 1 : 0;
+    *by0 = y0 > 0 ? y0 - 1 : 0;
+    *bx1 = x1 < w - 1 ? x1 + 1 : w - 1;
+    *by1 = y1 < h - 1 ? y1 + 1 : h - 1;
+}
+
+fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t sstride,
+                               const float *tgt, ptrdiff_t tstride, const uint8_t *mask,
+                               ptrdiff_t mstride, int w, int h, const fs_poisson_opts *opts,
+                               float *out, ptrdiff_t ostride, fs_poisson_info *info)
+{
+    fs_status st = check_common(err, "fs_blend_poisson_f32", w, h, src, tgt, mask, out);
+    if (st != FS_OK)
+        return st;
+    if (sstride < 3 * (ptrdiff_t)w || tstride < 3 * (ptrdiff_t)w || ostride < 3 * (ptrdiff_t)w ||
+        mstride < w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_blend_poisson_f32: bad stride");
+    const int max_cycles = opts && opts->max_cycles > 0 ? opts->max_cycles : 8;
+    const double tol = opts && opts->tolerance > 0.0 ? opts->tolerance : 0.0;
+    const int rim = opts ? opts->rim : 0;
+    if (max_cycles > 1000 || rim < 0 || rim > 16)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT,
+                       "fs_blend_poisson_f32: max_cycles > 1000 or rim outside 0..16");
+    /* Only the mask's bounding box, grown by the one pixel of Dirichlet
+     * boundary, takes part: a face's window is mostly margin, and every
+     * pass of the solver would otherwise walk it. Grown only where the
+     * window allows, so a mask touching the window edge keeps its
+     * zero-flux edge there, as on the whole window. */
+    int x0, y0, x1, y1;
+    mask_box(mask, mstride, w, h, &x0, &y0, &x1, &y1);
+    for (int y = 0; y < h; y++) {
+        const float *t = tgt + (size_t)y * (size_t)tstride;
+        float *o = out + (size_t)y * (size_t)ostride;
+        if (o == t)
+            continue;
+        if (y < y0 || y > y1) {
+            memcpy(o, t, sizeof(float) * 3 * (size_t)w);
+        } else {
+            memcpy(o, t, sizeof(float) * 3 * (size_t)x0);
+            memcpy(o + 3 * (x1 + 1), t + 3 * (x1 + 1), sizeof(float) * 3 * (size_t)(w - 1 - x1));
+        }
+    }
+    if (x1 < 0) {
+        if (info) {
+            info->cycles = 0;
+            info->max_residual = 0;
+            info->unknowns = 0;
+        }
+        return FS_OK;
+    }
+    return poisson_solve(err, src + (size_t)y0 * (size_t)sstride + 3 * (size_t)x0, sstride,
+                         tgt + (size_t)y0 * (size_t)tstride + 3 * (size_t)x0, tstride,
+                         mask + (size_t)y0 * (size_t)mstride + (size_t)x0, mstride, x1 - x0 + 1,
+                         y1 - y0 + 1, max_cycles, tol, rim,
+                         out + (size_t)y0 * (size_t)ostride + 3 * (size_t)x0, ostride, info);
 }
 
 static fs_status to_float_pair(fs_error_buf *err, const uint8_t *src, ptrdiff_t sstride,
@@ -613,6 +714,19 @@ fs_status fs_blend_poisson_u8(fs_error_buf *err, const uint8_t *src, ptrdiff_t s
         return st;
     if (sstride < 3 * (ptrdiff_t)w || dstride < 3 * (ptrdiff_t)w || mstride < w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_blend_poisson_u8: bad stride");
+    /* Only the mask's box (and its one-pixel boundary) is read or written:
+     * the float copies then cost the box, not the window. */
+    int x0, y0, x1, y1;
+    mask_box(mask, mstride, w, h, &x0, &y0, &x1, &y1);
+    if (x1 < 0) {
+        x0 = y0 = 0;
+        x1 = y1 = 0; /* an empty mask: a 1x1 solve with nothing to solve */
+    }
+    src += (size_t)y0 * (size_t)sstride + 3 * (size_t)x0;
+    dst += (size_t)y0 * (size_t)dstride + 3 * (size_t)x0;
+    mask += (size_t)y0 * (size_t)mstride + (size_t)x0;
+    w = x1 - x0 + 1;
+    h = y1 - y0 + 1;
     float *f;
     if ((st = to_float_pair(err, src, sstride, dst, dstride, w, h, &f)) != FS_OK)
         return st;

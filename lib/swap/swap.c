@@ -550,7 +550,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
                                        w, h, 0);
             break;
         default: {
-            const fs_poisson_opts po = {8, 0.5, 4};
+            const fs_poisson_opts po = FS_SWAP_POISSON_OPTS;
             st = fs_blend_poisson_u8(err, k.render8, 3 * (ptrdiff_t)w, img, istride, k.eroded, w,
                                      w, h, &po, NULL);
             for (size_t p = 0; p < n; p++)
