@@ -757,6 +757,115 @@ START_TEST(swap_formats)
 }
 END_TEST
 
+/* The renderer works on a window around the face, so a target at the
+ * library's largest size swaps like a small one: faceapi_sample1.jpg pasted
+ * into the far corner of a 7000x4000 canvas (28 Mpx; the decode limit,
+ * FS_CONTEXT_MAX_PIXELS, is 50 Mpx by default) with its landmarks moved
+ * along gives the small image's result there, and leaves every other pixel
+ * of the canvas as it was. RGBA8 and BGR8 targets give the RGB8 result. */
+START_TEST(swap_large_target_and_formats)
+{
+    env e;
+    env_open(&e);
+    fs_image src, tgt;
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &tgt);
+    fs_identity *id = NULL;
+    FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
+    fs_face_box box;
+    fs_face_landmarks *lm = malloc(sizeof(*lm)), *big_lm = malloc(sizeof(*big_lm));
+    ck_assert_ptr_nonnull(lm);
+    ck_assert_ptr_nonnull(big_lm);
+    ck_assert(largest_face(&e, &tgt, &box, lm));
+    fs_image small = fs_test_copy_image(&tgt, 3);
+    FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &small, lm));
+
+    const int W = 7000, H = 4000, ox = W - tgt.width, oy = H - tgt.height;
+    fs_image big = tgt;
+    big.width = W;
+    big.height = H;
+    big.stride = W * 3;
+    big.data = malloc((size_t)big.stride * (size_t)H);
+    ck_assert_ptr_nonnull(big.data);
+    for (size_t i = 0; i < (size_t)big.stride * (size_t)H; i++)
+        ((uint8_t *)big.data)[i] = (uint8_t)(i * 2654435761u >> 24);
+    for (int y = 0; y < tgt.height; y++)
+        memcpy(px(&big, ox, oy + y), px(&tgt, 0, y), (size_t)tgt.width * 3);
+    uint8_t *before = malloc((size_t)big.stride * (size_t)H);
+    ck_assert_ptr_nonnull(before);
+    memcpy(before, big.data, (size_t)big.stride * (size_t)H);
+    *big_lm = *lm;
+    for (int i = 0; i < FS_LANDMARKS; i++) {
+        big_lm->points[i][0] += (float)ox;
+        big_lm->points[i][1] += (float)oy;
+    }
+    FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &big, big_lm));
+    long outside = 0, inside = 0;
+    double diff = 0;
+    for (int y = 0; y < H; y++) {
+        const uint8_t *b = px(&big, 0, y), *a = before + (size_t)y * (size_t)big.stride;
+        if (y < oy) {
+            outside += memcmp(a, b, (size_t)big.stride) != 0;
+            continue;
+        }
+        outside += memcmp(a, b, (size_t)ox * 3) != 0;
+        for (int x = 0; x < tgt.width; x++) {
+            const uint8_t *p = px(&big, ox + x, y), *q = px(&small, x, y - oy);
+            for (int c = 0; c < 3; c++) {
+                diff += abs(p[c] - q[c]);
+                inside += p[c] != q[c];
+            }
+        }
+    }
+    const double mean = diff / (3.0 * tgt.width * tgt.height);
+    printf("swap: 7000x4000 target: rows changed left of or above the pasted image %ld, "
+           "channels differing from the small image's swap %ld (mean |diff| %.5f)\n",
+           outside, inside, mean);
+    ck_assert_int_eq(outside, 0);
+    ck_assert_double_le(mean, 0.01); /* float landmarks 6000 px out round a little differently */
+    free(before);
+    free(big.data);
+
+    /* RGBA8 and BGR8 (padded rows): the RGB8 result, channels moved, alpha kept. */
+    for (int k = 0; k < 2; k++) {
+        const int ch = k == 0 ? 4 : 3;
+        fs_image o = tgt;
+        o.format = k == 0 ? FS_PIXEL_RGBA8 : FS_PIXEL_BGR8;
+        o.stride = tgt.width * ch + 8;
+        o.data = calloc((size_t)o.stride * (size_t)tgt.height, 1);
+        ck_assert_ptr_nonnull(o.data);
+        for (int y = 0; y < tgt.height; y++)
+            for (int x = 0; x < tgt.width; x++) {
+                const uint8_t *s = px(&tgt, x, y);
+                uint8_t *d = (uint8_t *)o.data + (size_t)y * (size_t)o.stride + (size_t)x * ch;
+                d[0] = k == 0 ? s[0] : s[2];
+                d[1] = s[1];
+                d[2] = k == 0 ? s[2] : s[0];
+                if (k == 0)
+                    d[3] = (uint8_t)(3 * x + y);
+            }
+        FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &o, lm));
+        for (int y = 0; y < tgt.height; y++)
+            for (int x = 0; x < tgt.width; x++) {
+                const uint8_t *s = px(&small, x, y);
+                const uint8_t *d = (const uint8_t *)o.data + (size_t)y * (size_t)o.stride + (size_t)x * ch;
+                ck_assert(d[1] == s[1] && d[0] == (k == 0 ? s[0] : s[2]) &&
+                          d[2] == (k == 0 ? s[2] : s[0]));
+                if (k == 0)
+                    ck_assert_int_eq(d[3], (uint8_t)(3 * x + y));
+            }
+        free(o.data);
+    }
+    free_copy(&small);
+    free(big_lm);
+    free(lm);
+    fs_identity_destroy(id);
+    fs_image_free(&tgt);
+    fs_image_free(&src);
+    env_close(&e);
+}
+END_TEST
+
 START_TEST(swap_params)
 {
     env e;
@@ -992,6 +1101,7 @@ static Suite *swap_suite(void)
     tcase_add_test(tc, swap_identity_blob);
     tcase_add_test(tc, swap_face_at_border);
     tcase_add_test(tc, swap_formats);
+    tcase_add_test(tc, swap_large_target_and_formats);
     tcase_add_test(tc, swap_params);
     tcase_add_test(tc, swap_timing);
     tcase_add_test(tc, swap_capture_cache);
