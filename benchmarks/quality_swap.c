@@ -13,7 +13,7 @@
  *     FACE: the detector's index (default: the largest face)
  *     --no-peer            the library's settings only
  *     --blend alpha|multiband|poisson, --colour none|meanstd|full,
- *     --eyes-mouth 0|1, --forehead 0|1, --erode F, --feather F,
+ *     --eyes-mouth 0|1|2 (target, source, gaze), --forehead 0|1, --erode F, --feather F,
  *     --hole-feather F, --brow-lift F, --skin-guard 0|1, --detail 0|1, --shape F           override the library's settings
  *     --out DIR            write DIR/<n>_<setting>.png (target | result, the face)
  *
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
             lib.colour = strcmp(v, "none") == 0 ? 0 : strcmp(v, "full") == 0 ? 2 : 1;
             i++;
         } else if (strcmp(a, "--eyes-mouth") == 0) {
-            lib.swap_eyes_mouth = atoi(v);
+            lib.eyes = atoi(v);
             i++;
         } else if (strcmp(a, "--forehead") == 0) {
             lib.swap_forehead = atoi(v);

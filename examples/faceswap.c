@@ -66,8 +66,9 @@ static const char usage_text[] =
     "                                outline, 0..1 (default 0.5)\n"
     "  --detail on|off               match sharpness and grain to the target (default on)\n"
     "  --skin-guard on|off           keep hair and grazing-angle texels out (default on)\n"
-    "  --eyes-mouth target|source    whose eye openings and mouth interior show\n"
-    "                                (default target: blinks, gaze and teeth are the target's)\n"
+    "  --eyes-mouth gaze|target|source  whose eyes and mouth interior show (default gaze:\n"
+    "                                the target's irises and teeth, the source's eye whites\n"
+    "                                and lash line; target: the target's whole eye openings)\n"
     "  --min-face PX                 skip target faces under PX pixels (8..4096, default 24)\n"
     "  --max-yaw DEG                 skip target faces turned beyond DEG degrees (0..90,\n"
     "                                default 75)\n"
@@ -1009,11 +1010,11 @@ static int parse_swap_args(int argc, char **argv, swap_options *o)
         } else if (strcmp(name, "--detail") == 0 || strcmp(name, "--skin-guard") == 0 ||
                    strcmp(name, "--eyes-mouth") == 0) {
             static const char *const off_on[] = {"off", "on"};
-            static const char *const target_source[] = {"target", "source"};
+            static const char *const target_source[] = {"target", "source", "gaze"};
             const int em = strcmp(name, "--eyes-mouth") == 0;
             int *dst = em ? &o->eyes_mouth : strcmp(name, "--detail") == 0 ? &o->detail
                                                                              : &o->skin_guard;
-            if (!parse_choice(name, value, em ? target_source : off_on, 2, dst))
+            if (!parse_choice(name, value, em ? target_source : off_on, em ? 3 : 2, dst))
                 return EXIT_USAGE;
         } else if (strcmp(name, "--min-face") == 0 || strcmp(name, "--max-yaw") == 0) {
             const int min = strcmp(name, "--min-face") == 0;

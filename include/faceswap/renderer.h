@@ -46,7 +46,12 @@ typedef enum fs_renderer_param {
     FS_RENDERER_COLOR = 0,           /**< fs_renderer_color, default FS_COLOR_MEANSTD */
     FS_RENDERER_BLEND = 1,           /**< fs_renderer_blend, default FS_BLEND_MULTIBAND */
     FS_RENDERER_SUBDIVISION = 2,     /**< mesh subdivision levels 0..4, default 0 */
-    FS_RENDERER_SWAP_EYES_MOUTH = 3, /**< 1 also swaps the eye openings and mouth interior, default 0 */
+    /** Whose eyes and mouth interior show: 0 the target's eye openings and
+     *  mouth interior; 1 the source's (the whole face swapped); 2 (default)
+     *  the target's irises and mouth interior, so that gaze, blinks (the
+     *  lids follow the target's mesh) and teeth stay the target's while the
+     *  whites, corners and lash line of the eyes are the source's. */
+    FS_RENDERER_SWAP_EYES_MOUTH = 3,
     FS_RENDERER_MASK_ERODE = 4,      /**< mask erosion, fraction of the face size, 0..0.25, default 0.02 */
     FS_RENDERER_MASK_FEATHER = 5,    /**< feather width, fraction of the face size, 0..0.25, default 0.05 */
     /** 1 keeps the intermediate images of each face the last swap call swapped,

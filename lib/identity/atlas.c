@@ -135,7 +135,7 @@ int fs_atlas_in_region(const fs_atlas_mesh *mesh, float u, float v)
                 inside = !inside;
         }
         if (inside)
-            return 1;
+            return r + 1;
     }
     return 0;
 }

@@ -86,7 +86,8 @@ float fs_atlas_sample(const fs_atlas *atlas, float u, float v, float rgb[3]);
  * (0 outside the atlas or its footprint). */
 float fs_atlas_seen(const fs_atlas *atlas, float u, float v);
 
-/* 1 when atlas point (u, v) lies inside one of the mesh's eye or mouth rings. */
+/* Which ring atlas point (u, v) lies inside: 0 none, else 1 + the ring's
+ * index (1 and 2: the eye openings, 3: the mouth interior). */
 int fs_atlas_in_region(const fs_atlas_mesh *mesh, float u, float v);
 
 /* sRGB 8-bit to CIELAB (D65). */

@@ -370,7 +370,7 @@ static const param_info renderer_params[] = {
     {0, 2, 1},    /* FS_RENDERER_COLOR */
     {0, 2, 1},    /* FS_RENDERER_BLEND */
     {0, 4, 1},    /* FS_RENDERER_SUBDIVISION */
-    {0, 1, 1},    /* FS_RENDERER_SWAP_EYES_MOUTH */
+    {0, 2, 1},    /* FS_RENDERER_SWAP_EYES_MOUTH: fs_swap_eyes */
     {0, 0.25, 0}, /* FS_RENDERER_MASK_ERODE */
     {0, 0.25, 0}, /* FS_RENDERER_MASK_FEATHER */
     {0, 1, 1},    /* FS_RENDERER_KEEP_DEBUG */
@@ -531,7 +531,7 @@ fs_status fs_renderer_set(fs_renderer *r, fs_renderer_param param, double value)
     case FS_RENDERER_COLOR: r->params.colour = (int)value; break;
     case FS_RENDERER_BLEND: r->params.blend = (int)value; break;
     case FS_RENDERER_SUBDIVISION: r->params.subdivision = (int)value; break;
-    case FS_RENDERER_SWAP_EYES_MOUTH: r->params.swap_eyes_mouth = (int)value; break;
+    case FS_RENDERER_SWAP_EYES_MOUTH: r->params.eyes = (int)value; break;
     case FS_RENDERER_MASK_ERODE: r->params.erode = value; break;
     case FS_RENDERER_MASK_FEATHER: r->params.feather = value; break;
     case FS_RENDERER_KEEP_DEBUG:
@@ -556,7 +556,7 @@ fs_status fs_renderer_get(const fs_renderer *r, fs_renderer_param param, double 
     case FS_RENDERER_COLOR: *value = r->params.colour; break;
     case FS_RENDERER_BLEND: *value = r->params.blend; break;
     case FS_RENDERER_SUBDIVISION: *value = r->params.subdivision; break;
-    case FS_RENDERER_SWAP_EYES_MOUTH: *value = r->params.swap_eyes_mouth; break;
+    case FS_RENDERER_SWAP_EYES_MOUTH: *value = r->params.eyes; break;
     case FS_RENDERER_MASK_ERODE: *value = r->params.erode; break;
     case FS_RENDERER_MASK_FEATHER: *value = r->params.feather; break;
     case FS_RENDERER_KEEP_DEBUG: *value = r->keep_debug; break;

@@ -16,7 +16,7 @@ void fs_swap_params_plain(fs_swap_params *p)
     p->colour = FS_SWAP_COLOUR_MEANSTD;
     p->blend = FS_SWAP_BLEND_ALPHA;
     p->subdivision = 0;
-    p->swap_eyes_mouth = 1;
+    p->eyes = FS_SWAP_EYES_SOURCE;
     p->swap_forehead = 1;
     p->erode = 0;
     p->feather = 0.05;

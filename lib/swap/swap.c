@@ -20,8 +20,9 @@
 /* Below this many pixels of face size the swap has too few pixels to mean anything. */
 #define SWAP_MIN_FACE 8.0
 /* Attributes the rasteriser interpolates: atlas u, v; target mesh x, y;
- * the shape weight (0 on the silhouette: how far inside the face). */
-#define SWAP_ATTR 5
+ * the shape weight (0 on the silhouette: how far inside the face); source
+ * photo x, y (where the atlas texel came from). */
+#define SWAP_ATTR 7
 /* Below this shape weight a pixel is in the face's outer band, where the
  * source's hair often hangs over the cheeks and temples. */
 #define SWAP_OUTER_BAND 0.5f
@@ -36,7 +37,7 @@ void fs_swap_params_default(fs_swap_params *p)
     p->colour = FS_SWAP_COLOUR_MEANSTD; /* FULL: see fs_swap_params_default in swap.h */
     p->blend = FS_SWAP_BLEND_MULTIBAND;
     p->subdivision = 0;
-    p->swap_eyes_mouth = 0;
+    p->eyes = FS_SWAP_EYES_GAZE;
     p->erode = 0.02;
     p->feather = 0.05;
     p->swap_forehead = 0;
@@ -204,7 +205,8 @@ static int work_alloc(work *k, size_t n)
  * transfer moved the mesh). */
 static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int levels,
                            const float (*points)[3], const float (*target)[3],
-                           const fs_raster_desc *d, work *k, fs_error_buf *err)
+                           const float (*source)[3], const fs_raster_desc *d, work *k,
+                           fs_error_buf *err)
 {
     const fs_atlas_mesh *am = &mesh->atlas;
     float pos[FS_MESH_LANDMARKS][3], attr[FS_MESH_LANDMARKS][SWAP_ATTR];
@@ -218,6 +220,8 @@ static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int leve
         attr[i][2] = target[i][0];
         attr[i][3] = target[i][1];
         attr[i][4] = mesh->shape_weight[i];
+        attr[i][5] = source[i][0];
+        attr[i][6] = source[i][1];
     }
     for (int t = 0; t < am->n_triangles; t++)
         for (int c = 0; c < 3; c++)
@@ -315,6 +319,30 @@ static long guard_target_hair(work *k, size_t n)
     return removed;
 }
 
+/* The two irises of a face's 478 landmarks (468 and 473 the centres, the
+ * next four each on the rim): centre x, y and radius, image px. */
+static void iris_discs(const float (*p)[3], float out[2][3])
+{
+    for (int e = 0; e < 2; e++) {
+        const float *c = p[468 + 5 * e];
+        float r = 0;
+        for (int j = 1; j <= 4; j++)
+            r += hypotf(p[468 + 5 * e + j][0] - c[0], p[468 + 5 * e + j][1] - c[1]);
+        out[e][0] = c[0];
+        out[e][1] = c[1];
+        out[e][2] = 0.25f * r;
+    }
+}
+
+/* 1 when (x, y) lies in one of the two discs of @p iris (iris_discs). */
+static int in_iris(const float *iris, float x, float y)
+{
+    for (int e = 0; e < 2; e++)
+        if (hypotf(x - iris[3 * e], y - iris[3 * e + 1]) < iris[3 * e + 2])
+            return 1;
+    return 0;
+}
+
 /* Bilinear RGB of a host RGB8 image at (x, y) (pixel centres at integers,
  * clamped to the image), 0..1. */
 static void sample_image(const fs_image *im, float x, float y, float out[3])
@@ -350,6 +378,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
     if (image->width <= 0 || image->height <= 0 || image->stride < image->width * 3)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: bad image geometry");
     if (params->colour < 0 || params->colour > 2 || params->blend < 0 || params->blend > 2 ||
+        params->eyes < FS_SWAP_EYES_TARGET || params->eyes > FS_SWAP_EYES_GAZE ||
         params->subdivision < 0 || params->subdivision > 4 || !(params->erode >= 0) ||
         !(params->erode <= 0.25) || !(params->feather >= 0) || !(params->feather <= 0.25))
         return fs_fail(err, FS_ERR_OUT_OF_RANGE, "fs_swap: parameter out of range");
@@ -402,7 +431,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
         shape_transfer(mesh, (const float(*)[3])id->landmarks, points, params->shape, shaped);
     }
     st = rasterise(ops, mesh, params->subdivision, shaped ? (const float(*)[3])shaped : points,
-                   points, &desc, &k, err);
+                   points, (const float(*)[3])id->landmarks, &desc, &k, err);
     free(shaped);
     if (st != FS_OK) {
         work_free(&k);
@@ -414,6 +443,9 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
     uint8_t *const img = (uint8_t *)image->data + (size_t)wy0 * (size_t)image->stride + (size_t)wx0 * 3;
     const ptrdiff_t istride = image->stride;
     long covered = 0, textured = 0, skin_n = 0;
+    float tiris[2][3], siris[2][3];
+    iris_discs(points, tiris);
+    iris_discs((const float(*)[3])id->landmarks, siris);
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
@@ -428,7 +460,15 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
             covered++;
             const float *a = k.uv + SWAP_ATTR * p;
             const float u = a[0], v = a[1];
-            if (!params->swap_eyes_mouth && fs_atlas_in_region(&mesh->atlas, u, v)) {
+            const int region = params->eyes == FS_SWAP_EYES_SOURCE
+                                   ? 0 : fs_atlas_in_region(&mesh->atlas, u, v);
+            /* Gaze mode: in the eye openings only the irises are the
+             * target's, where the target's own iris lies and where the
+             * source's iris would (else the source's would show beside the
+             * target's when the two look different ways). */
+            if (region == 3 || (region && (params->eyes == FS_SWAP_EYES_TARGET ||
+                                           in_iris(&tiris[0][0], a[2], a[3]) ||
+                                           in_iris(&siris[0][0], a[5], a[6])))) {
                 /* The target's own eye or mouth opening, from where it lies
                  * on the target's mesh (moved when the shape changed). */
                 k.open[p] = 1;

@@ -32,11 +32,19 @@ typedef enum fs_swap_blend {
     FS_SWAP_BLEND_POISSON = 2
 } fs_swap_blend;
 
+/* Whose eyes and mouth interior show (FS_RENDERER_SWAP_EYES_MOUTH). */
+typedef enum fs_swap_eyes {
+    FS_SWAP_EYES_TARGET = 0, /* the target's eye openings and mouth interior */
+    FS_SWAP_EYES_SOURCE = 1, /* the source's: the atlas everywhere */
+    FS_SWAP_EYES_GAZE = 2    /* the target's irises and mouth interior; the rest of the
+                              * eye openings (whites, corners, lash line) the source's */
+} fs_swap_eyes;
+
 typedef struct fs_swap_params {
     int colour;          /* fs_swap_colour */
     int blend;           /* fs_swap_blend */
     int subdivision;     /* 0..4 midpoint subdivision levels of the target mesh */
-    int swap_eyes_mouth; /* 1 also replaces the eye openings and the mouth interior */
+    int eyes;            /* fs_swap_eyes */
     double erode;        /* mask erosion, fraction of the face size (0..0.25) */
     double feather;      /* feather width, fraction of the face size (0..0.25) */
     int swap_forehead;   /* 1 also replaces the forehead above the eyebrows. Default 0:
