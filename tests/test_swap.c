@@ -317,6 +317,19 @@ static void coded_identity(fs_identity_data *id, fs_swap_params *p)
     p->match_detail = 0; /* no blur or grain on the coded colours */
 }
 
+/* A target photo's largest face and the coded identity to draw on it. */
+static fs_face_landmarks *coded_target(env *e, const char *file, fs_image *tgt,
+                                       fs_identity_data *id, fs_swap_params *p)
+{
+    fs_test_load_rgb8(e->ctx, file, tgt);
+    fs_face_box box;
+    fs_face_landmarks *lm = malloc(sizeof(*lm));
+    ck_assert_ptr_nonnull(lm);
+    ck_assert(largest_face(e, tgt, &box, lm));
+    coded_identity(id, p);
+    return lm;
+}
+
 /* Mean distance, in texels, between the coded colour the result shows at
  * each listed vertex of @p lm and that vertex's own atlas position. */
 static double coded_error(const fs_image *out, const fs_face_landmarks *lm, const fs_swap_mesh *mesh,
@@ -343,15 +356,9 @@ START_TEST(swap_uv_upright)
     env e;
     env_open(&e);
     fs_image tgt;
-    fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &tgt);
-    fs_face_box box;
-    fs_face_landmarks *lm = malloc(sizeof(*lm));
-    ck_assert_ptr_nonnull(lm);
-    ck_assert(largest_face(&e, &tgt, &box, lm));
-
     fs_identity_data id;
     fs_swap_params p;
-    coded_identity(&id, &p);
+    fs_face_landmarks *lm = coded_target(&e, "faceapi_sample1.jpg", &tgt, &id, &p);
     fs_image out = fs_test_copy_image(&tgt, 3);
     fs_error_buf err;
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
@@ -398,17 +405,14 @@ START_TEST(swap_shape_transfer)
     env e;
     env_open(&e);
     fs_image tgt, src;
-    fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &tgt);
-    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
-    fs_face_box box;
-    fs_face_landmarks *lm = malloc(sizeof(*lm)), *slm = malloc(sizeof(*slm));
-    ck_assert_ptr_nonnull(lm);
-    ck_assert_ptr_nonnull(slm);
-    ck_assert(largest_face(&e, &tgt, &box, lm));
-    ck_assert(largest_face(&e, &src, &box, slm));
     fs_identity_data id;
     fs_swap_params p;
-    coded_identity(&id, &p);
+    fs_face_landmarks *lm = coded_target(&e, "faceapi_sample1.jpg", &tgt, &id, &p);
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_face_box box;
+    fs_face_landmarks *slm = malloc(sizeof(*slm));
+    ck_assert_ptr_nonnull(slm);
+    ck_assert(largest_face(&e, &src, &box, slm));
     memcpy(id.landmarks, slm->points, sizeof(id.landmarks));
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
     static double err[2][FS_MESH_LANDMARKS];
@@ -480,14 +484,9 @@ START_TEST(swap_eyes_modes)
     env e;
     env_open(&e);
     fs_image tgt;
-    fs_test_load_rgb8(e.ctx, "astronaut.png", &tgt);
-    fs_face_box box;
-    fs_face_landmarks *lm = malloc(sizeof(*lm));
-    ck_assert_ptr_nonnull(lm);
-    ck_assert(largest_face(&e, &tgt, &box, lm));
     fs_identity_data id;
     fs_swap_params p;
-    coded_identity(&id, &p);
+    fs_face_landmarks *lm = coded_target(&e, "astronaut.png", &tgt, &id, &p);
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
     /* Iris centres 468 and 473 (rims: the next four); outer eye corners 33 and 263. */
     static const int iris_c[2] = {468, 473}, corner[2] = {33, 263};
