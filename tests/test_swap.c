@@ -523,11 +523,16 @@ START_TEST(swap_eyes_modes)
         }
         free_copy(&out);
     }
-    p.eyes = 3;
     fs_error_buf eb;
-    FS_ASSERT_STATUS(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &p, &id, &tgt,
-                                       (const float(*)[3])lm->points, NULL, &eb),
-                     FS_ERR_OUT_OF_RANGE);
+    for (int k = 0; k < 4; k++) {
+        fs_swap_params bad = p;
+        bad.eyes = k == 0 ? 3 : bad.eyes;
+        bad.shape = k == 1 ? 1.5 : k == 2 ? NAN : bad.shape;
+        bad.hole_feather = k == 3 ? -0.1 : bad.hole_feather;
+        FS_ASSERT_STATUS(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &bad, &id, &tgt,
+                                           (const float(*)[3])lm->points, NULL, &eb),
+                         FS_ERR_OUT_OF_RANGE);
+    }
     free(id.atlas.rgba);
     free(id.atlas.weight);
     free(lm);

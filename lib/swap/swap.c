@@ -380,7 +380,10 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
     if (params->colour < 0 || params->colour > 2 || params->blend < 0 || params->blend > 2 ||
         params->eyes < FS_SWAP_EYES_TARGET || params->eyes > FS_SWAP_EYES_GAZE ||
         params->subdivision < 0 || params->subdivision > 4 || !(params->erode >= 0) ||
-        !(params->erode <= 0.25) || !(params->feather >= 0) || !(params->feather <= 0.25))
+        !(params->erode <= 0.25) || !(params->feather >= 0) || !(params->feather <= 0.25) ||
+        !(params->hole_feather >= 0) || !(params->hole_feather <= 0.25) ||
+        !(params->brow_lift >= 0) || !(params->brow_lift <= 1) || !(params->shape >= 0) ||
+        !(params->shape <= 1))
         return fs_fail(err, FS_ERR_OUT_OF_RANGE, "fs_swap: parameter out of range");
 
     /* The face's extent from its mesh points. */
