@@ -29,3 +29,6 @@ def test_doc_examples_run(source_root, monkeypatch):
     assert "-5 FS_ERR_NOT_FOUND" in lines
     assert lines[-1] == "True True"
     assert "FS_ERR_NO_FACE" in lines
+    # The swap section: three faces swapped, the image changed.
+    i = lines.index("3")
+    assert lines[i + 1] == "True True"
