@@ -189,6 +189,15 @@ static int parse_int64(const char *s, int64_t *out)
     return 1;
 }
 
+/* parse_double for option @p opt, with the usage error when it is no number. */
+static int parse_number(const char *opt, const char *value, double *out)
+{
+    if (parse_double(value, out))
+        return 1;
+    usage_error("%s: '%s' is not a number", opt, value);
+    return 0;
+}
+
 static int parse_choice(const char *opt, const char *value, const char *const *names, int n,
                         int *out)
 {
@@ -295,18 +304,12 @@ static int apply_option(options *o, const char *name, const char *value)
             return EXIT_USAGE;
         o->max_faces = (double)n;
     } else if (strcmp(name, "--min-score") == 0) {
-        if (!parse_double(value, &o->min_score)) {
-            usage_error("--min-score: '%s' is not a number", value);
-            return EXIT_USAGE;
-        }
-        if (!check_detector_bound(name, FS_DETECTOR_SCORE_THRESHOLD, o->min_score))
+        if (!parse_number(name, value, &o->min_score) ||
+            !check_detector_bound(name, FS_DETECTOR_SCORE_THRESHOLD, o->min_score))
             return EXIT_USAGE;
     } else if (strcmp(name, "--min-confidence") == 0) {
-        if (!parse_double(value, &o->min_confidence)) {
-            usage_error("--min-confidence: '%s' is not a number", value);
-            return EXIT_USAGE;
-        }
-        if (!check_fitter_bound(name, FS_FITTER_MIN_CONFIDENCE, o->min_confidence))
+        if (!parse_number(name, value, &o->min_confidence) ||
+            !check_fitter_bound(name, FS_FITTER_MIN_CONFIDENCE, o->min_confidence))
             return EXIT_USAGE;
     } else if (strcmp(name, "--max-pixels") == 0) {
         if (!parse_int64(value, &o->max_pixels)) {
@@ -1001,11 +1004,8 @@ static int parse_swap_args(int argc, char **argv, swap_options *o)
             if (!check_context_bound(name, FS_CONTEXT_THREADS, o->threads))
                 return EXIT_USAGE;
         } else if (strcmp(name, "--shape") == 0) {
-            if (!parse_double(value, &o->shape)) {
-                usage_error("--shape: '%s' is not a number", value);
-                return EXIT_USAGE;
-            }
-            if (!check_renderer_bound(name, FS_RENDERER_SHAPE, o->shape))
+            if (!parse_number(name, value, &o->shape) ||
+                !check_renderer_bound(name, FS_RENDERER_SHAPE, o->shape))
                 return EXIT_USAGE;
         } else if (strcmp(name, "--detail") == 0 || strcmp(name, "--skin-guard") == 0 ||
                    strcmp(name, "--eyes-mouth") == 0) {
@@ -1019,11 +1019,8 @@ static int parse_swap_args(int argc, char **argv, swap_options *o)
         } else if (strcmp(name, "--min-face") == 0 || strcmp(name, "--max-yaw") == 0) {
             const int min = strcmp(name, "--min-face") == 0;
             double v = 0;
-            if (!parse_double(value, &v)) {
-                usage_error("%s: '%s' is not a number", name, value);
-                return EXIT_USAGE;
-            }
-            if (!check_renderer_bound(name, min ? FS_RENDERER_MIN_FACE : FS_RENDERER_MAX_YAW, v))
+            if (!parse_number(name, value, &v) ||
+                !check_renderer_bound(name, min ? FS_RENDERER_MIN_FACE : FS_RENDERER_MAX_YAW, v))
                 return EXIT_USAGE;
             *(min ? &o->min_face : &o->max_yaw) = v;
         } else {

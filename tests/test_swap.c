@@ -79,6 +79,22 @@ static int largest_face(env *e, const fs_image *img, fs_face_box *box, fs_face_l
     return 1;
 }
 
+/* Loads @p source and @p target, captures the source's largest face and
+ * fits the target's (its detection in *box); the landmarks are malloc'd. */
+static fs_face_landmarks *capture_and_fit(env *e, const char *source, const char *target,
+                                          fs_image *src, fs_image *tgt, fs_identity **id,
+                                          fs_face_box *box)
+{
+    fs_test_load_rgb8(e->ctx, source, src);
+    fs_test_load_rgb8(e->ctx, target, tgt);
+    *id = NULL;
+    FS_ASSERT_OK(fs_identity_create_from_image(e->ctx, src, FS_IDENTITY_LARGEST_FACE, id));
+    fs_face_landmarks *lm = malloc(sizeof(*lm));
+    ck_assert_ptr_nonnull(lm);
+    ck_assert(largest_face(e, tgt, box, lm));
+    return lm;
+}
+
 /* Every pixel that differs between @p a and @p b lies inside the window of
  * @p info and inside its mesh mask dilated by @p radius px. Returns the
  * number of differing pixels. */
@@ -118,16 +134,11 @@ static void swap_pair(env *e, const char *source, const char *target, const fs_s
                       int strict, const char *png, pair_result *res)
 {
     fs_image src, tgt;
-    fs_test_load_rgb8(e->ctx, source, &src);
-    fs_test_load_rgb8(e->ctx, target, &tgt);
-    fs_identity *id = NULL;
-    FS_ASSERT_OK(fs_identity_create_from_image(e->ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
-
+    fs_identity *id;
     fs_face_box tbox;
-    fs_face_landmarks *tlm = malloc(sizeof(*tlm)), *slm = calloc(1, sizeof(*slm));
-    ck_assert_ptr_nonnull(tlm);
+    fs_face_landmarks *tlm = capture_and_fit(e, source, target, &src, &tgt, &id, &tbox);
+    fs_face_landmarks *slm = calloc(1, sizeof(*slm));
     ck_assert_ptr_nonnull(slm);
-    ck_assert(largest_face(e, &tgt, &tbox, tlm));
     memcpy(slm->points, fs_identity_internal_data(id)->landmarks, sizeof(slm->points));
 
     fs_image out = fs_test_copy_image(&tgt, 3);
@@ -681,14 +692,10 @@ START_TEST(swap_face_at_border)
     env e;
     env_open(&e);
     fs_image src, full;
-    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
-    fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &full);
-    fs_identity *id = NULL;
-    FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
+    fs_identity *id;
     fs_face_box box;
-    fs_face_landmarks *lm = malloc(sizeof(*lm));
-    ck_assert_ptr_nonnull(lm);
-    ck_assert(largest_face(&e, &full, &box, lm));
+    fs_face_landmarks *lm =
+        capture_and_fit(&e, "astronaut.png", "faceapi_sample1.jpg", &src, &full, &id, &box);
     const int cx = (int)lm->points[1][0]; /* nose tip */
     const int cy = (int)lm->points[1][1];
     for (int side = 0; side < 2; side++) {
@@ -757,14 +764,10 @@ START_TEST(swap_formats)
     env e;
     env_open(&e);
     fs_image src, tgt;
-    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
-    fs_test_load_rgb8(e.ctx, "messi5.jpg", &tgt);
-    fs_identity *id = NULL;
-    FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
+    fs_identity *id;
     fs_face_box box;
-    fs_face_landmarks *lm = malloc(sizeof(*lm));
-    ck_assert_ptr_nonnull(lm);
-    ck_assert(largest_face(&e, &tgt, &box, lm));
+    fs_face_landmarks *lm =
+        capture_and_fit(&e, "astronaut.png", "messi5.jpg", &src, &tgt, &id, &box);
     fs_image rgb = fs_test_copy_image(&tgt, 3);
     FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &rgb, lm));
 
@@ -839,15 +842,12 @@ START_TEST(swap_large_target_and_formats)
     env e;
     env_open(&e);
     fs_image src, tgt;
-    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
-    fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &tgt);
-    fs_identity *id = NULL;
-    FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
+    fs_identity *id;
     fs_face_box box;
-    fs_face_landmarks *lm = malloc(sizeof(*lm)), *big_lm = malloc(sizeof(*big_lm));
-    ck_assert_ptr_nonnull(lm);
+    fs_face_landmarks *lm =
+        capture_and_fit(&e, "astronaut.png", "faceapi_sample1.jpg", &src, &tgt, &id, &box);
+    fs_face_landmarks *big_lm = malloc(sizeof(*big_lm));
     ck_assert_ptr_nonnull(big_lm);
-    ck_assert(largest_face(&e, &tgt, &box, lm));
     fs_image small = fs_test_copy_image(&tgt, 3);
     FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &small, lm));
 
@@ -979,14 +979,10 @@ START_TEST(swap_params)
     /* Subdivision level 2 and every colour mode swap without error, and
      * the level changes the result only a little (same surface). */
     fs_image src, tgt;
-    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
-    fs_test_load_rgb8(e.ctx, "messi5.jpg", &tgt);
-    fs_identity *id = NULL;
-    FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
+    fs_identity *id;
     fs_face_box box;
-    fs_face_landmarks *lm = malloc(sizeof(*lm));
-    ck_assert_ptr_nonnull(lm);
-    ck_assert(largest_face(&e, &tgt, &box, lm));
+    fs_face_landmarks *lm =
+        capture_and_fit(&e, "astronaut.png", "messi5.jpg", &src, &tgt, &id, &box);
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_MASK_ERODE, 0.02));
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_BLEND, FS_BLEND_ALPHA));
     FS_ASSERT_OK(fs_renderer_set(e.ren, FS_RENDERER_COLOR, FS_COLOR_NONE));
