@@ -43,6 +43,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #include "compose/blend.h"
 #include "compose/mask.h"
 #include "compose/quality.h"
@@ -51,25 +53,6 @@
 #include "swap/swap.h"
 
 enum { TW = 1920, TH = 1080 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static int write_pnm(const char *path, const uint8_t *px, int w, int h, ptrdiff_t stride, int ch)
 {
@@ -191,10 +174,10 @@ static int setup_synthetic(bench_case *bc)
         }
     bc->popts = (fs_poisson_opts){3, 0.25, 4}; /* residual in 8-bit Laplacian units */
     bc->feather = 8.0;
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     if (fs_mask_feather(NULL, bc->mask, ww, wh, ww, bc->feather, 1, bc->alpha, ww) != FS_OK)
         return 1;
-    bc->feather_ms = now_ms() - t0;
+    bc->feather_ms = bench_now_ms() - t0;
     return 0;
 }
 
@@ -312,10 +295,10 @@ static int setup_swap(fs_context *ctx, bench_case *bc, const char *source_path)
         }
     /* The swap's Poisson call (lib/swap/swap.c). */
     bc->popts = (fs_poisson_opts)FS_SWAP_POISSON_OPTS;
-    const double t0 = now_ms();
+    const double t0 = bench_now_ms();
     if (fs_mask_feather(NULL, bc->mask, ww, wh, ww, bc->feather, 0, bc->alpha, ww) != FS_OK)
         goto done;
-    bc->feather_ms = now_ms() - t0;
+    bc->feather_ms = bench_now_ms() - t0;
     printf("source=%s\ntarget_face=%.0f,%.0f,%.0fx%.0f\nface_size=%.1f\nwindow_clipped=%d\n"
            "mask_pixels_at_window_edge=%ld\n",
            source_path, box.x, box.y, box.width, box.height, info.face_size, info.clipped,
@@ -364,7 +347,7 @@ static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const c
         fs_poisson_info pinfo = {0, 0, 0};
         for (int r = 0; r < reps && rc == 0; r++) {
             memcpy(work, bc->target, tsz);
-            const double t0 = now_ms();
+            const double t0 = bench_now_ms();
             fs_status st;
             if (b == FS_SWAP_BLEND_POISSON)
                 st = fs_blend_poisson_u8(&err, bc->src, 3 * ww, work + woff, 3 * TW, bc->mask, ww,
@@ -375,7 +358,7 @@ static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const c
             else
                 st = fs_blend_alpha_u8(&err, ops, bc->src, 3 * ww, work + woff, 3 * TW, bc->alpha,
                                        ww, ww, wh);
-            t[r] = now_ms() - t0;
+            t[r] = bench_now_ms() - t0;
             if (st != FS_OK) {
                 fprintf(stderr, "bench_blend: %s: %s\n", names[b], err.text);
                 rc = 1;
@@ -391,15 +374,15 @@ static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const c
             printf("poisson_opts=%d,%.2f,%d\n", bc->popts.max_cycles, bc->popts.tolerance,
                    bc->popts.rim);
             printf("poisson_ms=%.3f\npoisson_cycles=%d\npoisson_residual=%.4f\npoisson_seam=%.4f\n",
-                   median(t, reps), pinfo.cycles, pinfo.max_residual, sm.result_grad);
+                   bench_median(t, reps), pinfo.cycles, pinfo.max_residual, sm.result_grad);
             printf("target_seam=%.4f\nseam_pairs=%ld\n", sm.target_grad, sm.pairs);
         } else if (b == FS_SWAP_BLEND_MULTIBAND) {
             printf("multiband_ms=%.3f\nmultiband_levels=%d\nmultiband_seam=%.4f\n"
                    "feather_px=%.2f\nfeather_ms=%.3f\n",
-                   median(t, reps), fs_blend_multiband_levels(ww, wh), sm.result_grad, bc->feather,
+                   bench_median(t, reps), fs_blend_multiband_levels(ww, wh), sm.result_grad, bc->feather,
                    bc->feather_ms);
         } else {
-            printf("alpha_ms=%.3f\nalpha_seam=%.4f\n", median(t, reps), sm.result_grad);
+            printf("alpha_ms=%.3f\nalpha_seam=%.4f\n", bench_median(t, reps), sm.result_grad);
         }
         printf("%s_outside_changed_pixels=%ld\n", names[b],
                changed_outside(bc->target, work, TW, TH, bc->mask, bc->wx, bc->wy, ww, wh));

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #include "internal.h"
 #include "nn/nn.h"
 #include "ops/ops.h"
@@ -31,19 +33,6 @@ static const bench_model models[] = {
     {"facemesh", 1},
     {"iris", 2},
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Median ms of @p reps runs after two warm-up runs (and their minimum in
  * *best: on a shared machine the figure least disturbed by others); < 0 on
@@ -72,14 +61,13 @@ static double time_model(const fs_ops *ops, const char *dir, const bench_model *
     for (size_t i = 0; i < n; i++)
         input[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
     for (int r = -2; r < reps; r++) {
-        const double t0 = now_ms();
+        const double t0 = bench_now_ms();
         if (fs_nn_model_run(m, input, &err) != FS_OK)
             goto done;
         if (r >= 0)
-            t[r] = now_ms() - t0;
+            t[r] = bench_now_ms() - t0;
     }
-    qsort(t, (size_t)reps, sizeof(double), cmp_double);
-    result = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    result = bench_median(t, reps); /* sorts t: t[0] is the minimum */
     *best = t[0];
 done:
     if (result < 0)

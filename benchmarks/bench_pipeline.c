@@ -21,24 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+#include "bench_util.h"
 
 static int check(fs_status st, const char *what, fs_context *ctx)
 {
@@ -96,20 +79,20 @@ int main(int argc, char **argv)
         fs_face_landmarks lm;
         int n = 0, fitted = 0;
         for (int r = -2; r < reps; r++) { /* two warm-up runs */
-            double t0 = now_ms();
+            double t0 = bench_now_ms();
             if (check(fs_detector_run(det, &img, faces, 16, &n), "detect", ctx))
                 return 1;
-            double t1 = now_ms();
+            double t1 = bench_now_ms();
             fitted = 0;
             for (int k = 0; k < n && k < 16; k++)
                 fitted += fs_fitter_run(fit, &img, &faces[k], &lm) == FS_OK;
-            double t2 = now_ms();
+            double t2 = bench_now_ms();
             if (r >= 0) {
                 t_det[r] = t1 - t0;
                 t_all[r] = t2 - t0;
             }
         }
-        double md = median(t_det, reps), ma = median(t_all, reps);
+        double md = bench_median(t_det, reps), ma = bench_median(t_all, reps);
         fprintf(stderr, "%s: %dx%d faces=%d fitted=%d detect %.2f ms, detect+fit %.2f ms (%.2f ms per face fit)\n",
                 argv[i], img.width, img.height, n, fitted, md, ma, fitted ? (ma - md) / fitted : 0.0);
         printf("%s{\"image\":\"%s\",\"width\":%d,\"height\":%d,\"faces\":%d,\"fitted\":%d,"

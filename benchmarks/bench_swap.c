@@ -24,24 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+#include "bench_util.h"
 
 static int check(fs_status st, const char *what, fs_context *ctx)
 {
@@ -137,26 +120,26 @@ int main(int argc, char **argv)
 
     /* Identity capture: the first call of the context (loads the models), then the median. */
     fs_identity *id = NULL;
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     if (check(fs_identity_create_from_image(ctx, &src, FS_IDENTITY_LARGEST_FACE, &id), "capture", ctx))
         return 1;
-    const double t_first = now_ms() - t0;
+    const double t_first = bench_now_ms() - t0;
     for (int r = 0; r < reps; r++) {
         fs_identity *x = NULL;
-        t0 = now_ms();
+        t0 = bench_now_ms();
         if (check(fs_identity_create_from_image(ctx, &src, FS_IDENTITY_LARGEST_FACE, &x), "capture", ctx))
             return 1;
-        t[r] = now_ms() - t0;
+        t[r] = bench_now_ms() - t0;
         fs_identity_destroy(x);
     }
-    const double t_capture = median(t, reps);
+    const double t_capture = bench_median(t, reps);
 
     /* Detect + fit of the target. */
     fs_face_box box[16];
     fs_face_landmarks lm;
     int n = 0, found = 0, face_k = 0;
     for (int r = -2; r < reps; r++) { /* two warm-up runs */
-        t0 = now_ms();
+        t0 = bench_now_ms();
         if (check(fs_detector_run(det, &big, box, 16, &n), "detect", ctx))
             return 1;
         /* the largest face the fitter accepts */
@@ -167,13 +150,13 @@ int main(int argc, char **argv)
         face_k = best >= 0 ? best : 0;
         found = best >= 0 && fs_fitter_run(fit, &big, &box[best], &lm) == FS_OK;
         if (r >= 0)
-            t[r] = now_ms() - t0;
+            t[r] = bench_now_ms() - t0;
     }
     if (!found) {
         fprintf(stderr, "bench_swap: no face fitted in the target\n");
         return 1;
     }
-    const double t_fit = median(t, reps);
+    const double t_fit = bench_median(t, reps);
 
     /* Render + colour + blend, per blend mode (the image copy is not timed). */
     static const char *blend_names[3] = {"alpha", "multiband", "poisson"};
@@ -183,15 +166,15 @@ int main(int argc, char **argv)
             return 1;
         for (int r = -1; r < reps; r++) {
             copy_rgb(&work, &big);
-            t0 = now_ms();
+            t0 = bench_now_ms();
             if (fs_renderer_swap_face(ren, id, &work, &lm) != FS_OK) {
                 fprintf(stderr, "bench_swap: swap: %s\n", fs_renderer_last_error(ren));
                 return 1;
             }
             if (r >= 0)
-                t[r] = now_ms() - t0;
+                t[r] = bench_now_ms() - t0;
         }
-        t_blend[b] = median(t, reps);
+        t_blend[b] = bench_median(t, reps);
     }
     /* `work` now holds the poisson result; encode the default (multiband) one. */
     if (fs_renderer_set(ren, FS_RENDERER_BLEND, FS_BLEND_MULTIBAND) != FS_OK)
@@ -210,24 +193,24 @@ int main(int argc, char **argv)
     for (int k = 0; k < 3; k++) {
         for (int r = 0; r < reps; r++) {
             fs_image im;
-            t0 = now_ms();
+            t0 = bench_now_ms();
             if (check(fs_image_read_file(ctx, dec_paths[k], &im), dec_paths[k], ctx))
                 return 1;
-            t[r] = now_ms() - t0;
+            t[r] = bench_now_ms() - t0;
             fs_image_free(&im);
         }
-        t_dec[k] = median(t, reps);
+        t_dec[k] = bench_median(t, reps);
     }
     const char *enc_paths[2] = {out_jpg, out_png};
     double t_enc[2];
     for (int k = 0; k < 2; k++) {
         for (int r = 0; r < reps; r++) {
-            t0 = now_ms();
+            t0 = bench_now_ms();
             if (check(fs_image_write_file(ctx, &work, enc_paths[k]), enc_paths[k], ctx))
                 return 1;
-            t[r] = now_ms() - t0;
+            t[r] = bench_now_ms() - t0;
         }
-        t_enc[k] = median(t, reps);
+        t_enc[k] = bench_median(t, reps);
     }
 
     fprintf(stderr, "target 1920x1080, face box %.0fx%.0f px; %d reps, median ms\n", box[face_k].width,
