@@ -3,7 +3,8 @@
  * by side with a peer in the same run: the "plain texture swap" the issue
  * gives for scale (unwrap, render, CIELAB mean/deviation colour, feathered
  * alpha over the whole mesh: eyes, mouth and forehead included, no
- * erosion). Per pair and setting it prints the identity gain (faceres
+ * erosion), and that plain swap again under the library's rule for the
+ * eyes and mouth interior ("plain-em", when the two differ). Per pair and setting it prints the identity gain (faceres
  * cosine to the source, result minus target), the detector score ratio,
  * the re-fitted landmark drift, the seam ratio and the detail ratio
  * (lib/swap/quality.h), then the means (detail: the geometric mean of how
@@ -180,13 +181,22 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    setting settings[2];
+    setting settings[3];
     int n_set = 0;
     settings[n_set++] = (setting){"library", lib, 0, 0, 0, 0, 0, 1e9, 0};
     if (peer) {
         fs_swap_params plain;
         fs_swap_params_plain(&plain);
         settings[n_set++] = (setting){"plain", plain, 0, 0, 0, 0, 0, 1e9, 0};
+        /* The same plain swap under the library's rule for the eyes and the
+         * mouth interior (by default the target's irises and mouth, as the
+         * issue asks): a like-for-like peer, since the plain swap's gain
+         * partly comes from the source's irises and teeth. */
+        if (lib.eyes != plain.eyes) {
+            plain.eyes = lib.eyes;
+            plain.hole_feather = lib.hole_feather;
+            settings[n_set++] = (setting){"plain-em", plain, 0, 0, 0, 0, 0, 1e9, 0};
+        }
     }
 
     fs_context *ctx = NULL;

@@ -152,6 +152,22 @@ START_TEST(stats_transfer_exact)
 }
 END_TEST
 
+/* A grey 3-channel image, 0.25 + 0.5 * plane. */
+static void grey_from_plane(const float *plane, int n, float *img)
+{
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++)
+            img[i * 3 + c] = 0.25f + 0.5f * plane[i];
+}
+
+/* The reference Gaussian blur of a plane. */
+static void gauss_plane(const float *src, int w, int h, double sigma, float *tmp, float *dst)
+{
+    float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
+    const int r = fs_compose_gauss_kernel(sigma, k);
+    fs_compose_blur_ref(src, w, h, k, r, tmp, dst);
+}
+
 START_TEST(shading_and_sharpness)
 {
     rng_seed();
@@ -180,35 +196,63 @@ START_TEST(shading_and_sharpness)
     static float sharp[W * H], soft[W * H], tmp[W * H];
     for (int i = 0; i < W * H; i++)
         sharp[i] = (float)urand();
-    float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
-    const int r = fs_compose_gauss_kernel(1.2, k);
-    fs_compose_blur_ref(sharp, W, H, k, r, tmp, soft);
-    for (int i = 0; i < W * H; i++)
-        for (int c = 0; c < 3; c++) {
-            ren[i * 3 + c] = 0.25f + 0.5f * sharp[i];
-            tgt[i * 3 + c] = 0.25f + 0.5f * soft[i];
-        }
-    double et, er0, er1, sigma, noise;
+    gauss_plane(sharp, W, H, 1.2, tmp, soft);
+    grey_from_plane(sharp, W * H, ren);
+    grey_from_plane(soft, W * H, tgt);
+    double et, er0, er1;
+    fs_detail_match d;
     FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, tgt, 3 * W, mask, W, H, &et));
     FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, ren, 3 * W, mask, W, H, &er0));
     ck_assert(er0 > 3 * et);
-    FS_ASSERT_OK(fs_colour_match_sharpness(NULL, ops, ren, 3 * W, tgt, 3 * W, mask, W, H, 7,
-                                           &sigma, &noise));
+    FS_ASSERT_OK(fs_colour_match_sharpness(NULL, ops, ren, 3 * W, tgt, 3 * W, mask, W, H, 7, &d));
     FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, ren, 3 * W, mask, W, H, &er1));
-    ck_assert_msg(sigma > 0.3 && noise == 0.0, "sigma %g noise %g", sigma, noise);
+    ck_assert_msg(d.blur_sigma > 0.3 && d.sharpen == 0.0 && d.noise == 0.0, "sigma %g sharpen %g noise %g",
+                  d.blur_sigma, d.sharpen, d.noise);
     ck_assert_msg(fabs(er1 - et) < 0.1 * et, "energy after blur %g, target %g", er1, et);
 
-    /* Flat render onto a noisy target: matched noise is added. */
+    /* A slightly soft render onto a sharper target: clamped sharpening
+     * alone closes the gap, so no noise, and no pixel leaves the range of
+     * its 3x3 neighbourhood in the render (no halo). */
+    static float soft2[W * H];
+    gauss_plane(sharp, W, H, 1.05, tmp, soft2);
+    grey_from_plane(soft, W * H, ren);
+    grey_from_plane(soft2, W * H, tgt);
+    FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, tgt, 3 * W, mask, W, H, &et));
+    FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, ren, 3 * W, mask, W, H, &er0));
+    ck_assert(er0 < 0.8 * et);
+    FS_ASSERT_OK(fs_colour_match_sharpness(NULL, ops, ren, 3 * W, tgt, 3 * W, mask, W, H, 7, &d));
+    FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, ren, 3 * W, mask, W, H, &er1));
+    ck_assert_msg(d.blur_sigma == 0.0 && d.sharpen > 0.0 && d.noise == 0.0,
+                  "sigma %g sharpen %g noise %g", d.blur_sigma, d.sharpen, d.noise);
+    ck_assert_msg(fabs(er1 - et) < 0.1 * et, "energy after sharpening %g, target %g", er1, et);
+    long outside = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float lo = 1.0f, hi = 0.0f;
+            for (int yy = y - 1; yy <= y + 1; yy++)
+                for (int xx = x - 1; xx <= x + 1; xx++)
+                    if (yy >= 0 && xx >= 0 && yy < H && xx < W) {
+                        const float v = 0.25f + 0.5f * soft[yy * W + xx];
+                        lo = v < lo ? v : lo;
+                        hi = v > hi ? v : hi;
+                    }
+            const float v = ren[(y * W + x) * 3];
+            outside += v < lo - 1e-5f || v > hi + 1e-5f;
+        }
+    ck_assert_msg(outside == 0, "%ld pixels outside their neighbourhood's range", outside);
+
+    /* Flat render onto a noisy target: nothing to sharpen, matched noise
+     * is added. */
     for (int i = 0; i < W * H; i++)
         for (int c = 0; c < 3; c++) {
             ren[i * 3 + c] = 0.5f;
             tgt[i * 3 + c] = 0.5f + 0.1f * (sharp[i] - 0.5f);
         }
     FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, tgt, 3 * W, mask, W, H, &et));
-    FS_ASSERT_OK(fs_colour_match_sharpness(NULL, ops, ren, 3 * W, tgt, 3 * W, mask, W, H, 7,
-                                           &sigma, &noise));
+    FS_ASSERT_OK(fs_colour_match_sharpness(NULL, ops, ren, 3 * W, tgt, 3 * W, mask, W, H, 7, &d));
     FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, ren, 3 * W, mask, W, H, &er1));
-    ck_assert_msg(sigma == 0.0 && noise > 0.0, "sigma %g noise %g", sigma, noise);
+    ck_assert_msg(d.blur_sigma == 0.0 && d.sharpen == 0.0 && d.noise > 0.0,
+                  "sigma %g sharpen %g noise %g", d.blur_sigma, d.sharpen, d.noise);
     ck_assert_msg(fabs(er1 - et) < 0.25 * et, "energy after noise %g, target %g", er1, et);
 }
 END_TEST

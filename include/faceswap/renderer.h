@@ -52,7 +52,7 @@ typedef enum fs_renderer_param {
      *  lids follow the target's mesh) and teeth stay the target's while the
      *  whites, corners and lash line of the eyes are the source's. */
     FS_RENDERER_SWAP_EYES_MOUTH = 3,
-    FS_RENDERER_MASK_ERODE = 4,      /**< mask erosion, fraction of the face size, 0..0.25, default 0.02 */
+    FS_RENDERER_MASK_ERODE = 4,      /**< mask erosion, fraction of the face size, 0..0.25, default 0.01 */
     FS_RENDERER_MASK_FEATHER = 5,    /**< feather width, fraction of the face size, 0..0.25, default 0.05 */
     /** 1 keeps the intermediate images of each face the last swap call swapped,
      *  for fs_renderer_debug_image() (about 8 bytes per pixel of each face's

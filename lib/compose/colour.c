@@ -226,24 +226,67 @@ fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float
     return st;
 }
 
-/* High-pass energy of a luminance plane under a mask. */
-static fs_status hp_energy(fs_error_buf *err, const fs_ops *ops, const float *yp,
-                           const float *mask, int w, int h, float *tmp, double *energy)
+/* High-pass energy of luminance planes under one mask: the weighted mean of
+ * (Y - masked_blur_1(Y))^2. The mask's own blur and weight sum do not depend
+ * on Y, so they are made once per mask (the sharpness search measures up to
+ * a dozen planes under the same mask). */
+typedef struct hp_meter {
+    const fs_ops *ops;
+    const float *mask;
+    int w, h, r;
+    float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
+    float *bm, *mx, *bmx, *tmp; /* one allocation, 4 planes */
+    double sw;
+} hp_meter;
+
+static fs_status hp_open(fs_error_buf *err, hp_meter *m, const fs_ops *ops, const float *mask,
+                         int w, int h)
 {
-    fs_status st = fs_compose_masked_blur(err, ops, yp, mask, w, h, 1.0, tmp);
-    if (st != FS_OK)
-        return st;
-    double s = 0.0, sw = 0.0;
-    for (size_t i = 0; i < (size_t)w * h; i++)
-        if (mask[i] > 0.0f) {
-            const double d = yp[i] - tmp[i];
-            s += mask[i] * d * d;
-            sw += mask[i];
-        }
-    if (!(sw > 0.0))
+    const size_t n = (size_t)w * h;
+    m->ops = ops;
+    m->mask = mask;
+    m->w = w;
+    m->h = h;
+    m->bm = malloc(sizeof(float) * n * 4);
+    if (!m->bm)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "compose: out of memory");
+    m->mx = m->bm + n;
+    m->bmx = m->bm + 2 * n;
+    m->tmp = m->bm + 3 * n;
+    m->r = fs_compose_gauss_kernel(1.0, m->k);
+    ops->compose_blur(mask, w, h, m->k, m->r, m->tmp, m->bm);
+    m->sw = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (mask[i] > 0.0f)
+            m->sw += mask[i];
+    if (!(m->sw > 0.0)) {
+        free(m->bm);
+        m->bm = NULL;
         return fs_fail(err, FS_ERR_OUT_OF_RANGE, "compose: empty mask");
-    *energy = s / sw;
+    }
     return FS_OK;
+}
+
+static double hp_measure(hp_meter *m, const float *yp)
+{
+    const size_t n = (size_t)m->w * m->h;
+    for (size_t i = 0; i < n; i++)
+        m->mx[i] = m->mask[i] * yp[i];
+    m->ops->compose_blur(m->mx, m->w, m->h, m->k, m->r, m->tmp, m->bmx);
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (m->mask[i] > 0.0f) {
+            const float lo = m->bm[i] > 1e-6f ? m->bmx[i] / m->bm[i] : yp[i];
+            const double d = yp[i] - lo;
+            s += m->mask[i] * d * d;
+        }
+    return s / m->sw;
+}
+
+static void hp_close(hp_meter *m)
+{
+    free(m->bm);
+    m->bm = NULL;
 }
 
 fs_status fs_colour_highpass_energy(fs_error_buf *err, const fs_ops *ops, const float *img,
@@ -255,13 +298,16 @@ fs_status fs_colour_highpass_energy(fs_error_buf *err, const fs_ops *ops, const 
         return st;
     if (!ops || !img || !mask || !energy || stride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_highpass_energy: bad arguments");
-    const size_t n = (size_t)w * h;
-    float *buf = malloc(sizeof(float) * n * 2);
-    if (!buf)
+    float *y = malloc(sizeof(float) * (size_t)w * h);
+    if (!y)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_highpass_energy: out of memory");
-    luminance(img, stride, w, h, buf);
-    st = hp_energy(err, ops, buf, mask, w, h, buf + n, energy);
-    free(buf);
+    luminance(img, stride, w, h, y);
+    hp_meter m;
+    st = hp_open(err, &m, ops, mask, w, h);
+    if (st == FS_OK)
+        *energy = hp_measure(&m, y);
+    hp_close(&m);
+    free(y);
     return st;
 }
 
@@ -272,10 +318,62 @@ static double rand_unit(uint64_t *s)
     return ((double)((*s * 2685821657736338717ull) >> 11) + 0.5) / 9007199254740992.0;
 }
 
+/* Each pixel's range over its 3x3 masked neighbourhood: the bounds that
+ * sharpening keeps to. Unclamped, the boost rings into bright and dark halos
+ * at strong edges (a nostril, a lash line), which look worse than the
+ * softness they fix. */
+static void local_range(const float *yr, const float *mask, int w, int h, float *lo, float *hi)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const size_t i = (size_t)y * w + x;
+            float a = yr[i], b = yr[i];
+            for (int yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)
+                for (int xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++) {
+                    const size_t j = (size_t)yy * w + xx;
+                    if (mask[j] > 0.0f) {
+                        a = yr[j] < a ? yr[j] : a;
+                        b = yr[j] > b ? yr[j] : b;
+                    }
+                }
+            lo[i] = a;
+            hi[i] = b;
+        }
+}
+
+/* out = yr + amount * mask * (yr - yb), kept within [lo, hi]. */
+static void sharpen_clamped(const float *yr, const float *yb, const float *lo, const float *hi,
+                            const float *mask, size_t n, double amount, float *out)
+{
+    const float a = (float)amount;
+    for (size_t i = 0; i < n; i++) {
+        const float v = yr[i] + a * mask[i] * (yr[i] - yb[i]);
+        out[i] = v < lo[i] ? lo[i] : (v > hi[i] ? hi[i] : v);
+    }
+}
+
+/* Blurs the render (all three channels, masked Gaussian of @p sigma). */
+static fs_status blur_render(fs_error_buf *err, const fs_ops *ops, float *render,
+                             ptrdiff_t rstride, const float *mask, int w, int h, double sigma,
+                             float *ch, float *cb)
+{
+    const size_t n = (size_t)w * h;
+    fs_status st = FS_OK;
+    for (int c = 0; c < 3 && st == FS_OK; c++) {
+        for (size_t i = 0; i < n; i++)
+            ch[i] = render[(i / w) * rstride + 3 * (i % w) + c];
+        st = fs_compose_masked_blur(err, ops, ch, mask, w, h, sigma, cb);
+        for (size_t i = 0; i < n && st == FS_OK; i++)
+            if (mask[i] > 0.0f)
+                render[(i / w) * rstride + 3 * (i % w) + c] = cb[i];
+    }
+    return st;
+}
+
 fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float *render,
                                     ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                     const float *mask, int w, int h, uint64_t seed,
-                                    double *sigma_out, double *noise_out)
+                                    fs_detail_match *out)
 {
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
@@ -287,59 +385,101 @@ fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float 
     float *buf = malloc(sizeof(float) * n * 6);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_sharpness: out of memory");
-    float *yt = buf, *yr = buf + n, *tmp = buf + 2 * n, *yb = buf + 3 * n, *ch = buf + 4 * n,
-          *cb = buf + 5 * n;
-    double et = 0.0, er = 0.0, sigma = 0.0, noise = 0.0;
-    luminance(target, tstride, w, h, yt);
-    luminance(render, rstride, w, h, yr);
-    st = hp_energy(err, ops, yt, mask, w, h, tmp, &et);
-    if (st == FS_OK)
-        st = hp_energy(err, ops, yr, mask, w, h, tmp, &er);
+    float *yt = buf, *yr = buf + n, *yb = buf + 2 * n, *ch = buf + 3 * n, *lo = buf + 4 * n,
+          *hi = buf + 5 * n;
+    hp_meter m;
+    st = hp_open(err, &m, ops, mask, w, h);
+    double et = 0.0, er = 0.0, sigma = 0.0, amount = 0.0, noise = 0.0;
+    if (st == FS_OK) {
+        luminance(target, tstride, w, h, yt);
+        luminance(render, rstride, w, h, yr);
+        et = hp_measure(&m, yt);
+        er = hp_measure(&m, yr);
+    }
     if (st == FS_OK && er > et * 1.05) {
         /* Blur energy falls monotonically with sigma: bisect on [0, 4]. */
-        double lo = 0.0, hi = 4.0;
+        double a = 0.0, b = 4.0;
         for (int it = 0; it < 10 && st == FS_OK; it++) {
-            const double mid = 0.5 * (lo + hi);
-            double e = 0.0;
+            const double mid = 0.5 * (a + b);
             st = fs_compose_masked_blur(err, ops, yr, mask, w, h, mid, yb);
-            if (st == FS_OK)
-                st = hp_energy(err, ops, yb, mask, w, h, tmp, &e);
-            if (e > et)
-                lo = mid;
+            if (st == FS_OK && hp_measure(&m, yb) > et)
+                a = mid;
             else
-                hi = mid;
+                b = mid;
         }
-        sigma = 0.5 * (lo + hi);
-        for (int c = 0; c < 3 && st == FS_OK; c++) {
-            for (size_t i = 0; i < n; i++)
-                ch[i] = render[(i / w) * rstride + 3 * (i % w) + c];
-            st = fs_compose_masked_blur(err, ops, ch, mask, w, h, sigma, cb);
-            for (size_t i = 0; i < n && st == FS_OK; i++)
-                if (mask[i] > 0.0f)
-                    render[(i / w) * rstride + 3 * (i % w) + c] = cb[i];
-        }
+        sigma = 0.5 * (a + b);
+        if (st == FS_OK)
+            st = blur_render(err, ops, render, rstride, mask, w, h, sigma, ch, lo);
     } else if (st == FS_OK && er < et * 0.95) {
-        /* White noise of variance v loses a fraction of its energy to the
-         * sigma-1 low-pass; about 0.76 remains (1 - 2 k0 + sum k^2 of that 2D
-         * kernel), so scale the variance up to match the missing energy. */
-        const double v = (et - er) / 0.76;
-        noise = sqrt(v);
-        uint64_t s = seed ? seed : 0x9E3779B97F4A7C15ull;
-        for (size_t i = 0; i < n; i++) {
-            const double u1 = rand_unit(&s), u2 = rand_unit(&s);
-            const double g = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-            if (mask[i] > 0.0f) {
-                float *p = &render[(i / w) * rstride + 3 * (i % w)];
-                for (int c = 0; c < 3; c++)
-                    p[c] = clamp01(p[c] + (float)(g * noise * mask[i]));
+        /* A render softer than the target (a small source photo enlarged)
+         * first gets its own edges back: clamped unsharp masking, the amount
+         * bisected on [0, FS_DETAIL_MAX_SHARPEN] (the clamp keeps the
+         * energy monotone in it, not quadratic). Noise is left for what
+         * sharpening cannot reach: added alone it reads as speckle. */
+        double e = er;
+        if (er > 1e-12) {
+            st = fs_compose_masked_blur(err, ops, yr, mask, w, h, 1.0, yb);
+            if (st == FS_OK) {
+                local_range(yr, mask, w, h, lo, hi);
+                double a = 0.0, b = FS_DETAIL_MAX_SHARPEN, ea = er;
+                sharpen_clamped(yr, yb, lo, hi, mask, n, b, ch);
+                const double eb = hp_measure(&m, ch);
+                if (eb <= et) {
+                    a = b;
+                    ea = eb;
+                } else {
+                    /* 6 halvings: the amount to 0.025, well inside the 5%
+                     * dead band on the energy. */
+                    for (int it = 0; it < 6; it++) {
+                        const double mid = 0.5 * (a + b);
+                        sharpen_clamped(yr, yb, lo, hi, mask, n, mid, ch);
+                        const double em = hp_measure(&m, ch);
+                        if (em > et) {
+                            b = mid;
+                        } else {
+                            a = mid;
+                            ea = em;
+                        }
+                    }
+                }
+                amount = a;
+                e = ea;
+                if (a > 0.0) {
+                    sharpen_clamped(yr, yb, lo, hi, mask, n, a, ch);
+                    for (size_t i = 0; i < n; i++)
+                        if (mask[i] > 0.0f) {
+                            float *p = &render[(i / w) * rstride + 3 * (i % w)];
+                            const float d = ch[i] - yr[i];
+                            for (int c = 0; c < 3; c++)
+                                p[c] = clamp01(p[c] + d);
+                        }
+                }
+            }
+        }
+        if (st == FS_OK && e < et * 0.95) {
+            /* White noise of variance v loses a fraction of its energy to
+             * the sigma-1 low-pass; about 0.76 remains (1 - 2 k0 + sum k^2
+             * of that 2D kernel), so scale the variance up to match the
+             * missing energy. */
+            const double v = (et - e) / 0.76;
+            noise = sqrt(v);
+            uint64_t s = seed ? seed : 0x9E3779B97F4A7C15ull;
+            for (size_t i = 0; i < n; i++) {
+                const double u1 = rand_unit(&s), u2 = rand_unit(&s);
+                const double g = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+                if (mask[i] > 0.0f) {
+                    float *p = &render[(i / w) * rstride + 3 * (i % w)];
+                    for (int c = 0; c < 3; c++)
+                        p[c] = clamp01(p[c] + (float)(g * noise * mask[i]));
+                }
             }
         }
     }
-    if (st == FS_OK) {
-        if (sigma_out)
-            *sigma_out = sigma;
-        if (noise_out)
-            *noise_out = noise;
+    hp_close(&m);
+    if (st == FS_OK && out) {
+        out->blur_sigma = sigma;
+        out->sharpen = amount;
+        out->noise = noise;
     }
     free(buf);
     return st;

@@ -52,14 +52,32 @@ fs_status fs_colour_highpass_energy(fs_error_buf *err, const fs_ops *ops, const 
                                     ptrdiff_t stride, const float *mask, int w, int h,
                                     double *energy);
 
-/* Sharpness/noise matching: when the render has more high-pass energy than
- * the target, blurs it (masked Gaussian, sigma found by bisection so that
- * the energies match); when it has less, adds deterministic Gaussian noise
- * (seeded) of the missing energy to its luminance. *sigma_out / *noise_out
- * (may be NULL) report what was applied. */
+/* The most unsharp-masking fs_colour_match_sharpness applies: 1 + this
+ * times the render's own sigma-1 high-pass. */
+#define FS_DETAIL_MAX_SHARPEN 1.5
+
+/* What fs_colour_match_sharpness applied: at most one of blur_sigma and
+ * sharpen is non-zero; noise only follows sharpening (or a render with no
+ * detail of its own). */
+typedef struct fs_detail_match {
+    double blur_sigma; /* Gaussian blur of the render, px */
+    double sharpen;    /* unsharp-mask amount, 0..FS_DETAIL_MAX_SHARPEN */
+    double noise;      /* deviation of the added luminance noise, 0..1 units */
+} fs_detail_match;
+
+/* Sharpness/noise matching of the render to the target inside the mask, by
+ * the sigma-1 high-pass energy of the luminance (fs_colour_highpass_energy):
+ * - more energy than the target's (a sharp source on a soft target): a
+ *   masked Gaussian blur, sigma bisected so that the energies match;
+ * - less: unsharp masking of the render's own luminance, each pixel clamped
+ *   to its 3x3 neighbourhood's range (no halos), its amount bisected up to
+ *   FS_DETAIL_MAX_SHARPEN; what is still missing then comes as
+ *   deterministic Gaussian luminance noise from @p seed.
+ * Within 5% the render is left as it is. @p out (may be NULL) reports what
+ * was applied. */
 fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float *render,
                                     ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                     const float *mask, int w, int h, uint64_t seed,
-                                    double *sigma_out, double *noise_out);
+                                    fs_detail_match *out);
 
 #endif /* FS_COMPOSE_COLOUR_H */

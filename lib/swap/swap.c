@@ -38,7 +38,7 @@ void fs_swap_params_default(fs_swap_params *p)
     p->blend = FS_SWAP_BLEND_MULTIBAND;
     p->subdivision = 0;
     p->eyes = FS_SWAP_EYES_GAZE;
-    p->erode = 0.02;
+    p->erode = 0.01;
     p->feather = 0.05;
     p->swap_forehead = 0;
     p->hole_feather = 0.008;
@@ -53,7 +53,7 @@ static const int silhouette[] = {10,  338, 297, 332, 284, 251, 389, 356, 454, 32
                                  397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150, 136,
                                  172, 58,  132, 93,  234, 127, 162, 21,  54,  103, 67,  109};
 /* Atlas distance from the silhouette over which the shape transfer fades in. */
-#define SHAPE_FADE_UV 0.15
+#define SHAPE_FADE_UV 0.10
 
 static void shape_weights(fs_swap_mesh *mesh)
 {
@@ -556,7 +556,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
     }
     if (st == FS_OK && params->match_detail)
         st = fs_colour_match_sharpness(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
-                                       3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL, NULL);
+                                       3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL);
 
     for (size_t p = 0; p < n && st == FS_OK; p++) {
         const float t = k.alpha_in[p];

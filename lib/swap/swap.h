@@ -73,7 +73,7 @@ typedef struct fs_swap_params {
  * carries the target's make-up and shadows, and the source's fringe of hair
  * into the skin: see tests/test_swap.c's pictures), multi-band blend, no
  * subdivision, eyes and mouth interior and the forehead above the brows
- * kept (the target's), erode 0.02, feather 0.05. */
+ * kept (the target's), erode 0.01, feather 0.05. */
 void fs_swap_params_default(fs_swap_params *p);
 
 /* The Poisson blend's options in the swap: two V-cycles, no residual test,
