@@ -277,15 +277,15 @@ START_TEST(swap_quality_pairs)
            "off by x%.2f; plain texture swap: gain %+.3f, seam x%.3f, detail off by x%.2f\n",
            gain, lo, seam, seam_max, exp(detail), plain_gain, plain_seam, exp(plain_detail));
     /* Measured (debugoptimized; fast ops and FS_FORCE_REFERENCE=1 alike):
-     * library gain mean +0.210 (min +0.142), seam mean x1.09 (max x1.15),
-     * detail off by x1.34 (the plain swap's x1.73); the plain swap +0.217
+     * library gain mean +0.216 (min +0.166), seam mean x1.09 (max x1.15),
+     * detail off by x1.30 (the plain swap's x1.73); the plain swap +0.217
      * at seam x1.41. The library keeps the target's irises and mouth
      * interior (the plain swap replaces them) and the source's hair out,
      * and still takes most of the identity, without the plain swap's seam,
      * and with the target's sharpness. */
-    ck_assert_double_gt(gain, 0.18);
-    ck_assert_double_gt(lo, 0.12);
-    ck_assert_double_ge(gain, plain_gain - 0.03);
+    ck_assert_double_gt(gain, 0.19);
+    ck_assert_double_gt(lo, 0.14);
+    ck_assert_double_ge(gain, plain_gain - 0.02);
     ck_assert_double_le(seam_max, 1.25);
     ck_assert_double_lt(seam, plain_seam - 0.25);
     ck_assert_double_lt(detail, plain_detail);

@@ -219,9 +219,25 @@ typedef struct pl_level {
      * parent and neighbour index, and their weights (pl_weights). */
     int *iy, *ix;
     float *wy, *wx;
+    /* Per row, the first and one past the last column of D (x0 >= x1: none):
+     * the passes walk only these spans. */
+    int *x0, *x1;
 } pl_level;
 
 #define PL_MAX_LEVELS 16
+
+static void pl_spans(pl_level *L)
+{
+    for (int y = 0; y < L->h; y++) {
+        const uint8_t *D = L->D + (size_t)y * L->w;
+        int a = 0, b = L->w;
+        while (a < b && !D[a])
+            a++;
+        while (b > a && !D[b - 1])
+            b--;
+        L->x0[y] = a, L->x1[y] = b;
+    }
+}
 /* A coarse cell joins the coarse domain when at least 3 of its 2x2
  * children are unknowns. With "any child" the coarse domain is larger than
  * the fine one, its Dirichlet boundary lies farther out, and the coarse
@@ -230,43 +246,51 @@ typedef struct pl_level {
  * four ~0.3 with a slow tail. */
 #define PL_COARSE_MIN 3
 
-/* One red-black Gauss-Seidel half sweep: pixels with (x + y) & 1 == par.
- * The update solves row p of the stencil for u_p with its neighbours fixed:
- * u_p = (b_p + sum u_q) / n_p, n_p = the in-window neighbour count (a
- * neighbour beyond the window edge carries no term: zero flux). Rows and
- * columns away from the edge take the branch-free path. */
-static void pl_smooth_half(const pl_level *L, int par)
+/* One Gauss-Seidel update of unknown p = (x, y): solves row p of the
+ * stencil for u_p with its neighbours fixed, u_p = (b_p + sum u_q) / n_p,
+ * n_p = the in-window neighbour count (a neighbour beyond the window edge
+ * carries no term: zero flux). @p inner: all four neighbours in the window. */
+static inline void pl_gs_update(const pl_level *L, size_t p, int x, int y, int inner)
 {
     const int w = L->w, h = L->h;
     float *u = L->u;
     const float *b = L->b;
+    float s0 = b[3 * p], s1 = b[3 * p + 1], s2 = b[3 * p + 2];
+    if (inner) {
+        const float *l = &u[3 * (p - 1)], *r = &u[3 * (p + 1)], *t = &u[3 * (p - w)],
+                    *d = &u[3 * (p + w)];
+        u[3 * p] = 0.25f * (s0 + ((l[0] + r[0]) + (t[0] + d[0])));
+        u[3 * p + 1] = 0.25f * (s1 + ((l[1] + r[1]) + (t[1] + d[1])));
+        u[3 * p + 2] = 0.25f * (s2 + ((l[2] + r[2]) + (t[2] + d[2])));
+        return;
+    }
+    int n = 0;
+    const size_t nb[4] = {p - 1, p + 1, p - (size_t)w, p + (size_t)w};
+    const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
+    for (int k = 0; k < 4; k++)
+        if (ok[k]) {
+            s0 += u[3 * nb[k]], s1 += u[3 * nb[k] + 1], s2 += u[3 * nb[k] + 2];
+            n++;
+        }
+    if (n > 0) {
+        const float inv = 1.0f / (float)n;
+        u[3 * p] = s0 * inv, u[3 * p + 1] = s1 * inv, u[3 * p + 2] = s2 * inv;
+    }
+}
+
+/* One red-black Gauss-Seidel half sweep: pixels with (x + y) & 1 == par.
+ * Rows and columns away from the edge take the branch-free path. */
+static void pl_smooth_half(const pl_level *L, int par)
+{
+    const int w = L->w, h = L->h;
     for (int y = 0; y < h; y++) {
         const int edge_row = (y == 0 || y == h - 1);
-        for (int x = (y + par) & 1; x < w; x += 2) {
+        const int xs = L->x0[y] + ((L->x0[y] + y + par) & 1);
+        for (int x = xs; x < L->x1[y]; x += 2) {
             const size_t p = (size_t)y * w + x;
             if (!L->D[p])
                 continue;
-            float s0 = b[3 * p], s1 = b[3 * p + 1], s2 = b[3 * p + 2];
-            if (!edge_row && x > 0 && x < w - 1) {
-                const float *l = &u[3 * (p - 1)], *r = &u[3 * (p + 1)], *t = &u[3 * (p - w)],
-                            *d = &u[3 * (p + w)];
-                u[3 * p] = 0.25f * (s0 + ((l[0] + r[0]) + (t[0] + d[0])));
-                u[3 * p + 1] = 0.25f * (s1 + ((l[1] + r[1]) + (t[1] + d[1])));
-                u[3 * p + 2] = 0.25f * (s2 + ((l[2] + r[2]) + (t[2] + d[2])));
-                continue;
-            }
-            int n = 0;
-            const size_t nb[4] = {p - 1, p + 1, p - (size_t)w, p + (size_t)w};
-            const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
-            for (int k = 0; k < 4; k++)
-                if (ok[k]) {
-                    s0 += u[3 * nb[k]], s1 += u[3 * nb[k] + 1], s2 += u[3 * nb[k] + 2];
-                    n++;
-                }
-            if (n > 0) {
-                const float inv = 1.0f / (float)n;
-                u[3 * p] = s0 * inv, u[3 * p + 1] = s1 * inv, u[3 * p + 2] = s2 * inv;
-            }
+            pl_gs_update(L, p, x, y, !edge_row && x > 0 && x < w - 1);
         }
     }
 }
@@ -279,18 +303,17 @@ static void pl_smooth(const pl_level *L, int sweeps)
     }
 }
 
-/* r = b - A u on D (0 elsewhere); returns max |r|. */
+/* r = b - A u on D (left as it was elsewhere: pl_restrict reads D only);
+ * returns max |r|. */
 static double pl_residual(const pl_level *L)
 {
     const int w = L->w, h = L->h;
     double mx = 0.0;
     for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
+        for (int x = L->x0[y]; x < L->x1[y]; x++) {
             const size_t p = (size_t)y * w + x;
-            if (!L->D[p]) {
-                L->r[3 * p] = L->r[3 * p + 1] = L->r[3 * p + 2] = 0.0f;
+            if (!L->D[p])
                 continue;
-            }
             if (y > 0 && y < h - 1 && x > 0 && x < w - 1) {
                 /* Interior: all four neighbours, no bounds checks. */
                 const float *u = &L->u[3 * p], *l = u - 3, *rr = u + 3, *t = u - 3 * (size_t)w,
@@ -345,7 +368,7 @@ static void pl_restrict(const pl_level *F, const pl_level *Cl)
         const float *wy = F->wy + 2 * y;
         const uint8_t *D = F->D + (size_t)y * F->w;
         const float *r = F->r + 3 * (size_t)y * F->w;
-        for (int x = 0; x < F->w; x++) {
+        for (int x = F->x0[y]; x < F->x1[y]; x++) {
             if (!D[x])
                 continue;
             const int *ix = F->ix + 2 * x;
@@ -368,31 +391,77 @@ static void pl_restrict(const pl_level *F, const pl_level *Cl)
             Cl->b[3 * q] = Cl->b[3 * q + 1] = Cl->b[3 * q + 2] = 0.0f;
 }
 
-/* u_fine += P u_coarse on the fine domain (coarse u is 0 outside its domain). */
-static void pl_prolong_add(const pl_level *F, const pl_level *Cl)
+static uint8_t round_u8(float v)
+{
+    v = v < 0.0f ? 0.0f : v; /* selects, not branches: this runs per channel */
+    v = v > 255.0f ? 255.0f : v;
+    return (uint8_t)(int)(v + 0.5f);
+}
+
+/* Fine row y's two coarse rows blended by its vertical weights, over the
+ * coarse columns its span reads (its parents, one either side), into F->r
+ * (free whenever a prolongation runs: after the restriction, or outside
+ * the V-cycles). A pixel then reads two values, not four. */
+static const float *pl_row_blend(const pl_level *F, const pl_level *Cl, int y)
+{
+    const int *iy = F->iy + 2 * y;
+    const float *wy = F->wy + 2 * y;
+    const float *c0 = Cl->u + 3 * (size_t)iy[0] * Cl->w, *c1 = Cl->u + 3 * (size_t)iy[1] * Cl->w;
+    int X0 = (F->x0[y] >> 1) - 1, X1 = ((F->x1[y] - 1) >> 1) + 2;
+    X0 = X0 < 0 ? 0 : X0;
+    X1 = X1 > Cl->w ? Cl->w : X1;
+    for (int i = 3 * X0; i < 3 * X1; i++)
+        F->r[i] = wy[0] * c0[i] + wy[1] * c1[i];
+    return F->r;
+}
+
+/* u_fine += P u_coarse on the fine domain (coarse u is 0 outside its
+ * domain); with @p src (the fused end of the two-level solve,
+ * pl_two_level): u = src + P u_coarse where the edge walk reached
+ * (dist > 0), and that value rounded into out8 elsewhere, its final one. */
+static void pl_prolong(const pl_level *F, const pl_level *Cl, const float *src,
+                       ptrdiff_t sstride, const uint8_t *dist, uint8_t *out8, ptrdiff_t o8stride)
 {
     for (int y = 0; y < F->h; y++) {
-        const int *iy = F->iy + 2 * y;
-        const float *wy = F->wy + 2 * y;
+        if (F->x0[y] >= F->x1[y])
+            continue;
+        const float *v = pl_row_blend(F, Cl, y);
         const uint8_t *D = F->D + (size_t)y * F->w;
         float *u = F->u + 3 * (size_t)y * F->w;
-        const float *c0 = Cl->u + 3 * (size_t)iy[0] * Cl->w, *c1 = Cl->u + 3 * (size_t)iy[1] * Cl->w;
-        for (int x = 0; x < F->w; x++) {
+        for (int x = F->x0[y]; x < F->x1[y]; x++) {
             if (!D[x])
                 continue;
             const int *ix = F->ix + 2 * x;
             const float *wx = F->wx + 2 * x;
-            const float w00 = wy[0] * wx[0], w01 = wy[0] * wx[1], w10 = wy[1] * wx[0],
-                        w11 = wy[1] * wx[1];
-            const float *a = c0 + 3 * ix[0], *b = c0 + 3 * ix[1], *c = c1 + 3 * ix[0],
-                        *d = c1 + 3 * ix[1];
+            const float *a = v + 3 * ix[0], *b = v + 3 * ix[1];
+            float e[3];
             for (int ch = 0; ch < 3; ch++)
-                u[3 * x + ch] += w00 * a[ch] + w01 * b[ch] + w10 * c[ch] + w11 * d[ch];
+                e[ch] = wx[0] * a[ch] + wx[1] * b[ch];
+            if (!src) {
+                for (int ch = 0; ch < 3; ch++)
+                    u[3 * x + ch] += e[ch];
+                continue;
+            }
+            const float *sp = src + (size_t)y * sstride + 3 * x;
+            if (dist[(size_t)y * F->w + x]) {
+                for (int ch = 0; ch < 3; ch++)
+                    u[3 * x + ch] = sp[ch] + e[ch];
+            } else {
+                uint8_t *o = out8 + (size_t)y * o8stride + 3 * x;
+                for (int ch = 0; ch < 3; ch++)
+                    o[ch] = round_u8(sp[ch] + e[ch]);
+            }
         }
     }
 }
 
-static void pl_vcycle(pl_level *lv, int l, int nlev)
+static void pl_prolong_add(const pl_level *F, const pl_level *Cl)
+{
+    pl_prolong(F, Cl, NULL, 0, NULL, NULL, 0);
+}
+
+/* One V(2, post) cycle from level l down. */
+static void pl_vcycle(pl_level *lv, int l, int nlev, int post)
 {
     pl_level *L = &lv[l];
     if (l == nlev - 1) {
@@ -406,9 +475,370 @@ static void pl_vcycle(pl_level *lv, int l, int nlev)
     pl_level *Cl = &lv[l + 1];
     pl_restrict(L, Cl);
     memset(Cl->u, 0, sizeof(float) * 3 * (size_t)Cl->w * Cl->h);
-    pl_vcycle(lv, l + 1, nlev);
+    pl_vcycle(lv, l + 1, nlev, 2);
     pl_prolong_add(L, Cl);
-    pl_smooth(L, 2);
+    pl_smooth(L, post);
+}
+
+/* The domains of levels from..nlev-1, each from the one above: a coarse
+ * cell is unknown when at least PL_COARSE_MIN of its 2x2 children are. */
+static void pl_coarsen(pl_level *lv, int from, int nlev)
+{
+    for (int l = from; l < nlev; l++) {
+        memset(lv[l].D, 0, (size_t)lv[l].w * lv[l].h);
+        for (int y = 0; y < lv[l - 1].h; y++)
+            for (int x = lv[l - 1].x0[y]; x < lv[l - 1].x1[y]; x++)
+                if (lv[l - 1].D[(size_t)y * lv[l - 1].w + x])
+                    lv[l].D[(size_t)(y >> 1) * lv[l].w + (x >> 1)]++;
+        for (size_t q = 0; q < (size_t)lv[l].w * lv[l].h; q++)
+            lv[l].D[q] = lv[l].D[q] >= PL_COARSE_MIN;
+        pl_spans(&lv[l]);
+    }
+}
+
+/* One pixel of D's right-hand side (pl_rhs), with every edge tested. */
+static void pl_rhs_pixel(const pl_level *L0, const float *src, ptrdiff_t sstride,
+                         const float *tgt, ptrdiff_t tstride, int x, int y, float *b)
+{
+    const int w = L0->w, h = L0->h;
+    const float *s = &src[(size_t)y * sstride + 3 * x];
+    const float *t = &tgt[(size_t)y * tstride + 3 * x];
+    const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
+    const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
+    for (int c = 0; c < 3; c++) {
+        float acc = 0.0f;
+        for (int k = 0; k < 4; k++) {
+            if (!ok[k])
+                continue;
+            const int qx = x + dx[k], qy = y + dy[k];
+            /* Edges that cross the domain boundary take the target's own
+             * difference: the seam then carries the target's texture
+             * gradient rather than the source's. */
+            if (L0->D[(size_t)qy * w + qx])
+                acc += s[c] - src[(size_t)qy * sstride + 3 * qx + c];
+            else
+                acc += t[c] - tgt[(size_t)qy * tstride + 3 * qx + c];
+        }
+        b[c] = acc;
+    }
+}
+
+/* b = the source's own Laplacian under the same stencil, with the target's
+ * own difference on the edges that leave D; u = the target outside D.
+ * dsum/dn: the sum and count of target - source over the pixels outside D
+ * that touch it (NULL: not wanted). */
+static void pl_rhs(pl_level *L0, const float *src, ptrdiff_t sstride, const float *tgt,
+                   ptrdiff_t tstride, double dsum_out[3], long *dn_out)
+{
+    const int w = L0->w, h = L0->h;
+    double dsum[3] = {0, 0, 0};
+    long dn = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const size_t p = (size_t)y * w + x;
+            const float *s = &src[(size_t)y * sstride + 3 * x];
+            const float *t = &tgt[(size_t)y * tstride + 3 * x];
+            if (!L0->D[p]) {
+                /* Outside D only the pixels next to it are read (u, as the
+                 * Dirichlet values), and only they need to be valid in src
+                 * and tgt (fs_blend_poisson_u8 converts no others). */
+                const int touches = (x > 0 && L0->D[p - 1]) || (x < w - 1 && L0->D[p + 1]) ||
+                                    (y > 0 && L0->D[p - w]) || (y < h - 1 && L0->D[p + w]);
+                if (touches) {
+                    memcpy(&L0->u[3 * p], t, sizeof(float) * 3);
+                    for (int c = 0; c < 3; c++)
+                        dsum[c] += (double)t[c] - s[c];
+                    dn++;
+                }
+                continue;
+            }
+            if (x > 0 && x < w - 1 && y > 0 && y < h - 1 && L0->D[p - 1] && L0->D[p + 1] &&
+                L0->D[p - (size_t)w] && L0->D[p + (size_t)w]) {
+                /* All four neighbours unknown (most of the domain): the
+                 * source's own Laplacian, without the per-edge tests. */
+                const float *l = s - 3, *r = s + 3, *u = s - sstride, *d = s + sstride;
+                for (int c = 0; c < 3; c++)
+                    L0->b[3 * p + c] = 4.0f * s[c] - ((l[c] + r[c]) + (u[c] + d[c]));
+                continue;
+            }
+            pl_rhs_pixel(L0, src, sstride, tgt, tstride, x, y, &L0->b[3 * p]);
+        }
+    if (dsum_out) {
+        for (int c = 0; c < 3; c++)
+            dsum_out[c] = dsum[c];
+        *dn_out = dn;
+    }
+}
+
+/* Gauss-Seidel on a list of level-0 unknowns (one colour of the band's
+ * red-black split): the same update as pl_smooth_half. */
+static void pl_smooth_list(const pl_level *L, const int32_t *idx, size_t count)
+{
+    const int w = L->w, h = L->h;
+    for (size_t i = 0; i < count; i++) {
+        const size_t p = (size_t)idx[i];
+        const int x = (int)(p % (size_t)w), y = (int)(p / (size_t)w);
+        pl_gs_update(L, p, x, y, y > 0 && y < h - 1 && x > 0 && x < w - 1);
+    }
+}
+
+/* Values for the cells of L that are neither fixed (state 1) nor unknown
+ * (state 2): the fixed values carried two cells outward (states 3, 4), as
+ * the bilinear prolongation reads at most one cell beyond a pixel's
+ * parent. */
+static void pl_extend(pl_level *L, uint8_t *state)
+{
+    const int w = L->w, h = L->h;
+    for (int pass = 1; pass <= 2; pass++)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                const size_t q = (size_t)y * w + x;
+                if (state[q])
+                    continue;
+                float acc[3] = {0, 0, 0};
+                int k = 0;
+                const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
+                const size_t nb[4] = {q - 1, q + 1, q - (size_t)w, q + (size_t)w};
+                for (int j = 0; j < 4; j++)
+                    if (ok[j] && (state[nb[j]] == 1 || (pass == 2 && state[nb[j]] == 3))) {
+                        for (int c = 0; c < 3; c++)
+                            acc[c] += L->u[3 * nb[j] + c];
+                        k++;
+                    }
+                if (k) {
+                    state[q] = (uint8_t)(2 + pass);
+                    for (int c = 0; c < 3; c++)
+                        L->u[3 * q + c] = acc[c] / (float)k;
+                }
+            }
+}
+
+/* Level l's fixed-cell problem from the sums of fixed values in its r
+ * (3 planes) and their counts in its b (first plane): a cell with a count
+ * is fixed (state 1) to the mean and leaves the domain, the domain's cells
+ * (state 2) start at @p start, pl_extend fills the rest; b is cleared (a
+ * Laplace problem) and the levels below get domains without the fixed
+ * cells. */
+static void pl_pose_fixed(pl_level *lv, int l, int nlev, uint8_t *state, const double start[3])
+{
+    pl_level *L = &lv[l];
+    const size_t n = (size_t)L->w * L->h;
+    for (size_t q = 0; q < n; q++) {
+        const float cnt = L->b[q];
+        if (cnt > 0.0f) {
+            state[q] = 1;
+            L->D[q] = 0;
+            for (int c = 0; c < 3; c++)
+                L->u[3 * q + c] = L->r[3 * q + c] / cnt;
+        } else {
+            state[q] = L->D[q] ? 2 : 0;
+            for (int c = 0; c < 3; c++)
+                L->u[3 * q + c] = L->D[q] ? (float)start[c] : 0.0f;
+        }
+    }
+    pl_extend(L, state);
+    memset(L->b, 0, sizeof(float) * 3 * n);
+    pl_spans(L);
+    pl_coarsen(lv, l + 1, nlev);
+}
+
+/* Level 1's fixed-cell problem (states as pl_extend's) posed on level 2:
+ * a level-2 cell with fixed children is fixed to their mean, the rest of
+ * level 2's domain is solved by @p cycles - 1 V-cycles, and the result,
+ * brought up bilinearly, becomes level 1's unknowns' starting values.
+ * Levels 2 and below get their domains back. Returns 0 (nothing done)
+ * without memory. */
+static int pl_nested(pl_level *lv, int nlev, const uint8_t *state1, const double gm[3],
+                     int cycles)
+{
+    pl_level *L1 = &lv[1], *L2 = &lv[2];
+    const size_t n1 = (size_t)L1->w * L1->h, n2 = (size_t)L2->w * L2->h;
+    uint8_t *state2 = calloc(n2, 1);
+    if (!state2)
+        return 0;
+    memset(L2->r, 0, sizeof(float) * 3 * n2);
+    memset(L2->b, 0, sizeof(float) * 3 * n2);
+    for (int y = 0; y < L1->h; y++)
+        for (int x = 0; x < L1->w; x++) {
+            const size_t q = (size_t)y * L1->w + x;
+            if (state1[q] != 1)
+                continue;
+            const size_t q2 = (size_t)(y >> 1) * L2->w + (size_t)(x >> 1);
+            for (int c = 0; c < 3; c++)
+                L2->r[3 * q2 + c] += L1->u[3 * q + c];
+            L2->b[q2] += 1.0f;
+        }
+    pl_pose_fixed(lv, 2, nlev, state2, gm);
+    for (int c = 0; c < cycles - 1; c++)
+        pl_vcycle(lv, 2, nlev, 1);
+    for (size_t q = 0; q < n1; q++)
+        if (L1->D[q])
+            L1->u[3 * q] = L1->u[3 * q + 1] = L1->u[3 * q + 2] = 0.0f;
+    pl_prolong_add(L1, L2);
+    pl_coarsen(lv, 2, nlev);
+    free(state2);
+    return 1;
+}
+
+/*
+ * The two-level solve (fs_poisson_opts.band). With u = the source on D, the
+ * correction e = u - s still to add is harmonic inside D and, on a pixel of
+ * D next to the complement, tied to g = t - s there (the edges that leave D
+ * carry the target's own difference). e is smooth except within a few
+ * pixels of the edge, so the half-resolution grid solves for it: the coarse
+ * cells that hold edge pixels take the mean of their g as fixed values, the
+ * cells beyond them that value carried outward (so that the bilinear
+ * prolongation leans towards g at the edge), and the cells inside are
+ * solved by the coarse grid's own V-cycles (a quarter of the unknowns).
+ * Then Gauss-Seidel on the band along the edge (found by a breadth-first
+ * walk from it, so no pass over the whole box) removes what the coarse grid
+ * cannot represent there, and the rim cross-fade is applied on the same
+ * walk. Level 0's b is filled on the band only (all of it when @p residual,
+ * not NULL, asks for max |b - A u| before the rim). Returns 1, 0 when D
+ * has no edge pixel (no boundary data: u = s), or -1 out of memory.
+ */
+static int pl_two_level(pl_level *lv, int nlev, const float *src, ptrdiff_t sstride,
+                        const float *tgt, ptrdiff_t tstride, int cycles, int band, int rim,
+                        double *residual, uint8_t *out8, ptrdiff_t o8stride)
+{
+    pl_level *L0 = &lv[0], *L1 = &lv[1];
+    const int w = L0->w, h = L0->h, w1 = L1->w, h1 = L1->h;
+    const size_t n = (size_t)w * h, n1 = (size_t)w1 * h1;
+    /* Fused: the pixels beyond the walk go straight to out8 from the
+     * prolongation, and only the walk's pixels keep u; the band's sweeps
+     * then need their neighbours one step further in the walk. */
+    const int fused = out8 && !residual;
+    const int reach = fused ? (band + 1 > rim ? band + 1 : rim) : (band > rim ? band : rim);
+    uint8_t *dist = calloc(n, 1), *known = calloc(n1, 1);
+    int32_t *queue = malloc(sizeof(int32_t) * n);
+    if (!dist || !known || !queue) {
+        free(dist), free(known), free(queue);
+        return -1;
+    }
+    /* Sums of g per coarse cell in L1->r, their counts in L1->b's first plane. */
+    memset(L1->r, 0, sizeof(float) * 3 * n1);
+    memset(L1->b, 0, sizeof(float) * 3 * n1);
+    size_t qn = 0;
+    double gm[3] = {0, 0, 0}; /* the sum of g over the edge pixels */
+    for (int y = 0; y < h; y++) {
+        const float *srow = src + (size_t)y * sstride, *trow = tgt + (size_t)y * tstride;
+        const uint8_t *D = L0->D + (size_t)y * w;
+        float *u = L0->u + 3 * (size_t)y * w;
+        for (int x = L0->x0[y]; x < L0->x1[y]; x++) {
+            if (!D[x])
+                continue;
+            if (!fused)
+                u[3 * x] = srow[3 * x], u[3 * x + 1] = srow[3 * x + 1], u[3 * x + 2] = srow[3 * x + 2];
+            const int inner = x > 0 && x < w - 1 && y > 0 && y < h - 1;
+            if (inner && D[x - 1] && D[x + 1] && D[x - w] && D[x + w])
+                continue; /* most of D */
+            /* u outside D is read only next to it (the band's sweeps). */
+            const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
+            const int off[4] = {-1, 1, -w, w};
+            const ptrdiff_t toff[4] = {-3, 3, -tstride, tstride};
+            int edge = 0;
+            for (int k = 0; k < 4; k++)
+                if (ok[k] && !D[x + off[k]]) {
+                    const float *t = trow + 3 * x + toff[k];
+                    float *o = u + 3 * (x + off[k]);
+                    o[0] = t[0], o[1] = t[1], o[2] = t[2];
+                    edge = 1;
+                }
+            if (!edge)
+                continue;
+            dist[(size_t)y * w + x] = 1;
+            queue[qn++] = (int32_t)((size_t)y * w + x);
+            const size_t q = (size_t)(y >> 1) * w1 + (size_t)(x >> 1);
+            for (int c = 0; c < 3; c++) {
+                const float g = trow[3 * x + c] - srow[3 * x + c];
+                L1->r[3 * q + c] += g;
+                gm[c] += g;
+            }
+            L1->b[q] += 1.0f;
+        }
+    }
+    /* Unknown cells start at the mean of g: the cycles then only solve for
+     * its variation along the edge. */
+    for (int c = 0; c < 3; c++)
+        gm[c] = qn ? gm[c] / (double)qn : 0.0;
+    pl_pose_fixed(lv, 1, nlev, known, gm);
+    /* Nested iteration: the same problem one level down gives the level's
+     * cycles a starting point that already has the membrane's shape, so one
+     * cycle here does what two from the mean did. V(2,1): the second
+     * post-smoothing sweep bought little (mean distance to the converged
+     * solve 0.9-1.2 levels against 0.7-1.0 on faceapi_sample1..3). */
+    int here = cycles;
+    if (nlev >= 3 && cycles >= 2 && pl_nested(lv, nlev, known, gm, cycles))
+        here = cycles - 1;
+    for (int c = 0; c < here; c++)
+        pl_vcycle(lv, 1, nlev, 1);
+    free(known);
+
+    /* Breadth-first from the edge: dist is the 4-neighbour distance to the
+     * complement, queue holds the pixels up to reach in that order. */
+    size_t nband = 0;
+    for (size_t head = 0; head < qn; head++) {
+        const size_t p = (size_t)queue[head];
+        const int d = dist[p], x = (int)(p % (size_t)w), y = (int)(p / (size_t)w);
+        if (d <= band)
+            nband = head + 1;
+        if (d >= reach)
+            continue;
+        const size_t nb[4] = {p - 1, p + 1, p - (size_t)w, p + (size_t)w};
+        const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
+        for (int k = 0; k < 4; k++)
+            if (ok[k] && L0->D[nb[k]] && !dist[nb[k]]) {
+                dist[nb[k]] = (uint8_t)(d + 1);
+                queue[qn++] = (int32_t)nb[k];
+            }
+    }
+    if (fused)
+        pl_prolong(L0, L1, src, sstride, dist, out8, o8stride);
+    else
+        pl_prolong_add(L0, L1);
+    /* The band's rhs, and its red-black split (dist is free for it: the
+     * rim below reads the queue's order instead). */
+    int32_t *split = malloc(sizeof(int32_t) * (nband ? nband : 1));
+    if (!split) {
+        free(dist), free(queue);
+        return -1;
+    }
+    size_t nred = 0, nblack = nband;
+    for (size_t i = 0; i < nband; i++) {
+        const size_t p = (size_t)queue[i];
+        const int x = (int)(p % (size_t)w), y = (int)(p / (size_t)w);
+        pl_rhs_pixel(L0, src, sstride, tgt, tstride, x, y, &L0->b[3 * p]);
+        if ((x + y) & 1)
+            split[--nblack] = (int32_t)p;
+        else
+            split[nred++] = (int32_t)p;
+    }
+    for (int sweep = 0; sweep < band + 2; sweep++) {
+        pl_smooth_list(L0, split, nred);
+        pl_smooth_list(L0, split + nblack, nband - nblack);
+    }
+    if (residual) { /* the full rhs, for the residual only (before the rim, as the V-cycles') */
+        pl_rhs(L0, src, sstride, tgt, tstride, NULL, NULL);
+        *residual = pl_residual(L0);
+    }
+    for (size_t i = 0; i < qn && rim > 0; i++) {
+        const size_t p = (size_t)queue[i];
+        if (dist[p] > rim)
+            break; /* the queue is in distance order */
+        const int x = (int)(p % (size_t)w), y = (int)(p / (size_t)w);
+        const float a = (float)dist[p] / (float)(rim + 1);
+        const float *t = &tgt[(size_t)y * tstride + 3 * x];
+        for (int c = 0; c < 3; c++)
+            L0->u[3 * p + c] = t[c] + a * (L0->u[3 * p + c] - t[c]);
+    }
+    for (size_t i = 0; i < qn && fused; i++) {
+        const size_t p = (size_t)queue[i];
+        const int x = (int)(p % (size_t)w), y = (int)(p / (size_t)w);
+        for (int c = 0; c < 3; c++)
+            out8[(size_t)y * o8stride + 3 * x + c] = round_u8(L0->u[3 * p + c]);
+    }
+    free(split), free(dist), free(queue);
+    return qn > 0;
 }
 
 /* The solve on a window whose every unknown has its neighbours inside it
@@ -416,7 +846,8 @@ static void pl_vcycle(pl_level *lv, int l, int nlev)
 static fs_status poisson_solve(fs_error_buf *err, const float *src, ptrdiff_t sstride,
                                const float *tgt, ptrdiff_t tstride, const uint8_t *mask,
                                ptrdiff_t mstride, int w, int h, int max_cycles, double tol,
-                               int rim, float *out, ptrdiff_t ostride, fs_poisson_info *info)
+                               int rim, int band, float *out, ptrdiff_t ostride,
+                               uint8_t *out8, ptrdiff_t o8stride, fs_poisson_info *info)
 {
 
     pl_level lv[PL_MAX_LEVELS];
@@ -436,13 +867,16 @@ static fs_status poisson_solve(fs_error_buf *err, const float *src, ptrdiff_t ss
         sides += (size_t)lv[l].w + (size_t)lv[l].h;
     float *fbuf = malloc(sizeof(float) * 9 * total);
     uint8_t *dbuf = calloc(total, 1);
-    int *ibuf = malloc(sizeof(int) * 2 * sides);
+    size_t rows = 0;
+    for (int l = 0; l < nlev; l++)
+        rows += (size_t)lv[l].h;
+    int *ibuf = malloc(sizeof(int) * (2 * sides + 2 * rows));
     float *wbuf = malloc(sizeof(float) * 2 * sides);
     if (!fbuf || !dbuf || !ibuf || !wbuf) {
         free(fbuf), free(dbuf), free(ibuf), free(wbuf);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_blend_poisson_f32: out of memory");
     }
-    size_t off = 0, soff = 0;
+    size_t off = 0, soff = 0, roff = 2 * sides;
     for (int l = 0; l < nlev; l++) {
         const size_t n = (size_t)lv[l].w * lv[l].h;
         lv[l].u = fbuf + 9 * off, lv[l].b = lv[l].u + 3 * n, lv[l].r = lv[l].b + 3 * n;
@@ -451,6 +885,8 @@ static fs_status poisson_solve(fs_error_buf *err, const float *src, ptrdiff_t ss
         lv[l].iy = ibuf + 2 * soff, lv[l].wy = wbuf + 2 * soff;
         lv[l].ix = lv[l].iy + 2 * lv[l].h, lv[l].wx = lv[l].wy + 2 * lv[l].h;
         soff += (size_t)lv[l].w + (size_t)lv[l].h;
+        lv[l].x0 = ibuf + roff, lv[l].x1 = ibuf + roff + lv[l].h;
+        roff += 2 * (size_t)lv[l].h;
         if (l + 1 < nlev) {
             for (int y = 0; y < lv[l].h; y++)
                 pl_weights(y, lv[l + 1].h, lv[l].iy + 2 * y, lv[l].wy + 2 * y);
@@ -466,67 +902,32 @@ static fs_status poisson_solve(fs_error_buf *err, const float *src, ptrdiff_t ss
             L0->D[(size_t)y * w + x] = (uint8_t)in;
             unknowns += in;
         }
+    pl_spans(L0);
     /* Coarse domains: a coarse cell is unknown when at least PL_COARSE_MIN
      * of its 2x2 children are (counted in dbuf, then thresholded). */
-    for (int l = 1; l < nlev; l++) {
-        for (int y = 0; y < lv[l - 1].h; y++)
-            for (int x = 0; x < lv[l - 1].w; x++)
-                if (lv[l - 1].D[(size_t)y * lv[l - 1].w + x])
-                    lv[l].D[(size_t)(y >> 1) * lv[l].w + (x >> 1)]++;
-        for (size_t q = 0; q < (size_t)lv[l].w * lv[l].h; q++)
-            lv[l].D[q] = lv[l].D[q] >= PL_COARSE_MIN;
-    }
+    pl_coarsen(lv, 1, nlev);
 
     /* b = the source's own Laplacian under the same stencil; the initial
      * guess is the source shifted by the mean boundary difference, which
      * leaves the V-cycles only the variation of that difference to solve. */
-    double dsum[3] = {0, 0, 0};
-    long dn = 0;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            const size_t p = (size_t)y * w + x;
-            const float *s = &src[(size_t)y * sstride + 3 * x];
-            const float *t = &tgt[(size_t)y * tstride + 3 * x];
-            if (!L0->D[p]) {
-                memcpy(&L0->u[3 * p], t, sizeof(float) * 3);
-                memset(&L0->b[3 * p], 0, sizeof(float) * 3);
-                const int touches = (x > 0 && L0->D[p - 1]) || (x < w - 1 && L0->D[p + 1]) ||
-                                    (y > 0 && L0->D[p - w]) || (y < h - 1 && L0->D[p + w]);
-                if (touches) {
-                    for (int c = 0; c < 3; c++)
-                        dsum[c] += (double)t[c] - s[c];
-                    dn++;
-                }
-                continue;
-            }
-            if (x > 0 && x < w - 1 && y > 0 && y < h - 1 && L0->D[p - 1] && L0->D[p + 1] &&
-                L0->D[p - (size_t)w] && L0->D[p + (size_t)w]) {
-                /* All four neighbours unknown (most of the domain): the
-                 * source's own Laplacian, without the per-edge tests. */
-                const float *l = s - 3, *r = s + 3, *u = s - sstride, *d = s + sstride;
-                for (int c = 0; c < 3; c++)
-                    L0->b[3 * p + c] = 4.0f * s[c] - ((l[c] + r[c]) + (u[c] + d[c]));
-                continue;
-            }
-            const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
-            const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
-            for (int c = 0; c < 3; c++) {
-                float acc = 0.0f;
-                for (int k = 0; k < 4; k++) {
-                    if (!ok[k])
-                        continue;
-                    const int qx = x + dx[k], qy = y + dy[k];
-                    /* Edges that cross the domain boundary take the target's
-                     * own difference: the seam then carries the target's
-                     * texture gradient rather than the source's. */
-                    if (L0->D[(size_t)qy * w + qx])
-                        acc += s[c] - src[(size_t)qy * sstride + 3 * qx + c];
-                    else
-                        acc += t[c] - tgt[(size_t)qy * tstride + 3 * qx + c];
-                }
-                L0->b[3 * p + c] = acc;
-            }
+    int cycles = 0;
+    double res = -1.0; /* not computed yet */
+    if (band > 0 && nlev >= 2 && unknowns > 0) {
+        const int done = pl_two_level(lv, nlev, src, sstride, tgt, tstride, max_cycles, band, rim,
+                                      info ? &res : NULL, out8, o8stride);
+        if (done < 0) {
+            free(fbuf), free(dbuf), free(ibuf), free(wbuf);
+            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_blend_poisson_f32: out of memory");
         }
+        cycles = done ? max_cycles : 0;
+        rim = 0; /* applied on the band's walk */
+        if (out8 && !info)
+            goto written; /* and out8 written there */
+        goto output;
+    }
+    double dsum[3];
+    long dn = 0;
+    pl_rhs(L0, src, sstride, tgt, tstride, dsum, &dn);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * w + x;
@@ -536,12 +937,10 @@ static fs_status poisson_solve(fs_error_buf *err, const float *src, ptrdiff_t ss
                                                (dn ? dsum[c] / (double)dn : 0.0));
         }
 
-    int cycles = 0;
-    double res = -1.0; /* not computed yet */
     if (dn > 0 && unknowns > 0) {
         double prev = INFINITY; /* the first cycle always runs */
         for (cycles = 0; cycles < max_cycles;) {
-            pl_vcycle(lv, 0, nlev);
+            pl_vcycle(lv, 0, nlev, 2);
             cycles++;
             if (tol <= 0.0)
                 continue; /* a fixed number of cycles: no residual pass per cycle */
@@ -587,7 +986,15 @@ static fs_status poisson_solve(fs_error_buf *err, const float *src, ptrdiff_t ss
                 }
             }
     }
-    for (int y = 0; y < h; y++)
+output:
+    for (int y = 0; y < h && out8; y++) /* the 8-bit wrapper: only D is written */
+        for (int x = L0->x0[y]; x < L0->x1[y]; x++) {
+            const size_t p = (size_t)y * w + x;
+            if (L0->D[p])
+                for (int c = 0; c < 3; c++)
+                    out8[(size_t)y * o8stride + 3 * x + c] = round_u8(L0->u[3 * p + c]);
+        }
+    for (int y = 0; y < h && !out8; y++)
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * w + x;
             float *o = &out[(size_t)y * ostride + 3 * x];
@@ -596,6 +1003,7 @@ static fs_status poisson_solve(fs_error_buf *err, const float *src, ptrdiff_t ss
             else if (o != &tgt[(size_t)y * tstride + 3 * x])
                 memcpy(o, &tgt[(size_t)y * tstride + 3 * x], sizeof(float) * 3);
         }
+written:
     if (info) {
         info->cycles = cycles;
         info->max_residual = res;
@@ -632,6 +1040,20 @@ static void mask_box(const uint8_t *mask, ptrdiff_t mstride, int w, int h, int *
     *by1 = y1 < h - 1 ? y1 + 1 : h - 1;
 }
 
+/* opts (NULL: the defaults) checked and unpacked. */
+static fs_status poisson_options(fs_error_buf *err, const char *fn, const fs_poisson_opts *opts,
+                                 int *max_cycles, double *tol, int *rim, int *band)
+{
+    *max_cycles = opts && opts->max_cycles > 0 ? opts->max_cycles : 8;
+    *tol = opts && opts->tolerance > 0.0 ? opts->tolerance : 0.0;
+    *rim = opts ? opts->rim : 0;
+    *band = opts ? opts->band : 0;
+    if (*max_cycles > 1000 || *rim < 0 || *rim > 16 || *band < 0 || *band > 16)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT,
+                       "%s: max_cycles > 1000, or rim or band outside 0..16", fn);
+    return FS_OK;
+}
+
 fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t sstride,
                                const float *tgt, ptrdiff_t tstride, const uint8_t *mask,
                                ptrdiff_t mstride, int w, int h, const fs_poisson_opts *opts,
@@ -643,12 +1065,11 @@ fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t ss
     if (sstride < 3 * (ptrdiff_t)w || tstride < 3 * (ptrdiff_t)w || ostride < 3 * (ptrdiff_t)w ||
         mstride < w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_blend_poisson_f32: bad stride");
-    const int max_cycles = opts && opts->max_cycles > 0 ? opts->max_cycles : 8;
-    const double tol = opts && opts->tolerance > 0.0 ? opts->tolerance : 0.0;
-    const int rim = opts ? opts->rim : 0;
-    if (max_cycles > 1000 || rim < 0 || rim > 16)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT,
-                       "fs_blend_poisson_f32: max_cycles > 1000 or rim outside 0..16");
+    int max_cycles, rim, band;
+    double tol;
+    if ((st = poisson_options(err, "fs_blend_poisson_f32", opts, &max_cycles, &tol, &rim,
+                              &band)) != FS_OK)
+        return st;
     /* Only the mask's bounding box, grown by the one pixel of Dirichlet
      * boundary, takes part: a face's window is mostly margin, and every
      * pass of the solver would otherwise walk it. Grown only where the
@@ -679,8 +1100,9 @@ fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t ss
     return poisson_solve(err, src + (size_t)y0 * (size_t)sstride + 3 * (size_t)x0, sstride,
                          tgt + (size_t)y0 * (size_t)tstride + 3 * (size_t)x0, tstride,
                          mask + (size_t)y0 * (size_t)mstride + (size_t)x0, mstride, x1 - x0 + 1,
-                         y1 - y0 + 1, max_cycles, tol, rim,
-                         out + (size_t)y0 * (size_t)ostride + 3 * (size_t)x0, ostride, info);
+                         y1 - y0 + 1, max_cycles, tol, rim, band,
+                         out + (size_t)y0 * (size_t)ostride + 3 * (size_t)x0, ostride, NULL, 0,
+                         info);
 }
 
 static fs_status to_float_pair(fs_error_buf *err, const uint8_t *src, ptrdiff_t sstride,
@@ -699,9 +1121,47 @@ static fs_status to_float_pair(fs_error_buf *err, const uint8_t *src, ptrdiff_t 
     return FS_OK;
 }
 
-static uint8_t round_u8(float v)
+/* Float copies of src and dst (2 planes, packed) for the Poisson solve,
+ * which reads them only on the mask and the pixels next to it: each row
+ * converts just the span of the mask on it and its two neighbour rows,
+ * one pixel wider. */
+static fs_status to_float_near_mask(fs_error_buf *err, const uint8_t *src, ptrdiff_t sstride,
+                                    const uint8_t *dst, ptrdiff_t dstride, const uint8_t *mask,
+                                    ptrdiff_t mstride, int w, int h, float **out)
 {
-    return (uint8_t)(v <= 0.0f ? 0 : (v >= 255.0f ? 255 : (int)(v + 0.5f)));
+    const size_t n = (size_t)w * h * 3;
+    float *f = malloc(sizeof(float) * n * 2);
+    int *span = malloc(sizeof(int) * 2 * (size_t)h);
+    if (!f || !span) {
+        free(f), free(span);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "compose blend: out of memory");
+    }
+    for (int y = 0; y < h; y++) {
+        const uint8_t *m = mask + (size_t)y * (size_t)mstride;
+        int a = 0, b = w;
+        while (a < b && !m[a])
+            a++;
+        while (b > a && !m[b - 1])
+            b--;
+        span[2 * y] = a, span[2 * y + 1] = b;
+    }
+    for (int y = 0; y < h; y++) {
+        int a = w, b = 0;
+        for (int yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)
+            if (span[2 * yy] < span[2 * yy + 1]) {
+                a = span[2 * yy] < a ? span[2 * yy] : a;
+                b = span[2 * yy + 1] > b ? span[2 * yy + 1] : b;
+            }
+        a = a > 0 ? a - 1 : 0;
+        b = b < w ? b + 1 : w;
+        for (int i = 3 * a; i < 3 * b; i++) {
+            f[(size_t)y * 3 * w + i] = src[(size_t)y * sstride + i];
+            f[n + (size_t)y * 3 * w + i] = dst[(size_t)y * dstride + i];
+        }
+    }
+    free(span);
+    *out = f;
+    return FS_OK;
 }
 
 fs_status fs_blend_poisson_u8(fs_error_buf *err, const uint8_t *src, ptrdiff_t sstride,
@@ -727,19 +1187,20 @@ fs_status fs_blend_poisson_u8(fs_error_buf *err, const uint8_t *src, ptrdiff_t s
     mask += (size_t)y0 * (size_t)mstride + (size_t)x0;
     w = x1 - x0 + 1;
     h = y1 - y0 + 1;
-    float *f;
-    if ((st = to_float_pair(err, src, sstride, dst, dstride, w, h, &f)) != FS_OK)
+    int max_cycles, rim, band;
+    double tol;
+    if ((st = poisson_options(err, "fs_blend_poisson_u8", opts, &max_cycles, &tol, &rim,
+                              &band)) != FS_OK)
+        return st;
+    float *f = NULL;
+    if ((st = to_float_near_mask(err, src, sstride, dst, dstride, mask, mstride, w, h, &f)) !=
+        FS_OK)
         return st;
     const size_t n = (size_t)w * h * 3;
-    st = fs_blend_poisson_f32(err, f, 3 * (ptrdiff_t)w, f + n, 3 * (ptrdiff_t)w, mask, mstride,
-                              w, h, opts, f + 2 * n, 3 * (ptrdiff_t)w, info);
-    if (st == FS_OK)
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-                if (mask[(size_t)y * mstride + x])
-                    for (int c = 0; c < 3; c++)
-                        dst[(size_t)y * dstride + 3 * x + c] =
-                            round_u8(f[2 * n + ((size_t)y * w + x) * 3 + c]);
+    /* The box is already the one fs_blend_poisson_f32 would cut; the solve
+     * writes the rounded domain straight into dst. */
+    st = poisson_solve(err, f, 3 * (ptrdiff_t)w, f + n, 3 * (ptrdiff_t)w, mask, mstride, w, h,
+                       max_cycles, tol, rim, band, NULL, 0, dst, dstride, info);
     free(f);
     return st;
 }
@@ -753,7 +1214,7 @@ fs_status fs_blend_multiband_u8(fs_error_buf *err, const uint8_t *src, ptrdiff_t
         return st;
     if (sstride < 3 * (ptrdiff_t)w || dstride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_blend_multiband_u8: bad stride");
-    float *f;
+    float *f = NULL;
     if ((st = to_float_pair(err, src, sstride, dst, dstride, w, h, &f)) != FS_OK)
         return st;
     const size_t n = (size_t)w * h * 3;

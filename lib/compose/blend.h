@@ -52,6 +52,18 @@ typedef struct fs_poisson_opts {
     int rim;          /* 0..16: the solution is cross-faded into the target over the
                        * `rim` pixels inside the domain edge (4-neighbour distance d,
                        * weight d / (rim + 1)); 0 keeps the pure Poisson solution */
+    int band;         /* 0: V-cycles on the full grid. 1..16: the two-level solve: the
+                       * correction to the source, harmonic inside D and tied to
+                       * tgt - src along D's edge, is solved on the half-resolution
+                       * grid (the cells holding edge pixels fixed to their mean
+                       * tgt - src; started from the same problem solved one level
+                       * further down; max_cycles V-cycles in all, tolerance
+                       * unused), brought up bilinearly, and only the pixels within
+                       * `band` (4-neighbour distance) of D's edge are smoothed on
+                       * the full grid (band + 2 sweeps). Away from the edge the
+                       * correction is smooth, so on face windows this lands closer
+                       * to the converged solve than as many full V-cycles do, in
+                       * about a third of their time */
 } fs_poisson_opts;
 
 typedef struct fs_poisson_info {
@@ -69,7 +81,8 @@ typedef struct fs_poisson_info {
  * boundary keep the target's own difference, so the seam has the target's
  * texture gradient), with f_q = tgt_q for q not in D (Dirichlet), by
  * multigrid V-cycles (red-black Gauss-Seidel smoothing,
- * bilinear prolongation, its transpose as restriction). Outside D out =
+ * bilinear prolongation, its transpose as restriction), or by the
+ * two-level solve (opts->band > 0; see fs_poisson_opts). Outside D out =
  * tgt, bit-identical. A connected part of D with no pixel of the complement
  * around it (the mask covers the whole window) has no boundary data: f = s
  * there. opts and info may be NULL. out may alias tgt.

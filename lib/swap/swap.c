@@ -145,6 +145,13 @@ fs_status fs_swap_mesh_load(fs_context *ctx, fs_swap_mesh *mesh, fs_error_buf *e
     return st;
 }
 
+fs_poisson_opts fs_swap_poisson_opts(double face_size)
+{
+    const double rim = 0.04 * face_size;
+    const fs_poisson_opts o = {2, 0.0, rim < 1.0 ? 1 : rim > 8.0 ? 8 : (int)lrint(rim), 4};
+    return o;
+}
+
 void fs_swap_info_free(fs_swap_info *info)
 {
     if (!info)
@@ -593,7 +600,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
                                        w, h, 0);
             break;
         default: {
-            const fs_poisson_opts po = FS_SWAP_POISSON_OPTS;
+            const fs_poisson_opts po = fs_swap_poisson_opts(size);
             st = fs_blend_poisson_u8(err, k.render8, 3 * (ptrdiff_t)w, img, istride, k.eroded, w,
                                      w, h, &po, NULL);
             for (size_t p = 0; p < n; p++)

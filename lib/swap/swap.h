@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "compose/blend.h"
 #include "identity/atlas.h"
 #include "identity/blob.h"
 #include "render/subdiv.h"
@@ -76,12 +77,16 @@ typedef struct fs_swap_params {
  * kept (the target's), erode 0.01, feather 0.05. */
 void fs_swap_params_default(fs_swap_params *p);
 
-/* The Poisson blend's options in the swap: two V-cycles, no residual test,
- * a 4-pixel rim. On a 231x249 face window the result is within 1.4 levels
- * (mean; 6 at most) of the converged solve, at the same seam measure, in
- * about half the time of solving to a residual of 0.5 (4 cycles):
- * benchmarks/bench_blend.c. */
-#define FS_SWAP_POISSON_OPTS {2, 0.0, 4}
+/* The Poisson blend's options in the swap for a face of @p face_size px:
+ * the two-level solve (lib/compose/blend.h: two V-cycles' worth on the
+ * half-resolution grid, then a 4-pixel band along the mask's edge on the
+ * full one) and a rim of 4% of the face size, 1 to 8 px (a wide rim pulls
+ * a small face's colour back to the target: 8 px on a 35 px face cost a
+ * third of its identity gain). On the face windows of faceapi_sample1..3
+ * the result is 0.8-0.9 levels (mean; 10 at most) from the converged
+ * solve, where two V-cycles of the full solve were 2.1-3.0 levels (up to
+ * 40) from it, in about a third of their time: benchmarks/bench_blend.py. */
+fs_poisson_opts fs_swap_poisson_opts(double face_size);
 
 /* The mesh tables the renderer needs, built once per renderer. */
 typedef struct fs_swap_mesh {
