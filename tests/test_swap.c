@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compose/colour.h"
 #include "compose/mask.h"
 #include "compose/quality.h"
 #include "embed/embed.h"
@@ -543,6 +544,104 @@ START_TEST(swap_eyes_modes)
         FS_ASSERT_STATUS(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &bad, &id, &tgt,
                                            (const float(*)[3])lm->points, NULL, &eb),
                          FS_ERR_OUT_OF_RANGE);
+    }
+    free(id.atlas.rgba);
+    free(id.atlas.weight);
+    free(lm);
+    fs_image_free(&tgt);
+    env_close(&e);
+}
+END_TEST
+
+/* The compositing stages go through the ops table: a table whose stage
+ * entries count their calls and forward to the reference gives the same
+ * bytes, and every stage the parameters ask for was called. */
+static const fs_ops *stage_base;
+static int stage_calls[7];
+
+static fs_status count_erode(fs_error_buf *err, const uint8_t *m, int w, int h, ptrdiff_t st,
+                             double r, int bb, uint8_t *o, ptrdiff_t os)
+{
+    stage_calls[0]++;
+    return stage_base->mask_erode(err, m, w, h, st, r, bb, o, os);
+}
+static fs_status count_feather(fs_error_buf *err, const uint8_t *m, int w, int h, ptrdiff_t st,
+                               double f, int bb, float *a, ptrdiff_t as)
+{
+    stage_calls[1]++;
+    return stage_base->mask_feather(err, m, w, h, st, f, bb, a, as);
+}
+static fs_status count_match(fs_error_buf *err, float *r, ptrdiff_t rs, const float *t,
+                             ptrdiff_t ts, const float *m, int w, int h)
+{
+    stage_calls[2]++;
+    return stage_base->colour_match(err, r, rs, t, ts, m, w, h);
+}
+static fs_status count_shading(fs_error_buf *err, const fs_ops *ops, float *r, ptrdiff_t rs,
+                               const float *t, ptrdiff_t ts, const float *m, int w, int h,
+                               double sigma)
+{
+    stage_calls[3]++;
+    return stage_base->colour_shading(err, ops, r, rs, t, ts, m, w, h, sigma);
+}
+static fs_status count_detail(fs_error_buf *err, const fs_ops *ops, float *r, ptrdiff_t rs,
+                              const float *t, ptrdiff_t ts, const float *m, int w, int h,
+                              uint64_t seed, fs_detail_match *out)
+{
+    stage_calls[4]++;
+    return stage_base->colour_detail(err, ops, r, rs, t, ts, m, w, h, seed, out);
+}
+static fs_status count_multiband(fs_error_buf *err, const uint8_t *s, ptrdiff_t ss, uint8_t *d,
+                                 ptrdiff_t ds, const float *a, int w, int h, int levels)
+{
+    stage_calls[5]++;
+    return stage_base->blend_multiband_u8(err, s, ss, d, ds, a, w, h, levels);
+}
+static fs_status count_poisson(fs_error_buf *err, const uint8_t *s, ptrdiff_t ss, uint8_t *d,
+                               ptrdiff_t ds, const uint8_t *m, ptrdiff_t ms, int w, int h,
+                               const fs_poisson_opts *o, fs_poisson_info *info)
+{
+    stage_calls[6]++;
+    return stage_base->blend_poisson_u8(err, s, ss, d, ds, m, ms, w, h, o, info);
+}
+
+START_TEST(swap_stages_through_ops)
+{
+    env e;
+    env_open(&e);
+    fs_image tgt;
+    fs_identity_data id;
+    fs_swap_params p;
+    fs_face_landmarks *lm = coded_target(&e, "astronaut.png", &tgt, &id, &p);
+    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
+    stage_base = fs_context_ops(e.ctx);
+    fs_ops counted = *stage_base;
+    counted.mask_erode = count_erode;
+    counted.mask_feather = count_feather;
+    counted.colour_match = count_match;
+    counted.colour_shading = count_shading;
+    counted.colour_detail = count_detail;
+    counted.blend_multiband_u8 = count_multiband;
+    counted.blend_poisson_u8 = count_poisson;
+    static const int blends[2] = {FS_SWAP_BLEND_MULTIBAND, FS_SWAP_BLEND_POISSON};
+    for (int b = 0; b < 2; b++) {
+        p.blend = blends[b];
+        p.colour = FS_SWAP_COLOUR_FULL;
+        p.match_detail = 1;
+        fs_image ref = fs_test_copy_image(&tgt, 3), got = fs_test_copy_image(&tgt, 3);
+        fs_error_buf eb;
+        FS_ASSERT_OK(fs_swap_face_rgb8(stage_base, mesh, &p, &id, &ref,
+                                       (const float(*)[3])lm->points, NULL, &eb));
+        memset(stage_calls, 0, sizeof(stage_calls));
+        FS_ASSERT_OK(fs_swap_face_rgb8(&counted, mesh, &p, &id, &got,
+                                       (const float(*)[3])lm->points, NULL, &eb));
+        ck_assert(memcmp(ref.data, got.data, (size_t)ref.stride * (size_t)ref.height) == 0);
+        for (int k = 0; k < 5; k++)
+            ck_assert_msg(stage_calls[k] > 0, "blend %d: stage %d not called", blends[b], k);
+        ck_assert_int_eq(stage_calls[5], b == 0);
+        ck_assert_int_eq(stage_calls[6], b == 1);
+        free_copy(&ref);
+        free_copy(&got);
     }
     free(id.atlas.rgba);
     free(id.atlas.weight);
@@ -1164,6 +1263,7 @@ static Suite *swap_suite(void)
     tcase_add_test(tc, swap_uv_upright);
     tcase_add_test(tc, swap_shape_transfer);
     tcase_add_test(tc, swap_eyes_modes);
+    tcase_add_test(tc, swap_stages_through_ops);
     tcase_add_test(tc, swap_quality_pairs);
     tcase_add_test(tc, swap_no_face_source);
     tcase_add_test(tc, swap_identity_blob);

@@ -4,6 +4,8 @@
  * off so the inner loops are branch-free and vectorise; sums in float).
  * tests/test_compose.c compares them.
  */
+#include "compose/blend.h"
+#include "compose/colour.h"
 #include "compose/filter.h"
 #include "compose/mask.h"
 
@@ -141,6 +143,15 @@ void fs_compose_ops_register(fs_ops *ops, int fast)
 {
     ops->compose_blur = fast ? fs_compose_blur_fast : fs_compose_blur_ref;
     ops->compose_alpha_u8 = fast ? fs_compose_alpha_u8_fast : fs_compose_alpha_u8_ref;
+    /* The whole stages have one implementation each, plain C, whose inner
+     * blur and alpha loops already take the fast entries above. */
+    ops->mask_erode = fs_mask_erode;
+    ops->mask_feather = fs_mask_feather;
+    ops->colour_match = fs_colour_match_lab;
+    ops->colour_shading = fs_colour_shading_transfer;
+    ops->colour_detail = fs_colour_match_sharpness;
+    ops->blend_multiband_u8 = fs_blend_multiband_u8;
+    ops->blend_poisson_u8 = fs_blend_poisson_u8;
 }
 
 fs_status fs_compose_masked_blur(fs_error_buf *err, const fs_ops *ops, const float *x,

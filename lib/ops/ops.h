@@ -36,6 +36,11 @@ typedef struct fs_sample_desc {
     int flip_x; /* 1 mirrors the output left-right (iris crops) */
 } fs_sample_desc;
 
+struct fs_error_buf;
+struct fs_detail_match;
+struct fs_poisson_opts;
+struct fs_poisson_info;
+
 typedef struct fs_ops {
     /* Neural-network kernels, indexed by fs_nn_op_type. */
     fs_nn_kernel nn[FS_NN_OP_COUNT];
@@ -59,6 +64,36 @@ typedef struct fs_ops {
     void (*compose_alpha_u8)(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
                              ptrdiff_t dstride, const float *alpha, ptrdiff_t astride, int w,
                              int h);
+    /* The swap's compositing stages on a face window, whole (so that a
+     * backend can take a stage, not only its inner loops): the mask's
+     * erosion and feather (lib/compose/mask.h), colour matching, shading and
+     * detail matching (lib/compose/colour.h), the multi-band and Poisson
+     * blends (lib/compose/blend.h); same contracts as those functions, which
+     * are the reference entries. */
+    fs_status (*mask_erode)(struct fs_error_buf *err, const uint8_t *mask, int w, int h,
+                            ptrdiff_t stride, double radius, int border_is_background,
+                            uint8_t *out, ptrdiff_t out_stride);
+    fs_status (*mask_feather)(struct fs_error_buf *err, const uint8_t *mask, int w, int h,
+                              ptrdiff_t stride, double feather, int border_is_background,
+                              float *alpha, ptrdiff_t alpha_stride);
+    fs_status (*colour_match)(struct fs_error_buf *err, float *render, ptrdiff_t rstride,
+                              const float *target, ptrdiff_t tstride, const float *mask, int w,
+                              int h);
+    fs_status (*colour_shading)(struct fs_error_buf *err, const struct fs_ops *ops, float *render,
+                                ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                const float *mask, int w, int h, double sigma);
+    fs_status (*colour_detail)(struct fs_error_buf *err, const struct fs_ops *ops, float *render,
+                               ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                               const float *mask, int w, int h, uint64_t seed,
+                               struct fs_detail_match *out);
+    fs_status (*blend_multiband_u8)(struct fs_error_buf *err, const uint8_t *src,
+                                    ptrdiff_t sstride, uint8_t *dst, ptrdiff_t dstride,
+                                    const float *alpha, int w, int h, int levels);
+    fs_status (*blend_poisson_u8)(struct fs_error_buf *err, const uint8_t *src, ptrdiff_t sstride,
+                                  uint8_t *dst, ptrdiff_t dstride, const uint8_t *mask,
+                                  ptrdiff_t mstride, int w, int h,
+                                  const struct fs_poisson_opts *opts,
+                                  struct fs_poisson_info *info);
 } fs_ops;
 
 void fs_ops_init_reference(fs_ops *ops);

@@ -512,14 +512,14 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
     /* Erode, then feather inside the eroded mask. The window has a margin
      * wherever the image allows, so its edge is background only where the
      * image border cut it: there the face goes on, and must not erode. */
-    st = fs_mask_erode(err, k.skin, w, h, w, params->erode * size, 0, k.eroded, w);
+    st = ops->mask_erode(err, k.skin, w, h, w, params->erode * size, 0, k.eroded, w);
     if (st == FS_OK) {
         long left = 0;
         for (size_t p = 0; p < n; p++)
             left += k.eroded[p] != 0;
         if (left == 0) /* a tiny face eroded away: keep the un-eroded mask */
             memcpy(k.eroded, k.skin, n);
-        st = fs_mask_feather(err, k.eroded, w, h, w, params->feather * size, 0, k.alpha, w);
+        st = ops->mask_feather(err, k.eroded, w, h, w, params->feather * size, 0, k.alpha, w);
     }
     /* The openings' own, narrow feather between the source's skin and the
      * target's eyes and mouth: alpha_in is the atlas' share of the render.
@@ -529,11 +529,11 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
         k.open[p] = !k.open[p];
     }
     if (st == FS_OK)
-        st = fs_mask_feather(err, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in, w);
+        st = ops->mask_feather(err, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in, w);
 
     /* Colour correction over the eroded skin. */
     if (st == FS_OK && params->colour >= FS_SWAP_COLOUR_MEANSTD)
-        st = fs_colour_match_lab(err, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w,
+        st = ops->colour_match(err, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w,
                                  k.weight, w, h);
     if (st == FS_OK && params->colour >= FS_SWAP_COLOUR_FULL) {
         /* Shading at the scale of a cheek: finer would copy the target's features. */
@@ -546,7 +546,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
             const float *c = k.render + 3 * p;
             k.uv[p] = 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
         }
-        st = fs_colour_shading_transfer(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
+        st = ops->colour_shading(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
                                         3 * (ptrdiff_t)w, k.weight, w, h, sigma);
         for (size_t p = 0; p < n && st == FS_OK; p++) {
             if (!k.eroded[p])
@@ -562,7 +562,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
         }
     }
     if (st == FS_OK && params->match_detail)
-        st = fs_colour_match_sharpness(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
+        st = ops->colour_detail(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
                                        3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL);
 
     for (size_t p = 0; p < n && st == FS_OK; p++) {
@@ -596,12 +596,12 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
                                    w, w, h);
             break;
         case FS_SWAP_BLEND_MULTIBAND:
-            st = fs_blend_multiband_u8(err, k.render8, 3 * (ptrdiff_t)w, img, istride, k.alpha,
+            st = ops->blend_multiband_u8(err, k.render8, 3 * (ptrdiff_t)w, img, istride, k.alpha,
                                        w, h, 0);
             break;
         default: {
             const fs_poisson_opts po = fs_swap_poisson_opts(size);
-            st = fs_blend_poisson_u8(err, k.render8, 3 * (ptrdiff_t)w, img, istride, k.eroded, w,
+            st = ops->blend_poisson_u8(err, k.render8, 3 * (ptrdiff_t)w, img, istride, k.eroded, w,
                                      w, h, &po, NULL);
             for (size_t p = 0; p < n; p++)
                 k.alpha[p] = k.eroded[p] ? 1.0f : 0.0f;
