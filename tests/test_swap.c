@@ -342,6 +342,16 @@ static fs_face_landmarks *coded_target(env *e, const char *file, fs_image *tgt,
     return lm;
 }
 
+/* Frees what coded_target made, and closes the environment. */
+static void coded_close(env *e, fs_image *tgt, fs_identity_data *id, fs_face_landmarks *lm)
+{
+    free(id->atlas.rgba);
+    free(id->atlas.weight);
+    free(lm);
+    fs_image_free(tgt);
+    env_close(e);
+}
+
 /* Mean distance, in texels, between the coded colour the result shows at
  * each listed vertex of @p lm and that vertex's own atlas position. */
 static double coded_error(const fs_image *out, const fs_face_landmarks *lm, const fs_swap_mesh *mesh,
@@ -398,12 +408,8 @@ START_TEST(swap_uv_upright)
     const uint8_t *brow = px(&out, (int)lrintf(lm->points[10][0]), (int)lrintf(lm->points[10][1]));
     ck_assert_int_gt(chin[1], brow[1] + 100);
     ck_assert_float_gt(lm->points[152][1], lm->points[10][1]);
-    free(id.atlas.rgba);
-    free(id.atlas.weight);
     free_copy(&out);
-    free(lm);
-    fs_image_free(&tgt);
-    env_close(&e);
+    coded_close(&e, &tgt, &id, lm);
 }
 END_TEST
 
@@ -476,13 +482,9 @@ START_TEST(swap_shape_transfer)
     ck_assert_mem_eq(flat[0].data, flat[1].data, (size_t)flat[0].stride * (size_t)flat[0].height);
     free_copy(&flat[0]);
     free_copy(&flat[1]);
-    free(id.atlas.rgba);
-    free(id.atlas.weight);
     free(slm);
-    free(lm);
     fs_image_free(&src);
-    fs_image_free(&tgt);
-    env_close(&e);
+    coded_close(&e, &tgt, &id, lm);
 }
 END_TEST
 
@@ -545,11 +547,7 @@ START_TEST(swap_eyes_modes)
                                            (const float(*)[3])lm->points, NULL, &eb),
                          FS_ERR_OUT_OF_RANGE);
     }
-    free(id.atlas.rgba);
-    free(id.atlas.weight);
-    free(lm);
-    fs_image_free(&tgt);
-    env_close(&e);
+    coded_close(&e, &tgt, &id, lm);
 }
 END_TEST
 
@@ -643,11 +641,7 @@ START_TEST(swap_stages_through_ops)
         free_copy(&ref);
         free_copy(&got);
     }
-    free(id.atlas.rgba);
-    free(id.atlas.weight);
-    free(lm);
-    fs_image_free(&tgt);
-    env_close(&e);
+    coded_close(&e, &tgt, &id, lm);
 }
 END_TEST
 

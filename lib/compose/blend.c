@@ -796,8 +796,7 @@ static int pl_two_level(pl_level *lv, int nlev, const float *src, ptrdiff_t sstr
         pl_prolong(L0, L1, src, sstride, dist, out8, o8stride);
     else
         pl_prolong_add(L0, L1);
-    /* The band's rhs, and its red-black split (dist is free for it: the
-     * rim below reads the queue's order instead). */
+    /* The band's rhs, and its red-black split. */
     int32_t *split = malloc(sizeof(int32_t) * (nband ? nband : 1));
     if (!split) {
         free(dist), free(queue);
