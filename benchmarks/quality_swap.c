@@ -1,10 +1,15 @@
 /*
  * Swap quality on real pairs (issue 3, item 4), the library's settings side
- * by side with a peer in the same run: the "plain texture swap" the issue
- * gives for scale (unwrap, render, CIELAB mean/deviation colour, feathered
- * alpha over the whole mesh: eyes, mouth and forehead included, no
- * erosion), and that plain swap again under the library's rule for the
- * eyes and mouth interior ("plain-em", when the two differ). Per pair and setting it prints the identity gain (faceres
+ * by side with peers in the same run:
+ *   plain     the "plain texture swap" the issue gives for scale: a plain
+ *             unwrap (every texel from its own point, seen or not), render,
+ *             CIELAB mean/deviation colour, feathered alpha over the whole
+ *             mesh (eyes, mouth and forehead included, no erosion);
+ *   plain-at  the same swap from the library's atlas (facing weights, mirror
+ *             fill), so that only the renderer differs;
+ *   plain-em  plain-at under the library's rule for the eyes and mouth
+ *             interior (when the two differ).
+ * Per pair and setting it prints the identity gain (faceres
  * cosine to the source, result minus target), the detector score ratio,
  * the re-fitted landmark drift, the seam ratio and the detail ratio
  * (lib/swap/quality.h), then the means (detail: the geometric mean of how
@@ -115,6 +120,7 @@ static void write_pair(fs_context *ctx, const char *dir, int index, const char *
 typedef struct setting {
     const char *name;
     fs_swap_params p;
+    int plain_unwrap; /* 1: from the plain unwrap (fs_atlas_params.plain), not the identity's atlas */
     double sum_gain, sum_score, sum_lm, sum_seam, sum_detail, min_gain;
     int n;
 } setting;
@@ -181,21 +187,22 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    setting settings[3];
+    setting settings[4];
     int n_set = 0;
-    settings[n_set++] = (setting){"library", lib, 0, 0, 0, 0, 0, 1e9, 0};
+    settings[n_set++] = (setting){"library", lib, 0, 0, 0, 0, 0, 0, 1e9, 0};
     if (peer) {
         fs_swap_params plain;
         fs_swap_params_plain(&plain);
-        settings[n_set++] = (setting){"plain", plain, 0, 0, 0, 0, 0, 1e9, 0};
-        /* The same plain swap under the library's rule for the eyes and the
+        settings[n_set++] = (setting){"plain", plain, 1, 0, 0, 0, 0, 0, 1e9, 0};
+        settings[n_set++] = (setting){"plain-at", plain, 0, 0, 0, 0, 0, 0, 1e9, 0};
+        /* plain-at under the library's rule for the eyes and the
          * mouth interior (by default the target's irises and mouth, as the
          * issue asks): a like-for-like peer, since the plain swap's gain
          * partly comes from the source's irises and teeth. */
         if (lib.eyes != plain.eyes) {
             plain.eyes = lib.eyes;
             plain.hole_feather = lib.hole_feather;
-            settings[n_set++] = (setting){"plain-em", plain, 0, 0, 0, 0, 0, 1e9, 0};
+            settings[n_set++] = (setting){"plain-em", plain, 0, 0, 0, 0, 0, 0, 1e9, 0};
         }
     }
 
@@ -241,6 +248,22 @@ int main(int argc, char **argv)
             rc = target_face(det, fit, &tgt, tface, &tbox, tlm);
         if (rc == 0)
             memcpy(slm->points, fs_identity_internal_data(id)->landmarks, sizeof(slm->points));
+        /* The plain peer's own atlas, unwrapped from the same landmarks. */
+        fs_identity_data plain_id;
+        memset(&plain_id, 0, sizeof(plain_id));
+        if (rc == 0 && peer) {
+            plain_id = *fs_identity_internal_data(id);
+            fs_atlas_params ap;
+            fs_atlas_params_default(&ap);
+            ap.plain = 1;
+            fs_error_buf err;
+            st = fs_atlas_build(&src, (const float(*)[3])slm->points,
+                                &fs_renderer_internal_mesh(ren)->atlas, &ap, &plain_id.atlas, &err);
+            if (st != FS_OK) {
+                memset(&plain_id.atlas, 0, sizeof(plain_id.atlas));
+                rc = fail(st, "plain unwrap", err.text);
+            }
+        }
         for (int s = 0; s < n_set && rc == 0; s++) {
             fs_image out = tgt;
             out.data = malloc((size_t)tgt.stride * (size_t)tgt.height);
@@ -255,7 +278,8 @@ int main(int argc, char **argv)
             fs_error_buf err;
             fs_swap_quality q;
             st = fs_swap_face_rgb8(fs_context_ops(ctx), fs_renderer_internal_mesh(ren),
-                                   &settings[s].p, fs_identity_internal_data(id), &out,
+                                   &settings[s].p,
+                                   settings[s].plain_unwrap ? &plain_id : fs_identity_internal_data(id), &out,
                                    (const float(*)[3])tlm->points, &info, &err);
             if (st == FS_OK)
                 st = fs_swap_quality_measure(fs_context_ops(ctx), det, fit, emb, &src, slm, &tgt, &tbox, tlm, &out,
@@ -284,6 +308,7 @@ int main(int argc, char **argv)
         }
         free(tlm);
         free(slm);
+        fs_atlas_free(&plain_id.atlas);
         fs_identity_destroy(id);
         fs_image_free(&tgt);
         fs_image_free(&src);

@@ -440,6 +440,19 @@ START_TEST(atlas_turned_face)
     ck_assert_float_gt(fabsf(c.lm.pose.yaw), 15.0f);
     ck_assert_int_gt(a.n_mirrored, a.n_footprint / 50);
     ck_assert_msg(seen > 0.97 * a.n_footprint, "%d of %d seen", seen, a.n_footprint);
+
+    /* The benchmarks' plain unwrap takes every texel from its own point. */
+    fs_atlas_params p;
+    fs_atlas_params_default(&p);
+    p.size = 128;
+    p.plain = 1;
+    fs_atlas plain;
+    fs_error_buf err;
+    FS_ASSERT_OK(fs_atlas_build(&c.img, (const float (*)[3])c.lm.points, c.mesh, &p, &plain, &err));
+    ck_assert_int_eq(plain.n_footprint, a.n_footprint);
+    ck_assert_int_eq(plain.n_mirrored, 0);
+    ck_assert_int_gt(plain.n_stats, a.n_stats);
+    fs_atlas_free(&plain);
     fs_atlas_free(&a);
     capture_close(&c);
 }

@@ -146,6 +146,7 @@ void fs_atlas_params_default(fs_atlas_params *p)
     p->direct_full = 0.35f;
     p->stats_min = 0.3f;
     p->hide_side = 0;
+    p->plain = 0;
 }
 
 void fs_atlas_free(fs_atlas *atlas)
@@ -484,7 +485,7 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
                                       : 0.0f;
                 /* The own colour takes over fully once it is seen well enough;
                  * only below that is the mirror looked at. */
-                const float a = wd >= params->direct_full ? 1.0f : wd / params->direct_full;
+                const float a = params->plain || wd >= params->direct_full ? 1.0f : wd / params->direct_full;
                 int in_q = 0;
                 float wm = 0.0f;
                 if (a < 1.0f) {
@@ -516,7 +517,7 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
                         lin[c] = lut[i0] + (lut[i0 + 1] - lut[i0]) * (x - (float)i0);
                     }
                     linear_to_lab(lin, lab);
-                    for (int set = wd >= params->stats_min ? 0 : 1; set < 2; set++) {
+                    for (int set = params->plain || wd >= params->stats_min ? 0 : 1; set < 2; set++) {
                         acc[set][0] += 1.0;
                         for (int c = 0; c < 3; c++) {
                             acc[set][1 + c] += lab[c];

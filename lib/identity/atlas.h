@@ -49,6 +49,9 @@ typedef struct fs_atlas_params {
     float direct_full;   /* a texel whose own weight is at least this ignores its mirror (0.35) */
     float stats_min;     /* texels with an own weight below this stay out of the colour stats (0.3) */
     int hide_side;       /* test hook: 1 treats vertices with u > 0.5 as unseen, -1 those with u < 0.5 */
+    int plain;           /* 1: the plain unwrap that benchmarks compare against (every texel takes
+                            the photo's colour at its own point, seen or not: no facing weight,
+                            no mirror fill; statistics over all texels). 0 (default) otherwise */
 } fs_atlas_params;
 
 void fs_atlas_params_default(fs_atlas_params *p);
