@@ -184,12 +184,31 @@ START_TEST(shading_and_sharpness)
                 tgt[(y * W + x) * 3 + c] = 0.5f * g;
             }
         }
-    FS_ASSERT_OK(fs_colour_shading_transfer(NULL, ops, ren, 3 * W, tgt, 3 * W, mask, W, H, 4.0));
+    float *capped = malloc(sizeof(float) * W * H * 3);
+    ck_assert_ptr_nonnull(capped);
+    memcpy(capped, ren, sizeof(float) * W * H * 3);
+    FS_ASSERT_OK(fs_colour_shading_transfer(NULL, ops, ren, 3 * W, tgt, 3 * W, mask, W, H, 4.0, 4.0));
     double err = 0;
     for (int i = 0; i < W * H * 3; i++)
         err += fabs((double)ren[i] - tgt[i]);
     err /= W * H * 3;
     ck_assert_msg(err < 0.01, "shading mean error %g", err);
+    /* A gain capped at 1.1 either way: 0.5 stays within [0.5 / 1.1, 0.55]
+     * and reaches both ends at the sides, where the target's ratio is 0.7
+     * and 1.3. */
+    FS_ASSERT_OK(fs_colour_shading_transfer(NULL, ops, capped, 3 * W, tgt, 3 * W, mask, W, H, 4.0, 1.1));
+    float cap_lo = 1, cap_hi = 0;
+    for (int i = 0; i < W * H * 3; i++) {
+        cap_lo = fminf(cap_lo, capped[i]);
+        cap_hi = fmaxf(cap_hi, capped[i]);
+    }
+    ck_assert_float_ge(cap_lo, 0.5f / 1.1f - 1e-5f);
+    ck_assert_float_le(cap_hi, 0.55f + 1e-5f);
+    ck_assert_float_lt(cap_lo, 0.5f / 1.1f + 1e-3f);
+    ck_assert_float_gt(cap_hi, 0.55f - 1e-3f);
+    ck_assert_int_eq(fs_colour_shading_transfer(NULL, ops, capped, 3 * W, tgt, 3 * W, mask, W, H, 4.0, 0.9),
+                     FS_ERR_INVALID_ARGUMENT);
+    free(capped);
 
     /* Sharp noise texture onto a blurred one: the render gets blurred until
      * the high-pass energies match. */

@@ -24,6 +24,7 @@
 #include "compose/mask.h"
 #include "compose/quality.h"
 #include "embed/embed.h"
+#include "swap/lookup.h"
 #include "swap/quality.h"
 #include "swap/swap.h"
 
@@ -551,11 +552,11 @@ START_TEST(swap_eyes_modes)
 }
 END_TEST
 
-/* The compositing stages go through the ops table: a table whose stage
- * entries count their calls and forward to the reference gives the same
- * bytes, and every stage the parameters ask for was called. */
+/* The swap's stages go through the ops table: a table whose stage entries
+ * count their calls and forward to the reference gives the same bytes, and
+ * every stage the parameters ask for was called. */
 static const fs_ops *stage_base;
-static int stage_calls[7];
+static int stage_calls[10];
 
 static fs_status count_erode(fs_error_buf *err, const uint8_t *m, int w, int h, ptrdiff_t st,
                              double r, int bb, uint8_t *o, ptrdiff_t os)
@@ -577,10 +578,10 @@ static fs_status count_match(fs_error_buf *err, float *r, ptrdiff_t rs, const fl
 }
 static fs_status count_shading(fs_error_buf *err, const fs_ops *ops, float *r, ptrdiff_t rs,
                                const float *t, ptrdiff_t ts, const float *m, int w, int h,
-                               double sigma)
+                               double sigma, double max_gain)
 {
     stage_calls[3]++;
-    return stage_base->colour_shading(err, ops, r, rs, t, ts, m, w, h, sigma);
+    return stage_base->colour_shading(err, ops, r, rs, t, ts, m, w, h, sigma, max_gain);
 }
 static fs_status count_detail(fs_error_buf *err, const fs_ops *ops, float *r, ptrdiff_t rs,
                               const float *t, ptrdiff_t ts, const float *m, int w, int h,
@@ -602,6 +603,25 @@ static fs_status count_poisson(fs_error_buf *err, const uint8_t *s, ptrdiff_t ss
     stage_calls[6]++;
     return stage_base->blend_poisson_u8(err, s, ss, d, ds, m, ms, w, h, o, info);
 }
+static fs_status count_lookup(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+{
+    stage_calls[7]++;
+    return stage_base->swap_lookup(err, d, o);
+}
+static fs_status count_finish(fs_error_buf *err, float *r, const float *wp, const float *ai,
+                              const uint8_t *er, const uint8_t *img, ptrdiff_t is, int w, int h,
+                              uint8_t *out)
+{
+    stage_calls[8]++;
+    return stage_base->swap_finish_u8(err, r, wp, ai, er, img, is, w, h, out);
+}
+static void count_raster(const fs_raster_vertex *v, const float *attr, int nv,
+                         const int32_t (*tri)[3], int nt, const fs_raster_desc *d,
+                         const fs_raster_out *out)
+{
+    stage_calls[9]++;
+    stage_base->raster_triangles(v, attr, nv, tri, nt, d, out);
+}
 
 START_TEST(swap_stages_through_ops)
 {
@@ -621,6 +641,9 @@ START_TEST(swap_stages_through_ops)
     counted.colour_detail = count_detail;
     counted.blend_multiband_u8 = count_multiband;
     counted.blend_poisson_u8 = count_poisson;
+    counted.swap_lookup = count_lookup;
+    counted.swap_finish_u8 = count_finish;
+    counted.raster_triangles = count_raster;
     static const int blends[2] = {FS_SWAP_BLEND_MULTIBAND, FS_SWAP_BLEND_POISSON};
     for (int b = 0; b < 2; b++) {
         p.blend = blends[b];
@@ -638,9 +661,29 @@ START_TEST(swap_stages_through_ops)
             ck_assert_msg(stage_calls[k] > 0, "blend %d: stage %d not called", blends[b], k);
         ck_assert_int_eq(stage_calls[5], b == 0);
         ck_assert_int_eq(stage_calls[6], b == 1);
+        for (int k = 7; k < 10; k++)
+            ck_assert_msg(stage_calls[k] == 1, "stage %d called %d times", k, stage_calls[k]);
         free_copy(&ref);
         free_copy(&got);
     }
+
+    /* The texture stage's entries refuse what they cannot read. */
+    fs_error_buf eb;
+    float px3[3] = {0.5f, 0.5f, 0.5f}, one = 1.0f;
+    uint8_t b3[3] = {0}, on = 1, skin = 0, open = 0;
+    fs_swap_lookup look = {&id.atlas, &mesh->atlas, px3, &on, b3, 1, 1, 3,
+                           0, 0, 1, 1, FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}};
+    fs_swap_lookup_out lo = {px3, px3, px3, &skin, &open, 0, 0, 0};
+    FS_ASSERT_STATUS(stage_base->swap_lookup(&eb, NULL, &lo), FS_ERR_INVALID_ARGUMENT);
+    look.x0 = 1; /* a 1x1 window at x 1 of a 1-px image */
+    FS_ASSERT_STATUS(stage_base->swap_lookup(&eb, &look, &lo), FS_ERR_INVALID_ARGUMENT);
+    look.x0 = 0;
+    look.image_stride = 2;
+    FS_ASSERT_STATUS(stage_base->swap_lookup(&eb, &look, &lo), FS_ERR_INVALID_ARGUMENT);
+    FS_ASSERT_STATUS(stage_base->swap_finish_u8(&eb, px3, px3, &one, &on, b3, 2, 1, 1, b3),
+                     FS_ERR_INVALID_ARGUMENT);
+    FS_ASSERT_STATUS(stage_base->swap_finish_u8(&eb, px3, NULL, &one, &on, b3, 3, 1, 1, b3),
+                     FS_ERR_INVALID_ARGUMENT);
     coded_close(&e, &tgt, &id, lm);
 }
 END_TEST

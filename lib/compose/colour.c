@@ -190,13 +190,15 @@ static void luminance(const float *img, ptrdiff_t stride, int w, int h, float *y
 
 fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float *render,
                                      ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
-                                     const float *mask, int w, int h, double sigma)
+                                     const float *mask, int w, int h, double sigma,
+                                     double max_gain)
 {
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
     if (!ops || !render || !target || !mask || rstride < 3 * (ptrdiff_t)w ||
-        tstride < 3 * (ptrdiff_t)w || !(sigma > 0.0))
+        tstride < 3 * (ptrdiff_t)w || !(sigma > 0.0) || !(max_gain >= 1.0) ||
+        !(max_gain <= 1e6))
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_shading_transfer: bad arguments");
     const size_t n = (size_t)w * h;
     float *buf = malloc(sizeof(float) * n * 4);
@@ -210,13 +212,14 @@ fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float
         st = fs_compose_masked_blur(err, ops, yr, mask, w, h, sigma, lr);
     if (st == FS_OK) {
         const float eps = 1e-3f; /* keeps black regions from dividing by zero */
+        const float gmax = (float)max_gain, gmin = 1.0f / gmax;
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
                 const size_t i = (size_t)y * w + x;
                 if (!(mask[i] > 0.0f))
                     continue;
                 float g = (lt[i] + eps) / (lr[i] + eps);
-                g = g < 0.25f ? 0.25f : (g > 4.0f ? 4.0f : g);
+                g = g < gmin ? gmin : (g > gmax ? gmax : g);
                 float *p = &render[(size_t)y * rstride + 3 * x];
                 for (int c = 0; c < 3; c++)
                     p[c] = clamp01(p[c] * g);

@@ -41,10 +41,14 @@ fs_status fs_colour_match_lab(fs_error_buf *err, float *render, ptrdiff_t rstrid
 
 /* Low-frequency shading: multiplies the render by g = L(target) / L(render)
  * where L is the luminance low-passed by a masked Gaussian of sigma
- * (normalised convolution), g clamped to [1/4, 4], inside the mask. */
+ * (normalised convolution), g clamped to [1/max_gain, max_gain], inside the
+ * mask; the result is clamped to [0, 1]. max_gain >= 1 (4 lets nearly any
+ * light through; the swap's 1.5 keeps a dark source feature that the target
+ * lacks from turning into a bright patch). */
 fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float *render,
                                      ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
-                                     const float *mask, int w, int h, double sigma);
+                                     const float *mask, int w, int h, double sigma,
+                                     double max_gain);
 
 /* High-pass energy of the luminance inside the mask: weighted mean of
  * (Y - masked_blur_sigma1(Y))^2. */

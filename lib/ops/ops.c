@@ -2,6 +2,7 @@
 #include "ops/sample.h"
 #include "nn/ops_kernels.h"
 #include "compose/filter.h"
+#include "swap/lookup.h"
 
 #include <string.h>
 
@@ -14,6 +15,7 @@ void fs_ops_init_reference(fs_ops *ops)
     fs_sample_init_reference(ops);
     fs_nn_ops_ref_register(ops);
     fs_compose_ops_register(ops, 0);
+    fs_swap_ops_register(ops);
     ops->raster_triangles = fs_raster_triangles_ref;
 }
 

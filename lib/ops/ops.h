@@ -40,6 +40,8 @@ struct fs_error_buf;
 struct fs_detail_match;
 struct fs_poisson_opts;
 struct fs_poisson_info;
+struct fs_swap_lookup;
+struct fs_swap_lookup_out;
 
 typedef struct fs_ops {
     /* Neural-network kernels, indexed by fs_nn_op_type. */
@@ -81,7 +83,7 @@ typedef struct fs_ops {
                               int h);
     fs_status (*colour_shading)(struct fs_error_buf *err, const struct fs_ops *ops, float *render,
                                 ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
-                                const float *mask, int w, int h, double sigma);
+                                const float *mask, int w, int h, double sigma, double max_gain);
     fs_status (*colour_detail)(struct fs_error_buf *err, const struct fs_ops *ops, float *render,
                                ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                const float *mask, int w, int h, uint64_t seed,
@@ -94,6 +96,16 @@ typedef struct fs_ops {
                                   ptrdiff_t mstride, int w, int h,
                                   const struct fs_poisson_opts *opts,
                                   struct fs_poisson_info *info);
+
+    /* The swap's per-pixel texture stage (lib/swap/lookup.h): atlas lookup,
+     * the target's openings, the skin mask and its hair guard; and after the
+     * colour stages, the openings mixed back in and the render made 8-bit. */
+    fs_status (*swap_lookup)(struct fs_error_buf *err, const struct fs_swap_lookup *d,
+                             struct fs_swap_lookup_out *out);
+    fs_status (*swap_finish_u8)(struct fs_error_buf *err, float *render, const float *warp,
+                                const float *alpha_in, const uint8_t *eroded,
+                                const uint8_t *image, ptrdiff_t image_stride, int w, int h,
+                                uint8_t *out);
 } fs_ops;
 
 void fs_ops_init_reference(fs_ops *ops);

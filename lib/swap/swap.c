@@ -15,22 +15,11 @@
 #include "detect/detect_internal.h"
 #include "fit/fit_internal.h"
 #include "render/raster.h"
+#include "swap/lookup.h"
 
 #define GEOMETRY_MAX_SIZE ((size_t)1 << 20)
 /* Below this many pixels of face size the swap has too few pixels to mean anything. */
 #define SWAP_MIN_FACE 8.0
-/* Attributes the rasteriser interpolates: atlas u, v; target mesh x, y;
- * the shape weight (0 on the silhouette: how far inside the face); source
- * photo x, y (where the atlas texel came from). */
-#define SWAP_ATTR 7
-/* Below this shape weight a pixel is in the face's outer band, where the
- * source's hair often hangs over the cheeks and temples. */
-#define SWAP_OUTER_BAND 0.5f
-/* In the outer band, atlas texels the source photo saw at a grazing angle
- * (weight under this, own and mirror alike) are stretched on a target that
- * shows that side squarely, and read as a pale streak: the target keeps
- * those pixels. */
-#define SWAP_SEEN_MIN 0.3f
 
 void fs_swap_params_default(fs_swap_params *p)
 {
@@ -190,7 +179,7 @@ static void work_free(work *k)
 static int work_alloc(work *k, size_t n)
 {
     k->depth = malloc(n * sizeof(float));
-    k->uv = malloc(n * SWAP_ATTR * sizeof(float));
+    k->uv = malloc(n * FS_SWAP_ATTR * sizeof(float));
     k->warp = malloc(n * 3 * sizeof(float));
     k->render = malloc(n * 3 * sizeof(float));
     k->target = malloc(n * 3 * sizeof(float));
@@ -207,7 +196,7 @@ static int work_alloc(work *k, size_t n)
 }
 
 /* Rasterises the (optionally subdivided) mesh at @p points with the
- * SWAP_ATTR attributes per pixel; "where the pixel lies on the target's own
+ * FS_SWAP_ATTR attributes per pixel; "where the pixel lies on the target's own
  * mesh" comes from @p target (the same as the pixel unless the shape
  * transfer moved the mesh). */
 static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int levels,
@@ -216,7 +205,7 @@ static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int leve
                            fs_error_buf *err)
 {
     const fs_atlas_mesh *am = &mesh->atlas;
-    float pos[FS_MESH_LANDMARKS][3], attr[FS_MESH_LANDMARKS][SWAP_ATTR];
+    float pos[FS_MESH_LANDMARKS][3], attr[FS_MESH_LANDMARKS][FS_SWAP_ATTR];
     int32_t(*tri)[3] = malloc(sizeof(*tri) * (size_t)am->n_triangles);
     if (!tri)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
@@ -233,7 +222,7 @@ static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int leve
     for (int t = 0; t < am->n_triangles; t++)
         for (int c = 0; c < 3; c++)
             tri[t][c] = am->triangles[t][c];
-    fs_mesh base = {FS_MESH_LANDMARKS, SWAP_ATTR, &pos[0][0], &attr[0][0], am->n_triangles, tri};
+    fs_mesh base = {FS_MESH_LANDMARKS, FS_SWAP_ATTR, &pos[0][0], &attr[0][0], am->n_triangles, tri};
     fs_mesh sub = {0};
     const fs_mesh *m = &base;
     if (levels > 0) {
@@ -269,107 +258,6 @@ static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int leve
     fs_mesh_free(&sub);
     free(tri);
     return FS_OK;
-}
-
-/* Above the eyebrows and along the face's outer band the atlas may hold the
- * source's hair (a fringe, strands over the cheeks), which on the target
- * reads as a dark band: texels darker than the source's skin by @p kl
- * deviations, or further than @p kab deviations from its hue, stay out of
- * the mask there. The forehead, plain skin in most faces, takes tighter
- * bounds (1.5, 2.5) than the outline (2, 3), where shadows are common:
- * the tighter ones remove a light-brown fringe that the looser ones keep. */
-static int hair_like(const float mean[3], const float sd[3], const float rgb[3], float kl, float kab)
-{
-    float lab[3];
-    fs_colour_srgb_to_lab(rgb, lab, 1);
-    const float *m = mean;
-    const float sl = sd[0] > 3.0f ? sd[0] : 3.0f;
-    const float sab = fmaxf(hypotf(sd[1], sd[2]), 3.0f);
-    return lab[0] < m[0] - kl * sl || hypotf(lab[1] - m[1], lab[2] - m[2]) > kab * sab;
-}
-
-/* The target's own hair over its outer band (a profile's mesh reaches under
- * the hair by the ear): pixels there that look like hair against the
- * target's inner skin stay the target's. Returns how many left the mask. */
-static long guard_target_hair(work *k, size_t n)
-{
-    double sum[3] = {0}, sq[3] = {0};
-    long cnt = 0;
-    for (size_t p = 0; p < n; p++) {
-        if (!k->skin[p] || k->open[p] || k->uv[SWAP_ATTR * p + 4] < SWAP_OUTER_BAND)
-            continue;
-        float lab[3];
-        fs_colour_srgb_to_lab(k->target + 3 * p, lab, 1);
-        for (int c = 0; c < 3; c++) {
-            sum[c] += lab[c];
-            sq[c] += (double)lab[c] * lab[c];
-        }
-        cnt++;
-    }
-    if (cnt < 16)
-        return 0;
-    float mean[3], sd[3];
-    for (int c = 0; c < 3; c++) {
-        mean[c] = (float)(sum[c] / (double)cnt);
-        const double var = sq[c] / (double)cnt - (double)mean[c] * mean[c];
-        sd[c] = (float)sqrt(var > 0 ? var : 0);
-    }
-    long removed = 0;
-    for (size_t p = 0; p < n; p++) {
-        if (!k->skin[p] || k->open[p] || k->uv[SWAP_ATTR * p + 4] >= SWAP_OUTER_BAND)
-            continue;
-        if (hair_like(mean, sd, k->target + 3 * p, 2.0f, 3.0f)) {
-            k->skin[p] = 0;
-            removed++;
-        }
-    }
-    return removed;
-}
-
-/* The two irises of a face's 478 landmarks (468 and 473 the centres, the
- * next four each on the rim): centre x, y and radius, image px. */
-static void iris_discs(const float (*p)[3], float out[2][3])
-{
-    for (int e = 0; e < 2; e++) {
-        const float *c = p[468 + 5 * e];
-        float r = 0;
-        for (int j = 1; j <= 4; j++)
-            r += hypotf(p[468 + 5 * e + j][0] - c[0], p[468 + 5 * e + j][1] - c[1]);
-        out[e][0] = c[0];
-        out[e][1] = c[1];
-        out[e][2] = 0.25f * r;
-    }
-}
-
-/* 1 when (x, y) lies in one of the two discs of @p iris (iris_discs). */
-static int in_iris(const float *iris, float x, float y)
-{
-    for (int e = 0; e < 2; e++)
-        if (hypotf(x - iris[3 * e], y - iris[3 * e + 1]) < iris[3 * e + 2])
-            return 1;
-    return 0;
-}
-
-/* Bilinear RGB of a host RGB8 image at (x, y) (pixel centres at integers,
- * clamped to the image), 0..1. */
-static void sample_image(const fs_image *im, float x, float y, float out[3])
-{
-    const float mx = (float)(im->width - 1), my = (float)(im->height - 1);
-    x = x != x ? 0.0f : x < 0.0f ? 0.0f : x > mx ? mx : x;
-    y = y != y ? 0.0f : y < 0.0f ? 0.0f : y > my ? my : y;
-    const int x0 = (int)x, y0 = (int)y;
-    const int x1 = x0 + (x0 < im->width - 1), y1 = y0 + (y0 < im->height - 1);
-    const float fx = x - (float)x0, fy = y - (float)y0;
-    const uint8_t *base = (const uint8_t *)im->data;
-    const uint8_t *a = base + (size_t)y0 * (size_t)im->stride + (size_t)x0 * 3;
-    const uint8_t *b = base + (size_t)y0 * (size_t)im->stride + (size_t)x1 * 3;
-    const uint8_t *c = base + (size_t)y1 * (size_t)im->stride + (size_t)x0 * 3;
-    const uint8_t *d = base + (size_t)y1 * (size_t)im->stride + (size_t)x1 * 3;
-    for (int ch = 0; ch < 3; ch++) {
-        const float top = (float)a[ch] + fx * (float)(b[ch] - a[ch]);
-        const float bot = (float)c[ch] + fx * (float)(d[ch] - c[ch]);
-        out[ch] = (top + fy * (bot - top)) * (1.0f / 255.0f);
-    }
 }
 
 fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
@@ -430,7 +318,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
         work_free(&k);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (%d x %d window)", w, h);
     }
-    const fs_raster_desc desc = {wx0, wy0, w, h, SWAP_ATTR, FS_RASTER_CULL_NONE};
+    const fs_raster_desc desc = {wx0, wy0, w, h, FS_SWAP_ATTR, FS_RASTER_CULL_NONE};
     float(*shaped)[3] = NULL;
     if (params->shape > 0) {
         shaped = malloc(sizeof(float) * 3 * FS_LANDMARKS);
@@ -448,62 +336,23 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
         return st;
     }
 
-    /* Texture lookup and the skin mask. The atlas is alpha-weighted at its
-     * footprint's edge (fs_atlas_sample), so empty texels never darken it. */
+    /* Texture lookup, the openings and the skin mask. */
     uint8_t *const img = (uint8_t *)image->data + (size_t)wy0 * (size_t)image->stride + (size_t)wx0 * 3;
     const ptrdiff_t istride = image->stride;
-    long covered = 0, textured = 0, skin_n = 0;
-    float tiris[2][3], siris[2][3];
-    iris_discs(points, tiris);
-    iris_discs((const float(*)[3])id->landmarks, siris);
-    for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-            const size_t p = (size_t)y * (size_t)w + (size_t)x;
-            const uint8_t *t = img + y * istride + x * 3;
-            float *r = k.render + 3 * p, *g = k.target + 3 * p, *wp = k.warp + 3 * p;
-            for (int c = 0; c < 3; c++)
-                r[c] = g[c] = wp[c] = (float)t[c] * (1.0f / 255.0f);
-            k.skin[p] = 0;
-            k.open[p] = 0;
-            if (!k.mask[p])
-                continue;
-            covered++;
-            const float *a = k.uv + SWAP_ATTR * p;
-            const float u = a[0], v = a[1];
-            const int region = params->eyes == FS_SWAP_EYES_SOURCE
-                                   ? 0 : fs_atlas_in_region(&mesh->atlas, u, v);
-            /* Gaze mode: in the eye openings only the irises are the
-             * target's, where the target's own iris lies and where the
-             * source's iris would (else the source's would show beside the
-             * target's when the two look different ways). */
-            if (region == 3 || (region && (params->eyes == FS_SWAP_EYES_TARGET ||
-                                           in_iris(&tiris[0][0], a[2], a[3]) ||
-                                           in_iris(&siris[0][0], a[5], a[6])))) {
-                /* The target's own eye or mouth opening, from where it lies
-                 * on the target's mesh (moved when the shape changed). */
-                k.open[p] = 1;
-                sample_image(image, a[2], a[3], wp);
-            }
-            float rgb[3];
-            const float cov = fs_atlas_sample(&id->atlas, u, v, rgb);
-            if (cov <= 0.0f)
-                continue;
-            textured++;
-            for (int c = 0; c < 3; c++)
-                r[c] = rgb[c] * (1.0f / 255.0f);
-            if (cov >= 0.25f && (params->swap_forehead || v >= mesh->brow_v - params->brow_lift) &&
-                (!params->skin_guard || a[4] >= SWAP_OUTER_BAND ||
-                 fs_atlas_seen(&id->atlas, u, v) >= SWAP_SEEN_MIN) &&
-                !(params->skin_guard && (v < mesh->brow_v || a[4] < SWAP_OUTER_BAND) &&
-                  hair_like(id->atlas.lab_mean, id->atlas.lab_std, r,
-                            v < mesh->brow_v ? 1.5f : 2.0f, v < mesh->brow_v ? 2.5f : 3.0f))) {
-                k.skin[p] = 1; /* the openings too: their content is k.warp */
-                skin_n += !k.open[p];
-            }
-        }
+    fs_swap_lookup look = {&id->atlas, &mesh->atlas, k.uv, k.mask,
+                           (const uint8_t *)image->data, image->width, image->height,
+                           image->stride, wx0, wy0, w, h, params->eyes,
+                           params->swap_forehead ? -1.0f : mesh->brow_v - (float)params->brow_lift,
+                           mesh->brow_v, params->skin_guard, {{0}}, {{0}}};
+    fs_swap_iris_discs(points, look.target_iris);
+    fs_swap_iris_discs((const float(*)[3])id->landmarks, look.source_iris);
+    fs_swap_lookup_out lo = {k.render, k.target, k.warp, k.skin, k.open, 0, 0, 0};
+    st = ops->swap_lookup(err, &look, &lo);
+    if (st != FS_OK) {
+        work_free(&k);
+        return st;
     }
-    if (params->skin_guard)
-        skin_n -= guard_target_hair(&k, n);
+    const long covered = lo.covered, textured = lo.textured, skin_n = lo.skin_n;
     if (skin_n == 0) {
         work_free(&k);
         return fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face covers no pixel of the image");
@@ -538,56 +387,23 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
     if (st == FS_OK && params->colour >= FS_SWAP_COLOUR_FULL) {
         /* Shading at the scale of a cheek: finer would copy the target's features. */
         const double sigma = fmin(fmax(0.04 * size, 1.0), 20.0);
-        /* The shading gain is limited to [1/1.5, 1.5] of the matched render:
-         * the transfer's own clamp (4x) turns dark source features that the
-         * target lacks (a fringe of hair, a shadow) into bright, saturated
-         * patches. k.uv (no longer needed) keeps the pre-shading luminance. */
-        for (size_t p = 0; p < n; p++) {
-            const float *c = k.render + 3 * p;
-            k.uv[p] = 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
-        }
+        /* A gain of at most 1.5 either way: a looser one turns dark source
+         * features that the target lacks (a fringe of hair, a shadow) into
+         * bright, saturated patches. */
         st = ops->colour_shading(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
-                                        3 * (ptrdiff_t)w, k.weight, w, h, sigma);
-        for (size_t p = 0; p < n && st == FS_OK; p++) {
-            if (!k.eroded[p])
-                continue;
-            float *c = k.render + 3 * p;
-            const float l0 = k.uv[p], l1 = 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
-            if (!(l0 > 1e-4f) || !(l1 > 1e-4f))
-                continue;
-            const float g = l1 / l0, gc = g < 1.0f / 1.5f ? 1.0f / 1.5f : g > 1.5f ? 1.5f : g;
-            if (gc != g)
-                for (int ch = 0; ch < 3; ch++)
-                    c[ch] *= gc / g;
-        }
+                                 3 * (ptrdiff_t)w, k.weight, w, h, sigma, 1.5);
     }
     if (st == FS_OK && params->match_detail)
         st = ops->colour_detail(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
                                        3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL);
 
-    for (size_t p = 0; p < n && st == FS_OK; p++) {
-        const float t = k.alpha_in[p];
-        if (t < 1.0f)
-            for (int c = 0; c < 3; c++) {
-                float *r = k.render + 3 * p + c;
-                *r = k.warp[3 * p + (size_t)c] + t * (*r - k.warp[3 * p + (size_t)c]);
-            }
-    }
-
-    /* The render outside the eroded mask becomes the target, so that the
-     * pyramid's coarse bands and Poisson's gradients see no uncorrected
-     * render (eyes, mouth, the mesh edge) next to the mask. */
-    for (size_t p = 0; p < n && st == FS_OK; p++) {
-        const int in = k.eroded[p] != 0;
-        for (int c = 0; c < 3; c++) {
-            float v = in ? k.render[3 * p + (size_t)c] : k.target[3 * p + (size_t)c];
-            v = v != v ? 0.0f : v; /* NaN guard: a NaN must never reach the image */
-            v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-            k.render8[3 * p + (size_t)c] = in ? (uint8_t)lrintf(v * 255.0f)
-                                      : img[(ptrdiff_t)(p / (size_t)w) * istride +
-                                            (ptrdiff_t)(p % (size_t)w) * 3 + c];
-        }
-    }
+    /* The openings mixed back in; outside the eroded mask the blends see
+     * the target's own pixels, so that the pyramid's coarse bands and
+     * Poisson's gradients meet no uncorrected render (eyes, mouth, the mesh
+     * edge) next to the mask. */
+    if (st == FS_OK)
+        st = ops->swap_finish_u8(err, k.render, k.warp, k.alpha_in, k.eroded, img, istride, w, h,
+                                 k.render8);
 
     if (st == FS_OK) {
         switch (params->blend) {

@@ -1,0 +1,228 @@
+/*
+ * The swap's texture stage, plain C (the reference entries of swap_lookup
+ * and swap_finish_u8; lib/swap/lookup.h has the contract).
+ */
+#include "swap/lookup.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "compose/colour.h"
+#include "ops/ops.h"
+#include "swap/swap.h"
+
+/* Below this shape weight a pixel is in the face's outer band, where the
+ * source's hair often hangs over the cheeks and temples. */
+#define OUTER_BAND 0.5f
+/* In the outer band, atlas texels the source photo saw at a grazing angle
+ * (weight under this, own and mirror alike) are stretched on a target that
+ * shows that side squarely, and read as a pale streak: the target keeps
+ * those pixels. */
+#define SEEN_MIN 0.3f
+/* Atlas coverage below which a pixel is the footprint's soft edge, not skin. */
+#define COVER_MIN 0.25f
+
+/* Above the eyebrows and along the face's outer band the atlas may hold the
+ * source's hair (a fringe, strands over the cheeks), which on the target
+ * reads as a dark band: texels darker than the source's skin by @p kl
+ * deviations, or further than @p kab deviations from its hue, stay out of
+ * the mask there. The forehead, plain skin in most faces, takes tighter
+ * bounds (1.5, 2.5) than the outline (2, 3), where shadows are common:
+ * the tighter ones remove a light-brown fringe that the looser ones keep. */
+static int hair_like(const float mean[3], const float sd[3], const float rgb[3], float kl, float kab)
+{
+    float lab[3];
+    fs_colour_srgb_to_lab(rgb, lab, 1);
+    const float *m = mean;
+    const float sl = sd[0] > 3.0f ? sd[0] : 3.0f;
+    const float sab = fmaxf(hypotf(sd[1], sd[2]), 3.0f);
+    return lab[0] < m[0] - kl * sl || hypotf(lab[1] - m[1], lab[2] - m[2]) > kab * sab;
+}
+
+/* The target's own hair over its outer band (a profile's mesh reaches under
+ * the hair by the ear): pixels there that look like hair against the
+ * target's inner skin stay the target's. Returns how many left the mask. */
+static long guard_target_hair(const float *attr, fs_swap_lookup_out *o, size_t n)
+{
+    double sum[3] = {0}, sq[3] = {0};
+    long cnt = 0;
+    for (size_t p = 0; p < n; p++) {
+        if (!o->skin[p] || o->open[p] || attr[FS_SWAP_ATTR * p + 4] < OUTER_BAND)
+            continue;
+        float lab[3];
+        fs_colour_srgb_to_lab(o->target + 3 * p, lab, 1);
+        for (int c = 0; c < 3; c++) {
+            sum[c] += lab[c];
+            sq[c] += (double)lab[c] * lab[c];
+        }
+        cnt++;
+    }
+    if (cnt < 16)
+        return 0;
+    float mean[3], sd[3];
+    for (int c = 0; c < 3; c++) {
+        mean[c] = (float)(sum[c] / (double)cnt);
+        const double var = sq[c] / (double)cnt - (double)mean[c] * mean[c];
+        sd[c] = (float)sqrt(var > 0 ? var : 0);
+    }
+    long removed = 0;
+    for (size_t p = 0; p < n; p++) {
+        if (!o->skin[p] || o->open[p] || attr[FS_SWAP_ATTR * p + 4] >= OUTER_BAND)
+            continue;
+        if (hair_like(mean, sd, o->target + 3 * p, 2.0f, 3.0f)) {
+            o->skin[p] = 0;
+            removed++;
+        }
+    }
+    return removed;
+}
+
+void fs_swap_iris_discs(const float (*p)[3], float out[2][3])
+{
+    for (int e = 0; e < 2; e++) {
+        const float *c = p[468 + 5 * e];
+        float r = 0;
+        for (int j = 1; j <= 4; j++)
+            r += hypotf(p[468 + 5 * e + j][0] - c[0], p[468 + 5 * e + j][1] - c[1]);
+        out[e][0] = c[0];
+        out[e][1] = c[1];
+        out[e][2] = 0.25f * r;
+    }
+}
+
+/* 1 when (x, y) lies in one of the two discs of @p iris. */
+static int in_iris(const float (*iris)[3], float x, float y)
+{
+    for (int e = 0; e < 2; e++)
+        if (hypotf(x - iris[e][0], y - iris[e][1]) < iris[e][2])
+            return 1;
+    return 0;
+}
+
+/* Bilinear RGB of the RGB8 image at (x, y) (pixel centres at integers,
+ * clamped to the image), 0..1. */
+static void sample_image(const fs_swap_lookup *d, float x, float y, float out[3])
+{
+    const float mx = (float)(d->image_w - 1), my = (float)(d->image_h - 1);
+    x = x != x ? 0.0f : x < 0.0f ? 0.0f : x > mx ? mx : x;
+    y = y != y ? 0.0f : y < 0.0f ? 0.0f : y > my ? my : y;
+    const int x0 = (int)x, y0 = (int)y;
+    const int x1 = x0 + (x0 < d->image_w - 1), y1 = y0 + (y0 < d->image_h - 1);
+    const float fx = x - (float)x0, fy = y - (float)y0;
+    const uint8_t *r0 = d->image + (size_t)y0 * (size_t)d->image_stride;
+    const uint8_t *r1 = d->image + (size_t)y1 * (size_t)d->image_stride;
+    const uint8_t *a = r0 + (size_t)x0 * 3, *b = r0 + (size_t)x1 * 3;
+    const uint8_t *c = r1 + (size_t)x0 * 3, *e = r1 + (size_t)x1 * 3;
+    for (int ch = 0; ch < 3; ch++) {
+        const float top = (float)a[ch] + fx * (float)(b[ch] - a[ch]);
+        const float bot = (float)c[ch] + fx * (float)(e[ch] - c[ch]);
+        out[ch] = (top + fy * (bot - top)) * (1.0f / 255.0f);
+    }
+}
+
+fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+{
+    if (!d || !o || !d->atlas || !d->atlas->rgba || !d->mesh || !d->attr || !d->covered ||
+        !d->image || !o->render || !o->target || !o->warp || !o->skin || !o->open)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_lookup: NULL argument");
+    if (d->w <= 0 || d->h <= 0 || d->x0 < 0 || d->y0 < 0 || d->image_w <= 0 || d->image_h <= 0 ||
+        d->x0 > d->image_w - d->w || d->y0 > d->image_h - d->h ||
+        d->image_stride < 3 * (ptrdiff_t)d->image_w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_lookup: window outside the image");
+    const int w = d->w, h = d->h;
+    const fs_atlas *atlas = d->atlas;
+    const uint8_t *img = d->image + (size_t)d->y0 * (size_t)d->image_stride + (size_t)d->x0 * 3;
+    long covered = 0, textured = 0, skin_n = 0;
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const size_t p = (size_t)y * (size_t)w + (size_t)x;
+            const uint8_t *t = img + (size_t)y * (size_t)d->image_stride + (size_t)x * 3;
+            float *r = o->render + 3 * p, *g = o->target + 3 * p, *wp = o->warp + 3 * p;
+            for (int c = 0; c < 3; c++)
+                r[c] = g[c] = wp[c] = (float)t[c] * (1.0f / 255.0f);
+            o->skin[p] = 0;
+            o->open[p] = 0;
+            if (!d->covered[p])
+                continue;
+            covered++;
+            const float *a = d->attr + FS_SWAP_ATTR * p;
+            const float u = a[0], v = a[1];
+            const int region = d->eyes == FS_SWAP_EYES_SOURCE ? 0 : fs_atlas_in_region(d->mesh, u, v);
+            /* Gaze mode: in the eye openings only the irises are the
+             * target's, where the target's own iris lies and where the
+             * source's iris would (else the source's would show beside the
+             * target's when the two look different ways). */
+            if (region == 3 || (region && (d->eyes == FS_SWAP_EYES_TARGET ||
+                                           in_iris(d->target_iris, a[2], a[3]) ||
+                                           in_iris(d->source_iris, a[5], a[6])))) {
+                /* The target's own eye or mouth opening, from where it lies
+                 * on the target's mesh (moved when the shape changed). */
+                o->open[p] = 1;
+                sample_image(d, a[2], a[3], wp);
+            }
+            /* The atlas is alpha-weighted at its footprint's edge
+             * (fs_atlas_sample), so empty texels never darken it. */
+            float rgb[3];
+            const float cov = fs_atlas_sample(atlas, u, v, rgb);
+            if (cov <= 0.0f)
+                continue;
+            textured++;
+            for (int c = 0; c < 3; c++)
+                r[c] = rgb[c] * (1.0f / 255.0f);
+            const int above_brow = v < d->brow_v, outer = a[4] < OUTER_BAND;
+            if (cov >= COVER_MIN && v >= d->forehead_v &&
+                (!d->skin_guard || !outer || fs_atlas_seen(atlas, u, v) >= SEEN_MIN) &&
+                !(d->skin_guard && (above_brow || outer) &&
+                  hair_like(atlas->lab_mean, atlas->lab_std, r, above_brow ? 1.5f : 2.0f,
+                            above_brow ? 2.5f : 3.0f))) {
+                o->skin[p] = 1;
+                skin_n += !o->open[p];
+            }
+        }
+    }
+    if (d->skin_guard)
+        skin_n -= guard_target_hair(d->attr, o, (size_t)w * (size_t)h);
+    o->covered = covered;
+    o->textured = textured;
+    o->skin_n = skin_n;
+    return FS_OK;
+}
+
+fs_status fs_swap_finish_u8_ref(fs_error_buf *err, float *render, const float *warp,
+                                const float *alpha_in, const uint8_t *eroded,
+                                const uint8_t *image, ptrdiff_t image_stride, int w, int h,
+                                uint8_t *out)
+{
+    if (!render || !warp || !alpha_in || !eroded || !image || !out || w <= 0 || h <= 0 ||
+        image_stride < 3 * (ptrdiff_t)w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_finish_u8: bad arguments");
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = image + (size_t)y * (size_t)image_stride;
+        for (int x = 0; x < w; x++) {
+            const size_t p = (size_t)y * (size_t)w + (size_t)x;
+            float *r = render + 3 * p;
+            const float *wp = warp + 3 * p;
+            const float t = alpha_in[p];
+            if (t < 1.0f)
+                for (int c = 0; c < 3; c++)
+                    r[c] = wp[c] + t * (r[c] - wp[c]);
+            for (int c = 0; c < 3; c++) {
+                if (!eroded[p]) {
+                    out[3 * p + (size_t)c] = row[(size_t)x * 3 + (size_t)c];
+                    continue;
+                }
+                float v = r[c];
+                v = v != v ? 0.0f : v; /* NaN guard: a NaN must never reach the image */
+                v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+                out[3 * p + (size_t)c] = (uint8_t)lrintf(v * 255.0f);
+            }
+        }
+    }
+    return FS_OK;
+}
+
+void fs_swap_ops_register(fs_ops *ops)
+{
+    ops->swap_lookup = fs_swap_lookup_ref;
+    ops->swap_finish_u8 = fs_swap_finish_u8_ref;
+}

@@ -1,0 +1,78 @@
+/*
+ * The swap's per-pixel texture stage on a face window: what the rasterised
+ * mesh shows at each pixel (the identity's atlas, or the target's own eye
+ * and mouth openings), whether the pixel is skin to swap, and, once the
+ * colour stages have run, the openings mixed back in and the render turned
+ * to 8 bits. The swap reaches both through the ops table (swap_lookup,
+ * swap_finish_u8); the functions below are the plain-C reference entries.
+ */
+#ifndef FS_SWAP_LOOKUP_H
+#define FS_SWAP_LOOKUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+#include "identity/atlas.h"
+
+/* Attributes the rasteriser interpolates per pixel: atlas u, v; where the
+ * pixel lies on the target's own mesh, x, y (image px); the shape weight
+ * (0 on the silhouette, 1 well inside); where the atlas texel came from in
+ * the source photo, x, y. */
+#define FS_SWAP_ATTR 7
+
+/* What the lookup reads. All pointers are borrowed. */
+typedef struct fs_swap_lookup {
+    const fs_atlas *atlas;      /* the identity's atlas and its skin statistics */
+    const fs_atlas_mesh *mesh;  /* UVs and the eye and mouth rings */
+    const float *attr;          /* w*h*FS_SWAP_ATTR, from the rasteriser */
+    const uint8_t *covered;     /* w*h: non-zero where the mesh covers the pixel */
+    const uint8_t *image;       /* the whole target image, RGB8: openings are sampled */
+    int image_w, image_h;       /* from where they lie on the target's mesh, which */
+    ptrdiff_t image_stride;     /* the shape transfer may have moved off the pixel */
+    int x0, y0, w, h;           /* the window, inside the image */
+    int eyes;                   /* fs_swap_eyes: which openings stay the target's */
+    float forehead_v;           /* atlas v above which the target keeps its forehead
+                                   (-1 swaps all of it) */
+    float brow_v;               /* atlas v of the brows' upper edge */
+    int skin_guard;             /* 1: keep hair and grazing-angle texels out (see lookup.c) */
+    float target_iris[2][3];    /* fs_swap_iris_discs of the target's and the source's */
+    float source_iris[2][3];    /* landmarks: gaze mode keeps the target's irises */
+} fs_swap_lookup;
+
+/* What it writes: w*h (times 3 for colours, 0..1) each, and counts. */
+typedef struct fs_swap_lookup_out {
+    float *render;  /* atlas colour where there is one, else the target */
+    float *target;  /* the target's window */
+    float *warp;    /* the target's own openings where the render shows them, else the target */
+    uint8_t *skin;  /* 1: swap this pixel (openings included: their content is warp) */
+    uint8_t *open;  /* 1: an opening the target keeps */
+    long covered;   /* pixels the mesh covers */
+    long textured;  /* of those, pixels with atlas colour */
+    long skin_n;    /* skin pixels outside the openings */
+} fs_swap_lookup_out;
+
+/* The two irises of a face's 478 landmarks (468 and 473 the centres, the
+ * next four each on the rim): centre x, y and radius, image px. */
+void fs_swap_iris_discs(const float (*points)[3], float out[2][3]);
+
+/* The lookup: FS_OK, or FS_ERR_INVALID_ARGUMENT for NULL pointers or a
+ * window outside the image. */
+fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *out);
+
+/*
+ * The last per-pixel step before the blend. render = warp + alpha_in *
+ * (render - warp) everywhere (alpha_in: the atlas' share, 1 away from the
+ * openings); then out (RGB8, stride 3w) is the render rounded where eroded
+ * is set (NaN as 0, clamped to [0, 1]) and the image's own bytes elsewhere,
+ * so that the blends see no uncorrected render next to the mask.
+ */
+fs_status fs_swap_finish_u8_ref(fs_error_buf *err, float *render, const float *warp,
+                                const float *alpha_in, const uint8_t *eroded,
+                                const uint8_t *image, ptrdiff_t image_stride, int w, int h,
+                                uint8_t *out);
+
+struct fs_ops;
+void fs_swap_ops_register(struct fs_ops *ops);
+
+#endif /* FS_SWAP_LOOKUP_H */
