@@ -226,6 +226,22 @@ typedef struct pl_level {
 
 #define PL_MAX_LEVELS 16
 
+/* A source or target image as the solve reads it: float (3 channels,
+ * stride in floats) or, for the 8-bit path, the bytes themselves (stride in
+ * bytes), which spares a float copy of the box: the two-level solve reads
+ * the target only near the edge and the source once per pixel. */
+typedef struct pl_img {
+    const float *f;
+    const uint8_t *b;
+    ptrdiff_t stride;
+} pl_img;
+
+static inline float pl_at(const pl_img *im, int x, int y, int c)
+{
+    const size_t i = (size_t)y * (size_t)im->stride + 3 * (size_t)x + (size_t)c;
+    return im->b ? (float)im->b[i] : im->f[i];
+}
+
 static void pl_spans(pl_level *L)
 {
     for (int y = 0; y < L->h; y++) {
@@ -419,8 +435,8 @@ static const float *pl_row_blend(const pl_level *F, const pl_level *Cl, int y)
  * domain); with @p src (the fused end of the two-level solve,
  * pl_two_level): u = src + P u_coarse where the edge walk reached
  * (dist > 0), and that value rounded into out8 elsewhere, its final one. */
-static void pl_prolong(const pl_level *F, const pl_level *Cl, const float *src,
-                       ptrdiff_t sstride, const uint8_t *dist, uint8_t *out8, ptrdiff_t o8stride)
+static void pl_prolong(const pl_level *F, const pl_level *Cl, const pl_img *src,
+                       const uint8_t *dist, uint8_t *out8, ptrdiff_t o8stride)
 {
     for (int y = 0; y < F->h; y++) {
         if (F->x0[y] >= F->x1[y])
@@ -442,7 +458,9 @@ static void pl_prolong(const pl_level *F, const pl_level *Cl, const float *src,
                     u[3 * x + ch] += e[ch];
                 continue;
             }
-            const float *sp = src + (size_t)y * sstride + 3 * x;
+            float sp[3];
+            for (int ch = 0; ch < 3; ch++)
+                sp[ch] = pl_at(src, x, y, ch);
             if (dist[(size_t)y * F->w + x]) {
                 for (int ch = 0; ch < 3; ch++)
                     u[3 * x + ch] = sp[ch] + e[ch];
@@ -457,7 +475,7 @@ static void pl_prolong(const pl_level *F, const pl_level *Cl, const float *src,
 
 static void pl_prolong_add(const pl_level *F, const pl_level *Cl)
 {
-    pl_prolong(F, Cl, NULL, 0, NULL, NULL, 0);
+    pl_prolong(F, Cl, NULL, NULL, NULL, 0);
 }
 
 /* One V(2, post) cycle from level l down. */
@@ -497,12 +515,10 @@ static void pl_coarsen(pl_level *lv, int from, int nlev)
 }
 
 /* One pixel of D's right-hand side (pl_rhs), with every edge tested. */
-static void pl_rhs_pixel(const pl_level *L0, const float *src, ptrdiff_t sstride,
-                         const float *tgt, ptrdiff_t tstride, int x, int y, float *b)
+static void pl_rhs_pixel(const pl_level *L0, const pl_img *src, const pl_img *tgt, int x, int y,
+                         float *b)
 {
     const int w = L0->w, h = L0->h;
-    const float *s = &src[(size_t)y * sstride + 3 * x];
-    const float *t = &tgt[(size_t)y * tstride + 3 * x];
     const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
     const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
     for (int c = 0; c < 3; c++) {
@@ -515,9 +531,9 @@ static void pl_rhs_pixel(const pl_level *L0, const float *src, ptrdiff_t sstride
              * difference: the seam then carries the target's texture
              * gradient rather than the source's. */
             if (L0->D[(size_t)qy * w + qx])
-                acc += s[c] - src[(size_t)qy * sstride + 3 * qx + c];
+                acc += pl_at(src, x, y, c) - pl_at(src, qx, qy, c);
             else
-                acc += t[c] - tgt[(size_t)qy * tstride + 3 * qx + c];
+                acc += pl_at(tgt, x, y, c) - pl_at(tgt, qx, qy, c);
         }
         b[c] = acc;
     }
@@ -561,7 +577,8 @@ static void pl_rhs(pl_level *L0, const float *src, ptrdiff_t sstride, const floa
                     L0->b[3 * p + c] = 4.0f * s[c] - ((l[c] + r[c]) + (u[c] + d[c]));
                 continue;
             }
-            pl_rhs_pixel(L0, src, sstride, tgt, tstride, x, y, &L0->b[3 * p]);
+            const pl_img si = {src, NULL, sstride}, ti = {tgt, NULL, tstride};
+            pl_rhs_pixel(L0, &si, &ti, x, y, &L0->b[3 * p]);
         }
     if (dsum_out) {
         for (int c = 0; c < 3; c++)
@@ -697,9 +714,8 @@ static int pl_nested(pl_level *lv, int nlev, const uint8_t *state1, const double
  * not NULL, asks for max |b - A u| before the rim). Returns 1, 0 when D
  * has no edge pixel (no boundary data: u = s), or -1 out of memory.
  */
-static int pl_two_level(pl_level *lv, int nlev, const float *src, ptrdiff_t sstride,
-                        const float *tgt, ptrdiff_t tstride, int cycles, int band, int rim,
-                        double *residual, uint8_t *out8, ptrdiff_t o8stride)
+static int pl_two_level(pl_level *lv, int nlev, const pl_img *src, const pl_img *tgt, int cycles,
+                        int band, int rim, double *residual, uint8_t *out8, ptrdiff_t o8stride)
 {
     pl_level *L0 = &lv[0], *L1 = &lv[1];
     const int w = L0->w, h = L0->h, w1 = L1->w, h1 = L1->h;
@@ -721,27 +737,26 @@ static int pl_two_level(pl_level *lv, int nlev, const float *src, ptrdiff_t sstr
     size_t qn = 0;
     double gm[3] = {0, 0, 0}; /* the sum of g over the edge pixels */
     for (int y = 0; y < h; y++) {
-        const float *srow = src + (size_t)y * sstride, *trow = tgt + (size_t)y * tstride;
         const uint8_t *D = L0->D + (size_t)y * w;
         float *u = L0->u + 3 * (size_t)y * w;
         for (int x = L0->x0[y]; x < L0->x1[y]; x++) {
             if (!D[x])
                 continue;
             if (!fused)
-                u[3 * x] = srow[3 * x], u[3 * x + 1] = srow[3 * x + 1], u[3 * x + 2] = srow[3 * x + 2];
+                for (int c = 0; c < 3; c++)
+                    u[3 * x + c] = pl_at(src, x, y, c);
             const int inner = x > 0 && x < w - 1 && y > 0 && y < h - 1;
             if (inner && D[x - 1] && D[x + 1] && D[x - w] && D[x + w])
                 continue; /* most of D */
             /* u outside D is read only next to it (the band's sweeps). */
             const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
-            const int off[4] = {-1, 1, -w, w};
-            const ptrdiff_t toff[4] = {-3, 3, -tstride, tstride};
+            const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
             int edge = 0;
             for (int k = 0; k < 4; k++)
-                if (ok[k] && !D[x + off[k]]) {
-                    const float *t = trow + 3 * x + toff[k];
-                    float *o = u + 3 * (x + off[k]);
-                    o[0] = t[0], o[1] = t[1], o[2] = t[2];
+                if (ok[k] && !D[x + dx[k] + dy[k] * w]) {
+                    float *o = u + 3 * (x + dx[k] + dy[k] * w);
+                    for (int c = 0; c < 3; c++)
+                        o[c] = pl_at(tgt, x + dx[k], y + dy[k], c);
                     edge = 1;
                 }
             if (!edge)
@@ -750,7 +765,7 @@ static int pl_two_level(pl_level *lv, int nlev, const float *src, ptrdiff_t sstr
             queue[qn++] = (int32_t)((size_t)y * w + x);
             const size_t q = (size_t)(y >> 1) * w1 + (size_t)(x >> 1);
             for (int c = 0; c < 3; c++) {
-                const float g = trow[3 * x + c] - srow[3 * x + c];
+                const float g = pl_at(tgt, x, y, c) - pl_at(src, x, y, c);
                 L1->r[3 * q + c] += g;
                 gm[c] += g;
             }
@@ -793,7 +808,7 @@ static int pl_two_level(pl_level *lv, int nlev, const float *src, ptrdiff_t sstr
             }
     }
     if (fused)
-        pl_prolong(L0, L1, src, sstride, dist, out8, o8stride);
+        pl_prolong(L0, L1, src, dist, out8, o8stride);
     else
         pl_prolong_add(L0, L1);
     /* The band's rhs, and its red-black split. */
@@ -806,7 +821,7 @@ static int pl_two_level(pl_level *lv, int nlev, const float *src, ptrdiff_t sstr
     for (size_t i = 0; i < nband; i++) {
         const size_t p = (size_t)queue[i];
         const int x = (int)(p % (size_t)w), y = (int)(p / (size_t)w);
-        pl_rhs_pixel(L0, src, sstride, tgt, tstride, x, y, &L0->b[3 * p]);
+        pl_rhs_pixel(L0, src, tgt, x, y, &L0->b[3 * p]);
         if ((x + y) & 1)
             split[--nblack] = (int32_t)p;
         else
@@ -817,7 +832,7 @@ static int pl_two_level(pl_level *lv, int nlev, const float *src, ptrdiff_t sstr
         pl_smooth_list(L0, split + nblack, nband - nblack);
     }
     if (residual) { /* the full rhs, for the residual only (before the rim, as the V-cycles') */
-        pl_rhs(L0, src, sstride, tgt, tstride, NULL, NULL);
+        pl_rhs(L0, src->f, src->stride, tgt->f, tgt->stride, NULL, NULL);
         *residual = pl_residual(L0);
     }
     for (size_t i = 0; i < qn && rim > 0; i++) {
@@ -826,9 +841,10 @@ static int pl_two_level(pl_level *lv, int nlev, const float *src, ptrdiff_t sstr
             break; /* the queue is in distance order */
         const int x = (int)(p % (size_t)w), y = (int)(p / (size_t)w);
         const float a = (float)dist[p] / (float)(rim + 1);
-        const float *t = &tgt[(size_t)y * tstride + 3 * x];
-        for (int c = 0; c < 3; c++)
-            L0->u[3 * p + c] = t[c] + a * (L0->u[3 * p + c] - t[c]);
+        for (int c = 0; c < 3; c++) {
+            const float t = pl_at(tgt, x, y, c);
+            L0->u[3 * p + c] = t + a * (L0->u[3 * p + c] - t);
+        }
     }
     for (size_t i = 0; i < qn && fused; i++) {
         const size_t p = (size_t)queue[i];
@@ -841,13 +857,17 @@ static int pl_two_level(pl_level *lv, int nlev, const float *src, ptrdiff_t sstr
 }
 
 /* The solve on a window whose every unknown has its neighbours inside it
- * or beyond the window's edge (zero flux); see fs_blend_poisson_f32. */
-static fs_status poisson_solve(fs_error_buf *err, const float *src, ptrdiff_t sstride,
-                               const float *tgt, ptrdiff_t tstride, const uint8_t *mask,
-                               ptrdiff_t mstride, int w, int h, int max_cycles, double tol,
-                               int rim, int band, float *out, ptrdiff_t ostride,
-                               uint8_t *out8, ptrdiff_t o8stride, fs_poisson_info *info)
+ * or beyond the window's edge (zero flux); see fs_blend_poisson_f32. The
+ * images may be 8-bit (pl_img) only for the fused two-level solve (band > 0,
+ * out8, no info); every other path reads float ones. */
+static fs_status poisson_solve(fs_error_buf *err, const pl_img *si, const pl_img *ti,
+                               const uint8_t *mask, ptrdiff_t mstride, int w, int h,
+                               int max_cycles, double tol, int rim, int band, float *out,
+                               ptrdiff_t ostride, uint8_t *out8, ptrdiff_t o8stride,
+                               fs_poisson_info *info)
 {
+    const float *src = si->f, *tgt = ti->f;
+    const ptrdiff_t sstride = si->stride, tstride = ti->stride;
 
     pl_level lv[PL_MAX_LEVELS];
     int nlev = 0;
@@ -912,8 +932,8 @@ static fs_status poisson_solve(fs_error_buf *err, const float *src, ptrdiff_t ss
     int cycles = 0;
     double res = -1.0; /* not computed yet */
     if (band > 0 && nlev >= 2 && unknowns > 0) {
-        const int done = pl_two_level(lv, nlev, src, sstride, tgt, tstride, max_cycles, band, rim,
-                                      info ? &res : NULL, out8, o8stride);
+        const int done = pl_two_level(lv, nlev, si, ti, max_cycles, band, rim, info ? &res : NULL,
+                                      out8, o8stride);
         if (done < 0) {
             free(fbuf), free(dbuf), free(ibuf), free(wbuf);
             return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_blend_poisson_f32: out of memory");
@@ -1096,10 +1116,10 @@ fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t ss
         }
         return FS_OK;
     }
-    return poisson_solve(err, src + (size_t)y0 * (size_t)sstride + 3 * (size_t)x0, sstride,
-                         tgt + (size_t)y0 * (size_t)tstride + 3 * (size_t)x0, tstride,
-                         mask + (size_t)y0 * (size_t)mstride + (size_t)x0, mstride, x1 - x0 + 1,
-                         y1 - y0 + 1, max_cycles, tol, rim, band,
+    const pl_img si = {src + (size_t)y0 * (size_t)sstride + 3 * (size_t)x0, NULL, sstride};
+    const pl_img ti = {tgt + (size_t)y0 * (size_t)tstride + 3 * (size_t)x0, NULL, tstride};
+    return poisson_solve(err, &si, &ti, mask + (size_t)y0 * (size_t)mstride + (size_t)x0, mstride,
+                         x1 - x0 + 1, y1 - y0 + 1, max_cycles, tol, rim, band,
                          out + (size_t)y0 * (size_t)ostride + 3 * (size_t)x0, ostride, NULL, 0,
                          info);
 }
@@ -1191,15 +1211,23 @@ fs_status fs_blend_poisson_u8(fs_error_buf *err, const uint8_t *src, ptrdiff_t s
     if ((st = poisson_options(err, "fs_blend_poisson_u8", opts, &max_cycles, &tol, &rim,
                               &band)) != FS_OK)
         return st;
+    /* The box is already the one fs_blend_poisson_f32 would cut; the solve
+     * writes the rounded domain straight into dst. The fused two-level solve
+     * reads the bytes themselves; the others read float copies (the same
+     * values: a byte converts to float exactly, so the result is too). */
+    if (band > 0 && !info) {
+        const pl_img si = {NULL, src, sstride}, ti = {NULL, dst, dstride};
+        return poisson_solve(err, &si, &ti, mask, mstride, w, h, max_cycles, tol, rim, band, NULL,
+                             0, dst, dstride, NULL);
+    }
     float *f = NULL;
     if ((st = to_float_near_mask(err, src, sstride, dst, dstride, mask, mstride, w, h, &f)) !=
         FS_OK)
         return st;
     const size_t n = (size_t)w * h * 3;
-    /* The box is already the one fs_blend_poisson_f32 would cut; the solve
-     * writes the rounded domain straight into dst. */
-    st = poisson_solve(err, f, 3 * (ptrdiff_t)w, f + n, 3 * (ptrdiff_t)w, mask, mstride, w, h,
-                       max_cycles, tol, rim, band, NULL, 0, dst, dstride, info);
+    const pl_img si = {f, NULL, 3 * (ptrdiff_t)w}, ti = {f + n, NULL, 3 * (ptrdiff_t)w};
+    st = poisson_solve(err, &si, &ti, mask, mstride, w, h, max_cycles, tol, rim, band, NULL, 0, dst,
+                       dstride, info);
     free(f);
     return st;
 }
