@@ -222,6 +222,7 @@ typedef struct pl_level {
     /* Per row, the first and one past the last column of D (x0 >= x1: none):
      * the passes walk only these spans. */
     int *x0, *x1;
+    float *row; /* scratch of 3 * (w + 1) floats, shared by the levels */
 } pl_level;
 
 #define PL_MAX_LEVELS 16
@@ -438,21 +439,37 @@ static const float *pl_row_blend(const pl_level *F, const pl_level *Cl, int y)
 static void pl_prolong(const pl_level *F, const pl_level *Cl, const pl_img *src,
                        const uint8_t *dist, uint8_t *out8, ptrdiff_t o8stride)
 {
+    float *ev = F->row; /* the row's correction, fine columns x0..x1 */
     for (int y = 0; y < F->h; y++) {
         if (F->x0[y] >= F->x1[y])
             continue;
         const float *v = pl_row_blend(F, Cl, y);
+        /* Across, as pl_weights: fine 2X and 2X+1 take 3/4 of coarse X and
+         * 1/4 of X-1 and X+1, or all of X where that neighbour is past the
+         * grid's edge. Coarse column by column, so no index tables. */
+        const int X0 = F->x0[y] >> 1, X1 = (F->x1[y] - 1) >> 1;
+        for (int X = X0; X <= X1; X++) {
+            const float *m = v + 3 * X;
+            float *e0 = ev + 6 * X, *e1 = e0 + 3;
+            if (X > 0)
+                for (int ch = 0; ch < 3; ch++)
+                    e0[ch] = 0.75f * m[ch] + 0.25f * m[ch - 3];
+            else
+                for (int ch = 0; ch < 3; ch++)
+                    e0[ch] = 1.0f * m[ch] + 0.0f * m[ch];
+            if (X + 1 < Cl->w)
+                for (int ch = 0; ch < 3; ch++)
+                    e1[ch] = 0.75f * m[ch] + 0.25f * m[ch + 3];
+            else
+                for (int ch = 0; ch < 3; ch++)
+                    e1[ch] = 1.0f * m[ch] + 0.0f * m[ch];
+        }
         const uint8_t *D = F->D + (size_t)y * F->w;
         float *u = F->u + 3 * (size_t)y * F->w;
         for (int x = F->x0[y]; x < F->x1[y]; x++) {
             if (!D[x])
                 continue;
-            const int *ix = F->ix + 2 * x;
-            const float *wx = F->wx + 2 * x;
-            const float *a = v + 3 * ix[0], *b = v + 3 * ix[1];
-            float e[3];
-            for (int ch = 0; ch < 3; ch++)
-                e[ch] = wx[0] * a[ch] + wx[1] * b[ch];
+            const float *e = ev + 3 * x;
             if (!src) {
                 for (int ch = 0; ch < 3; ch++)
                     u[3 * x + ch] += e[ch];
@@ -503,14 +520,27 @@ static void pl_vcycle(pl_level *lv, int l, int nlev, int post)
 static void pl_coarsen(pl_level *lv, int from, int nlev)
 {
     for (int l = from; l < nlev; l++) {
-        memset(lv[l].D, 0, (size_t)lv[l].w * lv[l].h);
-        for (int y = 0; y < lv[l - 1].h; y++)
-            for (int x = lv[l - 1].x0[y]; x < lv[l - 1].x1[y]; x++)
-                if (lv[l - 1].D[(size_t)y * lv[l - 1].w + x])
-                    lv[l].D[(size_t)(y >> 1) * lv[l].w + (x >> 1)]++;
-        for (size_t q = 0; q < (size_t)lv[l].w * lv[l].h; q++)
-            lv[l].D[q] = lv[l].D[q] >= PL_COARSE_MIN;
-        pl_spans(&lv[l]);
+        const pl_level *F = &lv[l - 1];
+        pl_level *C = &lv[l];
+        /* Whole 2x2 blocks in a loop the compiler vectorises; a cell of an
+         * odd last row or column has at most two children, so it never
+         * joins. */
+        const int fw2 = F->w >> 1;
+        for (int Y = 0; Y < C->h; Y++) {
+            const uint8_t *r0 = F->D + (size_t)(2 * Y) * F->w;
+            const uint8_t *r1 = 2 * Y + 1 < F->h ? r0 + F->w : NULL;
+            uint8_t *c = C->D + (size_t)Y * C->w;
+            if (r1)
+                for (int X = 0; X < fw2; X++)
+                    c[X] = (uint8_t)(r0[2 * X] + r0[2 * X + 1] + r1[2 * X] + r1[2 * X + 1] >=
+                                     PL_COARSE_MIN);
+            else
+                for (int X = 0; X < fw2; X++)
+                    c[X] = (uint8_t)(r0[2 * X] + r0[2 * X + 1] >= PL_COARSE_MIN);
+            if (fw2 < C->w)
+                c[fw2] = (uint8_t)(r0[2 * fw2] + (r1 ? r1[2 * fw2] : 0) >= PL_COARSE_MIN);
+        }
+        pl_spans(C);
     }
 }
 
@@ -736,32 +766,49 @@ static int pl_two_level(pl_level *lv, int nlev, const pl_img *src, const pl_img 
     memset(L1->b, 0, sizeof(float) * 3 * n1);
     size_t qn = 0;
     double gm[3] = {0, 0, 0}; /* the sum of g over the edge pixels */
+    /* All-known stand-in for the rows above the first and below the last:
+     * beyond the window there is no edge (zero flux). */
+    uint8_t *ones = malloc((size_t)w);
+    if (!ones) {
+        free(dist), free(known), free(queue);
+        return -1;
+    }
+    memset(ones, 1, (size_t)w);
     for (int y = 0; y < h; y++) {
+        const int a = L0->x0[y], b = L0->x1[y];
+        if (a >= b)
+            continue;
         const uint8_t *D = L0->D + (size_t)y * w;
+        const uint8_t *up = y > 0 ? D - w : ones, *dn = y < h - 1 ? D + w : ones;
         float *u = L0->u + 3 * (size_t)y * w;
-        for (int x = L0->x0[y]; x < L0->x1[y]; x++) {
-            if (!D[x])
+        if (!fused)
+            for (int x = a; x < b; x++)
+                if (D[x])
+                    for (int c = 0; c < 3; c++)
+                        u[3 * x + c] = pl_at(src, x, y, c);
+        /* Edge pixels (in D, a neighbour in the window that is not), first
+         * as flags in dist's row by a loop the compiler vectorises (the
+         * window's first and last columns apart), then walked. */
+        uint8_t *E = dist + (size_t)y * w;
+        const int ia = a > 1 ? a : 1, ib = b < w - 1 ? b : w - 1;
+        for (int x = ia; x < ib; x++)
+            E[x] = (uint8_t)(D[x] & ~(D[x - 1] & D[x + 1] & up[x] & dn[x]) & 1);
+        if (a == 0)
+            E[0] = (uint8_t)(D[0] & ~((w > 1 ? D[1] : 1) & up[0] & dn[0]) & 1);
+        if (b == w && w > 1)
+            E[w - 1] = (uint8_t)(D[w - 1] & ~(D[w - 2] & up[w - 1] & dn[w - 1]) & 1);
+        for (int x = a; x < b; x++) {
+            if (!E[x])
                 continue;
-            if (!fused)
-                for (int c = 0; c < 3; c++)
-                    u[3 * x + c] = pl_at(src, x, y, c);
-            const int inner = x > 0 && x < w - 1 && y > 0 && y < h - 1;
-            if (inner && D[x - 1] && D[x + 1] && D[x - w] && D[x + w])
-                continue; /* most of D */
             /* u outside D is read only next to it (the band's sweeps). */
             const int ok[4] = {x > 0, x < w - 1, y > 0, y < h - 1};
             const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
-            int edge = 0;
             for (int k = 0; k < 4; k++)
                 if (ok[k] && !D[x + dx[k] + dy[k] * w]) {
                     float *o = u + 3 * (x + dx[k] + dy[k] * w);
                     for (int c = 0; c < 3; c++)
                         o[c] = pl_at(tgt, x + dx[k], y + dy[k], c);
-                    edge = 1;
                 }
-            if (!edge)
-                continue;
-            dist[(size_t)y * w + x] = 1;
             queue[qn++] = (int32_t)((size_t)y * w + x);
             const size_t q = (size_t)(y >> 1) * w1 + (size_t)(x >> 1);
             for (int c = 0; c < 3; c++) {
@@ -772,6 +819,7 @@ static int pl_two_level(pl_level *lv, int nlev, const pl_img *src, const pl_img 
             L1->b[q] += 1.0f;
         }
     }
+    free(ones);
     /* Unknown cells start at the mean of g: the cycles then only solve for
      * its variation along the edge. */
     for (int c = 0; c < 3; c++)
@@ -890,7 +938,7 @@ static fs_status poisson_solve(fs_error_buf *err, const pl_img *si, const pl_img
     for (int l = 0; l < nlev; l++)
         rows += (size_t)lv[l].h;
     int *ibuf = malloc(sizeof(int) * (2 * sides + 2 * rows));
-    float *wbuf = malloc(sizeof(float) * 2 * sides);
+    float *wbuf = malloc(sizeof(float) * (2 * sides + 3 * ((size_t)w + 1)));
     if (!fbuf || !dbuf || !ibuf || !wbuf) {
         free(fbuf), free(dbuf), free(ibuf), free(wbuf);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_blend_poisson_f32: out of memory");
@@ -906,6 +954,7 @@ static fs_status poisson_solve(fs_error_buf *err, const pl_img *si, const pl_img
         soff += (size_t)lv[l].w + (size_t)lv[l].h;
         lv[l].x0 = ibuf + roff, lv[l].x1 = ibuf + roff + lv[l].h;
         roff += 2 * (size_t)lv[l].h;
+        lv[l].row = wbuf + 2 * sides;
         if (l + 1 < nlev) {
             for (int y = 0; y < lv[l].h; y++)
                 pl_weights(y, lv[l + 1].h, lv[l].iy + 2 * y, lv[l].wy + 2 * y);
