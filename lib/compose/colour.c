@@ -159,21 +159,28 @@ fs_status fs_colour_match_lab(fs_error_buf *err, float *render, ptrdiff_t rstrid
         free(rl), free(tl);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_lab: out of memory");
     }
-    fs_colour_srgb_to_lab(rl, rl, n);
-    fs_colour_srgb_to_lab(tl, tl, n);
+    /* Only the masked pixels are converted: the statistics, the transfer
+     * and the write-back read no others, and the window's margin is about
+     * half of it. */
+    for (size_t i = 0; i < n; i++)
+        if (mask[i] > 0.0f) {
+            fs_colour_srgb_to_lab(rl + 3 * i, rl + 3 * i, 1);
+            fs_colour_srgb_to_lab(tl + 3 * i, tl + 3 * i, 1);
+        }
     double rm[3], rs[3], tm[3], ts[3];
     st = fs_colour_masked_stats(err, rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs);
     if (st == FS_OK)
         st = fs_colour_masked_stats(err, tl, w, h, 3 * (ptrdiff_t)w, mask, tm, ts);
     if (st == FS_OK) {
         fs_colour_transfer(rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs, tm, ts);
-        fs_colour_lab_to_srgb(rl, rl, n);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
-                if (mask[(size_t)y * w + x] > 0.0f)
+                if (mask[(size_t)y * w + x] > 0.0f) {
+                    float *p = rl + ((size_t)y * w + x) * 3;
+                    fs_colour_lab_to_srgb(p, p, 1);
                     for (int c = 0; c < 3; c++)
-                        render[(size_t)y * rstride + 3 * x + c] =
-                            clamp01(rl[((size_t)y * w + x) * 3 + c]);
+                        render[(size_t)y * rstride + 3 * x + c] = clamp01(p[c]);
+                }
     }
     free(rl), free(tl);
     return st;
