@@ -339,14 +339,28 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
     /* Texture lookup, the openings and the skin mask. */
     uint8_t *const img = (uint8_t *)image->data + (size_t)wy0 * (size_t)image->stride + (size_t)wx0 * 3;
     const ptrdiff_t istride = image->stride;
-    fs_swap_lookup look = {&id->atlas, &mesh->atlas, k.uv, k.mask,
-                           (const uint8_t *)image->data, image->width, image->height,
-                           image->stride, wx0, wy0, w, h, params->eyes,
-                           params->swap_forehead ? -1.0f : mesh->brow_v - (float)params->brow_lift,
-                           mesh->brow_v, params->skin_guard, {{0}}, {{0}}};
+    fs_swap_lookup look = {
+        .atlas = &id->atlas,
+        .mesh = &mesh->atlas,
+        .attr = k.uv,
+        .covered = k.mask,
+        .image = (const uint8_t *)image->data,
+        .image_w = image->width,
+        .image_h = image->height,
+        .image_stride = image->stride,
+        .x0 = wx0,
+        .y0 = wy0,
+        .w = w,
+        .h = h,
+        .eyes = params->eyes,
+        .forehead_v = params->swap_forehead ? -1.0f : mesh->brow_v - (float)params->brow_lift,
+        .brow_v = mesh->brow_v,
+        .skin_guard = params->skin_guard,
+    };
     fs_swap_iris_discs(points, look.target_iris);
     fs_swap_iris_discs((const float(*)[3])id->landmarks, look.source_iris);
-    fs_swap_lookup_out lo = {k.render, k.target, k.warp, k.skin, k.open, 0, 0, 0};
+    fs_swap_lookup_out lo = {
+        .render = k.render, .target = k.target, .warp = k.warp, .skin = k.skin, .open = k.open};
     st = ops->swap_lookup(err, &look, &lo);
     if (st != FS_OK) {
         work_free(&k);
