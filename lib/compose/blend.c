@@ -364,14 +364,17 @@ static double pl_residual(const pl_level *L)
 /* The 1D bilinear weights of a fine index on the cell-centred coarse grid:
  * 3/4 on its parent, 1/4 on the parent's other neighbour (merged into the
  * parent past the edge). */
+#define PL_PARENT 0.75f
+#define PL_OTHER 0.25f
+
 static void pl_weights(int x, int nc, int idx[2], float wt[2])
 {
     const int X0 = x >> 1, X1 = (x & 1) ? X0 + 1 : X0 - 1;
-    idx[0] = X0, wt[0] = 0.75f;
+    idx[0] = X0, wt[0] = PL_PARENT;
     if (X1 < 0 || X1 >= nc)
         idx[1] = X0, wt[1] = 0.0f, wt[0] = 1.0f;
     else
-        idx[1] = X1, wt[1] = 0.25f;
+        idx[1] = X1, wt[1] = PL_OTHER;
 }
 
 /* Coarse rhs = P^T r (the transpose of the prolongation below: with the
@@ -446,20 +449,22 @@ static void pl_prolong(const pl_level *F, const pl_level *Cl, const pl_img *src,
         const float *v = pl_row_blend(F, Cl, y);
         /* Across, as pl_weights: fine 2X and 2X+1 take 3/4 of coarse X and
          * 1/4 of X-1 and X+1, or all of X where that neighbour is past the
-         * grid's edge. Coarse column by column, so no index tables. */
+         * grid's edge. Coarse column by column, so no index tables; the
+         * edge keeps pl_weights' (1, 0) pair as a sum, so that the result is
+         * the tables' to the bit, a non-finite value included. */
         const int X0 = F->x0[y] >> 1, X1 = (F->x1[y] - 1) >> 1;
         for (int X = X0; X <= X1; X++) {
             const float *m = v + 3 * X;
             float *e0 = ev + 6 * X, *e1 = e0 + 3;
             if (X > 0)
                 for (int ch = 0; ch < 3; ch++)
-                    e0[ch] = 0.75f * m[ch] + 0.25f * m[ch - 3];
+                    e0[ch] = PL_PARENT * m[ch] + PL_OTHER * m[ch - 3];
             else
                 for (int ch = 0; ch < 3; ch++)
                     e0[ch] = 1.0f * m[ch] + 0.0f * m[ch];
             if (X + 1 < Cl->w)
                 for (int ch = 0; ch < 3; ch++)
-                    e1[ch] = 0.75f * m[ch] + 0.25f * m[ch + 3];
+                    e1[ch] = PL_PARENT * m[ch] + PL_OTHER * m[ch + 3];
             else
                 for (int ch = 0; ch < 3; ch++)
                     e1[ch] = 1.0f * m[ch] + 0.0f * m[ch];
