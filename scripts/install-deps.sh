@@ -22,10 +22,13 @@ PACKAGES=(
   # libraries
   check              # unit tests (pulls libsubunit-dev)
   libstb-dev         # image decode/encode (Debian ships stb compiled: libstb.so)
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+                     # video: demux, decode, H.264 encode (Debian's libavcodec has libx264)
   zlib1g-dev         # PNG writing (lib/image: stb's PNG writer aborts on out-of-memory)
   libxnnpack-dev libpthreadpool-dev   # fast CPU kernels; xnnpack.h includes pthreadpool.h
   # tests and tools
   python3 python3-numpy python3-pytest   # ctypes binding and its tests
+  ffmpeg             # test clips and the benchmark's plain transcode (never used by the library)
   abigail-tools      # abidw / abidiff: ABI check against doc/abi/libfaceswap.abi
   # data fetch (scripts/fetch-data.sh: npm pack + apt-get download + sha256)
   ca-certificates

@@ -51,14 +51,15 @@ extern "C" {
     X(ERR_VERSION, -16, "incompatible version")                                        \
     X(ERR_BUFFER_TOO_SMALL, -17, "output buffer too small")                            \
     X(ERR_CANCELLED, -18, "operation cancelled")                                       \
-    X(ERR_INTERNAL, -19, "internal error")
+    X(ERR_INTERNAL, -19, "internal error")                                             \
+    X(ERR_VIDEO, -20, "video container or codec error")
 
 /** Status code returned by every fallible function. */
 typedef enum fs_status {
 #define FS_STATUS_ENUM_(name, value, message) FS_##name = value,
     FS_STATUS_LIST(FS_STATUS_ENUM_)
 #undef FS_STATUS_ENUM_
-    FS_STATUS_MIN_ = -19 /* lowest code; internal use */
+    FS_STATUS_MIN_ = -20 /* lowest code; internal use */
 } fs_status;
 
 /**

@@ -23,7 +23,7 @@ from ._errors import (
     STATUS_CODES, BackendUnavailableError, BufferTooSmallError, CancelledError, ChecksumError,
     CorruptError, FaceswapError, GPUError, InputOutputError, InternalError, InvalidArgumentError,
     ModelError, NoFaceError, NotFoundError, OutOfMemoryError, OutOfRangeError, ShapeError,
-    TooLargeError, TruncatedError, UnsupportedError, VersionError,
+    TooLargeError, TruncatedError, UnsupportedError, VersionError, VideoError,
 )
 from ._lib import (
     FS_FACE_KEYPOINTS, FS_LANDMARKS, FS_MESH_LANDMARKS, Backend, ContextParam, DetectorInput,
@@ -50,5 +50,5 @@ __all__ = [
     "InputOutputError", "NotFoundError", "TruncatedError", "CorruptError", "UnsupportedError",
     "TooLargeError", "ChecksumError", "ModelError", "ShapeError", "NoFaceError",
     "BackendUnavailableError", "GPUError", "VersionError", "BufferTooSmallError",
-    "CancelledError", "InternalError",
+    "CancelledError", "InternalError", "VideoError",
 ]

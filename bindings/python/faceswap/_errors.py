@@ -29,6 +29,7 @@ STATUS_CODES = {
     "ERR_BUFFER_TOO_SMALL": -17,
     "ERR_CANCELLED": -18,
     "ERR_INTERNAL": -19,
+    "ERR_VIDEO": -20,
 }
 
 
@@ -128,6 +129,10 @@ class InternalError(FaceswapError):
     status = STATUS_CODES["ERR_INTERNAL"]
 
 
+class VideoError(FaceswapError):
+    status = STATUS_CODES["ERR_VIDEO"]
+
+
 ERROR_CLASSES = {
     cls.status: cls
     for cls in (
@@ -135,6 +140,7 @@ ERROR_CLASSES = {
         NotFoundError, TruncatedError, CorruptError, UnsupportedError, TooLargeError,
         ChecksumError, ModelError, ShapeError, NoFaceError, BackendUnavailableError,
         GPUError, VersionError, BufferTooSmallError, CancelledError, InternalError,
+        VideoError,
     )
 }
 
