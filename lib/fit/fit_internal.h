@@ -54,6 +54,9 @@ fs_status fs_canonical_face_parse(const uint8_t *data, size_t size, fs_canonical
  */
 int fs_pose_fit(const float (*points)[3], const fs_canonical_face *canon, fs_head_pose *pose);
 
+/* The canonical face a fitter loaded (for refitting the pose of smoothed landmarks). */
+const fs_canonical_face *fs_fitter_canonical(const fs_fitter *fit);
+
 /*
  * Angles of an image-frame rotation (as fs_head_pose.rotation), in degrees:
  * yaw > 0 the face turns towards the image's right (the person looks to

@@ -490,3 +490,8 @@ fs_status fs_fitter_track(fs_fitter *fit, const fs_image *image, const fs_face_l
     fs_clear_error(&fit->err);
     return FS_OK;
 }
+
+const fs_canonical_face *fs_fitter_canonical(const fs_fitter *fit)
+{
+    return fit ? fit->canon : NULL;
+}
