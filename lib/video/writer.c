@@ -389,8 +389,8 @@ fs_status fs_video_writer_open(const char *path, const fs_video_props *props,
             st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
             goto fail;
         }
-        /* FFmpeg's angle is counter-clockwise. */
-        av_display_rotation_set((int32_t *)m, -(double)props->rotation);
+        /* _set takes the clockwise angle (_get answers counter-clockwise). */
+        av_display_rotation_set((int32_t *)m, (double)props->rotation);
     }
     if (audio_from) {
         st = open_audio(w, audio_from, err);
