@@ -259,7 +259,7 @@ static int setup_swap(fs_context *ctx, bench_case *bc, const char *source_path)
         memcpy(out.data, bc->target, tsz);
         fs_swap_info_free(&info);
         memset(&info, 0, sizeof(info));
-        info.keep_debug = b == FS_SWAP_BLEND_POISSON;
+        info.keep_debug = b == FS_BLEND_POISSON;
         fs_error_buf err = {{0}};
         if (fs_swap_face_rgb8(fs_context_ops(ctx), fs_renderer_internal_mesh(ren), &p,
                               fs_identity_internal_data(id), &out,
@@ -267,7 +267,7 @@ static int setup_swap(fs_context *ctx, bench_case *bc, const char *source_path)
             fprintf(stderr, "bench_blend: swap: %s\n", err.text);
             goto done;
         }
-        if (b == FS_SWAP_BLEND_POISSON)
+        if (b == FS_BLEND_POISSON)
             bc->feather = p.feather * info.face_size;
     }
     /* info is the Poisson run's (the last). */
@@ -349,10 +349,10 @@ static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const c
             memcpy(work, bc->target, tsz);
             const double t0 = bench_now_ms();
             fs_status st;
-            if (b == FS_SWAP_BLEND_POISSON)
+            if (b == FS_BLEND_POISSON)
                 st = fs_blend_poisson_u8(&err, bc->src, 3 * ww, work + woff, 3 * TW, bc->mask, ww,
                                          ww, wh, &bc->popts, NULL);
-            else if (b == FS_SWAP_BLEND_MULTIBAND)
+            else if (b == FS_BLEND_MULTIBAND)
                 st = fs_blend_multiband_u8(&err, bc->src, 3 * ww, work + woff, 3 * TW, bc->alpha,
                                            ww, wh, 0);
             else
@@ -366,7 +366,7 @@ static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const c
         }
         /* The info costs a residual pass that the swap (info NULL) does
          * not run, so it comes from one more, untimed call (same result). */
-        if (rc == 0 && b == FS_SWAP_BLEND_POISSON) {
+        if (rc == 0 && b == FS_BLEND_POISSON) {
             memcpy(work, bc->target, tsz);
             if (fs_blend_poisson_u8(&err, bc->src, 3 * ww, work + woff, 3 * TW, bc->mask, ww, ww,
                                     wh, &bc->popts, &pinfo) != FS_OK)
@@ -376,7 +376,7 @@ static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const c
             break;
         fs_seam_gradient_u8(NULL, work + woff, 3 * TW, bc->target + woff, 3 * TW, bc->mask, ww, ww,
                             wh, &sm);
-        if (b == FS_SWAP_BLEND_POISSON) {
+        if (b == FS_BLEND_POISSON) {
             printf("window=%d,%d,%d,%d\nmask_pixels=%ld\nunknowns=%d\n", bc->wx, bc->wy, ww, wh,
                    mask_px, pinfo.unknowns);
             printf("poisson_opts=%d,%.2f,%d,%d\n", bc->popts.max_cycles, bc->popts.tolerance,
@@ -384,7 +384,7 @@ static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const c
             printf("poisson_ms=%.3f\npoisson_cycles=%d\npoisson_residual=%.4f\npoisson_seam=%.4f\n",
                    bench_median(t, reps), pinfo.cycles, pinfo.max_residual, sm.result_grad);
             printf("target_seam=%.4f\nseam_pairs=%ld\n", sm.target_grad, sm.pairs);
-        } else if (b == FS_SWAP_BLEND_MULTIBAND) {
+        } else if (b == FS_BLEND_MULTIBAND) {
             printf("multiband_ms=%.3f\nmultiband_levels=%d\nmultiband_seam=%.4f\n"
                    "feather_px=%.2f\nfeather_ms=%.3f\n",
                    bench_median(t, reps), fs_blend_multiband_levels(ww, wh), sm.result_grad, bc->feather,
@@ -400,9 +400,9 @@ static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const c
                 diff += memcmp(work + 3 * i, bc->swapped[b] + 3 * i, 3) != 0;
             printf("pipeline_diff_%s=%ld\n", names[b], diff);
         }
-        if (b == FS_SWAP_BLEND_POISSON)
+        if (b == FS_BLEND_POISSON)
             write_out(out_dir, "ours_poisson.ppm", work, TW, TH, 3);
-        else if (b == FS_SWAP_BLEND_MULTIBAND)
+        else if (b == FS_BLEND_MULTIBAND)
             write_out(out_dir, "ours_multiband.ppm", work, TW, TH, 3);
     }
     if (rc == 0 && out_dir) {

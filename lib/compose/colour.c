@@ -5,6 +5,7 @@
  * by high-pass energy.
  */
 #include "compose/colour.h"
+#include "scratch.h"
 #include "compose/filter.h"
 #include "compose/mask.h"
 
@@ -132,7 +133,7 @@ void fs_colour_transfer(float *img, int w, int h, ptrdiff_t stride, const float 
 /* Copies a strided 3-channel window into a packed w*h*3 buffer. */
 static float *pack3(const float *img, ptrdiff_t stride, int w, int h)
 {
-    float *out = malloc(sizeof(float) * 3 * (size_t)w * h);
+    float *out = fs_tmp_alloc(sizeof(float) * 3 * (size_t)w * h);
     if (out)
         for (int y = 0; y < h; y++)
             memcpy(out + (size_t)y * 3 * w, img + (size_t)y * stride, sizeof(float) * 3 * w);
@@ -144,35 +145,53 @@ static float clamp01(float v)
     return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
 }
 
-fs_status fs_colour_match_lab(fs_error_buf *err, float *render, ptrdiff_t rstride,
-                              const float *target, ptrdiff_t tstride, const float *mask, int w,
-                              int h)
+fs_status fs_colour_lab_stats(fs_error_buf *err, const float *img, ptrdiff_t stride,
+                              const float *mask, int w, int h, double mean[3], double sd[3])
 {
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
-    if (!render || !target || !mask || rstride < 3 * (ptrdiff_t)w || tstride < 3 * (ptrdiff_t)w)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
+    if (!img || !mask || !mean || !sd || stride < 3 * (ptrdiff_t)w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_lab_stats: bad arguments");
     const size_t n = (size_t)w * h;
-    float *rl = pack3(render, rstride, w, h), *tl = pack3(target, tstride, w, h);
-    if (!rl || !tl) {
-        free(rl), free(tl);
+    float *lab = pack3(img, stride, w, h);
+    if (!lab)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_lab_stats: out of memory");
+    /* Only the masked pixels: the statistics read no others. */
+    for (size_t i = 0; i < n; i++)
+        if (mask[i] > 0.0f)
+            fs_colour_srgb_to_lab(lab + 3 * i, lab + 3 * i, 1);
+    st = fs_colour_masked_stats(err, lab, w, h, 3 * (ptrdiff_t)w, mask, mean, sd);
+    fs_tmp_free(lab);
+    return st;
+}
+
+fs_status fs_colour_match_lab_to(fs_error_buf *err, float *render, ptrdiff_t rstride,
+                                 const float *mask, int w, int h, const double to_mean[3],
+                                 const double to_sd[3])
+{
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!render || !mask || !to_mean || !to_sd || rstride < 3 * (ptrdiff_t)w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
+    for (int c = 0; c < 3; c++)
+        if (!isfinite(to_mean[c]) || !isfinite(to_sd[c]) || to_sd[c] < 0.0)
+            return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad target statistics");
+    const size_t n = (size_t)w * h;
+    float *rl = pack3(render, rstride, w, h);
+    if (!rl)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_lab: out of memory");
-    }
     /* Only the masked pixels are converted: the statistics, the transfer
      * and the write-back read no others, and the window's margin is about
      * half of it. */
     for (size_t i = 0; i < n; i++)
-        if (mask[i] > 0.0f) {
+        if (mask[i] > 0.0f)
             fs_colour_srgb_to_lab(rl + 3 * i, rl + 3 * i, 1);
-            fs_colour_srgb_to_lab(tl + 3 * i, tl + 3 * i, 1);
-        }
-    double rm[3], rs[3], tm[3], ts[3];
+    double rm[3], rs[3];
     st = fs_colour_masked_stats(err, rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs);
-    if (st == FS_OK)
-        st = fs_colour_masked_stats(err, tl, w, h, 3 * (ptrdiff_t)w, mask, tm, ts);
     if (st == FS_OK) {
-        fs_colour_transfer(rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs, tm, ts);
+        fs_colour_transfer(rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs, to_mean, to_sd);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 if (mask[(size_t)y * w + x] > 0.0f) {
@@ -182,8 +201,19 @@ fs_status fs_colour_match_lab(fs_error_buf *err, float *render, ptrdiff_t rstrid
                         render[(size_t)y * rstride + 3 * x + c] = clamp01(p[c]);
                 }
     }
-    free(rl), free(tl);
+    fs_tmp_free(rl);
     return st;
+}
+
+fs_status fs_colour_match_lab(fs_error_buf *err, float *render, ptrdiff_t rstride,
+                              const float *target, ptrdiff_t tstride, const float *mask, int w,
+                              int h)
+{
+    if (!render || !target || !mask || rstride < 3 * (ptrdiff_t)w || tstride < 3 * (ptrdiff_t)w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
+    double tm[3], ts[3];
+    const fs_status st = fs_colour_lab_stats(err, target, tstride, mask, w, h, tm, ts);
+    return st != FS_OK ? st : fs_colour_match_lab_to(err, render, rstride, mask, w, h, tm, ts);
 }
 
 static void luminance(const float *img, ptrdiff_t stride, int w, int h, float *yp)
@@ -208,7 +238,7 @@ fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float
         !(max_gain <= 1e6))
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_shading_transfer: bad arguments");
     const size_t n = (size_t)w * h;
-    float *buf = malloc(sizeof(float) * n * 4);
+    float *buf = fs_tmp_alloc(sizeof(float) * n * 4);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_shading_transfer: out of memory");
     float *yt = buf, *yr = buf + n, *lt = buf + 2 * n, *lr = buf + 3 * n;
@@ -232,7 +262,7 @@ fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float
                     p[c] = clamp01(p[c] * g);
             }
     }
-    free(buf);
+    fs_tmp_free(buf);
     return st;
 }
 
@@ -257,7 +287,7 @@ static fs_status hp_open(fs_error_buf *err, hp_meter *m, const fs_ops *ops, cons
     m->mask = mask;
     m->w = w;
     m->h = h;
-    m->bm = malloc(sizeof(float) * n * 4);
+    m->bm = fs_tmp_alloc(sizeof(float) * n * 4);
     if (!m->bm)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "compose: out of memory");
     m->mx = m->bm + n;
@@ -270,7 +300,7 @@ static fs_status hp_open(fs_error_buf *err, hp_meter *m, const fs_ops *ops, cons
         if (mask[i] > 0.0f)
             m->sw += mask[i];
     if (!(m->sw > 0.0)) {
-        free(m->bm);
+        fs_tmp_free(m->bm);
         m->bm = NULL;
         return fs_fail(err, FS_ERR_OUT_OF_RANGE, "compose: empty mask");
     }
@@ -295,7 +325,7 @@ static double hp_measure(hp_meter *m, const float *yp)
 
 static void hp_close(hp_meter *m)
 {
-    free(m->bm);
+    fs_tmp_free(m->bm);
     m->bm = NULL;
 }
 
@@ -308,7 +338,7 @@ fs_status fs_colour_highpass_energy(fs_error_buf *err, const fs_ops *ops, const 
         return st;
     if (!ops || !img || !mask || !energy || stride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_highpass_energy: bad arguments");
-    float *y = malloc(sizeof(float) * (size_t)w * h);
+    float *y = fs_tmp_alloc(sizeof(float) * (size_t)w * h);
     if (!y)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_highpass_energy: out of memory");
     luminance(img, stride, w, h, y);
@@ -317,7 +347,7 @@ fs_status fs_colour_highpass_energy(fs_error_buf *err, const fs_ops *ops, const 
     if (st == FS_OK)
         *energy = hp_measure(&m, y);
     hp_close(&m);
-    free(y);
+    fs_tmp_free(y);
     return st;
 }
 
@@ -392,7 +422,7 @@ fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float 
         tstride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_sharpness: bad arguments");
     const size_t n = (size_t)w * h;
-    float *buf = malloc(sizeof(float) * n * 6);
+    float *buf = fs_tmp_alloc(sizeof(float) * n * 6);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_sharpness: out of memory");
     float *yt = buf, *yr = buf + n, *yb = buf + 2 * n, *ch = buf + 3 * n, *lo = buf + 4 * n,
@@ -491,6 +521,6 @@ fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float 
         out->sharpen = amount;
         out->noise = noise;
     }
-    free(buf);
+    fs_tmp_free(buf);
     return st;
 }

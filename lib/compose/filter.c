@@ -5,6 +5,7 @@
  * tests/test_compose.c compares them.
  */
 #include "compose/blend.h"
+#include "scratch.h"
 #include "compose/colour.h"
 #include "compose/filter.h"
 #include "compose/mask.h"
@@ -163,7 +164,7 @@ fs_status fs_compose_masked_blur(fs_error_buf *err, const fs_ops *ops, const flo
     if (!ops || !x || !m || !out || !(sigma >= 0.0))
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_compose_masked_blur: bad arguments");
     const size_t n = (size_t)w * h;
-    float *buf = malloc(sizeof(float) * n * 4);
+    float *buf = fs_tmp_alloc(sizeof(float) * n * 4);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_compose_masked_blur: out of memory");
     float *mx = buf, *bm = buf + n, *bmx = buf + 2 * n, *tmp = buf + 3 * n;
@@ -175,6 +176,6 @@ fs_status fs_compose_masked_blur(fs_error_buf *err, const fs_ops *ops, const flo
     ops->compose_blur(m, w, h, k, r, tmp, bm);
     for (size_t i = 0; i < n; i++)
         out[i] = bm[i] > 1e-6f ? bmx[i] / bm[i] : x[i];
-    free(buf);
+    fs_tmp_free(buf);
     return FS_OK;
 }

@@ -46,7 +46,7 @@ fs_status fs_model_load_checked(const fs_context *ctx, const fs_ops *ops, const 
 
 /*
  * Validates a caller's image view for the CPU path: non-NULL data, positive
- * size within FS_CONTEXT_MAX_PIXELS (FS_ERR_TOO_LARGE), a known format,
+ * size within FS_CONTEXT_MAX_PIXELS (FS_ERR_TOO_LARGE; no limit for a NULL ctx), a known format,
  * stride >= width * channels, zero reserved fields, host memory
  * (FS_ERR_UNSUPPORTED otherwise). @p what names the caller in the detail.
  */

@@ -211,7 +211,7 @@ fs_status fs_image_view_check(const fs_context *ctx, const fs_image *img, const 
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: stride %d < width %d x %d channels",
                        what, (int)img->stride, (int)img->width, ch);
     const int64_t pixels = (int64_t)img->width * img->height;
-    const int64_t max_pixels = ctx->params[FS_CONTEXT_MAX_PIXELS];
+    const int64_t max_pixels = ctx ? ctx->params[FS_CONTEXT_MAX_PIXELS] : INT64_MAX;
     if (pixels > max_pixels)
         return fs_fail(err, FS_ERR_TOO_LARGE, "%s: image %dx%d exceeds the limit of %lld pixels",
                        what, (int)img->width, (int)img->height, (long long)max_pixels);

@@ -6,6 +6,7 @@
  * differ from the reference's per-pixel barycentrics only by rounding.
  */
 #include "render/raster.h"
+#include "scratch.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -46,7 +47,7 @@ void fs_raster_triangles_fast(const fs_raster_vertex *vert, const float *attr, i
      * triangles, most of them smaller than a pixel, so per-triangle setup
      * dominates); INT64_MIN marks an invalid vertex. Without memory the
      * per-triangle setup is used: same result. */
-    int64_t *const snap = n_vert > 0 ? malloc((size_t)n_vert * 2 * sizeof(int64_t)) : NULL;
+    int64_t *const snap = n_vert > 0 ? fs_tmp_alloc((size_t)n_vert * 2 * sizeof(int64_t)) : NULL;
     if (snap)
         for (int i = 0; i < n_vert; i++)
             if (!fs_raster_snap_vertex(&vert[i], d, &snap[2 * i], &snap[2 * i + 1]))
@@ -158,5 +159,5 @@ void fs_raster_triangles_fast(const fs_raster_vertex *vert, const float *attr, i
             }
         }
     }
-    free(snap);
+    fs_tmp_free(snap);
 }

@@ -42,6 +42,7 @@ struct fs_renderer {
     int n_dbg, cap_dbg;
     double min_face; /* FS_RENDERER_MIN_FACE, px */
     double max_yaw;  /* FS_RENDERER_MAX_YAW, degrees */
+    fs_swap_workspace ws; /* reused by every swap: grows to the largest face window */
 };
 
 /* ---------------------------------------------------------------- identity */
@@ -504,6 +505,7 @@ void fs_renderer_destroy(fs_renderer *r)
     free(r->dbg);
     fs_fitter_destroy(r->fit);
     fs_detector_destroy(r->det);
+    fs_swap_workspace_free(&r->ws);
     free(r->mesh);
     free(r);
 }
@@ -583,7 +585,7 @@ static int format_layout(int format, int *ch, int off[3])
 }
 
 /* fs_renderer_swap_face without touching the kept debug images; @p info
- * (may be NULL) receives what fs_swap_face_rgb8 reports. */
+ * (may be NULL) receives what fs_swap_face reports. */
 static fs_status swap_face_info(fs_renderer *r, const fs_identity *id, fs_image *image,
                                 const fs_face_landmarks *target, fs_swap_info *info)
 {
@@ -600,7 +602,7 @@ static fs_status swap_face_info(fs_renderer *r, const fs_identity *id, fs_image 
     const float(*pts)[3] = (const float(*)[3])target->points;
     if (image->format == FS_PIXEL_RGB8) {
         fs_clear_error(&r->err);
-        return fs_swap_face_rgb8(ops, r->mesh, &r->params, &id->data, image, pts, info, &r->err);
+        return fs_swap_face(ops, &r->ws, r->mesh, &r->params, &id->data, image, pts, info, &r->err);
     }
     /* Other formats: an RGB8 copy, swapped, then the changed pixels written back. */
     const size_t w = (size_t)image->width, h = (size_t)image->height;
@@ -623,7 +625,7 @@ static fs_status swap_face_info(fs_renderer *r, const fs_identity *id, fs_image 
     view.stride = (int32_t)(w * 3);
     view.data = rgb;
     fs_clear_error(&r->err);
-    const fs_status st = fs_swap_face_rgb8(ops, r->mesh, &r->params, &id->data, &view, pts, info, &r->err);
+    const fs_status st = fs_swap_face(ops, &r->ws, r->mesh, &r->params, &id->data, &view, pts, info, &r->err);
     if (st == FS_OK) {
         for (size_t y = 0; y < h; y++) {
             uint8_t *d = (uint8_t *)image->data + y * (size_t)image->stride;

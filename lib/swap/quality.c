@@ -13,8 +13,8 @@
 void fs_swap_params_plain(fs_swap_params *p)
 {
     fs_swap_params_default(p);
-    p->colour = FS_SWAP_COLOUR_MEANSTD;
-    p->blend = FS_SWAP_BLEND_ALPHA;
+    p->colour = FS_COLOR_MEANSTD;
+    p->blend = FS_BLEND_ALPHA;
     p->subdivision = 0;
     p->eyes = FS_SWAP_EYES_SOURCE;
     p->swap_forehead = 1;
