@@ -921,6 +921,17 @@ const fs_swap_params *fs_renderer_internal_params(const fs_renderer *r)
     return r ? &r->params : NULL;
 }
 
+void fs_renderer_internal_limits(const fs_renderer *r, double *min_face, double *max_yaw)
+{
+    *min_face = r->min_face;
+    *max_yaw = r->max_yaw;
+}
+
+fs_context *fs_renderer_internal_context(const fs_renderer *r)
+{
+    return r->ctx;
+}
+
 const char *fs_renderer_last_error(const fs_renderer *r)
 {
     return r ? r->err.text : "";

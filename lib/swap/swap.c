@@ -293,6 +293,97 @@ static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int leve
     return FS_OK;
 }
 
+fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                  int frame_w, int frame_h, const float (*points)[3],
+                                  fs_swap_target *out, fs_error_buf *err)
+{
+    if (!mesh || !params || !points || !out)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
+    if (frame_w <= 0 || frame_h <= 0)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: frame of %d x %d", frame_w, frame_h);
+    fs_status st = check_params(params, err);
+    if (st != FS_OK)
+        return st;
+    fs_swap_target *t = fs_tmp_alloc(sizeof(*t));
+    if (!t)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    memset(t, 0, sizeof(*t));
+    st = face_window(points, frame_w, frame_h, t, err);
+    if (st == FS_OK) {
+        memcpy(t->points, points, sizeof(t->points));
+        fs_swap_iris_discs(points, t->iris);
+        memcpy(out, t, sizeof(*t));
+    }
+    fs_tmp_free(t);
+    return st;
+}
+
+fs_status fs_swap_target_measure(const fs_ops *ops, const fs_swap_mesh *mesh,
+                                 const fs_swap_params *params, const uint8_t *win,
+                                 ptrdiff_t stride, fs_swap_target *t, fs_error_buf *err)
+{
+    if (!ops || !mesh || !params || !win || !t)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
+    if (t->w <= 0 || t->h <= 0 || stride < 3 * (ptrdiff_t)t->w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: bad target window");
+    const int w = t->w, h = t->h;
+    const size_t n = (size_t)w * (size_t)h;
+    fs_status st = FS_OK;
+    float *depth = fs_tmp_alloc(n * sizeof(float));
+    float *attr = fs_tmp_alloc(n * FS_SWAP_ATTR * sizeof(float));
+    float *target = fs_tmp_alloc(n * 3 * sizeof(float));
+    float *weight = fs_tmp_alloc(n * sizeof(float));
+    uint8_t *covered = fs_tmp_alloc(n), *skin = fs_tmp_alloc(n), *eroded = fs_tmp_alloc(n);
+    uint8_t *open = fs_tmp_alloc(n);
+    if (!depth || !attr || !target || !weight || !covered || !skin || !eroded || !open)
+        st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (%d x %d window)", w, h);
+    const float(*points)[3] = (const float(*)[3])t->points;
+    /* The target's own mesh, unsubdivided: finer triangles do not move
+     * statistics over a few thousand pixels. */
+    const fs_raster_desc desc = {t->x0, t->y0, w, h, FS_SWAP_ATTR, FS_RASTER_CULL_NONE};
+    if (st == FS_OK)
+        st = rasterise(ops, mesh, 0, points, points, points, &desc, depth, attr, covered, err);
+    if (st == FS_OK) {
+        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, w, h, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
+        if (skin_n == 0)
+            st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face covers no pixel of the image");
+    }
+    /* Eroded as the swap's mask is, so that the statistics leave out the
+     * outline's mixed pixels; the openings stay out. */
+    if (st == FS_OK)
+        st = ops->mask_erode(err, skin, w, h, w, params->erode * t->face_size, 0, eroded, w);
+    double mean[3], sd[3];
+    long left = 0;
+    if (st == FS_OK) {
+        for (size_t p = 0; p < n; p++)
+            left += eroded[p] && !open[p];
+        if (left == 0) /* a tiny face eroded away: the un-eroded mask */
+            memcpy(eroded, skin, n);
+        left = 0;
+        for (size_t p = 0; p < n; p++) {
+            weight[p] = eroded[p] && !open[p] ? 1.0f : 0.0f;
+            left += weight[p] > 0.0f;
+        }
+        st = fs_colour_lab_stats(err, target, 3 * (ptrdiff_t)w, weight, w, h, mean, sd);
+        if (st == FS_ERR_OUT_OF_RANGE)
+            st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face shows no skin");
+    }
+    if (st == FS_OK) {
+        t->skin_pixels = (int32_t)(left < INT32_MAX ? left : INT32_MAX);
+        memcpy(t->lab_mean, mean, sizeof(mean));
+        memcpy(t->lab_sd, sd, sizeof(sd));
+    }
+    fs_tmp_free(open);
+    fs_tmp_free(eroded);
+    fs_tmp_free(skin);
+    fs_tmp_free(covered);
+    fs_tmp_free(weight);
+    fs_tmp_free(target);
+    fs_tmp_free(attr);
+    fs_tmp_free(depth);
+    return st;
+}
+
 fs_status fs_swap_target_prepare(const fs_ops *ops, const fs_swap_mesh *mesh,
                                  const fs_swap_params *params, const fs_image *frame,
                                  const float (*points)[3], fs_swap_target *out,
@@ -305,69 +396,14 @@ fs_status fs_swap_target_prepare(const fs_ops *ops, const fs_swap_mesh *mesh,
         return st;
     if (frame->format != FS_PIXEL_RGB8 || frame->memory != FS_MEMORY_HOST)
         return fs_fail(err, FS_ERR_UNSUPPORTED, "fs_swap: needs a host RGB8 image");
-    st = check_params(params, err);
-    if (st != FS_OK)
-        return st;
     fs_swap_target *t = fs_tmp_alloc(sizeof(*t));
     if (!t)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
-    memset(t, 0, sizeof(*t));
-    st = face_window(points, frame->width, frame->height, t, err);
-    if (st != FS_OK) {
-        fs_tmp_free(t);
-        return st;
-    }
-    memcpy(t->points, points, sizeof(t->points));
-    fs_swap_iris_discs(points, t->iris);
-    const int w = t->w, h = t->h;
-    const size_t n = (size_t)w * (size_t)h;
-    float *depth = fs_tmp_alloc(n * sizeof(float));
-    float *attr = fs_tmp_alloc(n * FS_SWAP_ATTR * sizeof(float));
-    float *target = fs_tmp_alloc(n * 3 * sizeof(float));
-    float *weight = fs_tmp_alloc(n * sizeof(float));
-    uint8_t *covered = fs_tmp_alloc(n), *skin = fs_tmp_alloc(n), *eroded = fs_tmp_alloc(n);
-    uint8_t *open = fs_tmp_alloc(n);
-    if (!depth || !attr || !target || !weight || !covered || !skin || !eroded || !open)
-        st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (%d x %d window)", w, h);
-    /* The target's own mesh, unsubdivided: finer triangles do not move
-     * statistics over a few thousand pixels. */
-    const fs_raster_desc desc = {t->x0, t->y0, w, h, FS_SWAP_ATTR, FS_RASTER_CULL_NONE};
-    if (st == FS_OK)
-        st = rasterise(ops, mesh, 0, points, points, points, &desc, depth, attr, covered, err);
-    const uint8_t *win = (const uint8_t *)frame->data + (size_t)t->y0 * (size_t)frame->stride + (size_t)t->x0 * 3;
+    st = fs_swap_target_geometry(mesh, params, frame->width, frame->height, points, t, err);
     if (st == FS_OK) {
-        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, frame->stride, w, h, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
-        if (skin_n == 0)
-            st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face covers no pixel of the image");
+        const uint8_t *win = (const uint8_t *)frame->data + (size_t)t->y0 * (size_t)frame->stride + (size_t)t->x0 * 3;
+        st = fs_swap_target_measure(ops, mesh, params, win, frame->stride, t, err);
     }
-    /* Eroded as the swap's mask is, so that the statistics leave out the
-     * outline's mixed pixels; the openings stay out. */
-    if (st == FS_OK)
-        st = ops->mask_erode(err, skin, w, h, w, params->erode * t->face_size, 0, eroded, w);
-    if (st == FS_OK) {
-        long left = 0;
-        for (size_t p = 0; p < n; p++)
-            left += eroded[p] && !open[p];
-        if (left == 0) /* a tiny face eroded away: the un-eroded mask */
-            memcpy(eroded, skin, n);
-        left = 0;
-        for (size_t p = 0; p < n; p++) {
-            weight[p] = eroded[p] && !open[p] ? 1.0f : 0.0f;
-            left += weight[p] > 0.0f;
-        }
-        t->skin_pixels = (int32_t)(left < INT32_MAX ? left : INT32_MAX);
-        st = fs_colour_lab_stats(err, target, 3 * (ptrdiff_t)w, weight, w, h, t->lab_mean, t->lab_sd);
-        if (st == FS_ERR_OUT_OF_RANGE)
-            st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face shows no skin");
-    }
-    fs_tmp_free(open);
-    fs_tmp_free(eroded);
-    fs_tmp_free(skin);
-    fs_tmp_free(covered);
-    fs_tmp_free(weight);
-    fs_tmp_free(target);
-    fs_tmp_free(attr);
-    fs_tmp_free(depth);
     if (st == FS_OK)
         memcpy(out, t, sizeof(*t));
     fs_tmp_free(t);

@@ -153,6 +153,20 @@ fs_status fs_swap_target_prepare(const fs_ops *ops, const fs_swap_mesh *mesh,
                                  fs_error_buf *err);
 
 /*
+ * fs_swap_target_prepare in two steps, for the video path, whose template
+ * holds the statistics smoothed over time: the geometry alone from the
+ * points and the frame size (statistics zero, skin_pixels 0), and the
+ * statistics measured on the window's pixels @p win (RGB8, @p stride; t's
+ * window of the frame). Statuses as fs_swap_target_prepare.
+ */
+fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                  int frame_w, int frame_h, const float (*points)[3],
+                                  fs_swap_target *out, fs_error_buf *err);
+fs_status fs_swap_target_measure(const fs_ops *ops, const fs_swap_mesh *mesh,
+                                 const fs_swap_params *params, const uint8_t *win,
+                                 ptrdiff_t stride, fs_swap_target *t, fs_error_buf *err);
+
+/*
  * Memory that fs_swap_render reuses across calls: grown to the largest
  * window seen, so that a steady stream of same-size (or smaller) windows
  * allocates nothing (except with subdivision > 0, whose mesh is built per
@@ -216,5 +230,8 @@ const fs_identity_data *fs_identity_internal_data(const fs_identity *id);
 /* The renderer's mesh and parameters, for tests and tools. */
 const fs_swap_mesh *fs_renderer_internal_mesh(const fs_renderer *r);
 const fs_swap_params *fs_renderer_internal_params(const fs_renderer *r);
+/* FS_RENDERER_MIN_FACE (px) and FS_RENDERER_MAX_YAW (degrees), and the renderer's context. */
+void fs_renderer_internal_limits(const fs_renderer *r, double *min_face, double *max_yaw);
+fs_context *fs_renderer_internal_context(const fs_renderer *r);
 
 #endif /* FS_SWAP_SWAP_H */
