@@ -422,6 +422,68 @@ START_TEST(smooth_path_scales_rates)
 END_TEST
 
 
+START_TEST(smooth_blink)
+{
+    /* A still face blinks (upper lids down in 0.08 s, closed 0.04 s, up in
+     * 0.16 s) with the path test's noise: the shape's own speed must open
+     * its filter enough to keep most of the blink. */
+    load_base();
+    enum { N = 75 };
+    static const int upper[2][7] = {{246, 161, 160, 159, 158, 157, 173},
+                                    {466, 388, 387, 386, 385, 384, 398}};
+    const double eye = eye_distance((const float(*)[3])base_points);
+    const double open = base_points[145][1] - base_points[159][1];
+    float(*pts)[FS_LANDMARKS][3] = malloc(N * sizeof(*pts));
+    ck_assert_ptr_nonnull(pts);
+    double t[N], closure[N];
+    uint8_t valid[N];
+    rng r = {31};
+    for (int i = 0; i < N; i++) {
+        t[i] = i / 25.0;
+        valid[i] = 1;
+        const double u = t[i] - 1.4;
+        double c = 0.0; /* 0 open .. 1 closed */
+        if (u >= 0.0 && u < 0.08)
+            c = 0.5 * (1.0 - cos(PI * u / 0.08));
+        else if (u >= 0.08 && u < 0.12)
+            c = 1.0;
+        else if (u >= 0.12 && u < 0.28)
+            c = 0.5 * (1.0 + cos(PI * (u - 0.12) / 0.16));
+        closure[i] = c;
+        const double jx = 0.003 * eye * rng_normal(&r), jy = 0.003 * eye * rng_normal(&r);
+        for (int j = 0; j < FS_LANDMARKS; j++)
+            for (int k = 0; k < 3; k++)
+                pts[i][j][k] = (float)(base_points[j][k] + (k == 0 ? jx : k == 1 ? jy : 0.0) +
+                                       0.0075 * eye * rng_normal(&r));
+        for (int e = 0; e < 2; e++)
+            for (int q = 0; q < 7; q++)
+                pts[i][upper[e][q]][1] += (float)(0.9 * open * c);
+    }
+    fs_smooth_params p;
+    fs_smooth_params_default(&p);
+    fs_error_buf err = {{0}};
+    FS_ASSERT_OK(fs_smooth_track(pts, t, valid, N, &p, &err));
+    /* The lids' mean drop over the frames of the blink, against the truth. */
+    double kept = 0.0, want = 0.0, peak = 0.0;
+    for (int i = 0; i < N; i++) {
+        double drop = 0.0;
+        for (int e = 0; e < 2; e++)
+            for (int q = 0; q < 7; q++)
+                drop += (pts[i][upper[e][q]][1] - base_points[upper[e][q]][1]) / 14.0;
+        if (closure[i] > 0.0) {
+            kept += drop;
+            want += 0.9 * open * closure[i];
+        }
+        peak = fmax(peak, drop / (0.9 * open));
+    }
+    printf("smooth: blink of %.1f px kept %.0f%% over its frames, deepest %.0f%%\n", 0.9 * open,
+           100.0 * kept / want, 100.0 * peak);
+    ck_assert_msg(kept > 0.7 * want && peak > 0.8, "blink kept %.2f, peak %.2f", kept / want,
+                  peak);
+    free(pts);
+}
+END_TEST
+
 START_TEST(smooth_gaps_and_arguments)
 {
     load_base();
@@ -913,6 +975,86 @@ START_TEST(scenecut_pan_switch_fade)
 }
 END_TEST
 
+
+START_TEST(scenecut_moving_face)
+{
+    /* A 240-px face (the astronaut) crosses a still background at 30 px a
+     * frame, then jumps back: the face changes, the shot does not. */
+    fs_context *ctx = fs_test_new_context();
+    scene_src bg = load_luma(ctx, "faceapi_sample2.jpg"), face = load_luma(ctx, "astronaut.png");
+    uint8_t *fr = malloc(FW * FH);
+    ck_assert_ptr_nonnull(fr);
+    fs_scenecut_params p;
+    fs_scenecut_params_default(&p);
+    fs_error_buf err = {{0}};
+    fs_scenecut *sc = NULL;
+    FS_ASSERT_OK(fs_scenecut_create(&p, &sc, &err));
+    double worst = 0.0;
+    for (int f = 0; f < 20; f++) {
+        frame_of(&bg, 200, 200, NULL, 0, 0, 0.0, 0, fr);
+        const int x0 = f < 14 ? 30 * f : 30 * (f - 14), y0 = 60;
+        for (int r = 0; r < 240; r++)
+            for (int c = 0; c < 240 && x0 + c < FW; c++)
+                fr[(y0 + r) * FW + x0 + c] = face.y[(size_t)(140 + r) * face.w + 150 + c];
+        int cut = -1;
+        double ds;
+        FS_ASSERT_OK(fs_scenecut_push(sc, fr, FW, FH, FW, &cut, &ds, NULL));
+        ck_assert_msg(cut == 0, "frame %d: cut (structure %.3f)", f, ds);
+        worst = fmax(worst, ds);
+    }
+    printf("scene cut: a face crossing the frame, structure <= %.3f, no cut\n", worst);
+    fs_scenecut_destroy(sc);
+    free(fr);
+    free(bg.y);
+    free(face.y);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
+START_TEST(scenecut_photo_pairs)
+{
+    /* Every switch between two of the six sample photos (windows of one
+     * place in each) is a cut, whatever their light and palette. */
+    fs_context *ctx = fs_test_new_context();
+    scene_src src[6];
+    char name[32];
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof(name), "faceapi_sample%d.jpg", i + 1);
+        src[i] = load_luma(ctx, name);
+    }
+    uint8_t *fr = malloc(FW * FH);
+    ck_assert_ptr_nonnull(fr);
+    fs_scenecut_params p;
+    fs_scenecut_params_default(&p);
+    fs_error_buf err = {{0}};
+    double lowest = 2.0;
+    for (int a = 0; a < 6; a++)
+        for (int b = 0; b < 6; b++) {
+            if (a == b)
+                continue;
+            fs_scenecut *sc = NULL;
+            FS_ASSERT_OK(fs_scenecut_create(&p, &sc, &err));
+            int cut = -1;
+            double ds = 0.0;
+            for (int f = 0; f < 8; f++) {
+                frame_of(&src[a], 400 + 4 * f, 300, NULL, 0, 0, 0.0, 0, fr);
+                FS_ASSERT_OK(fs_scenecut_push(sc, fr, FW, FH, FW, &cut, NULL, NULL));
+                ck_assert_int_eq(cut, 0);
+            }
+            frame_of(&src[b], 400, 300, NULL, 0, 0, 0.0, 0, fr);
+            FS_ASSERT_OK(fs_scenecut_push(sc, fr, FW, FH, FW, &cut, &ds, NULL));
+            ck_assert_msg(cut == 1, "sample %d -> %d: no cut (structure %.3f)", a + 1, b + 1, ds);
+            lowest = fmin(lowest, ds);
+            fs_scenecut_destroy(sc);
+        }
+    printf("scene cut: 30 switches between sample photos, all cuts, structure >= %.3f\n", lowest);
+    for (int i = 0; i < 6; i++)
+        free(src[i].y);
+    free(fr);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- suite */
 
 static Suite *track_suite(void)
@@ -925,6 +1067,7 @@ static Suite *track_suite(void)
     tc = tcase_create("smooth");
     tcase_add_test(tc, smooth_path_25fps);
     tcase_add_test(tc, smooth_path_scales_rates);
+    tcase_add_test(tc, smooth_blink);
     tcase_add_test(tc, smooth_gaps_and_arguments);
     tcase_add_test(tc, smooth_series_zero_phase);
     suite_add_tcase(s, tc);
@@ -935,6 +1078,8 @@ static Suite *track_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("scenecut");
     tcase_add_test(tc, scenecut_pan_switch_fade);
+    tcase_add_test(tc, scenecut_moving_face);
+    tcase_add_test(tc, scenecut_photo_pairs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,6 +11,8 @@ double fs_one_euro_alpha(double dt, double cutoff)
 {
     if (!(dt > 0.0) || !(cutoff > 0.0))
         return 0.0;
+    if (isinf(dt) || isinf(cutoff))
+        return 1.0;
     /* dt / (dt + tau) rather than 1 / (1 + tau / dt): no division by a
      * vanishing dt, and exactly 0 at dt = 0. */
     const double tau = 1.0 / (TWO_PI * cutoff);

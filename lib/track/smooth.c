@@ -147,8 +147,9 @@ static int params_ok(const fs_smooth_params *p)
 static fs_status check_times(const double *t, int n, fs_error_buf *err)
 {
     for (int i = 0; i < n; i++) {
-        if (!isfinite(t[i]))
-            return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "time of frame %d is not finite", i);
+        if (!(fabs(t[i]) <= TIME_LIMIT))
+            return fs_fail(err, FS_ERR_INVALID_ARGUMENT,
+                           "time of frame %d is not finite or beyond 1e6 s", i);
         if (i > 0 && t[i] < t[i - 1])
             return fs_fail(err, FS_ERR_INVALID_ARGUMENT,
                            "time of frame %d (%.6f s) is before frame %d's (%.6f s)", i, t[i],

@@ -74,7 +74,7 @@ void fs_smooth_params_default(fs_smooth_params *p);
  *
  * @param points  n frames of FS_LANDMARKS x (x, y, z), image px; only
  *                frames with valid[i] != 0 are read.
- * @param t       n times in seconds, finite, non-decreasing (frame times
+ * @param t       n times in seconds, |t| <= 1e6, non-decreasing (frame times
  *                may be irregular; equal times are allowed).
  * @param valid   n flags: 0 no face, nonzero measured. On success a missing
  *                span whose valid neighbours are at most max_gap apart
@@ -84,7 +84,7 @@ void fs_smooth_params_default(fs_smooth_params *p);
  *                measured frames become FS_SMOOTH_MEASURED. Longer spans
  *                split the track: each segment is smoothed alone.
  * @return FS_OK; FS_ERR_INVALID_ARGUMENT (NULL, n < 0, a parameter out of
- *         range, a time not finite or decreasing, a coordinate not finite
+ *         range, a time beyond 1e6 s or decreasing, a coordinate not finite
  *         or beyond 1e6 px, a frame whose points collapse to one point);
  *         FS_ERR_OUT_OF_MEMORY. On failure nothing is written.
  */
@@ -98,7 +98,7 @@ fs_status fs_smooth_track(float (*points)[FS_LANDMARKS][3], const double *t, uin
  * against 1 / cutoff_hz restarts the filter in effect (the smoothing
  * factor of an interval goes to 1 as it lengthens).
  * @return FS_OK; FS_ERR_INVALID_ARGUMENT (NULL, n < 0, k outside 1..1024,
- *         cutoff not > 0, a time not finite or decreasing, a value not
+ *         cutoff not > 0, a time beyond 1e6 s or decreasing, a value not
  *         finite); FS_ERR_OUT_OF_MEMORY. On failure nothing is written.
  */
 fs_status fs_smooth_series(float *v, int k, const double *t, const uint8_t *valid, int n,
