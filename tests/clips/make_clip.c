@@ -556,10 +556,12 @@ static int ffmpeg_command(const options *o, char *cmd, size_t size)
                 o->codec);
         return -1;
     }
-    const char *a = webm ? "libopus" : avi ? "libmp3lame" : "aac";
+    /* PCM in AVI: with MP3 the AVI muxer leaves an empty slot after frame 0,
+     * so frame 1 would carry pts 2. */
+    const char *a = webm ? "libopus" : avi ? "pcm_s16le" : "aac";
     snprintf(cmd, size,
              "ffmpeg -hide_banner -loglevel error -nostdin -y -f rawvideo -pix_fmt rgb24 -s %dx%d "
-             "-r %d/%d -i - %s%s -pix_fmt %s %s%s%s%s%s%s ",
+             "-r %d/%d -i - %s%s -fps_mode passthrough -pix_fmt %s %s%s%s%s%s%s ",
              o->w, o->h, o->fps_num, o->fps_den,
              o->audio ? "-f lavfi -i sine=frequency=440:sample_rate=48000 -shortest " : "", v,
              o->pix_fmt, o->audio ? "-c:a " : "", o->audio ? a : "", o->audio ? " " : "",
