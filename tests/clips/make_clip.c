@@ -41,6 +41,9 @@ static void usage(FILE *f)
             "  --fps N[/D]         default 25\n"
             "  --seconds S         clip length (the path is cut or its end held)\n"
             "  --background KIND   blur (the shot's photo, blurred; default) | plain\n"
+            "  --noise SIGMA       grey levels of per-frame sensor-like noise (same seed\n"
+            "                      each run); default the scenario's (motion, bench 3;\n"
+            "                      short 0)\n"
             "  --no-audio          no sine tone\n"
             "  --codec NAME        libx264 (default) | libx265 | libvpx-vp9 | mpeg4\n"
             "  --container FMT     ffmpeg muxer (mp4, mov, matroska, webm, avi); default\n"
@@ -494,6 +497,28 @@ static void draw(uint8_t *canvas, int w, int h, const photo *ph, const double m[
     }
 }
 
+/* Camera-like noise: the same offset on the three channels of a pixel
+ * (mostly luma, as a sensor's after demosaicing), triangular with standard
+ * deviation @p sigma, a fixed sequence per frame index, so that still frames
+ * differ as a real camera's do and the raw per-frame fits jitter in pauses. */
+static void add_noise(uint8_t *canvas, int w, int h, double sigma, uint64_t frame)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull ^ (frame * 0xbf58476d1ce4e5b9ull + 1);
+    /* the sum of two uniforms on [-1, 1] has variance 2/3 */
+    const double k = sigma / sqrt(2.0 / 3.0) / 2147483648.0;
+    const size_t n = (size_t)w * h;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+        const double u = (double)(int32_t)(uint32_t)x + (double)(int32_t)(uint32_t)(x >> 32);
+        const int d = (int)lrint(u * k);
+        uint8_t *p = canvas + 3 * i;
+        for (int c = 0; c < 3; c++) {
+            const int v = p[c] + d;
+            p[c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- ffmpeg */
 
 /* Appends @p s single-quoted for sh. */
@@ -528,6 +553,7 @@ typedef struct options {
     double face;
     int w, h, fps_num, fps_den;
     double seconds;
+    double noise; /* < 0: the scenario's */
     int blur, audio, faststart, truth_only;
     const char *codec, *container, *pix_fmt;
     const char *out_video, *out_truth;
@@ -576,18 +602,19 @@ typedef struct scenario {
     const char *name;
     const char *photos[2];
     double seconds;
+    double noise;
     const char *path;
 } scenario;
 
 static const scenario scenarios[] = {
-    {"motion", {"astronaut.png", "faceapi_sample1.jpg"}, 10.0,
+    {"motion", {"astronaut.png", "faceapi_sample1.jpg"}, 10.0, 3.0,
      "at -300 0; zoom 0.8; pause 1s; pan 300px/s 2s; zoom 0.8->1.2 2s; turn 20deg/s 1.5s; "
      "pause 1s; cut to photo 2; pause 0.5s; fast move 1 face width in 0.3s; pause 1s; "
      "move -200 60 0.7s"},
-    {"bench", {"astronaut.png", NULL}, 15.0,
+    {"bench", {"astronaut.png", NULL}, 15.0, 3.0,
      "pause 2s; pan 120 0 3s; pause 2s; zoom 1.1 2s; pause 1.5s; turn 10deg 2s; pause 1.5s; "
      "move -120 30 1s"},
-    {"short", {"astronaut.png", NULL}, 2.0, "pause 0.5s; pan 80 0 1s; pause 0.5s"},
+    {"short", {"astronaut.png", NULL}, 2.0, 0.0, "pause 0.5s; pan 80 0 1s; pause 0.5s"},
 };
 
 static int parse_args(int argc, char **argv, options *o)
@@ -597,6 +624,7 @@ static int parse_args(int argc, char **argv, options *o)
     o->face = 250.0;
     o->w = 1280, o->h = 720, o->fps_num = 25, o->fps_den = 1;
     o->seconds = -1.0;
+    o->noise = -1.0;
     o->blur = 1, o->audio = 1, o->faststart = 1;
     o->codec = "libx264";
     o->pix_fmt = "yuv420p";
@@ -648,6 +676,12 @@ static int parse_args(int argc, char **argv, options *o)
                     o->fps_den = 1;
                 if (k < 1 || o->fps_num < 1 || o->fps_den < 1 || o->fps_num > 240 * o->fps_den) {
                     fprintf(stderr, "make_clip: --fps %s: want N or N/D, at most 240\n", next);
+                    return -1;
+                }
+            } else if (!strcmp(a, "--noise")) {
+                o->noise = strtod(next, &end);
+                if (*end || !(o->noise >= 0.0 && o->noise <= 64.0)) {
+                    fprintf(stderr, "make_clip: --noise %s: want 0..64 grey levels\n", next);
                     return -1;
                 }
             } else if (!strcmp(a, "--seconds")) {
@@ -737,6 +771,7 @@ int main(int argc, char **argv)
     const double seconds = o.seconds > 0.0 ? o.seconds : sc && !o.path ? sc->seconds
                                                                         : path_length(steps, nsteps);
     const long frames = lround(seconds * o.fps_num / o.fps_den);
+    const double noise = o.noise >= 0.0 ? o.noise : sc && !o.path ? sc->noise : 0.0;
     if (frames < 1 || frames > FS_CLIP_MAX_FRAMES) {
         fprintf(stderr, "make_clip: %ld frames: want 1..%d\n", frames, FS_CLIP_MAX_FRAMES);
         return 2;
@@ -813,6 +848,8 @@ int main(int argc, char **argv)
         if (!pipe)
             continue;
         draw(canvas, o.w, o.h, &ph[s.photo], fr->m, plain);
+        if (noise > 0.0)
+            add_noise(canvas, o.w, o.h, noise, (uint64_t)i);
         if (fwrite(canvas, 1, (size_t)o.w * o.h * 3, pipe) != (size_t)o.w * o.h * 3) {
             fprintf(stderr, "make_clip: ffmpeg stopped reading at frame %ld\n", i);
             goto done;
