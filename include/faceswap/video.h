@@ -53,7 +53,9 @@ typedef enum fs_video_encoder {
 /** Render parameters; values pass as double. See fs_video_param_bounds(). Since 0.3. */
 typedef enum fs_video_param {
     /** x264 constant rate factor, 0..51, default 23: visually clean on a phone
-     *  screen at about 1-2 Mbit/s for 720p talking heads. */
+     *  screen at about 1-2 Mbit/s for 720p talking heads. 0 is lossless (High
+     *  4:4:4 Predictive profile, which browsers do not play: for tests and
+     *  archive copies). */
     FS_VIDEO_CRF = 0,
     /** fs_video_preset, default FS_PRESET_VERYFAST (see doc/video.md: the swap
      *  already costs about as much as the encode; slower presets cost more time

@@ -160,7 +160,11 @@ static fs_status open_encoder(fs_video_writer *w, const char *name, const fs_vid
     AVDictionary *opts = NULL;
     char crf[16];
     snprintf(crf, sizeof(crf), "%d", o->crf);
-    av_dict_set(&opts, "profile", "high", 0);
+    /* High plays in every browser; CRF 0 is x264's lossless mode, which
+     * only High 4:4:4 Predictive holds (for tests and archive copies: the
+     * frames then decode to exactly what was encoded). */
+    if (o->crf > 0 || strcmp(name, "libx264") != 0)
+        av_dict_set(&opts, "profile", "high", 0);
     if (strcmp(name, "libx264") == 0) {
         av_dict_set(&opts, "preset", o->preset[0] ? o->preset : "veryfast", 0);
         av_dict_set(&opts, "crf", crf, 0);
