@@ -542,7 +542,7 @@ static fs_status audio_packet(fs_video_writer *w, AVPacket *p, fs_error_buf *err
         if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
             break;
         if (ret < 0)
-            continue;
+            break; /* a damaged frame: its sound is skipped, the rest goes on */
         if (w->a_next_pts == AV_NOPTS_VALUE) {
             /* The first sample keeps its time, so the sound stays in sync. */
             const int64_t t = w->aframe->best_effort_timestamp;
