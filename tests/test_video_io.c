@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -428,8 +429,22 @@ START_TEST(truncated_and_corrupt)
         ck_assert(cf.f[i].pts > cf.f[i - 1].pts);
     free_frames(&cf);
     /* Bytes overwritten in the middle of the media: most frames still come
-     * out, the damage is counted, and the frames after it are there. */
+     * out, the damage is counted, and the frames after it are there. And
+     * FFmpeg's complaints about it do not reach stderr. */
+    fflush(stderr);
+    const int saved = dup(2);
+    const char *const log = path_of("stderr.txt");
+    FILE *const lf = fopen(log, "w");
+    ck_assert(saved >= 0 && lf != NULL);
+    dup2(fileno(lf), 2);
     st = read_all(path_of("corrupt.mp4"), NULL, &cf, &err);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(lf);
+    size_t logged = 0;
+    free(slurp(log, &logged));
+    ck_assert_msg(logged == 0, "%zu bytes on stderr while decoding a damaged file", logged);
     ck_assert_msg(st == FS_OK, "%s %s", fs_status_name(st), err.text);
     ck_assert_msg(cf.n >= 90, "corrupt: %d of 100 frames", cf.n);
     ck_assert_msg(cf.errors > 0, "corrupt: no decode error counted");
@@ -614,6 +629,12 @@ START_TEST(write_abort_and_failures)
     fs_video_encode_opts o = fs_video_encode_opts_default();
     o.crf = 52;
     FS_ASSERT_STATUS(fs_video_writer_open(out, &src.props, &o, NULL, &w, &err), FS_ERR_OUT_OF_RANGE);
+    o.crf = 0;
+    FS_ASSERT_STATUS(fs_video_writer_open(out, &src.props, &o, NULL, &w, &err), FS_ERR_OUT_OF_RANGE);
+    o = fs_video_encode_opts_default();
+    memset(o.preset, 'x', sizeof(o.preset));
+    FS_ASSERT_STATUS(fs_video_writer_open(out, &src.props, &o, NULL, &w, &err),
+                     FS_ERR_INVALID_ARGUMENT);
     o = fs_video_encode_opts_default();
     strcpy(o.preset, "warp");
     FS_ASSERT_STATUS(fs_video_writer_open(out, &src.props, &o, NULL, &w, &err),
@@ -628,6 +649,20 @@ START_TEST(write_abort_and_failures)
     FS_ASSERT_STATUS(fs_video_writer_open(out, &bad, NULL, NULL, &w, &err), FS_ERR_INVALID_ARGUMENT);
     ck_assert(w == sentinel);
     ck_assert_int_eq(leftovers("aborted.mp4"), 0);
+    /* A bitrate cap, an explicit encoder and preset, x264's own threads. */
+    o = fs_video_encode_opts_default();
+    o.max_bitrate = 100000;
+    o.threads = 1;
+    strcpy(o.encoder, "libx264");
+    strcpy(o.preset, "ultrafast");
+    FS_ASSERT_OK(fs_video_writer_open(path_of("capped.mp4"), &src.props, &o, NULL, &w, &err));
+    for (int i = 0; i < src.n; i++)
+        FS_ASSERT_OK(fs_video_writer_write(w, &src.f[i], &err));
+    FS_ASSERT_OK(fs_video_writer_finish(w, &err));
+    struct stat sb;
+    ck_assert_int_eq(stat(path_of("capped.mp4"), &sb), 0);
+    /* 1 s at 100 kbit/s with a 200 kbit buffer: about 40 kB at most (92 kB uncapped). */
+    ck_assert_msg(sb.st_size < 45000, "capped output %lld bytes", (long long)sb.st_size);
     /* Finishing without a frame is an error and leaves nothing. */
     FS_ASSERT_OK(fs_video_writer_open(out, &src.props, NULL, NULL, &w, &err));
     FS_ASSERT_STATUS(fs_video_writer_finish(w, &err), FS_ERR_INVALID_ARGUMENT);

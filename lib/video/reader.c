@@ -18,6 +18,11 @@
 /* Errors in a row, without a frame or a packet accepted in between, after
  * which the stream is taken as ended rather than retried for ever. */
 #define FS_MAX_ERRORS_IN_A_ROW 256
+/* Packets taken without a frame coming out, after which the stream is
+ * taken as ended: decoders hold back a few frames (reordering, frame
+ * threads), never thousands, while a crafted index can point thousands of
+ * samples at the same few bytes. */
+#define FS_MAX_PACKETS_WITHOUT_FRAME 4096
 
 struct fs_video_reader {
     AVFormatContext *fmt;
@@ -32,7 +37,7 @@ struct fs_video_reader {
     int flushing, ended;  /* decoder drained / end reported */
     int lost;             /* a packet was lost since the last frame */
     int pending;          /* pkt holds a packet the decoder could not take yet */
-    int64_t frames, errors, run_errors;
+    int64_t frames, errors, run_errors, run_packets;
     int64_t last_pts, first_pts;
     char *path;
 };
@@ -313,6 +318,11 @@ static void feed(fs_video_reader *r)
             return;
         }
         r->run_errors = 0;
+        if (++r->run_packets > FS_MAX_PACKETS_WITHOUT_FRAME) {
+            r->errors++;
+            avcodec_send_packet(r->dec, NULL);
+            r->flushing = 1;
+        }
         return;
     }
 }
@@ -359,6 +369,7 @@ fs_status fs_video_reader_read(fs_video_reader *r, fs_video_frame *f, int *eof, 
             continue;
         }
         r->run_errors = 0;
+        r->run_packets = 0;
         /* A decoded frame. */
         const AVFrame *const d = r->frm;
         fs_status st = FS_OK;

@@ -103,7 +103,7 @@ void fs_video_reader_close(fs_video_reader *r);
 /* ---- writer ---- */
 
 typedef struct fs_video_encode_opts {
-    int crf;              /* 0..51; libx264's constant rate factor (nvenc: constant quality) */
+    int crf;              /* 1..51 (0, lossless, is not High profile); x264's CRF, nvenc's CQ */
     char preset[16];      /* x264 preset; "" = "veryfast" */
     int64_t max_bitrate;  /* bits/s, 0 = none (else VBV maxrate, buffer 2x) */
     int threads;          /* encoder threads, 0 = the encoder's choice */

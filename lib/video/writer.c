@@ -310,8 +310,9 @@ fs_status fs_video_writer_open(const char *path, const fs_video_props *props,
     if (props->tb_num <= 0 || props->tb_den <= 0 || props->fps_num < 0 || props->fps_den <= 0)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: bad time base %d/%d or frame rate %d/%d",
                        path, props->tb_num, props->tb_den, props->fps_num, props->fps_den);
-    if (o->crf < 0 || o->crf > 51 || o->max_bitrate < 0 || o->threads < 0)
-        return fs_fail(err, FS_ERR_OUT_OF_RANGE, "%s: crf %d (0..51), max bitrate or threads < 0",
+    /* CRF 0 is lossless, which only a High 4:4:4 profile codes: no browser plays it. */
+    if (o->crf < 1 || o->crf > 51 || o->max_bitrate < 0 || o->threads < 0)
+        return fs_fail(err, FS_ERR_OUT_OF_RANGE, "%s: crf %d (1..51), max bitrate or threads < 0",
                        path, o->crf);
     if (!memchr(o->preset, '\0', sizeof(o->preset)) || !memchr(o->encoder, '\0', sizeof(o->encoder)))
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: preset or encoder name not terminated", path);
@@ -546,7 +547,7 @@ static fs_status audio_packet(fs_video_writer *w, AVPacket *p, fs_error_buf *err
         if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
             break;
         if (ret < 0)
-            continue;
+            break; /* a damaged frame: its sound is skipped, the rest goes on */
         if (w->a_next_pts == AV_NOPTS_VALUE) {
             /* The first sample keeps its time, so the sound stays in sync. */
             const int64_t t = w->aframe->best_effort_timestamp;
