@@ -629,7 +629,7 @@ START_TEST(write_abort_and_failures)
     fs_video_encode_opts o = fs_video_encode_opts_default();
     o.crf = 52;
     FS_ASSERT_STATUS(fs_video_writer_open(out, &src.props, &o, NULL, &w, &err), FS_ERR_OUT_OF_RANGE);
-    o.crf = 0;
+    o.crf = -1;
     FS_ASSERT_STATUS(fs_video_writer_open(out, &src.props, &o, NULL, &w, &err), FS_ERR_OUT_OF_RANGE);
     o = fs_video_encode_opts_default();
     memset(o.preset, 'x', sizeof(o.preset));

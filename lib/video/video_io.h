@@ -103,7 +103,8 @@ void fs_video_reader_close(fs_video_reader *r);
 /* ---- writer ---- */
 
 typedef struct fs_video_encode_opts {
-    int crf;              /* 1..51 (0, lossless, is not High profile); x264's CRF, nvenc's CQ */
+    int crf;              /* 0..51; x264's CRF, nvenc's CQ. 0 is x264's lossless mode, coded in
+                             High 4:4:4 Predictive, which browsers do not play (tests, archives) */
     char preset[16];      /* x264 preset; "" = "veryfast" */
     int64_t max_bitrate;  /* bits/s, 0 = none (else VBV maxrate, buffer 2x) */
     int threads;          /* encoder threads, 0 = the encoder's choice */

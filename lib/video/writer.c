@@ -310,9 +310,8 @@ fs_status fs_video_writer_open(const char *path, const fs_video_props *props,
     if (props->tb_num <= 0 || props->tb_den <= 0 || props->fps_num < 0 || props->fps_den <= 0)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: bad time base %d/%d or frame rate %d/%d",
                        path, props->tb_num, props->tb_den, props->fps_num, props->fps_den);
-    /* CRF 0 is lossless, which only a High 4:4:4 profile codes: no browser plays it. */
-    if (o->crf < 1 || o->crf > 51 || o->max_bitrate < 0 || o->threads < 0)
-        return fs_fail(err, FS_ERR_OUT_OF_RANGE, "%s: crf %d (1..51), max bitrate or threads < 0",
+    if (o->crf < 0 || o->crf > 51 || o->max_bitrate < 0 || o->threads < 0)
+        return fs_fail(err, FS_ERR_OUT_OF_RANGE, "%s: crf %d (0..51), max bitrate or threads < 0",
                        path, o->crf);
     if (!memchr(o->preset, '\0', sizeof(o->preset)) || !memchr(o->encoder, '\0', sizeof(o->encoder)))
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: preset or encoder name not terminated", path);
