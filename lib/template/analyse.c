@@ -151,6 +151,15 @@ done:
 
 /* ------------------------------------------------------------ the pass */
 
+/* A track's last centroid and its step from the frame before: the fitter
+ * follows a face from a crop placed where the face is expected, not where
+ * it was (a fast move takes a face a third of its width in a frame). */
+typedef struct track_motion {
+    int64_t frame; /* of the last fit, -1 none */
+    float cx, cy, vx, vy;
+    float size; /* face size, px */
+} track_motion;
+
 typedef struct pass {
     fs_context *ctx;
     const fs_analyse_params *ap;
@@ -162,6 +171,8 @@ typedef struct pass {
     const fs_ops *ops;
     fs_tracker *tracker;
     int32_t n_tracks; /* ids seen: the tracker's ids are 0.. and never reused */
+    track_motion *motion; /* by track id, n_motion of them */
+    int32_t n_motion;
     raw_list raw;
     frame_list frames;
 } pass;
@@ -191,7 +202,52 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
     }
     if (tf->id >= ps->n_tracks)
         ps->n_tracks = tf->id + 1;
+    if (tf->id >= ps->n_motion) {
+        const int32_t n = tf->id + 16;
+        track_motion *m = realloc(ps->motion, (size_t)n * sizeof(*m));
+        if (!m)
+            return fs_fail(ps->err, FS_ERR_OUT_OF_MEMORY, "template analysis: out of memory");
+        for (int32_t i = ps->n_motion; i < n; i++)
+            m[i].frame = -1;
+        ps->motion = m;
+        ps->n_motion = n;
+    }
+    track_motion *m = &ps->motion[tf->id];
+    double cx = 0, cy = 0;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        cx += lm->points[i][0];
+        cy += lm->points[i][1];
+    }
+    cx /= FS_MESH_LANDMARKS;
+    cy /= FS_MESH_LANDMARKS;
+    const int steady = m->frame == frame - 1;
+    m->vx = steady ? (float)cx - m->cx : 0.0f;
+    m->vy = steady ? (float)cy - m->cy : 0.0f;
+    m->cx = (float)cx;
+    m->cy = (float)cy;
+    m->size = (float)face_size((const float(*)[3])lm->points);
+    m->frame = frame;
     return FS_OK;
+}
+
+/* Where track @p id's face is expected in @p frame: its last landmarks
+ * moved on by its last step, when it was seen in the frame before. */
+static const fs_face_landmarks *predict(const pass *ps, int id, int64_t frame,
+                                        const fs_face_landmarks *prev, fs_face_landmarks *out)
+{
+    if (id < 0 || id >= ps->n_motion || ps->motion[id].frame != frame - 1)
+        return prev;
+    const track_motion *m = &ps->motion[id];
+    /* Steps below 2% of the face are the fitter's own noise, not motion:
+     * following them would shake the crop of a still face. */
+    if (hypotf(m->vx, m->vy) < 0.02f * m->size)
+        return prev;
+    *out = *prev;
+    for (int i = 0; i < FS_LANDMARKS; i++) {
+        out->points[i][0] += m->vx;
+        out->points[i][1] += m->vy;
+    }
+    return out;
 }
 
 /* A detection that lies on a face followed this frame is that face: the
@@ -226,8 +282,9 @@ static fs_status analyse_frame(pass *ps, int64_t frame, const fs_image *rgb, int
     for (int k = 0; k < n_follow; k++) {
         const fs_face_landmarks *prev = NULL;
         const int id = fs_tracker_follow(tr, k, &prev);
-        fs_face_landmarks lm;
-        st = prev ? fs_fitter_track(ps->fit, rgb, prev, &lm) : FS_ERR_NO_FACE;
+        fs_face_landmarks lm, expected;
+        st = prev ? fs_fitter_track(ps->fit, rgb, predict(ps, id, frame, prev, &expected), &lm)
+                  : FS_ERR_NO_FACE;
         if (st == FS_ERR_NO_FACE) {
             fs_tracker_lost(tr, id);
             continue;
@@ -530,6 +587,7 @@ fs_status fs_analyse_video(fs_context *ctx, const char *path, const fs_analyse_p
     free(order);
     free(ps.raw.v);
     free(ps.frames.pts);
+    free(ps.motion);
     if (st != FS_OK) {
         fs_tpl_data_free(&d);
         return st;
