@@ -336,7 +336,7 @@ fs_status fs_swap_target_prepare(const fs_ops *ops, const fs_swap_mesh *mesh,
         st = rasterise(ops, mesh, 0, points, points, points, &desc, depth, attr, covered, err);
     const uint8_t *win = (const uint8_t *)frame->data + (size_t)t->y0 * (size_t)frame->stride + (size_t)t->x0 * 3;
     if (st == FS_OK) {
-        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, frame->stride, w, h, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
+        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, frame->stride, w, h, params->eyes, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
         if (skin_n == 0)
             st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face covers no pixel of the image");
     }
