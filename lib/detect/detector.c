@@ -4,6 +4,8 @@
  * greedy NMS, detector pixels -> image pixels.
  */
 #include "detect/detect_internal.h"
+#include "image/view.h"
+#include "model_files.h"
 #include "param.h"
 
 #include <math.h>
@@ -522,4 +524,11 @@ fs_status fs_detector_run(fs_detector *det, const fs_image *image, fs_face_box *
     *count = kept;
     fs_clear_error(&det->err);
     return FS_OK;
+}
+
+double fs_js_round(double x)
+{
+    /* floor(x + 0.5) would round 0.49999999999999994 up; this does not. */
+    const double f = floor(x);
+    return (x - f >= 0.5) ? f + 1.0 : f;
 }

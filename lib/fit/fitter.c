@@ -16,6 +16,8 @@
  *    handling (doc/fitter.md has the figures).
  */
 #include "fit/fit_internal.h"
+#include "image/view.h"
+#include "model_files.h"
 #include "param.h"
 
 #include <math.h>
@@ -31,7 +33,6 @@
 /* Landmark extent -> FaceMesh crop when tracking, chosen so that a track
  * crop matches the detection crop of the same face (see test_fit). */
 #define TRACK_FACTOR 1.5
-#define GEOMETRY_MAX_SIZE ((size_t)1 << 20)
 
 struct fs_fitter {
     fs_context *ctx;
@@ -162,16 +163,9 @@ static fs_status create(fs_context *ctx, fs_fitter *fit)
     if (!fit->out_iris)
         return fs_fail(&fit->err, FS_ERR_MODEL, "iris.json: no [228] output");
 
-    uint8_t *geo = NULL;
-    size_t geo_size = 0;
-    st = fs_model_file_read(ctx, "face_geometry.binarypb", GEOMETRY_MAX_SIZE, &fit->err, &geo,
-                            &geo_size);
-    if (st != FS_OK)
-        return st;
     fit->canon = malloc(sizeof(*fit->canon));
-    st = fit->canon ? fs_canonical_face_parse(geo, geo_size, fit->canon, &fit->err)
+    st = fit->canon ? fs_canonical_face_load(ctx, fit->canon, &fit->err)
                     : fs_fail(&fit->err, FS_ERR_OUT_OF_MEMORY, "fs_fitter_create: out of memory");
-    free(geo);
     if (st != FS_OK)
         return st;
 

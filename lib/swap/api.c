@@ -11,6 +11,7 @@
 
 #include "identity/atlas.h"
 #include "identity/blob.h"
+#include "image/view.h"
 #include "param.h"
 #include "swap/swap.h"
 
@@ -564,15 +565,14 @@ static int format_layout(int format, int *ch, int off[3])
 static fs_status swap_face_info(fs_renderer *r, const fs_identity *id, fs_image *image,
                                 const fs_face_landmarks *target, fs_swap_info *info)
 {
-    if (!id || !image || !target || !image->data)
+    if (!id || !target)
         return fs_fail(&r->err, FS_ERR_INVALID_ARGUMENT, "fs_renderer_swap_face: NULL argument");
-    if (image->memory != FS_MEMORY_HOST)
-        return fs_fail(&r->err, FS_ERR_UNSUPPORTED, "fs_renderer_swap_face: device memory");
+    const fs_status vst = fs_image_view_check(r->ctx, image, "fs_renderer_swap_face", &r->err);
+    if (vst != FS_OK)
+        return vst;
     int ch = 0, off[3];
     if (!format_layout(image->format, &ch, off))
         return fs_fail(&r->err, FS_ERR_UNSUPPORTED, "fs_renderer_swap_face: pixel format %d", image->format);
-    if (image->width <= 0 || image->height <= 0 || image->stride < image->width * ch)
-        return fs_fail(&r->err, FS_ERR_INVALID_ARGUMENT, "fs_renderer_swap_face: bad image geometry");
     const fs_ops *ops = fs_context_ops(r->ctx);
     const float(*pts)[3] = (const float(*)[3])target->points;
     if (image->format == FS_PIXEL_RGB8) {

@@ -14,10 +14,10 @@
 #include "compose/mask.h"
 #include "detect/detect_internal.h"
 #include "fit/fit_internal.h"
+#include "image/view.h"
 #include "render/raster.h"
 #include "swap/lookup.h"
 
-#define GEOMETRY_MAX_SIZE ((size_t)1 << 20)
 /* Below this many pixels of face size the swap has too few pixels to mean anything. */
 #define SWAP_MIN_FACE 8.0
 
@@ -99,19 +99,10 @@ static int shape_transfer(const fs_swap_mesh *mesh, const float (*src)[3], const
 
 fs_status fs_swap_mesh_load(fs_context *ctx, fs_swap_mesh *mesh, fs_error_buf *err)
 {
-    uint8_t *geo = NULL;
-    size_t geo_size = 0;
-    fs_status st =
-        fs_model_file_read(ctx, "face_geometry.binarypb", GEOMETRY_MAX_SIZE, err, &geo, &geo_size);
-    if (st != FS_OK)
-        return st;
     fs_canonical_face *canon = malloc(sizeof(*canon));
-    if (!canon) {
-        free(geo);
+    if (!canon)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap_mesh_load: out of memory");
-    }
-    st = fs_canonical_face_parse(geo, geo_size, canon, err);
-    free(geo);
+    fs_status st = fs_canonical_face_load(ctx, canon, err);
     if (st == FS_OK)
         st = fs_atlas_mesh_init(canon, &mesh->atlas, err);
     if (st == FS_OK) {
