@@ -203,6 +203,18 @@ START_TEST(render_allocates_nothing)
         fs_swap_workspace_free(&ws);
         free(frame.data);
     }
+    /* The renderer owns a workspace: its still swap of one face (prepare
+     * + render) also allocates nothing once warm. */
+    fs_image frame = fs_test_copy_image(&e.tgt, 3);
+    FS_ASSERT_OK(fs_renderer_swap_face(e.ren, e.id, &frame, &e.lm));
+    for (int k = 0; k < 2; k++) {
+        alloc_count_start();
+        const fs_status st = fs_renderer_swap_face(e.ren, e.id, &frame, &e.lm);
+        const long calls = alloc_count_stop();
+        FS_ASSERT_OK(st);
+        ck_assert_msg(calls == 0, "fs_renderer_swap_face allocated %ld times", calls);
+    }
+    free(frame.data);
     env_close(&e);
 }
 END_TEST
