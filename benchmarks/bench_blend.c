@@ -1,7 +1,7 @@
 /*
  * Blend-stage benchmark (issue 3, item 6): times the Poisson, multi-band and
  * feathered alpha blends of lib/compose on one face window of a 1920x1080
- * target, and prints the border-gradient seam measure (lib/compose/quality.h,
+ * target, and prints the border-gradient seam measure (tests/quality/compose_quality.h,
  * the measure of item 4) of each. benchmarks/bench_blend.py runs this, then
  * OpenCV's seamlessClone on the same region, source and mask (written by
  * --out), and measures OpenCV's result with --seam, so both sides use the
@@ -47,7 +47,7 @@
 
 #include "compose/blend.h"
 #include "compose/mask.h"
-#include "compose/quality.h"
+#include "compose_quality.h"
 #include "faceswap/faceswap.h"
 #include "internal.h"
 #include "swap/swap.h"

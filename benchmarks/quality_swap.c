@@ -12,7 +12,7 @@
  * Per pair and setting it prints the identity gain (faceres
  * cosine to the source, result minus target), the detector score ratio,
  * the re-fitted landmark drift, the seam ratio and the detail ratio
- * (lib/swap/quality.h), then the means (detail: the geometric mean of how
+ * (tests/quality/swap_quality.h), then the means (detail: the geometric mean of how
  * far from 1 it is, so x1.00 is a perfect match either way).
  *
  *   quality_swap [options] SOURCE[:FACE] TARGET[:FACE] [SOURCE TARGET ...]
@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "embed/embed.h"
-#include "swap/quality.h"
+#include "swap_quality.h"
 #include "swap/swap.h"
 
 #define MAX_PAIRS 32

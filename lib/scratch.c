@@ -12,6 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Under AddressSanitizer the arena's free space and every block header
+ * are poisoned, so that a stage reading or writing past its block is
+ * caught as it would be past a malloc'd one. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FS_SCRATCH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FS_SCRATCH_ASAN 1
+#endif
+#endif
+#ifdef FS_SCRATCH_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 typedef struct block {
     fs_scratch *owner; /* NULL: a plain malloc block, no arena bound */
     struct block *prev; /* the block under this one on the owner's stack */
@@ -52,6 +71,8 @@ void *fs_tmp_alloc(size_t bytes)
     b = fits ? (block *)(void *)(s->base + off) : malloc(span);
     if (!b)
         return NULL;
+    if (fits)
+        UNPOISON(b, span);
     b->owner = s;
     b->prev = s->top;
     b->off = off;
@@ -63,7 +84,26 @@ void *fs_tmp_alloc(size_t bytes)
     s->live += span;
     if (s->used > s->peak)
         s->peak = s->used;
+    if (fits) {
+        POISON(b, HEADER);
+        POISON((unsigned char *)b + HEADER + bytes, span - HEADER - bytes);
+    }
     return (unsigned char *)b + HEADER;
+}
+
+/* A block's header, readable for a moment. */
+static block *header(void *p)
+{
+    block *b = (block *)(void *)((unsigned char *)p - HEADER);
+    UNPOISON(b, sizeof(*b));
+    return b;
+}
+
+/* Done with a header: poisoned again when it lies in an arena. */
+static void header_done(block *b)
+{
+    if (b->owner && b->in_arena)
+        POISON(b, HEADER);
 }
 
 void *fs_tmp_calloc(size_t n, size_t size)
@@ -80,7 +120,7 @@ void fs_tmp_free(void *p)
 {
     if (!p)
         return;
-    block *b = (block *)(void *)((unsigned char *)p - HEADER);
+    block *b = header(p);
     fs_scratch *s = b->owner;
     if (!s) {
         free(b);
@@ -88,12 +128,22 @@ void fs_tmp_free(void *p)
     }
     b->freed = 1;
     s->live -= b->span;
+    if (b->in_arena)
+        POISON(p, b->span - HEADER);
+    header_done(b);
     /* Pop every given-back block from the top. */
     block *t = s->top;
-    while (t && t->freed) {
+    while (t) {
+        UNPOISON(t, sizeof(*t));
+        if (!t->freed) {
+            header_done(t);
+            break;
+        }
         block *under = t->prev;
         s->used = t->off;
-        if (!t->in_arena)
+        if (t->in_arena)
+            POISON(t, t->span);
+        else
             free(t);
         t = under;
     }
@@ -113,6 +163,7 @@ int fs_scratch_fit(fs_scratch *s)
     free(s->base);
     s->base = nb;
     s->cap = want;
+    POISON(nb, want);
     return 1;
 }
 
@@ -120,6 +171,8 @@ void fs_scratch_free(fs_scratch *s)
 {
     if (!s)
         return;
+    if (s->base)
+        UNPOISON(s->base, s->cap);
     free(s->base);
     memset(s, 0, sizeof(*s));
 }

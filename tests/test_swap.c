@@ -22,10 +22,10 @@
 
 #include "compose/colour.h"
 #include "compose/mask.h"
-#include "compose/quality.h"
+#include "compose_quality.h"
 #include "embed/embed.h"
 #include "swap/lookup.h"
-#include "swap/quality.h"
+#include "swap_quality.h"
 #include "swap/swap.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -172,7 +172,7 @@ static void swap_pair(env *e, const char *source, const char *target, const fs_s
     ck_assert_int_gt(full, 0);
     ck_assert_int_le(black, full / 100 + 1); /* a NaN poisons far more; pupils may be 0 */
 
-    /* Coverage, seam, detector, landmarks, identity (lib/swap/quality.h). */
+    /* Coverage, seam, detector, landmarks, identity (tests/quality/swap_quality.h). */
     fs_swap_quality *q = &res->q;
     st = fs_swap_quality_measure(fs_context_ops(e->ctx), e->det, e->fit, e->emb, &src, slm, &tgt, &tbox, tlm, &out, &info,
                                  q, &err);

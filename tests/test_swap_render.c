@@ -203,6 +203,18 @@ START_TEST(render_allocates_nothing)
         fs_swap_workspace_free(&ws);
         free(frame.data);
     }
+    /* The renderer owns a workspace: its still swap of one face (prepare
+     * + render) also allocates nothing once warm. */
+    fs_image frame = fs_test_copy_image(&e.tgt, 3);
+    FS_ASSERT_OK(fs_renderer_swap_face(e.ren, e.id, &frame, &e.lm));
+    for (int k = 0; k < 2; k++) {
+        alloc_count_start();
+        const fs_status st = fs_renderer_swap_face(e.ren, e.id, &frame, &e.lm);
+        const long calls = alloc_count_stop();
+        FS_ASSERT_OK(st);
+        ck_assert_msg(calls == 0, "fs_renderer_swap_face allocated %ld times", calls);
+    }
+    free(frame.data);
     env_close(&e);
 }
 END_TEST
@@ -286,6 +298,54 @@ START_TEST(render_bad_target)
 }
 END_TEST
 
+/* CIELAB by the exact formulas in double, as an independent reference. */
+static double ref_lin(double c)
+{
+    return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+
+static double ref_f(double t)
+{
+    const double d = 6.0 / 29.0;
+    return t > d * d * d ? cbrt(t) : t / (3.0 * d * d) + 4.0 / 29.0;
+}
+
+static void ref_lab(const float rgb[3], float lab[3])
+{
+    const double r = ref_lin(rgb[0]), g = ref_lin(rgb[1]), b = ref_lin(rgb[2]);
+    const double x = 0.4124564 * r + 0.3575761 * g + 0.1804375 * b;
+    const double y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
+    const double z = 0.0193339 * r + 0.1191920 * g + 0.9503041 * b;
+    const double fx = ref_f(x / 0.95047), fy = ref_f(y), fz = ref_f(z / 1.08883);
+    lab[0] = (float)(116.0 * fy - 16.0);
+    lab[1] = (float)(500.0 * (fx - fy));
+    lab[2] = (float)(200.0 * (fy - fz));
+}
+
+/* The 8-bit values' table gives the formulas' own floats, bit for bit, and
+ * other values still go through the formulas. */
+START_TEST(lab_table_exact)
+{
+    uint64_t s = 12345;
+    for (int i = 0; i < 256 * 64; i++) {
+        float rgb[3], got[3], want[3];
+        for (int c = 0; c < 3; c++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            const int k = i < 256 ? i : (int)(s >> 56);
+            /* Every other pixel: a value between the 8-bit steps, or just outside [0, 1]. */
+            rgb[c] = (i & 1) ? (float)((double)(s >> 11) / 9007199254740992.0 * 1.02 - 0.01)
+                             : (float)k * (1.0f / 255.0f);
+        }
+        fs_colour_srgb_to_lab(rgb, got, 1);
+        ref_lab(rgb, want);
+        for (int c = 0; c < 3; c++)
+            ck_assert_msg(memcmp(&got[c], &want[c], sizeof(float)) == 0,
+                          "(%.9g %.9g %.9g) channel %d: %.9g vs %.9g", rgb[0], rgb[1], rgb[2], c,
+                          got[c], want[c]);
+    }
+}
+END_TEST
+
 /* Blocks given back in any order, then a fit: the same sequence again
  * stays in the arena, and blocks never overlap. */
 START_TEST(scratch_arena)
@@ -346,6 +406,7 @@ static Suite *swap_render_suite(void)
     TCase *tc = tcase_create("swap_render");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, scratch_arena);
+    tcase_add_test(tc, lab_table_exact);
     tcase_add_test(tc, render_window_only);
     tcase_add_test(tc, render_allocates_nothing);
     tcase_add_test(tc, target_stats_flat);

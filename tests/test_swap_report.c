@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "swap/quality.h"
+#include "swap_quality.h"
 #include "swap/swap.h"
 
 /* ---------------------------------------------------------------- helpers */

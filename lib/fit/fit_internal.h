@@ -43,6 +43,12 @@ typedef struct fs_canonical_face {
 fs_status fs_canonical_face_parse(const uint8_t *data, size_t size, fs_canonical_face *out,
                                   fs_error_buf *err);
 
+/* Reads and parses face_geometry.binarypb from the context's model folder
+ * (checked as every model file is): the one place the fitter and the
+ * renderer get the canonical face from. @p out is untouched on failure
+ * but for a partial parse. */
+fs_status fs_canonical_face_load(fs_context *ctx, fs_canonical_face *out, fs_error_buf *err);
+
 /* ---------------------------------------------------------------- head pose */
 
 /*

@@ -188,9 +188,9 @@ fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap
 }
 
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
-                         const uint8_t *window, ptrdiff_t stride, int w, int h,
-                         float forehead_v, int skin_guard, float *target, uint8_t *skin,
-                         uint8_t *open)
+                         const uint8_t *window, ptrdiff_t stride, int w, int h, int eyes,
+                         const float (*iris)[3], float forehead_v, int skin_guard,
+                         float *target, uint8_t *skin, uint8_t *open)
 {
     const size_t n = (size_t)w * (size_t)h;
     long skin_n = 0;
@@ -201,9 +201,12 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
             for (int c = 0; c < 3; c++)
                 target[3 * p + (size_t)c] = (float)t[c] * (1.0f / 255.0f);
             const float *a = attr + FS_SWAP_ATTR * p;
-            skin[p] = covered[p] && a[1] >= forehead_v && !fs_atlas_in_region(mesh, a[0], a[1]);
-            open[p] = 0;
-            skin_n += skin[p];
+            /* The openings the render keeps the target's, as the lookup
+             * decides them but for the source's irises (the user's). */
+            const int region = covered[p] && eyes != FS_SWAP_EYES_SOURCE ? fs_atlas_in_region(mesh, a[0], a[1]) : 0;
+            open[p] = region == 3 || (region && (eyes == FS_SWAP_EYES_TARGET || in_iris(iris, a[2], a[3])));
+            skin[p] = covered[p] && a[1] >= forehead_v;
+            skin_n += skin[p] && !open[p];
         }
     if (skin_guard) {
         fs_swap_lookup_out o = {.target = target, .skin = skin, .open = open};

@@ -67,15 +67,16 @@ fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap
 /*
  * The target-side skin of fs_swap_target_prepare, from a raster of the
  * target's own mesh (attr, covered, as the lookup's): covered pixels below
- * @p forehead_v's cut and outside every eye and mouth opening, less the
- * target's hair along the outline when @p skin_guard. Writes @p target
- * (w*h*3, the window as 0..1 floats) and @p skin (w*h, 0/1); returns the
- * skin's pixel count.
+ * @p forehead_v's cut, less the target's hair along the outline when
+ * @p skin_guard; @p open marks the openings that the render keeps the
+ * target's for @p eyes (fs_swap_eyes; in gaze mode the target's irises
+ * @p iris). Writes @p target (w*h*3, the window as 0..1 floats), @p skin
+ * and @p open (w*h, 0/1); returns the count of skin pixels not open.
  */
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
-                         const uint8_t *window, ptrdiff_t stride, int w, int h,
-                         float forehead_v, int skin_guard, float *target, uint8_t *skin,
-                         uint8_t *open);
+                         const uint8_t *window, ptrdiff_t stride, int w, int h, int eyes,
+                         const float (*iris)[3], float forehead_v, int skin_guard,
+                         float *target, uint8_t *skin, uint8_t *open);
 
 /*
  * The last per-pixel step before the blend. render = warp + alpha_in *

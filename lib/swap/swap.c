@@ -14,10 +14,10 @@
 #include "compose/mask.h"
 #include "detect/detect_internal.h"
 #include "fit/fit_internal.h"
+#include "image/view.h"
 #include "render/raster.h"
 #include "swap/lookup.h"
 
-#define GEOMETRY_MAX_SIZE ((size_t)1 << 20)
 /* Below this many pixels of face size the swap has too few pixels to mean anything. */
 #define SWAP_MIN_FACE 8.0
 
@@ -99,19 +99,10 @@ static int shape_transfer(const fs_swap_mesh *mesh, const float (*src)[3], const
 
 fs_status fs_swap_mesh_load(fs_context *ctx, fs_swap_mesh *mesh, fs_error_buf *err)
 {
-    uint8_t *geo = NULL;
-    size_t geo_size = 0;
-    fs_status st =
-        fs_model_file_read(ctx, "face_geometry.binarypb", GEOMETRY_MAX_SIZE, err, &geo, &geo_size);
-    if (st != FS_OK)
-        return st;
     fs_canonical_face *canon = malloc(sizeof(*canon));
-    if (!canon) {
-        free(geo);
+    if (!canon)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap_mesh_load: out of memory");
-    }
-    st = fs_canonical_face_parse(geo, geo_size, canon, err);
-    free(geo);
+    fs_status st = fs_canonical_face_load(ctx, canon, err);
     if (st == FS_OK)
         st = fs_atlas_mesh_init(canon, &mesh->atlas, err);
     if (st == FS_OK) {
@@ -344,7 +335,7 @@ fs_status fs_swap_target_measure(const fs_ops *ops, const fs_swap_mesh *mesh,
     if (st == FS_OK)
         st = rasterise(ops, mesh, 0, points, points, points, &desc, depth, attr, covered, err);
     if (st == FS_OK) {
-        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, w, h, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
+        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, w, h, params->eyes, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
         if (skin_n == 0)
             st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face covers no pixel of the image");
     }
@@ -478,9 +469,10 @@ static int work_alloc(work *k, size_t n)
            k->skin && k->eroded && k->render8 && k->alpha_in && k->open && k->warp;
 }
 
-/* The debug images of @p info, copied out of the workspace (malloc'd:
- * fs_swap_info_free releases them). */
-static fs_status keep_debug(fs_swap_info *info, const work *k, size_t n, fs_error_buf *err)
+/* Room for the debug images of @p info (malloc'd: fs_swap_info_free
+ * releases them), made before the window is written so that running out
+ * of memory leaves it as it was. */
+static fs_status debug_alloc(fs_swap_info *info, size_t n, fs_error_buf *err)
 {
     fs_swap_info_free(info);
     info->render_rgb = malloc(n * 3);
@@ -490,6 +482,12 @@ static fs_status keep_debug(fs_swap_info *info, const work *k, size_t n, fs_erro
         fs_swap_info_free(info);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (debug images)");
     }
+    return FS_OK;
+}
+
+/* The debug images copied out of the workspace. */
+static void debug_fill(fs_swap_info *info, const work *k, size_t n)
+{
     for (size_t p = 0; p < n; p++) /* the whole render, for looking at */
         for (int c = 0; c < 3; c++) {
             float v = k->render[3 * p + (size_t)c];
@@ -498,7 +496,6 @@ static fs_status keep_debug(fs_swap_info *info, const work *k, size_t n, fs_erro
         }
     memcpy(info->mesh_mask, k->mask, n);
     memcpy(info->alpha, k->alpha, n * sizeof(float));
-    return FS_OK;
 }
 
 static fs_status render_window(const fs_ops *ops, const fs_swap_mesh *mesh,
@@ -514,6 +511,13 @@ static fs_status render_window(const fs_ops *ops, const fs_swap_mesh *mesh,
     if (!work_alloc(&k, n)) {
         work_free(&k);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (%d x %d window)", w, h);
+    }
+    if (info && info->keep_debug) {
+        const fs_status dst = debug_alloc(info, n, err);
+        if (dst != FS_OK) {
+            work_free(&k);
+            return dst;
+        }
     }
     const fs_raster_desc desc = {t->x0, t->y0, w, h, FS_SWAP_ATTR, FS_RASTER_CULL_NONE};
     float(*shaped)[3] = NULL;
@@ -638,8 +642,10 @@ static fs_status render_window(const fs_ops *ops, const fs_swap_mesh *mesh,
         info->textured = textured;
         info->mask_pixels = skin_n;
         if (info->keep_debug)
-            st = keep_debug(info, &k, n, err);
+            debug_fill(info, &k, n);
     }
+    if (st != FS_OK && info && info->keep_debug)
+        fs_swap_info_free(info);
     work_free(&k);
     return st;
 }
@@ -673,15 +679,18 @@ fs_status fs_swap_face(const fs_ops *ops, fs_swap_workspace *ws, const fs_swap_m
 {
     if (!ops || !mesh || !params || !id || !image || !points || !image->data || !id->atlas.rgba)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
-    fs_swap_target *t = malloc(sizeof(*t));
-    if (!t)
-        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
-    fs_status st = fs_swap_target_prepare(ops, mesh, params, image, points, t, err);
+    fs_swap_target t;
+    /* The prepare's temporaries from the workspace too: a renderer's
+     * still swaps then reuse its memory as well. */
+    fs_scratch *const outer = fs_scratch_bind(ws ? &ws->scratch : NULL);
+    fs_status st = fs_swap_target_prepare(ops, mesh, params, image, points, &t, err);
+    fs_scratch_bind(outer);
+    if (ws)
+        (void)fs_scratch_fit(&ws->scratch);
     if (st == FS_OK) {
-        uint8_t *win = (uint8_t *)image->data + (size_t)t->y0 * (size_t)image->stride + (size_t)t->x0 * 3;
-        st = fs_swap_render(ops, ws, mesh, params, id, t, win, image->stride, info, err);
+        uint8_t *win = (uint8_t *)image->data + (size_t)t.y0 * (size_t)image->stride + (size_t)t.x0 * 3;
+        st = fs_swap_render(ops, ws, mesh, params, id, &t, win, image->stride, info, err);
     }
-    free(t);
     return st;
 }
 

@@ -38,7 +38,7 @@ from ._core import (
     read_image_bytes, status_message, status_name, write_image,
 )
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Context", "Detector", "Fitter", "Face", "Landmarks", "Pose", "Identity", "Renderer",

@@ -248,6 +248,14 @@ class Context(_Handle):
         _check(_lib.load().fs_context_param_bounds(int(param), ctypes.byref(lo), ctypes.byref(hi)))
         return lo.value, hi.value
 
+    @staticmethod
+    def default(param):
+        """fs_context_param_default(): what a new context gives a ContextParam."""
+        param = _enum_value(ContextParam, param, "param")
+        v = ctypes.c_int64()
+        _check(_lib.load().fs_context_param_default(int(param), ctypes.byref(v)))
+        return v.value
+
     @property
     def backend(self):
         return Backend(self.get(ContextParam.BACKEND))
@@ -681,6 +689,14 @@ class Detector(_Child):
                                                     ctypes.byref(hi)))
         return lo.value, hi.value
 
+    @staticmethod
+    def default(param):
+        """fs_detector_param_default(): what a new detector gives a DetectorParam."""
+        param = _enum_value(DetectorParam, param, "param")
+        v = ctypes.c_double()
+        _check(_lib.load().fs_detector_param_default(int(param), ctypes.byref(v)))
+        return v.value
+
     @property
     def score_threshold(self):
         return self.get(DetectorParam.SCORE_THRESHOLD)
@@ -782,6 +798,14 @@ class Fitter(_Child):
         lo, hi = ctypes.c_double(), ctypes.c_double()
         _check(_lib.load().fs_fitter_param_bounds(int(param), ctypes.byref(lo), ctypes.byref(hi)))
         return lo.value, hi.value
+
+    @staticmethod
+    def default(param):
+        """fs_fitter_param_default(): what a new fitter gives a FitterParam."""
+        param = _enum_value(FitterParam, param, "param")
+        v = ctypes.c_double()
+        _check(_lib.load().fs_fitter_param_default(int(param), ctypes.byref(v)))
+        return v.value
 
     @property
     def align(self):
@@ -1000,6 +1024,22 @@ class Renderer(_Child):
         v = ctypes.c_double()
         _check(_lib.load().fs_renderer_get(self._handle(), int(param), ctypes.byref(v)),
                lambda: self.last_error)
+        return v.value
+
+    @staticmethod
+    def bounds(param):
+        """fs_renderer_param_bounds(): inclusive (min, max) of a RendererParam."""
+        param = _enum_value(RendererParam, param, "param")
+        lo, hi = ctypes.c_double(), ctypes.c_double()
+        _check(_lib.load().fs_renderer_param_bounds(int(param), ctypes.byref(lo), ctypes.byref(hi)))
+        return lo.value, hi.value
+
+    @staticmethod
+    def default(param):
+        """fs_renderer_param_default(): what a new renderer gives a RendererParam."""
+        param = _enum_value(RendererParam, param, "param")
+        v = ctypes.c_double()
+        _check(_lib.load().fs_renderer_param_default(int(param), ctypes.byref(v)))
         return v.value
 
     @staticmethod

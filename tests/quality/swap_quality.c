@@ -1,12 +1,12 @@
-/* Swap quality measures (lib/swap/quality.h). */
-#include "swap/quality.h"
+/* Swap quality measures (tests/quality/swap_quality.h). */
+#include "swap_quality.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose/colour.h"
-#include "compose/quality.h"
+#include "compose_quality.h"
 
 #define MATCH_FACES 16
 
