@@ -85,15 +85,14 @@ static int count_entries(const char *folder, char *first, size_t first_size)
     return n;
 }
 
-/* A new empty folder under the clips folder. */
-static const char *new_folder(const char *name)
+/* A new empty folder under the clips folder, its path in @p p. */
+static void new_folder(const char *name, char p[1024])
 {
-    const char *const p = path_of(name);
+    snprintf(p, 1024, "%s", path_of(name));
     char cmd[1200];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
     ck_assert(system(cmd) == 0);
     ck_assert_msg(mkdir(p, 0700) == 0, "mkdir %s", p);
-    return p;
 }
 
 /* Frames of the truth file beside a clip (NAME.txt for NAME.ext); -1 if none. */
@@ -118,6 +117,26 @@ static int64_t truth_frames(const char *file)
     }
     fclose(f);
     return frames;
+}
+
+/* Display rotation, degrees clockwise, as the ffprobe tool reads the
+ * stream's display matrix (its "rotation" is counter-clockwise, as
+ * av_display_rotation_get answers, and FFmpeg's own autorotate turns the
+ * picture by minus that). */
+static int probe_rotation(const char *path)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof(cmd),
+             "ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation "
+             "-of csv=p=0 '%s'", path);
+    FILE *const p = popen(cmd, "r");
+    ck_assert(p != NULL);
+    double ccw = 0;
+    if (fscanf(p, "%lf", &ccw) != 1)
+        ccw = 0;
+    pclose(p);
+    const int cw = ((int)lround(-ccw) % 360 + 360) % 360;
+    return cw;
 }
 
 /* Frames of the video stream as the ffprobe tool counts them (decoding all). */
@@ -211,7 +230,8 @@ static const expect *expect_of(const char *file)
 static void render_and_check(fs_context *ctx, const fs_identity *id, const fs_template *t,
                              const char *clip, int had_audio, int poster, const char *tag)
 {
-    const char *const folder = new_folder(tag);
+    char folder[1024];
+    new_folder(tag, folder);
     char out[1100], poster_path[1100];
     snprintf(out, sizeof(out), "%s/out.mp4", folder);
     snprintf(poster_path, sizeof(poster_path), "%s/poster.jpg", folder);
@@ -375,7 +395,12 @@ START_TEST(manifest_row)
         ck_assert_msg(in.frames == truth, "%s: %lld frames, the truth %lld", r->file,
                       (long long)in.frames, (long long)truth);
     ck_assert_int_eq(in.decode_errors, 0);
-    ck_assert_int_eq(in.rotation, strstr(r->file, "rotated_90") ? 90 : 0);
+    /* rotated_90.mp4 is 270 clockwise: the ffmpeg 5.1 tool writes its
+     * "-metadata:s:v rotate=90" as a matrix that FFmpeg itself reads as a
+     * quarter turn counter-clockwise (ffprobe: rotation 90) */
+    const int rotation = probe_rotation(clip);
+    ck_assert_int_eq(in.rotation, rotation);
+    ck_assert_int_eq(in.rotation != 0, strstr(r->file, "rotated") != NULL);
     ck_assert_int_eq(in.width, strstr(r->file, "719x405") ? 719 : 1280);
     ck_assert_int_eq(in.height, strstr(r->file, "719x405") ? 405 : 720);
     ck_assert_msg(in.protagonist >= 0 && in.frames_with_face * 10 >= in.frames * 9,
@@ -503,7 +528,8 @@ START_TEST(template_of_another_video)
     fs_video *v = NULL;
     FS_ASSERT_OK(fs_renderer_create(ctx, &ren));
     FS_ASSERT_OK(fs_video_create(ctx, &v));
-    const char *const folder = new_folder("another");
+    char folder[1024];
+    new_folder("another", folder);
     char out[1100], poster[1100];
     snprintf(out, sizeof(out), "%s/out.mp4", folder);
     snprintf(poster, sizeof(poster), "%s/poster.jpg", folder);
@@ -592,7 +618,8 @@ START_TEST(cancel_render)
     FS_ASSERT_OK(fs_renderer_create(ctx, &ren));
     FS_ASSERT_OK(fs_video_create(ctx, &v));
     FS_ASSERT_OK(fs_video_set(v, FS_VIDEO_PRESET, FS_PRESET_ULTRAFAST));
-    const char *const folder = new_folder("cancel");
+    char folder[1024];
+    new_folder("cancel", folder);
     char out[1100], poster[1100];
     snprintf(out, sizeof(out), "%s/out.mp4", folder);
     snprintf(poster, sizeof(poster), "%s/poster.jpg", folder);
@@ -637,7 +664,8 @@ START_TEST(unwritable_outputs)
     FS_ASSERT_OK(fs_renderer_create(ctx, &ren));
     FS_ASSERT_OK(fs_video_create(ctx, &v));
     FS_ASSERT_OK(fs_video_set(v, FS_VIDEO_PRESET, FS_PRESET_ULTRAFAST));
-    const char *const folder = new_folder("unwritable");
+    char folder[1024];
+    new_folder("unwritable", folder);
     char out[1100], bad[1100];
     snprintf(out, sizeof(out), "%s/out.mp4", folder);
     snprintf(bad, sizeof(bad), "%s/no-such-folder/x.mp4", folder);
@@ -825,7 +853,8 @@ START_TEST(video_arguments)
     ck_assert_int_eq(fs_video_get_report(v, &rep), FS_ERR_INVALID_ARGUMENT); /* no render yet */
     ck_assert_str_eq(fs_video_last_error(NULL), "");
 
-    const char *const folder = new_folder("arguments");
+    char folder[1024];
+    new_folder("arguments", folder);
     char out[1100];
     snprintf(out, sizeof(out), "%s/out.mp4", folder);
     const char *const clip = path_of("short.mp4");
