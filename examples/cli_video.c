@@ -287,6 +287,14 @@ int run_video(const swap_options *o)
     } else if ((rc = analyse_into(ctx, o, &t)) >= 0) {
         goto done;
     }
+    fs_template_info in;
+    if (o->track >= 0 && fs_template_get_info(t, &in) == FS_OK && o->track >= in.tracks) {
+        /* as analyse says it: a track the video does not have is a usage error */
+        usage_error("--track %d: the template of '%s' has %d track%s", o->track, o->video,
+                    in.tracks, in.tracks == 1 ? "" : "s");
+        rc = EXIT_USAGE;
+        goto done;
+    }
     progress_state ps;
     progress_begin(&ps, "render ", o);
     st = fs_video_render(v, ren, id, t, o->video, o->output, on_progress, &ps);

@@ -387,7 +387,7 @@ START_TEST(bad_inputs)
         {"missing.mp4", FS_ERR_NOT_FOUND, "No such file"},
         {"empty.mp4", FS_ERR_TRUNCATED, "empty"},
         {"garbage.bin", FS_ERR_VIDEO, "not a video"},
-        {"tone.m4a", FS_ERR_UNSUPPORTED, "no video stream"},
+        {"tone.m4a", FS_ERR_VIDEO, "no video stream"},
         {"cut_moov_end.mp4", FS_ERR_TRUNCATED, "moov"},
         {"hdr.mp4", FS_ERR_UNSUPPORTED, "HDR"},
         {"textfile.txt", FS_ERR_VIDEO, "not a video"},

@@ -2,6 +2,7 @@
  * The public fs_template (include/faceswap/template.h).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,8 +172,12 @@ fs_status fs_template_load_file(fs_template *t, const char *path)
     fs_tpl_data d;
     st = fs_tpl_load(buf, size, &d, &t->err);
     free(buf);
-    if (st != FS_OK)
-        return st;
+    if (st != FS_OK) {
+        /* the file's name in the detail: a service loads many */
+        char why[FS_ERROR_DETAIL_SIZE];
+        snprintf(why, sizeof(why), "%s", t->err.text);
+        return fs_fail(&t->err, st, "%s: %s", path, why);
+    }
     fs_tpl_data_free(&t->data);
     t->data = d;
     t->params.track_choice = d.track_choice;

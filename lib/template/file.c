@@ -243,7 +243,7 @@ fs_status fs_tpl_load(const uint8_t *data, size_t size, fs_tpl_data *out, fs_err
     if (size >= 4 && memcmp(data, magic, 4) != 0)
         return fs_fail(err, FS_ERR_CORRUPT, "template load: not a template file (no FSTP magic)");
     if (size < HEADER)
-        return fs_fail(err, FS_ERR_TRUNCATED, "template load: %zu bytes, the header needs %u",
+        return fs_fail(err, FS_ERR_TRUNCATED, "template load: truncated (%zu bytes, the header needs %u)",
                        size, HEADER);
     const uint32_t version = fs_get_u32(data + 4);
     if (version != FORMAT_VERSION)
@@ -254,7 +254,7 @@ fs_status fs_tpl_load(const uint8_t *data, size_t size, fs_tpl_data *out, fs_err
         return fs_fail(err, FS_ERR_CORRUPT, "template load: bad header");
     const uint64_t payload = fs_get_u64(data + 16);
     if (size - HEADER < payload)
-        return fs_fail(err, FS_ERR_TRUNCATED, "template load: %zu payload bytes of %llu",
+        return fs_fail(err, FS_ERR_TRUNCATED, "template load: truncated (%zu payload bytes of %llu)",
                        size - HEADER, (unsigned long long)payload);
     if (size - HEADER > payload)
         return fs_fail(err, FS_ERR_CORRUPT, "template load: %llu bytes after the payload",

@@ -183,7 +183,8 @@ fs_status fs_video_reader_open(const char *path, const fs_video_limits *lim,
         goto fail;
     r->stream = pick_stream(r->fmt);
     if (r->stream < 0) {
-        st = fs_fail(err, FS_ERR_UNSUPPORTED, "video %s: no video stream", path);
+        /* audio alone is as much "not a video" as a text file is */
+        st = fs_fail(err, FS_ERR_VIDEO, "video %s: no video stream", path);
         goto fail;
     }
     AVStream *const vs = r->fmt->streams[r->stream];

@@ -75,8 +75,8 @@ typedef struct fs_video_reader fs_video_reader;
  * Opens @p path (a local file; no network, no playlists) and its best video
  * stream. @p lim may be NULL (no limits). Statuses: FS_ERR_NOT_FOUND (no such
  * file), FS_ERR_TRUNCATED (empty file; MP4/MOV whose index (moov) is missing),
- * FS_ERR_VIDEO (not a video this library reads, or a demuxer/decoder error,
- * FFmpeg's text in the detail), FS_ERR_UNSUPPORTED ("no video stream"; HDR
+ * FS_ERR_VIDEO (not a video this library reads, "no video stream", or a
+ * demuxer/decoder error, FFmpeg's text in the detail), FS_ERR_UNSUPPORTED (HDR
  * (PQ/HLG); no decoder), FS_ERR_TOO_LARGE (pixels or duration over @p lim),
  * FS_ERR_IO, FS_ERR_OUT_OF_MEMORY. *out and *props untouched on failure.
  */
