@@ -435,6 +435,41 @@ START_TEST(render_steady_and_untouched_outside)
 }
 END_TEST
 
+/* A film that cuts between two people: one track each across the shots
+ * (faceres embeddings join them), against one track per shot when joining
+ * is off. Megamind.avi: Roxanne in shots 1 and 3, the man with glasses in
+ * shots 2 and 4 (cuts at frames 98, 154 and 200). */
+START_TEST(tracks_joined_across_shots)
+{
+    fs_context *ctx = fs_test_new_context();
+    const char *film = fs_test_data_path("Megamind.avi");
+    fs_template_info joined, apart;
+    fs_template_track_info main_track;
+    for (int join = 1; join >= 0; join--) {
+        fs_template *t = NULL;
+        FS_ASSERT_OK(fs_template_create(ctx, &t));
+        FS_ASSERT_OK(fs_template_set(t, FS_TEMPLATE_JOIN_SHOTS, join));
+        const fs_status st = fs_template_analyse(t, film, NULL, NULL);
+        ck_assert_msg(st == FS_OK, "%s %s", fs_status_name(st), fs_template_last_error(t));
+        FS_ASSERT_OK(fs_template_get_info(t, join ? &joined : &apart));
+        if (join)
+            FS_ASSERT_OK(fs_template_get_track(t, joined.protagonist, &main_track));
+        fs_template_destroy(t);
+    }
+    printf("Megamind.avi: %d tracks apart, %d joined; the protagonist: frames %lld..%lld, %lld "
+           "with a face (one shot's track at most %lld)\n", apart.tracks, joined.tracks,
+           (long long)main_track.first_frame, (long long)main_track.last_frame,
+           (long long)main_track.frames, (long long)apart.frames_with_face);
+    ck_assert_int_eq(joined.frames, 270);
+    ck_assert_int_le(joined.tracks, apart.tracks - 2); /* both people joined */
+    /* the protagonist spans a cut: from the first shot past frame 154 */
+    ck_assert_int_lt(main_track.first_frame, 98);
+    ck_assert_int_gt(main_track.last_frame, 154);
+    ck_assert_int_gt(main_track.frames, apart.frames_with_face);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
 int main(void)
 {
     if (!have_ffmpeg()) {
@@ -458,6 +493,7 @@ int main(void)
     tcase_add_test(tc, tracks_through_motion_and_cut);
     tcase_add_test(tc, smoothing_beats_raw_fits);
     tcase_add_test(tc, render_steady_and_untouched_outside);
+    tcase_add_test(tc, tracks_joined_across_shots);
     suite_add_tcase(s, tc);
     const int rc = fs_test_run_suite(s);
     rm_dir(dir);

@@ -51,7 +51,14 @@ typedef enum fs_template_param {
     /** Longest video analysed, seconds, 1..3600, default 600. Longer: FS_ERR_TOO_LARGE. */
     FS_TEMPLATE_MAX_SECONDS = 4,
     /** Most faces tracked at once, 1..16, default 4 (the largest are kept). */
-    FS_TEMPLATE_MAX_FACES = 5
+    FS_TEMPLATE_MAX_FACES = 5,
+    /** 1 (default) joins the tracks of one person across shots: every cut
+     *  ends the tracks, and a track of a later shot whose face looks like an
+     *  earlier track's (faceres embeddings of their best views, when the
+     *  faceres model is in the model folder) takes its id, so that the
+     *  protagonist of a film that cuts back and forth is one track. 0 keeps
+     *  one track per shot. */
+    FS_TEMPLATE_JOIN_SHOTS = 6
 } fs_template_param;
 
 /** Summary of an analysed template. Fixed layout for ABI 0. Since 0.3. */

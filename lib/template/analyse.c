@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "embed/embed.h"
 #include "fit/fit_internal.h"
 #include "ops/ops.h"
 #include "swap/swap.h"
@@ -28,6 +29,7 @@ void fs_analyse_params_default(fs_analyse_params *p)
     p->max_seconds = 600.0;
     p->max_faces = 4;
     p->track_choice = -1;
+    p->join = 1;
 }
 
 /* Raw fits gathered during the pass, before smoothing. */
@@ -158,6 +160,10 @@ typedef struct track_motion {
     int64_t frame; /* of the last fit, -1 none */
     float cx, cy, vx, vy;
     float size; /* face size, px */
+    /* Who the track is, for joining it with the tracks of the same person
+     * in other shots: the faceres embedding of its best view so far. */
+    double view;              /* that view's score (face size x frontality), 0 none */
+    float emb[FS_EMBED_DIM];
 } track_motion;
 
 typedef struct pass {
@@ -173,9 +179,35 @@ typedef struct pass {
     int32_t n_tracks; /* ids seen: the tracker's ids are 0.. and never reused */
     track_motion *motion; /* by track id, n_motion of them */
     int32_t n_motion;
+    fs_embedder *embedder; /* NULL: tracks are not joined across shots */
     raw_list raw;
     frame_list frames;
 } pass;
+
+/* Embeds the face when it is the track's best view so far by a margin (a
+ * few embeddings a track: each costs about a detection). Faces under 48 px
+ * or turned far say little about who they are. */
+static fs_status embed_view(pass *ps, track_motion *m, const fs_face_landmarks *lm,
+                            const fs_image *rgb)
+{
+    if (!ps->embedder)
+        return FS_OK;
+    fs_head_pose pose;
+    const fs_canonical_face *canon = fs_fitter_canonical(ps->fit);
+    if (!canon || !fs_pose_fit((const float(*)[3])lm->points, canon, &pose))
+        return FS_OK;
+    const double turn = cos(pose.yaw * M_PI / 180.0) * cos(pose.pitch * M_PI / 180.0);
+    const double view = m->size * (turn > 0 ? turn : 0);
+    if (m->size < 48.0f || fabs(pose.yaw) > 45.0 || view < 1.25 * m->view)
+        return FS_OK;
+    const fs_status st = fs_embedder_run(ps->embedder, rgb, lm, m->emb);
+    if (st == FS_ERR_NO_FACE || st == FS_ERR_INVALID_ARGUMENT)
+        return FS_OK; /* no usable crop: the next view may do */
+    if (st != FS_OK)
+        return fs_fail(ps->err, st, "template analysis: %s", fs_embedder_last_error(ps->embedder));
+    m->view = view;
+    return FS_OK;
+}
 
 static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, const fs_image *rgb)
 {
@@ -207,8 +239,10 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
         track_motion *m = realloc(ps->motion, (size_t)n * sizeof(*m));
         if (!m)
             return fs_fail(ps->err, FS_ERR_OUT_OF_MEMORY, "template analysis: out of memory");
-        for (int32_t i = ps->n_motion; i < n; i++)
+        for (int32_t i = ps->n_motion; i < n; i++) {
             m[i].frame = -1;
+            m[i].view = 0.0;
+        }
         ps->motion = m;
         ps->n_motion = n;
     }
@@ -227,7 +261,7 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
     m->cy = (float)cy;
     m->size = (float)face_size((const float(*)[3])lm->points);
     m->frame = frame;
-    return FS_OK;
+    return embed_view(ps, m, lm, rgb);
 }
 
 /* Where track @p id's face is expected in @p frame: its last landmarks
@@ -449,6 +483,122 @@ static fs_status assemble(pass *ps, fs_tpl_data *d, const fs_canonical_face *can
     return FS_OK;
 }
 
+/* ------------------------------------------------------------ one person, several shots */
+
+typedef struct track_span {
+    int64_t first, last;
+    int32_t group;
+} track_span;
+
+static int32_t group_of(track_span *t, int32_t i)
+{
+    while (t[i].group != i) {
+        t[i].group = t[t[i].group].group;
+        i = t[i].group;
+    }
+    return i;
+}
+
+/* Whether two groups of tracks could be one person: no frame shows both,
+ * and every pair of their embedded tracks looks alike (complete linkage:
+ * a chain of near matches does not join two people). */
+static int joinable(const pass *ps, track_span *t, int32_t ga, int32_t gb)
+{
+    for (int32_t a = 0; a < ps->n_tracks; a++) {
+        if (group_of(t, a) != ga)
+            continue;
+        for (int32_t b = 0; b < ps->n_tracks; b++) {
+            if (group_of(t, b) != gb)
+                continue;
+            if (t[a].first <= t[b].last && t[b].first <= t[a].last)
+                return 0;
+            const track_motion *ma = &ps->motion[a], *mb = &ps->motion[b];
+            if (ma->view > 0 && mb->view > 0 &&
+                fs_embedding_cosine(ma->emb, mb->emb) < FS_ANALYSE_JOIN_COSINE)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+typedef struct track_pair {
+    int32_t a, b;
+    double cos;
+} track_pair;
+
+static int by_cosine(const void *x, const void *y)
+{
+    const double a = ((const track_pair *)x)->cos, b = ((const track_pair *)y)->cos;
+    return (a < b) - (a > b);
+}
+
+/*
+ * Joins the tracks of one person across shots (a film cuts back and forth
+ * between the same people; each cut ends every track) and renumbers the
+ * tracks 0.. by first appearance. Called after smoothing, which must not
+ * run across a cut. The most alike pairs are joined first.
+ */
+static fs_status join_tracks(pass *ps)
+{
+    const int32_t n = ps->n_tracks;
+    if (n < 2 || !ps->embedder)
+        return FS_OK;
+    track_span *t = malloc(sizeof(*t) * (size_t)n);
+    track_pair *pairs = malloc(sizeof(*pairs) * (size_t)n * (size_t)(n - 1) / 2 + sizeof(*pairs));
+    int32_t *id = malloc(sizeof(*id) * (size_t)n);
+    if (!t || !pairs || !id) {
+        free(t);
+        free(pairs);
+        free(id);
+        return fs_fail(ps->err, FS_ERR_OUT_OF_MEMORY, "template analysis: out of memory");
+    }
+    for (int32_t i = 0; i < n; i++)
+        t[i] = (track_span){INT64_MAX, -1, i};
+    for (size_t i = 0; i < ps->raw.n; i++) {
+        const raw_face *f = &ps->raw.v[i];
+        t[f->track].first = f->frame < t[f->track].first ? f->frame : t[f->track].first;
+        t[f->track].last = f->frame > t[f->track].last ? f->frame : t[f->track].last;
+    }
+    size_t np = 0;
+    for (int32_t a = 0; a < n; a++)
+        for (int32_t b = a + 1; b < n && a < ps->n_motion && b < ps->n_motion; b++)
+            if (ps->motion[a].view > 0 && ps->motion[b].view > 0) {
+                const double c = fs_embedding_cosine(ps->motion[a].emb, ps->motion[b].emb);
+                if (c >= FS_ANALYSE_JOIN_COSINE)
+                    pairs[np++] = (track_pair){a, b, c};
+            }
+    qsort(pairs, np, sizeof(*pairs), by_cosine);
+    for (size_t k = 0; k < np; k++) {
+        const int32_t ga = group_of(t, pairs[k].a), gb = group_of(t, pairs[k].b);
+        if (ga != gb && joinable(ps, t, ga, gb))
+            t[gb > ga ? gb : ga].group = gb > ga ? ga : gb;
+    }
+    /* New ids in order of first appearance of each group. */
+    for (int32_t i = 0; i < n; i++)
+        id[i] = -1;
+    int32_t next = 0;
+    for (;;) {
+        int32_t pick = -1;
+        for (int32_t i = 0; i < n; i++) {
+            const int32_t g = group_of(t, i);
+            if (id[g] < 0 && t[i].last >= 0 && (pick < 0 || t[i].first < t[pick].first))
+                pick = i;
+        }
+        if (pick < 0)
+            break;
+        id[group_of(t, pick)] = next++;
+    }
+    for (size_t i = 0; i < ps->raw.n; i++)
+        ps->raw.v[i].track = id[group_of(t, ps->raw.v[i].track)];
+    fs_log(ps->ctx, FS_LOG_INFO, "template analysis: %d tracks, %d after joining shots", (int)n,
+           (int)next);
+    ps->n_tracks = next;
+    free(t);
+    free(pairs);
+    free(id);
+    return FS_OK;
+}
+
 /* Smooths every track (faces grouped by track, in frame order). */
 static fs_status smooth_all(pass *ps, double tb, size_t *order)
 {
@@ -535,6 +685,9 @@ fs_status fs_analyse_video(fs_context *ctx, const char *path, const fs_analyse_p
         tp.max_faces = ap->max_faces;
         st = fs_tracker_create(&tp, &ps.tracker, err);
     }
+    if (st == FS_OK && ap->join && fs_embedder_create(ctx, &ps.embedder) != FS_OK)
+        fs_log(ctx, FS_LOG_WARNING, "template analysis: no face embedder (%s): tracks are not "
+               "joined across shots", fs_context_last_error(ctx));
     const fs_yuv_desc yd =
         fs_yuv_desc_from(props.color_space, props.color_range, props.height);
     const fs_image img = {props.width, props.height, props.width * 3, FS_PIXEL_RGB8,
@@ -577,10 +730,13 @@ fs_status fs_analyse_video(fs_context *ctx, const char *path, const fs_analyse_p
     }
     if (st == FS_OK && ap->smooth)
         st = smooth_all(&ps, tb, order);
+    if (st == FS_OK && ap->join)
+        st = join_tracks(&ps);
     if (st == FS_OK)
         st = assemble(&ps, &d, fs_fitter_canonical(ps.fit), order);
     fs_scenecut_destroy(cuts);
     fs_tracker_destroy(ps.tracker);
+    fs_embedder_destroy(ps.embedder);
     fs_video_reader_close(rd);
     fs_video_frame_free(&frame);
     free(rgb);

@@ -22,6 +22,7 @@ static const param_info template_params[] = {
     [FS_TEMPLATE_SMOOTH] = {0, 1, 1},
     [FS_TEMPLATE_MAX_SECONDS] = {1, 3600, 600},
     [FS_TEMPLATE_MAX_FACES] = {1, FS_TPL_MAX_FACES_PER_FRAME, 4},
+    [FS_TEMPLATE_JOIN_SHOTS] = {0, 1, 1},
 };
 #define N_PARAMS ((int)(sizeof(template_params) / sizeof(template_params[0])))
 
@@ -82,6 +83,7 @@ fs_status fs_template_set(fs_template *t, fs_template_param param, double value)
     case FS_TEMPLATE_SMOOTH: t->params.smooth = v; break;
     case FS_TEMPLATE_MAX_SECONDS: t->params.max_seconds = v; break;
     case FS_TEMPLATE_MAX_FACES: t->params.max_faces = v; break;
+    case FS_TEMPLATE_JOIN_SHOTS: t->params.join = v; break;
     }
     fs_clear_error(&t->err);
     return FS_OK;
@@ -98,6 +100,7 @@ fs_status fs_template_get(const fs_template *t, fs_template_param param, double 
     case FS_TEMPLATE_SMOOTH: *value = t->params.smooth; break;
     case FS_TEMPLATE_MAX_SECONDS: *value = t->params.max_seconds; break;
     case FS_TEMPLATE_MAX_FACES: *value = t->params.max_faces; break;
+    case FS_TEMPLATE_JOIN_SHOTS: *value = t->params.join; break;
     }
     return FS_OK;
 }

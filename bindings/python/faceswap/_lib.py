@@ -141,6 +141,7 @@ class TemplateParam(enum.IntEnum):
     SMOOTH = 3
     MAX_SECONDS = 4
     MAX_FACES = 5
+    JOIN_SHOTS = 6
 
 
 class VideoParam(enum.IntEnum):
