@@ -49,6 +49,16 @@ fs_status fs_colour_lab_stats(fs_error_buf *err, const float *img, ptrdiff_t str
 fs_status fs_colour_match_lab_to(fs_error_buf *err, float *render, ptrdiff_t rstride,
                                  const float *mask, int w, int h, const double to_mean[3],
                                  const double to_sd[3]);
+/* The fast entries of the same contracts (ops colour_match_to): float
+ * CIELAB from tables (fs_colour_srgb_to_lab_fast / _lab_to_srgb_fast, within
+ * 2e-6 of the exact sRGB range and 2e-4 in Lab: tests/test_compose.c), the
+ * masked pixels converted as one packed batch. Results within an 8-bit level
+ * of the reference's rounding. */
+void fs_colour_srgb_to_lab_fast(const float *rgb, float *lab, size_t n);
+void fs_colour_lab_to_srgb_fast(const float *lab, float *rgb, size_t n);
+fs_status fs_colour_match_lab_to_fast(fs_error_buf *err, float *render, ptrdiff_t rstride,
+                                      const float *mask, int w, int h, const double to_mean[3],
+                                      const double to_sd[3]);
 
 /* Low-frequency shading: multiplies the render by g = L(target) / L(render)
  * where L is the luminance low-passed by a masked Gaussian of sigma

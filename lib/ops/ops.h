@@ -106,6 +106,12 @@ typedef struct fs_ops {
                                 const float *alpha_in, const uint8_t *eroded,
                                 const uint8_t *image, ptrdiff_t image_stride, int w, int h,
                                 uint8_t *out);
+
+    /* The swap's colour match to statistics measured once per target
+     * (fs_colour_match_lab_to's contract, lib/compose/colour.h). */
+    fs_status (*colour_match_to)(struct fs_error_buf *err, float *render, ptrdiff_t rstride,
+                                 const float *mask, int w, int h, const double to_mean[3],
+                                 const double to_sd[3]);
 } fs_ops;
 
 void fs_ops_init_reference(fs_ops *ops);

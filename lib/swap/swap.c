@@ -594,7 +594,7 @@ static fs_status render_window(const fs_ops *ops, const fs_swap_mesh *mesh,
      * become the target's, measured once per target over its own skin
      * (fs_swap_target_prepare). */
     if (st == FS_OK && params->colour >= FS_COLOR_MEANSTD)
-        st = fs_colour_match_lab_to(err, k.render, 3 * (ptrdiff_t)w, k.weight, w, h, t->lab_mean, t->lab_sd);
+        st = ops->colour_match_to(err, k.render, 3 * (ptrdiff_t)w, k.weight, w, h, t->lab_mean, t->lab_sd);
     if (st == FS_OK && params->colour >= FS_COLOR_FULL) {
         /* Shading at the scale of a cheek: finer would copy the target's features. */
         const double sigma = fmin(fmax(0.04 * size, 1.0), 20.0);
