@@ -578,6 +578,40 @@ static double rand_unit(uint64_t *s)
     return ((double)((*s * 2685821657736338717ull) >> 11) + 0.5) / 9007199254740992.0;
 }
 
+/* ln(u) for u in (0, 1], float, branch-free so that its loop vectorises:
+ * u = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s), s = (m - 1) /
+ * (m + 1), |s| < 0.172, by its series to s^9 (error below 1e-8). */
+static inline float fast_log(float u)
+{
+    uint32_t b;
+    memcpy(&b, &u, sizeof(b));
+    /* Exponent against sqrt(1/2) = 0x3f3504f3: the mantissa then lies in
+     * [sqrt(1/2), sqrt(2)). */
+    const int32_t e = (int32_t)(b - 0x3f3504f3u) >> 23;
+    const uint32_t mb = b - ((uint32_t)e << 23);
+    float m;
+    memcpy(&m, &mb, sizeof(m));
+    const float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+    const float q = 1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9))));
+    return 2.0f * s * q + (float)e * 0.69314718f;
+}
+
+/* cos(2 pi u) for u in [0, 1], float: folded onto [0, 1/4] (x in [0,
+ * pi/2]), where the Taylor series to x^12 is within 1e-8. */
+static inline float fast_cos2pi(float u)
+{
+    /* cos(2 pi u) = -cos(2 pi a0), and -cos(2 pi a0) = cos(2 pi (1/2 - a0));
+     * the fold as arithmetic, which GCC vectorises where it would not
+     * if-convert the select. */
+    const float a0 = fabsf(u - 0.5f);
+    const float far = (float)(a0 > 0.25f);
+    const float sign = 2.0f * far - 1.0f;
+    const float a = a0 + far * (0.5f - 2.0f * a0);
+    const float x = 6.2831853f * a, x2 = x * x;
+    const float c = 1.0f + x2 * (-1.0f / 2 + x2 * (1.0f / 24 + x2 * (-1.0f / 720 + x2 * (1.0f / 40320 + x2 * (-1.0f / 3628800 + x2 * (1.0f / 479001600))))));
+    return sign * c;
+}
+
 /* Each pixel's range over its 3x3 masked neighbourhood: the bounds that
  * sharpening keeps to. Unclamped, the boost rings into bright and dark halos
  * at strong edges (a nostril, a lash line), which look worse than the
@@ -588,6 +622,12 @@ static void local_range(const float *yr, const float *mask, int w, int h, float 
         for (int x = 0; x < w; x++) {
             const size_t i = (size_t)y * w + x;
             float a = yr[i], b = yr[i];
+            /* Outside the mask sharpening leaves yr as it is, which
+             * [yr, yr] keeps as well as the full range would. */
+            if (!(mask[i] > 0.0f)) {
+                lo[i] = hi[i] = a;
+                continue;
+            }
             for (int yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)
                 for (int xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++) {
                     const size_t j = (size_t)yy * w + xx;
@@ -617,23 +657,27 @@ static fs_status blur_render(fs_error_buf *err, const fs_ops *ops, float *render
                              ptrdiff_t rstride, const float *mask, int w, int h, double sigma,
                              float *ch, float *cb)
 {
-    const size_t n = (size_t)w * h;
     fs_status st = FS_OK;
     for (int c = 0; c < 3 && st == FS_OK; c++) {
-        for (size_t i = 0; i < n; i++)
-            ch[i] = render[(i / w) * rstride + 3 * (i % w) + c];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                ch[(size_t)y * w + x] = render[(size_t)y * rstride + 3 * x + c];
         st = fs_compose_masked_blur(err, ops, ch, mask, w, h, sigma, cb);
-        for (size_t i = 0; i < n && st == FS_OK; i++)
-            if (mask[i] > 0.0f)
-                render[(i / w) * rstride + 3 * (i % w) + c] = cb[i];
+        for (int y = 0; y < h && st == FS_OK; y++)
+            for (int x = 0; x < w; x++)
+                if (mask[(size_t)y * w + x] > 0.0f)
+                    render[(size_t)y * rstride + 3 * x + c] = cb[(size_t)y * w + x];
     }
     return st;
 }
 
-fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float *render,
-                                    ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
-                                    const float *mask, int w, int h, uint64_t seed,
-                                    fs_detail_match *out)
+/* The reference (fast = 0) and the fast entry (fast = 1: the noise's
+ * Box-Muller transform in float with fast_log and fast_cos2pi, in a loop of
+ * its own that vectorises) share this body. */
+static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, float *render,
+                                        ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                        const float *mask, int w, int h, uint64_t seed,
+                                        fs_detail_match *out, int fast)
 {
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
@@ -642,6 +686,7 @@ fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float 
         tstride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_sharpness: bad arguments");
     const size_t n = (size_t)w * h;
+    size_t n_left = n; /* pixels the reference's noise loop still walks */
     float *buf = fs_tmp_alloc(sizeof(float) * n * 6);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_sharpness: out of memory");
@@ -706,9 +751,12 @@ fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float 
                 e = ea;
                 if (a > 0.0) {
                     sharpen_clamped(yr, yb, lo, hi, mask, n, a, ch);
-                    for (size_t i = 0; i < n; i++)
-                        if (mask[i] > 0.0f) {
-                            float *p = &render[(i / w) * rstride + 3 * (i % w)];
+                    for (int y = 0; y < h; y++)
+                        for (int x = 0; x < w; x++) {
+                            const size_t i = (size_t)y * w + x;
+                            if (!(mask[i] > 0.0f))
+                                continue;
+                            float *p = &render[(size_t)y * rstride + 3 * x];
                             const float d = ch[i] - yr[i];
                             for (int c = 0; c < 3; c++)
                                 p[c] = clamp01(p[c] + d);
@@ -724,11 +772,37 @@ fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float 
             const double v = (et - e) / 0.76;
             noise = sqrt(v);
             uint64_t s = seed ? seed : 0x9E3779B97F4A7C15ull;
-            for (size_t i = 0; i < n; i++) {
+            if (fast) {
+                /* The same draws, then the transform where the mask is. */
+                for (size_t i = 0; i < n; i++) {
+                    lo[i] = (float)rand_unit(&s);
+                    hi[i] = (float)rand_unit(&s);
+                }
+                const float amp = (float)noise;
+                for (size_t i = 0; i < n; i++) {
+                    const float mk = mask[i] > 0.0f ? mask[i] : 0.0f;
+                    ch[i] = sqrtf(-2.0f * fast_log(lo[i])) * fast_cos2pi(hi[i]) * amp * mk;
+                }
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++) {
+                        const size_t i = (size_t)y * w + x;
+                        if (!(mask[i] > 0.0f))
+                            continue;
+                        float *p = &render[(size_t)y * rstride + 3 * x];
+                        for (int c = 0; c < 3; c++)
+                            p[c] = clamp01(p[c] + ch[i]);
+                    }
+                n_left = 0;
+            }
+            for (size_t i = 0; i < n_left; i++) {
+                /* Two draws per pixel of the window, masked or not, so that
+                 * a pixel's noise depends on its place only; the costly
+                 * transform only where it is used. */
                 const double u1 = rand_unit(&s), u2 = rand_unit(&s);
-                const double g = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
                 if (mask[i] > 0.0f) {
-                    float *p = &render[(i / w) * rstride + 3 * (i % w)];
+                    const double g = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+                    const size_t y = i / (size_t)w; /* rare: masked pixels only */
+                    float *p = &render[y * rstride + 3 * (i - y * (size_t)w)];
                     for (int c = 0; c < 3; c++)
                         p[c] = clamp01(p[c] + (float)(g * noise * mask[i]));
                 }
@@ -743,4 +817,20 @@ fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float 
     }
     fs_tmp_free(buf);
     return st;
+}
+
+fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float *render,
+                                    ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                    const float *mask, int w, int h, uint64_t seed,
+                                    fs_detail_match *out)
+{
+    return match_sharpness(err, ops, render, rstride, target, tstride, mask, w, h, seed, out, 0);
+}
+
+fs_status fs_colour_match_sharpness_fast(fs_error_buf *err, const fs_ops *ops, float *render,
+                                         ptrdiff_t rstride, const float *target,
+                                         ptrdiff_t tstride, const float *mask, int w, int h,
+                                         uint64_t seed, fs_detail_match *out)
+{
+    return match_sharpness(err, ops, render, rstride, target, tstride, mask, w, h, seed, out, 1);
 }

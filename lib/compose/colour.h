@@ -105,4 +105,12 @@ fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float 
                                     const float *mask, int w, int h, uint64_t seed,
                                     fs_detail_match *out);
 
+/* The fast entry of the same contract (ops colour_detail): the noise's
+ * Gaussian transform in float (within 1e-6 of the double one:
+ * tests/test_compose.c), the rest as the reference. */
+fs_status fs_colour_match_sharpness_fast(fs_error_buf *err, const fs_ops *ops, float *render,
+                                         ptrdiff_t rstride, const float *target,
+                                         ptrdiff_t tstride, const float *mask, int w, int h,
+                                         uint64_t seed, fs_detail_match *out);
+
 #endif /* FS_COMPOSE_COLOUR_H */

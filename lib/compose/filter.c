@@ -151,7 +151,7 @@ void fs_compose_ops_register(fs_ops *ops, int fast)
     ops->colour_match = fs_colour_match_lab;
     ops->colour_match_to = fast ? fs_colour_match_lab_to_fast : fs_colour_match_lab_to;
     ops->colour_shading = fs_colour_shading_transfer;
-    ops->colour_detail = fs_colour_match_sharpness;
+    ops->colour_detail = fast ? fs_colour_match_sharpness_fast : fs_colour_match_sharpness;
     ops->blend_multiband_u8 = fs_blend_multiband_u8;
     ops->blend_poisson_u8 = fs_blend_poisson_u8;
 }

@@ -24,6 +24,7 @@ void fs_ops_init_fast(fs_ops *ops)
     fs_sample_init_fast(ops);
     fs_compose_ops_register(ops, 1);
     ops->raster_triangles = fs_raster_triangles_fast;
+    ops->swap_lookup = fs_swap_lookup_fast;
     fs_nn_ops_simd_register(ops, fs_nn_simd_level());
 #if defined(FS_HAVE_XNNPACK)
     fs_nn_ops_xnnpack_register(ops); /* after SIMD: it hands some ops back to it */

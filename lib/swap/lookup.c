@@ -29,10 +29,14 @@
  * the mask there. The forehead, plain skin in most faces, takes tighter
  * bounds (1.5, 2.5) than the outline (2, 3), where shadows are common:
  * the tighter ones remove a light-brown fringe that the looser ones keep. */
-static int hair_like(const float mean[3], const float sd[3], const float rgb[3], float kl, float kab)
+static inline int hair_like(const float mean[3], const float sd[3], const float rgb[3], float kl,
+                            float kab, int fast)
 {
     float lab[3];
-    fs_colour_srgb_to_lab(rgb, lab, 1);
+    if (fast)
+        fs_colour_srgb_to_lab_fast(rgb, lab, 1);
+    else
+        fs_colour_srgb_to_lab(rgb, lab, 1);
     const float *m = mean;
     const float sl = sd[0] > 3.0f ? sd[0] : 3.0f;
     const float sab = fmaxf(hypotf(sd[1], sd[2]), 3.0f);
@@ -42,7 +46,7 @@ static int hair_like(const float mean[3], const float sd[3], const float rgb[3],
 /* The target's own hair over its outer band (a profile's mesh reaches under
  * the hair by the ear): pixels there that look like hair against the
  * target's inner skin stay the target's. Returns how many left the mask. */
-static long guard_target_hair(const float *attr, fs_swap_lookup_out *o, size_t n)
+static inline long guard_target_hair(const float *attr, fs_swap_lookup_out *o, size_t n, int fast)
 {
     double sum[3] = {0}, sq[3] = {0};
     long cnt = 0;
@@ -50,7 +54,10 @@ static long guard_target_hair(const float *attr, fs_swap_lookup_out *o, size_t n
         if (!o->skin[p] || o->open[p] || attr[FS_SWAP_ATTR * p + 4] < OUTER_BAND)
             continue;
         float lab[3];
-        fs_colour_srgb_to_lab(o->target + 3 * p, lab, 1);
+        if (fast)
+            fs_colour_srgb_to_lab_fast(o->target + 3 * p, lab, 1);
+        else
+            fs_colour_srgb_to_lab(o->target + 3 * p, lab, 1);
         for (int c = 0; c < 3; c++) {
             sum[c] += lab[c];
             sq[c] += (double)lab[c] * lab[c];
@@ -69,7 +76,7 @@ static long guard_target_hair(const float *attr, fs_swap_lookup_out *o, size_t n
     for (size_t p = 0; p < n; p++) {
         if (!o->skin[p] || o->open[p] || attr[FS_SWAP_ATTR * p + 4] >= OUTER_BAND)
             continue;
-        if (hair_like(mean, sd, o->target + 3 * p, 2.0f, 3.0f)) {
+        if (hair_like(mean, sd, o->target + 3 * p, 2.0f, 3.0f, fast)) {
             o->skin[p] = 0;
             removed++;
         }
@@ -120,7 +127,10 @@ static void sample_image(const fs_swap_lookup *d, float x, float y, float out[3]
     }
 }
 
-fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+/* The reference (fast = 0) and the fast entry (fast = 1: CIELAB from
+ * fs_colour_srgb_to_lab_fast for the hair guards) share this body. */
+static inline fs_status lookup_run(fs_error_buf *err, const fs_swap_lookup *d,
+                                   fs_swap_lookup_out *o, int fast)
 {
     if (!d || !o || !d->atlas || !d->atlas->rgba || !d->mesh || !d->attr || !d->covered ||
         !d->window || !o->render || !o->target || !o->warp || !o->skin || !o->open)
@@ -173,18 +183,28 @@ fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap
                 (!d->skin_guard || !outer || fs_atlas_seen(atlas, u, v) >= SEEN_MIN) &&
                 !(d->skin_guard && (above_brow || outer) &&
                   hair_like(atlas->lab_mean, atlas->lab_std, r, above_brow ? 1.5f : 2.0f,
-                            above_brow ? 2.5f : 3.0f))) {
+                            above_brow ? 2.5f : 3.0f, fast))) {
                 o->skin[p] = 1;
                 skin_n += !o->open[p];
             }
         }
     }
     if (d->skin_guard)
-        skin_n -= guard_target_hair(d->attr, o, (size_t)w * (size_t)h);
+        skin_n -= guard_target_hair(d->attr, o, (size_t)w * (size_t)h, fast);
     o->covered = covered;
     o->textured = textured;
     o->skin_n = skin_n;
     return FS_OK;
+}
+
+fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+{
+    return lookup_run(err, d, o, 0);
+}
+
+fs_status fs_swap_lookup_fast(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+{
+    return lookup_run(err, d, o, 1);
 }
 
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
@@ -210,7 +230,7 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
         }
     if (skin_guard) {
         fs_swap_lookup_out o = {.target = target, .skin = skin, .open = open};
-        skin_n -= guard_target_hair(attr, &o, n);
+        skin_n -= guard_target_hair(attr, &o, n, 0);
     }
     return skin_n;
 }

@@ -63,6 +63,10 @@ void fs_swap_iris_discs(const float (*points)[3], float out[2][3]);
  * clipped to the frame), so clamping to the window is clamping to the
  * frame. */
 fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *out);
+/* The fast entry: the same, with the hair guards' CIELAB from
+ * fs_colour_srgb_to_lab_fast (within 2e-4 in Lab: a guard's decision
+ * changes only for a pixel that close to its bound). */
+fs_status fs_swap_lookup_fast(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *out);
 
 /*
  * The target-side skin of fs_swap_target_prepare, from a raster of the
