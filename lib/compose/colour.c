@@ -612,33 +612,60 @@ static inline float fast_cos2pi(float u)
     return sign * c;
 }
 
+static inline float min_f(float a, float b)
+{
+    return b < a ? b : a;
+}
+
+static inline float max_f(float a, float b)
+{
+    return b > a ? b : a;
+}
+
+/* The 3x3 minimum (sign = 1) or maximum (sign = -1, on negated values) of
+ * the masked pixels, separably (rows into tmp, then columns): a min is
+ * exact in any order, so this equals the direct 9-tap scan; unmasked pixels
+ * take part as +inf. */
+static void masked_min3x3(const float *yr, const float *mask, int w, int h, float sign,
+                          float *tmp, float *out)
+{
+    for (int y = 0; y < h; y++) {
+        const float *yy = yr + (size_t)y * w, *m = mask + (size_t)y * w;
+        float *t = tmp + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            t[x] = m[x] > 0.0f ? sign * yy[x] : INFINITY;
+        /* In place from the left: keep the old left neighbour. */
+        float left = INFINITY;
+        for (int x = 0; x < w; x++) {
+            const float c = t[x], r = x + 1 < w ? t[x + 1] : INFINITY;
+            t[x] = min_f(min_f(left, c), r);
+            left = c;
+        }
+    }
+    for (int y = 0; y < h; y++) {
+        const float *a = tmp + (size_t)(y > 0 ? y - 1 : y) * w, *b = tmp + (size_t)y * w,
+                    *c = tmp + (size_t)(y + 1 < h ? y + 1 : y) * w;
+        float *o = out + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            o[x] = min_f(min_f(a[x], b[x]), c[x]);
+    }
+}
+
 /* Each pixel's range over its 3x3 masked neighbourhood: the bounds that
  * sharpening keeps to. Unclamped, the boost rings into bright and dark halos
  * at strong edges (a nostril, a lash line), which look worse than the
- * softness they fix. */
-static void local_range(const float *yr, const float *mask, int w, int h, float *lo, float *hi)
+ * softness they fix. Outside the mask sharpening leaves yr as it is, which
+ * [yr, yr] keeps. @p tmp: w*h scratch. */
+static void local_range(const float *yr, const float *mask, int w, int h, float *lo, float *hi,
+                        float *tmp)
 {
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            const size_t i = (size_t)y * w + x;
-            float a = yr[i], b = yr[i];
-            /* Outside the mask sharpening leaves yr as it is, which
-             * [yr, yr] keeps as well as the full range would. */
-            if (!(mask[i] > 0.0f)) {
-                lo[i] = hi[i] = a;
-                continue;
-            }
-            for (int yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)
-                for (int xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++) {
-                    const size_t j = (size_t)yy * w + xx;
-                    if (mask[j] > 0.0f) {
-                        a = yr[j] < a ? yr[j] : a;
-                        b = yr[j] > b ? yr[j] : b;
-                    }
-                }
-            lo[i] = a;
-            hi[i] = b;
-        }
+    masked_min3x3(yr, mask, w, h, 1.0f, tmp, lo);
+    masked_min3x3(yr, mask, w, h, -1.0f, tmp, hi);
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        const int in = mask[i] > 0.0f;
+        lo[i] = in ? min_f(yr[i], lo[i]) : yr[i];
+        hi[i] = in ? max_f(yr[i], -hi[i]) : yr[i];
+    }
 }
 
 /* out = yr + amount * mask * (yr - yb), kept within [lo, hi]. */
@@ -648,7 +675,10 @@ static void sharpen_clamped(const float *yr, const float *yb, const float *lo, c
     const float a = (float)amount;
     for (size_t i = 0; i < n; i++) {
         const float v = yr[i] + a * mask[i] * (yr[i] - yb[i]);
-        out[i] = v < lo[i] ? lo[i] : (v > hi[i] ? hi[i] : v);
+        /* As v < lo ? lo : v > hi ? hi : v (lo <= hi), in a form that
+         * vectorises. */
+        const float t = v > hi[i] ? hi[i] : v;
+        out[i] = t < lo[i] ? lo[i] : t;
     }
 }
 
@@ -725,7 +755,7 @@ static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, fl
         if (er > 1e-12) {
             st = fs_compose_masked_blur(err, ops, yr, mask, w, h, 1.0, yb);
             if (st == FS_OK) {
-                local_range(yr, mask, w, h, lo, hi);
+                local_range(yr, mask, w, h, lo, hi, ch);
                 double a = 0.0, b = FS_DETAIL_MAX_SHARPEN, ea = er;
                 sharpen_clamped(yr, yb, lo, hi, mask, n, b, ch);
                 const double eb = hp_measure(&m, ch);
