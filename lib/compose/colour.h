@@ -51,7 +51,7 @@ fs_status fs_colour_match_lab_to(fs_error_buf *err, float *render, ptrdiff_t rst
                                  const double to_sd[3]);
 /* The fast entries of the same contracts (ops colour_match_to): float
  * CIELAB from tables (fs_colour_srgb_to_lab_fast / _lab_to_srgb_fast, within
- * 2e-6 of the exact sRGB range and 2e-4 in Lab: tests/test_compose.c), the
+ * 1e-5 of the exact sRGB range and 2e-4 in Lab: tests/test_swap_fast.c), the
  * masked pixels converted as one packed batch. Results within an 8-bit level
  * of the reference's rounding. */
 void fs_colour_srgb_to_lab_fast(const float *rgb, float *lab, size_t n);
@@ -107,7 +107,7 @@ fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float 
 
 /* The fast entry of the same contract (ops colour_detail): the noise's
  * Gaussian transform in float (within 1e-6 of the double one:
- * tests/test_compose.c), the rest as the reference. */
+ * tests/test_swap_fast.c), the rest as the reference. */
 fs_status fs_colour_match_sharpness_fast(fs_error_buf *err, const fs_ops *ops, float *render,
                                          ptrdiff_t rstride, const float *target,
                                          ptrdiff_t tstride, const float *mask, int w, int h,
