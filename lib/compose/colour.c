@@ -533,12 +533,18 @@ static fs_status hp_open(fs_error_buf *err, hp_meter *m, const fs_ops *ops, cons
     return FS_OK;
 }
 
-static double hp_measure(hp_meter *m, const float *yp)
+/* @p lp (may be NULL): the low-pass itself, all pixels, as
+ * fs_compose_masked_blur of sigma 1 makes it (the same blurs and division,
+ * so the same bits). */
+static double hp_measure_lp(hp_meter *m, const float *yp, float *lp)
 {
     const size_t n = (size_t)m->w * m->h;
     for (size_t i = 0; i < n; i++)
         m->mx[i] = m->mask[i] * yp[i];
     m->ops->compose_blur(m->mx, m->w, m->h, m->k, m->r, m->tmp, m->bmx);
+    if (lp)
+        for (size_t i = 0; i < n; i++)
+            lp[i] = m->bm[i] > 1e-6f ? m->bmx[i] / m->bm[i] : yp[i];
     double s = 0.0;
     for (size_t i = 0; i < n; i++)
         if (m->mask[i] > 0.0f) {
@@ -547,6 +553,11 @@ static double hp_measure(hp_meter *m, const float *yp)
             s += m->mask[i] * d * d;
         }
     return s / m->sw;
+}
+
+static double hp_measure(hp_meter *m, const float *yp)
+{
+    return hp_measure_lp(m, yp, NULL);
 }
 
 static void hp_close(hp_meter *m)
@@ -735,7 +746,7 @@ static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, fl
         luminance(target, tstride, w, h, yt);
         luminance(render, rstride, w, h, yr);
         et = hp_measure(&m, yt);
-        er = hp_measure(&m, yr);
+        er = hp_measure_lp(&m, yr, yb); /* yb: the sharpening's sigma-1 low-pass */
     }
     if (st == FS_OK && er > et * 1.05) {
         /* Blur energy falls monotonically with sigma: bisect on [0, 4]. */
@@ -759,8 +770,8 @@ static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, fl
          * sharpening cannot reach: added alone it reads as speckle. */
         double e = er;
         if (er > 1e-12) {
-            st = fs_compose_masked_blur(err, ops, yr, mask, w, h, 1.0, yb);
-            if (st == FS_OK) {
+            /* yb holds masked_blur(yr, sigma 1) from measuring er. */
+            {
                 local_range(yr, mask, w, h, lo, hi, ch);
                 double a = 0.0, b = FS_DETAIL_MAX_SHARPEN, ea = er;
                 sharpen_clamped(yr, yb, lo, hi, mask, n, b, ch);
