@@ -74,22 +74,53 @@ static void pyr_down(const float *in, int w, int h, int C, float *out, float *tm
 {
     static const float k[5] = {0.0625f, 0.25f, 0.375f, 0.25f, 0.0625f};
     const int wc = (w + 1) / 2, hc = (h + 1) / 2;
-    for (int y = 0; y < h; y++)
-        for (int X = 0; X < wc; X++)
+    /* Columns X in [1, xin) read no replicated edge: there the taps go
+     * without clamping, in the same order (the same sums, bit for bit). */
+    const int xin = (w - 3) / 2 + 1 > 1 ? (w - 3) / 2 + 1 : 1;
+    for (int y = 0; y < h; y++) {
+        const float *r = in + (size_t)y * w * C;
+        float *t = tmp + (size_t)y * wc * C;
+        for (int X = 0; X < wc; X++) {
+            if (X >= 1 && X < xin) {
+                const float *q = r + (size_t)(2 * X - 2) * C;
+                for (int c = 0; c < C; c++) {
+                    float s = 0.0f;
+                    s += k[0] * q[c];
+                    s += k[1] * q[C + c];
+                    s += k[2] * q[2 * C + c];
+                    s += k[3] * q[3 * C + c];
+                    s += k[4] * q[4 * C + c];
+                    t[(size_t)X * C + c] = s;
+                }
+                continue;
+            }
             for (int c = 0; c < C; c++) {
                 float s = 0.0f;
                 for (int i = -2; i <= 2; i++)
-                    s += k[i + 2] * in[((size_t)y * w + clampi(2 * X + i, 0, w - 1)) * C + c];
-                tmp[((size_t)y * wc + X) * C + c] = s;
+                    s += k[i + 2] * r[(size_t)clampi(2 * X + i, 0, w - 1) * C + c];
+                t[(size_t)X * C + c] = s;
             }
-    for (int Y = 0; Y < hc; Y++)
-        for (int X = 0; X < wc; X++)
-            for (int c = 0; c < C; c++) {
-                float s = 0.0f;
-                for (int j = -2; j <= 2; j++)
-                    s += k[j + 2] * tmp[((size_t)clampi(2 * Y + j, 0, h - 1) * wc + X) * C + c];
-                out[((size_t)Y * wc + X) * C + c] = s;
-            }
+        }
+    }
+    /* Rows: five whole rows of tmp per output row, the inner loop along it. */
+    const size_t rw = (size_t)wc * C;
+    for (int Y = 0; Y < hc; Y++) {
+        const float *a = tmp + (size_t)clampi(2 * Y - 2, 0, h - 1) * rw,
+                    *b = tmp + (size_t)clampi(2 * Y - 1, 0, h - 1) * rw,
+                    *c = tmp + (size_t)clampi(2 * Y, 0, h - 1) * rw,
+                    *d = tmp + (size_t)clampi(2 * Y + 1, 0, h - 1) * rw,
+                    *e = tmp + (size_t)clampi(2 * Y + 2, 0, h - 1) * rw;
+        float *o = out + (size_t)Y * rw;
+        for (size_t i = 0; i < rw; i++) {
+            float s = 0.0f;
+            s += k[0] * a[i];
+            s += k[1] * b[i];
+            s += k[2] * c[i];
+            s += k[3] * d[i];
+            s += k[4] * e[i];
+            o[i] = s;
+        }
+    }
 }
 
 /* Linear interpolation back to (w, h): fine 2X sits on coarse X, fine 2X+1

@@ -699,23 +699,40 @@ static void sharpen_clamped(const float *yr, const float *yb, const float *lo, c
     }
 }
 
-/* Blurs the render (all three channels, masked Gaussian of @p sigma). */
-static fs_status blur_render(fs_error_buf *err, const fs_ops *ops, float *render,
-                             ptrdiff_t rstride, const float *mask, int w, int h, double sigma,
-                             float *ch, float *cb)
+/* fs_compose_masked_blur (lib/compose/filter.c) in the caller's scratch
+ * @p s4 (4 w*h planes): the same blurs and division, the same bits. It
+ * keeps every branch of the detail stage at one peak of scratch memory, so
+ * that a workspace sized by one frame serves the next whichever branch that
+ * one takes. */
+static void masked_blur_in(const fs_ops *ops, const float *x, const float *m, int w, int h,
+                           double sigma, float *out, float *s4)
 {
-    fs_status st = FS_OK;
-    for (int c = 0; c < 3 && st == FS_OK; c++) {
+    const size_t n = (size_t)w * h;
+    float *mx = s4, *bm = s4 + n, *bmx = s4 + 2 * n, *tmp = s4 + 3 * n;
+    float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
+    const int r = fs_compose_gauss_kernel(sigma, k);
+    for (size_t i = 0; i < n; i++)
+        mx[i] = m[i] * x[i];
+    ops->compose_blur(mx, w, h, k, r, tmp, bmx);
+    ops->compose_blur(m, w, h, k, r, tmp, bm);
+    for (size_t i = 0; i < n; i++)
+        out[i] = bm[i] > 1e-6f ? bmx[i] / bm[i] : x[i];
+}
+
+/* Blurs the render (all three channels, masked Gaussian of @p sigma). */
+static void blur_render(const fs_ops *ops, float *render, ptrdiff_t rstride, const float *mask,
+                        int w, int h, double sigma, float *ch, float *cb, float *s4)
+{
+    for (int c = 0; c < 3; c++) {
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 ch[(size_t)y * w + x] = render[(size_t)y * rstride + 3 * x + c];
-        st = fs_compose_masked_blur(err, ops, ch, mask, w, h, sigma, cb);
-        for (int y = 0; y < h && st == FS_OK; y++)
+        masked_blur_in(ops, ch, mask, w, h, sigma, cb, s4);
+        for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 if (mask[(size_t)y * w + x] > 0.0f)
                     render[(size_t)y * rstride + 3 * x + c] = cb[(size_t)y * w + x];
     }
-    return st;
 }
 
 /* The reference (fast = 0) and the fast entry (fast = 1: the noise's
@@ -734,7 +751,7 @@ static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, fl
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_sharpness: bad arguments");
     const size_t n = (size_t)w * h;
     size_t n_left = n; /* pixels the reference's noise loop still walks */
-    float *buf = fs_tmp_alloc(sizeof(float) * n * 6);
+    float *buf = fs_tmp_alloc(sizeof(float) * n * 10); /* 6 planes + masked_blur_in's 4 */
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_sharpness: out of memory");
     float *yt = buf, *yr = buf + n, *yb = buf + 2 * n, *ch = buf + 3 * n, *lo = buf + 4 * n,
@@ -753,7 +770,7 @@ static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, fl
         double a = 0.0, b = 4.0;
         for (int it = 0; it < 10 && st == FS_OK; it++) {
             const double mid = 0.5 * (a + b);
-            st = fs_compose_masked_blur(err, ops, yr, mask, w, h, mid, yb);
+            masked_blur_in(ops, yr, mask, w, h, mid, yb, buf + 6 * n);
             if (st == FS_OK && hp_measure(&m, yb) > et)
                 a = mid;
             else
@@ -761,7 +778,7 @@ static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, fl
         }
         sigma = 0.5 * (a + b);
         if (st == FS_OK)
-            st = blur_render(err, ops, render, rstride, mask, w, h, sigma, ch, lo);
+            blur_render(ops, render, rstride, mask, w, h, sigma, ch, lo, buf + 6 * n);
     } else if (st == FS_OK && er < et * 0.95) {
         /* A render softer than the target (a small source photo enlarged)
          * first gets its own edges back: clamped unsharp masking, the amount
