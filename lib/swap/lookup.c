@@ -39,6 +39,13 @@ static inline int hair_like(const float mean[3], const float sd[3], const float 
         fs_colour_srgb_to_lab(rgb, lab, 1);
     const float *m = mean;
     const float sl = sd[0] > 3.0f ? sd[0] : 3.0f;
+    if (fast) {
+        /* sqrtf of the float sum, not hypotf's correctly rounded call: the
+         * bound moves by an ulp or so. */
+        const float ab = sqrtf(sd[1] * sd[1] + sd[2] * sd[2]), sab = ab > 3.0f ? ab : 3.0f;
+        const float da = lab[1] - m[1], db = lab[2] - m[2];
+        return lab[0] < m[0] - kl * sl || sqrtf(da * da + db * db) > kab * sab;
+    }
     const float sab = fmaxf(hypotf(sd[1], sd[2]), 3.0f);
     return lab[0] < m[0] - kl * sl || hypotf(lab[1] - m[1], lab[2] - m[2]) > kab * sab;
 }
