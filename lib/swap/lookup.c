@@ -137,7 +137,8 @@ static void sample_image(const fs_swap_lookup *d, float x, float y, float out[3]
 /* fs_atlas_sample (lib/identity/atlas.c) with the same float operations in
  * the same order, so the same bits, inlined here and with the bounds checks
  * hoisted for the four taps inside the atlas (nearly every pixel). */
-static inline float atlas_sample_inline(const fs_atlas *atlas, float u, float v, float rgb[3])
+static inline float atlas_sample_inline(const fs_atlas *atlas, const float *div255, float u,
+                                        float v, float rgb[3])
 {
     const int n = atlas->size;
     const float fx = u * (float)n - 0.5f, fy = v * (float)n - 0.5f;
@@ -150,7 +151,7 @@ static inline float atlas_sample_inline(const fs_atlas *atlas, float u, float v,
     for (int dy = 0; dy < 2; dy++) {
         for (int dx = 0; dx < 2; dx++) {
             const uint8_t *t = row + ((size_t)dy * (size_t)n + (size_t)dx) * 4;
-            const float w = (dx ? ax : 1 - ax) * (dy ? ay : 1 - ay) * ((float)t[3] / 255.0f);
+            const float w = (dx ? ax : 1 - ax) * (dy ? ay : 1 - ay) * div255[t[3]];
             for (int c = 0; c < 3; c++)
                 acc[c] += w * t[c];
             wsum += w;
@@ -176,6 +177,10 @@ static inline fs_status lookup_run(fs_error_buf *err, const fs_swap_lookup *d,
     const fs_atlas *atlas = d->atlas;
     const uint8_t *img = d->window;
     long covered = 0, textured = 0, skin_n = 0;
+    /* k / 255.0f: the quotients fs_atlas_sample divides per tap, looked up. */
+    float div255[256];
+    for (int k = 0; k < 256; k++)
+        div255[k] = (float)k / 255.0f;
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
@@ -206,7 +211,7 @@ static inline fs_status lookup_run(fs_error_buf *err, const fs_swap_lookup *d,
             /* The atlas is alpha-weighted at its footprint's edge
              * (fs_atlas_sample), so empty texels never darken it. */
             float rgb[3];
-            const float cov = fast ? atlas_sample_inline(atlas, u, v, rgb) : fs_atlas_sample(atlas, u, v, rgb);
+            const float cov = fast ? atlas_sample_inline(atlas, div255, u, v, rgb) : fs_atlas_sample(atlas, u, v, rgb);
             if (cov <= 0.0f)
                 continue;
             textured++;
