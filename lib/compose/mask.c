@@ -285,16 +285,22 @@ fs_status fs_mask_feather(fs_error_buf *err, const uint8_t *mask, int w, int h, 
         fs_tmp_free(d2);
         return st;
     }
+    /* Well beyond the feather (q above its square with a margin far wider
+     * than any rounding) sqrt(q) / feather is above 1: alpha is 1 without
+     * the square root. */
+    const double full = feather > 0.0 ? feather * feather * (1.0 + 1e-9) : 0.0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             const float q = d2[(size_t)y * w + x];
             float a;
             if (q <= 0.0f)
                 a = 0.0f;
-            else if (feather <= 0.0 || q >= FS_MASK_FAR)
+            else if (feather <= 0.0 || q >= FS_MASK_FAR || (double)q > full)
                 a = 1.0f;
-            else
-                a = (float)fmin(1.0, sqrt((double)q) / feather);
+            else {
+                const double r = sqrt((double)q) / feather;
+                a = (float)(r < 1.0 ? r : 1.0); /* fmin's value: r is never NaN */
+            }
             alpha[(size_t)y * alpha_stride + x] = a;
         }
     fs_tmp_free(d2);
