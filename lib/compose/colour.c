@@ -367,7 +367,7 @@ fs_status fs_colour_match_lab_to_fast(fs_error_buf *err, float *render, ptrdiff_
     /* The masked pixels packed (their Lab, weight and place), so that the
      * conversions run over one dense batch each way. */
     float *lab = fs_tmp_alloc(sizeof(float) * 4 * n);
-    uint32_t *at = fs_tmp_alloc(sizeof(uint32_t) * n);
+    size_t *at = fs_tmp_alloc(sizeof(size_t) * n); /* each pixel's offset in render */
     if (!lab || !at) {
         fs_tmp_free(at);
         fs_tmp_free(lab);
@@ -385,7 +385,7 @@ fs_status fs_colour_match_lab_to_fast(fs_error_buf *err, float *render, ptrdiff_
             lab[3 * m + 1] = p[1];
             lab[3 * m + 2] = p[2];
             wt[m] = a;
-            at[m++] = (uint32_t)((size_t)y * w + x);
+            at[m++] = (size_t)y * (size_t)rstride + 3 * (size_t)x;
         }
     fs_colour_srgb_to_lab_fast(lab, lab, m);
     /* The statistics as fs_colour_masked_stats makes them: double sums, the
@@ -421,8 +421,7 @@ fs_status fs_colour_match_lab_to_fast(fs_error_buf *err, float *render, ptrdiff_
             lab[3 * i + c] = (lab[3 * i + c] - fm[c]) * fg[c] + ft[c];
     fs_colour_lab_to_srgb_fast(lab, lab, m);
     for (size_t i = 0; i < m; i++) {
-        const size_t y = at[i] / (size_t)w, x = at[i] % (size_t)w;
-        float *p = &render[y * rstride + 3 * x];
+        float *p = render + at[i];
         for (int c = 0; c < 3; c++)
             p[c] = clamp01(lab[3 * i + c]);
     }
