@@ -447,6 +447,37 @@ static fs_template *load_short(fs_context *ctx)
     return t;
 }
 
+/* What the render tests need: a context, short.mp4's template, an identity,
+ * a renderer and an fs_video at the fastest preset. */
+typedef struct kit {
+    fs_context *ctx;
+    fs_template *t;
+    fs_identity *id;
+    fs_renderer *ren;
+    fs_video *v;
+} kit;
+
+static void kit_open(kit *k)
+{
+    k->ctx = new_context();
+    k->t = load_short(k->ctx);
+    k->id = new_identity(k->ctx);
+    k->ren = NULL;
+    k->v = NULL;
+    FS_ASSERT_OK(fs_renderer_create(k->ctx, &k->ren));
+    FS_ASSERT_OK(fs_video_create(k->ctx, &k->v));
+    FS_ASSERT_OK(fs_video_set(k->v, FS_VIDEO_PRESET, FS_PRESET_ULTRAFAST));
+}
+
+static void kit_close(kit *k)
+{
+    fs_video_destroy(k->v);
+    fs_renderer_destroy(k->ren);
+    fs_identity_destroy(k->id);
+    fs_template_destroy(k->t);
+    fs_context_destroy(k->ctx);
+}
+
 START_TEST(template_file_damage)
 {
     fs_context *ctx = new_context();
@@ -512,13 +543,12 @@ END_TEST
 
 START_TEST(template_of_another_video)
 {
-    fs_context *ctx = new_context();
-    fs_template *t = load_short(ctx);
-    fs_identity *id = new_identity(ctx);
-    fs_renderer *ren = NULL;
-    fs_video *v = NULL;
-    FS_ASSERT_OK(fs_renderer_create(ctx, &ren));
-    FS_ASSERT_OK(fs_video_create(ctx, &v));
+    kit kt;
+    kit_open(&kt);
+    fs_template *t = kt.t;
+    fs_identity *id = kt.id;
+    fs_renderer *ren = kt.ren;
+    fs_video *v = kt.v;
     char folder[1024];
     new_folder("another", folder);
     char out[1100], poster[1100];
@@ -553,11 +583,7 @@ START_TEST(template_of_another_video)
     ck_assert_int_eq(pr.calls, 1);
     ck_assert_int_eq(count_entries(folder, NULL, 0), 0);
     remove(path_of("short-copy.mov"));
-    fs_video_destroy(v);
-    fs_renderer_destroy(ren);
-    fs_identity_destroy(id);
-    fs_template_destroy(t);
-    fs_context_destroy(ctx);
+    kit_close(&kt);
 }
 END_TEST
 
@@ -601,14 +627,12 @@ END_TEST
 
 START_TEST(cancel_render)
 {
-    fs_context *ctx = new_context();
-    fs_template *t = load_short(ctx);
-    fs_identity *id = new_identity(ctx);
-    fs_renderer *ren = NULL;
-    fs_video *v = NULL;
-    FS_ASSERT_OK(fs_renderer_create(ctx, &ren));
-    FS_ASSERT_OK(fs_video_create(ctx, &v));
-    FS_ASSERT_OK(fs_video_set(v, FS_VIDEO_PRESET, FS_PRESET_ULTRAFAST));
+    kit kt;
+    kit_open(&kt);
+    fs_template *t = kt.t;
+    fs_identity *id = kt.id;
+    fs_renderer *ren = kt.ren;
+    fs_video *v = kt.v;
     char folder[1024];
     new_folder("cancel", folder);
     char out[1100], poster[1100];
@@ -635,11 +659,7 @@ START_TEST(cancel_render)
         fs_video_report rep;
         ck_assert_int_eq(fs_video_get_report(v, &rep), FS_ERR_INVALID_ARGUMENT);
     }
-    fs_video_destroy(v);
-    fs_renderer_destroy(ren);
-    fs_identity_destroy(id);
-    fs_template_destroy(t);
-    fs_context_destroy(ctx);
+    kit_close(&kt);
 }
 END_TEST
 
@@ -647,14 +667,12 @@ END_TEST
  * the poster (which is written last: the video must go too). */
 START_TEST(unwritable_outputs)
 {
-    fs_context *ctx = new_context();
-    fs_template *t = load_short(ctx);
-    fs_identity *id = new_identity(ctx);
-    fs_renderer *ren = NULL;
-    fs_video *v = NULL;
-    FS_ASSERT_OK(fs_renderer_create(ctx, &ren));
-    FS_ASSERT_OK(fs_video_create(ctx, &v));
-    FS_ASSERT_OK(fs_video_set(v, FS_VIDEO_PRESET, FS_PRESET_ULTRAFAST));
+    kit kt;
+    kit_open(&kt);
+    fs_template *t = kt.t;
+    fs_identity *id = kt.id;
+    fs_renderer *ren = kt.ren;
+    fs_video *v = kt.v;
     char folder[1024];
     new_folder("unwritable", folder);
     char out[1100], bad[1100];
@@ -670,11 +688,7 @@ START_TEST(unwritable_outputs)
     ck_assert_msg(strstr(fs_video_last_error(v), "poster"), "%s", fs_video_last_error(v));
     char first[256] = "";
     ck_assert_msg(count_entries(folder, first, sizeof(first)) == 0, "left %s", first);
-    fs_video_destroy(v);
-    fs_renderer_destroy(ren);
-    fs_identity_destroy(id);
-    fs_template_destroy(t);
-    fs_context_destroy(ctx);
+    kit_close(&kt);
 }
 END_TEST
 
