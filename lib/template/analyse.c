@@ -157,7 +157,7 @@ done:
  * follows a face from a crop placed where the face is expected, not where
  * it was (a fast move takes a face a third of its width in a frame). */
 typedef struct track_motion {
-    int64_t frame; /* of the last fit, -1 none */
+    int64_t frame; /* of the last fit */
     float cx, cy, vx, vy;
     float size; /* face size, px */
     /* Who the track is, for joining it with the tracks of the same person
@@ -239,10 +239,9 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
         track_motion *m = realloc(ps->motion, (size_t)n * sizeof(*m));
         if (!m)
             return fs_fail(ps->err, FS_ERR_OUT_OF_MEMORY, "template analysis: out of memory");
-        for (int32_t i = ps->n_motion; i < n; i++) {
-            m[i].frame = -1;
-            m[i].view = 0.0;
-        }
+        /* frame: far from any real one, so "seen in the frame before" is false */
+        for (int32_t i = ps->n_motion; i < n; i++)
+            m[i] = (track_motion){.frame = INT64_MIN / 2};
         ps->motion = m;
         ps->n_motion = n;
     }
