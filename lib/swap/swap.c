@@ -16,6 +16,7 @@
 #include "fit/fit_internal.h"
 #include "render/raster.h"
 #include "swap/lookup.h"
+#include "engine.h"
 
 #define GEOMETRY_MAX_SIZE ((size_t)1 << 20)
 /* Below this many pixels of face size the swap has too few pixels to mean anything. */
@@ -199,7 +200,8 @@ static int work_alloc(work *k, size_t n)
  * FS_SWAP_ATTR attributes per pixel; "where the pixel lies on the target's own
  * mesh" comes from @p target (the same as the pixel unless the shape
  * transfer moved the mesh). */
-static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int levels,
+static fs_status rasterise(const fs_engine *ops, const fs_exec *ex, const fs_swap_mesh *mesh,
+                           int levels,
                            const float (*points)[3], const float (*target)[3],
                            const float (*source)[3], const fs_raster_desc *d, work *k,
                            fs_error_buf *err)
@@ -252,19 +254,21 @@ static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int leve
     /* No culling: the depth test keeps the nearest surface, and a face
      * turned far enough to show a back face at its silhouette would
      * otherwise open a hole there. */
-    ops->raster_triangles(vert, m->attr, m->n_vert, (const int32_t(*)[3])m->tri, m->n_tri, d,
-                          &out);
+    const fs_status st = ops->raster.triangles(ex, vert, m->attr, m->n_vert,
+                                               (const int32_t(*)[3])m->tri, m->n_tri, d, &out);
     free(vert);
     fs_mesh_free(&sub);
     free(tri);
-    return FS_OK;
+    return st;
 }
 
-fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
+fs_status fs_swap_face_rgb8(const fs_engine *ops, fs_pool *pool, const fs_swap_mesh *mesh,
                             const fs_swap_params *params, const fs_identity_data *id,
                             fs_image *image, const float (*points)[3], fs_swap_info *info,
                             fs_error_buf *err)
 {
+    const fs_exec exec = {pool, err, NULL, NULL};
+    const fs_exec *const ex = &exec;
     if (!ops || !mesh || !params || !id || !image || !points || !image->data ||
         !id->atlas.rgba)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
@@ -328,7 +332,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
         }
         shape_transfer(mesh, (const float(*)[3])id->landmarks, points, params->shape, shaped);
     }
-    st = rasterise(ops, mesh, params->subdivision, shaped ? (const float(*)[3])shaped : points,
+    st = rasterise(ops, ex, mesh, params->subdivision, shaped ? (const float(*)[3])shaped : points,
                    points, (const float(*)[3])id->landmarks, &desc, &k, err);
     free(shaped);
     if (st != FS_OK) {
@@ -361,7 +365,7 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
     fs_swap_iris_discs((const float(*)[3])id->landmarks, look.source_iris);
     fs_swap_lookup_out lo = {
         .render = k.render, .target = k.target, .warp = k.warp, .skin = k.skin, .open = k.open};
-    st = ops->swap_lookup(err, &look, &lo);
+    st = ops->swap.lookup(ex, &look, &lo);
     if (st != FS_OK) {
         work_free(&k);
         return st;
@@ -375,14 +379,14 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
     /* Erode, then feather inside the eroded mask. The window has a margin
      * wherever the image allows, so its edge is background only where the
      * image border cut it: there the face goes on, and must not erode. */
-    st = ops->mask_erode(err, k.skin, w, h, w, params->erode * size, 0, k.eroded, w);
+    st = ops->compose.mask_erode(ex, k.skin, w, h, w, params->erode * size, 0, k.eroded, w);
     if (st == FS_OK) {
         long left = 0;
         for (size_t p = 0; p < n; p++)
             left += k.eroded[p] != 0;
         if (left == 0) /* a tiny face eroded away: keep the un-eroded mask */
             memcpy(k.eroded, k.skin, n);
-        st = ops->mask_feather(err, k.eroded, w, h, w, params->feather * size, 0, k.alpha, w);
+        st = ops->compose.mask_feather(ex, k.eroded, w, h, w, params->feather * size, 0, k.alpha, w);
     }
     /* The openings' own, narrow feather between the source's skin and the
      * target's eyes and mouth: alpha_in is the atlas' share of the render.
@@ -392,11 +396,11 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
         k.open[p] = !k.open[p];
     }
     if (st == FS_OK)
-        st = ops->mask_feather(err, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in, w);
+        st = ops->compose.mask_feather(ex, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in, w);
 
     /* Colour correction over the eroded skin. */
     if (st == FS_OK && params->colour >= FS_SWAP_COLOUR_MEANSTD)
-        st = ops->colour_match(err, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w,
+        st = ops->compose.colour_match(ex, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w,
                                  k.weight, w, h);
     if (st == FS_OK && params->colour >= FS_SWAP_COLOUR_FULL) {
         /* Shading at the scale of a cheek: finer would copy the target's features. */
@@ -404,11 +408,11 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
         /* A gain of at most 1.5 either way: a looser one turns dark source
          * features that the target lacks (a fringe of hair, a shadow) into
          * bright, saturated patches. */
-        st = ops->colour_shading(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
+        st = ops->compose.colour_shading(ex, &ops->compose, k.render, 3 * (ptrdiff_t)w, k.target,
                                  3 * (ptrdiff_t)w, k.weight, w, h, sigma, 1.5);
     }
     if (st == FS_OK && params->match_detail)
-        st = ops->colour_detail(err, ops, k.render, 3 * (ptrdiff_t)w, k.target,
+        st = ops->compose.colour_detail(ex, &ops->compose, k.render, 3 * (ptrdiff_t)w, k.target,
                                        3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL);
 
     /* The openings mixed back in; outside the eroded mask the blends see
@@ -416,22 +420,22 @@ fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
      * Poisson's gradients meet no uncorrected render (eyes, mouth, the mesh
      * edge) next to the mask. */
     if (st == FS_OK)
-        st = ops->swap_finish_u8(err, k.render, k.warp, k.alpha_in, k.eroded, img, istride, w, h,
+        st = ops->swap.finish_u8(ex, k.render, k.warp, k.alpha_in, k.eroded, img, istride, w, h,
                                  k.render8);
 
     if (st == FS_OK) {
         switch (params->blend) {
         case FS_SWAP_BLEND_ALPHA:
-            st = fs_blend_alpha_u8(err, ops, k.render8, 3 * (ptrdiff_t)w, img, istride, k.alpha,
+            st = fs_blend_alpha_u8(ex, &ops->compose, k.render8, 3 * (ptrdiff_t)w, img, istride, k.alpha,
                                    w, w, h);
             break;
         case FS_SWAP_BLEND_MULTIBAND:
-            st = ops->blend_multiband_u8(err, k.render8, 3 * (ptrdiff_t)w, img, istride, k.alpha,
+            st = ops->compose.blend_multiband_u8(ex, k.render8, 3 * (ptrdiff_t)w, img, istride, k.alpha,
                                        w, h, 0);
             break;
         default: {
             const fs_poisson_opts po = fs_swap_poisson_opts(size);
-            st = ops->blend_poisson_u8(err, k.render8, 3 * (ptrdiff_t)w, img, istride, k.eroded, w,
+            st = ops->compose.blend_poisson_u8(ex, k.render8, 3 * (ptrdiff_t)w, img, istride, k.eroded, w,
                                      w, h, &po, NULL);
             for (size_t p = 0; p < n; p++)
                 k.alpha[p] = k.eroded[p] ? 1.0f : 0.0f;

@@ -129,8 +129,10 @@ void fs_swap_info_free(fs_swap_info *info);
  * bit-identical. FS_ERR_INVALID_ARGUMENT, FS_ERR_UNSUPPORTED (not host RGB8),
  * FS_ERR_NO_FACE (the mesh lies outside the image or covers nothing),
  * FS_ERR_OUT_OF_MEMORY, or a compose stage's status. info may be NULL.
+ * The stages run on @p ops (lib/engine.h) with @p pool (may be NULL).
  */
-fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
+fs_status fs_swap_face_rgb8(const struct fs_engine *ops, fs_pool *pool,
+                            const fs_swap_mesh *mesh,
                             const fs_swap_params *params, const fs_identity_data *id,
                             fs_image *image, const float (*points)[3], fs_swap_info *info,
                             fs_error_buf *err);
