@@ -115,7 +115,7 @@ fs_status fs_context_set(fs_context *ctx, fs_context_param param, int64_t value)
         ctx->pool_failed = 0;
         pthread_mutex_unlock(&ctx->pool_lock);
     }
-    fs_clear_error(fs_context_err(ctx));
+    fs_context_clear_error(ctx);
     return FS_OK;
 }
 
@@ -210,6 +210,13 @@ fs_error_buf *fs_context_err(const fs_context *ctx)
     }
     s->used = ++error_clock;
     return &s->buf;
+}
+
+void fs_context_clear_error(const fs_context *ctx)
+{
+    error_slot *s = ctx ? find_slot(ctx->id) : NULL;
+    if (s)
+        s->buf.text[0] = '\0';
 }
 
 const char *fs_context_last_error(const fs_context *ctx)

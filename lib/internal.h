@@ -89,6 +89,9 @@ void fs_context_exec(fs_context *ctx, fs_error_buf *err, fs_exec *out);
  * for a non-NULL ctx.
  */
 fs_error_buf *fs_context_err(const fs_context *ctx);
+/* Clears this thread's detail for @p ctx after a success; takes no slot
+ * when the thread has none, so successes evict no other context's detail. */
+void fs_context_clear_error(const fs_context *ctx);
 
 /* Joins model_dir and a file name into a new malloc'd string (NULL on OOM). */
 char *fs_model_path(const fs_context *ctx, const char *file);

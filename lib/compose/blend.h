@@ -19,7 +19,7 @@
 #include "compose/compose.h"
 #include "internal.h"
 
-/* Feathered alpha blend of 8-bit RGB (through ops->compose_alpha_u8):
+/* Feathered alpha blend of 8-bit RGB (through the compose family's alpha_u8):
  * dst = dst + alpha (src - dst), alpha a w*h float plane with stride astride. */
 fs_status fs_blend_alpha_u8(const fs_exec *ex, const fs_compose_ops *ops, const uint8_t *src,
                             ptrdiff_t sstride, uint8_t *dst, ptrdiff_t dstride,

@@ -334,7 +334,7 @@ fs_status fs_detector_create(fs_context *ctx, fs_detector **out)
         fs_detector_destroy(det);
         return st;
     }
-    fs_clear_error(fs_context_err(ctx));
+    fs_context_clear_error(ctx);
     *out = det;
     return FS_OK;
 }

@@ -67,7 +67,7 @@ fs_status fs_embedder_create(fs_context *ctx, fs_embedder **out)
         fs_embedder_destroy(e);
         return st;
     }
-    fs_clear_error(fs_context_err(ctx));
+    fs_context_clear_error(ctx);
     *out = e;
     return FS_OK;
 }

@@ -221,7 +221,7 @@ fs_status fs_fitter_create(fs_context *ctx, fs_fitter **out)
         fs_fitter_destroy(fit);
         return st;
     }
-    fs_clear_error(fs_context_err(ctx));
+    fs_context_clear_error(ctx);
     *out = fit;
     return FS_OK;
 }

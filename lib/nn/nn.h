@@ -7,7 +7,7 @@
  *   fs_nn_model *m;
  *   fs_nn_model_load(ops, "dir/facemesh.json", &err, &m);
  *   fs_nn_model_prepare(m, batch, &err);          // shapes inferred, arena allocated, kernels created
- *   fs_nn_model_run(m, ex, input_nhwc);             // ex: lib/exec.h
+ *   fs_nn_model_run(m, ex, input_nhwc);           // ex: lib/exec.h
  *   fs_nn_model_output(m, "Identity_2", &data, &shape);
  *
  * Shapes: activations are float32 of TF rank 0..4; fs_nn_shape is their

@@ -233,7 +233,8 @@ static size_t at(fs_nn_shape s, int n, int y, int x)
     return (((size_t)n * (size_t)s.h + (size_t)y) * (size_t)s.w + (size_t)x) * (size_t)s.c;
 }
 
-static fs_status conv2d_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status conv2d_run(const fs_exec *ex, void *state, const float *const *inputs,
+                            float *output)
 {
     (void)ex;
     ref_state *st = state;
@@ -274,7 +275,8 @@ static fs_status conv2d_run(const fs_exec *ex, void *state, const float *const *
     return FS_OK;
 }
 
-static fs_status depthwise_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status depthwise_run(const fs_exec *ex, void *state, const float *const *inputs,
+                               float *output)
 {
     (void)ex;
     const ref_state *st = state;
@@ -311,7 +313,8 @@ static fs_status depthwise_run(const fs_exec *ex, void *state, const float *cons
     return FS_OK;
 }
 
-static fs_status maxpool_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status maxpool_run(const fs_exec *ex, void *state, const float *const *inputs,
+                             float *output)
 {
     (void)ex;
     const ref_state *st = state;
@@ -364,7 +367,8 @@ static size_t bcast_at(fs_nn_shape s, int n, int y, int x, int c)
     return at(s, s.n == 1 ? 0 : n, s.h == 1 ? 0 : y, s.w == 1 ? 0 : x) + (s.c == 1 ? 0 : c);
 }
 
-static fs_status binary_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status binary_run(const fs_exec *ex, void *state, const float *const *inputs,
+                            float *output)
 {
     (void)ex;
     const ref_state *st = state;
@@ -386,7 +390,8 @@ static fs_status binary_run(const fs_exec *ex, void *state, const float *const *
     return FS_OK;
 }
 
-static fs_status activation_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status activation_run(const fs_exec *ex, void *state, const float *const *inputs,
+                                float *output)
 {
     (void)ex;
     const ref_state *st = state;
@@ -418,7 +423,8 @@ static fs_status pad_run(const fs_exec *ex, void *state, const float *const *inp
     return FS_OK;
 }
 
-static fs_status concat_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status concat_run(const fs_exec *ex, void *state, const float *const *inputs,
+                            float *output)
 {
     (void)ex;
     const ref_state *st = state;
@@ -455,7 +461,8 @@ static fs_status mean_run(const fs_exec *ex, void *state, const float *const *in
     return FS_OK;
 }
 
-static fs_status matmul_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status matmul_run(const fs_exec *ex, void *state, const float *const *inputs,
+                            float *output)
 {
     (void)ex;
     ref_state *st = state;
@@ -479,7 +486,8 @@ static fs_status matmul_run(const fs_exec *ex, void *state, const float *const *
     return FS_OK;
 }
 
-static fs_status softmax_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status softmax_run(const fs_exec *ex, void *state, const float *const *inputs,
+                             float *output)
 {
     (void)ex;
     const ref_state *st = state;

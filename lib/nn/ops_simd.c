@@ -345,7 +345,8 @@ static fs_status simd_pad_create(const fs_nn_op_desc *desc, void **state)
     return s;
 }
 
-static fs_status simd_pad_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status simd_pad_run(const fs_exec *ex, void *state, const float *const *inputs,
+                              float *output)
 {
     (void)ex;
     const simd_state *st = state;

@@ -73,7 +73,8 @@ static void FN(act_rows)(const simd_state *st, const float *x, float *y, size_t 
     }
 }
 
-static fs_status FN(activation_run)(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status FN(activation_run)(const fs_exec *ex, void *state, const float *const *inputs,
+                                    float *output)
 {
     (void)ex;
     const simd_state *st = state;
@@ -83,7 +84,8 @@ static fs_status FN(activation_run)(const fs_exec *ex, void *state, const float 
 
 /* ---- BINARY: equal shapes or a constant operand, fused activation ---- */
 
-static fs_status FN(binary_run)(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status FN(binary_run)(const fs_exec *ex, void *state, const float *const *inputs,
+                                float *output)
 {
     (void)ex;
     const simd_state *st = state;
@@ -360,7 +362,8 @@ static void FN(dw_flat_run)(simd_state *st, const float *input, float *output)
         }
 }
 
-static fs_status FN(depthwise_run)(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status FN(depthwise_run)(const fs_exec *ex, void *state, const float *const *inputs,
+                                   float *output)
 {
     (void)ex;
     simd_state *st = state;
@@ -456,7 +459,8 @@ FN(conv_small_tile)(const simd_state *st, const float *const *rp, const int *rk,
     }
 }
 
-static fs_status FN(conv_small_run)(const fs_exec *ex, void *state, const float *const *inputs, float *output)
+static fs_status FN(conv_small_run)(const fs_exec *ex, void *state, const float *const *inputs,
+                                    float *output)
 {
     (void)ex;
     simd_state *st = state;

@@ -1,5 +1,5 @@
 /*
- * The sampling family of the engine (fs_sample_ops: sample_u8, sample_f32),
+ * The sampling family of the engine (fs_sample_ops: u8, f32),
  * its plain-C reference and fast entries, and the descriptor builders that
  * reproduce TensorFlow.js' coordinates.
  *

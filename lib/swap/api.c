@@ -100,7 +100,7 @@ static fs_status identity_wrap(fs_context *ctx, fs_identity_data *data, fs_ident
     id->data = *data;
     id->source_index = -1;
     *out = id;
-    fs_clear_error(fs_context_err(ctx));
+    fs_context_clear_error(ctx);
     return FS_OK;
 }
 
@@ -415,7 +415,7 @@ fs_status fs_renderer_create(fs_context *ctx, fs_renderer **out)
         return st;
     }
     *out = r;
-    fs_clear_error(fs_context_err(ctx));
+    fs_context_clear_error(ctx);
     return FS_OK;
 }
 
