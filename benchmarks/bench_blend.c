@@ -1,7 +1,7 @@
 /*
  * Blend-stage benchmark (issue 3, item 6): times the Poisson, multi-band and
  * feathered alpha blends of lib/compose on one face window of a 1920x1080
- * target, and prints the border-gradient seam measure (lib/compose/quality.h,
+ * target, and prints the border-gradient seam measure (tests/quality/compose_quality.h,
  * the measure of item 4) of each. benchmarks/bench_blend.py runs this, then
  * OpenCV's seamlessClone on the same region, source and mask (written by
  * --out), and measures OpenCV's result with --seam, so both sides use the
@@ -47,7 +47,7 @@
 
 #include "compose/blend.h"
 #include "compose/mask.h"
-#include "compose/quality.h"
+#include "compose_quality.h"
 #include "faceswap/faceswap.h"
 #include "internal.h"
 #include "swap/swap.h"
@@ -260,15 +260,15 @@ static int setup_swap(fs_context *ctx, bench_case *bc, const char *source_path)
         memcpy(out.data, bc->target, tsz);
         fs_swap_info_free(&info);
         memset(&info, 0, sizeof(info));
-        info.keep_debug = b == FS_SWAP_BLEND_POISSON;
+        info.keep_debug = b == FS_BLEND_POISSON;
         fs_error_buf err = {{0}};
-        if (fs_swap_face_rgb8(fs_context_engine(ctx), NULL, fs_renderer_internal_mesh(ren), &p,
+        if (fs_swap_face_rgb8(fs_context_engine(ctx), FS_EXEC_SERIAL(&err), fs_renderer_internal_mesh(ren), &p,
                               fs_identity_internal_data(id), &out,
-                              (const float(*)[3])lm->points, &info, &err) != FS_OK) {
+                              (const float(*)[3])lm->points, &info) != FS_OK) {
             fprintf(stderr, "bench_blend: swap: %s\n", err.text);
             goto done;
         }
-        if (b == FS_SWAP_BLEND_POISSON)
+        if (b == FS_BLEND_POISSON)
             bc->feather = p.feather * info.face_size;
     }
     /* info is the Poisson run's (the last). */
@@ -350,10 +350,10 @@ static int run_blends(const fs_compose_ops *ops, const bench_case *bc, int reps,
             memcpy(work, bc->target, tsz);
             const double t0 = bench_now_ms();
             fs_status st;
-            if (b == FS_SWAP_BLEND_POISSON)
+            if (b == FS_BLEND_POISSON)
                 st = fs_blend_poisson_u8(FS_EXEC_SERIAL(&err), bc->src, 3 * ww, work + woff, 3 * TW, bc->mask, ww,
                                          ww, wh, &bc->popts, NULL);
-            else if (b == FS_SWAP_BLEND_MULTIBAND)
+            else if (b == FS_BLEND_MULTIBAND)
                 st = fs_blend_multiband_u8(FS_EXEC_SERIAL(&err), bc->src, 3 * ww, work + woff, 3 * TW, bc->alpha,
                                            ww, wh, 0);
             else
@@ -367,7 +367,7 @@ static int run_blends(const fs_compose_ops *ops, const bench_case *bc, int reps,
         }
         /* The info costs a residual pass that the swap (info NULL) does
          * not run, so it comes from one more, untimed call (same result). */
-        if (rc == 0 && b == FS_SWAP_BLEND_POISSON) {
+        if (rc == 0 && b == FS_BLEND_POISSON) {
             memcpy(work, bc->target, tsz);
             if (fs_blend_poisson_u8(FS_EXEC_SERIAL(&err), bc->src, 3 * ww, work + woff, 3 * TW, bc->mask, ww, ww,
                                     wh, &bc->popts, &pinfo) != FS_OK)
@@ -377,7 +377,7 @@ static int run_blends(const fs_compose_ops *ops, const bench_case *bc, int reps,
             break;
         fs_seam_gradient_u8(NULL, work + woff, 3 * TW, bc->target + woff, 3 * TW, bc->mask, ww, ww,
                             wh, &sm);
-        if (b == FS_SWAP_BLEND_POISSON) {
+        if (b == FS_BLEND_POISSON) {
             printf("window=%d,%d,%d,%d\nmask_pixels=%ld\nunknowns=%d\n", bc->wx, bc->wy, ww, wh,
                    mask_px, pinfo.unknowns);
             printf("poisson_opts=%d,%.2f,%d,%d\n", bc->popts.max_cycles, bc->popts.tolerance,
@@ -385,7 +385,7 @@ static int run_blends(const fs_compose_ops *ops, const bench_case *bc, int reps,
             printf("poisson_ms=%.3f\npoisson_cycles=%d\npoisson_residual=%.4f\npoisson_seam=%.4f\n",
                    bench_median(t, reps), pinfo.cycles, pinfo.max_residual, sm.result_grad);
             printf("target_seam=%.4f\nseam_pairs=%ld\n", sm.target_grad, sm.pairs);
-        } else if (b == FS_SWAP_BLEND_MULTIBAND) {
+        } else if (b == FS_BLEND_MULTIBAND) {
             printf("multiband_ms=%.3f\nmultiband_levels=%d\nmultiband_seam=%.4f\n"
                    "feather_px=%.2f\nfeather_ms=%.3f\n",
                    bench_median(t, reps), fs_blend_multiband_levels(ww, wh), sm.result_grad, bc->feather,
@@ -401,9 +401,9 @@ static int run_blends(const fs_compose_ops *ops, const bench_case *bc, int reps,
                 diff += memcmp(work + 3 * i, bc->swapped[b] + 3 * i, 3) != 0;
             printf("pipeline_diff_%s=%ld\n", names[b], diff);
         }
-        if (b == FS_SWAP_BLEND_POISSON)
+        if (b == FS_BLEND_POISSON)
             write_out(out_dir, "ours_poisson.ppm", work, TW, TH, 3);
-        else if (b == FS_SWAP_BLEND_MULTIBAND)
+        else if (b == FS_BLEND_MULTIBAND)
             write_out(out_dir, "ours_multiband.ppm", work, TW, TH, 3);
     }
     if (rc == 0 && out_dir) {

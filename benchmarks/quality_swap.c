@@ -12,7 +12,7 @@
  * Per pair and setting it prints the identity gain (faceres
  * cosine to the source, result minus target), the detector score ratio,
  * the re-fitted landmark drift, the seam ratio and the detail ratio
- * (lib/swap/quality.h), then the means (detail: the geometric mean of how
+ * (tests/quality/swap_quality.h), then the means (detail: the geometric mean of how
  * far from 1 it is, so x1.00 is a perfect match either way).
  *
  *   quality_swap [options] SOURCE[:FACE] TARGET[:FACE] [SOURCE TARGET ...]
@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "embed/embed.h"
-#include "swap/quality.h"
+#include "swap_quality.h"
 #include "swap/swap.h"
 #include "engine.h"
 
@@ -278,10 +278,10 @@ int main(int argc, char **argv)
             info.keep_debug = 1;
             fs_error_buf err;
             fs_swap_quality q;
-            st = fs_swap_face_rgb8(fs_context_engine(ctx), NULL, fs_renderer_internal_mesh(ren),
+            st = fs_swap_face_rgb8(fs_context_engine(ctx), FS_EXEC_SERIAL(&err), fs_renderer_internal_mesh(ren),
                                    &settings[s].p,
                                    settings[s].plain_unwrap ? &plain_id : fs_identity_internal_data(id), &out,
-                                   (const float(*)[3])tlm->points, &info, &err);
+                                   (const float(*)[3])tlm->points, &info);
             if (st == FS_OK)
                 st = fs_swap_quality_measure(fs_context_engine(ctx), det, fit, emb, &src, slm, &tgt, &tbox, tlm, &out,
                                              &info, &q, &err);

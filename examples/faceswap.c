@@ -3,6 +3,8 @@
  *
  *   faceswap detect IMAGE [--json] [--overlay OUT.png] [options]
  *   faceswap swap --source PHOTO --target IMAGE --output OUT [options]
+ *   faceswap analyse VIDEO --output TEMPLATE.fst [--track N|all] [--json]
+ *   faceswap video --source PHOTO --video VIDEO [--template TEMPLATE.fst] --output OUT.mp4
  *   faceswap --version | --help
  *
  * Only include/faceswap/ is used, so this file is also the reference for how
@@ -20,19 +22,15 @@
 
 #include <faceswap/faceswap.h>
 
-enum {
-    EXIT_OK = 0,
-    EXIT_USAGE = 1,   /* bad command line */
-    EXIT_INPUT = 2,   /* the image: missing, unreadable, corrupt, unsupported, too large */
-    EXIT_MODEL = 3,   /* the model files: missing, altered, invalid */
-    EXIT_OUTPUT = 4,  /* the overlay or stdout could not be written */
-    EXIT_RUNTIME = 5, /* anything else: out of memory, backend unavailable, internal */
-    EXIT_NO_FACE = 6  /* swap: the source photo (or the target) shows no usable face */
-};
+#include "cli.h"
+
 
 static const char usage_text[] =
     "usage: faceswap detect IMAGE [options]\n"
     "       faceswap swap --source PHOTO --target IMAGE --output OUT [swap options]\n"
+    "       faceswap analyse VIDEO --output TEMPLATE.fst [analyse options]\n"
+    "       faceswap video --source PHOTO --video VIDEO [--template TEMPLATE.fst]\n"
+    "                      --output OUT.mp4 [video options]\n"
     "       faceswap --version\n"
     "       faceswap --help\n"
     "\n"
@@ -53,10 +51,12 @@ static const char usage_text[] =
     "  --min-confidence F            landmark confidence threshold (0..1, default 0.2)\n"
     "  --models DIR                  model folder (default: $FS_MODEL_DIR or the installed one)\n"
     "  --max-pixels N                largest image accepted, width * height (default 50000000)\n"
-    "  --threads N                   CPU worker threads (1..256, default 1)\n"
+    "  --threads N                   CPU worker threads (1..256, default: every core)\n"
     "  --backend auto|cpu|cuda       compute backend (default auto)\n"
     "  --reference                   force the plain-C reference path (slow)\n"
     "\n"
+    ;
+static const char usage_swap[] =
     "swap: puts the largest face of PHOTO onto faces of IMAGE and writes OUT\n"
     "(.png, .jpg, .bmp or .ppm by extension; written atomically).\n"
     "  --faces all|largest|N         target faces to swap (default all; N: detector order)\n"
@@ -83,6 +83,34 @@ static const char usage_text[] =
     "                                face's images lie in the target) and identity.fsid\n"
     "  --models DIR, --threads N, --reference  as for detect\n"
     "\n"
+    ;
+static const char usage_video[] =
+    "analyse: decodes VIDEO (MP4, MOV, MKV, WebM, AVI; H.264, HEVC, VP9, MPEG-4), finds and\n"
+    "tracks its faces, smooths them and writes the template file (atomically).\n"
+    "  --output TEMPLATE.fst         the template file to write\n"
+    "  --track main|all|N            which faces a render swaps by default (main: the\n"
+    "                                protagonist, the track present in most frames)\n"
+    "  --json                        print one JSON object (size, frames, tracks) to stdout\n"
+    "  --progress on|off             progress bar on stderr (default: on a terminal)\n"
+    "  --models DIR, --threads N, --reference  as for detect\n"
+    "\n"
+    "video: puts the largest face of PHOTO onto the chosen track of VIDEO and writes an\n"
+    "MP4 (H.264, yuv420p, moov first, the video's timing, colour tags, rotation and\n"
+    "audio kept; written atomically). Without --template, VIDEO is analysed first.\n"
+    "  --template TEMPLATE.fst       the analysis of VIDEO (faceswap analyse)\n"
+    "  --poster OUT.jpg              also write the frame where the face is largest and\n"
+    "                                most frontal, swapped\n"
+    "  --crf N                       x264 quality, 0..51 (default 23)\n"
+    "  --preset NAME                 x264 preset, ultrafast..veryslow (default veryfast)\n"
+    "  --max-kbitrate N              bit rate cap, kbit/s (default none)\n"
+    "  --encoder auto|x264|nvenc     H.264 encoder (default auto: nvenc where a GPU has one)\n"
+    "  --track main|all|N            faces to swap (default: the template's choice)\n"
+    "  --json, --progress on|off     as for analyse\n"
+    "  the swap options (--blend, --color, --shape, --detail, --skin-guard, --eyes-mouth,\n"
+    "  --min-face, --max-yaw), --models DIR, --threads N, --reference  as for swap\n"
+    "\n"
+    ;
+static const char usage_exit[] =
     "exit status:\n"
     "  0  success (also when no face is found: \"faces\" is empty)\n"
     "  1  usage error (unknown option, bad or out-of-range value)\n"
@@ -91,8 +119,20 @@ static const char usage_text[] =
     "  4  output error (overlay, swap output, debug folder or stdout could not be written)\n"
     "  5  other run-time error (out of memory, backend unavailable, internal)\n"
     "  6  swap: no face in the source photo, or none to swap in the target (all too small,\n"
-    "     turned too far, or rejected by the fitter)\n"
+    "     turned too far, or rejected by the fitter); video: no face in the source photo\n"
+    "  7  analyse, video: the video or the template file is unreadable, unsupported, too\n"
+    "     long, altered, or the template is not that of the video\n"
     "Errors are reported on stderr as: faceswap: WHAT: FS_ERR_NAME: detail\n";
+
+/* In parts: C99 promises string literals of 4095 bytes only. */
+static int print_usage(FILE *out)
+{
+    fputs(usage_text, out);
+    fputs(usage_swap, out);
+    fputs(usage_video, out);
+    fputs(usage_exit, out);
+    return fflush(out) == 0 ? EXIT_OK : EXIT_OUTPUT;
+}
 
 typedef struct options {
     const char *image;
@@ -109,151 +149,6 @@ typedef struct options {
     int64_t max_pixels; /* < 0: library default */
     int64_t threads;
 } options;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static void usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("faceswap: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry 'faceswap --help'.\n", stderr);
-}
-
-/* Reports a library failure: what we tried, the status name, the handle's detail. */
-static void report(const char *what, fs_status st, const char *detail)
-{
-    fprintf(stderr, "faceswap: %s: %s: %s\n", what, fs_status_name(st),
-            detail && *detail ? detail : fs_status_message(st));
-}
-
-static int exit_for_image_status(fs_status st)
-{
-    return st == FS_ERR_OUT_OF_MEMORY || st == FS_ERR_INTERNAL || st == FS_ERR_GPU ||
-                   st == FS_ERR_BACKEND_UNAVAILABLE
-               ? EXIT_RUNTIME
-               : EXIT_INPUT;
-}
-
-static int exit_for_model_status(fs_status st)
-{
-    switch (st) {
-    case FS_ERR_NOT_FOUND:
-    case FS_ERR_IO:
-    case FS_ERR_TRUNCATED:
-    case FS_ERR_CORRUPT:
-    case FS_ERR_CHECKSUM:
-    case FS_ERR_MODEL:
-    case FS_ERR_SHAPE:
-    case FS_ERR_UNSUPPORTED:
-    case FS_ERR_VERSION:
-        return EXIT_MODEL;
-    default:
-        return EXIT_RUNTIME;
-    }
-}
-
-/* A run-time failure of detect/fit: input-shaped problems are the image's fault. */
-static int exit_for_run_status(fs_status st)
-{
-    return st == FS_ERR_TOO_LARGE || st == FS_ERR_UNSUPPORTED ? EXIT_INPUT : EXIT_RUNTIME;
-}
-
-/* Whole-string number parsing: "12abc", "", "nan" and overflow are rejected. */
-static int parse_double(const char *s, double *out)
-{
-    if (!s || !*s)
-        return 0;
-    char *end = NULL;
-    errno = 0;
-    const double v = strtod(s, &end);
-    if (errno != 0 || *end != '\0' || !isfinite(v))
-        return 0;
-    *out = v;
-    return 1;
-}
-
-static int parse_int64(const char *s, int64_t *out)
-{
-    if (!s || !*s)
-        return 0;
-    char *end = NULL;
-    errno = 0;
-    const long long v = strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return 0;
-    *out = (int64_t)v;
-    return 1;
-}
-
-/* parse_double for option @p opt, with the usage error when it is no number. */
-static int parse_number(const char *opt, const char *value, double *out)
-{
-    if (parse_double(value, out))
-        return 1;
-    usage_error("%s: '%s' is not a number", opt, value);
-    return 0;
-}
-
-static int parse_choice(const char *opt, const char *value, const char *const *names, int n,
-                        int *out)
-{
-    for (int i = 0; i < n; i++) {
-        if (strcmp(value, names[i]) == 0) {
-            *out = i;
-            return 1;
-        }
-    }
-    usage_error("%s: unknown value '%s'", opt, value);
-    return 0;
-}
-
-/* 1 when v lies in the bounds a *_param_bounds() call gave; when that call
- * failed (st != FS_OK) the library judges the value at its set() call. */
-static int check_range(const char *opt, fs_status st, double lo, double hi, double v)
-{
-    if (st == FS_OK && !(v >= lo && v <= hi)) {
-        usage_error("%s: %g is outside [%g, %g]", opt, v, lo, hi);
-        return 0;
-    }
-    return 1;
-}
-
-static int check_detector_bound(const char *opt, fs_detector_param param, double v)
-{
-    double lo = 0, hi = 0;
-    const fs_status st = fs_detector_param_bounds(param, &lo, &hi);
-    return check_range(opt, st, lo, hi, v);
-}
-
-static int check_fitter_bound(const char *opt, fs_fitter_param param, double v)
-{
-    double lo = 0, hi = 0;
-    const fs_status st = fs_fitter_param_bounds(param, &lo, &hi);
-    return check_range(opt, st, lo, hi, v);
-}
-
-static int check_context_bound(const char *opt, fs_context_param param, int64_t v)
-{
-    int64_t lo = 0, hi = 0;
-    if (fs_context_param_bounds(param, &lo, &hi) != FS_OK)
-        return 1;
-    if (v < lo || v > hi) {
-        usage_error("%s: %" PRId64 " is outside [%" PRId64 ", %" PRId64 "]", opt, v, lo, hi);
-        return 0;
-    }
-    return 1;
-}
-
-static int check_renderer_bound(const char *opt, fs_renderer_param param, double v)
-{
-    double lo = 0, hi = 0;
-    const fs_status st = fs_renderer_param_bounds(param, &lo, &hi);
-    return check_range(opt, st, lo, hi, v);
-}
 
 /* Options of `detect` that take a value; both "--opt value" and "--opt=value" work. */
 static const char *const value_options[] = {
@@ -346,8 +241,7 @@ static int parse_detect_args(int argc, char **argv, options *o)
         if (strcmp(arg, "--") == 0) {
             only_positional = 1;
         } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(usage_text, stdout);
-            return EXIT_OK;
+            return print_usage(stdout);
         } else if (strcmp(arg, "--json") == 0) {
             o->json = 1;
         } else if (strcmp(arg, "--reference") == 0) {
@@ -746,7 +640,7 @@ static int configure_context(session *s, const options *o)
         const char *what;
     } const params[] = {
         {FS_CONTEXT_BACKEND, o->backend, o->backend >= 0, "--backend"},
-        {FS_CONTEXT_THREADS, o->threads, o->threads > 0, "--threads"},
+        {FS_CONTEXT_THREADS, o->threads > 0 ? o->threads : default_threads(), 1, "--threads"},
         {FS_CONTEXT_FORCE_REFERENCE, 1, o->reference, "--reference"},
         {FS_CONTEXT_MAX_PIXELS, o->max_pixels, o->max_pixels >= 0, "--max-pixels"},
     };
@@ -914,27 +808,63 @@ done:
 
 /* ---------------------------------------------------------------------- swap */
 
-typedef struct swap_options {
-    const char *source, *target, *output, *debug, *models;
-    int faces; /* FS_SWAP_FACES_ALL, FS_SWAP_FACES_LARGEST or an index */
-    int blend, color;
-    int64_t threads;
-    int reference;
-    int json;
-    double min_face, max_yaw; /* < 0: the library's default */
-    double shape;             /* < 0: the library's default */
-    int detail, skin_guard, eyes_mouth; /* < 0: the library's default; else 0 off, 1 on */
-} swap_options;
 
-static int parse_swap_args(int argc, char **argv, swap_options *o)
+/* Video options; 0 when @p name is none of them, 1 when taken, -1 on a usage error. */
+static int parse_video_option(const char *name, const char *value, swap_options *o)
+{
+    static const char *const presets[] = {"ultrafast", "superfast", "veryfast",
+                                          "faster",    "fast",      "medium",
+                                          "slow",      "slower",    "veryslow"};
+    static const char *const encoders[] = {"auto", "x264", "nvenc"};
+    if (strcmp(name, "--video") == 0) {
+        o->video = value;
+    } else if (strcmp(name, "--template") == 0 || (o->mode == CMD_ANALYSE && strcmp(name, "--output") == 0)) {
+        o->template_file = value;
+    } else if (strcmp(name, "--poster") == 0 && o->mode == CMD_VIDEO) {
+        o->poster = value;
+    } else if (strcmp(name, "--track") == 0) {
+        int64_t n = 0;
+        if (strcmp(value, "all") == 0) {
+            o->track = FS_TRACK_ALL;
+        } else if (strcmp(value, "main") == 0 || strcmp(value, "protagonist") == 0) {
+            o->track = FS_TRACK_PROTAGONIST;
+        } else if (parse_int64(value, &n) && n >= 0 && n < 65536) {
+            o->track = (int)n;
+        } else {
+            usage_error("--track: '%s' is not all, main or a track id 0..65535", value);
+            return -1;
+        }
+    } else if (o->mode == CMD_VIDEO && (strcmp(name, "--crf") == 0 || strcmp(name, "--max-kbitrate") == 0)) {
+        const int crf = strcmp(name, "--crf") == 0;
+        double v = 0, lo = 0, hi = 0;
+        if (!parse_number(name, value, &v) ||
+            !check_range(name, fs_video_param_bounds(crf ? FS_VIDEO_CRF : FS_VIDEO_MAX_KBITRATE, &lo, &hi), lo, hi, v))
+            return -1;
+        *(crf ? &o->crf : &o->max_kbitrate) = v;
+    } else if (o->mode == CMD_VIDEO && strcmp(name, "--preset") == 0) {
+        if (!parse_choice(name, value, presets, 9, &o->preset))
+            return -1;
+    } else if (o->mode == CMD_VIDEO && strcmp(name, "--encoder") == 0) {
+        if (!parse_choice(name, value, encoders, 3, &o->encoder))
+            return -1;
+    } else if (strcmp(name, "--progress") == 0) {
+        static const char *const off_on[] = {"off", "on"};
+        if (!parse_choice(name, value, off_on, 2, &o->progress))
+            return -1;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+int parse_swap_args(int argc, char **argv, swap_options *o)
 {
     static const char *const blends[] = {"alpha", "multiband", "poisson"};
     static const char *const colors[] = {"none", "meanstd", "full"};
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(usage_text, stdout);
-            return fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+            return print_usage(stdout);
         }
         if (strcmp(arg, "--reference") == 0) {
             o->reference = 1;
@@ -948,7 +878,12 @@ static int parse_swap_args(int argc, char **argv, swap_options *o)
         const char *value = NULL;
         const char *eq = strchr(arg, '=');
         if (strncmp(arg, "--", 2) != 0) {
-            usage_error("swap: unexpected argument '%s'", arg);
+            if (o->mode == CMD_ANALYSE && !o->video) { /* faceswap analyse VIDEO */
+                o->video = arg;
+                continue;
+            }
+            usage_error("%s: unexpected argument '%s'",
+                        o->mode == CMD_SWAP ? "swap" : o->mode == CMD_VIDEO ? "video" : "analyse", arg);
             return EXIT_USAGE;
         }
         if (eq) {
@@ -968,9 +903,19 @@ static int parse_swap_args(int argc, char **argv, swap_options *o)
             }
             value = argv[++i];
         }
+        const int vo = o->mode != CMD_SWAP ? parse_video_option(name, value, o) : 0;
+        if (vo < 0)
+            return EXIT_USAGE;
+        if (vo > 0)
+            continue;
+        if (o->mode == CMD_ANALYSE && strcmp(name, "--threads") != 0 &&
+            strcmp(name, "--models") != 0 && strcmp(name, "--max-yaw") != 0) {
+            usage_error("analyse: unknown option '%s'", name);
+            return EXIT_USAGE;
+        }
         if (strcmp(name, "--source") == 0) {
             o->source = value;
-        } else if (strcmp(name, "--target") == 0) {
+        } else if (strcmp(name, "--target") == 0 && o->mode == CMD_SWAP) {
             o->target = value;
         } else if (strcmp(name, "--output") == 0) {
             o->output = value;
@@ -1028,8 +973,21 @@ static int parse_swap_args(int argc, char **argv, swap_options *o)
             return EXIT_USAGE;
         }
     }
-    if (!o->source || !o->target || !o->output) {
+    if (o->mode == CMD_SWAP && (!o->source || !o->target || !o->output)) {
         usage_error("swap needs --source, --target and --output");
+        return EXIT_USAGE;
+    }
+    if (o->mode == CMD_VIDEO && (!o->source || !o->video || !o->output)) {
+        usage_error("video needs --source, --video and --output (and --template, or the video "
+                    "is analysed first)");
+        return EXIT_USAGE;
+    }
+    if (o->mode == CMD_ANALYSE && (!o->video || !o->template_file)) {
+        usage_error("analyse needs a VIDEO and --output TEMPLATE.fst");
+        return EXIT_USAGE;
+    }
+    if (o->mode != CMD_SWAP && o->debug) {
+        usage_error("--debug is for swap only");
         return EXIT_USAGE;
     }
     return -1;
@@ -1300,46 +1258,44 @@ static void print_swap_json(FILE *out, const fs_identity *id, const fs_image *tg
     fputs(m ? "\n]}\n" : "]}\n", out);
 }
 
-static int run_swap(const swap_options *o)
+int make_context(const swap_options *o, fs_context **out)
 {
-    char what[4160];
     fs_context *ctx = NULL;
-    fs_identity *id = NULL;
-    fs_renderer *ren = NULL;
-    uint8_t *before_px = NULL; /* --debug: the target before the swap */
-    fs_image src, tgt;
-    memset(&src, 0, sizeof(src));
-    memset(&tgt, 0, sizeof(tgt));
-    int rc = EXIT_RUNTIME;
     fs_status st = fs_context_create(&ctx);
     if (st != FS_OK) {
         report("cannot create a context", st, NULL);
         return EXIT_RUNTIME;
     }
-    if (o->threads > 0 && (st = fs_context_set(ctx, FS_CONTEXT_THREADS, o->threads)) != FS_OK) {
+    int rc = -1;
+    const int64_t threads = o->threads > 0 ? o->threads : default_threads();
+    if ((st = fs_context_set(ctx, FS_CONTEXT_THREADS, threads)) != FS_OK) {
         report("--threads", st, fs_context_last_error(ctx));
         rc = EXIT_USAGE;
-        goto done;
-    }
-    if (o->reference && (st = fs_context_set(ctx, FS_CONTEXT_FORCE_REFERENCE, 1)) != FS_OK) {
+    } else if (o->reference && (st = fs_context_set(ctx, FS_CONTEXT_FORCE_REFERENCE, 1)) != FS_OK) {
         report("--reference", st, fs_context_last_error(ctx));
-        goto done;
-    }
-    if (o->models && (st = fs_context_set_model_dir(ctx, o->models)) != FS_OK) {
+        rc = EXIT_RUNTIME;
+    } else if (o->models && (st = fs_context_set_model_dir(ctx, o->models)) != FS_OK) {
         report("--models", st, fs_context_last_error(ctx));
-        goto done;
+        rc = EXIT_RUNTIME;
     }
-    /* before any work, so that an unusable folder fails fast */
-    if (o->debug && (rc = make_debug_dir(o->debug)) >= 0)
-        goto done;
-    rc = EXIT_RUNTIME;
-    st = fs_renderer_create(ctx, &ren);
+    if (rc >= 0) {
+        fs_context_destroy(ctx);
+        return rc;
+    }
+    *out = ctx;
+    return -1;
+}
+
+int make_renderer(fs_context *ctx, const swap_options *o, fs_renderer **out)
+{
+    char what[4160];
+    fs_renderer *ren = NULL;
+    fs_status st = fs_renderer_create(ctx, &ren);
     if (st != FS_OK) {
         snprintf(what, sizeof(what), "cannot load the renderer (models in '%s')",
                  fs_context_model_dir(ctx));
         report(what, st, fs_context_last_error(ctx));
-        rc = exit_for_model_status(st);
-        goto done;
+        return exit_for_model_status(st);
     }
     if ((st = fs_renderer_set(ren, FS_RENDERER_BLEND, o->blend)) != FS_OK ||
         (st = fs_renderer_set(ren, FS_RENDERER_COLOR, o->color)) != FS_OK ||
@@ -1353,32 +1309,65 @@ static int run_swap(const swap_options *o)
         (o->eyes_mouth >= 0 &&
          (st = fs_renderer_set(ren, FS_RENDERER_SWAP_EYES_MOUTH, o->eyes_mouth)) != FS_OK)) {
         report("renderer options", st, fs_renderer_last_error(ren));
-        rc = EXIT_USAGE;
-        goto done;
+        fs_renderer_destroy(ren);
+        return EXIT_USAGE;
     }
-    const char *const inputs[2] = {o->source, o->target};
-    fs_image *const imgs[2] = {&src, &tgt};
-    for (int k = 0; k < 2; k++) {
-        st = fs_image_read_file(ctx, inputs[k], imgs[k]);
-        if (st != FS_OK) {
-            snprintf(what, sizeof(what), "cannot read image '%s'", inputs[k]);
-            report(what, st, fs_context_last_error(ctx));
-            rc = exit_for_image_status(st);
-            goto done;
-        }
+    *out = ren;
+    return -1;
+}
+
+int capture_source(fs_context *ctx, const swap_options *o, fs_image *src, fs_identity **out)
+{
+    char what[4160];
+    fs_status st = fs_image_read_file(ctx, o->source, src);
+    if (st != FS_OK) {
+        snprintf(what, sizeof(what), "cannot read image '%s'", o->source);
+        report(what, st, fs_context_last_error(ctx));
+        return exit_for_image_status(st);
     }
-    st = fs_identity_create_from_image(ctx, &src, FS_IDENTITY_LARGEST_FACE, &id);
+    st = fs_identity_create_from_image(ctx, src, FS_IDENTITY_LARGEST_FACE, out);
     if (st != FS_OK) {
         snprintf(what, sizeof(what), st == FS_ERR_NO_FACE ? "no face in the source photo '%s'"
                                                           : "cannot capture the face of '%s'",
                  o->source);
         report(what, st, fs_context_last_error(ctx));
-        rc = st == FS_ERR_NO_FACE ? EXIT_NO_FACE
-             : st == FS_ERR_NOT_FOUND || st == FS_ERR_CHECKSUM || st == FS_ERR_MODEL
-                 ? EXIT_MODEL
-                 : exit_for_run_status(st);
+        return st == FS_ERR_NO_FACE ? EXIT_NO_FACE
+               : st == FS_ERR_NOT_FOUND || st == FS_ERR_CHECKSUM || st == FS_ERR_MODEL
+                   ? EXIT_MODEL
+                   : exit_for_run_status(st);
+    }
+    return -1;
+}
+
+static int run_swap(const swap_options *o)
+{
+    char what[4160];
+    fs_context *ctx = NULL;
+    fs_identity *id = NULL;
+    fs_renderer *ren = NULL;
+    uint8_t *before_px = NULL; /* --debug: the target before the swap */
+    fs_image src, tgt;
+    memset(&src, 0, sizeof(src));
+    memset(&tgt, 0, sizeof(tgt));
+    int rc = make_context(o, &ctx);
+    if (rc >= 0)
+        return rc;
+    fs_status st;
+    /* before any work, so that an unusable folder fails fast */
+    if ((o->debug && (rc = make_debug_dir(o->debug)) >= 0) ||
+        (rc = make_renderer(ctx, o, &ren)) >= 0)
+        goto done;
+    rc = EXIT_RUNTIME;
+    st = fs_image_read_file(ctx, o->target, &tgt);
+    if (st != FS_OK) {
+        snprintf(what, sizeof(what), "cannot read image '%s'", o->target);
+        report(what, st, fs_context_last_error(ctx));
+        rc = exit_for_image_status(st);
         goto done;
     }
+    if ((rc = capture_source(ctx, o, &src, &id)) >= 0)
+        goto done;
+    rc = EXIT_RUNTIME;
     if (o->debug) {
         fs_image atlas;
         before_px = malloc((size_t)tgt.stride * (size_t)tgt.height);
@@ -1462,13 +1451,12 @@ done:
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        print_usage(stderr);
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage_text, stdout);
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+        return print_usage(stdout);
     }
     if (strcmp(cmd, "--version") == 0) {
         /* the tool's version is the one it was built with; the library's may be newer */
@@ -1476,13 +1464,20 @@ int main(int argc, char **argv)
                FS_VERSION_PATCH, fs_version_string());
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
     }
+    swap_options so = {.faces = FS_SWAP_FACES_ALL, .blend = FS_BLEND_MULTIBAND,
+                       .color = FS_COLOR_MEANSTD, .threads = -1, .min_face = -1,
+                       .max_yaw = -1, .shape = -1, .detail = -1, .skin_guard = -1,
+                       .eyes_mouth = -1, .track = -3, .crf = -1, .preset = -1,
+                       .max_kbitrate = -1, .encoder = -1, .progress = -1};
     if (strcmp(cmd, "swap") == 0) {
-        swap_options so = {.faces = FS_SWAP_FACES_ALL, .blend = FS_BLEND_MULTIBAND,
-                           .color = FS_COLOR_MEANSTD, .threads = -1, .min_face = -1,
-                           .max_yaw = -1, .shape = -1, .detail = -1, .skin_guard = -1,
-                           .eyes_mouth = -1};
         const int prc = parse_swap_args(argc - 2, argv + 2, &so);
         return prc >= 0 ? prc : run_swap(&so);
+    }
+    if (strcmp(cmd, "video") == 0 || strcmp(cmd, "analyse") == 0 ||
+        strcmp(cmd, "analyze") == 0) {
+        so.mode = cmd[0] == 'v' ? CMD_VIDEO : CMD_ANALYSE;
+        const int prc = parse_swap_args(argc - 2, argv + 2, &so);
+        return prc >= 0 ? prc : so.mode == CMD_VIDEO ? run_video(&so) : run_analyse(&so);
     }
     if (strcmp(cmd, "detect") != 0) {
         usage_error(cmd[0] == '-' ? "unknown option '%s'" : "unknown command '%s'", cmd);

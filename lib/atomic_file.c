@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 fs_status fs_atomic_file_open(fs_atomic_file *af, const char *path, fs_error_buf *err)
@@ -57,5 +58,51 @@ fs_status fs_atomic_file_close(fs_atomic_file *af, int commit, fs_error_buf *err
     memset(af, 0, sizeof(*af));
     if (e)
         return fs_fail(err, FS_ERR_IO, "%s: write failed: %s", path, strerror(e));
+    return FS_OK;
+}
+
+fs_status fs_file_read_all(const char *path, size_t max_size, const char *what, uint8_t **out,
+                           size_t *out_size, fs_error_buf *err)
+{
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        const int e = errno;
+        return fs_fail(err, e == ENOENT ? FS_ERR_NOT_FOUND : FS_ERR_IO, "%s: %s", path,
+                       strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return fs_fail(err, FS_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)sb.st_size > max_size) {
+        close(fd);
+        return fs_fail(err, FS_ERR_TOO_LARGE, "%s: %lld bytes (%s are at most %zu)", path,
+                       (long long)sb.st_size, what, max_size);
+    }
+    const size_t size = (size_t)sb.st_size;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf) {
+        close(fd);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    }
+    size_t got = 0;
+    while (got < size) {
+        const ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    const int read_errno = got < size ? errno : 0;
+    close(fd);
+    if (got < size && read_errno != 0) {
+        free(buf);
+        return fs_fail(err, FS_ERR_IO, "%s: %s", path, strerror(read_errno));
+    }
+    /* A file that shrank while being read is read as what it became. */
+    *out = buf;
+    *out_size = got;
     return FS_OK;
 }

@@ -1,26 +1,26 @@
 #include "internal.h"
 #include "backend.h"
 #include "engine.h"
+#include "param.h"
 #include "pool.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct param_info {
-    int64_t min, max, def;
-} param_info;
+#define CTX_PARAM(p, min, max, def) \
+    [p] = {(min), (max), (def), 1, FS_PARAM_INT64, offsetof(struct fs_context, params[p])}
 
-/* Indexed by fs_context_param. */
-static const param_info context_params[] = {
-    [FS_CONTEXT_BACKEND] = {FS_BACKEND_AUTO, FS_BACKEND_CUDA, FS_BACKEND_AUTO},
-    [FS_CONTEXT_THREADS] = {1, 256, 1},
-    [FS_CONTEXT_FORCE_REFERENCE] = {0, 1, 0},
-    [FS_CONTEXT_MAX_PIXELS] = {1, INT64_C(1) << 31, 50000000},
-    [FS_CONTEXT_VERIFY_MODELS] = {0, 1, 1},
-    [FS_CONTEXT_DEVICE] = {0, 1023, 0},
+/* Indexed by fs_context_param; every value is a whole number (int64_t). */
+static const fs_param_def context_defs[] = {
+    CTX_PARAM(FS_CONTEXT_BACKEND, FS_BACKEND_AUTO, FS_BACKEND_CUDA, FS_BACKEND_AUTO),
+    CTX_PARAM(FS_CONTEXT_THREADS, 1, 256, 1),
+    CTX_PARAM(FS_CONTEXT_FORCE_REFERENCE, 0, 1, 0),
+    CTX_PARAM(FS_CONTEXT_MAX_PIXELS, 1, 2147483648.0, 50000000),
+    CTX_PARAM(FS_CONTEXT_VERIFY_MODELS, 0, 1, 1),
+    CTX_PARAM(FS_CONTEXT_DEVICE, 0, 1023, 0),
 };
-#define N_CONTEXT_PARAMS ((int)(sizeof(context_params) / sizeof(context_params[0])))
+static const fs_param_table context_params = FS_PARAM_TABLE("fs_context_set", context_defs);
 
 static int env_flag(const char *name)
 {
@@ -46,8 +46,7 @@ fs_status fs_context_create(fs_context **out)
     fs_context *ctx = calloc(1, sizeof(*ctx));
     if (!ctx)
         return FS_ERR_OUT_OF_MEMORY;
-    for (int i = 0; i < N_CONTEXT_PARAMS; i++)
-        ctx->params[i] = context_params[i].def;
+    fs_param_init(&context_params, ctx);
     if (env_flag("FS_FORCE_REFERENCE"))
         ctx->params[FS_CONTEXT_FORCE_REFERENCE] = 1;
     const char *dir = getenv("FS_MODEL_DIR");
@@ -81,22 +80,15 @@ void fs_context_destroy(fs_context *ctx)
     free(ctx);
 }
 
-static int valid_param(int param)
-{
-    return param >= 0 && param < N_CONTEXT_PARAMS;
-}
-
+/* An int64_t as the table's double: exact within every range here
+ * (|v| <= 2^31); a value beyond 2^53 rounds, but stays out of range. */
 fs_status fs_context_set(fs_context *ctx, fs_context_param param, int64_t value)
 {
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
-    if (!valid_param((int)param))
-        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "unknown context parameter %d", (int)param);
-    const param_info *pi = &context_params[param];
-    if (value < pi->min || value > pi->max)
-        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE,
-                       "context parameter %d: %lld outside [%lld, %lld]", (int)param,
-                       (long long)value, (long long)pi->min, (long long)pi->max);
+    const fs_status st = fs_param_check(&context_params, (int)param, (double)value, fs_context_err(ctx));
+    if (st != FS_OK)
+        return st;
     /* CUDA is checked now, so that asking for it fails here, not at first use. */
     const fs_status backend_st = fs_backend_check(ctx, param, value);
     if (backend_st != FS_OK)
@@ -121,7 +113,7 @@ fs_status fs_context_set(fs_context *ctx, fs_context_param param, int64_t value)
 
 fs_status fs_context_get(const fs_context *ctx, fs_context_param param, int64_t *value)
 {
-    if (!ctx || !value || !valid_param((int)param))
+    if (!ctx || !value || !fs_param_find(&context_params, (int)param))
         return FS_ERR_INVALID_ARGUMENT;
     *value = ctx->params[param];
     return FS_OK;
@@ -129,10 +121,20 @@ fs_status fs_context_get(const fs_context *ctx, fs_context_param param, int64_t 
 
 fs_status fs_context_param_bounds(fs_context_param param, int64_t *min, int64_t *max)
 {
-    if (!min || !max || !valid_param((int)param))
+    double lo, hi;
+    if (!min || !max || fs_param_bounds(&context_params, (int)param, &lo, &hi) != FS_OK)
         return FS_ERR_INVALID_ARGUMENT;
-    *min = context_params[param].min;
-    *max = context_params[param].max;
+    *min = (int64_t)lo;
+    *max = (int64_t)hi;
+    return FS_OK;
+}
+
+fs_status fs_context_param_default(fs_context_param param, int64_t *value)
+{
+    double v;
+    if (!value || fs_param_default(&context_params, (int)param, &v) != FS_OK)
+        return FS_ERR_INVALID_ARGUMENT;
+    *value = (int64_t)v;
     return FS_OK;
 }
 

@@ -22,7 +22,7 @@ PACKAGES=(
   # libraries
   check              # unit tests (pulls libsubunit-dev)
   libstb-dev         # image decode/encode (Debian ships stb compiled: libstb.so)
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
                      # video: demux, decode, H.264 encode (Debian's libavcodec has libx264)
   zlib1g-dev         # PNG writing (lib/image: stb's PNG writer aborts on out-of-memory)
   libxnnpack-dev libpthreadpool-dev   # fast CPU kernels; xnnpack.h includes pthreadpool.h

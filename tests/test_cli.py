@@ -7,8 +7,10 @@ or under pytest with FACESWAP_CLI=BUILD/examples/faceswap.
 Test data from $FS_TESTDATA_DIR and models from $FS_MODEL_DIR (meson sets both).
 """
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -718,6 +720,297 @@ class TestSwapDebug(CliTestCase):
                 self.assertFalse(os.path.exists(out))
             finally:
                 os.chmod(ro, 0o700)
+
+
+# ---------------------------------------------------------------- analyse / video
+
+EXIT_VIDEO = 7  # analyse, video: the video or the template file
+
+
+def find_make_clip():
+    """make_clip from $FS_MAKE_CLIP (meson sets it), else beside the tool's build."""
+    cand = [os.environ.get("FS_MAKE_CLIP", "")]
+    if CLI:
+        cand.append(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(CLI))),
+                                 "tests", "make_clip"))
+    for c in cand:
+        if c and os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def ffprobe_frames(path):
+    r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
+                        "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    return int(r.stdout.decode().strip() or -1)
+
+
+class VideoTestCase(CliTestCase):
+    """A 1-s 640x360 clip of astronaut.png panning, with a sine track (make_clip), and
+    its template, made once for the class."""
+
+    FRAMES = 25
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not shutil.which("ffmpeg") or not shutil.which("ffprobe"):
+            raise unittest.SkipTest("no ffmpeg/ffprobe tool")
+        make_clip = find_make_clip()
+        if not make_clip:
+            raise unittest.SkipTest("make_clip not built (FS_MAKE_CLIP)")
+        cls.clip = os.path.join(cls.tmp, "clip.mp4")
+        r = subprocess.run([make_clip, "--scenario", "short", "--size", "640x360", "--face", "150",
+                            "--seconds", "1", cls.clip, os.path.join(cls.tmp, "clip.txt")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+        if r.returncode != 0:
+            raise AssertionError("make_clip failed: %s" % r.stderr.decode(errors="replace"))
+        cls.template = os.path.join(cls.tmp, "clip.fst")
+        r = run("analyse", cls.clip, "--output", cls.template)
+        if r.returncode != 0:
+            raise AssertionError("analyse failed: %s" % r.stderr.decode(errors="replace"))
+
+    def folder(self, name):
+        """A new empty folder: after a command, what is in it is all it wrote."""
+        path = self.tmp_path(name)
+        shutil.rmtree(path, ignore_errors=True)
+        os.mkdir(path)
+        return path
+
+    def assert_only(self, folder, *names):
+        self.assertEqual(sorted(os.listdir(folder)), sorted(names),
+                         "files in %s (temporaries left?)" % folder)
+
+
+class TestAnalyse(VideoTestCase):
+    def test_summary(self):
+        out = self.folder("summary")
+        fst = os.path.join(out, "t.fst")
+        r = run("analyse", self.clip, "--output", fst, "--progress", "on")
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        line = r.stdout.decode()
+        self.assertRegex(line, r"^%s: 640x360, %d frames, 1\.00 s, 1 track, protagonist track 0, "
+                         r"face in \d+ frames, poster frame \d+\n$" % (re.escape(fst), self.FRAMES))
+        self.assertIn("frames", r.stderr.decode(), "progress bar on stderr")
+        self.assert_only(out, "t.fst")
+        with open(fst, "rb") as f:
+            self.assertEqual(f.read(4), b"FSTP")
+
+    def test_json(self):
+        out = self.folder("json")
+        fst = os.path.join(out, "t.fst")
+        r = run("analyse", self.clip, "--output", fst, "--json")
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        self.assertEqual(r.stdout.count(b"\n"), 1, "one line")
+        j = strict_json(r.stdout.decode())
+        for key in ("template", "width", "height", "rotation", "fps", "frames", "duration",
+                    "decode_errors", "protagonist", "poster_frame", "frames_with_face",
+                    "content_sha256", "tracks"):
+            self.assertIn(key, j)
+        self.assertEqual(j["template"], fst)
+        self.assertEqual((j["width"], j["height"], j["rotation"]), (640, 360, 0))
+        self.assertEqual(j["fps"], [25, 1])
+        self.assertEqual(j["frames"], self.FRAMES)
+        self.assertEqual(j["frames"], ffprobe_frames(self.clip))
+        self.assertAlmostEqual(j["duration"], 1.0, delta=0.001)
+        self.assertEqual(j["decode_errors"], 0)
+        with open(self.clip, "rb") as f:
+            self.assertEqual(j["content_sha256"], hashlib.sha256(f.read()).hexdigest())
+        self.assertEqual(len(j["tracks"]), 1)
+        t = j["tracks"][0]
+        self.assertEqual(set(t), {"id", "first_frame", "last_frame", "frames", "mean_size"})
+        self.assertEqual(t["id"], j["protagonist"])
+        self.assertEqual((t["first_frame"], t["last_frame"]), (0, self.FRAMES - 1))
+        self.assertEqual(t["frames"], j["frames_with_face"])
+        self.assertGreaterEqual(t["frames"], self.FRAMES - 2)
+        # make_clip's face is 150 px (larger side of the mesh's box), zoom 1 in this path
+        self.assertAlmostEqual(t["mean_size"], 150, delta=25)
+        self.assertTrue(0 <= j["poster_frame"] < self.FRAMES)
+
+    def test_track(self):
+        out = self.folder("track")
+        sizes = {}
+        for track in ("main", "all", "0"):
+            fst = os.path.join(out, "t-%s.fst" % track)
+            r = run("analyse", self.clip, "--output", fst, "--track", track, "--json")
+            self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+            self.assertEqual(strict_json(r.stdout.decode())["frames"], self.FRAMES)
+            sizes[track] = os.path.getsize(fst)
+        # the same analysis; only the stored choice differs
+        self.assertEqual(len(set(sizes.values())), 1)
+        with open(os.path.join(out, "t-main.fst"), "rb") as a, \
+                open(os.path.join(out, "t-all.fst"), "rb") as b:
+            self.assertNotEqual(a.read(), b.read())
+        # a track the video does not have: usage error, nothing written
+        r = run("analyse", self.clip, "--output", os.path.join(out, "t-5.fst"), "--track", "5")
+        self.assert_fails(r, EXIT_USAGE, "--track")
+        self.assertFalse(os.path.exists(os.path.join(out, "t-5.fst")))
+
+    def test_not_a_video(self):
+        out = self.folder("notvideo")
+        text = os.path.join(out, "text.mp4")
+        with open(text, "w") as f:
+            f.write("not a video\n")
+        fst = os.path.join(out, "t.fst")
+        r = run("analyse", text, "--output", fst)
+        self.assert_fails(r, EXIT_VIDEO, "cannot analyse", "FS_ERR_VIDEO", "text.mp4")
+        r = run("analyse", data("astronaut.png"), "--output", fst)
+        self.assert_fails(r, EXIT_VIDEO, "FS_ERR_VIDEO")
+        r = run("analyse", os.path.join(out, "missing.mp4"), "--output", fst)
+        self.assert_fails(r, EXIT_VIDEO, "FS_ERR_NOT_FOUND", "missing.mp4")
+        audio = os.path.join(out, "tone.m4a")
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", self.clip, "-vn",
+                        "-c:a", "copy", audio], check=True, timeout=120)
+        r = run("analyse", audio, "--output", fst)
+        self.assert_fails(r, EXIT_VIDEO, "FS_ERR_VIDEO", "no video stream")
+        self.assert_only(out, "text.mp4", "tone.m4a")
+
+    def test_usage_errors(self):
+        out = self.folder("usage")
+        fst = os.path.join(out, "t.fst")
+        cases = [
+            ["analyse"],
+            ["analyse", self.clip],
+            ["analyse", "--output", fst],
+            ["analyse", self.clip, "--output", fst, "--track", "bogus"],
+            ["analyse", self.clip, "--output", fst, "--track", "-1"],
+            ["analyse", self.clip, "--output", fst, "--track", "65536"],
+            ["analyse", self.clip, "--output", fst, "--crf", "20"],
+            ["analyse", self.clip, "--output", fst, "--poster", "p.jpg"],
+            ["analyse", self.clip, "--output", fst, "--progress", "maybe"],
+            ["analyse", self.clip, "--output", fst, "--bogus"],
+            ["analyse", self.clip, self.clip, "--output", fst],
+        ]
+        for args in cases:
+            with self.subTest(args=args[1:]):
+                r = run(*args)
+                self.assertEqual(r.returncode, EXIT_USAGE, r.stderr)
+                self.assertEqual(r.stdout, b"")
+                self.assertIn(b"faceswap", r.stderr)
+        self.assert_only(out)
+
+
+class TestVideo(VideoTestCase):
+    def render(self, folder, *extra):
+        out = os.path.join(folder, "out.mp4")
+        return out, run("video", "--source", data("astronaut.png"), "--video", self.clip,
+                        "--output", out, "--preset", "ultrafast", *extra)
+
+    def test_with_template_json_poster(self):
+        folder = self.folder("with-template")
+        poster = os.path.join(folder, "poster.jpg")
+        out, r = self.render(folder, "--template", self.template, "--poster", poster, "--json")
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        self.assertEqual(r.stdout.count(b"\n"), 1, "one line")
+        j = strict_json(r.stdout.decode())
+        for key in ("output", "poster", "frames", "frames_swapped", "faces_skipped",
+                    "decode_errors", "audio", "encoder", "threads", "seconds", "decode_seconds",
+                    "swap_seconds", "encode_seconds", "wait_seconds", "protagonist"):
+            self.assertIn(key, j)
+        self.assertEqual(j["output"], out)
+        self.assertEqual(j["poster"], poster)
+        self.assertEqual(j["frames"], self.FRAMES)
+        self.assertGreaterEqual(j["frames_swapped"], self.FRAMES - 2)
+        self.assertLessEqual(j["frames_swapped"], self.FRAMES)
+        self.assertEqual(j["decode_errors"], 0)
+        self.assertEqual(j["audio"], "copied")
+        self.assertEqual(j["encoder"], "libx264")
+        self.assertGreaterEqual(j["threads"], 1)
+        self.assertGreater(j["seconds"], 0)
+        for key in ("decode_seconds", "swap_seconds", "encode_seconds", "wait_seconds"):
+            self.assertGreaterEqual(j[key], 0)
+        self.assertEqual(ffprobe_frames(out), self.FRAMES)
+        with open(poster, "rb") as f:
+            self.assertEqual(f.read(3), b"\xff\xd8\xff", "poster is a JPEG")
+        self.assertEqual(jpeg_size(poster), (640, 360))
+        self.assert_only(folder, "out.mp4", "poster.jpg")
+
+    def test_without_template(self):
+        folder = self.folder("no-template")
+        out, r = self.render(folder)
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        self.assertRegex(r.stdout.decode(), r"^%s: %d frames, face swapped in \d+, [0-9.]+ s "
+                         r"\([0-9.]+ fps\)\n$" % (re.escape(out), self.FRAMES))
+        self.assertEqual(ffprobe_frames(out), self.FRAMES)
+        self.assert_only(folder, "out.mp4")
+
+    def test_source_without_face(self):
+        folder = self.folder("noface")
+        out = os.path.join(folder, "out.mp4")
+        r = run("video", "--source", data("noface_3.png"), "--video", self.clip, "--template",
+                self.template, "--output", out, "--poster", os.path.join(folder, "p.jpg"))
+        self.assert_fails(r, EXIT_NO_FACE, "no face in the source photo", "FS_ERR_NO_FACE")
+        self.assert_only(folder)
+
+    def test_template_of_another_video(self):
+        folder = self.folder("another")
+        other = self.tmp_path("other.mp4")
+        # the same frames in other bytes: a remux with a title
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", self.clip, "-c",
+                        "copy", "-metadata", "title=other", other], check=True, timeout=120)
+        out = os.path.join(folder, "out.mp4")
+        r = run("video", "--source", data("astronaut.png"), "--video", other, "--template",
+                self.template, "--output", out, "--poster", os.path.join(folder, "p.jpg"))
+        self.assert_fails(r, EXIT_VIDEO, "FS_ERR_CHECKSUM", "not the video")
+        self.assert_only(folder)
+
+    def test_damaged_template(self):
+        folder = self.folder("damaged")
+        with open(self.template, "rb") as f:
+            good = f.read()
+        cases = [("cut.fst", good[:len(good) // 2], "FS_ERR_TRUNCATED"),
+                 ("altered.fst", good[:-1] + bytes([good[-1] ^ 1]), "FS_ERR_CHECKSUM"),
+                 ("v2.fst", good[:4] + struct.pack("<I", 2) + good[8:], "FS_ERR_VERSION")]
+        for name, blob, status in cases:
+            with self.subTest(name=name):
+                fst = self.tmp_path(name)
+                with open(fst, "wb") as f:
+                    f.write(blob)
+                r = run("video", "--source", data("astronaut.png"), "--video", self.clip,
+                        "--template", fst, "--output", os.path.join(folder, "out.mp4"))
+                self.assert_fails(r, EXIT_VIDEO, "cannot load the template", status, name)
+        r = run("video", "--source", data("astronaut.png"), "--video", self.clip, "--template",
+                self.tmp_path("missing.fst"), "--output", os.path.join(folder, "out.mp4"))
+        self.assert_fails(r, EXIT_VIDEO, "FS_ERR_NOT_FOUND")
+        self.assert_only(folder)
+
+    def test_usage_errors(self):
+        folder = self.folder("video-usage")
+        out = os.path.join(folder, "out.mp4")
+        base = ["video", "--source", data("astronaut.png"), "--video", self.clip, "--template",
+                self.template, "--output", out]
+        cases = [
+            ["--crf", "52"], ["--crf", "-1"], ["--crf", "abc"], ["--crf", "20.5"], ["--crf"],
+            ["--preset", "bogus"], ["--preset", "ULTRA"], ["--preset", ""],
+            ["--max-kbitrate", "-5"], ["--encoder", "vaapi"], ["--track", "x"],
+            ["--track", "3"],  # the template has one track
+            ["--bogus"],
+        ]
+        for extra in cases:
+            with self.subTest(extra=extra):
+                r = run(*(base + extra))
+                self.assertEqual(r.returncode, EXIT_USAGE, r.stderr)
+                self.assertEqual(r.stdout, b"")
+                self.assertIn(b"faceswap", r.stderr)
+        for missing in ("--source", "--video", "--output"):
+            with self.subTest(missing=missing):
+                args = list(base)
+                i = args.index(missing)
+                del args[i:i + 2]
+                r = run(*args)
+                self.assertEqual(r.returncode, EXIT_USAGE, r.stderr)
+        self.assert_only(folder)
+
+    def test_help_lists_exit_7(self):
+        r = run("--help")
+        self.assertEqual(r.returncode, EXIT_OK)
+        out = r.stdout.decode()
+        for text in ("faceswap analyse VIDEO", "faceswap video --source PHOTO", "--template",
+                     "--poster", "--crf", "--preset"):
+            self.assertIn(text, out)
+        self.assertRegex(out, r"\n  6  ")
+        self.assertRegex(out, r"\n  7  ")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@
 #include "compose/colour.h"
 #include "compose/filter.h"
 #include "compose/mask.h"
-#include "compose/quality.h"
+#include "compose_quality.h"
 #include "internal.h"
 
 static uint64_t rng_state;

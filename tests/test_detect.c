@@ -14,6 +14,7 @@
 #include "alloc_count.h"
 #include "detect/detect_internal.h"
 #include "golden_reader.h"
+#include "model_files.h"
 #include "perception_util.h"
 #include "sha256.h"
 

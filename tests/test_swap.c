@@ -22,10 +22,10 @@
 
 #include "compose/colour.h"
 #include "compose/mask.h"
-#include "compose/quality.h"
+#include "compose_quality.h"
 #include "embed/embed.h"
 #include "swap/lookup.h"
-#include "swap/quality.h"
+#include "swap_quality.h"
 #include "swap/swap.h"
 #include "engine.h"
 
@@ -149,9 +149,9 @@ static void swap_pair(env *e, const char *source, const char *target, const fs_s
     memset(&info, 0, sizeof(info));
     info.keep_debug = 1;
     fs_error_buf err;
-    fs_status st = fs_swap_face_rgb8(fs_context_engine(e->ctx), NULL, fs_renderer_internal_mesh(e->ren), p,
+    fs_status st = fs_swap_face_rgb8(fs_context_engine(e->ctx), FS_EXEC_SERIAL(&err), fs_renderer_internal_mesh(e->ren), p,
                                      fs_identity_internal_data(id), &out,
-                                     (const float(*)[3])tlm->points, &info, &err);
+                                     (const float(*)[3])tlm->points, &info);
     ck_assert_msg(st == FS_OK, "swap %s -> %s: %s (%s)", source, target, fs_status_name(st), err.text);
 
     /* Outside the mesh mask dilated by 2 px: bit-identical. */
@@ -173,7 +173,7 @@ static void swap_pair(env *e, const char *source, const char *target, const fs_s
     ck_assert_int_gt(full, 0);
     ck_assert_int_le(black, full / 100 + 1); /* a NaN poisons far more; pupils may be 0 */
 
-    /* Coverage, seam, detector, landmarks, identity (lib/swap/quality.h). */
+    /* Coverage, seam, detector, landmarks, identity (tests/quality/swap_quality.h). */
     fs_swap_quality *q = &res->q;
     st = fs_swap_quality_measure(fs_context_engine(e->ctx), e->det, e->fit, e->emb, &src, slm, &tgt, &tbox, tlm, &out, &info,
                                  q, &err);
@@ -248,10 +248,10 @@ START_TEST(swap_quality_pairs)
         const char *source, *target;
         int blend;
     } pairs[] = {
-        {"astronaut.png", "faceapi_sample1.jpg", FS_SWAP_BLEND_MULTIBAND},
-        {"astronaut.png", "messi5.jpg", FS_SWAP_BLEND_POISSON},
-        {"faceapi_sample1.jpg", "astronaut.png", FS_SWAP_BLEND_MULTIBAND},
-        {"messi5.jpg", "astronaut.png", FS_SWAP_BLEND_MULTIBAND},
+        {"astronaut.png", "faceapi_sample1.jpg", FS_BLEND_MULTIBAND},
+        {"astronaut.png", "messi5.jpg", FS_BLEND_POISSON},
+        {"faceapi_sample1.jpg", "astronaut.png", FS_BLEND_MULTIBAND},
+        {"messi5.jpg", "astronaut.png", FS_BLEND_MULTIBAND},
     };
     const int n = (int)(sizeof(pairs) / sizeof(pairs[0]));
     double gain = 0, lo = 1, seam = 0, seam_max = 0, plain_gain = 0, plain_seam = 0;
@@ -320,8 +320,8 @@ static void coded_identity(fs_identity_data *id, fs_swap_params *p)
             id->atlas.weight[y * n + x] = 255;
         }
     fs_swap_params_default(p);
-    p->colour = FS_SWAP_COLOUR_NONE;
-    p->blend = FS_SWAP_BLEND_ALPHA;
+    p->colour = FS_COLOR_NONE;
+    p->blend = FS_BLEND_ALPHA;
     p->erode = 0;
     p->feather = 0;
     p->eyes = FS_SWAP_EYES_SOURCE;
@@ -386,8 +386,8 @@ START_TEST(swap_uv_upright)
     fs_image out = fs_test_copy_image(&tgt, 3);
     fs_error_buf err;
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
-    FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), NULL, mesh, &p, &id, &out,
-                                   (const float(*)[3])lm->points, NULL, &err));
+    FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&err), mesh, &p, &id, &out,
+                                   (const float(*)[3])lm->points, NULL));
     /* Vertices well inside the face (nose, cheeks, chin, forehead, lips). */
     static const int probe[] = {1, 4, 5, 6, 8, 9, 10, 50, 280, 101, 330, 151, 152, 199, 200, 18, 17};
     int checked = 0;
@@ -440,8 +440,8 @@ START_TEST(swap_shape_transfer)
         p.shape = k;
         fs_image out = fs_test_copy_image(&tgt, 3);
         fs_error_buf eb;
-        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), NULL, mesh, &p, &id, &out,
-                                       (const float(*)[3])lm->points, NULL, &eb));
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p, &id, &out,
+                                       (const float(*)[3])lm->points, NULL));
         for (int v = 0; v < FS_MESH_LANDMARKS; v++)
             err[k][v] = coded_error(&out, lm, mesh, &v, 1);
         free_copy(&out);
@@ -478,8 +478,8 @@ START_TEST(swap_shape_transfer)
         p.shape = k;
         flat[k] = fs_test_copy_image(&tgt, 3);
         fs_error_buf eb;
-        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), NULL, mesh, &p, &id, &flat[k],
-                                       (const float(*)[3])lm->points, NULL, &eb));
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p, &id, &flat[k],
+                                       (const float(*)[3])lm->points, NULL));
     }
     ck_assert_mem_eq(flat[0].data, flat[1].data, (size_t)flat[0].stride * (size_t)flat[0].height);
     free_copy(&flat[0]);
@@ -511,8 +511,8 @@ START_TEST(swap_eyes_modes)
         p.eyes = modes[m];
         fs_image out = fs_test_copy_image(&tgt, 3);
         fs_error_buf eb;
-        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), NULL, mesh, &p, &id, &out,
-                                       (const float(*)[3])lm->points, NULL, &eb));
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p, &id, &out,
+                                       (const float(*)[3])lm->points, NULL));
         for (int k = 0; k < 2; k++) {
             /* The iris nearer to this corner (which of 468 / 473 is which eye
              * is not assumed). */
@@ -545,8 +545,8 @@ START_TEST(swap_eyes_modes)
         bad.eyes = k == 0 ? 3 : bad.eyes;
         bad.shape = k == 1 ? 1.5 : k == 2 ? NAN : bad.shape;
         bad.hole_feather = k == 3 ? -0.1 : bad.hole_feather;
-        FS_ASSERT_STATUS(fs_swap_face_rgb8(fs_context_engine(e.ctx), NULL, mesh, &bad, &id, &tgt,
-                                           (const float(*)[3])lm->points, NULL, &eb),
+        FS_ASSERT_STATUS(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &bad, &id, &tgt,
+                                           (const float(*)[3])lm->points, NULL),
                          FS_ERR_OUT_OF_RANGE);
     }
     coded_close(&e, &tgt, &id, lm);
@@ -557,7 +557,7 @@ END_TEST
  * entries count their calls and forward to the context's give the same
  * bytes, and every stage the parameters ask for was called. */
 static const fs_engine *stage_base;
-static int stage_calls[10];
+static int stage_calls[12];
 
 static fs_status count_erode(const fs_exec *ex, const uint8_t *m, int w, int h, ptrdiff_t st,
                              double r, int bb, uint8_t *o, ptrdiff_t os)
@@ -576,6 +576,18 @@ static fs_status count_match(const fs_exec *ex, float *r, ptrdiff_t rs, const fl
 {
     stage_calls[2]++;
     return stage_base->compose.colour_match(ex, r, rs, t, ts, m, w, h);
+}
+static fs_status count_lab_stats(const fs_exec *ex, const float *img, ptrdiff_t st,
+                                 const float *m, int w, int h, double mean[3], double sd[3])
+{
+    stage_calls[10]++;
+    return stage_base->compose.colour_lab_stats(ex, img, st, m, w, h, mean, sd);
+}
+static fs_status count_match_to(const fs_exec *ex, float *r, ptrdiff_t rs, const float *m, int w,
+                                int h, const double mean[3], const double sd[3])
+{
+    stage_calls[11]++;
+    return stage_base->compose.colour_match_to(ex, r, rs, m, w, h, mean, sd);
 }
 static fs_status count_shading(const fs_exec *ex, const fs_compose_ops *ops, float *r,
                                ptrdiff_t rs, const float *t, ptrdiff_t ts, const float *m, int w,
@@ -638,6 +650,8 @@ START_TEST(swap_stages_through_ops)
     counted.compose.mask_erode = count_erode;
     counted.compose.mask_feather = count_feather;
     counted.compose.colour_match = count_match;
+    counted.compose.colour_lab_stats = count_lab_stats;
+    counted.compose.colour_match_to = count_match_to;
     counted.compose.colour_shading = count_shading;
     counted.compose.colour_detail = count_detail;
     counted.compose.blend_multiband_u8 = count_multiband;
@@ -645,25 +659,34 @@ START_TEST(swap_stages_through_ops)
     counted.swap.lookup = count_lookup;
     counted.swap.finish_u8 = count_finish;
     counted.raster.triangles = count_raster;
-    static const int blends[2] = {FS_SWAP_BLEND_MULTIBAND, FS_SWAP_BLEND_POISSON};
+    static const int blends[2] = {FS_BLEND_MULTIBAND, FS_BLEND_POISSON};
     for (int b = 0; b < 2; b++) {
         p.blend = blends[b];
-        p.colour = FS_SWAP_COLOUR_FULL;
+        p.colour = FS_COLOR_FULL;
         p.match_detail = 1;
         fs_image ref = fs_test_copy_image(&tgt, 3), got = fs_test_copy_image(&tgt, 3);
         fs_error_buf eb;
-        FS_ASSERT_OK(fs_swap_face_rgb8(stage_base, NULL, mesh, &p, &id, &ref,
-                                       (const float(*)[3])lm->points, NULL, &eb));
+        FS_ASSERT_OK(fs_swap_face_rgb8(stage_base, FS_EXEC_SERIAL(&eb), mesh, &p, &id, &ref,
+                                       (const float(*)[3])lm->points, NULL));
         memset(stage_calls, 0, sizeof(stage_calls));
-        FS_ASSERT_OK(fs_swap_face_rgb8(&counted, NULL, mesh, &p, &id, &got,
-                                       (const float(*)[3])lm->points, NULL, &eb));
+        FS_ASSERT_OK(fs_swap_face_rgb8(&counted, FS_EXEC_SERIAL(&eb), mesh, &p, &id, &got,
+                                       (const float(*)[3])lm->points, NULL));
         ck_assert(memcmp(ref.data, got.data, (size_t)ref.stride * (size_t)ref.height) == 0);
         for (int k = 0; k < 5; k++)
-            ck_assert_msg(stage_calls[k] > 0, "blend %d: stage %d not called", blends[b], k);
+            if (k != 2)
+                ck_assert_msg(stage_calls[k] > 0, "blend %d: stage %d not called", blends[b], k);
+        /* The colour match runs to the target's prepared statistics
+         * (colour_lab_stats once in the prepare, colour_match_to once in
+         * the render), not through the table's whole-match entry. */
+        ck_assert_int_eq(stage_calls[2], 0);
+        ck_assert_int_eq(stage_calls[10], 1);
+        ck_assert_int_eq(stage_calls[11], 1);
         ck_assert_int_eq(stage_calls[5], b == 0);
         ck_assert_int_eq(stage_calls[6], b == 1);
-        for (int k = 7; k < 10; k++)
+        for (int k = 7; k < 9; k++)
             ck_assert_msg(stage_calls[k] == 1, "stage %d called %d times", k, stage_calls[k]);
+        /* The target's own mesh (fs_swap_target_prepare), then the shaped one. */
+        ck_assert_int_eq(stage_calls[9], 2);
         free_copy(&ref);
         free_copy(&got);
     }
@@ -672,14 +695,14 @@ START_TEST(swap_stages_through_ops)
     fs_error_buf eb;
     float px3[3] = {0.5f, 0.5f, 0.5f}, one = 1.0f;
     uint8_t b3[3] = {0}, on = 1, skin = 0, open = 0;
-    fs_swap_lookup look = {&id.atlas, &mesh->atlas, px3, &on, b3, 1, 1, 3,
-                           0, 0, 1, 1, FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}};
+    fs_swap_lookup look = {&id.atlas, &mesh->atlas, px3, &on, b3, 3, 0, 0, 1, 1,
+                           FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}};
     fs_swap_lookup_out lo = {px3, px3, px3, &skin, &open, 0, 0, 0};
     FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), NULL, &lo), FS_ERR_INVALID_ARGUMENT);
-    look.x0 = 1; /* a 1x1 window at x 1 of a 1-px image */
+    look.w = 0; /* an empty window */
     FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), &look, &lo), FS_ERR_INVALID_ARGUMENT);
-    look.x0 = 0;
-    look.image_stride = 2;
+    look.w = 1;
+    look.stride = 2;
     FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), &look, &lo), FS_ERR_INVALID_ARGUMENT);
     FS_ASSERT_STATUS(stage_base->swap.finish_u8(FS_EXEC_SERIAL(&eb), px3, px3, &one, &on, b3, 2, 1, 1, b3),
                      FS_ERR_INVALID_ARGUMENT);
@@ -858,9 +881,9 @@ START_TEST(swap_face_at_border)
             memset(&info, 0, sizeof(info));
             info.keep_debug = 1;
             fs_error_buf err;
-            const fs_status st = fs_swap_face_rgb8(fs_context_engine(e.ctx), NULL, fs_renderer_internal_mesh(e.ren), &p,
+            const fs_status st = fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&err), fs_renderer_internal_mesh(e.ren), &p,
                                                    fs_identity_internal_data(id), &out,
-                                                   (const float(*)[3])shifted->points, &info, &err);
+                                                   (const float(*)[3])shifted->points, &info);
             ck_assert_msg(st == FS_OK, "border swap: %s (%s)", fs_status_name(st), err.text);
             ck_assert_int_eq(info.clipped, 1);
             check_outside_identical(&tgt, &out, &info, 2.0);

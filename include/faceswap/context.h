@@ -96,6 +96,14 @@ FS_API fs_status fs_context_get(const fs_context *ctx, fs_context_param param, i
 FS_API fs_status fs_context_param_bounds(fs_context_param param, int64_t *min, int64_t *max);
 
 /**
+ * The value a new context gives @p param (before FS_FORCE_REFERENCE and the
+ * like are read from the environment) into @p value (untouched on failure).
+ * @return FS_OK or FS_ERR_INVALID_ARGUMENT (unknown parameter, NULL value).
+ * Thread-safe. Since 0.3.
+ */
+FS_API fs_status fs_context_param_default(fs_context_param param, int64_t *value);
+
+/**
  * Sets the folder holding the model files (blazeface.json/.bin, facemesh.*,
  * iris.*, faceres.*, face_geometry.binarypb). The string is copied.
  * @return FS_OK, FS_ERR_INVALID_ARGUMENT, FS_ERR_OUT_OF_MEMORY.

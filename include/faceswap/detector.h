@@ -84,6 +84,12 @@ FS_API fs_status fs_detector_get(const fs_detector *det, fs_detector_param param
 FS_API fs_status fs_detector_param_bounds(fs_detector_param param, double *min, double *max);
 
 /**
+ * The value a new detector gives @p param, into @p value (untouched on
+ * failure). @return FS_OK or FS_ERR_INVALID_ARGUMENT. Thread-safe. Since 0.3.
+ */
+FS_API fs_status fs_detector_param_default(fs_detector_param param, double *value);
+
+/**
  * Detects faces, best score first.
  * @param image    host image of any fs_pixel_format and size within the context's pixel limit.
  * @param faces    caller's array of @p capacity entries (may be NULL when capacity is 0).

@@ -12,5 +12,7 @@
 #include "fitter.h"
 #include "identity.h"
 #include "renderer.h"
+#include "template.h"
+#include "video.h"
 
 #endif /* FS_FACESWAP_H */

@@ -82,6 +82,12 @@ FS_API fs_status fs_fitter_get(const fs_fitter *fit, fs_fitter_param param, doub
 FS_API fs_status fs_fitter_param_bounds(fs_fitter_param param, double *min, double *max);
 
 /**
+ * The value a new fitter gives @p param, into @p value (untouched on
+ * failure). @return FS_OK or FS_ERR_INVALID_ARGUMENT. Thread-safe. Since 0.3.
+ */
+FS_API fs_status fs_fitter_param_default(fs_fitter_param param, double *value);
+
+/**
  * Fits landmarks to the face of a detection.
  * @param[out] out untouched on failure.
  * @return FS_OK, FS_ERR_NO_FACE (confidence below the threshold),

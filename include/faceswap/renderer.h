@@ -154,6 +154,12 @@ FS_API fs_status fs_renderer_get(const fs_renderer *r, fs_renderer_param param, 
 FS_API fs_status fs_renderer_param_bounds(fs_renderer_param param, double *min, double *max);
 
 /**
+ * The value a new renderer gives @p param, into @p value (untouched on
+ * failure). @return FS_OK or FS_ERR_INVALID_ARGUMENT. Thread-safe. Since 0.3.
+ */
+FS_API fs_status fs_renderer_param_default(fs_renderer_param param, double *value);
+
+/**
  * Swaps @p id onto one target face, in place.
  * @param image  host image of any fs_pixel_format (non-RGB formats are
  *               converted around the swap; only changed pixels are written back).

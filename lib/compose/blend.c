@@ -3,6 +3,7 @@
  * the equations; comments here say why the code is shaped as it is.
  */
 #include "compose/blend.h"
+#include "scratch.h"
 #include "compose/mask.h"
 
 #include <math.h>
@@ -144,7 +145,7 @@ fs_status fs_blend_multiband_f32(fs_error_buf *err, const float *src, ptrdiff_t 
     const size_t n3 = off3[levels + 1], n1 = off1[levels + 1], n0 = (size_t)w * h * 3;
     /* gs, gt: Gaussian pyramids (then Laplacian in place); ga: alpha's;
      * up and tmp: one level-0 sized scratch each. */
-    float *buf = malloc(sizeof(float) * (2 * n3 + n1 + 2 * n0));
+    float *buf = fs_tmp_alloc(sizeof(float) * (2 * n3 + n1 + 2 * n0));
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_blend_multiband_f32: out of memory");
     float *gs = buf, *gt = gs + n3, *ga = gt + n3, *up = ga + n1, *tmp = up + n0;
@@ -203,7 +204,7 @@ fs_status fs_blend_multiband_f32(fs_error_buf *err, const float *src, ptrdiff_t 
                     *o = t + a * (gs[((size_t)y * w + x) * 3 + c] - t);
             }
         }
-    free(buf);
+    fs_tmp_free(buf);
     return FS_OK;
 }
 
@@ -705,7 +706,7 @@ static int pl_nested(pl_level *lv, int nlev, const uint8_t *state1, const double
 {
     pl_level *L1 = &lv[1], *L2 = &lv[2];
     const size_t n1 = (size_t)L1->w * L1->h, n2 = (size_t)L2->w * L2->h;
-    uint8_t *state2 = calloc(n2, 1);
+    uint8_t *state2 = fs_tmp_calloc(n2, 1);
     if (!state2)
         return 0;
     memset(L2->r, 0, sizeof(float) * 3 * n2);
@@ -728,7 +729,7 @@ static int pl_nested(pl_level *lv, int nlev, const uint8_t *state1, const double
             L1->u[3 * q] = L1->u[3 * q + 1] = L1->u[3 * q + 2] = 0.0f;
     pl_prolong_add(L1, L2);
     pl_coarsen(lv, 2, nlev);
-    free(state2);
+    fs_tmp_free(state2);
     return 1;
 }
 
@@ -760,10 +761,10 @@ static int pl_two_level(pl_level *lv, int nlev, const pl_img *src, const pl_img 
      * then need their neighbours one step further in the walk. */
     const int fused = out8 && !residual;
     const int reach = fused ? (band + 1 > rim ? band + 1 : rim) : (band > rim ? band : rim);
-    uint8_t *dist = calloc(n, 1), *known = calloc(n1, 1);
-    int32_t *queue = malloc(sizeof(int32_t) * n);
+    uint8_t *dist = fs_tmp_calloc(n, 1), *known = fs_tmp_calloc(n1, 1);
+    int32_t *queue = fs_tmp_alloc(sizeof(int32_t) * n);
     if (!dist || !known || !queue) {
-        free(dist), free(known), free(queue);
+        fs_tmp_free(dist), fs_tmp_free(known), fs_tmp_free(queue);
         return -1;
     }
     /* Sums of g per coarse cell in L1->r, their counts in L1->b's first plane. */
@@ -773,9 +774,9 @@ static int pl_two_level(pl_level *lv, int nlev, const pl_img *src, const pl_img 
     double gm[3] = {0, 0, 0}; /* the sum of g over the edge pixels */
     /* All-known stand-in for the rows above the first and below the last:
      * beyond the window there is no edge (zero flux). */
-    uint8_t *ones = malloc((size_t)w);
+    uint8_t *ones = fs_tmp_alloc((size_t)w);
     if (!ones) {
-        free(dist), free(known), free(queue);
+        fs_tmp_free(dist), fs_tmp_free(known), fs_tmp_free(queue);
         return -1;
     }
     memset(ones, 1, (size_t)w);
@@ -824,7 +825,7 @@ static int pl_two_level(pl_level *lv, int nlev, const pl_img *src, const pl_img 
             L1->b[q] += 1.0f;
         }
     }
-    free(ones);
+    fs_tmp_free(ones);
     /* Unknown cells start at the mean of g: the cycles then only solve for
      * its variation along the edge. */
     for (int c = 0; c < 3; c++)
@@ -840,7 +841,7 @@ static int pl_two_level(pl_level *lv, int nlev, const pl_img *src, const pl_img 
         here = cycles - 1;
     for (int c = 0; c < here; c++)
         pl_vcycle(lv, 1, nlev, 1);
-    free(known);
+    fs_tmp_free(known);
 
     /* Breadth-first from the edge: dist is the 4-neighbour distance to the
      * complement, queue holds the pixels up to reach in that order. */
@@ -865,9 +866,9 @@ static int pl_two_level(pl_level *lv, int nlev, const pl_img *src, const pl_img 
     else
         pl_prolong_add(L0, L1);
     /* The band's rhs, and its red-black split. */
-    int32_t *split = malloc(sizeof(int32_t) * (nband ? nband : 1));
+    int32_t *split = fs_tmp_alloc(sizeof(int32_t) * (nband ? nband : 1));
     if (!split) {
-        free(dist), free(queue);
+        fs_tmp_free(dist), fs_tmp_free(queue);
         return -1;
     }
     size_t nred = 0, nblack = nband;
@@ -905,7 +906,7 @@ static int pl_two_level(pl_level *lv, int nlev, const pl_img *src, const pl_img 
         for (int c = 0; c < 3; c++)
             out8[(size_t)y * o8stride + 3 * x + c] = round_u8(L0->u[3 * p + c]);
     }
-    free(split), free(dist), free(queue);
+    fs_tmp_free(split), fs_tmp_free(dist), fs_tmp_free(queue);
     return qn > 0;
 }
 
@@ -937,15 +938,15 @@ static fs_status poisson_solve(fs_error_buf *err, const pl_img *si, const pl_img
     size_t sides = 0;
     for (int l = 0; l < nlev; l++)
         sides += (size_t)lv[l].w + (size_t)lv[l].h;
-    float *fbuf = malloc(sizeof(float) * 9 * total);
-    uint8_t *dbuf = calloc(total, 1);
+    float *fbuf = fs_tmp_alloc(sizeof(float) * 9 * total);
+    uint8_t *dbuf = fs_tmp_calloc(total, 1);
     size_t rows = 0;
     for (int l = 0; l < nlev; l++)
         rows += (size_t)lv[l].h;
-    int *ibuf = malloc(sizeof(int) * (2 * sides + 2 * rows));
-    float *wbuf = malloc(sizeof(float) * (2 * sides + 3 * ((size_t)w + 1)));
+    int *ibuf = fs_tmp_alloc(sizeof(int) * (2 * sides + 2 * rows));
+    float *wbuf = fs_tmp_alloc(sizeof(float) * (2 * sides + 3 * ((size_t)w + 1)));
     if (!fbuf || !dbuf || !ibuf || !wbuf) {
-        free(fbuf), free(dbuf), free(ibuf), free(wbuf);
+        fs_tmp_free(fbuf), fs_tmp_free(dbuf), fs_tmp_free(ibuf), fs_tmp_free(wbuf);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_blend_poisson_f32: out of memory");
     }
     size_t off = 0, soff = 0, roff = 2 * sides;
@@ -989,7 +990,7 @@ static fs_status poisson_solve(fs_error_buf *err, const pl_img *si, const pl_img
         const int done = pl_two_level(lv, nlev, si, ti, max_cycles, band, rim, info ? &res : NULL,
                                       out8, o8stride);
         if (done < 0) {
-            free(fbuf), free(dbuf), free(ibuf), free(wbuf);
+            fs_tmp_free(fbuf), fs_tmp_free(dbuf), fs_tmp_free(ibuf), fs_tmp_free(wbuf);
             return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_blend_poisson_f32: out of memory");
         }
         cycles = done ? max_cycles : 0;
@@ -1082,7 +1083,7 @@ written:
         info->max_residual = res;
         info->unknowns = unknowns;
     }
-    free(fbuf), free(dbuf), free(ibuf), free(wbuf);
+    fs_tmp_free(fbuf), fs_tmp_free(dbuf), fs_tmp_free(ibuf), fs_tmp_free(wbuf);
     return FS_OK;
 }
 
@@ -1182,7 +1183,7 @@ static fs_status to_float_pair(fs_error_buf *err, const uint8_t *src, ptrdiff_t 
                                const uint8_t *dst, ptrdiff_t dstride, int w, int h, float **out)
 {
     const size_t n = (size_t)w * h * 3;
-    float *f = malloc(sizeof(float) * n * 3);
+    float *f = fs_tmp_alloc(sizeof(float) * n * 3);
     if (!f)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "compose blend: out of memory");
     for (int y = 0; y < h; y++)
@@ -1203,10 +1204,10 @@ static fs_status to_float_near_mask(fs_error_buf *err, const uint8_t *src, ptrdi
                                     ptrdiff_t mstride, int w, int h, float **out)
 {
     const size_t n = (size_t)w * h * 3;
-    float *f = malloc(sizeof(float) * n * 2);
-    int *span = malloc(sizeof(int) * 2 * (size_t)h);
+    float *f = fs_tmp_alloc(sizeof(float) * n * 2);
+    int *span = fs_tmp_alloc(sizeof(int) * 2 * (size_t)h);
     if (!f || !span) {
-        free(f), free(span);
+        fs_tmp_free(f), fs_tmp_free(span);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "compose blend: out of memory");
     }
     for (int y = 0; y < h; y++) {
@@ -1232,7 +1233,7 @@ static fs_status to_float_near_mask(fs_error_buf *err, const uint8_t *src, ptrdi
             f[n + (size_t)y * 3 * w + i] = dst[(size_t)y * dstride + i];
         }
     }
-    free(span);
+    fs_tmp_free(span);
     *out = f;
     return FS_OK;
 }
@@ -1283,7 +1284,7 @@ fs_status fs_blend_poisson_u8(const fs_exec *ex, const uint8_t *src, ptrdiff_t s
     const pl_img si = {f, NULL, 3 * (ptrdiff_t)w}, ti = {f + n, NULL, 3 * (ptrdiff_t)w};
     st = poisson_solve(err, &si, &ti, mask, mstride, w, h, max_cycles, tol, rim, band, NULL, 0, dst,
                        dstride, info);
-    free(f);
+    fs_tmp_free(f);
     return st;
 }
 
@@ -1310,6 +1311,6 @@ fs_status fs_blend_multiband_u8(const fs_exec *ex, const uint8_t *src, ptrdiff_t
                     for (int c = 0; c < 3; c++)
                         dst[(size_t)y * dstride + 3 * x + c] =
                             round_u8(f[2 * n + ((size_t)y * w + x) * 3 + c]);
-    free(f);
+    fs_tmp_free(f);
     return st;
 }

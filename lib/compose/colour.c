@@ -5,10 +5,12 @@
  * by high-pass energy.
  */
 #include "compose/colour.h"
+#include "scratch.h"
 #include "compose/filter.h"
 #include "compose/mask.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,11 +39,36 @@ static double lab_finv(double t)
     return t > d ? t * t * t : 3.0 * d * d * (t - 4.0 / 29.0);
 }
 
+/* srgb_to_linear of the 256 values k * (1 / 255.0f), the way 8-bit pixels
+ * become floats everywhere in the swap (the target's window, the atlas'
+ * texels): for those, a table gives the same double as pow does, at a
+ * fraction of its cost. Built once (pthread_once). */
+static double lin_table[256];
+static pthread_once_t lin_once = PTHREAD_ONCE_INIT;
+
+static void lin_init(void)
+{
+    for (int k = 0; k < 256; k++)
+        lin_table[k] = srgb_to_linear((float)k * (1.0f / 255.0f));
+}
+
+/* srgb_to_linear(v), exact: from the table when v is one of its inputs. */
+static inline double to_linear(float v)
+{
+    if (v >= 0.0f && v <= 1.0f) {
+        const int k = (int)(v * 255.0f + 0.5f);
+        if ((float)k * (1.0f / 255.0f) == v)
+            return lin_table[k];
+    }
+    return srgb_to_linear(v);
+}
+
 void fs_colour_srgb_to_lab(const float *rgb, float *lab, size_t n)
 {
+    pthread_once(&lin_once, lin_init);
     for (size_t i = 0; i < n; i++) {
-        const double r = srgb_to_linear(rgb[3 * i]), g = srgb_to_linear(rgb[3 * i + 1]),
-                     b = srgb_to_linear(rgb[3 * i + 2]);
+        const double r = to_linear(rgb[3 * i]), g = to_linear(rgb[3 * i + 1]),
+                     b = to_linear(rgb[3 * i + 2]);
         /* IEC 61966-2-1 matrix (D65). */
         const double x = 0.4124564 * r + 0.3575761 * g + 0.1804375 * b;
         const double y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
@@ -132,7 +159,7 @@ void fs_colour_transfer(float *img, int w, int h, ptrdiff_t stride, const float 
 /* Copies a strided 3-channel window into a packed w*h*3 buffer. */
 static float *pack3(const float *img, ptrdiff_t stride, int w, int h)
 {
-    float *out = malloc(sizeof(float) * 3 * (size_t)w * h);
+    float *out = fs_tmp_alloc(sizeof(float) * 3 * (size_t)w * h);
     if (out)
         for (int y = 0; y < h; y++)
             memcpy(out + (size_t)y * 3 * w, img + (size_t)y * stride, sizeof(float) * 3 * w);
@@ -144,36 +171,65 @@ static float clamp01(float v)
     return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
 }
 
-fs_status fs_colour_match_lab(const fs_exec *ex, float *render, ptrdiff_t rstride,
-                              const float *target, ptrdiff_t tstride, const float *mask, int w,
-                              int h)
+/* The masked pixels of @p img in CIELAB, packed w*h*3 in a new temporary
+ * (*lab, the others left as they were: nothing reads them), and their
+ * statistics. *lab is NULL on failure. */
+static fs_status masked_lab(fs_error_buf *err, const char *who, const float *img, ptrdiff_t stride,
+                            const float *mask, int w, int h, float **lab, double mean[3],
+                            double sd[3])
 {
-    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    *lab = NULL;
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
-    if (!render || !target || !mask || rstride < 3 * (ptrdiff_t)w || tstride < 3 * (ptrdiff_t)w)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
+    if (!img || !mask || stride < 3 * (ptrdiff_t)w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: bad arguments", who);
     const size_t n = (size_t)w * h;
-    float *rl = pack3(render, rstride, w, h), *tl = pack3(target, tstride, w, h);
-    if (!rl || !tl) {
-        free(rl), free(tl);
-        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_lab: out of memory");
-    }
+    float *l = pack3(img, stride, w, h);
+    if (!l)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
     /* Only the masked pixels are converted: the statistics, the transfer
      * and the write-back read no others, and the window's margin is about
      * half of it. */
     for (size_t i = 0; i < n; i++)
-        if (mask[i] > 0.0f) {
-            fs_colour_srgb_to_lab(rl + 3 * i, rl + 3 * i, 1);
-            fs_colour_srgb_to_lab(tl + 3 * i, tl + 3 * i, 1);
-        }
-    double rm[3], rs[3], tm[3], ts[3];
-    st = fs_colour_masked_stats(err, rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs);
-    if (st == FS_OK)
-        st = fs_colour_masked_stats(err, tl, w, h, 3 * (ptrdiff_t)w, mask, tm, ts);
+        if (mask[i] > 0.0f)
+            fs_colour_srgb_to_lab(l + 3 * i, l + 3 * i, 1);
+    st = fs_colour_masked_stats(err, l, w, h, 3 * (ptrdiff_t)w, mask, mean, sd);
+    if (st != FS_OK) {
+        fs_tmp_free(l);
+        return st;
+    }
+    *lab = l;
+    return FS_OK;
+}
+
+fs_status fs_colour_lab_stats(const fs_exec *ex, const float *img, ptrdiff_t stride,
+                              const float *mask, int w, int h, double mean[3], double sd[3])
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!mean || !sd)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_lab_stats: bad arguments");
+    float *lab;
+    const fs_status st = masked_lab(err, "fs_colour_lab_stats", img, stride, mask, w, h, &lab, mean, sd);
+    fs_tmp_free(lab);
+    return st;
+}
+
+fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rstride,
+                                 const float *mask, int w, int h, const double to_mean[3],
+                                 const double to_sd[3])
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!to_mean || !to_sd)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
+    for (int c = 0; c < 3; c++)
+        if (!isfinite(to_mean[c]) || !isfinite(to_sd[c]) || to_sd[c] < 0.0)
+            return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad target statistics");
+    float *rl;
+    double rm[3], rs[3];
+    fs_status st = masked_lab(err, "fs_colour_match_lab", render, rstride, mask, w, h, &rl, rm, rs);
     if (st == FS_OK) {
-        fs_colour_transfer(rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs, tm, ts);
+        fs_colour_transfer(rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs, to_mean, to_sd);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 if (mask[(size_t)y * w + x] > 0.0f) {
@@ -183,8 +239,20 @@ fs_status fs_colour_match_lab(const fs_exec *ex, float *render, ptrdiff_t rstrid
                         render[(size_t)y * rstride + 3 * x + c] = clamp01(p[c]);
                 }
     }
-    free(rl), free(tl);
+    fs_tmp_free(rl);
     return st;
+}
+
+fs_status fs_colour_match_lab(const fs_exec *ex, float *render, ptrdiff_t rstride,
+                              const float *target, ptrdiff_t tstride, const float *mask, int w,
+                              int h)
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!render || !target || !mask || rstride < 3 * (ptrdiff_t)w || tstride < 3 * (ptrdiff_t)w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
+    double tm[3], ts[3];
+    const fs_status st = fs_colour_lab_stats(ex, target, tstride, mask, w, h, tm, ts);
+    return st != FS_OK ? st : fs_colour_match_lab_to(ex, render, rstride, mask, w, h, tm, ts);
 }
 
 static void luminance(const float *img, ptrdiff_t stride, int w, int h, float *yp)
@@ -210,7 +278,7 @@ fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *op
         !(max_gain <= 1e6))
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_shading_transfer: bad arguments");
     const size_t n = (size_t)w * h;
-    float *buf = malloc(sizeof(float) * n * 4);
+    float *buf = fs_tmp_alloc(sizeof(float) * n * 4);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_shading_transfer: out of memory");
     float *yt = buf, *yr = buf + n, *lt = buf + 2 * n, *lr = buf + 3 * n;
@@ -234,7 +302,7 @@ fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *op
                     p[c] = clamp01(p[c] * g);
             }
     }
-    free(buf);
+    fs_tmp_free(buf);
     return st;
 }
 
@@ -264,7 +332,7 @@ static fs_status hp_open(const fs_exec *ex, hp_meter *m, const fs_compose_ops *o
     m->mask = mask;
     m->w = w;
     m->h = h;
-    m->bm = malloc(sizeof(float) * n * 4);
+    m->bm = fs_tmp_alloc(sizeof(float) * n * 4);
     if (!m->bm)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "compose: out of memory");
     m->mx = m->bm + n;
@@ -273,7 +341,7 @@ static fs_status hp_open(const fs_exec *ex, hp_meter *m, const fs_compose_ops *o
     m->r = fs_compose_gauss_kernel(1.0, m->k);
     const fs_status st = ops->blur(ex, mask, w, h, m->k, m->r, m->tmp, m->bm);
     if (st != FS_OK) {
-        free(m->bm);
+        fs_tmp_free(m->bm);
         m->bm = NULL;
         return st;
     }
@@ -282,7 +350,7 @@ static fs_status hp_open(const fs_exec *ex, hp_meter *m, const fs_compose_ops *o
         if (mask[i] > 0.0f)
             m->sw += mask[i];
     if (!(m->sw > 0.0)) {
-        free(m->bm);
+        fs_tmp_free(m->bm);
         m->bm = NULL;
         return fs_fail(err, FS_ERR_OUT_OF_RANGE, "compose: empty mask");
     }
@@ -312,7 +380,7 @@ static double hp_measure(hp_meter *m, const float *yp)
 
 static void hp_close(hp_meter *m)
 {
-    free(m->bm);
+    fs_tmp_free(m->bm);
     m->bm = NULL;
 }
 
@@ -326,7 +394,7 @@ fs_status fs_colour_highpass_energy(const fs_exec *ex, const fs_compose_ops *ops
         return st;
     if (!ops || !img || !mask || !energy || stride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_highpass_energy: bad arguments");
-    float *y = malloc(sizeof(float) * (size_t)w * h);
+    float *y = fs_tmp_alloc(sizeof(float) * (size_t)w * h);
     if (!y)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_highpass_energy: out of memory");
     luminance(img, stride, w, h, y);
@@ -336,7 +404,7 @@ fs_status fs_colour_highpass_energy(const fs_exec *ex, const fs_compose_ops *ops
     if (st == FS_OK && (st = m.st) == FS_OK)
         *energy = e;
     hp_close(&m);
-    free(y);
+    fs_tmp_free(y);
     return st;
 }
 
@@ -412,7 +480,7 @@ fs_status fs_colour_match_sharpness(const fs_exec *ex, const fs_compose_ops *ops
         tstride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_sharpness: bad arguments");
     const size_t n = (size_t)w * h;
-    float *buf = malloc(sizeof(float) * n * 6);
+    float *buf = fs_tmp_alloc(sizeof(float) * n * 6);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_sharpness: out of memory");
     float *yt = buf, *yr = buf + n, *yb = buf + 2 * n, *ch = buf + 3 * n, *lo = buf + 4 * n,
@@ -514,6 +582,6 @@ fs_status fs_colour_match_sharpness(const fs_exec *ex, const fs_compose_ops *ops
         out->sharpen = amount;
         out->noise = noise;
     }
-    free(buf);
+    fs_tmp_free(buf);
     return st;
 }

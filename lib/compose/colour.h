@@ -40,6 +40,17 @@ fs_status fs_colour_match_lab(const fs_exec *ex, float *render, ptrdiff_t rstrid
                               const float *target, ptrdiff_t tstride, const float *mask, int w,
                               int h);
 
+/* The two halves of fs_colour_match_lab, for a target whose statistics
+ * were measured once (lib/swap's fs_swap_target): the CIELAB mean and
+ * population deviation of @p img over the mask (FS_ERR_OUT_OF_RANGE when it
+ * is empty), and the render's statistics over the mask made @p to_mean /
+ * @p to_sd (finite, sd >= 0), clamped to [0, 1]. */
+fs_status fs_colour_lab_stats(const fs_exec *ex, const float *img, ptrdiff_t stride,
+                              const float *mask, int w, int h, double mean[3], double sd[3]);
+fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rstride,
+                                 const float *mask, int w, int h, const double to_mean[3],
+                                 const double to_sd[3]);
+
 /* Low-frequency shading: multiplies the render by g = L(target) / L(render)
  * where L is the luminance low-passed by a masked Gaussian of sigma
  * (normalised convolution), g clamped to [1/max_gain, max_gain], inside the

@@ -6,7 +6,8 @@
  *
  *   blur, alpha_u8            lib/compose/filter.h  (fs_compose_blur_ref, _alpha_u8_ref)
  *   mask_erode, mask_feather  lib/compose/mask.h
- *   colour_match, colour_shading, colour_detail   lib/compose/colour.h
+ *   colour_match, colour_lab_stats, colour_match_to,
+ *   colour_shading, colour_detail                lib/compose/colour.h
  *   blend_multiband_u8, blend_poisson_u8          lib/compose/blend.h
  *
  * Stages that blur or blend take the family table itself (shading, detail),
@@ -46,6 +47,16 @@ struct fs_compose_ops {
     fs_status (*colour_match)(const fs_exec *ex, float *render, ptrdiff_t rstride,
                               const float *target, ptrdiff_t tstride, const float *mask, int w,
                               int h);
+    /* The two halves of colour_match, for a target whose statistics were
+     * measured once (the swap's fs_swap_target, smoothed over time by the
+     * video path): the CIELAB statistics of the masked pixels, and the
+     * render's matched to given ones. */
+    fs_status (*colour_lab_stats)(const fs_exec *ex, const float *img, ptrdiff_t stride,
+                                  const float *mask, int w, int h, double mean[3],
+                                  double sd[3]);
+    fs_status (*colour_match_to)(const fs_exec *ex, float *render, ptrdiff_t rstride,
+                                 const float *mask, int w, int h, const double to_mean[3],
+                                 const double to_sd[3]);
     fs_status (*colour_shading)(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                 ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                 const float *mask, int w, int h, double sigma, double max_gain);

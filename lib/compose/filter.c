@@ -5,6 +5,7 @@
  * tests/test_compose.c compares them.
  */
 #include "compose/blend.h"
+#include "scratch.h"
 #include "compose/colour.h"
 #include "compose/filter.h"
 #include "compose/mask.h"
@@ -180,6 +181,8 @@ void fs_compose_ops_init_reference(fs_compose_ops *ops)
     ops->mask_erode = fs_mask_erode;
     ops->mask_feather = fs_mask_feather;
     ops->colour_match = fs_colour_match_lab;
+    ops->colour_lab_stats = fs_colour_lab_stats;
+    ops->colour_match_to = fs_colour_match_lab_to;
     ops->colour_shading = fs_colour_shading_transfer;
     ops->colour_detail = fs_colour_match_sharpness;
     ops->blend_multiband_u8 = fs_blend_multiband_u8;
@@ -202,7 +205,7 @@ fs_status fs_compose_masked_blur(const fs_exec *ex, const fs_compose_ops *ops, c
     if (!ops || !x || !m || !out || !(sigma >= 0.0))
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_compose_masked_blur: bad arguments");
     const size_t n = (size_t)w * h;
-    float *buf = malloc(sizeof(float) * n * 4);
+    float *buf = fs_tmp_alloc(sizeof(float) * n * 4);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_compose_masked_blur: out of memory");
     float *mx = buf, *bm = buf + n, *bmx = buf + 2 * n, *tmp = buf + 3 * n;
@@ -216,6 +219,6 @@ fs_status fs_compose_masked_blur(const fs_exec *ex, const fs_compose_ops *ops, c
     if (st == FS_OK)
         for (size_t i = 0; i < n; i++)
             out[i] = bm[i] > 1e-6f ? bmx[i] / bm[i] : x[i];
-    free(buf);
+    fs_tmp_free(buf);
     return st;
 }

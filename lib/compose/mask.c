@@ -5,6 +5,7 @@
  * computed in linear time per row and column).
  */
 #include "compose/mask.h"
+#include "scratch.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -66,12 +67,12 @@ fs_status fs_mask_distance2(fs_error_buf *err, const uint8_t *mask, int w, int h
     if (!mask || !d2 || stride < w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_mask_distance2: bad arguments");
     const int n = w > h ? w : h;
-    float *f = calloc((size_t)n, sizeof(float)); /* calloc: gcc cannot see h > 0 */
-    float *d = malloc(sizeof(float) * (size_t)n);
-    float *z = malloc(sizeof(float) * (size_t)(n + 1));
-    int *v = malloc(sizeof(int) * (size_t)n);
+    float *f = fs_tmp_calloc((size_t)n, sizeof(float)); /* calloc: gcc cannot see h > 0 */
+    float *d = fs_tmp_alloc(sizeof(float) * (size_t)n);
+    float *z = fs_tmp_alloc(sizeof(float) * (size_t)(n + 1));
+    int *v = fs_tmp_alloc(sizeof(int) * (size_t)n);
     if (!f || !d || !z || !v) {
-        free(f), free(d), free(z), free(v);
+        fs_tmp_free(f), fs_tmp_free(d), fs_tmp_free(z), fs_tmp_free(v);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_mask_distance2: out of memory");
     }
     /* Columns: distance along y to the nearest background pixel of the column. */
@@ -103,13 +104,13 @@ fs_status fs_mask_distance2(fs_error_buf *err, const uint8_t *mask, int w, int h
             }
         }
     }
-    free(f), free(d), free(z), free(v);
+    fs_tmp_free(f), fs_tmp_free(d), fs_tmp_free(z), fs_tmp_free(v);
     return FS_OK;
 }
 
 static fs_status alloc_d2(fs_error_buf *err, int w, int h, float **out)
 {
-    *out = malloc(sizeof(float) * (size_t)w * (size_t)h);
+    *out = fs_tmp_alloc(sizeof(float) * (size_t)w * (size_t)h);
     if (!*out)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "compose mask: out of memory");
     return FS_OK;
@@ -129,7 +130,7 @@ fs_status fs_mask_erode(const fs_exec *ex, const uint8_t *mask, int w, int h, pt
     if ((st = alloc_d2(err, w, h, &d2)) != FS_OK)
         return st;
     if ((st = fs_mask_distance2(err, mask, w, h, stride, border_is_background, d2)) != FS_OK) {
-        free(d2);
+        fs_tmp_free(d2);
         return st;
     }
     /* A pixel survives when the nearest background pixel is farther than
@@ -138,7 +139,7 @@ fs_status fs_mask_erode(const fs_exec *ex, const uint8_t *mask, int w, int h, pt
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             out[(size_t)y * out_stride + x] = (double)d2[(size_t)y * w + x] > r2;
-    free(d2);
+    fs_tmp_free(d2);
     return FS_OK;
 }
 
@@ -150,7 +151,7 @@ fs_status fs_mask_dilate(fs_error_buf *err, const uint8_t *mask, int w, int h, p
         return st;
     if (!mask || stride < w || !out || out_stride < w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_mask_dilate: bad arguments");
-    uint8_t *inv = calloc((size_t)w * (size_t)h, 1);
+    uint8_t *inv = fs_tmp_calloc((size_t)w * (size_t)h, 1);
     if (!inv)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_mask_dilate: out of memory");
     for (int y = 0; y < h; y++)
@@ -161,7 +162,7 @@ fs_status fs_mask_dilate(fs_error_buf *err, const uint8_t *mask, int w, int h, p
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 out[(size_t)y * out_stride + x] = inv[(size_t)y * w + x] == 0;
-    free(inv);
+    fs_tmp_free(inv);
     return st;
 }
 
@@ -179,7 +180,7 @@ fs_status fs_mask_feather(const fs_exec *ex, const uint8_t *mask, int w, int h, 
     if ((st = alloc_d2(err, w, h, &d2)) != FS_OK)
         return st;
     if ((st = fs_mask_distance2(err, mask, w, h, stride, border_is_background, d2)) != FS_OK) {
-        free(d2);
+        fs_tmp_free(d2);
         return st;
     }
     for (int y = 0; y < h; y++)
@@ -194,6 +195,6 @@ fs_status fs_mask_feather(const fs_exec *ex, const uint8_t *mask, int w, int h, 
                 a = (float)fmin(1.0, sqrt((double)q) / feather);
             alpha[(size_t)y * alpha_stride + x] = a;
         }
-    free(d2);
+    fs_tmp_free(d2);
     return FS_OK;
 }

@@ -13,46 +13,6 @@
 #include "internal.h"
 #include "nn/nn.h"
 
-/* ---------------------------------------------------------------- model files */
-
-/* Pinned sha256 (hex) of a model file name, as in scripts/data.sha256; NULL if not pinned. */
-const char *fs_model_pinned_sha256(const char *file);
-
-/* Number of pinned files and the i-th name (for the test that compares the
- * table with scripts/data.sha256). */
-int fs_model_pinned_count(void);
-const char *fs_model_pinned_name(int index);
-
-/*
- * Checks that @p file exists in the context's model folder and, when
- * FS_CONTEXT_VERIFY_MODELS is 1, that its sha256 is the pinned one.
- * FS_ERR_NOT_FOUND, FS_ERR_IO, FS_ERR_CHECKSUM (detail names the file),
- * FS_ERR_OUT_OF_MEMORY.
- */
-fs_status fs_model_file_check(const fs_context *ctx, const char *file, fs_error_buf *err);
-
-/*
- * Reads a whole model file (at most @p max_size bytes, else FS_ERR_TOO_LARGE),
- * checked as fs_model_file_check() does, into a new malloc'd buffer.
- */
-fs_status fs_model_file_read(const fs_context *ctx, const char *file, size_t max_size,
-                             fs_error_buf *err, uint8_t **data, size_t *size);
-
-/* Checks <base>.json and <base>.bin, then loads the graph model with @p ops. */
-fs_status fs_model_load_checked(const fs_context *ctx, const fs_nn_ops *ops, const char *base,
-                                fs_error_buf *err, fs_nn_model **out);
-
-/* ---------------------------------------------------------------- images */
-
-/*
- * Validates a caller's image view for the CPU path: non-NULL data, positive
- * size within FS_CONTEXT_MAX_PIXELS (FS_ERR_TOO_LARGE), a known format,
- * stride >= width * channels, zero reserved fields, host memory
- * (FS_ERR_UNSUPPORTED otherwise). @p what names the caller in the detail.
- */
-fs_status fs_image_view_check(const fs_context *ctx, const fs_image *img, const char *what,
-                              fs_error_buf *err);
-
 /* ---------------------------------------------------------------- geometry */
 
 /* JavaScript's Math.round: nearest integer, halves towards +infinity. */

@@ -4,6 +4,9 @@
  * greedy NMS, detector pixels -> image pixels.
  */
 #include "detect/detect_internal.h"
+#include "image/view.h"
+#include "model_files.h"
+#include "param.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -173,47 +176,36 @@ void fs_det_face(const float *rows, const double *anchors, const double *boxes,
 
 /* ---------------------------------------------------------------- parameters */
 
-typedef struct param_info {
-    double min, max, def;
-    int integer;
-} param_info;
+#define DET_PARAM(p, min, max, def, integer, storage, field) \
+    [p] = {(min), (max), (def), (integer), (storage), offsetof(fs_detector, field)}
 
-static const param_info det_params[] = {
-    [FS_DETECTOR_SCORE_THRESHOLD] = {0.0, 1.0, 0.2, 0},
-    [FS_DETECTOR_NMS_THRESHOLD] = {0.0, 1.0, 0.1, 0},
-    [FS_DETECTOR_MAX_FACES] = {1, MAX_FACES_LIMIT, 10, 1},
-    [FS_DETECTOR_INPUT_MODE] = {FS_DETECTOR_INPUT_SQUASH, FS_DETECTOR_INPUT_LETTERBOX,
-                                DEFAULT_INPUT_MODE, 1},
-    [FS_DETECTOR_ROTATIONS] = {0, 1, 0, 1},
+static const fs_param_def det_defs[] = {
+    DET_PARAM(FS_DETECTOR_SCORE_THRESHOLD, 0.0, 1.0, 0.2, 0, FS_PARAM_DOUBLE, score_threshold),
+    DET_PARAM(FS_DETECTOR_NMS_THRESHOLD, 0.0, 1.0, 0.1, 0, FS_PARAM_DOUBLE, nms_threshold),
+    DET_PARAM(FS_DETECTOR_MAX_FACES, 1, MAX_FACES_LIMIT, 10, 1, FS_PARAM_INT, max_faces),
+    DET_PARAM(FS_DETECTOR_INPUT_MODE, FS_DETECTOR_INPUT_SQUASH, FS_DETECTOR_INPUT_LETTERBOX,
+              DEFAULT_INPUT_MODE, 1, FS_PARAM_INT, input_mode),
+    DET_PARAM(FS_DETECTOR_ROTATIONS, 0, 1, 0, 1, FS_PARAM_INT, rotations),
 };
-#define N_DET_PARAMS ((int)(sizeof(det_params) / sizeof(det_params[0])))
-
-static int det_param_known(int p)
-{
-    return p >= 0 && p < N_DET_PARAMS;
-}
+static const fs_param_table det_params = FS_PARAM_TABLE("fs_detector_set", det_defs);
 
 fs_status fs_detector_param_bounds(fs_detector_param param, double *min, double *max)
 {
-    if (!min || !max || !det_param_known((int)param))
-        return FS_ERR_INVALID_ARGUMENT;
-    *min = det_params[param].min;
-    *max = det_params[param].max;
-    return FS_OK;
+    return fs_param_bounds(&det_params, (int)param, min, max);
+}
+
+fs_status fs_detector_param_default(fs_detector_param param, double *value)
+{
+    return fs_param_default(&det_params, (int)param, value);
 }
 
 fs_status fs_detector_set(fs_detector *det, fs_detector_param param, double value)
 {
     if (!det)
         return FS_ERR_INVALID_ARGUMENT;
-    if (!det_param_known((int)param))
-        return fs_fail(&det->err, FS_ERR_INVALID_ARGUMENT, "fs_detector_set: unknown parameter %d",
-                       (int)param);
-    const param_info *pi = &det_params[param];
-    if (!(value >= pi->min && value <= pi->max) || (pi->integer && value != floor(value)))
-        return fs_fail(&det->err, FS_ERR_OUT_OF_RANGE,
-                       "fs_detector_set: parameter %d: %g is not %s in [%g, %g]", (int)param,
-                       value, pi->integer ? "an integer" : "a value", pi->min, pi->max);
+    const fs_status st = fs_param_check(&det_params, (int)param, value, &det->err);
+    if (st != FS_OK)
+        return st;
     if (param == FS_DETECTOR_ROTATIONS && value != 0 && !det->cand_box) {
         const size_t n = (size_t)4 * FS_DET_ANCHORS;
         det->cand_box = malloc(n * 4 * sizeof(double));
@@ -232,28 +224,16 @@ fs_status fs_detector_set(fs_detector *det, fs_detector_param param, double valu
             return fs_fail(&det->err, FS_ERR_OUT_OF_MEMORY, "fs_detector_set: out of memory");
         }
     }
-    switch (param) {
-    case FS_DETECTOR_SCORE_THRESHOLD: det->score_threshold = value; break;
-    case FS_DETECTOR_NMS_THRESHOLD: det->nms_threshold = value; break;
-    case FS_DETECTOR_MAX_FACES: det->max_faces = (int)value; break;
-    case FS_DETECTOR_INPUT_MODE: det->input_mode = (int)value; break;
-    case FS_DETECTOR_ROTATIONS: det->rotations = (int)value; break;
-    }
+    fs_param_store(&det_params, (int)param, det, value);
     fs_clear_error(&det->err);
     return FS_OK;
 }
 
 fs_status fs_detector_get(const fs_detector *det, fs_detector_param param, double *value)
 {
-    if (!det || !value || !det_param_known((int)param))
+    if (!det || !value || !fs_param_find(&det_params, (int)param))
         return FS_ERR_INVALID_ARGUMENT;
-    switch (param) {
-    case FS_DETECTOR_SCORE_THRESHOLD: *value = det->score_threshold; break;
-    case FS_DETECTOR_NMS_THRESHOLD: *value = det->nms_threshold; break;
-    case FS_DETECTOR_MAX_FACES: *value = det->max_faces; break;
-    case FS_DETECTOR_INPUT_MODE: *value = det->input_mode; break;
-    case FS_DETECTOR_ROTATIONS: *value = det->rotations; break;
-    }
+    *value = fs_param_load(&det_params, (int)param, det);
     return FS_OK;
 }
 
@@ -312,10 +292,7 @@ static fs_status create(fs_context *ctx, fs_detector *det)
     if (!det->input || !det->rows)
         return fs_fail(&det->err, FS_ERR_OUT_OF_MEMORY, "fs_detector_create: out of memory");
     fs_det_anchors(det->anchors);
-    det->score_threshold = det_params[FS_DETECTOR_SCORE_THRESHOLD].def;
-    det->nms_threshold = det_params[FS_DETECTOR_NMS_THRESHOLD].def;
-    det->max_faces = (int)det_params[FS_DETECTOR_MAX_FACES].def;
-    det->input_mode = (int)det_params[FS_DETECTOR_INPUT_MODE].def;
+    fs_param_init(&det_params, det);
     return FS_OK;
 }
 
@@ -552,4 +529,11 @@ fs_status fs_detector_run(fs_detector *det, const fs_image *image, fs_face_box *
     *count = kept;
     fs_clear_error(&det->err);
     return FS_OK;
+}
+
+double fs_js_round(double x)
+{
+    /* floor(x + 0.5) would round 0.49999999999999994 up; this does not. */
+    const double f = floor(x);
+    return (x - f >= 0.5) ? f + 1.0 : f;
 }

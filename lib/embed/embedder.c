@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "detect/detect_internal.h"
+#include "image/view.h"
+#include "model_files.h"
 #include "nn/nn.h"
 #include "engine.h"
 

@@ -5,6 +5,7 @@
  * nesting is fixed (three message types), counts are capped by the struct.
  */
 #include "fit/fit_internal.h"
+#include "model_files.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -290,5 +291,21 @@ fs_status fs_canonical_face_parse(const uint8_t *data, size_t size, fs_canonical
     if (st == FS_OK)
         *out = sg->face;
     free(sg);
+    return st;
+}
+
+/* The file is about 30 kB; anything past this is not a canonical face. */
+#define GEOMETRY_MAX_SIZE ((size_t)1 << 20)
+
+fs_status fs_canonical_face_load(fs_context *ctx, fs_canonical_face *out, fs_error_buf *err)
+{
+    uint8_t *geo = NULL;
+    size_t geo_size = 0;
+    fs_status st =
+        fs_model_file_read(ctx, "face_geometry.binarypb", GEOMETRY_MAX_SIZE, err, &geo, &geo_size);
+    if (st != FS_OK)
+        return st;
+    st = fs_canonical_face_parse(geo, geo_size, out, err);
+    free(geo);
     return st;
 }

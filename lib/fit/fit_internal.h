@@ -44,6 +44,12 @@ typedef struct fs_canonical_face {
 fs_status fs_canonical_face_parse(const uint8_t *data, size_t size, fs_canonical_face *out,
                                   fs_error_buf *err);
 
+/* Reads and parses face_geometry.binarypb from the context's model folder
+ * (checked as every model file is): the one place the fitter and the
+ * renderer get the canonical face from. @p out is untouched on failure
+ * but for a partial parse. */
+fs_status fs_canonical_face_load(fs_context *ctx, fs_canonical_face *out, fs_error_buf *err);
+
 /* ---------------------------------------------------------------- head pose */
 
 /*
@@ -54,6 +60,9 @@ fs_status fs_canonical_face_parse(const uint8_t *data, size_t size, fs_canonical
  * yaw/pitch/roll (see fs_pose_angles). Returns 0 when degenerate.
  */
 int fs_pose_fit(const float (*points)[3], const fs_canonical_face *canon, fs_head_pose *pose);
+
+/* The canonical face a fitter loaded (for refitting the pose of smoothed landmarks). */
+const fs_canonical_face *fs_fitter_canonical(const fs_fitter *fit);
 
 /*
  * Angles of an image-frame rotation (as fs_head_pose.rotation), in degrees:

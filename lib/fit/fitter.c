@@ -16,6 +16,9 @@
  *    handling (doc/fitter.md has the figures).
  */
 #include "fit/fit_internal.h"
+#include "image/view.h"
+#include "model_files.h"
+#include "param.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -30,7 +33,6 @@
 /* Landmark extent -> FaceMesh crop when tracking, chosen so that a track
  * crop matches the detection crop of the same face (see test_fit). */
 #define TRACK_FACTOR 1.5
-#define GEOMETRY_MAX_SIZE ((size_t)1 << 20)
 
 struct fs_fitter {
     fs_context *ctx;
@@ -60,65 +62,45 @@ struct fs_fitter {
 
 /* ---------------------------------------------------------------- parameters */
 
-typedef struct param_info {
-    double min, max, def;
-    int integer;
-} param_info;
+#define FIT_PARAM(p, min, max, def, integer, storage, field) \
+    [p] = {(min), (max), (def), (integer), (storage), offsetof(fs_fitter, field)}
 
-static const param_info fit_params[] = {
-    [FS_FITTER_ALIGN] = {FS_FITTER_ALIGN_NONE, FS_FITTER_ALIGN_ROLL, FS_FITTER_ALIGN_ROLL, 1},
-    [FS_FITTER_MIN_CONFIDENCE] = {0.0, 1.0, 0.2, 0},
-    [FS_FITTER_IRIS] = {0, 1, 1, 1},
-    [FS_FITTER_REFERENCE_QUIRKS] = {0, 1, 0, 1},
+static const fs_param_def fit_defs[] = {
+    FIT_PARAM(FS_FITTER_ALIGN, FS_FITTER_ALIGN_NONE, FS_FITTER_ALIGN_ROLL, FS_FITTER_ALIGN_ROLL, 1,
+              FS_PARAM_INT, align),
+    FIT_PARAM(FS_FITTER_MIN_CONFIDENCE, 0.0, 1.0, 0.2, 0, FS_PARAM_DOUBLE, min_confidence),
+    FIT_PARAM(FS_FITTER_IRIS, 0, 1, 1, 1, FS_PARAM_INT, iris_on),
+    FIT_PARAM(FS_FITTER_REFERENCE_QUIRKS, 0, 1, 0, 1, FS_PARAM_INT, quirks),
 };
-#define N_FIT_PARAMS ((int)(sizeof(fit_params) / sizeof(fit_params[0])))
-
-static int fit_param_known(int p)
-{
-    return p >= 0 && p < N_FIT_PARAMS;
-}
+static const fs_param_table fit_params = FS_PARAM_TABLE("fs_fitter_set", fit_defs);
 
 fs_status fs_fitter_param_bounds(fs_fitter_param param, double *min, double *max)
 {
-    if (!min || !max || !fit_param_known((int)param))
-        return FS_ERR_INVALID_ARGUMENT;
-    *min = fit_params[param].min;
-    *max = fit_params[param].max;
-    return FS_OK;
+    return fs_param_bounds(&fit_params, (int)param, min, max);
+}
+
+fs_status fs_fitter_param_default(fs_fitter_param param, double *value)
+{
+    return fs_param_default(&fit_params, (int)param, value);
 }
 
 fs_status fs_fitter_set(fs_fitter *fit, fs_fitter_param param, double value)
 {
     if (!fit)
         return FS_ERR_INVALID_ARGUMENT;
-    if (!fit_param_known((int)param))
-        return fs_fail(&fit->err, FS_ERR_INVALID_ARGUMENT, "fs_fitter_set: unknown parameter %d",
-                       (int)param);
-    const param_info *pi = &fit_params[param];
-    if (!(value >= pi->min && value <= pi->max) || (pi->integer && value != floor(value)))
-        return fs_fail(&fit->err, FS_ERR_OUT_OF_RANGE,
-                       "fs_fitter_set: parameter %d: %g is not %s in [%g, %g]", (int)param, value,
-                       pi->integer ? "an integer" : "a value", pi->min, pi->max);
-    switch (param) {
-    case FS_FITTER_ALIGN: fit->align = (int)value; break;
-    case FS_FITTER_MIN_CONFIDENCE: fit->min_confidence = value; break;
-    case FS_FITTER_IRIS: fit->iris_on = (int)value; break;
-    case FS_FITTER_REFERENCE_QUIRKS: fit->quirks = (int)value; break;
-    }
+    const fs_status st = fs_param_check(&fit_params, (int)param, value, &fit->err);
+    if (st != FS_OK)
+        return st;
+    fs_param_store(&fit_params, (int)param, fit, value);
     fs_clear_error(&fit->err);
     return FS_OK;
 }
 
 fs_status fs_fitter_get(const fs_fitter *fit, fs_fitter_param param, double *value)
 {
-    if (!fit || !value || !fit_param_known((int)param))
+    if (!fit || !value || !fs_param_find(&fit_params, (int)param))
         return FS_ERR_INVALID_ARGUMENT;
-    switch (param) {
-    case FS_FITTER_ALIGN: *value = fit->align; break;
-    case FS_FITTER_MIN_CONFIDENCE: *value = fit->min_confidence; break;
-    case FS_FITTER_IRIS: *value = fit->iris_on; break;
-    case FS_FITTER_REFERENCE_QUIRKS: *value = fit->quirks; break;
-    }
+    *value = fs_param_load(&fit_params, (int)param, fit);
     return FS_OK;
 }
 
@@ -182,16 +164,9 @@ static fs_status create(fs_context *ctx, fs_fitter *fit)
     if (!fit->out_iris)
         return fs_fail(&fit->err, FS_ERR_MODEL, "iris.json: no [228] output");
 
-    uint8_t *geo = NULL;
-    size_t geo_size = 0;
-    st = fs_model_file_read(ctx, "face_geometry.binarypb", GEOMETRY_MAX_SIZE, &fit->err, &geo,
-                            &geo_size);
-    if (st != FS_OK)
-        return st;
     fit->canon = malloc(sizeof(*fit->canon));
-    st = fit->canon ? fs_canonical_face_parse(geo, geo_size, fit->canon, &fit->err)
+    st = fit->canon ? fs_canonical_face_load(ctx, fit->canon, &fit->err)
                     : fs_fail(&fit->err, FS_ERR_OUT_OF_MEMORY, "fs_fitter_create: out of memory");
-    free(geo);
     if (st != FS_OK)
         return st;
 
@@ -199,10 +174,7 @@ static fs_status create(fs_context *ctx, fs_fitter *fit)
     fit->iris_in = malloc(sizeof(float) * 2 * FS_IRIS_SIZE * FS_IRIS_SIZE * 3);
     if (!fit->mesh_in || !fit->iris_in)
         return fs_fail(&fit->err, FS_ERR_OUT_OF_MEMORY, "fs_fitter_create: out of memory");
-    fit->align = (int)fit_params[FS_FITTER_ALIGN].def;
-    fit->min_confidence = fit_params[FS_FITTER_MIN_CONFIDENCE].def;
-    fit->iris_on = (int)fit_params[FS_FITTER_IRIS].def;
-    fit->quirks = (int)fit_params[FS_FITTER_REFERENCE_QUIRKS].def;
+    fs_param_init(&fit_params, fit);
     return FS_OK;
 }
 
@@ -495,4 +467,9 @@ fs_status fs_fitter_track(fs_fitter *fit, const fs_image *image, const fs_face_l
     memcpy(out, &fit->result, sizeof(*out)); /* out may be previous: written last */
     fs_clear_error(&fit->err);
     return FS_OK;
+}
+
+const fs_canonical_face *fs_fitter_canonical(const fs_fitter *fit)
+{
+    return fit ? fit->canon : NULL;
 }

@@ -3,15 +3,12 @@
  */
 #include "identity/blob.h"
 #include "atomic_file.h"
+#include "bytes.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "sha256.h"
 
@@ -25,34 +22,6 @@ size_t fs_identity_blob_size(int n)
     if (n < FS_ATLAS_MIN_SIZE || n > FS_ATLAS_MAX_SIZE)
         return 0;
     return FS_ID_BLOB_HEADER + FIXED_PAYLOAD + (size_t)n * (size_t)n * 5u;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_f32(uint8_t *p, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    put_u32(p, v);
-}
-
-static float get_f32(const uint8_t *p)
-{
-    const uint32_t v = get_u32(p);
-    float f;
-    memcpy(&f, &v, 4);
-    return f;
 }
 
 static void digest(const uint8_t *blob, size_t payload_len, uint8_t out[FS_SHA256_SIZE])
@@ -139,22 +108,22 @@ fs_status fs_identity_blob_save(const fs_identity_data *id, uint8_t **out, size_
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "identity save: out of memory");
     const size_t payload_len = total - FS_ID_BLOB_HEADER;
     memcpy(b, magic, 4);
-    put_u32(b + 4, FS_ID_BLOB_VERSION);
-    put_u32(b + 8, FS_ID_BLOB_HEADER);
-    put_u32(b + 12, (uint32_t)payload_len);
+    fs_put_u32(b + 4, FS_ID_BLOB_VERSION);
+    fs_put_u32(b + 8, FS_ID_BLOB_HEADER);
+    fs_put_u32(b + 12, (uint32_t)payload_len);
     uint8_t *p = b + FS_ID_BLOB_HEADER;
-    put_u32(p, id->library_version);
-    put_u32(p + 4, (uint32_t)n);
-    put_u32(p + 8, (uint32_t)id->source_width);
-    put_u32(p + 12, (uint32_t)id->source_height);
+    fs_put_u32(p, id->library_version);
+    fs_put_u32(p + 4, (uint32_t)n);
+    fs_put_u32(p + 8, (uint32_t)id->source_width);
+    fs_put_u32(p + 12, (uint32_t)id->source_height);
     p += 16;
     for (int c = 0; c < 3; c++, p += 4)
-        put_f32(p, id->atlas.lab_mean[c]);
+        fs_put_f32(p, id->atlas.lab_mean[c]);
     for (int c = 0; c < 3; c++, p += 4)
-        put_f32(p, id->atlas.lab_std[c]);
+        fs_put_f32(p, id->atlas.lab_std[c]);
     for (int i = 0; i < FS_LANDMARKS; i++)
         for (int c = 0; c < 3; c++, p += 4)
-            put_f32(p, id->landmarks[i][c]);
+            fs_put_f32(p, id->landmarks[i][c]);
     const size_t texels = (size_t)n * (size_t)n;
     memcpy(p, id->atlas.rgba, texels * 4);
     memcpy(p + texels * 4, id->atlas.weight, texels);
@@ -174,14 +143,14 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
     if (size < FS_ID_BLOB_HEADER)
         return fs_fail(err, FS_ERR_TRUNCATED, "identity load: %zu bytes, header needs %u", size,
                        FS_ID_BLOB_HEADER);
-    const uint32_t version = get_u32(data + 4);
+    const uint32_t version = fs_get_u32(data + 4);
     if (version != FS_ID_BLOB_VERSION)
         return fs_fail(err, FS_ERR_VERSION, "identity load: format version %u, this library reads %u",
                        (unsigned)version, FS_ID_BLOB_VERSION);
-    if (get_u32(data + 8) != FS_ID_BLOB_HEADER)
+    if (fs_get_u32(data + 8) != FS_ID_BLOB_HEADER)
         return fs_fail(err, FS_ERR_CORRUPT, "identity load: header size %u",
-                       (unsigned)get_u32(data + 8));
-    const size_t payload_len = get_u32(data + 12);
+                       (unsigned)fs_get_u32(data + 8));
+    const size_t payload_len = fs_get_u32(data + 12);
     if (size - FS_ID_BLOB_HEADER < payload_len)
         return fs_fail(err, FS_ERR_TRUNCATED, "identity load: %zu payload bytes of %zu",
                        size - FS_ID_BLOB_HEADER, payload_len);
@@ -196,7 +165,7 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
     const uint8_t *p = data + FS_ID_BLOB_HEADER;
     if (payload_len < FIXED_PAYLOAD)
         return fs_fail(err, FS_ERR_CORRUPT, "identity load: payload of %zu bytes", payload_len);
-    const uint32_t n = get_u32(p + 4);
+    const uint32_t n = fs_get_u32(p + 4);
     if (n < FS_ATLAS_MIN_SIZE || n > FS_ATLAS_MAX_SIZE)
         return fs_fail(err, FS_ERR_CORRUPT, "identity load: atlas size %u", (unsigned)n);
     if (fs_identity_blob_size((int)n) != size)
@@ -205,20 +174,20 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
 
     fs_identity_data id;
     memset(&id, 0, sizeof(id));
-    id.library_version = get_u32(p);
+    id.library_version = fs_get_u32(p);
     id.atlas.size = (int)n;
-    const uint32_t sw = get_u32(p + 8), sh = get_u32(p + 12);
+    const uint32_t sw = fs_get_u32(p + 8), sh = fs_get_u32(p + 12);
     /* Clamped so the int32 fields never see a wrapped value; check_fields rejects them. */
     id.source_width = sw > FS_ID_MAX_SOURCE_SIDE ? -1 : (int32_t)sw;
     id.source_height = sh > FS_ID_MAX_SOURCE_SIDE ? -1 : (int32_t)sh;
     p += 16;
     for (int c = 0; c < 3; c++, p += 4)
-        id.atlas.lab_mean[c] = get_f32(p);
+        id.atlas.lab_mean[c] = fs_get_f32(p);
     for (int c = 0; c < 3; c++, p += 4)
-        id.atlas.lab_std[c] = get_f32(p);
+        id.atlas.lab_std[c] = fs_get_f32(p);
     for (int i = 0; i < FS_LANDMARKS; i++)
         for (int c = 0; c < 3; c++, p += 4)
-            id.landmarks[i][c] = get_f32(p);
+            id.landmarks[i][c] = fs_get_f32(p);
     const size_t texels = (size_t)n * n;
     id.atlas.rgba = malloc(texels * 4);
     id.atlas.weight = malloc(texels);
@@ -271,39 +240,12 @@ fs_status fs_identity_blob_read_file(const char *path, fs_identity_data *out, fs
 {
     if (!path || !out)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "identity read: NULL argument");
-    const int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        const int e = errno;
-        return fs_fail(err, e == ENOENT ? FS_ERR_NOT_FOUND : FS_ERR_IO, "%s: %s", path,
-                       strerror(e));
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return fs_fail(err, FS_ERR_IO, "%s: not a regular file", path);
-    }
-    if ((uint64_t)sb.st_size > MAX_FILE_SIZE) {
-        close(fd);
-        return fs_fail(err, FS_ERR_TOO_LARGE, "%s: %lld bytes (identity files are at most %zu)",
-                       path, (long long)sb.st_size, MAX_FILE_SIZE);
-    }
-    const size_t size = (size_t)sb.st_size;
-    uint8_t *buf = malloc(size ? size : 1);
-    if (!buf) {
-        close(fd);
-        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-    }
-    size_t got = 0;
-    while (got < size) {
-        const ssize_t r = read(fd, buf + got, size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    const fs_status st = fs_identity_blob_load(buf, got, out, err);
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    fs_status st = fs_file_read_all(path, MAX_FILE_SIZE, "identity files", &buf, &size, err);
+    if (st != FS_OK)
+        return st;
+    st = fs_identity_blob_load(buf, size, out, err);
     free(buf);
     return st;
 }

@@ -6,6 +6,7 @@
  * differ from the reference's per-pixel barycentrics only by rounding.
  */
 #include "render/raster.h"
+#include "scratch.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -201,7 +202,7 @@ fs_status fs_raster_triangles_fast(const fs_exec *ex, const fs_raster_vertex *ve
      * triangles, most of them smaller than a pixel, so per-triangle setup
      * dominates); INT64_MIN marks an invalid vertex. Without memory the
      * per-triangle setup is used: same result. */
-    int64_t *const snap = n_vert > 0 ? malloc((size_t)n_vert * 2 * sizeof(int64_t)) : NULL;
+    int64_t *const snap = n_vert > 0 ? fs_tmp_alloc((size_t)n_vert * 2 * sizeof(int64_t)) : NULL;
     if (snap)
         for (int i = 0; i < n_vert; i++)
             if (!fs_raster_snap_vertex(&vert[i], d, &snap[2 * i], &snap[2 * i + 1]))
@@ -213,7 +214,7 @@ fs_status fs_raster_triangles_fast(const fs_exec *ex, const fs_raster_vertex *ve
         draw_rows(&j, 0, d->height - 1);
     else
         (void)fs_pool_run(pool, j.bands, band_task, &j); /* the tasks cannot fail */
-    free(snap);
+    fs_tmp_free(snap);
     return FS_OK;
 }
 

@@ -11,6 +11,8 @@
 
 #include "identity/atlas.h"
 #include "identity/blob.h"
+#include "image/view.h"
+#include "param.h"
 #include "swap/swap.h"
 #include "engine.h"
 
@@ -43,6 +45,7 @@ struct fs_renderer {
     int n_dbg, cap_dbg;
     double min_face; /* FS_RENDERER_MIN_FACE, px */
     double max_yaw;  /* FS_RENDERER_MAX_YAW, degrees */
+    fs_swap_workspace ws; /* reused by every swap: grows to the largest face window */
 };
 
 /* ---------------------------------------------------------------- identity */
@@ -362,27 +365,6 @@ fs_status fs_identity_source_face(const fs_identity *id, int *n_faces, int *inde
 
 /* ---------------------------------------------------------------- renderer */
 
-typedef struct param_info {
-    double min, max;
-    int integer;
-} param_info;
-
-static const param_info renderer_params[] = {
-    {0, 2, 1},    /* FS_RENDERER_COLOR */
-    {0, 2, 1},    /* FS_RENDERER_BLEND */
-    {0, 4, 1},    /* FS_RENDERER_SUBDIVISION */
-    {0, 2, 1},    /* FS_RENDERER_SWAP_EYES_MOUTH: fs_swap_eyes */
-    {0, 0.25, 0}, /* FS_RENDERER_MASK_ERODE */
-    {0, 0.25, 0}, /* FS_RENDERER_MASK_FEATHER */
-    {0, 1, 1},    /* FS_RENDERER_KEEP_DEBUG */
-    {8, 4096, 0}, /* FS_RENDERER_MIN_FACE: 8 is lib/swap's own floor (SWAP_MIN_FACE) */
-    {0, 90, 0},   /* FS_RENDERER_MAX_YAW */
-    {0, 1, 0},    /* FS_RENDERER_SHAPE */
-    {0, 1, 1},    /* FS_RENDERER_MATCH_DETAIL */
-    {0, 1, 1},    /* FS_RENDERER_SKIN_GUARD */
-};
-#define N_PARAMS ((int)(sizeof(renderer_params) / sizeof(renderer_params[0])))
-
 /* messi5.jpg's 35 px face still swaps; faces of 8..24 px come out as a
  * smudge. A face of faceapi_sample2.jpg at yaw -56 swaps with its oval fully
  * covered and textured, and so do its landmarks turned rigidly on to 89
@@ -390,6 +372,32 @@ static const param_info renderer_params[] = {
  * half the mesh is guessed (doc/swap.md). */
 #define DEFAULT_MIN_FACE 24.0
 #define DEFAULT_MAX_YAW 75.0
+
+#define REN_PARAM(p, min, max, def, integer, storage, field) \
+    [p] = {(min), (max), (def), (integer), (storage), offsetof(fs_renderer, field)}
+#define I FS_PARAM_INT
+#define D FS_PARAM_DOUBLE
+
+/* The defaults of the swap's own parameters are fs_swap_params_default's
+ * (tests/test_param.c checks that the two agree). */
+static const fs_param_def renderer_defs[] = {
+    REN_PARAM(FS_RENDERER_COLOR, 0, 2, FS_COLOR_MEANSTD, 1, I, params.colour),
+    REN_PARAM(FS_RENDERER_BLEND, 0, 2, FS_BLEND_MULTIBAND, 1, I, params.blend),
+    REN_PARAM(FS_RENDERER_SUBDIVISION, 0, 4, 0, 1, I, params.subdivision),
+    REN_PARAM(FS_RENDERER_SWAP_EYES_MOUTH, 0, 2, FS_SWAP_EYES_GAZE, 1, I, params.eyes),
+    REN_PARAM(FS_RENDERER_MASK_ERODE, 0, 0.25, 0.01, 0, D, params.erode),
+    REN_PARAM(FS_RENDERER_MASK_FEATHER, 0, 0.25, 0.05, 0, D, params.feather),
+    REN_PARAM(FS_RENDERER_KEEP_DEBUG, 0, 1, 0, 1, I, keep_debug),
+    /* 8 is lib/swap's own floor (SWAP_MIN_FACE) */
+    REN_PARAM(FS_RENDERER_MIN_FACE, 8, 4096, DEFAULT_MIN_FACE, 0, D, min_face),
+    REN_PARAM(FS_RENDERER_MAX_YAW, 0, 90, DEFAULT_MAX_YAW, 0, D, max_yaw),
+    REN_PARAM(FS_RENDERER_SHAPE, 0, 1, 0.5, 0, D, params.shape),
+    REN_PARAM(FS_RENDERER_MATCH_DETAIL, 0, 1, 1, 1, I, params.match_detail),
+    REN_PARAM(FS_RENDERER_SKIN_GUARD, 0, 1, 1, 1, I, params.skin_guard),
+};
+#undef I
+#undef D
+static const fs_param_table renderer_params = FS_PARAM_TABLE("fs_renderer_set", renderer_defs);
 
 fs_status fs_renderer_create(fs_context *ctx, fs_renderer **out)
 {
@@ -405,9 +413,8 @@ fs_status fs_renderer_create(fs_context *ctx, fs_renderer **out)
         return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "fs_renderer_create: out of memory");
     }
     r->ctx = ctx;
-    fs_swap_params_default(&r->params);
-    r->min_face = DEFAULT_MIN_FACE;
-    r->max_yaw = DEFAULT_MAX_YAW;
+    fs_swap_params_default(&r->params); /* and the parameters that are not public */
+    fs_param_init(&renderer_params, r);
     const fs_status st = fs_swap_mesh_load(ctx, r->mesh, fs_context_err(ctx));
     if (st != FS_OK) {
         free(r->mesh);
@@ -505,68 +512,39 @@ void fs_renderer_destroy(fs_renderer *r)
     free(r->dbg);
     fs_fitter_destroy(r->fit);
     fs_detector_destroy(r->det);
+    fs_swap_workspace_free(&r->ws);
     free(r->mesh);
     free(r);
 }
 
 fs_status fs_renderer_param_bounds(fs_renderer_param param, double *min, double *max)
 {
-    if ((int)param < 0 || (int)param >= N_PARAMS || !min || !max)
-        return FS_ERR_INVALID_ARGUMENT;
-    *min = renderer_params[param].min;
-    *max = renderer_params[param].max;
-    return FS_OK;
+    return fs_param_bounds(&renderer_params, (int)param, min, max);
+}
+
+fs_status fs_renderer_param_default(fs_renderer_param param, double *value)
+{
+    return fs_param_default(&renderer_params, (int)param, value);
 }
 
 fs_status fs_renderer_set(fs_renderer *r, fs_renderer_param param, double value)
 {
     if (!r)
         return FS_ERR_INVALID_ARGUMENT;
-    if ((int)param < 0 || (int)param >= N_PARAMS)
-        return fs_fail(&r->err, FS_ERR_INVALID_ARGUMENT, "fs_renderer_set: unknown parameter %d", (int)param);
-    const param_info *pi = &renderer_params[param];
-    if (!(value >= pi->min && value <= pi->max) || (pi->integer && value != floor(value)))
-        return fs_fail(&r->err, FS_ERR_OUT_OF_RANGE, "fs_renderer_set: parameter %d: %g outside %g..%g%s",
-                       (int)param, value, pi->min, pi->max, pi->integer ? " (integer)" : "");
-    switch (param) {
-    case FS_RENDERER_COLOR: r->params.colour = (int)value; break;
-    case FS_RENDERER_BLEND: r->params.blend = (int)value; break;
-    case FS_RENDERER_SUBDIVISION: r->params.subdivision = (int)value; break;
-    case FS_RENDERER_SWAP_EYES_MOUTH: r->params.eyes = (int)value; break;
-    case FS_RENDERER_MASK_ERODE: r->params.erode = value; break;
-    case FS_RENDERER_MASK_FEATHER: r->params.feather = value; break;
-    case FS_RENDERER_KEEP_DEBUG:
-        r->keep_debug = (int)value;
-        if (!r->keep_debug)
-            debug_clear(r);
-        break;
-    case FS_RENDERER_MIN_FACE: r->min_face = value; break;
-    case FS_RENDERER_MAX_YAW: r->max_yaw = value; break;
-    case FS_RENDERER_SHAPE: r->params.shape = value; break;
-    case FS_RENDERER_MATCH_DETAIL: r->params.match_detail = (int)value; break;
-    case FS_RENDERER_SKIN_GUARD: r->params.skin_guard = (int)value; break;
-    }
+    const fs_status st = fs_param_check(&renderer_params, (int)param, value, &r->err);
+    if (st != FS_OK)
+        return st;
+    fs_param_store(&renderer_params, (int)param, r, value);
+    if (param == FS_RENDERER_KEEP_DEBUG && !r->keep_debug)
+        debug_clear(r);
     return FS_OK;
 }
 
 fs_status fs_renderer_get(const fs_renderer *r, fs_renderer_param param, double *value)
 {
-    if (!r || !value || (int)param < 0 || (int)param >= N_PARAMS)
+    if (!r || !value || !fs_param_find(&renderer_params, (int)param))
         return FS_ERR_INVALID_ARGUMENT;
-    switch (param) {
-    case FS_RENDERER_COLOR: *value = r->params.colour; break;
-    case FS_RENDERER_BLEND: *value = r->params.blend; break;
-    case FS_RENDERER_SUBDIVISION: *value = r->params.subdivision; break;
-    case FS_RENDERER_SWAP_EYES_MOUTH: *value = r->params.eyes; break;
-    case FS_RENDERER_MASK_ERODE: *value = r->params.erode; break;
-    case FS_RENDERER_MASK_FEATHER: *value = r->params.feather; break;
-    case FS_RENDERER_KEEP_DEBUG: *value = r->keep_debug; break;
-    case FS_RENDERER_MIN_FACE: *value = r->min_face; break;
-    case FS_RENDERER_MAX_YAW: *value = r->max_yaw; break;
-    case FS_RENDERER_SHAPE: *value = r->params.shape; break;
-    case FS_RENDERER_MATCH_DETAIL: *value = r->params.match_detail; break;
-    case FS_RENDERER_SKIN_GUARD: *value = r->params.skin_guard; break;
-    }
+    *value = fs_param_load(&renderer_params, (int)param, r);
     return FS_OK;
 }
 
@@ -584,26 +562,25 @@ static int format_layout(int format, int *ch, int off[3])
 }
 
 /* fs_renderer_swap_face without touching the kept debug images; @p info
- * (may be NULL) receives what fs_swap_face_rgb8 reports. */
+ * (may be NULL) receives what fs_swap_face reports. */
 static fs_status swap_face_info(fs_renderer *r, const fs_identity *id, fs_image *image,
                                 const fs_face_landmarks *target, fs_swap_info *info)
 {
-    if (!id || !image || !target || !image->data)
+    if (!id || !target)
         return fs_fail(&r->err, FS_ERR_INVALID_ARGUMENT, "fs_renderer_swap_face: NULL argument");
-    if (image->memory != FS_MEMORY_HOST)
-        return fs_fail(&r->err, FS_ERR_UNSUPPORTED, "fs_renderer_swap_face: device memory");
+    const fs_status vst = fs_image_view_check(r->ctx, image, "fs_renderer_swap_face", &r->err);
+    if (vst != FS_OK)
+        return vst;
     int ch = 0, off[3];
     if (!format_layout(image->format, &ch, off))
         return fs_fail(&r->err, FS_ERR_UNSUPPORTED, "fs_renderer_swap_face: pixel format %d", image->format);
-    if (image->width <= 0 || image->height <= 0 || image->stride < image->width * ch)
-        return fs_fail(&r->err, FS_ERR_INVALID_ARGUMENT, "fs_renderer_swap_face: bad image geometry");
-    const fs_engine *ops = fs_context_engine(r->ctx);
+    const fs_engine *eng = fs_context_engine(r->ctx);
     fs_exec ex;
     fs_context_exec(r->ctx, &r->err, &ex);
     const float(*pts)[3] = (const float(*)[3])target->points;
     if (image->format == FS_PIXEL_RGB8) {
         fs_clear_error(&r->err);
-        return fs_swap_face_rgb8(ops, ex.pool, r->mesh, &r->params, &id->data, image, pts, info, &r->err);
+        return fs_swap_face(eng, &ex, &r->ws, r->mesh, &r->params, &id->data, image, pts, info);
     }
     /* Other formats: an RGB8 copy, swapped, then the changed pixels written back. */
     const size_t w = (size_t)image->width, h = (size_t)image->height;
@@ -626,7 +603,7 @@ static fs_status swap_face_info(fs_renderer *r, const fs_identity *id, fs_image 
     view.stride = (int32_t)(w * 3);
     view.data = rgb;
     fs_clear_error(&r->err);
-    const fs_status st = fs_swap_face_rgb8(ops, ex.pool, r->mesh, &r->params, &id->data, &view, pts, info, &r->err);
+    const fs_status st = fs_swap_face(eng, &ex, &r->ws, r->mesh, &r->params, &id->data, &view, pts, info);
     if (st == FS_OK) {
         for (size_t y = 0; y < h; y++) {
             uint8_t *d = (uint8_t *)image->data + y * (size_t)image->stride;
@@ -920,6 +897,17 @@ const fs_swap_mesh *fs_renderer_internal_mesh(const fs_renderer *r)
 const fs_swap_params *fs_renderer_internal_params(const fs_renderer *r)
 {
     return r ? &r->params : NULL;
+}
+
+void fs_renderer_internal_limits(const fs_renderer *r, double *min_face, double *max_yaw)
+{
+    *min_face = r->min_face;
+    *max_yaw = r->max_yaw;
+}
+
+fs_context *fs_renderer_internal_context(const fs_renderer *r)
+{
+    return r->ctx;
 }
 
 const char *fs_renderer_last_error(const fs_renderer *r)

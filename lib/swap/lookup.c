@@ -98,18 +98,18 @@ static int in_iris(const float (*iris)[3], float x, float y)
     return 0;
 }
 
-/* Bilinear RGB of the RGB8 image at (x, y) (pixel centres at integers,
- * clamped to the image), 0..1. */
+/* Bilinear RGB of the RGB8 window at (x, y) (window px, pixel centres at
+ * integers, clamped to the window), 0..1. */
 static void sample_image(const fs_swap_lookup *d, float x, float y, float out[3])
 {
-    const float mx = (float)(d->image_w - 1), my = (float)(d->image_h - 1);
+    const float mx = (float)(d->w - 1), my = (float)(d->h - 1);
     x = x != x ? 0.0f : x < 0.0f ? 0.0f : x > mx ? mx : x;
     y = y != y ? 0.0f : y < 0.0f ? 0.0f : y > my ? my : y;
     const int x0 = (int)x, y0 = (int)y;
-    const int x1 = x0 + (x0 < d->image_w - 1), y1 = y0 + (y0 < d->image_h - 1);
+    const int x1 = x0 + (x0 < d->w - 1), y1 = y0 + (y0 < d->h - 1);
     const float fx = x - (float)x0, fy = y - (float)y0;
-    const uint8_t *r0 = d->image + (size_t)y0 * (size_t)d->image_stride;
-    const uint8_t *r1 = d->image + (size_t)y1 * (size_t)d->image_stride;
+    const uint8_t *r0 = d->window + (size_t)y0 * (size_t)d->stride;
+    const uint8_t *r1 = d->window + (size_t)y1 * (size_t)d->stride;
     const uint8_t *a = r0 + (size_t)x0 * 3, *b = r0 + (size_t)x1 * 3;
     const uint8_t *c = r1 + (size_t)x0 * 3, *e = r1 + (size_t)x1 * 3;
     for (int ch = 0; ch < 3; ch++) {
@@ -123,20 +123,19 @@ fs_status fs_swap_lookup_ref(const fs_exec *ex, const fs_swap_lookup *d, fs_swap
 {
     fs_error_buf *const err = FS_EXEC_ERR(ex);
     if (!d || !o || !d->atlas || !d->atlas->rgba || !d->mesh || !d->attr || !d->covered ||
-        !d->image || !o->render || !o->target || !o->warp || !o->skin || !o->open)
+        !d->window || !o->render || !o->target || !o->warp || !o->skin || !o->open)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_lookup: NULL argument");
-    if (d->w <= 0 || d->h <= 0 || d->x0 < 0 || d->y0 < 0 || d->image_w <= 0 || d->image_h <= 0 ||
-        d->x0 > d->image_w - d->w || d->y0 > d->image_h - d->h ||
-        d->image_stride < 3 * (ptrdiff_t)d->image_w)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_lookup: window outside the image");
+    if (d->w <= 0 || d->h <= 0 || d->stride < 3 * (ptrdiff_t)d->w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_lookup: bad window");
     const int w = d->w, h = d->h;
+    const float ox = (float)d->x0, oy = (float)d->y0;
     const fs_atlas *atlas = d->atlas;
-    const uint8_t *img = d->image + (size_t)d->y0 * (size_t)d->image_stride + (size_t)d->x0 * 3;
+    const uint8_t *img = d->window;
     long covered = 0, textured = 0, skin_n = 0;
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
-            const uint8_t *t = img + (size_t)y * (size_t)d->image_stride + (size_t)x * 3;
+            const uint8_t *t = img + (size_t)y * (size_t)d->stride + (size_t)x * 3;
             float *r = o->render + 3 * p, *g = o->target + 3 * p, *wp = o->warp + 3 * p;
             for (int c = 0; c < 3; c++)
                 r[c] = g[c] = wp[c] = (float)t[c] * (1.0f / 255.0f);
@@ -158,7 +157,7 @@ fs_status fs_swap_lookup_ref(const fs_exec *ex, const fs_swap_lookup *d, fs_swap
                 /* The target's own eye or mouth opening, from where it lies
                  * on the target's mesh (moved when the shape changed). */
                 o->open[p] = 1;
-                sample_image(d, a[2], a[3], wp);
+                sample_image(d, a[2] - ox, a[3] - oy, wp);
             }
             /* The atlas is alpha-weighted at its footprint's edge
              * (fs_atlas_sample), so empty texels never darken it. */
@@ -186,6 +185,34 @@ fs_status fs_swap_lookup_ref(const fs_exec *ex, const fs_swap_lookup *d, fs_swap
     o->textured = textured;
     o->skin_n = skin_n;
     return FS_OK;
+}
+
+long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
+                         const uint8_t *window, ptrdiff_t stride, int w, int h, int eyes,
+                         const float (*iris)[3], float forehead_v, int skin_guard,
+                         float *target, uint8_t *skin, uint8_t *open)
+{
+    const size_t n = (size_t)w * (size_t)h;
+    long skin_n = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const size_t p = (size_t)y * (size_t)w + (size_t)x;
+            const uint8_t *t = window + (size_t)y * (size_t)stride + (size_t)x * 3;
+            for (int c = 0; c < 3; c++)
+                target[3 * p + (size_t)c] = (float)t[c] * (1.0f / 255.0f);
+            const float *a = attr + FS_SWAP_ATTR * p;
+            /* The openings the render keeps the target's, as the lookup
+             * decides them but for the source's irises (the user's). */
+            const int region = covered[p] && eyes != FS_SWAP_EYES_SOURCE ? fs_atlas_in_region(mesh, a[0], a[1]) : 0;
+            open[p] = region == 3 || (region && (eyes == FS_SWAP_EYES_TARGET || in_iris(iris, a[2], a[3])));
+            skin[p] = covered[p] && a[1] >= forehead_v;
+            skin_n += skin[p] && !open[p];
+        }
+    if (skin_guard) {
+        fs_swap_lookup_out o = {.target = target, .skin = skin, .open = open};
+        skin_n -= guard_target_hair(attr, &o, n);
+    }
+    return skin_n;
 }
 
 fs_status fs_swap_finish_u8_ref(const fs_exec *ex, float *render, const float *warp,

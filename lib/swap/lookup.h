@@ -28,10 +28,11 @@ typedef struct fs_swap_lookup {
     const fs_atlas_mesh *mesh;  /* UVs and the eye and mouth rings */
     const float *attr;          /* w*h*FS_SWAP_ATTR, from the rasteriser */
     const uint8_t *covered;     /* w*h: non-zero where the mesh covers the pixel */
-    const uint8_t *image;       /* the whole target image, RGB8: openings are sampled */
-    int image_w, image_h;       /* from where they lie on the target's mesh, which */
-    ptrdiff_t image_stride;     /* the shape transfer may have moved off the pixel */
-    int x0, y0, w, h;           /* the window, inside the image */
+    const uint8_t *window;      /* the target's window, RGB8: openings are sampled from */
+    ptrdiff_t stride;           /* where they lie on the target's mesh (which the shape
+                                   transfer may have moved off the pixel), clamped to it */
+    int x0, y0, w, h;           /* the window: its origin in frame px (the attributes'
+                                   frame), its size */
     int eyes;                   /* fs_swap_eyes: which openings stay the target's */
     float forehead_v;           /* atlas v above which the target keeps its forehead
                                    (-1 swaps all of it) */
@@ -58,8 +59,25 @@ typedef struct fs_swap_lookup_out {
 void fs_swap_iris_discs(const float (*points)[3], float out[2][3]);
 
 /* The lookup: FS_OK, or FS_ERR_INVALID_ARGUMENT for NULL pointers or a
- * window outside the image. */
+ * bad window. Reads nothing of the frame outside the window: the target's
+ * mesh lies inside it (the window is its bounding box plus a margin,
+ * clipped to the frame), so clamping to the window is clamping to the
+ * frame. */
 fs_status fs_swap_lookup_ref(const fs_exec *ex, const fs_swap_lookup *d, fs_swap_lookup_out *out);
+
+/*
+ * The target-side skin of fs_swap_target_prepare, from a raster of the
+ * target's own mesh (attr, covered, as the lookup's): covered pixels below
+ * @p forehead_v's cut, less the target's hair along the outline when
+ * @p skin_guard; @p open marks the openings that the render keeps the
+ * target's for @p eyes (fs_swap_eyes; in gaze mode the target's irises
+ * @p iris). Writes @p target (w*h*3, the window as 0..1 floats), @p skin
+ * and @p open (w*h, 0/1); returns the count of skin pixels not open.
+ */
+long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
+                         const uint8_t *window, ptrdiff_t stride, int w, int h, int eyes,
+                         const float (*iris)[3], float forehead_v, int skin_guard,
+                         float *target, uint8_t *skin, uint8_t *open);
 
 /*
  * The last per-pixel step before the blend. render = warp + alpha_in *

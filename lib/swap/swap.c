@@ -13,19 +13,19 @@
 #include "compose/colour.h"
 #include "compose/mask.h"
 #include "detect/detect_internal.h"
+#include "engine.h"
 #include "fit/fit_internal.h"
+#include "image/view.h"
 #include "render/raster.h"
 #include "swap/lookup.h"
-#include "engine.h"
 
-#define GEOMETRY_MAX_SIZE ((size_t)1 << 20)
 /* Below this many pixels of face size the swap has too few pixels to mean anything. */
 #define SWAP_MIN_FACE 8.0
 
 void fs_swap_params_default(fs_swap_params *p)
 {
-    p->colour = FS_SWAP_COLOUR_MEANSTD; /* FULL: see fs_swap_params_default in swap.h */
-    p->blend = FS_SWAP_BLEND_MULTIBAND;
+    p->colour = FS_COLOR_MEANSTD; /* FULL: see fs_swap_params_default in swap.h */
+    p->blend = FS_BLEND_MULTIBAND;
     p->subdivision = 0;
     p->eyes = FS_SWAP_EYES_GAZE;
     p->erode = 0.01;
@@ -70,7 +70,7 @@ static int shape_transfer(const fs_swap_mesh *mesh, const float (*src)[3], const
                           double amount, float (*out)[3])
 {
     memcpy(out, tgt, sizeof(float) * 3 * FS_LANDMARKS);
-    fs_canonical_face *c = malloc(sizeof(*c));
+    fs_canonical_face *c = fs_tmp_alloc(sizeof(*c));
     if (!c)
         return 0;
     memset(c, 0, sizeof(*c));
@@ -82,7 +82,7 @@ static int shape_transfer(const fs_swap_mesh *mesh, const float (*src)[3], const
     }
     fs_head_pose pose;
     const int ok = fs_pose_fit(tgt, c, &pose);
-    free(c);
+    fs_tmp_free(c);
     if (!ok)
         return 0;
     const float *r = pose.rotation, s = pose.scale;
@@ -100,19 +100,10 @@ static int shape_transfer(const fs_swap_mesh *mesh, const float (*src)[3], const
 
 fs_status fs_swap_mesh_load(fs_context *ctx, fs_swap_mesh *mesh, fs_error_buf *err)
 {
-    uint8_t *geo = NULL;
-    size_t geo_size = 0;
-    fs_status st =
-        fs_model_file_read(ctx, "face_geometry.binarypb", GEOMETRY_MAX_SIZE, err, &geo, &geo_size);
-    if (st != FS_OK)
-        return st;
     fs_canonical_face *canon = malloc(sizeof(*canon));
-    if (!canon) {
-        free(geo);
+    if (!canon)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap_mesh_load: out of memory");
-    }
-    st = fs_canonical_face_parse(geo, geo_size, canon, err);
-    free(geo);
+    fs_status st = fs_canonical_face_load(ctx, canon, err);
     if (st == FS_OK)
         st = fs_atlas_mesh_init(canon, &mesh->atlas, err);
     if (st == FS_OK) {
@@ -122,6 +113,9 @@ fs_status fs_swap_mesh_load(fs_context *ctx, fs_swap_mesh *mesh, fs_error_buf *e
             mesh->basis_weight[i] = canon->basis_weight[i];
         }
         shape_weights(mesh);
+        for (int t = 0; t < mesh->atlas.n_triangles; t++)
+            for (int c = 0; c < 3; c++)
+                mesh->tri[t][c] = mesh->atlas.triangles[t][c];
     }
     free(canon);
     if (st == FS_OK) {
@@ -154,144 +148,43 @@ void fs_swap_info_free(fs_swap_info *info)
     info->alpha = NULL;
 }
 
-/* Working buffers of one swap, all over the w x h window. */
-typedef struct work {
-    float *depth, *uv, *render, *target, *alpha, *weight, *alpha_in, *warp;
-    uint8_t *mask, *skin, *eroded, *render8, *open;
-} work;
-
-static void work_free(work *k)
+void fs_swap_workspace_free(fs_swap_workspace *ws)
 {
-    free(k->depth);
-    free(k->uv);
-    free(k->render);
-    free(k->target);
-    free(k->alpha);
-    free(k->weight);
-    free(k->mask);
-    free(k->skin);
-    free(k->eroded);
-    free(k->render8);
-    free(k->alpha_in);
-    free(k->warp);
-    free(k->open);
+    if (ws)
+        fs_scratch_free(&ws->scratch);
 }
 
-static int work_alloc(work *k, size_t n)
+static fs_status check_params(const fs_swap_params *p, fs_error_buf *err)
 {
-    k->depth = malloc(n * sizeof(float));
-    k->uv = malloc(n * FS_SWAP_ATTR * sizeof(float));
-    k->warp = malloc(n * 3 * sizeof(float));
-    k->render = malloc(n * 3 * sizeof(float));
-    k->target = malloc(n * 3 * sizeof(float));
-    k->alpha = malloc(n * sizeof(float));
-    k->weight = malloc(n * sizeof(float));
-    k->mask = malloc(n);
-    k->skin = malloc(n);
-    k->eroded = malloc(n);
-    k->render8 = malloc(n * 3);
-    k->alpha_in = malloc(n * sizeof(float));
-    k->open = malloc(n);
-    return k->depth && k->uv && k->render && k->target && k->alpha && k->weight && k->mask &&
-           k->skin && k->eroded && k->render8 && k->alpha_in && k->open && k->warp;
-}
-
-/* Rasterises the (optionally subdivided) mesh at @p points with the
- * FS_SWAP_ATTR attributes per pixel; "where the pixel lies on the target's own
- * mesh" comes from @p target (the same as the pixel unless the shape
- * transfer moved the mesh). */
-static fs_status rasterise(const fs_engine *ops, const fs_exec *ex, const fs_swap_mesh *mesh,
-                           int levels,
-                           const float (*points)[3], const float (*target)[3],
-                           const float (*source)[3], const fs_raster_desc *d, work *k,
-                           fs_error_buf *err)
-{
-    const fs_atlas_mesh *am = &mesh->atlas;
-    float pos[FS_MESH_LANDMARKS][3], attr[FS_MESH_LANDMARKS][FS_SWAP_ATTR];
-    int32_t(*tri)[3] = malloc(sizeof(*tri) * (size_t)am->n_triangles);
-    if (!tri)
-        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
-    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
-        memcpy(pos[i], points[i], sizeof(pos[i]));
-        attr[i][0] = am->uv[i][0];
-        attr[i][1] = am->uv[i][1];
-        attr[i][2] = target[i][0];
-        attr[i][3] = target[i][1];
-        attr[i][4] = mesh->shape_weight[i];
-        attr[i][5] = source[i][0];
-        attr[i][6] = source[i][1];
-    }
-    for (int t = 0; t < am->n_triangles; t++)
-        for (int c = 0; c < 3; c++)
-            tri[t][c] = am->triangles[t][c];
-    fs_mesh base = {FS_MESH_LANDMARKS, FS_SWAP_ATTR, &pos[0][0], &attr[0][0], am->n_triangles, tri};
-    fs_mesh sub = {0};
-    const fs_mesh *m = &base;
-    if (levels > 0) {
-        const fs_status st = fs_mesh_subdivide(&base, levels, &sub, err);
-        if (st != FS_OK) {
-            free(tri);
-            return st;
-        }
-        m = &sub;
-    }
-    fs_raster_vertex *vert = malloc(sizeof(*vert) * (size_t)m->n_vert);
-    if (!vert) {
-        fs_mesh_free(&sub);
-        free(tri);
-        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
-    }
-    for (int i = 0; i < m->n_vert; i++) {
-        /* Orthographic landmarks: w = 1 makes the interpolation affine in
-         * screen space, which is what the fitter's weak-perspective mesh is. */
-        vert[i].x = m->pos[3 * i];
-        vert[i].y = m->pos[3 * i + 1];
-        vert[i].z = m->pos[3 * i + 2];
-        vert[i].w = 1.0f;
-    }
-    const fs_raster_out out = {k->depth, k->uv, k->mask, NULL};
-    fs_raster_clear(d, &out);
-    /* No culling: the depth test keeps the nearest surface, and a face
-     * turned far enough to show a back face at its silhouette would
-     * otherwise open a hole there. */
-    const fs_status st = ops->raster.triangles(ex, vert, m->attr, m->n_vert,
-                                               (const int32_t(*)[3])m->tri, m->n_tri, d, &out);
-    free(vert);
-    fs_mesh_free(&sub);
-    free(tri);
-    return st;
-}
-
-fs_status fs_swap_face_rgb8(const fs_engine *ops, fs_pool *pool, const fs_swap_mesh *mesh,
-                            const fs_swap_params *params, const fs_identity_data *id,
-                            fs_image *image, const float (*points)[3], fs_swap_info *info,
-                            fs_error_buf *err)
-{
-    const fs_exec exec = {pool, err, NULL, NULL};
-    const fs_exec *const ex = &exec;
-    if (!ops || !mesh || !params || !id || !image || !points || !image->data ||
-        !id->atlas.rgba)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
-    if (image->format != FS_PIXEL_RGB8 || image->memory != FS_MEMORY_HOST)
-        return fs_fail(err, FS_ERR_UNSUPPORTED, "fs_swap: needs a host RGB8 image");
-    if (image->width <= 0 || image->height <= 0 || image->stride < image->width * 3)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: bad image geometry");
-    if (params->colour < 0 || params->colour > 2 || params->blend < 0 || params->blend > 2 ||
-        params->eyes < FS_SWAP_EYES_TARGET || params->eyes > FS_SWAP_EYES_GAZE ||
-        params->subdivision < 0 || params->subdivision > 4 || !(params->erode >= 0) ||
-        !(params->erode <= 0.25) || !(params->feather >= 0) || !(params->feather <= 0.25) ||
-        !(params->hole_feather >= 0) || !(params->hole_feather <= 0.25) ||
-        !(params->brow_lift >= 0) || !(params->brow_lift <= 1) || !(params->shape >= 0) ||
-        !(params->shape <= 1))
+    if (p->colour < FS_COLOR_NONE || p->colour > FS_COLOR_FULL || p->blend < FS_BLEND_ALPHA ||
+        p->blend > FS_BLEND_POISSON || p->eyes < FS_SWAP_EYES_TARGET ||
+        p->eyes > FS_SWAP_EYES_GAZE || p->subdivision < 0 || p->subdivision > 4 ||
+        !(p->erode >= 0) || !(p->erode <= 0.25) || !(p->feather >= 0) ||
+        !(p->feather <= 0.25) || !(p->hole_feather >= 0) || !(p->hole_feather <= 0.25) ||
+        !(p->brow_lift >= 0) || !(p->brow_lift <= 1) || !(p->shape >= 0) || !(p->shape <= 1))
         return fs_fail(err, FS_ERR_OUT_OF_RANGE, "fs_swap: parameter out of range");
+    return FS_OK;
+}
 
-    /* The face's extent from its mesh points. */
+/* The atlas v above which the target keeps its forehead (-1: none). */
+static float forehead_cut(const fs_swap_mesh *mesh, const fs_swap_params *p)
+{
+    return p->swap_forehead ? -1.0f : mesh->brow_v - (float)p->brow_lift;
+}
+
+/* The window around the face with landmarks @p points on a frame_w x
+ * frame_h frame, into t's window fields and face_size. */
+static fs_status face_window(const float (*points)[3], int frame_w, int frame_h,
+                             fs_swap_target *t, fs_error_buf *err)
+{
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+    for (int i = 0; i < FS_LANDMARKS; i++) {
         const double x = points[i][0], y = points[i][1], z = points[i][2];
         if (!isfinite(x) || !isfinite(y) || !isfinite(z) || fabs(x) > 1e6 || fabs(y) > 1e6 ||
             fabs(z) > 1e6)
             return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: landmark %d not finite or far out", i);
+        if (i >= FS_MESH_LANDMARKS) /* the irises lie inside the mesh */
+            continue;
         x0 = fmin(x0, x);
         y0 = fmin(y0, y);
         x1 = fmax(x1, x);
@@ -304,68 +197,376 @@ fs_status fs_swap_face_rgb8(const fs_engine *ops, fs_pool *pool, const fs_swap_m
     const double margin = 0.1 * size + 4.0;
     int wx0 = (int)floor(x0 - margin), wy0 = (int)floor(y0 - margin);
     int wx1 = (int)ceil(x1 + margin), wy1 = (int)ceil(y1 + margin);
-    const int clipped = wx0 < 0 || wy0 < 0 || wx1 > image->width - 1 || wy1 > image->height - 1;
+    const int clipped = wx0 < 0 || wy0 < 0 || wx1 > frame_w - 1 || wy1 > frame_h - 1;
     wx0 = wx0 < 0 ? 0 : wx0;
     wy0 = wy0 < 0 ? 0 : wy0;
-    wx1 = wx1 > image->width - 1 ? image->width - 1 : wx1;
-    wy1 = wy1 > image->height - 1 ? image->height - 1 : wy1;
+    wx1 = wx1 > frame_w - 1 ? frame_w - 1 : wx1;
+    wy1 = wy1 > frame_h - 1 ? frame_h - 1 : wy1;
     if (wx1 < wx0 || wy1 < wy0)
         return fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face lies outside the image");
-    const int w = wx1 - wx0 + 1, h = wy1 - wy0 + 1;
-    fs_status st = fs_compose_check_size(err, w, h);
+    const fs_status st = fs_compose_check_size(err, wx1 - wx0 + 1, wy1 - wy0 + 1);
     if (st != FS_OK)
         return st;
-    const size_t n = (size_t)w * (size_t)h;
+    t->x0 = wx0;
+    t->y0 = wy0;
+    t->w = wx1 - wx0 + 1;
+    t->h = wy1 - wy0 + 1;
+    t->frame_w = frame_w;
+    t->frame_h = frame_h;
+    t->clipped = clipped;
+    t->face_size = size;
+    return FS_OK;
+}
 
+/* Rasterises the (optionally subdivided) mesh at @p points with the
+ * FS_SWAP_ATTR attributes per pixel into depth, attr and covered (w*h
+ * each, w*h*FS_SWAP_ATTR for attr); "where the pixel lies on the target's
+ * own mesh" comes from @p target (the same as the pixel unless the shape
+ * transfer moved the mesh). */
+static fs_status rasterise(const fs_engine *eng, const fs_exec *ex, const fs_swap_mesh *mesh,
+                           int levels, const float (*points)[3], const float (*target)[3],
+                           const float (*source)[3], const fs_raster_desc *d, float *depth,
+                           float *attr_out, uint8_t *covered)
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    const fs_atlas_mesh *am = &mesh->atlas;
+    float pos[FS_MESH_LANDMARKS][3], attr[FS_MESH_LANDMARKS][FS_SWAP_ATTR];
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        memcpy(pos[i], points[i], sizeof(pos[i]));
+        attr[i][0] = am->uv[i][0];
+        attr[i][1] = am->uv[i][1];
+        attr[i][2] = target[i][0];
+        attr[i][3] = target[i][1];
+        attr[i][4] = mesh->shape_weight[i];
+        attr[i][5] = source[i][0];
+        attr[i][6] = source[i][1];
+    }
+    const float *vpos = &pos[0][0], *vattr = &attr[0][0];
+    const int32_t(*tri)[3] = (const int32_t(*)[3])mesh->tri;
+    int n_vert = FS_MESH_LANDMARKS, n_tri = am->n_triangles;
+    fs_mesh sub = {0};
+    if (levels > 0) {
+        /* Subdivision builds its mesh per call (it is off by default). */
+        int32_t(*tcopy)[3] = fs_tmp_alloc(sizeof(*tcopy) * (size_t)n_tri);
+        if (!tcopy)
+            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+        memcpy(tcopy, mesh->tri, sizeof(*tcopy) * (size_t)n_tri);
+        const fs_mesh base = {FS_MESH_LANDMARKS, FS_SWAP_ATTR, &pos[0][0], &attr[0][0], n_tri, tcopy};
+        const fs_status st = fs_mesh_subdivide(&base, levels, &sub, err);
+        fs_tmp_free(tcopy);
+        if (st != FS_OK)
+            return st;
+        vpos = sub.pos;
+        vattr = sub.attr;
+        tri = (const int32_t(*)[3])sub.tri;
+        n_vert = sub.n_vert;
+        n_tri = sub.n_tri;
+    }
+    fs_raster_vertex *vert = fs_tmp_alloc(sizeof(*vert) * (size_t)n_vert);
+    if (!vert) {
+        fs_mesh_free(&sub);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    }
+    for (int i = 0; i < n_vert; i++) {
+        /* Orthographic landmarks: w = 1 makes the interpolation affine in
+         * screen space, which is what the fitter's weak-perspective mesh is. */
+        vert[i].x = vpos[3 * i];
+        vert[i].y = vpos[3 * i + 1];
+        vert[i].z = vpos[3 * i + 2];
+        vert[i].w = 1.0f;
+    }
+    const fs_raster_out out = {depth, attr_out, covered, NULL};
+    fs_raster_clear(d, &out);
+    /* No culling: the depth test keeps the nearest surface, and a face
+     * turned far enough to show a back face at its silhouette would
+     * otherwise open a hole there. */
+    const fs_status st = eng->raster.triangles(ex, vert, vattr, n_vert, tri, n_tri, d, &out);
+    fs_tmp_free(vert);
+    fs_mesh_free(&sub);
+    return st;
+}
+
+fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                  int frame_w, int frame_h, const float (*points)[3],
+                                  fs_swap_target *out, fs_error_buf *err)
+{
+    if (!mesh || !params || !points || !out)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
+    if (frame_w <= 0 || frame_h <= 0)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: frame of %d x %d", frame_w, frame_h);
+    fs_status st = check_params(params, err);
+    if (st != FS_OK)
+        return st;
+    fs_swap_target *t = fs_tmp_alloc(sizeof(*t));
+    if (!t)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    memset(t, 0, sizeof(*t));
+    st = face_window(points, frame_w, frame_h, t, err);
+    if (st == FS_OK) {
+        memcpy(t->points, points, sizeof(t->points));
+        fs_swap_iris_discs(points, t->iris);
+        memcpy(out, t, sizeof(*t));
+    }
+    fs_tmp_free(t);
+    return st;
+}
+
+fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
+                                 const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                 const uint8_t *win, ptrdiff_t stride, fs_swap_target *t)
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!eng || !mesh || !params || !win || !t)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
+    if (t->w <= 0 || t->h <= 0 || stride < 3 * (ptrdiff_t)t->w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: bad target window");
+    const int w = t->w, h = t->h;
+    const size_t n = (size_t)w * (size_t)h;
+    fs_status st = FS_OK;
+    float *depth = fs_tmp_alloc(n * sizeof(float));
+    float *attr = fs_tmp_alloc(n * FS_SWAP_ATTR * sizeof(float));
+    float *target = fs_tmp_alloc(n * 3 * sizeof(float));
+    float *weight = fs_tmp_alloc(n * sizeof(float));
+    uint8_t *covered = fs_tmp_alloc(n), *skin = fs_tmp_alloc(n), *eroded = fs_tmp_alloc(n);
+    uint8_t *open = fs_tmp_alloc(n);
+    if (!depth || !attr || !target || !weight || !covered || !skin || !eroded || !open)
+        st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (%d x %d window)", w, h);
+    const float(*points)[3] = (const float(*)[3])t->points;
+    /* The target's own mesh, unsubdivided: finer triangles do not move
+     * statistics over a few thousand pixels. */
+    const fs_raster_desc desc = {t->x0, t->y0, w, h, FS_SWAP_ATTR, FS_RASTER_CULL_NONE};
+    if (st == FS_OK)
+        st = rasterise(eng, ex, mesh, 0, points, points, points, &desc, depth, attr, covered);
+    if (st == FS_OK) {
+        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, w, h, params->eyes, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
+        if (skin_n == 0)
+            st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face covers no pixel of the image");
+    }
+    /* Eroded as the swap's mask is, so that the statistics leave out the
+     * outline's mixed pixels; the openings stay out. */
+    if (st == FS_OK)
+        st = eng->compose.mask_erode(ex, skin, w, h, w, params->erode * t->face_size, 0, eroded,
+                                     w);
+    double mean[3], sd[3];
+    long left = 0;
+    if (st == FS_OK) {
+        for (size_t p = 0; p < n; p++)
+            left += eroded[p] && !open[p];
+        if (left == 0) /* a tiny face eroded away: the un-eroded mask */
+            memcpy(eroded, skin, n);
+        left = 0;
+        for (size_t p = 0; p < n; p++) {
+            weight[p] = eroded[p] && !open[p] ? 1.0f : 0.0f;
+            left += weight[p] > 0.0f;
+        }
+        st = eng->compose.colour_lab_stats(ex, target, 3 * (ptrdiff_t)w, weight, w, h, mean, sd);
+        if (st == FS_ERR_OUT_OF_RANGE)
+            st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face shows no skin");
+    }
+    if (st == FS_OK) {
+        t->skin_pixels = (int32_t)(left < INT32_MAX ? left : INT32_MAX);
+        memcpy(t->lab_mean, mean, sizeof(mean));
+        memcpy(t->lab_sd, sd, sizeof(sd));
+    }
+    fs_tmp_free(open);
+    fs_tmp_free(eroded);
+    fs_tmp_free(skin);
+    fs_tmp_free(covered);
+    fs_tmp_free(weight);
+    fs_tmp_free(target);
+    fs_tmp_free(attr);
+    fs_tmp_free(depth);
+    return st;
+}
+
+fs_status fs_swap_target_prepare(const fs_engine *eng, const fs_exec *ex,
+                                 const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                 const fs_image *frame, const float (*points)[3],
+                                 fs_swap_target *out)
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!eng || !mesh || !params || !frame || !points || !out || !frame->data)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
+    fs_status st = fs_image_view_check(NULL, frame, "fs_swap", err);
+    if (st != FS_OK)
+        return st;
+    if (frame->format != FS_PIXEL_RGB8 || frame->memory != FS_MEMORY_HOST)
+        return fs_fail(err, FS_ERR_UNSUPPORTED, "fs_swap: needs a host RGB8 image");
+    fs_swap_target *t = fs_tmp_alloc(sizeof(*t));
+    if (!t)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    st = fs_swap_target_geometry(mesh, params, frame->width, frame->height, points, t, err);
+    if (st == FS_OK) {
+        const uint8_t *win = (const uint8_t *)frame->data + (size_t)t->y0 * (size_t)frame->stride + (size_t)t->x0 * 3;
+        st = fs_swap_target_measure(eng, ex, mesh, params, win, frame->stride, t);
+    }
+    if (st == FS_OK)
+        memcpy(out, t, sizeof(*t));
+    fs_tmp_free(t);
+    return st;
+}
+
+/* A target from a template file is input like any other. */
+static fs_status check_target(const fs_swap_target *t, ptrdiff_t stride, fs_error_buf *err)
+{
+    if (t->w <= 0 || t->h <= 0 || t->x0 < 0 || t->y0 < 0 || t->frame_w <= 0 || t->frame_h <= 0 ||
+        t->x0 > t->frame_w - t->w || t->y0 > t->frame_h - t->h || t->skin_pixels <= 0 ||
+        !(t->face_size >= SWAP_MIN_FACE) || !(t->face_size <= 1e6))
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_render: inconsistent target window");
+    const fs_status st = fs_compose_check_size(err, t->w, t->h);
+    if (st != FS_OK)
+        return st;
+    if (stride < 3 * (ptrdiff_t)t->w)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_render: stride %td below 3 x %d", stride, t->w);
+    for (int c = 0; c < 3; c++)
+        if (!isfinite(t->lab_mean[c]) || !(t->lab_sd[c] >= 0) || !(t->lab_sd[c] < 1e3))
+            return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_render: bad target statistics");
+    for (int i = 0; i < FS_LANDMARKS; i++)
+        for (int c = 0; c < 3; c++)
+            if (!(fabsf(t->points[i][c]) <= 1e6f))
+                return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_render: landmark %d not finite or far out", i);
+    for (int e = 0; e < 2; e++)
+        for (int c = 0; c < 3; c++)
+            if (!(fabsf(t->iris[e][c]) <= 1e6f))
+                return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_render: bad iris");
+    return FS_OK;
+}
+
+/* Working buffers of one swap, all over the w x h window. */
+typedef struct work {
+    float *depth, *uv, *render, *target, *alpha, *weight, *alpha_in, *warp;
+    uint8_t *mask, *skin, *eroded, *render8, *open;
+} work;
+
+static void work_free(work *k)
+{
+    fs_tmp_free(k->depth);
+    fs_tmp_free(k->uv);
+    fs_tmp_free(k->render);
+    fs_tmp_free(k->target);
+    fs_tmp_free(k->alpha);
+    fs_tmp_free(k->weight);
+    fs_tmp_free(k->mask);
+    fs_tmp_free(k->skin);
+    fs_tmp_free(k->eroded);
+    fs_tmp_free(k->render8);
+    fs_tmp_free(k->alpha_in);
+    fs_tmp_free(k->warp);
+    fs_tmp_free(k->open);
+}
+
+static int work_alloc(work *k, size_t n)
+{
+    k->depth = fs_tmp_alloc(n * sizeof(float));
+    k->uv = fs_tmp_alloc(n * FS_SWAP_ATTR * sizeof(float));
+    k->warp = fs_tmp_alloc(n * 3 * sizeof(float));
+    k->render = fs_tmp_alloc(n * 3 * sizeof(float));
+    k->target = fs_tmp_alloc(n * 3 * sizeof(float));
+    k->alpha = fs_tmp_alloc(n * sizeof(float));
+    k->weight = fs_tmp_alloc(n * sizeof(float));
+    k->mask = fs_tmp_alloc(n);
+    k->skin = fs_tmp_alloc(n);
+    k->eroded = fs_tmp_alloc(n);
+    k->render8 = fs_tmp_alloc(n * 3);
+    k->alpha_in = fs_tmp_alloc(n * sizeof(float));
+    k->open = fs_tmp_alloc(n);
+    return k->depth && k->uv && k->render && k->target && k->alpha && k->weight && k->mask &&
+           k->skin && k->eroded && k->render8 && k->alpha_in && k->open && k->warp;
+}
+
+/* Room for the debug images of @p info (malloc'd: fs_swap_info_free
+ * releases them), made before the window is written so that running out
+ * of memory leaves it as it was. */
+static fs_status debug_alloc(fs_swap_info *info, size_t n, fs_error_buf *err)
+{
+    fs_swap_info_free(info);
+    info->render_rgb = malloc(n * 3);
+    info->mesh_mask = malloc(n);
+    info->alpha = malloc(n * sizeof(float));
+    if (!info->render_rgb || !info->mesh_mask || !info->alpha) {
+        fs_swap_info_free(info);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (debug images)");
+    }
+    return FS_OK;
+}
+
+/* The debug images copied out of the workspace. */
+static void debug_fill(fs_swap_info *info, const work *k, size_t n)
+{
+    for (size_t p = 0; p < n; p++) /* the whole render, for looking at */
+        for (int c = 0; c < 3; c++) {
+            float v = k->render[3 * p + (size_t)c];
+            v = v != v ? 0.0f : v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+            info->render_rgb[3 * p + (size_t)c] = (uint8_t)lrintf(v * 255.0f);
+        }
+    memcpy(info->mesh_mask, k->mask, n);
+    memcpy(info->alpha, k->alpha, n * sizeof(float));
+}
+
+static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
+                               const fs_swap_mesh *mesh, const fs_swap_params *params,
+                               const fs_identity_data *id, const fs_swap_target *t, uint8_t *win,
+                               ptrdiff_t stride, fs_swap_info *info)
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    const fs_compose_ops *const cops = &eng->compose;
+    const int w = t->w, h = t->h;
+    const size_t n = (size_t)w * (size_t)h;
+    const double size = t->face_size;
+    const float(*points)[3] = (const float(*)[3])t->points;
     work k = {0};
     if (!work_alloc(&k, n)) {
         work_free(&k);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (%d x %d window)", w, h);
     }
-    const fs_raster_desc desc = {wx0, wy0, w, h, FS_SWAP_ATTR, FS_RASTER_CULL_NONE};
+    if (info && info->keep_debug) {
+        const fs_status dst = debug_alloc(info, n, err);
+        if (dst != FS_OK) {
+            work_free(&k);
+            return dst;
+        }
+    }
+    const fs_raster_desc desc = {t->x0, t->y0, w, h, FS_SWAP_ATTR, FS_RASTER_CULL_NONE};
     float(*shaped)[3] = NULL;
     if (params->shape > 0) {
-        shaped = malloc(sizeof(float) * 3 * FS_LANDMARKS);
+        shaped = fs_tmp_alloc(sizeof(float) * 3 * FS_LANDMARKS);
         if (!shaped) {
             work_free(&k);
             return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
         }
         shape_transfer(mesh, (const float(*)[3])id->landmarks, points, params->shape, shaped);
     }
-    st = rasterise(ops, ex, mesh, params->subdivision, shaped ? (const float(*)[3])shaped : points,
-                   points, (const float(*)[3])id->landmarks, &desc, &k, err);
-    free(shaped);
+    fs_status st = rasterise(eng, ex, mesh, params->subdivision,
+                             shaped ? (const float(*)[3])shaped : points, points,
+                             (const float(*)[3])id->landmarks, &desc, k.depth, k.uv, k.mask);
+    fs_tmp_free(shaped);
     if (st != FS_OK) {
         work_free(&k);
         return st;
     }
 
     /* Texture lookup, the openings and the skin mask. */
-    uint8_t *const img = (uint8_t *)image->data + (size_t)wy0 * (size_t)image->stride + (size_t)wx0 * 3;
-    const ptrdiff_t istride = image->stride;
     fs_swap_lookup look = {
         .atlas = &id->atlas,
         .mesh = &mesh->atlas,
         .attr = k.uv,
         .covered = k.mask,
-        .image = (const uint8_t *)image->data,
-        .image_w = image->width,
-        .image_h = image->height,
-        .image_stride = image->stride,
-        .x0 = wx0,
-        .y0 = wy0,
+        .window = win,
+        .stride = stride,
+        .x0 = t->x0,
+        .y0 = t->y0,
         .w = w,
         .h = h,
         .eyes = params->eyes,
-        .forehead_v = params->swap_forehead ? -1.0f : mesh->brow_v - (float)params->brow_lift,
+        .forehead_v = forehead_cut(mesh, params),
         .brow_v = mesh->brow_v,
         .skin_guard = params->skin_guard,
     };
-    fs_swap_iris_discs(points, look.target_iris);
+    memcpy(look.target_iris, t->iris, sizeof(look.target_iris));
     fs_swap_iris_discs((const float(*)[3])id->landmarks, look.source_iris);
     fs_swap_lookup_out lo = {
         .render = k.render, .target = k.target, .warp = k.warp, .skin = k.skin, .open = k.open};
-    st = ops->swap.lookup(ex, &look, &lo);
+    st = eng->swap.lookup(ex, &look, &lo);
     if (st != FS_OK) {
         work_free(&k);
         return st;
@@ -379,14 +580,14 @@ fs_status fs_swap_face_rgb8(const fs_engine *ops, fs_pool *pool, const fs_swap_m
     /* Erode, then feather inside the eroded mask. The window has a margin
      * wherever the image allows, so its edge is background only where the
      * image border cut it: there the face goes on, and must not erode. */
-    st = ops->compose.mask_erode(ex, k.skin, w, h, w, params->erode * size, 0, k.eroded, w);
+    st = cops->mask_erode(ex, k.skin, w, h, w, params->erode * size, 0, k.eroded, w);
     if (st == FS_OK) {
         long left = 0;
         for (size_t p = 0; p < n; p++)
             left += k.eroded[p] != 0;
         if (left == 0) /* a tiny face eroded away: keep the un-eroded mask */
             memcpy(k.eroded, k.skin, n);
-        st = ops->compose.mask_feather(ex, k.eroded, w, h, w, params->feather * size, 0, k.alpha, w);
+        st = cops->mask_feather(ex, k.eroded, w, h, w, params->feather * size, 0, k.alpha, w);
     }
     /* The openings' own, narrow feather between the source's skin and the
      * target's eyes and mouth: alpha_in is the atlas' share of the render.
@@ -396,47 +597,50 @@ fs_status fs_swap_face_rgb8(const fs_engine *ops, fs_pool *pool, const fs_swap_m
         k.open[p] = !k.open[p];
     }
     if (st == FS_OK)
-        st = ops->compose.mask_feather(ex, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in, w);
+        st = cops->mask_feather(ex, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in,
+                                w);
 
-    /* Colour correction over the eroded skin. */
-    if (st == FS_OK && params->colour >= FS_SWAP_COLOUR_MEANSTD)
-        st = ops->compose.colour_match(ex, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w,
-                                 k.weight, w, h);
-    if (st == FS_OK && params->colour >= FS_SWAP_COLOUR_FULL) {
+    /* Colour correction over the eroded skin: the render's statistics
+     * become the target's, measured once per target over its own skin
+     * (fs_swap_target_prepare). */
+    if (st == FS_OK && params->colour >= FS_COLOR_MEANSTD)
+        st = cops->colour_match_to(ex, k.render, 3 * (ptrdiff_t)w, k.weight, w, h, t->lab_mean,
+                                   t->lab_sd);
+    if (st == FS_OK && params->colour >= FS_COLOR_FULL) {
         /* Shading at the scale of a cheek: finer would copy the target's features. */
         const double sigma = fmin(fmax(0.04 * size, 1.0), 20.0);
         /* A gain of at most 1.5 either way: a looser one turns dark source
          * features that the target lacks (a fringe of hair, a shadow) into
          * bright, saturated patches. */
-        st = ops->compose.colour_shading(ex, &ops->compose, k.render, 3 * (ptrdiff_t)w, k.target,
-                                 3 * (ptrdiff_t)w, k.weight, w, h, sigma, 1.5);
+        st = cops->colour_shading(ex, cops, k.render, 3 * (ptrdiff_t)w, k.target,
+                                  3 * (ptrdiff_t)w, k.weight, w, h, sigma, 1.5);
     }
     if (st == FS_OK && params->match_detail)
-        st = ops->compose.colour_detail(ex, &ops->compose, k.render, 3 * (ptrdiff_t)w, k.target,
-                                       3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL);
+        st = cops->colour_detail(ex, cops, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w,
+                                 k.weight, w, h, 0x5eed5a7full, NULL);
 
     /* The openings mixed back in; outside the eroded mask the blends see
      * the target's own pixels, so that the pyramid's coarse bands and
      * Poisson's gradients meet no uncorrected render (eyes, mouth, the mesh
      * edge) next to the mask. */
     if (st == FS_OK)
-        st = ops->swap.finish_u8(ex, k.render, k.warp, k.alpha_in, k.eroded, img, istride, w, h,
+        st = eng->swap.finish_u8(ex, k.render, k.warp, k.alpha_in, k.eroded, win, stride, w, h,
                                  k.render8);
 
     if (st == FS_OK) {
         switch (params->blend) {
-        case FS_SWAP_BLEND_ALPHA:
-            st = fs_blend_alpha_u8(ex, &ops->compose, k.render8, 3 * (ptrdiff_t)w, img, istride, k.alpha,
-                                   w, w, h);
+        case FS_BLEND_ALPHA:
+            st = fs_blend_alpha_u8(ex, cops, k.render8, 3 * (ptrdiff_t)w, win, stride, k.alpha, w,
+                                   w, h);
             break;
-        case FS_SWAP_BLEND_MULTIBAND:
-            st = ops->compose.blend_multiband_u8(ex, k.render8, 3 * (ptrdiff_t)w, img, istride, k.alpha,
-                                       w, h, 0);
+        case FS_BLEND_MULTIBAND:
+            st = cops->blend_multiband_u8(ex, k.render8, 3 * (ptrdiff_t)w, win, stride, k.alpha, w,
+                                          h, 0);
             break;
         default: {
             const fs_poisson_opts po = fs_swap_poisson_opts(size);
-            st = ops->compose.blend_poisson_u8(ex, k.render8, 3 * (ptrdiff_t)w, img, istride, k.eroded, w,
-                                     w, h, &po, NULL);
+            st = cops->blend_poisson_u8(ex, k.render8, 3 * (ptrdiff_t)w, win, stride, k.eroded, w,
+                                        w, h, &po, NULL);
             for (size_t p = 0; p < n; p++)
                 k.alpha[p] = k.eroded[p] ? 1.0f : 0.0f;
             break;
@@ -445,31 +649,74 @@ fs_status fs_swap_face_rgb8(const fs_engine *ops, fs_pool *pool, const fs_swap_m
     }
 
     if (st == FS_OK && info) {
-        info->x0 = wx0;
-        info->y0 = wy0;
+        info->x0 = t->x0;
+        info->y0 = t->y0;
         info->w = w;
         info->h = h;
-        info->clipped = clipped;
+        info->clipped = t->clipped;
         info->face_size = size;
         info->covered = covered;
         info->textured = textured;
         info->mask_pixels = skin_n;
-        if (info->keep_debug) {
-            fs_swap_info_free(info);
-            info->render_rgb = k.render8;
-            info->mesh_mask = k.mask;
-            info->alpha = k.alpha;
-            for (size_t p = 0; p < n; p++) /* the whole render, for looking at */
-                for (int c = 0; c < 3; c++) {
-                    float v = k.render[3 * p + (size_t)c];
-                    v = v != v ? 0.0f : v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-                    k.render8[3 * p + (size_t)c] = (uint8_t)lrintf(v * 255.0f);
-                }
-            k.render8 = NULL;
-            k.mask = NULL;
-            k.alpha = NULL;
-        }
+        if (info->keep_debug)
+            debug_fill(info, &k, n);
     }
+    if (st != FS_OK && info && info->keep_debug)
+        fs_swap_info_free(info);
     work_free(&k);
     return st;
+}
+
+fs_status fs_swap_render(const fs_engine *eng, const fs_exec *ex, fs_swap_workspace *ws,
+                         const fs_swap_mesh *mesh, const fs_swap_params *params,
+                         const fs_identity_data *id, const fs_swap_target *t, uint8_t *win,
+                         ptrdiff_t stride, fs_swap_info *info)
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!eng || !mesh || !params || !id || !t || !win || !id->atlas.rgba)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_render: NULL argument");
+    fs_status st = check_params(params, err);
+    if (st == FS_OK)
+        st = check_target(t, stride, err);
+    if (st != FS_OK)
+        return st;
+    fs_scratch *const outer = fs_scratch_bind(ws ? &ws->scratch : NULL);
+    st = render_window(eng, ex, mesh, params, id, t, win, stride, info);
+    fs_scratch_bind(outer);
+    /* Grown after the call, to what it needed: the next one of the same
+     * size finds it all there. A failure here only means the next call
+     * falls back to malloc again. */
+    if (ws)
+        (void)fs_scratch_fit(&ws->scratch);
+    return st;
+}
+
+fs_status fs_swap_face(const fs_engine *eng, const fs_exec *ex, fs_swap_workspace *ws,
+                       const fs_swap_mesh *mesh, const fs_swap_params *params,
+                       const fs_identity_data *id, fs_image *image, const float (*points)[3],
+                       fs_swap_info *info)
+{
+    if (!eng || !mesh || !params || !id || !image || !points || !image->data || !id->atlas.rgba)
+        return fs_fail(FS_EXEC_ERR(ex), FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
+    fs_swap_target t;
+    /* The prepare's temporaries from the workspace too: a renderer's
+     * still swaps then reuse its memory as well. */
+    fs_scratch *const outer = fs_scratch_bind(ws ? &ws->scratch : NULL);
+    fs_status st = fs_swap_target_prepare(eng, ex, mesh, params, image, points, &t);
+    fs_scratch_bind(outer);
+    if (ws)
+        (void)fs_scratch_fit(&ws->scratch);
+    if (st == FS_OK) {
+        uint8_t *win = (uint8_t *)image->data + (size_t)t.y0 * (size_t)image->stride + (size_t)t.x0 * 3;
+        st = fs_swap_render(eng, ex, ws, mesh, params, id, &t, win, image->stride, info);
+    }
+    return st;
+}
+
+fs_status fs_swap_face_rgb8(const fs_engine *eng, const fs_exec *ex,
+                            const fs_swap_mesh *mesh, const fs_swap_params *params,
+                            const fs_identity_data *id, fs_image *image,
+                            const float (*points)[3], fs_swap_info *info)
+{
+    return fs_swap_face(eng, ex, NULL, mesh, params, id, image, points, info);
 }

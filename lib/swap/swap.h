@@ -18,20 +18,12 @@
 #include "internal.h"
 #include "compose/blend.h"
 #include "identity/atlas.h"
+#include "fit/fit_internal.h"
 #include "identity/blob.h"
 #include "render/subdiv.h"
+#include "scratch.h"
 
-typedef enum fs_swap_colour {
-    FS_SWAP_COLOUR_NONE = 0,
-    FS_SWAP_COLOUR_MEANSTD = 1, /* CIELAB mean/deviation over the skin mask */
-    FS_SWAP_COLOUR_FULL = 2     /* + the target's low-frequency shading */
-} fs_swap_colour;
-
-typedef enum fs_swap_blend {
-    FS_SWAP_BLEND_ALPHA = 0,
-    FS_SWAP_BLEND_MULTIBAND = 1,
-    FS_SWAP_BLEND_POISSON = 2
-} fs_swap_blend;
+struct fs_engine;
 
 /* Whose eyes and mouth interior show (FS_RENDERER_SWAP_EYES_MOUTH). */
 typedef enum fs_swap_eyes {
@@ -42,8 +34,8 @@ typedef enum fs_swap_eyes {
 } fs_swap_eyes;
 
 typedef struct fs_swap_params {
-    int colour;          /* fs_swap_colour */
-    int blend;           /* fs_swap_blend */
+    int colour;          /* fs_renderer_color */
+    int blend;           /* fs_renderer_blend */
     int subdivision;     /* 0..4 midpoint subdivision levels of the target mesh */
     int eyes;            /* fs_swap_eyes */
     double erode;        /* mask erosion, fraction of the face size (0..0.25) */
@@ -100,6 +92,7 @@ typedef struct fs_swap_mesh {
     uint16_t basis_id[FS_MESH_LANDMARKS];
     float basis_weight[FS_MESH_LANDMARKS];
     float shape_weight[FS_MESH_LANDMARKS];
+    int32_t tri[FS_CANON_MAX_TRIANGLES][3]; /* atlas.triangles as the rasteriser takes them */
 } fs_swap_mesh;
 
 /* Reads face_geometry.binarypb from the context's model folder. */
@@ -123,19 +116,112 @@ typedef struct fs_swap_info {
 void fs_swap_info_free(fs_swap_info *info);
 
 /*
- * Swaps @p id onto the face with landmarks @p points (478 x 3, image px) of
- * @p image (host RGB8, modified in place). Pixels where the blend weight is
- * zero (outside the mesh's silhouette eroded-then-feathered mask) are left
- * bit-identical. FS_ERR_INVALID_ARGUMENT, FS_ERR_UNSUPPORTED (not host RGB8),
+ * What the swap of one face needs from the target frame alone: computed
+ * once per template frame (fs_swap_target_prepare) and used for every user
+ * (fs_swap_render). Plain data, no pointers, so that the template analysis
+ * can store it per frame and smooth its statistics over time.
+ *
+ * The colour statistics are the CIELAB (D65) mean and population deviation
+ * of the target's own face skin: the pixels its own mesh covers, outside
+ * the eye and mouth openings, below the forehead cut, without the target's
+ * hair along the outline (skin_guard), eroded like the swap's mask. Each is
+ * a smooth function of the frame (a sum over a mask that moves with the
+ * face), so a low-pass filter over time (per component) is meaningful;
+ * lab_sd must stay > 0. The user's own side of the colour match (the
+ * render's statistics) is measured per call over the swap's mask.
+ */
+typedef struct fs_swap_target {
+    int32_t x0, y0, w, h;            /* the window, frame px, clipped to the frame */
+    int32_t frame_w, frame_h;        /* the frame the window was clipped to */
+    int32_t clipped;                 /* 1 when the frame border cut the window */
+    int32_t skin_pixels;             /* pixels behind the statistics (> 0) */
+    double face_size;                /* px: the larger side of the mesh's bounding box */
+    double lab_mean[3];              /* L* 0..100, a*, b* */
+    double lab_sd[3];
+    float iris[2][3];                /* fs_swap_iris_discs of points */
+    float points[FS_LANDMARKS][3];   /* the target's landmarks, frame px */
+} fs_swap_target;
+
+/*
+ * The functions below that run stages take the engine @p eng (lib/engine.h)
+ * and the call's execution context @p ex (lib/exec.h: its pool, and the
+ * error buffer that receives the detail of a failure; NULL runs serially
+ * with no detail). Threads that swap at once each pass their own @p ex.
+ */
+
+/*
+ * Fills @p out for the face with landmarks @p points (478 x 3, frame px)
+ * of @p frame (host RGB8; only the window is read). Allocates its own
+ * temporaries. FS_ERR_INVALID_ARGUMENT, FS_ERR_UNSUPPORTED (not host RGB8),
+ * FS_ERR_OUT_OF_RANGE (params), FS_ERR_NO_FACE (too small, outside the
+ * frame, no skin), FS_ERR_OUT_OF_MEMORY; @p out untouched on failure.
+ */
+fs_status fs_swap_target_prepare(const struct fs_engine *eng, const fs_exec *ex,
+                                 const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                 const fs_image *frame, const float (*points)[3],
+                                 fs_swap_target *out);
+
+/*
+ * fs_swap_target_prepare in two steps, for the video path, whose template
+ * holds the statistics smoothed over time: the geometry alone from the
+ * points and the frame size (statistics zero, skin_pixels 0), and the
+ * statistics measured on the window's pixels @p win (RGB8, @p stride; t's
+ * window of the frame). Statuses as fs_swap_target_prepare.
+ */
+fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                  int frame_w, int frame_h, const float (*points)[3],
+                                  fs_swap_target *out, fs_error_buf *err);
+fs_status fs_swap_target_measure(const struct fs_engine *eng, const fs_exec *ex,
+                                 const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                 const uint8_t *win, ptrdiff_t stride, fs_swap_target *t);
+
+/*
+ * Memory that fs_swap_render reuses across calls: grown to the largest
+ * window seen, so that a steady stream of same-size (or smaller) windows
+ * allocates nothing (except with subdivision > 0, whose mesh is built per
+ * call). Zero-initialise it ({0}); one per thread; fs_swap_workspace_free
+ * releases it (accepts NULL).
+ */
+typedef struct fs_swap_workspace {
+    fs_scratch scratch; /* every temporary of the render and its stages */
+} fs_swap_workspace;
+
+void fs_swap_workspace_free(fs_swap_workspace *ws);
+
+/*
+ * Swaps @p id onto the target @p t: render, colour transfer (to t's
+ * statistics), sharpness match, blend, on the window only: @p win points
+ * at the window's top-left pixel (RGB8, @p stride bytes a row), t->w x
+ * t->h pixels, read and written in place; nothing outside it is touched.
+ * Pixels where the blend weight is zero are left bit-identical. @p ws may
+ * be NULL (then every temporary is malloc'd). @p info may be NULL; its
+ * x0, y0 are t's. FS_ERR_INVALID_ARGUMENT (NULL, a t that is not
+ * consistent), FS_ERR_OUT_OF_RANGE (params), FS_ERR_NO_FACE (the render
+ * covers no skin), FS_ERR_OUT_OF_MEMORY, or a compose stage's status; on
+ * failure the window may have been partly written only by a failing blend.
+ */
+fs_status fs_swap_render(const struct fs_engine *eng, const fs_exec *ex, fs_swap_workspace *ws,
+                         const fs_swap_mesh *mesh, const fs_swap_params *params,
+                         const fs_identity_data *id, const fs_swap_target *t, uint8_t *win,
+                         ptrdiff_t stride, fs_swap_info *info);
+
+/*
+ * fs_swap_target_prepare + fs_swap_render on the face with landmarks
+ * @p points (478 x 3, image px) of @p image (host RGB8, modified in place).
+ * @p ws may be NULL. Pixels where the blend weight is zero (outside the
+ * mesh's silhouette eroded-then-feathered mask) are left bit-identical.
+ * FS_ERR_INVALID_ARGUMENT, FS_ERR_UNSUPPORTED (not host RGB8),
  * FS_ERR_NO_FACE (the mesh lies outside the image or covers nothing),
  * FS_ERR_OUT_OF_MEMORY, or a compose stage's status. info may be NULL.
- * The stages run on @p ops (lib/engine.h) with @p pool (may be NULL).
  */
-fs_status fs_swap_face_rgb8(const struct fs_engine *ops, fs_pool *pool,
-                            const fs_swap_mesh *mesh,
-                            const fs_swap_params *params, const fs_identity_data *id,
-                            fs_image *image, const float (*points)[3], fs_swap_info *info,
-                            fs_error_buf *err);
+fs_status fs_swap_face(const struct fs_engine *eng, const fs_exec *ex, fs_swap_workspace *ws,
+                       const fs_swap_mesh *mesh, const fs_swap_params *params,
+                       const fs_identity_data *id, fs_image *image, const float (*points)[3],
+                       fs_swap_info *info);
+fs_status fs_swap_face_rgb8(const struct fs_engine *eng, const fs_exec *ex,
+                            const fs_swap_mesh *mesh, const fs_swap_params *params,
+                            const fs_identity_data *id, fs_image *image,
+                            const float (*points)[3], fs_swap_info *info);
 
 /*
  * The face to swap from or onto among @p n detections @p faces: index
@@ -154,5 +240,8 @@ const fs_identity_data *fs_identity_internal_data(const fs_identity *id);
 /* The renderer's mesh and parameters, for tests and tools. */
 const fs_swap_mesh *fs_renderer_internal_mesh(const fs_renderer *r);
 const fs_swap_params *fs_renderer_internal_params(const fs_renderer *r);
+/* FS_RENDERER_MIN_FACE (px) and FS_RENDERER_MAX_YAW (degrees), and the renderer's context. */
+void fs_renderer_internal_limits(const fs_renderer *r, double *min_face, double *max_yaw);
+fs_context *fs_renderer_internal_context(const fs_renderer *r);
 
 #endif /* FS_SWAP_SWAP_H */

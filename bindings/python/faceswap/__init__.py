@@ -28,19 +28,22 @@ from ._errors import (
 from ._lib import (
     FS_FACE_KEYPOINTS, FS_LANDMARKS, FS_MESH_LANDMARKS, Backend, ContextParam, DetectorInput,
     DetectorParam, FitterAlign, FitterParam, Keypoint, LogLevel, PixelFormat,
-    Blend, Color, DebugKind, RendererParam, SwapOutcome,
+    Blend, Color, DebugKind, RendererParam, SwapOutcome, TemplateParam, VideoParam, Preset,
+    Encoder,
 )
 from ._core import (
-    Context, Detector, Face, Fitter, Identity, Landmarks, Pose, Renderer, SwapReport, library_path,
+    Context, Detector, Face, Fitter, Identity, Landmarks, Pose, Renderer, SwapReport, Template,
+    Video, library_path,
     library_version, read_image,
     read_image_bytes, status_message, status_name, write_image,
 )
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Context", "Detector", "Fitter", "Face", "Landmarks", "Pose", "Identity", "Renderer",
     "Blend", "Color", "DebugKind", "RendererParam", "SwapOutcome", "SwapReport",
+    "Template", "Video", "TemplateParam", "VideoParam", "Preset", "Encoder",
     "read_image", "read_image_bytes", "write_image",
     "library_version", "library_path", "status_name", "status_message",
     "Backend", "ContextParam", "DetectorInput", "DetectorParam", "FitterAlign", "FitterParam",

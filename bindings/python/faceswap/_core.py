@@ -248,6 +248,14 @@ class Context(_Handle):
         _check(_lib.load().fs_context_param_bounds(int(param), ctypes.byref(lo), ctypes.byref(hi)))
         return lo.value, hi.value
 
+    @staticmethod
+    def default(param):
+        """fs_context_param_default(): what a new context gives a ContextParam."""
+        param = _enum_value(ContextParam, param, "param")
+        v = ctypes.c_int64()
+        _check(_lib.load().fs_context_param_default(int(param), ctypes.byref(v)))
+        return v.value
+
     @property
     def backend(self):
         return Backend(self.get(ContextParam.BACKEND))
@@ -681,6 +689,14 @@ class Detector(_Child):
                                                     ctypes.byref(hi)))
         return lo.value, hi.value
 
+    @staticmethod
+    def default(param):
+        """fs_detector_param_default(): what a new detector gives a DetectorParam."""
+        param = _enum_value(DetectorParam, param, "param")
+        v = ctypes.c_double()
+        _check(_lib.load().fs_detector_param_default(int(param), ctypes.byref(v)))
+        return v.value
+
     @property
     def score_threshold(self):
         return self.get(DetectorParam.SCORE_THRESHOLD)
@@ -782,6 +798,14 @@ class Fitter(_Child):
         lo, hi = ctypes.c_double(), ctypes.c_double()
         _check(_lib.load().fs_fitter_param_bounds(int(param), ctypes.byref(lo), ctypes.byref(hi)))
         return lo.value, hi.value
+
+    @staticmethod
+    def default(param):
+        """fs_fitter_param_default(): what a new fitter gives a FitterParam."""
+        param = _enum_value(FitterParam, param, "param")
+        v = ctypes.c_double()
+        _check(_lib.load().fs_fitter_param_default(int(param), ctypes.byref(v)))
+        return v.value
 
     @property
     def align(self):
@@ -1003,6 +1027,22 @@ class Renderer(_Child):
         return v.value
 
     @staticmethod
+    def bounds(param):
+        """fs_renderer_param_bounds(): inclusive (min, max) of a RendererParam."""
+        param = _enum_value(RendererParam, param, "param")
+        lo, hi = ctypes.c_double(), ctypes.c_double()
+        _check(_lib.load().fs_renderer_param_bounds(int(param), ctypes.byref(lo), ctypes.byref(hi)))
+        return lo.value, hi.value
+
+    @staticmethod
+    def default(param):
+        """fs_renderer_param_default(): what a new renderer gives a RendererParam."""
+        param = _enum_value(RendererParam, param, "param")
+        v = ctypes.c_double()
+        _check(_lib.load().fs_renderer_param_default(int(param), ctypes.byref(v)))
+        return v.value
+
+    @staticmethod
     def _faces_arg(faces):
         if faces == "all":
             return SWAP_FACES_ALL
@@ -1076,3 +1116,220 @@ class Renderer(_Child):
                 face["x"], face["y"], face[name] = x0.value, y0.value, _copy_out(view)
             faces.append(face)
         return faces
+
+
+# ---------------------------------------------------------------- Template / Video
+
+
+def _progress_callback(progress):
+    """A PROGRESS_FN for a Python callable progress(done, total) -> truthy to cancel.
+    An exception in the callable cancels the call; it is re-raised afterwards."""
+    box = {"exc": None}
+    if progress is None:
+        return _lib.PROGRESS_FN(), box
+
+    def call(_user, done, total):
+        try:
+            return 1 if progress(done, total) else 0
+        except BaseException as e:  # noqa: BLE001: re-raised by the caller
+            box["exc"] = e
+            return 1
+
+    return _lib.PROGRESS_FN(call), box
+
+
+def _track_arg(track):
+    if track in ("main", "protagonist"):
+        return _lib.TRACK_PROTAGONIST
+    if track == "all":
+        return _lib.TRACK_ALL
+    return _as_int(track, "track")
+
+
+class Template(_Child):
+    """fs_template: a template video analysed once (faces tracked and smoothed).
+
+    t = Template(ctx=None)
+    t.analyse("film.mp4", progress=None)   # progress(done, total) -> True cancels
+    t.save("film.fst"); Template.load("film.fst")
+    t.info -> dict; t.tracks -> [dict]; t.face(frame, track) -> Landmarks or None
+    """
+
+    _destroy = "fs_template_destroy"
+
+    def __init__(self, ctx=None, track=None):
+        super().__init__(ctx, "fs_template_create")
+        if track is not None:
+            try:
+                self.set(_lib.TemplateParam.TRACK, _track_arg(track))
+            except BaseException:
+                self.close()
+                raise
+
+    @classmethod
+    def load(cls, path, ctx=None):
+        t = cls(ctx)
+        try:
+            _check(_lib.load().fs_template_load_file(t._handle(), os.fsencode(path)),
+                   lambda: t.last_error)
+        except BaseException:
+            t.close()
+            raise
+        return t
+
+    @property
+    def last_error(self):
+        return _text(_lib.load().fs_template_last_error(self._handle()))
+
+    def set(self, param, value):
+        param = _enum_value(_lib.TemplateParam, param, "param")
+        value = _as_float(value, "template parameter %s" % getattr(param, "name", param))
+        _check(_lib.load().fs_template_set(self._handle(), int(param), value),
+               lambda: self.last_error)
+
+    def get(self, param):
+        param = _enum_value(_lib.TemplateParam, param, "param")
+        v = ctypes.c_double()
+        _check(_lib.load().fs_template_get(self._handle(), int(param), ctypes.byref(v)),
+               lambda: self.last_error)
+        return v.value
+
+    def analyse(self, path, progress=None):
+        cb, box = _progress_callback(progress)
+        self._enter()
+        try:
+            st = _lib.load().fs_template_analyse(self._handle(), os.fsencode(path), cb, None)
+        finally:
+            self._leave()
+        if box["exc"] is not None:
+            raise box["exc"]
+        _check(st, lambda: self.last_error)
+        return self
+
+    def save(self, path):
+        _check(_lib.load().fs_template_save_file(self._handle(), os.fsencode(path)),
+               lambda: self.last_error)
+
+    @property
+    def info(self):
+        raw = _lib.FsTemplateInfo()
+        _check(_lib.load().fs_template_get_info(self._handle(), ctypes.byref(raw)),
+               lambda: self.last_error or "nothing analysed")
+        return {
+            "width": raw.width, "height": raw.height, "rotation": raw.rotation,
+            "fps": (raw.fps_num, raw.fps_den), "frames": raw.frames, "duration": raw.duration,
+            "tracks": raw.tracks, "protagonist": raw.protagonist,
+            "poster_frame": raw.poster_frame, "decode_errors": raw.decode_errors,
+            "frames_with_face": raw.frames_with_face,
+            "content_sha256": bytes(raw.content_hash).hex(),
+        }
+
+    @property
+    def tracks(self):
+        out = []
+        for i in range(self.info["tracks"]):
+            raw = _lib.FsTemplateTrackInfo()
+            _check(_lib.load().fs_template_get_track(self._handle(), i, ctypes.byref(raw)))
+            out.append({"id": raw.id, "first_frame": raw.first_frame,
+                        "last_frame": raw.last_frame, "frames": raw.frames,
+                        "mean_size": raw.mean_size})
+        return out
+
+    def face(self, frame, track="main"):
+        """The smoothed Landmarks of a track in a frame, None where it has no face."""
+        track = _track_arg(track)
+        if track == _lib.TRACK_PROTAGONIST:
+            track = self.info["protagonist"]
+        raw = FsFaceLandmarks()
+        st = _lib.load().fs_template_get_face(self._handle(), _as_int(frame, "frame"), track,
+                                              ctypes.byref(raw))
+        if st == STATUS_CODES["ERR_NO_FACE"]:
+            return None
+        _check(st, lambda: self.last_error)
+        return Landmarks(raw)
+
+
+class Video(_Child):
+    """fs_video: renders an Identity into a template video (MP4, sound kept).
+
+    v = Video(ctx=None, crf=None, preset=None, poster=None)
+    v.render(renderer, identity, template, "film.mp4", "out.mp4", progress=None) -> report dict
+    """
+
+    _destroy = "fs_video_destroy"
+
+    def __init__(self, ctx=None, crf=None, preset=None, poster=None):
+        super().__init__(ctx, "fs_video_create")
+        try:
+            if crf is not None:
+                self.set(_lib.VideoParam.CRF, crf)
+            if preset is not None:
+                self.set(_lib.VideoParam.PRESET, _enum_value(_lib.Preset, preset, "preset"))
+            if poster is not None:
+                self.poster = poster
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def last_error(self):
+        return _text(_lib.load().fs_video_last_error(self._handle()))
+
+    def set(self, param, value):
+        param = _enum_value(_lib.VideoParam, param, "param")
+        value = _as_float(value, "video parameter %s" % getattr(param, "name", param))
+        _check(_lib.load().fs_video_set(self._handle(), int(param), value),
+               lambda: self.last_error)
+
+    def get(self, param):
+        param = _enum_value(_lib.VideoParam, param, "param")
+        v = ctypes.c_double()
+        _check(_lib.load().fs_video_get(self._handle(), int(param), ctypes.byref(v)),
+               lambda: self.last_error)
+        return v.value
+
+    @property
+    def poster(self):
+        return getattr(self, "_poster", None)
+
+    @poster.setter
+    def poster(self, path):
+        _check(_lib.load().fs_video_set_poster(self._handle(),
+                                               None if path is None else os.fsencode(path)),
+               lambda: self.last_error)
+        self._poster = path
+
+    def render(self, renderer, identity, template, video_path, out_path, progress=None):
+        if not isinstance(renderer, Renderer):
+            raise TypeError("renderer must be a faceswap.Renderer")
+        if not isinstance(identity, Identity):
+            raise TypeError("identity must be a faceswap.Identity")
+        if not isinstance(template, Template):
+            raise TypeError("template must be a faceswap.Template")
+        cb, box = _progress_callback(progress)
+        self._enter()
+        try:
+            st = _lib.load().fs_video_render(
+                self._handle(), renderer._handle(), identity._handle(), template._handle(),
+                os.fsencode(video_path), os.fsencode(out_path), cb, None)
+        finally:
+            self._leave()
+        if box["exc"] is not None:
+            raise box["exc"]
+        _check(st, lambda: self.last_error)
+        return self.report
+
+    @property
+    def report(self):
+        raw = _lib.FsVideoReport()
+        _check(_lib.load().fs_video_get_report(self._handle(), ctypes.byref(raw)),
+               lambda: "no render yet")
+        audio = {0: "none", 1: "copied", 2: "aac"}.get(raw.audio, str(raw.audio))
+        return {
+            "frames": raw.frames, "frames_swapped": raw.frames_swapped,
+            "faces_skipped": raw.faces_skipped, "decode_errors": raw.decode_errors,
+            "audio": audio, "threads": raw.threads, "seconds": raw.seconds,
+            "decode_seconds": raw.decode_seconds, "swap_seconds": raw.swap_seconds,
+            "encode_seconds": raw.encode_seconds, "wait_seconds": raw.wait_seconds,
+            "encoder": raw.encoder.decode("ascii", "replace"),
+        }

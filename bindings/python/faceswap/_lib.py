@@ -134,6 +134,46 @@ class SwapOutcome(enum.IntEnum):
     FAILED = 5
 
 
+class TemplateParam(enum.IntEnum):
+    TRACK = 0
+    REDETECT_INTERVAL = 1
+    MAX_MISS = 2
+    SMOOTH = 3
+    MAX_SECONDS = 4
+    MAX_FACES = 5
+    JOIN_SHOTS = 6
+
+
+class VideoParam(enum.IntEnum):
+    CRF = 0
+    PRESET = 1
+    MAX_KBITRATE = 2
+    ENCODER = 3
+    TRACK = 4
+
+
+class Preset(enum.IntEnum):
+    ULTRAFAST = 0
+    SUPERFAST = 1
+    VERYFAST = 2
+    FASTER = 3
+    FAST = 4
+    MEDIUM = 5
+    SLOW = 6
+    SLOWER = 7
+    VERYSLOW = 8
+
+
+class Encoder(enum.IntEnum):
+    AUTO = 0
+    X264 = 1
+    NVENC = 2
+
+
+TRACK_PROTAGONIST = -1
+TRACK_ALL = -2
+
+
 class DebugKind(enum.IntEnum):
     RENDER = 0
     MASK = 1
@@ -214,6 +254,58 @@ class FsSwapFaceReport(ctypes.Structure):
     ]
 
 
+class FsTemplateInfo(ctypes.Structure):
+    """struct fs_template_info (template.h)."""
+    _fields_ = [
+        ("width", ctypes.c_int32),
+        ("height", ctypes.c_int32),
+        ("rotation", ctypes.c_int32),
+        ("fps_num", ctypes.c_int32),
+        ("fps_den", ctypes.c_int32),
+        ("frames", ctypes.c_int64),
+        ("duration", ctypes.c_double),
+        ("tracks", ctypes.c_int32),
+        ("protagonist", ctypes.c_int32),
+        ("poster_frame", ctypes.c_int64),
+        ("decode_errors", ctypes.c_int64),
+        ("frames_with_face", ctypes.c_int64),
+        ("content_hash", ctypes.c_uint8 * 32),
+        ("reserved", ctypes.c_int32 * 16),
+    ]
+
+
+class FsTemplateTrackInfo(ctypes.Structure):
+    """struct fs_template_track_info (template.h)."""
+    _fields_ = [
+        ("id", ctypes.c_int32),
+        ("reserved0", ctypes.c_int32),
+        ("first_frame", ctypes.c_int64),
+        ("last_frame", ctypes.c_int64),
+        ("frames", ctypes.c_int64),
+        ("mean_size", ctypes.c_float),
+        ("reserved", ctypes.c_float * 15),
+    ]
+
+
+class FsVideoReport(ctypes.Structure):
+    """struct fs_video_report (video.h)."""
+    _fields_ = [
+        ("frames", ctypes.c_int64),
+        ("frames_swapped", ctypes.c_int64),
+        ("faces_skipped", ctypes.c_int64),
+        ("decode_errors", ctypes.c_int64),
+        ("audio", ctypes.c_int32),
+        ("threads", ctypes.c_int32),
+        ("seconds", ctypes.c_double),
+        ("decode_seconds", ctypes.c_double),
+        ("swap_seconds", ctypes.c_double),
+        ("encode_seconds", ctypes.c_double),
+        ("wait_seconds", ctypes.c_double),
+        ("encoder", ctypes.c_char * 16),
+        ("reserved", ctypes.c_double * 8),
+    ]
+
+
 # The ABI-0 sizes that follow from the headers (floats and int32 are 4 bytes
 # on every platform the library builds for; fs_image has 5 pointers).
 assert ctypes.sizeof(FsFaceBox) == 4 * (5 + 12 + 7)
@@ -229,6 +321,8 @@ fs_detector_p = ctypes.c_void_p
 fs_fitter_p = ctypes.c_void_p
 fs_identity_p = ctypes.c_void_p
 fs_renderer_p = ctypes.c_void_p
+fs_template_p = ctypes.c_void_p
+fs_video_p = ctypes.c_void_p
 
 # enums are int-sized in C; fs_status is an enum.
 c_enum = ctypes.c_int
@@ -236,6 +330,8 @@ fs_status = ctypes.c_int
 
 # typedef void (*fs_log_fn)(void *user, fs_log_level level, const char *message);
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_enum, ctypes.c_char_p)
+# typedef int (*fs_progress_fn)(void *user, int64_t done, int64_t total);
+PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64)
 
 _P = ctypes.POINTER
 
@@ -252,6 +348,7 @@ FUNCTIONS = {
     "fs_context_set": (fs_status, [fs_context_p, c_enum, ctypes.c_int64]),
     "fs_context_get": (fs_status, [fs_context_p, c_enum, _P(ctypes.c_int64)]),
     "fs_context_param_bounds": (fs_status, [c_enum, _P(ctypes.c_int64), _P(ctypes.c_int64)]),
+    "fs_context_param_default": (fs_status, [c_enum, _P(ctypes.c_int64)]),
     "fs_context_set_model_dir": (fs_status, [fs_context_p, ctypes.c_char_p]),
     "fs_context_model_dir": (ctypes.c_char_p, [fs_context_p]),
     "fs_context_set_log_callback": (None, [fs_context_p, LOG_FN, ctypes.c_void_p, c_enum]),
@@ -270,6 +367,7 @@ FUNCTIONS = {
     "fs_detector_set": (fs_status, [fs_detector_p, c_enum, ctypes.c_double]),
     "fs_detector_get": (fs_status, [fs_detector_p, c_enum, _P(ctypes.c_double)]),
     "fs_detector_param_bounds": (fs_status, [c_enum, _P(ctypes.c_double), _P(ctypes.c_double)]),
+    "fs_detector_param_default": (fs_status, [c_enum, _P(ctypes.c_double)]),
     "fs_detector_run": (fs_status, [fs_detector_p, _P(FsImage), _P(FsFaceBox), ctypes.c_int,
                                     _P(ctypes.c_int)]),
     "fs_detector_last_error": (ctypes.c_char_p, [fs_detector_p]),
@@ -279,6 +377,7 @@ FUNCTIONS = {
     "fs_fitter_set": (fs_status, [fs_fitter_p, c_enum, ctypes.c_double]),
     "fs_fitter_get": (fs_status, [fs_fitter_p, c_enum, _P(ctypes.c_double)]),
     "fs_fitter_param_bounds": (fs_status, [c_enum, _P(ctypes.c_double), _P(ctypes.c_double)]),
+    "fs_fitter_param_default": (fs_status, [c_enum, _P(ctypes.c_double)]),
     "fs_fitter_run": (fs_status, [fs_fitter_p, _P(FsImage), _P(FsFaceBox),
                                   _P(FsFaceLandmarks)]),
     "fs_fitter_track": (fs_status, [fs_fitter_p, _P(FsImage), _P(FsFaceLandmarks),
@@ -301,6 +400,7 @@ FUNCTIONS = {
     "fs_renderer_set": (fs_status, [fs_renderer_p, c_enum, ctypes.c_double]),
     "fs_renderer_get": (fs_status, [fs_renderer_p, c_enum, _P(ctypes.c_double)]),
     "fs_renderer_param_bounds": (fs_status, [c_enum, _P(ctypes.c_double), _P(ctypes.c_double)]),
+    "fs_renderer_param_default": (fs_status, [c_enum, _P(ctypes.c_double)]),
     "fs_renderer_swap_face": (fs_status, [fs_renderer_p, fs_identity_p, _P(FsImage),
                                           _P(FsFaceLandmarks)]),
     "fs_renderer_swap_image": (fs_status, [fs_renderer_p, fs_identity_p, _P(FsImage),
@@ -315,6 +415,33 @@ FUNCTIONS = {
     "fs_identity_get_atlas": (fs_status, [fs_identity_p, _P(FsImage)]),
     "fs_renderer_debug_image": (fs_status, [fs_renderer_p, ctypes.c_int, c_enum, _P(FsImage),
                                             _P(ctypes.c_int), _P(ctypes.c_int)]),
+    # template.h (0.3)
+    "fs_template_create": (fs_status, [fs_context_p, _P(fs_template_p)]),
+    "fs_template_destroy": (None, [fs_template_p]),
+    "fs_template_set": (fs_status, [fs_template_p, c_enum, ctypes.c_double]),
+    "fs_template_get": (fs_status, [fs_template_p, c_enum, _P(ctypes.c_double)]),
+    "fs_template_param_bounds": (fs_status, [c_enum, _P(ctypes.c_double), _P(ctypes.c_double)]),
+    "fs_template_analyse": (fs_status, [fs_template_p, ctypes.c_char_p, PROGRESS_FN,
+                                        ctypes.c_void_p]),
+    "fs_template_save_file": (fs_status, [fs_template_p, ctypes.c_char_p]),
+    "fs_template_load_file": (fs_status, [fs_template_p, ctypes.c_char_p]),
+    "fs_template_get_info": (fs_status, [fs_template_p, _P(FsTemplateInfo)]),
+    "fs_template_get_track": (fs_status, [fs_template_p, ctypes.c_int, _P(FsTemplateTrackInfo)]),
+    "fs_template_get_face": (fs_status, [fs_template_p, ctypes.c_int64, ctypes.c_int,
+                                         _P(FsFaceLandmarks)]),
+    "fs_template_last_error": (ctypes.c_char_p, [fs_template_p]),
+    # video.h (0.3)
+    "fs_video_create": (fs_status, [fs_context_p, _P(fs_video_p)]),
+    "fs_video_destroy": (None, [fs_video_p]),
+    "fs_video_set": (fs_status, [fs_video_p, c_enum, ctypes.c_double]),
+    "fs_video_get": (fs_status, [fs_video_p, c_enum, _P(ctypes.c_double)]),
+    "fs_video_param_bounds": (fs_status, [c_enum, _P(ctypes.c_double), _P(ctypes.c_double)]),
+    "fs_video_set_poster": (fs_status, [fs_video_p, ctypes.c_char_p]),
+    "fs_video_render": (fs_status, [fs_video_p, fs_renderer_p, fs_identity_p, fs_template_p,
+                                    ctypes.c_char_p, ctypes.c_char_p, PROGRESS_FN,
+                                    ctypes.c_void_p]),
+    "fs_video_get_report": (fs_status, [fs_video_p, _P(FsVideoReport)]),
+    "fs_video_last_error": (ctypes.c_char_p, [fs_video_p]),
 }
 
 # ---------------------------------------------------------------- loading

@@ -68,6 +68,46 @@ int main(void)
     FIELD(fs_swap_face_report, confidence);
     FIELD(fs_swap_face_report, reserved);
     END();
+    BEGIN(fs_template_info);
+    FIELD(fs_template_info, width);
+    FIELD(fs_template_info, height);
+    FIELD(fs_template_info, rotation);
+    FIELD(fs_template_info, fps_num);
+    FIELD(fs_template_info, fps_den);
+    FIELD(fs_template_info, frames);
+    FIELD(fs_template_info, duration);
+    FIELD(fs_template_info, tracks);
+    FIELD(fs_template_info, protagonist);
+    FIELD(fs_template_info, poster_frame);
+    FIELD(fs_template_info, decode_errors);
+    FIELD(fs_template_info, frames_with_face);
+    FIELD(fs_template_info, content_hash);
+    FIELD(fs_template_info, reserved);
+    END();
+    BEGIN(fs_template_track_info);
+    FIELD(fs_template_track_info, id);
+    FIELD(fs_template_track_info, reserved0);
+    FIELD(fs_template_track_info, first_frame);
+    FIELD(fs_template_track_info, last_frame);
+    FIELD(fs_template_track_info, frames);
+    FIELD(fs_template_track_info, mean_size);
+    FIELD(fs_template_track_info, reserved);
+    END();
+    BEGIN(fs_video_report);
+    FIELD(fs_video_report, frames);
+    FIELD(fs_video_report, frames_swapped);
+    FIELD(fs_video_report, faces_skipped);
+    FIELD(fs_video_report, decode_errors);
+    FIELD(fs_video_report, audio);
+    FIELD(fs_video_report, threads);
+    FIELD(fs_video_report, seconds);
+    FIELD(fs_video_report, decode_seconds);
+    FIELD(fs_video_report, swap_seconds);
+    FIELD(fs_video_report, encode_seconds);
+    FIELD(fs_video_report, wait_seconds);
+    FIELD(fs_video_report, encoder);
+    FIELD(fs_video_report, reserved);
+    END();
     printf(",\"enum_size\":%zu,\"fs_status_size\":%zu", sizeof(fs_pixel_format), sizeof(fs_status));
     printf(",\"constants\":{\"FS_FACE_KEYPOINTS\":%d,\"FS_MESH_LANDMARKS\":%d,\"FS_LANDMARKS\":%d}",
            FS_FACE_KEYPOINTS, FS_MESH_LANDMARKS, FS_LANDMARKS);
@@ -100,6 +140,16 @@ int main(void)
         E(FS_SWAP_SWAPPED), E(FS_SWAP_NOT_CHOSEN), E(FS_SWAP_SKIPPED_FIT),
         E(FS_SWAP_SKIPPED_SMALL), E(FS_SWAP_SKIPPED_TURNED), E(FS_SWAP_FAILED),
         E(FS_DEBUG_RENDER), E(FS_DEBUG_MASK), E(FS_DEBUG_COVERAGE),
+        E(FS_TEMPLATE_TRACK), E(FS_TEMPLATE_REDETECT_INTERVAL), E(FS_TEMPLATE_MAX_MISS),
+        E(FS_TEMPLATE_SMOOTH), E(FS_TEMPLATE_MAX_SECONDS), E(FS_TEMPLATE_MAX_FACES),
+        E(FS_TEMPLATE_JOIN_SHOTS),
+        E(FS_TRACK_PROTAGONIST), E(FS_TRACK_ALL),
+        E(FS_VIDEO_CRF), E(FS_VIDEO_PRESET), E(FS_VIDEO_MAX_KBITRATE), E(FS_VIDEO_ENCODER),
+        E(FS_VIDEO_TRACK),
+        E(FS_PRESET_ULTRAFAST), E(FS_PRESET_SUPERFAST), E(FS_PRESET_VERYFAST), E(FS_PRESET_FASTER),
+        E(FS_PRESET_FAST), E(FS_PRESET_MEDIUM), E(FS_PRESET_SLOW), E(FS_PRESET_SLOWER),
+        E(FS_PRESET_VERYSLOW),
+        E(FS_ENCODER_AUTO), E(FS_ENCODER_X264), E(FS_ENCODER_NVENC),
         E(FS_VERSION), E(FS_ABI_VERSION),
 #undef E
 #define S(name, value, message) {"FS_" #name, (long)(FS_##name)},

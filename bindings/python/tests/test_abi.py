@@ -35,6 +35,9 @@ STRUCTS = {
     "fs_head_pose": _lib.FsHeadPose,
     "fs_face_landmarks": _lib.FsFaceLandmarks,
     "fs_swap_face_report": _lib.FsSwapFaceReport,
+    "fs_template_info": _lib.FsTemplateInfo,
+    "fs_template_track_info": _lib.FsTemplateTrackInfo,
+    "fs_video_report": _lib.FsVideoReport,
 }
 
 
@@ -57,6 +60,8 @@ def test_enums_match_c(probe):
         "FS_DETECTOR_INPUT_": _lib.DetectorInput, "FS_FITTER_ALIGN_": _lib.FitterAlign,
         "FS_COLOR_": _lib.Color, "FS_BLEND_": _lib.Blend, "FS_RENDERER_": _lib.RendererParam,
         "FS_SWAP_": _lib.SwapOutcome, "FS_DEBUG_": _lib.DebugKind,
+        "FS_TEMPLATE_": _lib.TemplateParam, "FS_VIDEO_": _lib.VideoParam,
+        "FS_PRESET_": _lib.Preset, "FS_ENCODER_": _lib.Encoder,
     }
     seen = set()
     for prefix, cls in mirrored.items():
@@ -71,6 +76,10 @@ def test_enums_match_c(probe):
     for member in _lib.FitterParam:
         key = "FS_FITTER_" + member.name
         assert enums[key] == member.value
+        seen.add(key)
+    for key, value in (("FS_TRACK_PROTAGONIST", _lib.TRACK_PROTAGONIST),
+                       ("FS_TRACK_ALL", _lib.TRACK_ALL)):
+        assert enums[key] == value, key
         seen.add(key)
     statuses = {k: v for k, v in enums.items() if k == "FS_OK" or k.startswith("FS_ERR_")}
     assert statuses == {"FS_" + k: v for k, v in _errors.STATUS_CODES.items()}

@@ -65,6 +65,30 @@ def test_known_bounds():
     assert faceswap.Context.bounds("backend") == (0, 2)
 
 
+def test_defaults():
+    """Every object's param default is what a new one holds (0.3)."""
+    assert faceswap.Context.default("threads") == 1
+    assert faceswap.Context.default(ContextParam.MAX_PIXELS) == 50000000
+    with faceswap.Context(force_reference=False) as c:
+        for p in ContextParam:
+            lo, hi = faceswap.Context.bounds(p)
+            assert lo <= faceswap.Context.default(p) <= hi
+            if p != ContextParam.FORCE_REFERENCE:
+                assert c.get(p) == faceswap.Context.default(p)
+        r = faceswap.Renderer(c)
+        try:
+            for p in faceswap.RendererParam:
+                lo, hi = faceswap.Renderer.bounds(p)
+                assert lo <= faceswap.Renderer.default(p) <= hi
+                assert r.get(p) == faceswap.Renderer.default(p)
+        finally:
+            r.close()
+    assert faceswap.Detector.default("score_threshold") == pytest.approx(0.2)
+    assert faceswap.Fitter.default("iris") == 1
+    with pytest.raises(ValueError):
+        faceswap.Context.default(99)
+
+
 def test_backend():
     with faceswap.Context() as c:
         c.backend = "cpu"

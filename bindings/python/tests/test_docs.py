@@ -32,3 +32,7 @@ def test_doc_examples_run(source_root, monkeypatch):
     # The swap section: three faces swapped, the image changed.
     i = lines.index("3")
     assert lines[i + 1] == "True True"
+    # Template and Video on Megamind.avi: every frame written, the files there.
+    assert "270 True" in lines
+    assert "270 True ['me.jpg', 'me.mp4', 'megamind.fst']" in lines
+    assert "FS_ERR_VIDEO" in lines

@@ -1,12 +1,12 @@
-/* Swap quality measures (lib/swap/quality.h). */
-#include "swap/quality.h"
+/* Swap quality measures (tests/quality/swap_quality.h). */
+#include "swap_quality.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose/colour.h"
-#include "compose/quality.h"
+#include "compose_quality.h"
 #include "engine.h"
 
 #define MATCH_FACES 16
@@ -14,8 +14,8 @@
 void fs_swap_params_plain(fs_swap_params *p)
 {
     fs_swap_params_default(p);
-    p->colour = FS_SWAP_COLOUR_MEANSTD;
-    p->blend = FS_SWAP_BLEND_ALPHA;
+    p->colour = FS_COLOR_MEANSTD;
+    p->blend = FS_BLEND_ALPHA;
     p->subdivision = 0;
     p->eyes = FS_SWAP_EYES_SOURCE;
     p->swap_forehead = 1;

@@ -1,5 +1,5 @@
-/* Border-gradient measure of a blend's seam (see quality.h). */
-#include "compose/quality.h"
+/* Border-gradient measure of a blend's seam (see compose_quality.h). */
+#include "compose_quality.h"
 #include "compose/mask.h"
 
 #include <math.h>

@@ -1,0 +1,182 @@
+/*
+ * Helpers the faceswap tool's commands share (examples/cli.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("faceswap: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'faceswap --help'.\n", stderr);
+}
+
+/* Reports a library failure: what we tried, the status name, the handle's detail. */
+void report(const char *what, fs_status st, const char *detail)
+{
+    fprintf(stderr, "faceswap: %s: %s: %s\n", what, fs_status_name(st),
+            detail && *detail ? detail : fs_status_message(st));
+}
+
+int exit_for_image_status(fs_status st)
+{
+    return st == FS_ERR_OUT_OF_MEMORY || st == FS_ERR_INTERNAL || st == FS_ERR_GPU ||
+                   st == FS_ERR_BACKEND_UNAVAILABLE
+               ? EXIT_RUNTIME
+               : EXIT_INPUT;
+}
+
+int exit_for_model_status(fs_status st)
+{
+    switch (st) {
+    case FS_ERR_NOT_FOUND:
+    case FS_ERR_IO:
+    case FS_ERR_TRUNCATED:
+    case FS_ERR_CORRUPT:
+    case FS_ERR_CHECKSUM:
+    case FS_ERR_MODEL:
+    case FS_ERR_SHAPE:
+    case FS_ERR_UNSUPPORTED:
+    case FS_ERR_VERSION:
+        return EXIT_MODEL;
+    default:
+        return EXIT_RUNTIME;
+    }
+}
+
+/* A run-time failure of detect/fit: input-shaped problems are the image's fault. */
+int exit_for_run_status(fs_status st)
+{
+    return st == FS_ERR_TOO_LARGE || st == FS_ERR_UNSUPPORTED ? EXIT_INPUT : EXIT_RUNTIME;
+}
+
+/* Whole-string number parsing: "12abc", "", "nan" and overflow are rejected. */
+int parse_double(const char *s, double *out)
+{
+    if (!s || !*s)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    const double v = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int parse_int64(const char *s, int64_t *out)
+{
+    if (!s || !*s)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    const long long v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return 0;
+    *out = (int64_t)v;
+    return 1;
+}
+
+/* parse_double for option @p opt, with the usage error when it is no number. */
+int parse_number(const char *opt, const char *value, double *out)
+{
+    if (parse_double(value, out))
+        return 1;
+    usage_error("%s: '%s' is not a number", opt, value);
+    return 0;
+}
+
+int parse_choice(const char *opt, const char *value, const char *const *names, int n,
+                        int *out)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(value, names[i]) == 0) {
+            *out = i;
+            return 1;
+        }
+    }
+    usage_error("%s: unknown value '%s'", opt, value);
+    return 0;
+}
+
+/* 1 when v lies in the bounds a *_param_bounds() call gave; when that call
+ * failed (st != FS_OK) the library judges the value at its set() call. */
+int check_range(const char *opt, fs_status st, double lo, double hi, double v)
+{
+    if (st == FS_OK && !(v >= lo && v <= hi)) {
+        usage_error("%s: %g is outside [%g, %g]", opt, v, lo, hi);
+        return 0;
+    }
+    return 1;
+}
+
+int check_detector_bound(const char *opt, fs_detector_param param, double v)
+{
+    double lo = 0, hi = 0;
+    const fs_status st = fs_detector_param_bounds(param, &lo, &hi);
+    return check_range(opt, st, lo, hi, v);
+}
+
+int check_fitter_bound(const char *opt, fs_fitter_param param, double v)
+{
+    double lo = 0, hi = 0;
+    const fs_status st = fs_fitter_param_bounds(param, &lo, &hi);
+    return check_range(opt, st, lo, hi, v);
+}
+
+int check_context_bound(const char *opt, fs_context_param param, int64_t v)
+{
+    int64_t lo = 0, hi = 0;
+    if (fs_context_param_bounds(param, &lo, &hi) != FS_OK)
+        return 1;
+    if (v < lo || v > hi) {
+        usage_error("%s: %" PRId64 " is outside [%" PRId64 ", %" PRId64 "]", opt, v, lo, hi);
+        return 0;
+    }
+    return 1;
+}
+
+int check_renderer_bound(const char *opt, fs_renderer_param param, double v)
+{
+    double lo = 0, hi = 0;
+    const fs_status st = fs_renderer_param_bounds(param, &lo, &hi);
+    return check_range(opt, st, lo, hi, v);
+}
+
+int64_t default_threads(void)
+{
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int64_t)n;
+}
+
+void put_json_string(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 0x20)
+            fprintf(out, "\\u%04x", *c);
+        else
+            fputc(*c, out);
+    }
+    fputc('"', out);
+}
