@@ -241,10 +241,9 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
         track_motion *m = realloc(ps->motion, (size_t)n * sizeof(*m));
         if (!m)
             return fs_fail(ps->err, FS_ERR_OUT_OF_MEMORY, "template analysis: out of memory");
-        for (int32_t i = ps->n_motion; i < n; i++) {
+        memset(m + ps->n_motion, 0, (size_t)(n - ps->n_motion) * sizeof(*m));
+        for (int32_t i = ps->n_motion; i < n; i++)
             m[i].frame = -1;
-            m[i].view = 0.0;
-        }
         ps->motion = m;
         ps->n_motion = n;
     }
@@ -256,7 +255,8 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
     }
     cx /= FS_MESH_LANDMARKS;
     cy /= FS_MESH_LANDMARKS;
-    const int steady = m->frame == frame - 1;
+    /* A track first seen in frame 0 has no step yet (frame - 1 is the -1 of "none"). */
+    const int steady = m->frame >= 0 && m->frame == frame - 1;
     m->vx = steady ? (float)cx - m->cx : 0.0f;
     m->vy = steady ? (float)cy - m->cy : 0.0f;
     m->cx = (float)cx;
