@@ -1,6 +1,6 @@
 /*
- * The swap's texture stage, plain C (the reference entries of swap_lookup
- * and swap_finish_u8; lib/swap/lookup.h has the contract).
+ * The swap's texture stage, plain C (the reference entries of the swap
+ * texture family, lookup and finish_u8; lib/swap/lookup.h has the contract).
  */
 #include "swap/lookup.h"
 
@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "compose/colour.h"
-#include "ops/ops.h"
 #include "swap/swap.h"
 
 /* Below this shape weight a pixel is in the face's outer band, where the
@@ -120,8 +119,9 @@ static void sample_image(const fs_swap_lookup *d, float x, float y, float out[3]
     }
 }
 
-fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+fs_status fs_swap_lookup_ref(const fs_exec *ex, const fs_swap_lookup *d, fs_swap_lookup_out *o)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     if (!d || !o || !d->atlas || !d->atlas->rgba || !d->mesh || !d->attr || !d->covered ||
         !d->window || !o->render || !o->target || !o->warp || !o->skin || !o->open)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_lookup: NULL argument");
@@ -215,11 +215,12 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
     return skin_n;
 }
 
-fs_status fs_swap_finish_u8_ref(fs_error_buf *err, float *render, const float *warp,
+fs_status fs_swap_finish_u8_ref(const fs_exec *ex, float *render, const float *warp,
                                 const float *alpha_in, const uint8_t *eroded,
                                 const uint8_t *image, ptrdiff_t image_stride, int w, int h,
                                 uint8_t *out)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     if (!render || !warp || !alpha_in || !eroded || !image || !out || w <= 0 || h <= 0 ||
         image_stride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_finish_u8: bad arguments");
@@ -248,8 +249,8 @@ fs_status fs_swap_finish_u8_ref(fs_error_buf *err, float *render, const float *w
     return FS_OK;
 }
 
-void fs_swap_ops_register(fs_ops *ops)
+void fs_swap_texture_ops_init_reference(fs_swap_texture_ops *ops)
 {
-    ops->swap_lookup = fs_swap_lookup_ref;
-    ops->swap_finish_u8 = fs_swap_finish_u8_ref;
+    ops->lookup = fs_swap_lookup_ref;
+    ops->finish_u8 = fs_swap_finish_u8_ref;
 }

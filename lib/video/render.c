@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "internal.h"
-#include "ops/ops.h"
 #include "swap/swap.h"
 #include "template/template_api.h"
 #include "video/video_api.h"
@@ -63,7 +63,7 @@ typedef struct run {
     int choice;
     const fs_swap_mesh *mesh;
     const fs_swap_params *params;
-    const fs_ops *ops;
+    const fs_engine *eng;
     const fs_identity_data *id;
     double min_face, max_yaw;
     fs_yuv_desc yd;
@@ -174,6 +174,9 @@ static fs_status swap_frame(run *r, worker *w, slot *s, int *n_swapped, int *n_s
                                      FS_TPL_MAX_FACES_PER_FRAME);
     *n_swapped = 0;
     *n_skipped = 0;
+    /* No pool: the workers already swap frames in parallel, one each. The
+     * worker's own error buffer, so that workers never share one. */
+    const fs_exec ex = {NULL, &w->err, NULL, NULL};
     for (int i = 0; i < n && i < FS_TPL_MAX_FACES_PER_FRAME; i++) {
         const fs_tpl_face *f = faces[i];
         if (fabsf(f->pose[13]) > r->max_yaw) {
@@ -218,7 +221,7 @@ static fs_status swap_frame(run *r, worker *w, slot *s, int *n_swapped, int *n_s
             }
             t->skin_pixels = 1;
         } else {
-            st = fs_swap_target_measure(r->ops, r->mesh, r->params, origin, stride, t, &w->err);
+            st = fs_swap_target_measure(r->eng, &ex, r->mesh, r->params, origin, stride, t);
             if (st == FS_ERR_NO_FACE) {
                 (*n_skipped)++;
                 continue;
@@ -226,8 +229,8 @@ static fs_status swap_frame(run *r, worker *w, slot *s, int *n_swapped, int *n_s
             if (st != FS_OK)
                 return st;
         }
-        st = fs_swap_render(r->ops, &w->ws, r->mesh, r->params, r->id, t, origin, stride, NULL,
-                            &w->err);
+        st = fs_swap_render(r->eng, &ex, &w->ws, r->mesh, r->params, r->id, t, origin, stride,
+                            NULL);
         if (st == FS_ERR_NO_FACE) {
             (*n_skipped)++;
             continue;
@@ -472,7 +475,7 @@ fs_status fs_video_render(fs_video *v, const fs_renderer *renderer, const fs_ide
     r.choice = choice;
     r.mesh = fs_renderer_internal_mesh(renderer);
     r.params = fs_renderer_internal_params(renderer);
-    r.ops = fs_context_ops(fs_renderer_internal_context(renderer));
+    r.eng = fs_context_engine(fs_renderer_internal_context(renderer));
     fs_renderer_internal_limits(renderer, &r.min_face, &r.max_yaw);
     r.id = fs_identity_internal_data(id);
     r.poster_frame = v->poster ? d->poster_frame : -1;
