@@ -305,6 +305,34 @@ static const char *const preset_names[] = {"ultrafast", "superfast", "veryfast",
                                            "faster",    "fast",      "medium",
                                            "slow",      "slower",    "veryslow"};
 
+/*
+ * The poster as a viewer shows the video: a phone's portrait video is stored
+ * on its side with a display rotation, which players apply and an image file
+ * has no room for, so the pixels are turned here (clockwise by @p rotation).
+ * r->poster_rgb is replaced by the turned copy.
+ */
+static fs_status upright_poster(run *r, int rotation, fs_image *out, fs_error_buf *err)
+{
+    const int w = r->width, h = r->height, turn = rotation == 90 || rotation == 270;
+    const int ow = turn ? h : w, oh = turn ? w : h;
+    if (rotation == 90 || rotation == 180 || rotation == 270) {
+        uint8_t *dst = malloc((size_t)w * (size_t)h * 3);
+        if (!dst)
+            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "video: out of memory (poster)");
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                /* where source pixel (x, y) lands after the clockwise turn */
+                const int dx = rotation == 90 ? h - 1 - y : rotation == 180 ? w - 1 - x : y;
+                const int dy = rotation == 90 ? x : rotation == 180 ? h - 1 - y : w - 1 - x;
+                memcpy(dst + ((size_t)dy * ow + dx) * 3, r->poster_rgb + ((size_t)y * w + x) * 3, 3);
+            }
+        free(r->poster_rgb);
+        r->poster_rgb = dst;
+    }
+    *out = (fs_image){ow, oh, ow * 3, FS_PIXEL_RGB8, FS_MEMORY_HOST, 0, r->poster_rgb, {0}};
+    return FS_OK;
+}
+
 /* Stops the threads and waits for them (a no-op for threads never started). */
 static void run_stop(run *r)
 {
@@ -528,13 +556,15 @@ fs_status fs_video_render(fs_video *v, const fs_renderer *renderer, const fs_ide
     }
     fs_video_writer_abort(wr);
     if (st == FS_OK && v->poster && r.poster_done) {
-        const fs_image img = {r.width, r.height, r.width * 3, FS_PIXEL_RGB8, FS_MEMORY_HOST, 0,
-                              r.poster_rgb, {0}};
-        st = fs_image_write_file(v->ctx, &img, v->poster);
-        if (st != FS_OK) {
-            fs_fail(err, st, "poster %s: %s", v->poster, fs_context_last_error(v->ctx));
-            unlink(out_path); /* all or nothing */
+        fs_image img;
+        st = upright_poster(&r, props.rotation, &img, err);
+        if (st == FS_OK) {
+            st = fs_image_write_file(v->ctx, &img, v->poster);
+            if (st != FS_OK)
+                fs_fail(err, st, "poster %s: %s", v->poster, fs_context_last_error(v->ctx));
         }
+        if (st != FS_OK)
+            unlink(out_path); /* all or nothing */
     }
     if (st == FS_OK) {
         rep.frames = r.decoded;
