@@ -240,7 +240,6 @@ START_TEST(smoothing_beats_raw_fits)
     ck_assert_int_eq(fs_clip_truth_read(truth_path, &truth, err, sizeof(err)), 0);
     const int n = truth.frame_count;
     fs_clip_series want, smooth, raw, tracked;
-    ck_assert_int_eq(fs_clip_series_alloc(&want, n, FS_MESH_LANDMARKS), 0);
     ck_assert_int_eq(fs_clip_truth_series(&truth, photo_lm, FS_MESH_LANDMARKS, &want), 0);
     template_series(ts, n, &smooth);
     template_series(tr, n, &tracked);
