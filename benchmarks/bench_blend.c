@@ -51,6 +51,7 @@
 #include "faceswap/faceswap.h"
 #include "internal.h"
 #include "swap/swap.h"
+#include "engine.h"
 
 enum { TW = 1920, TH = 1080 };
 
@@ -261,9 +262,9 @@ static int setup_swap(fs_context *ctx, bench_case *bc, const char *source_path)
         memset(&info, 0, sizeof(info));
         info.keep_debug = b == FS_BLEND_POISSON;
         fs_error_buf err = {{0}};
-        if (fs_swap_face_rgb8(fs_context_ops(ctx), fs_renderer_internal_mesh(ren), &p,
+        if (fs_swap_face_rgb8(fs_context_engine(ctx), FS_EXEC_SERIAL(&err), fs_renderer_internal_mesh(ren), &p,
                               fs_identity_internal_data(id), &out,
-                              (const float(*)[3])lm->points, &info, &err) != FS_OK) {
+                              (const float(*)[3])lm->points, &info) != FS_OK) {
             fprintf(stderr, "bench_blend: swap: %s\n", err.text);
             goto done;
         }
@@ -325,7 +326,7 @@ static void write_out(const char *dir, const char *name, const uint8_t *px, int 
         fprintf(stderr, "bench_blend: cannot write %s\n", path);
 }
 
-static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const char *out_dir)
+static int run_blends(const fs_compose_ops *ops, const bench_case *bc, int reps, const char *out_dir)
 {
     const int ww = bc->ww, wh = bc->wh;
     const size_t tsz = (size_t)TW * TH * 3, woff = ((size_t)bc->wy * TW + bc->wx) * 3;
@@ -350,13 +351,13 @@ static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const c
             const double t0 = bench_now_ms();
             fs_status st;
             if (b == FS_BLEND_POISSON)
-                st = fs_blend_poisson_u8(&err, bc->src, 3 * ww, work + woff, 3 * TW, bc->mask, ww,
+                st = fs_blend_poisson_u8(FS_EXEC_SERIAL(&err), bc->src, 3 * ww, work + woff, 3 * TW, bc->mask, ww,
                                          ww, wh, &bc->popts, NULL);
             else if (b == FS_BLEND_MULTIBAND)
-                st = fs_blend_multiband_u8(&err, bc->src, 3 * ww, work + woff, 3 * TW, bc->alpha,
+                st = fs_blend_multiband_u8(FS_EXEC_SERIAL(&err), bc->src, 3 * ww, work + woff, 3 * TW, bc->alpha,
                                            ww, wh, 0);
             else
-                st = fs_blend_alpha_u8(&err, ops, bc->src, 3 * ww, work + woff, 3 * TW, bc->alpha,
+                st = fs_blend_alpha_u8(FS_EXEC_SERIAL(&err), ops, bc->src, 3 * ww, work + woff, 3 * TW, bc->alpha,
                                        ww, ww, wh);
             t[r] = bench_now_ms() - t0;
             if (st != FS_OK) {
@@ -368,7 +369,7 @@ static int run_blends(const fs_ops *ops, const bench_case *bc, int reps, const c
          * not run, so it comes from one more, untimed call (same result). */
         if (rc == 0 && b == FS_BLEND_POISSON) {
             memcpy(work, bc->target, tsz);
-            if (fs_blend_poisson_u8(&err, bc->src, 3 * ww, work + woff, 3 * TW, bc->mask, ww, ww,
+            if (fs_blend_poisson_u8(FS_EXEC_SERIAL(&err), bc->src, 3 * ww, work + woff, 3 * TW, bc->mask, ww, ww,
                                     wh, &bc->popts, &pinfo) != FS_OK)
                 rc = 1;
         }
@@ -502,7 +503,7 @@ int main(int argc, char **argv)
     if (band >= 0)
         bc.popts.band = band;
     if (rc == 0)
-        rc = run_blends(fs_context_ops(ctx), &bc, reps, out_dir);
+        rc = run_blends(&fs_context_engine(ctx)->compose, &bc, reps, out_dir);
     case_free(&bc);
     fs_context_destroy(ctx);
     return rc;

@@ -21,7 +21,7 @@
 
 #include "internal.h"
 #include "nn/nn.h"
-#include "ops/ops.h"
+#include "nn/ops_kernels.h"
 
 typedef struct bench_model {
     const char *name;
@@ -37,7 +37,7 @@ static const bench_model models[] = {
 /* Median ms of @p reps runs after two warm-up runs (and their minimum in
  * *best: on a shared machine the figure least disturbed by others); < 0 on
  * error. */
-static double time_model(const fs_ops *ops, const char *dir, const bench_model *bm, int reps,
+static double time_model(const fs_nn_ops *ops, const char *dir, const bench_model *bm, int reps,
                          double *best, char *why, size_t why_size)
 {
     char path[4096];
@@ -62,7 +62,7 @@ static double time_model(const fs_ops *ops, const char *dir, const bench_model *
         input[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
     for (int r = -2; r < reps; r++) {
         const double t0 = bench_now_ms();
-        if (fs_nn_model_run(m, input, &err) != FS_OK)
+        if (fs_nn_model_run(m, FS_EXEC_SERIAL(&err), input) != FS_OK)
             goto done;
         if (r >= 0)
             t[r] = bench_now_ms() - t0;
@@ -117,10 +117,10 @@ int main(int argc, char **argv)
         }
     }
 
-    static fs_ops fast, ref;
-    fs_ops_init_reference(&ref);
-    fs_ops_init_reference(&fast);
-    fs_ops_init_fast(&fast);
+    static fs_nn_ops fast, ref;
+    fs_nn_ops_init_reference(&ref);
+    fs_nn_ops_init_reference(&fast);
+    fs_nn_ops_init_fast(&fast);
 
     int failed = 0, printed = 0;
     printf("{\"benchmark\":\"models\",\"threads\":1,\"reps\":%d,\"ref_reps\":%d,\"models\":[", reps,

@@ -4,8 +4,8 @@
  * of one face (render + colour + blend, the user's side) again and again
  * on the window with one workspace, as a video worker runs it. Prints the
  * median ms per blend mode and, for the default mode, the median ms of
- * each stage (timed through a wrapped ops table; "rest" is the colour
- * match, the mask loops and the copies between stages).
+ * each stage (timed through a wrapped copy of the engine; "rest" is the
+ * mask loops and the copies between stages).
  *
  *   bench_render [--reps N] SOURCE TARGET
  *
@@ -18,14 +18,15 @@
 
 #include "bench_util.h"
 #include "compose/colour.h"
+#include "engine.h"
 #include "swap/lookup.h"
 #include "swap/swap.h"
 
-enum { S_RASTER, S_LOOKUP, S_ERODE, S_FEATHER, S_SHADING, S_DETAIL, S_FINISH, S_MULTIBAND, S_POISSON, S_N };
-static const char *const stage_name[S_N] = {"raster", "lookup", "erode", "feather", "shading", "detail", "finish", "multiband", "poisson"};
+enum { S_RASTER, S_LOOKUP, S_ERODE, S_FEATHER, S_MATCH, S_SHADING, S_DETAIL, S_FINISH, S_MULTIBAND, S_POISSON, S_N };
+static const char *const stage_name[S_N] = {"raster", "lookup", "erode", "feather", "match", "shading", "detail", "finish", "multiband", "poisson"};
 static double stage_ms[S_N];
 static long blur_calls; /* separable blurs of one plane, all stages */
-static const fs_ops *base;
+static const fs_engine *base;
 
 #define TIMED(k, call)                        \
     do {                                      \
@@ -34,61 +35,84 @@ static const fs_ops *base;
         stage_ms[k] += bench_now_ms() - t0_;  \
     } while (0)
 
-static void t_raster(const fs_raster_vertex *v, const float *a, int nv, const int32_t (*tri)[3], int nt, const fs_raster_desc *d, const fs_raster_out *o)
+static fs_status t_raster(const fs_exec *ex, const fs_raster_vertex *v, const float *a, int nv,
+                          const int32_t (*tri)[3], int nt, const fs_raster_desc *d,
+                          const fs_raster_out *o)
 {
-    TIMED(S_RASTER, base->raster_triangles(v, a, nv, tri, nt, d, o));
+    fs_status st;
+    TIMED(S_RASTER, st = base->raster.triangles(ex, v, a, nv, tri, nt, d, o));
+    return st;
 }
-static void t_blur(const float *src, int w, int h, const float *k, int r, float *tmp, float *dst)
+static fs_status t_blur(const fs_exec *ex, const float *src, int w, int h, const float *k, int r,
+                        float *tmp, float *dst)
 {
     blur_calls++;
-    base->compose_blur(src, w, h, k, r, tmp, dst);
+    return base->compose.blur(ex, src, w, h, k, r, tmp, dst);
 }
-static fs_status t_lookup(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+static fs_status t_lookup(const fs_exec *ex, const fs_swap_lookup *d, fs_swap_lookup_out *o)
 {
     fs_status st;
-    TIMED(S_LOOKUP, st = base->swap_lookup(err, d, o));
+    TIMED(S_LOOKUP, st = base->swap.lookup(ex, d, o));
     return st;
 }
-static fs_status t_erode(fs_error_buf *err, const uint8_t *m, int w, int h, ptrdiff_t s, double r, int bb, uint8_t *o, ptrdiff_t os)
+static fs_status t_erode(const fs_exec *ex, const uint8_t *m, int w, int h, ptrdiff_t s, double r,
+                         int bb, uint8_t *o, ptrdiff_t os)
 {
     fs_status st;
-    TIMED(S_ERODE, st = base->mask_erode(err, m, w, h, s, r, bb, o, os));
+    TIMED(S_ERODE, st = base->compose.mask_erode(ex, m, w, h, s, r, bb, o, os));
     return st;
 }
-static fs_status t_feather(fs_error_buf *err, const uint8_t *m, int w, int h, ptrdiff_t s, double f, int bb, float *a, ptrdiff_t as)
+static fs_status t_feather(const fs_exec *ex, const uint8_t *m, int w, int h, ptrdiff_t s,
+                           double f, int bb, float *a, ptrdiff_t as)
 {
     fs_status st;
-    TIMED(S_FEATHER, st = base->mask_feather(err, m, w, h, s, f, bb, a, as));
+    TIMED(S_FEATHER, st = base->compose.mask_feather(ex, m, w, h, s, f, bb, a, as));
     return st;
 }
-static fs_status t_shading(fs_error_buf *err, const fs_ops *ops, float *r, ptrdiff_t rs, const float *t, ptrdiff_t ts, const float *m, int w, int h, double sg, double g)
+static fs_status t_match_to(const fs_exec *ex, float *r, ptrdiff_t rs, const float *m, int w,
+                            int h, const double mean[3], const double sd[3])
 {
     fs_status st;
-    TIMED(S_SHADING, st = base->colour_shading(err, ops, r, rs, t, ts, m, w, h, sg, g));
+    TIMED(S_MATCH, st = base->compose.colour_match_to(ex, r, rs, m, w, h, mean, sd));
     return st;
 }
-static fs_status t_detail(fs_error_buf *err, const fs_ops *ops, float *r, ptrdiff_t rs, const float *t, ptrdiff_t ts, const float *m, int w, int h, uint64_t seed, fs_detail_match *out)
+static fs_status t_shading(const fs_exec *ex, const fs_compose_ops *ops, float *r, ptrdiff_t rs,
+                           const float *t, ptrdiff_t ts, const float *m, int w, int h, double sg,
+                           double g)
 {
     fs_status st;
-    TIMED(S_DETAIL, st = base->colour_detail(err, ops, r, rs, t, ts, m, w, h, seed, out));
+    TIMED(S_SHADING, st = base->compose.colour_shading(ex, ops, r, rs, t, ts, m, w, h, sg, g));
     return st;
 }
-static fs_status t_finish(fs_error_buf *err, float *r, const float *wp, const float *ai, const uint8_t *er, const uint8_t *img, ptrdiff_t is, int w, int h, uint8_t *out)
+static fs_status t_detail(const fs_exec *ex, const fs_compose_ops *ops, float *r, ptrdiff_t rs,
+                          const float *t, ptrdiff_t ts, const float *m, int w, int h,
+                          uint64_t seed, fs_detail_match *out)
 {
     fs_status st;
-    TIMED(S_FINISH, st = base->swap_finish_u8(err, r, wp, ai, er, img, is, w, h, out));
+    TIMED(S_DETAIL, st = base->compose.colour_detail(ex, ops, r, rs, t, ts, m, w, h, seed, out));
     return st;
 }
-static fs_status t_multiband(fs_error_buf *err, const uint8_t *s, ptrdiff_t ss, uint8_t *d, ptrdiff_t ds, const float *a, int w, int h, int lv)
+static fs_status t_finish(const fs_exec *ex, float *r, const float *wp, const float *ai,
+                          const uint8_t *er, const uint8_t *img, ptrdiff_t is, int w, int h,
+                          uint8_t *out)
 {
     fs_status st;
-    TIMED(S_MULTIBAND, st = base->blend_multiband_u8(err, s, ss, d, ds, a, w, h, lv));
+    TIMED(S_FINISH, st = base->swap.finish_u8(ex, r, wp, ai, er, img, is, w, h, out));
     return st;
 }
-static fs_status t_poisson(fs_error_buf *err, const uint8_t *s, ptrdiff_t ss, uint8_t *d, ptrdiff_t ds, const uint8_t *m, ptrdiff_t ms, int w, int h, const fs_poisson_opts *o, fs_poisson_info *info)
+static fs_status t_multiband(const fs_exec *ex, const uint8_t *s, ptrdiff_t ss, uint8_t *d,
+                             ptrdiff_t ds, const float *a, int w, int h, int lv)
 {
     fs_status st;
-    TIMED(S_POISSON, st = base->blend_poisson_u8(err, s, ss, d, ds, m, ms, w, h, o, info));
+    TIMED(S_MULTIBAND, st = base->compose.blend_multiband_u8(ex, s, ss, d, ds, a, w, h, lv));
+    return st;
+}
+static fs_status t_poisson(const fs_exec *ex, const uint8_t *s, ptrdiff_t ss, uint8_t *d,
+                           ptrdiff_t ds, const uint8_t *m, ptrdiff_t ms, int w, int h,
+                           const fs_poisson_opts *o, fs_poisson_info *info)
+{
+    fs_status st;
+    TIMED(S_POISSON, st = base->compose.blend_poisson_u8(ex, s, ss, d, ds, m, ms, w, h, o, info));
     return st;
 }
 
@@ -165,7 +189,7 @@ int main(int argc, char **argv)
         (st = fs_swap_fit_face(fit, &tgt, faces, n < 16 ? n : 16, -1, &lm, &chosen)) != FS_OK)
         return fail(st, "target face", NULL);
 
-    const fs_ops *ops = fs_context_ops(ctx);
+    const fs_engine *ops = fs_context_engine(ctx);
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(ren);
     const fs_identity_data *idd = fs_identity_internal_data(id);
     fs_swap_params p = *fs_renderer_internal_params(ren);
@@ -177,7 +201,7 @@ int main(int argc, char **argv)
         return fail(FS_ERR_OUT_OF_MEMORY, "malloc", NULL);
     for (int r = 0; r < reps; r++) {
         const double t0 = bench_now_ms();
-        st = fs_swap_target_prepare(ops, mesh, &p, &tgt, (const float(*)[3])lm.points, t, &err);
+        st = fs_swap_target_prepare(ops, FS_EXEC_SERIAL(&err), mesh, &p, &tgt, (const float(*)[3])lm.points, t);
         ms[r] = bench_now_ms() - t0;
         if (st != FS_OK)
             return fail(st, "prepare", err.text);
@@ -185,18 +209,19 @@ int main(int argc, char **argv)
     printf("face %.0f px, window %d x %d\n", t->face_size, t->w, t->h);
     printf("prepare (once per template frame)  %7.2f ms\n", bench_median(ms, reps));
 
-    fs_ops timed = *ops;
+    fs_engine timed = *ops;
     base = ops;
-    timed.raster_triangles = t_raster;
-    timed.compose_blur = t_blur;
-    timed.swap_lookup = t_lookup;
-    timed.mask_erode = t_erode;
-    timed.mask_feather = t_feather;
-    timed.colour_shading = t_shading;
-    timed.colour_detail = t_detail;
-    timed.swap_finish_u8 = t_finish;
-    timed.blend_multiband_u8 = t_multiband;
-    timed.blend_poisson_u8 = t_poisson;
+    timed.raster.triangles = t_raster;
+    timed.compose.blur = t_blur;
+    timed.swap.lookup = t_lookup;
+    timed.compose.mask_erode = t_erode;
+    timed.compose.mask_feather = t_feather;
+    timed.compose.colour_match_to = t_match_to;
+    timed.compose.colour_shading = t_shading;
+    timed.compose.colour_detail = t_detail;
+    timed.swap.finish_u8 = t_finish;
+    timed.compose.blend_multiband_u8 = t_multiband;
+    timed.compose.blend_poisson_u8 = t_poisson;
     static const char *const blend_name[3] = {"alpha", "multiband", "poisson"};
     const int def_blend = p.blend;
     fs_swap_workspace ws = {0};
@@ -209,7 +234,7 @@ int main(int argc, char **argv)
                        (const uint8_t *)tgt.data + (size_t)(t->y0 + y) * (size_t)tgt.stride + (size_t)t->x0 * 3,
                        (size_t)t->w * 3);
             const double t0 = bench_now_ms();
-            st = fs_swap_render(b == def_blend ? &timed : ops, &ws, mesh, &p, idd, t, win, tgt.stride, NULL, &err);
+            st = fs_swap_render(b == def_blend ? &timed : ops, FS_EXEC_SERIAL(&err), &ws, mesh, &p, idd, t, win, tgt.stride, NULL);
             if (r >= 0)
                 ms[r] = bench_now_ms() - t0;
             if (st != FS_OK)
@@ -232,7 +257,7 @@ int main(int argc, char **argv)
                     printf("    %-10s %6.2f ms\n", stage_name[k], stage_ms[k] / reps);
                     sum += stage_ms[k] / reps;
                 }
-            printf("    %-10s %6.2f ms (mean %.2f minus the stages: colour match, mask loops, copies)\n", "rest", mean - sum, mean);
+            printf("    %-10s %6.2f ms (mean %.2f minus the stages: mask loops, copies)\n", "rest", mean - sum, mean);
             printf("    %.1f plane blurs per call\n", (double)blur_calls / reps);
         }
     }

@@ -23,7 +23,7 @@
 
 #include "bench_util.h"
 #include "internal.h"
-#include "ops/ops.h"
+#include "engine.h"
 #include "swap/swap.h"
 #include "template/template_api.h"
 #include "video/video_io.h"
@@ -54,7 +54,7 @@ static void swap_stage(fs_context *ctx, const fs_template *t, const char *video,
     if ((st = fs_video_frame_alloc(&f, p.width, p.height, &err)) != FS_OK)
         die("frame", st, err.text);
     const fs_yuv_desc yd = fs_yuv_desc_from(p.color_space, p.color_range, p.height);
-    const fs_ops *ops = fs_context_ops(ctx);
+    const fs_engine *ops = fs_context_engine(ctx);
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(ren);
     const fs_swap_params *params = fs_renderer_internal_params(ren);
     const fs_identity_data *idd = fs_identity_internal_data(id);
@@ -101,7 +101,7 @@ static void swap_stage(fs_context *ctx, const fs_template *t, const char *video,
         for (int rep = 0; rep < reps; rep++) {
             memcpy(win, keep, need);
             const double t0 = bench_now_ms();
-            st = fs_swap_render(ops, &ws, mesh, params, idd, tg, win, stride, NULL, &err);
+            st = fs_swap_render(ops, FS_EXEC_SERIAL(&err), &ws, mesh, params, idd, tg, win, stride, NULL);
             const double dt = bench_now_ms() - t0;
             if (st != FS_OK)
                 die("fs_swap_render", st, err.text);

@@ -33,6 +33,7 @@
 #include "embed/embed.h"
 #include "swap_quality.h"
 #include "swap/swap.h"
+#include "engine.h"
 
 #define MAX_PAIRS 32
 
@@ -277,12 +278,12 @@ int main(int argc, char **argv)
             info.keep_debug = 1;
             fs_error_buf err;
             fs_swap_quality q;
-            st = fs_swap_face_rgb8(fs_context_ops(ctx), fs_renderer_internal_mesh(ren),
+            st = fs_swap_face_rgb8(fs_context_engine(ctx), FS_EXEC_SERIAL(&err), fs_renderer_internal_mesh(ren),
                                    &settings[s].p,
                                    settings[s].plain_unwrap ? &plain_id : fs_identity_internal_data(id), &out,
-                                   (const float(*)[3])tlm->points, &info, &err);
+                                   (const float(*)[3])tlm->points, &info);
             if (st == FS_OK)
-                st = fs_swap_quality_measure(fs_context_ops(ctx), det, fit, emb, &src, slm, &tgt, &tbox, tlm, &out,
+                st = fs_swap_quality_measure(fs_context_engine(ctx), det, fit, emb, &src, slm, &tgt, &tbox, tlm, &out,
                                              &info, &q, &err);
             if (st != FS_OK) {
                 rc = fail(st, "swap", err.text);

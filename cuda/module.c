@@ -1,6 +1,6 @@
 /*
  * libfaceswap-cuda.so's C entry file: the one exported symbol
- * (fs_cuda_backend_v1), the device probe, and the fs_ops entries this module
+ * (fs_cuda_backend_v1), the device probe, and the engine entries this module
  * overrides. Kernels live in the .cu files behind cuda/kernels.h.
  *
  * This module is loaded by lib/backend.c with dlopen() and links nothing of
@@ -15,6 +15,7 @@
 #include <cuda_runtime_api.h>
 
 #include "backend.h"
+#include "internal.h" /* fs_error_buf only: the module calls no core function */
 #include "kernels.h"
 
 #ifndef FS_CUDA_ARCHS
@@ -215,7 +216,8 @@ static fs_status act_create(const fs_nn_op_desc *desc, void **out)
     return FS_OK;
 }
 
-static void act_run(void *opaque, const float *const *inputs, float *output)
+static fs_status act_run(const fs_exec *ex, void *opaque, const float *const *inputs,
+                         float *output)
 {
     act_state *s = opaque;
     /* Host in, host out until the graph runtime keeps tensors on the device. */
@@ -230,20 +232,21 @@ static void act_run(void *opaque, const float *const *inputs, float *output)
     if (e == cudaSuccess)
         e = cudaStreamSynchronize(s->stream);
     if (e != cudaSuccess) {
-        /* run() cannot return a status: poison the output so that a GPU
-         * failure shows as NaN downstream instead of as plausible numbers. */
-        for (size_t i = 0; i < s->count; i++)
-            output[i] = __builtin_nanf("");
         (void)cudaGetLastError();
+        if (ex && ex->err)
+            set_detail(ex->err->text, sizeof(ex->err->text), "CUDA activation on device %d: %s",
+                       s->device, cudaGetErrorString(e));
+        return e == cudaErrorMemoryAllocation ? FS_ERR_OUT_OF_MEMORY : FS_ERR_GPU;
     }
+    return FS_OK;
 }
 
 /* ---- the module table --------------------------------------------------- */
 
-static fs_status cuda_install(int device, fs_ops *ops, char *detail, size_t size)
+static fs_status cuda_install(int device, fs_engine *engine, char *detail, size_t size)
 {
-    if (!ops) {
-        set_detail(detail, size, "CUDA module install: no ops table");
+    if (!engine) {
+        set_detail(detail, size, "CUDA module install: no engine");
         return FS_ERR_INVALID_ARGUMENT;
     }
     pthread_mutex_lock(&bind_lock);
@@ -255,7 +258,7 @@ static fs_status cuda_install(int device, fs_ops *ops, char *detail, size_t size
         set_detail(detail, size, "CUDA module already runs on device %d, not %d", bound, device);
         return FS_ERR_BACKEND_UNAVAILABLE;
     }
-    ops->nn[FS_NN_ACTIVATION] = (fs_nn_kernel){
+    engine->nn.k[FS_NN_ACTIVATION] = (fs_nn_kernel){
         .create = act_create,
         .run = act_run,
         .destroy = act_destroy,

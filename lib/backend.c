@@ -78,13 +78,12 @@ static const fs_backend_module *open_module(const char *path)
         dlclose(handle);
         return NULL;
     }
-    if (m->abi.version != want.version || m->abi.size_ops != want.size_ops ||
-        m->abi.size_nn_op_desc != want.size_nn_op_desc ||
-        m->abi.size_sample_desc != want.size_sample_desc) {
+    /* The version first: an older module's block is shorter. */
+    if (m->abi.version != want.version || memcmp(&m->abi, &want, sizeof(want)) != 0) {
         set_load_detail("CUDA module %s was built for another libfaceswap (backend ABI %u, "
-                        "fs_ops %u bytes; this library: ABI %u, %u bytes)",
-                        path, (unsigned)m->abi.version, (unsigned)m->abi.size_ops,
-                        (unsigned)want.version, (unsigned)want.size_ops);
+                        "fs_engine %u bytes; this library: ABI %u, %u bytes)",
+                        path, (unsigned)m->abi.version, (unsigned)m->abi.size_engine,
+                        (unsigned)want.version, (unsigned)want.size_engine);
         dlclose(handle);
         return NULL;
     }
@@ -150,7 +149,7 @@ fs_status fs_backend_check(fs_context *ctx, fs_context_param param, int64_t valu
     char detail[FS_ERROR_DETAIL_SIZE];
     const fs_status st = probe_cuda((int)device, detail, sizeof(detail));
     if (st != FS_OK)
-        return fs_fail(&ctx->err, st, "backend CUDA (device %d): %s", (int)device, detail);
+        return fs_fail(fs_context_err(ctx), st, "backend CUDA (device %d): %s", (int)device, detail);
     return FS_OK;
 }
 
@@ -185,11 +184,11 @@ static fs_log_level resolve_locked(fs_context *ctx, char *msg, size_t msg_size)
     char detail[FS_ERROR_DETAIL_SIZE];
     fs_status st = probe_cuda(device, detail, sizeof(detail));
     if (st == FS_OK) {
-        /* Install into a copy so that a failure leaves the CPU table whole. */
-        fs_ops ops = ctx->ops;
-        st = loaded_module->install(device, &ops, detail, sizeof(detail));
+        /* Install into a copy so that a failure leaves the CPU tables whole. */
+        fs_engine engine = *ctx->engine;
+        st = loaded_module->install(device, &engine, detail, sizeof(detail));
         if (st == FS_OK) {
-            ctx->ops = ops;
+            *ctx->engine = engine;
             ctx->active_backend = FS_BACKEND_CUDA;
             snprintf(msg, msg_size, "using the CUDA backend on device %d (%s)", device,
                      loaded_module->build_info ? loaded_module->build_info : "cuda");

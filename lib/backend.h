@@ -22,12 +22,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine.h"
 #include "faceswap/context.h"
-#include "ops/ops.h"
 
-/* Bumped whenever the meaning of fs_backend_module or of an fs_ops entry
- * changes in a way the struct sizes below do not show. */
-#define FS_BACKEND_ABI_VERSION 1
+/* Bumped whenever the meaning of fs_backend_module or of an engine entry
+ * changes in a way the struct sizes below do not show.
+ * 2: the ops table split into family tables (fs_engine), entries take an
+ *    fs_exec and return a status. */
+#define FS_BACKEND_ABI_VERSION 2
 
 #define FS_CUDA_BACKEND_ENTRY "fs_cuda_backend_v1"
 #define FS_CUDA_MODULE_FILE "libfaceswap-cuda.so"
@@ -37,15 +39,24 @@
  * write function pointers at the wrong offsets). */
 typedef struct fs_backend_abi {
     uint32_t version;           /* FS_BACKEND_ABI_VERSION */
-    uint32_t size_ops;          /* sizeof(fs_ops) */
+    uint32_t size_engine;       /* sizeof(fs_engine) */
+    uint32_t size_nn_ops;       /* sizeof(fs_nn_ops), and so on per family */
+    uint32_t size_sample_ops;
+    uint32_t size_raster_ops;
+    uint32_t size_compose_ops;
+    uint32_t size_swap_texture_ops;
+    uint32_t size_exec;         /* sizeof(fs_exec) */
     uint32_t size_nn_op_desc;   /* sizeof(fs_nn_op_desc) */
     uint32_t size_sample_desc;  /* sizeof(fs_sample_desc) */
 } fs_backend_abi;
 
-#define FS_BACKEND_ABI_INIT                                                     \
-    {                                                                           \
-        FS_BACKEND_ABI_VERSION, (uint32_t)sizeof(fs_ops),                       \
-            (uint32_t)sizeof(fs_nn_op_desc), (uint32_t)sizeof(fs_sample_desc)   \
+#define FS_BACKEND_ABI_INIT                                                               \
+    {                                                                                     \
+        FS_BACKEND_ABI_VERSION, (uint32_t)sizeof(fs_engine), (uint32_t)sizeof(fs_nn_ops), \
+            (uint32_t)sizeof(fs_sample_ops), (uint32_t)sizeof(fs_raster_ops),             \
+            (uint32_t)sizeof(fs_compose_ops), (uint32_t)sizeof(fs_swap_texture_ops),      \
+            (uint32_t)sizeof(fs_exec), (uint32_t)sizeof(fs_nn_op_desc),                   \
+            (uint32_t)sizeof(fs_sample_desc)                                              \
     }
 
 typedef struct fs_backend_module {
@@ -63,11 +74,12 @@ typedef struct fs_backend_module {
     fs_status (*probe)(int device, char *detail, size_t detail_size);
 
     /*
-     * Overrides entries of @p ops with the module's kernels for @p device,
-     * leaving the others as they are. Call only after probe() returned
-     * FS_OK for the same device. FS_OK, or an error with @p detail.
+     * Overrides entries of the families of @p engine it accelerates with
+     * the module's kernels for @p device, leaving the others as they are.
+     * Call only after probe() returned FS_OK for the same device. FS_OK, or
+     * an error with @p detail.
      */
-    fs_status (*install)(int device, fs_ops *ops, char *detail, size_t detail_size);
+    fs_status (*install)(int device, fs_engine *engine, char *detail, size_t detail_size);
 } fs_backend_module;
 
 typedef const fs_backend_module *(*fs_backend_entry_fn)(void);
@@ -94,18 +106,19 @@ struct fs_context;
  * Called by fs_context_set() before it stores @p value into @p param: when
  * the change leaves FS_CONTEXT_BACKEND at FS_BACKEND_CUDA (setting the
  * backend, or the device while CUDA is chosen), loads and probes the module
- * and returns FS_ERR_BACKEND_UNAVAILABLE with a detail in ctx->err ("CUDA
+ * and returns FS_ERR_BACKEND_UNAVAILABLE with a detail in this thread's
+ * fs_context_err(ctx) ("CUDA
  * module not found: ...", "no CUDA device: ...") when it cannot serve the
  * context. FS_OK otherwise: CPU needs nothing and AUTO is resolved later,
  * falling back silently.
  */
 fs_status fs_backend_check(struct fs_context *ctx, fs_context_param param, int64_t value);
 
-/* Forgets the backend overrides: called whenever ctx->ops is rebuilt. */
+/* Forgets the backend overrides: called whenever ctx->engine is rebuilt. */
 void fs_backend_reset(struct fs_context *ctx);
 
 /*
- * Applies the chosen backend's overrides to ctx->ops once (idempotent until
+ * Applies the chosen backend's overrides to ctx->engine once (idempotent until
  * the next reset) and sets ctx->active_backend. AUTO uses CUDA when the
  * module loads and the device probes usable, otherwise the CPU, logging the
  * reason at info level. FS_CONTEXT_FORCE_REFERENCE wins over any backend.

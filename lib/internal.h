@@ -4,12 +4,13 @@
 #ifndef FS_INTERNAL_H
 #define FS_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exec.h"
 #include "faceswap/faceswap.h"
-#include "ops/ops.h"
 
 #define FS_ERROR_DETAIL_SIZE 512
 
@@ -18,6 +19,8 @@ typedef struct fs_error_buf {
     char text[FS_ERROR_DETAIL_SIZE];
 } fs_error_buf;
 
+struct fs_engine;
+
 struct fs_context {
     int64_t params[6];            /* indexed by fs_context_param */
     char *model_dir;
@@ -25,9 +28,18 @@ struct fs_context {
     void *log_user;
     fs_log_level log_level;
     fs_backend active_backend;
-    fs_ops ops;                   /* filled at creation: reference, then fast overrides */
+    /* Filled at creation: reference, then fast overrides (lib/engine.h);
+     * the backend's overrides are applied at first use (lib/backend.h). */
+    struct fs_engine *engine;
     int ops_ready;
-    fs_error_buf err;
+    /* A number no other context of this process had: the tag of this
+     * context's per-thread error details (fs_context_err). */
+    uint64_t id;
+    /* The worker pool, made at the first fs_context_exec() with
+     * FS_CONTEXT_THREADS > 1 and dropped when that parameter changes. */
+    fs_pool *pool;
+    int pool_failed;              /* 1: creating it failed once, do not retry */
+    pthread_mutex_t pool_lock;
     /* Bumped by every fs_context_set / fs_context_set_model_dir, so that
      * objects cached from this context (lib/swap/api.c) know to reload. */
     unsigned config_gen;
@@ -58,8 +70,28 @@ void fs_log(const fs_context *ctx, fs_log_level level, const char *fmt, ...)
 #endif
     ;
 
-/* The operations table of this context (reference or reference + fast overrides). */
-const fs_ops *fs_context_ops(fs_context *ctx);
+/* The engine of this context (reference, fast overrides, then the backend's),
+ * resolving the backend at the first call. */
+const struct fs_engine *fs_context_engine(fs_context *ctx);
+
+/*
+ * An execution context for one call on @p ctx (lib/exec.h): the context's
+ * worker pool (made at the first call when FS_CONTEXT_THREADS > 1; NULL,
+ * serial, with 1 thread or if it cannot be made) and @p err. Thread-safe.
+ */
+void fs_context_exec(fs_context *ctx, fs_error_buf *err, fs_exec *out);
+
+/*
+ * This thread's error detail for @p ctx: what fs_context_last_error()
+ * returns on this thread. Calls that fail before they have an object of
+ * their own (creates, identity and image functions) write here, so two
+ * threads failing on one context each read their own message. Never NULL
+ * for a non-NULL ctx.
+ */
+fs_error_buf *fs_context_err(const fs_context *ctx);
+/* Clears this thread's detail for @p ctx after a success; takes no slot
+ * when the thread has none, so successes evict no other context's detail. */
+void fs_context_clear_error(const fs_context *ctx);
 
 /* Joins model_dir and a file name into a new malloc'd string (NULL on OOM). */
 char *fs_model_path(const fs_context *ctx, const char *file);

@@ -167,7 +167,7 @@ fs_status fs_model_file_read(const fs_context *ctx, const char *file, size_t max
     return FS_OK;
 }
 
-fs_status fs_model_load_checked(const fs_context *ctx, const fs_ops *ops, const char *base,
+fs_status fs_model_load_checked(const fs_context *ctx, const fs_nn_ops *ops, const char *base,
                                 fs_error_buf *err, fs_nn_model **out)
 {
     char json[64], bin[64];

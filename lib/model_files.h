@@ -36,7 +36,7 @@ fs_status fs_model_file_read(const fs_context *ctx, const char *file, size_t max
                              fs_error_buf *err, uint8_t **data, size_t *size);
 
 /* Checks <base>.json and <base>.bin, then loads the graph model with @p ops. */
-fs_status fs_model_load_checked(const fs_context *ctx, const fs_ops *ops, const char *base,
+fs_status fs_model_load_checked(const fs_context *ctx, const fs_nn_ops *ops, const char *base,
                                 fs_error_buf *err, fs_nn_model **out);
 
 #endif /* FS_MODEL_FILES_H */

@@ -8,10 +8,13 @@
  * the call is over. A steady stream of same-size calls then allocates
  * nothing.
  *
- * Why a thread binding and not an argument: the compose stages are reached
- * through the ops table, whose entries are the stage's whole contract; when
- * entries take a backend context (issue 9, fs_exec), the arena belongs
- * there and the binding goes away.
+ * Why a thread binding and not a field of the engine's fs_exec (lib/exec.h),
+ * which every entry now takes: one fs_exec is shared by the tasks that a
+ * stage runs on its pool's threads, and the arena is a stack with no lock;
+ * bound to the thread, a pool worker simply has none and mallocs. Only the
+ * thread that called the stage takes temporaries today (the banded
+ * rasteriser allocates before it splits), so the arena serves the whole
+ * call.
  */
 #ifndef FS_SCRATCH_H
 #define FS_SCRATCH_H

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "faceswap/faceswap.h"
+#include "engine.h"
 #include "internal.h"
 
 #define PU_PI 3.14159265358979323846
@@ -95,7 +96,7 @@ static int pu_rotate90(const fs_image *src, int quarters, pu_image *out)
 
 /* Rotation by any angle through the sampler; the canvas holds the whole
  * turned image, black outside it. */
-static int pu_rotate(const fs_ops *ops, const fs_image *src, double degrees, pu_image *out)
+static int pu_rotate(const fs_engine *ops, const fs_image *src, double degrees, pu_image *out)
 {
     const double a = degrees * PU_PI / 180.0, c = cos(a), sn = sin(a);
     const int w = src->width, h = src->height;
@@ -122,7 +123,12 @@ static int pu_rotate(const fs_ops *ops, const fs_image *src, double degrees, pu_
     d.m[3] = -sn;
     d.m[4] = c;
     d.m[5] = -sn * (0.5 - ocx) + c * (0.5 - ocy) + cy - 0.5;
-    ops->sample_u8(src->data, w, h, src->stride, src->format, &d, f);
+    if (ops->sample.u8(FS_EXEC_SERIAL(NULL), src->data, w, h, src->stride, src->format, &d, f) !=
+        FS_OK) {
+        free(f);
+        pu_free(out);
+        return 0;
+    }
     uint8_t *dst = out->img.data;
     for (size_t i = 0; i < (size_t)ow * (size_t)oh * 3; i++) {
         const float v = f[i] + 0.5f;

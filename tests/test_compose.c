@@ -2,7 +2,7 @@
  * Compositing building blocks (lib/compose): CIELAB conversion, statistics
  * transfer, shading and sharpness matching, exact Euclidean erosion,
  * feathering, alpha / multi-band / Poisson blending, the seam measure, and
- * the ops-table entries' fast paths against their references.
+ * the compose family's fast paths against their references.
  *
  * Tolerances: the blur's reference sums in double, the fast path in float
  * in another order: |fast - ref| <= (2r + 2) u sum |k x| (u = 2^-24, the
@@ -40,13 +40,13 @@ static double urand(void)
     return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
 }
 
-static const fs_ops *test_ops(void)
+static const fs_compose_ops *test_ops(void)
 {
-    static fs_ops ops;
-    fs_ops_init_reference(&ops);
+    static fs_compose_ops ops;
+    fs_compose_ops_init_reference(&ops);
     const char *e = getenv("FS_FORCE_REFERENCE");
     if (!(e && *e && strcmp(e, "0") != 0))
-        fs_ops_init_fast(&ops);
+        fs_compose_ops_init_fast(&ops);
     return &ops;
 }
 
@@ -165,14 +165,14 @@ static void gauss_plane(const float *src, int w, int h, double sigma, float *tmp
 {
     float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
     const int r = fs_compose_gauss_kernel(sigma, k);
-    fs_compose_blur_ref(src, w, h, k, r, tmp, dst);
+    FS_ASSERT_OK(fs_compose_blur_ref(FS_EXEC_SERIAL(NULL), src, w, h, k, r, tmp, dst));
 }
 
 START_TEST(shading_and_sharpness)
 {
     rng_seed();
     enum { W = 64, H = 56 };
-    const fs_ops *ops = test_ops();
+    const fs_compose_ops *ops = test_ops();
     static float ren[W * H * 3], tgt[W * H * 3], mask[W * H];
     /* Target = flat render lit by a smooth gain ramp 0.7 .. 1.3. */
     for (int y = 0; y < H; y++)
@@ -407,8 +407,8 @@ START_TEST(alpha_blend_exact)
     }
     memcpy(r1, t0, sizeof(t0));
     memcpy(r2, t0, sizeof(t0));
-    fs_compose_alpha_u8_ref(src, 3 * W, r1, 3 * W, al, W, W, H);
-    fs_compose_alpha_u8_fast(src, 3 * W, r2, 3 * W, al, W, W, H);
+    FS_ASSERT_OK(fs_compose_alpha_u8_ref(FS_EXEC_SERIAL(NULL), src, 3 * W, r1, 3 * W, al, W, W, H));
+    FS_ASSERT_OK(fs_compose_alpha_u8_fast(FS_EXEC_SERIAL(NULL), src, 3 * W, r2, 3 * W, al, W, W, H));
     ck_assert_msg(memcmp(r1, r2, sizeof(r1)) == 0, "alpha u8 fast != reference");
     for (int i = 0; i < W * H; i++)
         for (int c = 0; c < 3; c++) {
@@ -421,7 +421,7 @@ START_TEST(alpha_blend_exact)
                 ck_assert(fabs(r1[i * 3 + c] - want) <= 0.5 + 1e-4);
             }
         }
-    /* Through the ops table and the checked entry point. */
+    /* Through the compose family and the checked entry point. */
     memcpy(r2, t0, sizeof(t0));
     FS_ASSERT_OK(fs_blend_alpha_u8(NULL, test_ops(), src, 3 * W, r2, 3 * W, al, W, W, H));
     ck_assert(memcmp(r1, r2, sizeof(r1)) == 0);
@@ -454,8 +454,8 @@ START_TEST(blur_fast_matches_reference)
             src[i] = (float)(urand() * 2.0 - 1.0);
         float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
         const int r = fs_compose_gauss_kernel(sig[trial % 4], k);
-        fs_compose_blur_ref(src, w, h, k, r, t, a);
-        fs_compose_blur_fast(src, w, h, k, r, t, b);
+        FS_ASSERT_OK(fs_compose_blur_ref(FS_EXEC_SERIAL(NULL), src, w, h, k, r, t, a));
+        FS_ASSERT_OK(fs_compose_blur_fast(FS_EXEC_SERIAL(NULL), src, w, h, k, r, t, b));
         for (size_t i = 0; i < n; i++)
             ck_assert_msg(fabsf(a[i] - b[i]) <= 1e-6f, "%dx%d r %d: %g vs %g", w, h, r, a[i],
                           b[i]);

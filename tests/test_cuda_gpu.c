@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "internal.h"
 #include "testutil.h"
 
@@ -85,18 +86,18 @@ static int values_match(fs_nn_act act, float gpu, float ref, double *worst)
 
 START_TEST(test_backend_is_cuda)
 {
-    const fs_ops *ops = fs_context_ops(gpu_ctx);
+    const fs_engine *ops = fs_context_engine(gpu_ctx);
     ck_assert_int_eq(fs_context_active_backend(gpu_ctx), FS_BACKEND_CUDA);
-    ck_assert_str_eq(ops->nn[FS_NN_ACTIVATION].name, "cuda");
+    ck_assert_str_eq(ops->nn.k[FS_NN_ACTIVATION].name, "cuda");
 }
 END_TEST
 
 START_TEST(test_activation_vs_reference)
 {
-    const fs_nn_kernel gpu = fs_context_ops(gpu_ctx)->nn[FS_NN_ACTIVATION];
-    fs_ops ref_ops;
-    fs_ops_init_reference(&ref_ops);
-    const fs_nn_kernel ref = ref_ops.nn[FS_NN_ACTIVATION];
+    const fs_nn_kernel gpu = fs_context_engine(gpu_ctx)->nn.k[FS_NN_ACTIVATION];
+    fs_engine ref_ops;
+    fs_engine_init_reference(&ref_ops);
+    const fs_nn_kernel ref = ref_ops.nn.k[FS_NN_ACTIVATION];
     ck_assert_msg(ref.create && ref.run && ref.destroy,
                   "the reference ACTIVATION kernel is not registered");
     ck_assert_str_eq(gpu.name, "cuda");
@@ -133,10 +134,10 @@ START_TEST(test_activation_vs_reference)
             /* Poison both outputs: a kernel that writes nothing cannot pass. */
             memset(out_gpu, 0x7f, n * sizeof(float));
             memset(out_ref, 0x3f, n * sizeof(float));
-            gpu.run(gs, inputs, out_gpu);
-            ref.run(rs, inputs, out_ref);
+            FS_ASSERT_OK(gpu.run(FS_EXEC_SERIAL(NULL), gs, inputs, out_gpu));
+            FS_ASSERT_OK(ref.run(FS_EXEC_SERIAL(NULL), rs, inputs, out_ref));
             /* Twice: a state must be reusable (the runtime runs it per frame). */
-            gpu.run(gs, inputs, out_gpu);
+            FS_ASSERT_OK(gpu.run(FS_EXEC_SERIAL(NULL), gs, inputs, out_gpu));
 
             size_t bad = 0, first_bad = 0;
             for (size_t i = 0; i < n; i++)
@@ -163,7 +164,7 @@ END_TEST
 
 START_TEST(test_unsupported_goes_back)
 {
-    const fs_nn_kernel gpu = fs_context_ops(gpu_ctx)->nn[FS_NN_ACTIVATION];
+    const fs_nn_kernel gpu = fs_context_engine(gpu_ctx)->nn.k[FS_NN_ACTIVATION];
     fs_nn_op_desc d;
     memset(&d, 0, sizeof(d));
     d.type = FS_NN_ACTIVATION;

@@ -67,18 +67,18 @@ static void assert_cuda_refused(fs_context *ctx, const char *want_in_detail)
 static void assert_auto_falls_back(fs_context *ctx, const log_capture *cap,
                                    const char *want_in_log)
 {
-    const fs_ops *ops = fs_context_ops(ctx);
+    const fs_engine *ops = fs_context_engine(ctx);
     ck_assert_ptr_nonnull(ops);
     ck_assert_int_eq(fs_context_active_backend(ctx), FS_BACKEND_CPU);
-    ck_assert_ptr_nonnull(ops->nn[FS_NN_ACTIVATION].name);
-    ck_assert_str_ne(ops->nn[FS_NN_ACTIVATION].name, "cuda");
+    ck_assert_ptr_nonnull(ops->nn.k[FS_NN_ACTIVATION].name);
+    ck_assert_str_ne(ops->nn.k[FS_NN_ACTIVATION].name, "cuda");
     ck_assert_msg(strstr(cap->text, "[2] CUDA backend not used") != NULL,
                   "no info-level fallback message in log:\n%s", cap->text);
     ck_assert_msg(strstr(cap->text, want_in_log) != NULL, "log lacks \"%s\":\n%s", want_in_log,
                   cap->text);
     /* Resolved once: asking again neither reloads nor logs again. */
     const int logged = cap->count;
-    ck_assert_ptr_eq(fs_context_ops(ctx), ops);
+    ck_assert_ptr_eq(fs_context_engine(ctx), ops);
     ck_assert_int_eq(cap->count, logged);
 }
 
@@ -155,15 +155,15 @@ START_TEST(test_cpu_never_loads)
     log_capture cap;
     fs_context *ctx = new_context(&cap);
     FS_ASSERT_OK(fs_context_set(ctx, FS_CONTEXT_BACKEND, FS_BACKEND_CPU));
-    ck_assert_ptr_nonnull(fs_context_ops(ctx));
+    ck_assert_ptr_nonnull(fs_context_engine(ctx));
     ck_assert_int_eq(fs_context_active_backend(ctx), FS_BACKEND_CPU);
     ck_assert_int_eq(cap.count, 0);
 
     FS_ASSERT_OK(fs_context_set(ctx, FS_CONTEXT_BACKEND, FS_BACKEND_AUTO));
     FS_ASSERT_OK(fs_context_set(ctx, FS_CONTEXT_FORCE_REFERENCE, 1));
-    const fs_ops *ops = fs_context_ops(ctx);
+    const fs_engine *ops = fs_context_engine(ctx);
     ck_assert_int_eq(fs_context_active_backend(ctx), FS_BACKEND_CPU);
-    ck_assert_str_eq(ops->nn[FS_NN_ACTIVATION].name, "ref");
+    ck_assert_str_eq(ops->nn.k[FS_NN_ACTIVATION].name, "ref");
     ck_assert_msg(strstr(cap.text, "reference path forced"), "log:\n%s", cap.text);
     fs_context_destroy(ctx);
 }
@@ -183,7 +183,14 @@ START_TEST(test_module_loads)
     ck_assert_ptr_nonnull(m);
     const fs_backend_abi want = FS_BACKEND_ABI_INIT;
     ck_assert_int_eq(m->abi.version, want.version);
-    ck_assert_int_eq(m->abi.size_ops, want.size_ops);
+    ck_assert_int_eq(m->abi.version, 2);
+    ck_assert_int_eq(m->abi.size_engine, want.size_engine);
+    ck_assert_int_eq(m->abi.size_nn_ops, want.size_nn_ops);
+    ck_assert_int_eq(m->abi.size_sample_ops, want.size_sample_ops);
+    ck_assert_int_eq(m->abi.size_raster_ops, want.size_raster_ops);
+    ck_assert_int_eq(m->abi.size_compose_ops, want.size_compose_ops);
+    ck_assert_int_eq(m->abi.size_swap_texture_ops, want.size_swap_texture_ops);
+    ck_assert_int_eq(m->abi.size_exec, want.size_exec);
     ck_assert_int_eq(m->abi.size_nn_op_desc, want.size_nn_op_desc);
     ck_assert_int_eq(m->abi.size_sample_desc, want.size_sample_desc);
     ck_assert_str_eq(m->name, "cuda");
@@ -216,27 +223,30 @@ START_TEST(test_install_overrides_activation_only)
     setenv("FS_CUDA_MODULE", built_module, 1);
     const fs_backend_module *m = fs_backend_cuda_module(NULL, 0);
     ck_assert_ptr_nonnull(m);
-    fs_ops before, ops;
-    fs_ops_init_reference(&before);
+    fs_engine before, ops;
+    fs_engine_init_reference(&before);
     ops = before;
     char detail[256] = "";
     FS_ASSERT_OK(m->install(0, &ops, detail, sizeof(detail)));
     for (int t = 0; t < FS_NN_OP_COUNT; t++) {
         if (t == FS_NN_ACTIVATION) {
-            ck_assert_str_eq(ops.nn[t].name, "cuda");
-            ck_assert(ops.nn[t].create != NULL);
-            ck_assert(ops.nn[t].run != NULL);
-            ck_assert(ops.nn[t].destroy != NULL);
+            ck_assert_str_eq(ops.nn.k[t].name, "cuda");
+            ck_assert(ops.nn.k[t].create != NULL);
+            ck_assert(ops.nn.k[t].run != NULL);
+            ck_assert(ops.nn.k[t].destroy != NULL);
         } else {
-            ck_assert_msg(memcmp(&ops.nn[t], &before.nn[t], sizeof(fs_nn_kernel)) == 0,
+            ck_assert_msg(memcmp(&ops.nn.k[t], &before.nn.k[t], sizeof(fs_nn_kernel)) == 0,
                           "nn op %d changed", t);
         }
     }
-    ck_assert(ops.sample_u8 == before.sample_u8);
-    ck_assert(ops.sample_f32 == before.sample_f32);
+    /* the families it does not accelerate are left as they were */
+    ck_assert(memcmp(&ops.sample, &before.sample, sizeof(ops.sample)) == 0);
+    ck_assert(memcmp(&ops.raster, &before.raster, sizeof(ops.raster)) == 0);
+    ck_assert(memcmp(&ops.compose, &before.compose, sizeof(ops.compose)) == 0);
+    ck_assert(memcmp(&ops.swap, &before.swap, sizeof(ops.swap)) == 0);
 
     /* What the kernel cannot run goes back to the caller before any CUDA call. */
-    const fs_nn_kernel k = ops.nn[FS_NN_ACTIVATION];
+    const fs_nn_kernel k = ops.nn.k[FS_NN_ACTIVATION];
     fs_nn_op_desc d;
     memset(&d, 0, sizeof(d));
     d.type = FS_NN_ACTIVATION;
@@ -305,10 +315,10 @@ START_TEST(test_this_machine)
     } else {
         fprintf(stderr, "  (GPU found: %s)\n", m->build_info);
         /* AUTO picks the GPU. */
-        ck_assert_str_eq(fs_context_ops(ctx)->nn[FS_NN_ACTIVATION].name, "cuda");
+        ck_assert_str_eq(fs_context_engine(ctx)->nn.k[FS_NN_ACTIVATION].name, "cuda");
         ck_assert_int_eq(fs_context_active_backend(ctx), FS_BACKEND_CUDA);
         FS_ASSERT_OK(fs_context_set(ctx, FS_CONTEXT_BACKEND, FS_BACKEND_CUDA));
-        ck_assert_str_eq(fs_context_ops(ctx)->nn[FS_NN_ACTIVATION].name, "cuda");
+        ck_assert_str_eq(fs_context_engine(ctx)->nn.k[FS_NN_ACTIVATION].name, "cuda");
         ck_assert_int_eq(fs_context_active_backend(ctx), FS_BACKEND_CUDA);
         /* An absent device is refused and the CUDA choice on device 0 kept. */
         FS_ASSERT_STATUS(fs_context_set(ctx, FS_CONTEXT_DEVICE, 1023),
@@ -319,7 +329,7 @@ START_TEST(test_this_machine)
         FS_ASSERT_OK(fs_context_get(ctx, FS_CONTEXT_DEVICE, &device));
         ck_assert_int_eq(device, 0);
         FS_ASSERT_OK(fs_context_set(ctx, FS_CONTEXT_FORCE_REFERENCE, 1));
-        ck_assert_str_eq(fs_context_ops(ctx)->nn[FS_NN_ACTIVATION].name, "ref");
+        ck_assert_str_eq(fs_context_engine(ctx)->nn.k[FS_NN_ACTIVATION].name, "ref");
         ck_assert_int_eq(fs_context_active_backend(ctx), FS_BACKEND_CPU);
     }
     fs_context_destroy(ctx);

@@ -821,7 +821,7 @@ START_TEST(input_mode_study)
     fs_detector *det = fs_test_new_detector(ctx);
     fs_fitter *fit = NULL;
     FS_ASSERT_OK(fs_fitter_create(ctx, &fit));
-    const fs_ops *ops = fs_context_ops(ctx);
+    const fs_engine *ops = fs_context_engine(ctx);
     static const char *files[] = {"astronaut.png", "messi5.jpg", "faceapi_sample1.jpg",
                                   "faceapi_sample2.jpg", "faceapi_sample3.jpg",
                                   "faceapi_sample4.jpg", "faceapi_sample5.jpg",

@@ -581,7 +581,7 @@ START_TEST(roll_alignment_on_turned_copies)
     fs_context *ctx = fs_test_new_context();
     fs_fitter *fit = fs_test_new_fitter(ctx);
     fs_detector *det = fs_test_new_detector(ctx);
-    const fs_ops *ops = fs_context_ops(ctx);
+    const fs_engine *ops = fs_context_engine(ctx);
     static const char *files[] = {"astronaut.png", "messi5.jpg", "faceapi_sample5.jpg"};
     static const int angles[] = {30, 60, 90, 180};
     double roll_mean[4] = {0}, roll_max[4] = {0}, roll_dpose[4] = {0};

@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "nn/json.h"
 #include "nn/nn.h"
+#include "nn/ops_kernels.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -68,15 +69,15 @@ static int contains(const char *text, const char *part)
     return strstr(text, part) != NULL;
 }
 
-static void init_ref(fs_ops *ops)
+static void init_ref(fs_nn_ops *ops)
 {
-    fs_ops_init_reference(ops);
+    fs_nn_ops_init_reference(ops);
 }
 
-static void init_fast(fs_ops *ops)
+static void init_fast(fs_nn_ops *ops)
 {
-    fs_ops_init_reference(ops);
-    fs_ops_init_fast(ops);
+    fs_nn_ops_init_reference(ops);
+    fs_nn_ops_init_fast(ops);
 }
 
 static const char *model_json(const char *name)
@@ -269,7 +270,7 @@ START_TEST(json_fuzz)
 {
     static const char *names[] = {"blazeface", "facemesh", "iris", "faceres"};
     static const char interesting[] = "{}[]\",:0123456789-+.eE\\ tfn\x80\xff";
-    fs_ops ops;
+    fs_nn_ops ops;
     init_ref(&ops);
     uint32_t seed = 12345;
     int parsed = 0, loaded = 0, prepared = 0, total = 0;
@@ -329,7 +330,7 @@ START_TEST(json_fuzz)
                     const size_t cnt = (size_t)is.h * is.w * is.c;
                     float *in = calloc(cnt ? cnt : 1, sizeof(float));
                     ck_assert(in != NULL);
-                    FS_ASSERT_OK(fs_nn_model_run(m, in, &eb));
+                    FS_ASSERT_OK(fs_nn_model_run(m, FS_EXEC_SERIAL(&eb), in));
                     free(in);
                     ran_here++;
                 }
@@ -380,7 +381,7 @@ static const model_spec specs[] = {
       {"age_pred/Softmax", 2, {1, 100}}}},
 };
 
-static fs_nn_model *load_prepared(const fs_ops *ops, const model_spec *sp)
+static fs_nn_model *load_prepared(const fs_nn_ops *ops, const model_spec *sp)
 {
     fs_error_buf err = {{0}};
     fs_nn_model *m = NULL;
@@ -393,7 +394,7 @@ static fs_nn_model *load_prepared(const fs_ops *ops, const model_spec *sp)
 
 START_TEST(real_models_shapes)
 {
-    fs_ops ops;
+    fs_nn_ops ops;
     init_fast(&ops);
     for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
         const model_spec *sp = &specs[k];
@@ -445,7 +446,7 @@ END_TEST
  * activations, and a larger batch scales it. */
 START_TEST(real_models_batches)
 {
-    fs_ops ops;
+    fs_nn_ops ops;
     init_ref(&ops);
     fs_error_buf err = {{0}};
     fs_nn_model *m = NULL;
@@ -471,9 +472,60 @@ START_TEST(real_models_batches)
     FS_ASSERT_STATUS(fs_nn_model_prepare(m, 2, &err), FS_ERR_SHAPE);
     ck_assert_msg(contains(err.text, "node 'input'") && contains(err.text, "batch"), "%s",
                   err.text);
-    FS_ASSERT_STATUS(fs_nn_model_run(m, (const float *)&s, &err), FS_ERR_INVALID_ARGUMENT);
+    FS_ASSERT_STATUS(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), (const float *)&s), FS_ERR_INVALID_ARGUMENT);
     FS_ASSERT_STATUS(fs_nn_model_prepare(m, 0, &err), FS_ERR_OUT_OF_RANGE);
     FS_ASSERT_OK(fs_nn_model_prepare(m, 1, &err));
+    fs_nn_model_destroy(m);
+}
+END_TEST
+
+/* A kernel that fails on its nth run, to check that the executor stops at
+ * the failing step and hands its status and detail up. */
+static int fail_countdown;
+static int runs_after_failure;
+static fs_nn_kernel inner_kernels[FS_NN_OP_COUNT];
+
+static fs_status failing_run(const fs_exec *ex, void *state, const float *const *inputs,
+                             float *output)
+{
+    if (fail_countdown < 0) {
+        runs_after_failure++;
+        return FS_OK;
+    }
+    if (fail_countdown-- == 0) {
+        fail_countdown = -1;
+        return fs_fail(FS_EXEC_ERR(ex), FS_ERR_GPU, "injected kernel failure");
+    }
+    /* only CONV2D is wrapped: its state is the reference CONV2D's */
+    return inner_kernels[FS_NN_CONV2D].run(ex, state, inputs, output);
+}
+
+START_TEST(kernel_failure_stops_the_run)
+{
+    fs_nn_ops ops;
+    init_ref(&ops);
+    memcpy(inner_kernels, ops.k, sizeof(inner_kernels));
+    ops.k[FS_NN_CONV2D].run = failing_run;
+    fs_error_buf err = {{0}};
+    fs_nn_model *m = NULL;
+    FS_ASSERT_OK(fs_nn_model_load(&ops, model_json("blazeface"), &err, &m));
+    FS_ASSERT_OK(fs_nn_model_prepare(m, 1, &err));
+    const fs_nn_shape in = fs_nn_model_input_shape(m);
+    float *x = calloc(fs_nn_shape_size((fs_nn_shape){1, in.h, in.w, in.c}), sizeof(float));
+    ck_assert_ptr_nonnull(x);
+    /* the third convolution fails: the run returns its status and detail,
+     * and no convolution runs after it */
+    fail_countdown = 2;
+    runs_after_failure = 0;
+    FS_ASSERT_STATUS(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), x), FS_ERR_GPU);
+    ck_assert_msg(contains(err.text, "injected kernel failure"), "%s", err.text);
+    ck_assert_int_eq(runs_after_failure, 0);
+    /* the same model runs again once the kernel recovers */
+    FS_ASSERT_OK(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), x));
+    ck_assert_int_gt(runs_after_failure, 10);
+    /* a NULL execution context is a bad argument, not a crash */
+    FS_ASSERT_STATUS(fs_nn_model_run(m, NULL, x), FS_ERR_INVALID_ARGUMENT);
+    free(x);
     fs_nn_model_destroy(m);
 }
 END_TEST
@@ -493,7 +545,7 @@ END_TEST
  */
 #define GOLDEN_REL_TOL 2e-5
 
-static void check_golden(const fs_ops *ops, const model_spec *sp, const char *table)
+static void check_golden(const fs_nn_ops *ops, const model_spec *sp, const char *table)
 {
     char file[64];
     snprintf(file, sizeof(file), "nn/%s.f32", sp->name);
@@ -503,7 +555,7 @@ static void check_golden(const fs_ops *ops, const model_spec *sp, const char *ta
     fs_nn_model *m = load_prepared(ops, sp);
     float *x = make_input(sp->batch, sp->h, sp->w, sp->scale, sp->offset);
     fs_error_buf err = {{0}};
-    FS_ASSERT_OK(fs_nn_model_run(m, x, &err));
+    FS_ASSERT_OK(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), x));
     size_t off = 0;
     for (int o = 0; o < sp->num_outputs; o++) {
         const float *data;
@@ -537,8 +589,8 @@ static void check_golden(const fs_ops *ops, const model_spec *sp, const char *ta
     ck_assert(keep != NULL);
     memcpy(keep, data, n * sizeof(float));
     float *y = make_input(sp->batch, sp->h, sp->w, -sp->scale, sp->offset + sp->scale);
-    FS_ASSERT_OK(fs_nn_model_run(m, y, &err));
-    FS_ASSERT_OK(fs_nn_model_run(m, x, &err));
+    FS_ASSERT_OK(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), y));
+    FS_ASSERT_OK(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), x));
     FS_ASSERT_OK(fs_nn_model_output(m, first, &data, &s));
     ck_assert(memcmp(keep, data, n * sizeof(float)) == 0);
     free(keep);
@@ -550,7 +602,7 @@ static void check_golden(const fs_ops *ops, const model_spec *sp, const char *ta
 
 START_TEST(golden_reference)
 {
-    fs_ops ops;
+    fs_nn_ops ops;
     init_ref(&ops);
     const model_spec *sp = &specs[_i];
     check_golden(&ops, sp, "ref");
@@ -559,7 +611,7 @@ END_TEST
 
 START_TEST(golden_fast)
 {
-    fs_ops ops;
+    fs_nn_ops ops;
     init_fast(&ops);
     check_golden(&ops, &specs[_i], "fast");
 }
@@ -626,7 +678,7 @@ static const char *mini_json(mini *mm)
     return mm->json;
 }
 
-static fs_status mini_load(mini *mm, const fs_ops *ops, fs_error_buf *err, fs_nn_model **m)
+static fs_status mini_load(mini *mm, const fs_nn_ops *ops, fs_error_buf *err, fs_nn_model **m)
 {
     const char *j = mini_json(mm);
     return fs_nn_model_load_memory(ops, j, strlen(j), mm->weights, mm->wsize, err, m);
@@ -663,7 +715,7 @@ START_TEST(fusion_clamp)
         mini_node(&mm, "Identity", "Identity", "\"mx\"", NULL);
         if (variant == 1) /* the conv's own result is wanted too: no fusion into it */
             mini_node(&mm, "Identity_1", "Identity", "\"conv\"", NULL);
-        fs_ops ops;
+        fs_nn_ops ops;
         init_ref(&ops);
         fs_error_buf err = {{0}};
         fs_nn_model *m = NULL;
@@ -675,7 +727,7 @@ START_TEST(fusion_clamp)
         float x[2 * 2 * 2 * 2];
         for (int i = 0; i < 16; i++)
             x[i] = (float)(i % 5) - 1.5f + 0.25f * (float)(i / 5);
-        FS_ASSERT_OK(fs_nn_model_run(m, x, &err));
+        FS_ASSERT_OK(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), x));
         const float *y, *conv = NULL;
         fs_nn_shape s;
         FS_ASSERT_OK(fs_nn_model_output(m, "Identity", &y, &s));
@@ -715,7 +767,7 @@ START_TEST(dequantisation)
     mini_node(&mm, "Identity", "Identity", "\"a8\"", NULL);
     mini_node(&mm, "Identity_1", "Identity", "\"r\"", NULL);
     mini_node(&mm, "Identity_2", "Identity", "\"x\"", NULL); /* the input itself */
-    fs_ops ops;
+    fs_nn_ops ops;
     init_fast(&ops);
     fs_error_buf err = {{0}};
     fs_nn_model *m = NULL;
@@ -723,7 +775,7 @@ START_TEST(dequantisation)
     ck_assert_msg(st == FS_OK, "%s", err.text);
     FS_ASSERT_OK(fs_nn_model_prepare(m, 1, &err));
     const float x[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    FS_ASSERT_OK(fs_nn_model_run(m, x, &err));
+    FS_ASSERT_OK(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), x));
     const float *y;
     fs_nn_shape s;
     int rank;
@@ -736,7 +788,7 @@ START_TEST(dequantisation)
     ck_assert(y[0] == 1.0f && y[1] == ldexpf(1.0f, -24) && y[2] == 0.0f && y[3] == 65504.0f);
     ck_assert(signbit(y[2]) == 0); /* 0 + -0 */
     const float x2[4] = {1.5f, -2.0f, 3.0f, 4.0f};
-    FS_ASSERT_OK(fs_nn_model_run(m, x2, &err));
+    FS_ASSERT_OK(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), x2));
     FS_ASSERT_OK(fs_nn_model_output(m, "Identity_2", &y, &s));
     ck_assert(memcmp(y, x2, sizeof(x2)) == 0 && y != x2); /* a copy, valid after the caller's buffer */
     fs_nn_model_destroy(m);
@@ -779,7 +831,7 @@ START_TEST(same_padding)
     mini_node(&mm, "Identity", "Identity", "\"conv\"", NULL);
     mini_node(&mm, "Identity_1", "Identity", "\"pad\"", NULL);
     for (int table = 0; table < 2; table++) {
-        fs_ops ops;
+        fs_nn_ops ops;
         table ? init_fast(&ops) : init_ref(&ops);
         fs_error_buf err = {{0}};
         fs_nn_model *m = NULL;
@@ -789,7 +841,7 @@ START_TEST(same_padding)
         float x[6 * 5 * 2];
         for (int i = 0; i < 60; i++)
             x[i] = -1.0f - (float)((i * 13) % 17) / 4.0f;
-        FS_ASSERT_OK(fs_nn_model_run(m, x, &err));
+        FS_ASSERT_OK(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), x));
         const float *y;
         fs_nn_shape s;
         FS_ASSERT_OK(fs_nn_model_output(m, "Identity", &y, &s));
@@ -879,7 +931,7 @@ START_TEST(graph_errors)
         mini_const(&mm, "shape", "2", NULL, shape, 2, NULL, NULL, 0);
         mini_const(&mm, "one", "", NULL, &one, 1, NULL, NULL, 0);
         mini_node(&mm, cases[k].name, cases[k].op, cases[k].inputs, cases[k].attrs);
-        fs_ops ops;
+        fs_nn_ops ops;
         init_ref(&ops);
         fs_error_buf err = {{0}};
         fs_nn_model *m = NULL;
@@ -904,7 +956,7 @@ END_TEST
 
 START_TEST(bad_files)
 {
-    fs_ops ops;
+    fs_nn_ops ops;
     init_ref(&ops);
     fs_error_buf err = {{0}};
     fs_nn_model *m = (fs_nn_model *)&ops; /* must stay untouched on failure */
@@ -1032,7 +1084,7 @@ START_TEST(bad_files)
     FS_ASSERT_STATUS(fs_nn_model_load(NULL, "x", &err, &m), FS_ERR_INVALID_ARGUMENT);
     FS_ASSERT_STATUS(fs_nn_model_load(&ops, NULL, &err, &m), FS_ERR_INVALID_ARGUMENT);
     FS_ASSERT_STATUS(fs_nn_model_prepare(NULL, 1, &err), FS_ERR_INVALID_ARGUMENT);
-    FS_ASSERT_STATUS(fs_nn_model_run(NULL, bin ? (const float *)bin : NULL, &err),
+    FS_ASSERT_STATUS(fs_nn_model_run(NULL, FS_EXEC_SERIAL(&err), bin ? (const float *)bin : NULL),
                      FS_ERR_INVALID_ARGUMENT);
     ck_assert(m == sentinel);
     fs_nn_model_destroy(NULL);
@@ -1054,6 +1106,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, real_models_shapes);
     tcase_add_test(tc, real_models_batches);
+    tcase_add_test(tc, kernel_failure_stops_the_run);
     tcase_add_loop_test(tc, golden_reference, 0, (int)(sizeof(specs) / sizeof(specs[0])));
     tcase_add_loop_test(tc, golden_fast, 0, (int)(sizeof(specs) / sizeof(specs[0])));
     suite_add_tcase(s, tc);

@@ -51,33 +51,33 @@
 
 typedef struct test_table {
     char label[32];
-    fs_ops ops;
+    fs_nn_ops ops;
 } test_table;
 
-static fs_ops ref_ops;
+static fs_nn_ops ref_ops;
 static test_table tables[5];
 static int n_tables;
 
 static void setup_tables(void)
 {
-    fs_ops_init_reference(&ref_ops);
+    fs_nn_ops_init_reference(&ref_ops);
     n_tables = 0;
     for (int level = FS_NN_SIMD_AVX2; level <= fs_nn_simd_level(); level++) {
         test_table *t = &tables[n_tables++];
-        fs_ops_init_reference(&t->ops);
+        fs_nn_ops_init_reference(&t->ops);
         fs_nn_ops_simd_register(&t->ops, level);
         snprintf(t->label, sizeof(t->label), "simd-%s",
                  level == FS_NN_SIMD_AVX512 ? "avx512" : "avx2");
     }
     test_table *x = &tables[n_tables];
-    fs_ops_init_reference(&x->ops);
+    fs_nn_ops_init_reference(&x->ops);
     if (fs_nn_ops_xnnpack_alone_register(&x->ops)) {
         snprintf(x->label, sizeof(x->label), "xnnpack");
         n_tables++;
     }
     test_table *t = &tables[n_tables++];
-    fs_ops_init_reference(&t->ops);
-    fs_ops_init_fast(&t->ops);
+    fs_nn_ops_init_reference(&t->ops);
+    fs_nn_ops_init_fast(&t->ops);
     snprintf(t->label, sizeof(t->label), "fast");
 }
 
@@ -219,9 +219,9 @@ static fs_status run_kernel(const fs_nn_kernel *k, const op_case *c, float **out
             other[i][j] = j < len ? c->in[i][len - 1 - j] * -0.5f + 0.25f : NAN;
     }
     const float *pre[FS_NN_MAX_INPUTS] = {other[0], other[1], other[2], other[3]};
-    k->run(st, pre, *out);
+    FS_ASSERT_OK(k->run(FS_EXEC_SERIAL(NULL), st, pre, *out));
     const float *ins[FS_NN_MAX_INPUTS] = {c->in[0], c->in[1], c->in[2], c->in[3]};
-    k->run(st, ins, *out);
+    FS_ASSERT_OK(k->run(FS_EXEC_SERIAL(NULL), st, ins, *out));
     k->destroy(st);
     for (int i = 0; i < FS_NN_MAX_INPUTS; i++)
         free(other[i]);
@@ -267,7 +267,7 @@ static float *magnitudes(const op_case *c)
     a.d.weights = a.w;
     a.d.bias = a.b;
     float *out;
-    FS_ASSERT_OK(run_kernel(&ref_ops.nn[t], &a, &out));
+    FS_ASSERT_OK(run_kernel(&ref_ops.k[t], &a, &out));
     case_free(&a);
     return out;
 }
@@ -321,11 +321,11 @@ typedef struct case_stats {
 static void check_case(op_case *c, const char *what, int iter, case_stats *stats)
 {
     float *ref;
-    FS_ASSERT_OK(run_kernel(&ref_ops.nn[c->d.type], c, &ref));
+    FS_ASSERT_OK(run_kernel(&ref_ops.k[c->d.type], c, &ref));
     float *mag = magnitudes(c);
     const size_t n = fs_nn_shape_size(c->d.out);
     for (int t = 0; t < n_tables; t++) {
-        const fs_nn_kernel *k = &tables[t].ops.nn[c->d.type];
+        const fs_nn_kernel *k = &tables[t].ops.k[c->d.type];
         if (strcmp(k->name, "ref") == 0)
             continue;
         float *out;
@@ -363,7 +363,7 @@ static void check_case(op_case *c, const char *what, int iter, case_stats *stats
 static void assert_coverage(fs_nn_op_type type, const case_stats *stats, const char *what)
 {
     for (int t = 0; t < n_tables; t++) {
-        if (strcmp(tables[t].ops.nn[type].name, "ref") == 0)
+        if (strcmp(tables[t].ops.k[type].name, "ref") == 0)
             continue;
         ck_assert_msg(stats->compared[t] > 0, "%s: table %s declined every case (%d)", what,
                       tables[t].label, stats->declined[t]);
@@ -820,9 +820,9 @@ END_TEST
 static void ref_run(const fs_nn_op_desc *d, const float *const *inputs, float *out)
 {
     void *st = NULL;
-    FS_ASSERT_OK(ref_ops.nn[d->type].create(d, &st));
-    ref_ops.nn[d->type].run(st, inputs, out);
-    ref_ops.nn[d->type].destroy(st);
+    FS_ASSERT_OK(ref_ops.k[d->type].create(d, &st));
+    FS_ASSERT_OK(ref_ops.k[d->type].run(FS_EXEC_SERIAL(NULL), st, inputs, out));
+    ref_ops.k[d->type].destroy(st);
 }
 
 static void assert_floats(const float *got, const float *want, int n, double tol)
@@ -974,12 +974,12 @@ START_TEST(ref_maxpool_by_hand)
 
     /* Same through every fast table. */
     for (int t = 0; t < n_tables; t++) {
-        const fs_nn_kernel *k = &tables[t].ops.nn[FS_NN_MAX_POOL];
+        const fs_nn_kernel *k = &tables[t].ops.k[FS_NN_MAX_POOL];
         void *st = NULL;
         if (k->create(&d, &st) != FS_OK)
             continue;
         float o2[4] = {0};
-        k->run(st, ins3, o2);
+        FS_ASSERT_OK(k->run(FS_EXEC_SERIAL(NULL), st, ins3, o2));
         k->destroy(st);
         assert_floats(o2, want3, 4, 0);
     }
@@ -1005,13 +1005,13 @@ START_TEST(ref_activations_by_hand)
     const float want[6] = {-1, 8, 3, 3, 0, 1};
     assert_floats(out, want, 6, 0);
     for (int t = 0; t < n_tables; t++) { /* and the fast kernels, also in place */
-        const fs_nn_kernel *k = &tables[t].ops.nn[FS_NN_ACTIVATION];
+        const fs_nn_kernel *k = &tables[t].ops.k[FS_NN_ACTIVATION];
         void *st = NULL;
         FS_ASSERT_OK(k->create(&d, &st));
         float io[6];
         memcpy(io, x, sizeof(io));
         const float *ii[1] = {io};
-        k->run(st, ii, io);
+        FS_ASSERT_OK(k->run(FS_EXEC_SERIAL(NULL), st, ii, io));
         k->destroy(st);
         assert_floats(io, want, 6, 0);
     }
@@ -1145,9 +1145,9 @@ static void expect_invalid(const fs_nn_op_desc *d, const char *what)
 {
     void *st = (void *)&st; /* must stay untouched */
     for (int t = -1; t < n_tables; t++) {
-        const fs_ops *ops = t < 0 ? &ref_ops : &tables[t].ops;
+        const fs_nn_ops *ops = t < 0 ? &ref_ops : &tables[t].ops;
         for (int ty = 0; ty < FS_NN_OP_COUNT; ty++) {
-            const fs_nn_kernel *k = &ops->nn[ty];
+            const fs_nn_kernel *k = &ops->k[ty];
             void *s2 = st;
             const fs_status s = k->create(d, &s2);
             ck_assert_msg(s == FS_ERR_INVALID_ARGUMENT,
@@ -1172,8 +1172,8 @@ START_TEST(invalid_descs)
     base.weights = w;
     {
         void *st = NULL; /* the base is valid */
-        FS_ASSERT_OK(ref_ops.nn[FS_NN_CONV2D].create(&base, &st));
-        ref_ops.nn[FS_NN_CONV2D].destroy(st);
+        FS_ASSERT_OK(ref_ops.k[FS_NN_CONV2D].create(&base, &st));
+        ref_ops.k[FS_NN_CONV2D].destroy(st);
     }
     fs_nn_op_desc d;
 
@@ -1282,14 +1282,14 @@ static double time_kernel(const fs_nn_kernel *k, const op_case *c, float *out)
     if (k->create(&c->d, &st) != FS_OK)
         return -1;
     const float *ins[FS_NN_MAX_INPUTS] = {c->in[0], c->in[1], c->in[2], c->in[3]};
-    k->run(st, ins, out);
+    FS_ASSERT_OK(k->run(FS_EXEC_SERIAL(NULL), st, ins, out));
     /* The best of 15 batches of ~20 ms: on a shared machine the minimum is
      * the figure least disturbed by other processes. */
     int reps = 1;
     for (;;) {
         const double t0 = now_s();
         for (int r = 0; r < reps; r++)
-            k->run(st, ins, out);
+            FS_ASSERT_OK(k->run(FS_EXEC_SERIAL(NULL), st, ins, out));
         if (now_s() - t0 > 0.02 || reps > 1000000)
             break;
         reps *= 2;
@@ -1298,7 +1298,7 @@ static double time_kernel(const fs_nn_kernel *k, const op_case *c, float *out)
     for (int b = 0; b < 15; b++) {
         const double t0 = now_s();
         for (int r = 0; r < reps; r++)
-            k->run(st, ins, out);
+            FS_ASSERT_OK(k->run(FS_EXEC_SERIAL(NULL), st, ins, out));
         const double t = (now_s() - t0) / reps;
         best = t < best ? t : best;
     }
@@ -1366,9 +1366,9 @@ static int bench(void)
         }
         case_inputs(&c);
         float *out = alloc_floats(fs_nn_shape_size(d->out) + SLACK_FLOATS);
-        printf("%-36s %10.3f", layers[l].name, time_kernel(&ref_ops.nn[d->type], &c, out));
+        printf("%-36s %10.3f", layers[l].name, time_kernel(&ref_ops.k[d->type], &c, out));
         for (int t = 0; t < n_tables; t++) {
-            const fs_nn_kernel *k = &tables[t].ops.nn[d->type];
+            const fs_nn_kernel *k = &tables[t].ops.k[d->type];
             printf(" %12.4f", strcmp(k->name, "ref") ? time_kernel(k, &c, out) : -1.0);
         }
         printf("\n");

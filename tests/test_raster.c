@@ -15,6 +15,7 @@
 
 #include "fit/fit_internal.h"
 #include "internal.h"
+#include "pool.h"
 #include "render/raster.h"
 #include "render/subdiv.h"
 #include "render/texture.h"
@@ -27,6 +28,7 @@
             ck_abort_msg(__VA_ARGS__);                                                       \
     } while (0)
 #define CHECK1(c) CHECK(c, "%s", #c)
+#define RASTER_OK(call) CHECK((call) == FS_OK, "%s failed", #call)
 #define CHECK_EQ(a, b)                                                                       \
     do {                                                                                     \
         const long long a_ = (a), b_ = (b);                                                  \
@@ -227,7 +229,7 @@ START_TEST(reference_matches_oracle)
         buf_init(&r, 3 + rep, -2, 61, 57, NA);
         buf_init(&o, 3 + rep, -2, 61, 57, NA);
         r.d.cull = o.d.cull = (fs_raster_cull)(rep % 3);
-        fs_raster_triangles_ref(v, attr, NV, (const int32_t(*)[3])tri, NT, &r.d, &r.out);
+        RASTER_OK(fs_raster_triangles_ref(FS_EXEC_SERIAL(NULL), v, attr, NV, (const int32_t(*)[3])tri, NT, &r.d, &r.out));
         oracle(v, attr, NV, (const int32_t(*)[3])tri, NT, &o);
         compare(&o, &r, 1e-5, "oracle vs reference");
         size_t covered = 0;
@@ -256,7 +258,7 @@ static void count_hits(fs_raster_fn fn, const fs_raster_vertex *v, int nv, const
         const int x0 = (int)floorf(xmin) - 1, y0 = (int)floorf(ymin) - 1;
         buffers b;
         buf_init(&b, x0, y0, (int)ceilf(xmax) + 2 - x0, (int)ceilf(ymax) + 2 - y0, 0);
-        fn(v, NULL, nv, tri + t, 1, &b.d, &b.out);
+        RASTER_OK(fn(FS_EXEC_SERIAL(NULL), v, NULL, nv, tri + t, 1, &b.d, &b.out));
         for (int j = 0; j < b.d.height; j++)
             for (int i = 0; i < b.d.width; i++)
                 if (b.mask[j * b.d.width + i]) {
@@ -350,7 +352,7 @@ START_TEST(depth_picks_nearest)
         for (int order = 0; order < 2; order++) {
             buffers b;
             buf_init(&b, 0, 0, 80, 80, 0);
-            fns[f](v, NULL, 6, order ? rev : tri, 2, &b.d, &b.out);
+            RASTER_OK(fns[f](FS_EXEC_SERIAL(NULL), v, NULL, 6, order ? rev : tri, 2, &b.d, &b.out));
             for (int y = 0; y < 80; y++)
                 for (int x = 0; x + y < 100 && x < 80; x++) {
                     if (x == 50)
@@ -377,7 +379,7 @@ START_TEST(perspective_correct)
     for (int f = 0; f < 2; f++) {
         buffers b;
         buf_init(&b, 0, 0, 64, 64, 2);
-        fns[f](v, attr, 3, tri, 1, &b.d, &b.out);
+        RASTER_OK(fns[f](FS_EXEC_SERIAL(NULL), v, attr, 3, tri, 1, &b.d, &b.out));
         double max_affine_gap = 0;
         for (int y = 0; y < 64; y++)
             for (int x = 0; x + y < 64; x++) {
@@ -410,8 +412,8 @@ START_TEST(fast_matches_reference_random)
         buf_init(&r, 5, 7, 203, 190, NA);
         buf_init(&f, 5, 7, 203, 190, NA);
         r.d.cull = f.d.cull = (fs_raster_cull)(rep % 3);
-        fs_raster_triangles_ref(v, attr, NV, (const int32_t(*)[3])tri, NT, &r.d, &r.out);
-        fs_raster_triangles_fast(v, attr, NV, (const int32_t(*)[3])tri, NT, &f.d, &f.out);
+        RASTER_OK(fs_raster_triangles_ref(FS_EXEC_SERIAL(NULL), v, attr, NV, (const int32_t(*)[3])tri, NT, &r.d, &r.out));
+        RASTER_OK(fs_raster_triangles_fast(FS_EXEC_SERIAL(NULL), v, attr, NV, (const int32_t(*)[3])tri, NT, &f.d, &f.out));
         compare(&r, &f, 1e-4, "fast vs reference");
         buf_free(&r), buf_free(&f);
     }
@@ -431,26 +433,29 @@ START_TEST(bad_inputs_draw_nothing)
         buffers b;
         buf_init(&b, 0, 0, 64, 64, 1);
         const float attr[7] = {0};
-        fns[f](v, attr, 7, tri, nt, &b.d, &b.out);
+        RASTER_OK(fns[f](FS_EXEC_SERIAL(NULL), v, attr, 7, tri, nt, &b.d, &b.out));
         /* Off-screen: the window sits far from the valid triangle. */
         b.d.x0 = 1000;
-        fns[f](v, attr, 7, tri, nt, &b.d, &b.out);
+        RASTER_OK(fns[f](FS_EXEC_SERIAL(NULL), v, attr, 7, tri, nt, &b.d, &b.out));
         b.d.x0 = 0;
         /* Invalid descriptors. */
         b.d.n_attr = FS_RASTER_MAX_ATTR + 1;
-        fns[f](v, attr, 7, (const int32_t(*)[3])tri, 1, &b.d, &b.out);
+        CHECK_EQ(fns[f](FS_EXEC_SERIAL(NULL), v, attr, 7, (const int32_t(*)[3])tri, 1, &b.d,
+                        &b.out),
+                 FS_ERR_INVALID_ARGUMENT);
         b.d.n_attr = 1;
-        fns[f](v, attr, 7, tri, nt, NULL, &b.out);
+        CHECK_EQ(fns[f](FS_EXEC_SERIAL(NULL), v, attr, 7, tri, nt, NULL, &b.out),
+                 FS_ERR_INVALID_ARGUMENT);
         for (int i = 0; i < 64 * 64; i++)
             CHECK_EQ(b.mask[i], 0);
         /* Culling: {0, 1, 2} turns clockwise on the image. */
         b.d.cull = FS_RASTER_CULL_CW;
-        fns[f](v, attr, 7, tri + 0, 0, &b.d, &b.out);
+        RASTER_OK(fns[f](FS_EXEC_SERIAL(NULL), v, attr, 7, tri + 0, 0, &b.d, &b.out));
         const int32_t good[1][3] = {{0, 1, 2}}, back[1][3] = {{0, 2, 1}};
-        fns[f](v, attr, 7, good, 1, &b.d, &b.out);
+        RASTER_OK(fns[f](FS_EXEC_SERIAL(NULL), v, attr, 7, good, 1, &b.d, &b.out));
         for (int i = 0; i < 64 * 64; i++)
             CHECK_EQ(b.mask[i], 0);
-        fns[f](v, attr, 7, back, 1, &b.d, &b.out);
+        RASTER_OK(fns[f](FS_EXEC_SERIAL(NULL), v, attr, 7, back, 1, &b.d, &b.out));
         CHECK_EQ(b.mask[20 * 64 + 20], 255);
         buf_free(&b);
     }
@@ -472,8 +477,8 @@ START_TEST(window_is_a_crop)
     for (int f = 0; f < 2; f++) {
         fs_raster_clear(&full.d, &full.out);
         fs_raster_clear(&sub.d, &sub.out);
-        fns[f](v, attr, NV, (const int32_t(*)[3])tri, NT, &full.d, &full.out);
-        fns[f](v, attr, NV, (const int32_t(*)[3])tri, NT, &sub.d, &sub.out);
+        RASTER_OK(fns[f](FS_EXEC_SERIAL(NULL), v, attr, NV, (const int32_t(*)[3])tri, NT, &full.d, &full.out));
+        RASTER_OK(fns[f](FS_EXEC_SERIAL(NULL), v, attr, NV, (const int32_t(*)[3])tri, NT, &sub.d, &sub.out));
         for (int j = 0; j < 50; j++)
             for (int i = 0; i < 40; i++) {
                 const int o = j * 40 + i, p = (j + 21) * 100 + i + 37;
@@ -499,7 +504,7 @@ static int load_face(fs_canonical_face *face)
     const size_t n = fread(data, 1, sizeof(data), f);
     fclose(f);
     fs_error_buf err = {{0}};
-    FS_ASSERT_OK(fs_canonical_face_parse(data, n, face, &err));
+    RASTER_OK(fs_canonical_face_parse(data, n, face, &err));
     return 1;
 }
 
@@ -572,11 +577,11 @@ START_TEST(subdivision_of_face)
      * in one call must equal two calls of one level. */
     fs_mesh cur = base, two_at_once;
     fs_error_buf err2 = {{0}};
-    FS_ASSERT_OK(fs_mesh_subdivide(&base, 2, &two_at_once, &err2));
+    RASTER_OK(fs_mesh_subdivide(&base, 2, &two_at_once, &err2));
     for (int level = 1; level <= 4; level++) {
         fs_mesh m;
         fs_error_buf err = {{0}};
-        FS_ASSERT_OK(fs_mesh_subdivide(&cur, 1, &m, &err));
+        RASTER_OK(fs_mesh_subdivide(&cur, 1, &m, &err));
         if (level == 2) {
             CHECK_EQ(m.n_vert, two_at_once.n_vert);
             CHECK1(memcmp(m.pos, two_at_once.pos, (size_t)m.n_vert * 3 * sizeof(float)) == 0);
@@ -628,7 +633,7 @@ START_TEST(subdivision_of_face)
     fs_mesh_free(NULL);
     /* An empty mesh subdivides to an empty mesh. */
     const fs_mesh empty = {0, 2, NULL, NULL, 0, NULL};
-    FS_ASSERT_OK(fs_mesh_subdivide(&empty, 2, &m, &err));
+    RASTER_OK(fs_mesh_subdivide(&empty, 2, &m, &err));
     CHECK_EQ(m.n_vert, 0);
     CHECK_EQ(m.n_tri, 0);
     fs_mesh_free(&m);
@@ -661,7 +666,7 @@ START_TEST(face_mesh_fast_vs_reference)
     for (int level = 0; level <= 4; level++) {
         fs_mesh m;
         fs_error_buf err = {{0}};
-        FS_ASSERT_OK(fs_mesh_subdivide(level ? &prev : &base, level ? 1 : 0, &m, &err));
+        RASTER_OK(fs_mesh_subdivide(level ? &prev : &base, level ? 1 : 0, &m, &err));
         fs_raster_vertex *v = malloc((size_t)m.n_vert * sizeof(*v));
         CHECK1(v);
         project(&m, v);
@@ -674,11 +679,11 @@ START_TEST(face_mesh_fast_vs_reference)
             fs_raster_clear(&r.d, &r.out);
             fs_raster_clear(&f.d, &f.out);
             const double t0 = now_s();
-            fs_raster_triangles_ref(v, m.attr, m.n_vert, (const int32_t(*)[3])m.tri, m.n_tri, &r.d,
-                                    &r.out);
+            RASTER_OK(fs_raster_triangles_ref(FS_EXEC_SERIAL(NULL), v, m.attr, m.n_vert, (const int32_t(*)[3])m.tri, m.n_tri, &r.d,
+                                    &r.out));
             const double t1 = now_s();
-            fs_raster_triangles_fast(v, m.attr, m.n_vert, (const int32_t(*)[3])m.tri, m.n_tri, &f.d,
-                                     &f.out);
+            RASTER_OK(fs_raster_triangles_fast(FS_EXEC_SERIAL(NULL), v, m.attr, m.n_vert, (const int32_t(*)[3])m.tri, m.n_tri, &f.d,
+                                     &f.out));
             const double t2 = now_s();
             t_ref = fmin(t_ref, t1 - t0), t_fast = fmin(t_fast, t2 - t1);
         }
@@ -742,7 +747,7 @@ START_TEST(texture_lookup)
     fs_mesh base, m;
     face_mesh(&base);
     fs_error_buf err = {{0}};
-    FS_ASSERT_OK(fs_mesh_subdivide(&base, 1, &m, &err));
+    RASTER_OK(fs_mesh_subdivide(&base, 1, &m, &err));
     fs_raster_vertex *v = malloc((size_t)m.n_vert * sizeof(*v));
     uint8_t *ramp = malloc(256 * 256 * 3);
     CHECK1(v && ramp);
@@ -753,7 +758,7 @@ START_TEST(texture_lookup)
     project(&m, v);
     buffers b;
     buf_init(&b, 200, 100, 300, 300, 2);
-    fs_raster_triangles_fast(v, m.attr, m.n_vert, (const int32_t(*)[3])m.tri, m.n_tri, &b.d, &b.out);
+    RASTER_OK(fs_raster_triangles_fast(FS_EXEC_SERIAL(NULL), v, m.attr, m.n_vert, (const int32_t(*)[3])m.tri, m.n_tri, &b.d, &b.out));
     float *out = malloc(300 * 300 * 3 * sizeof(float));
     CHECK1(out != NULL);
     CHECK1(fs_raster_texture_rgb8(&b.d, b.attr, 0, b.mask, ramp, 256, 256, 256 * 3, 0, out));
@@ -772,13 +777,54 @@ START_TEST(texture_lookup)
 }
 END_TEST
 
+/* The fast path drawn in row bands on a pool gives the bytes of one band:
+ * every band sets up each triangle's planes at the triangle's own box. */
+START_TEST(bands_give_the_same_bytes)
+{
+    fs_mesh base, m;
+    face_mesh(&base);
+    fs_error_buf err = {{0}};
+    RASTER_OK(fs_mesh_subdivide(&base, 2, &m, &err));
+    fs_raster_vertex *v = malloc((size_t)m.n_vert * sizeof(*v));
+    CHECK1(v != NULL);
+    project(&m, v);
+    for (int threads = 2; threads <= 5; threads += 3) {
+        fs_pool *pool = NULL;
+        RASTER_OK(fs_pool_create(threads, &pool));
+        const fs_exec ex = {pool, &err, NULL, NULL};
+        buffers one, many;
+        buf_init(&one, 200, 100, 300, 300, 2);
+        buf_init(&many, 200, 100, 300, 300, 2);
+        RASTER_OK(fs_raster_triangles_fast(FS_EXEC_SERIAL(&err), v, m.attr, m.n_vert,
+                                           (const int32_t(*)[3])m.tri, m.n_tri, &one.d,
+                                           &one.out));
+        RASTER_OK(fs_raster_triangles_fast(&ex, v, m.attr, m.n_vert, (const int32_t(*)[3])m.tri,
+                                           m.n_tri, &many.d, &many.out));
+        const size_t n = 300 * 300;
+        size_t covered = 0;
+        for (size_t i = 0; i < n; i++)
+            covered += one.mask[i] != 0;
+        CHECK1(covered > n / 4); /* the face fills much of the window */
+        CHECK1(memcmp(one.depth, many.depth, n * sizeof(float)) == 0);
+        CHECK1(memcmp(one.attr, many.attr, n * 2 * sizeof(float)) == 0);
+        CHECK1(memcmp(one.mask, many.mask, n) == 0);
+        CHECK1(memcmp(one.tri, many.tri, n * sizeof(int32_t)) == 0);
+        buf_free(&one);
+        buf_free(&many);
+        fs_pool_destroy(pool);
+    }
+    free(v);
+    fs_mesh_free(&m);
+}
+END_TEST
+
 START_TEST(context_table_has_raster)
 {
-    fs_ops ref;
-    fs_ops_init_reference(&ref);
-    CHECK1(ref.raster_triangles == fs_raster_triangles_ref);
-    fs_ops_init_fast(&ref);
-    CHECK1(ref.raster_triangles == fs_raster_triangles_fast);
+    fs_raster_ops ref;
+    fs_raster_ops_init_reference(&ref);
+    CHECK1(ref.triangles == fs_raster_triangles_ref);
+    fs_raster_ops_init_fast(&ref);
+    CHECK1(ref.triangles == fs_raster_triangles_fast);
 }
 END_TEST
 
@@ -791,6 +837,7 @@ int main(void)
     tcase_add_test(tc, depth_picks_nearest);
     tcase_add_test(tc, perspective_correct);
     tcase_add_test(tc, fast_matches_reference_random);
+    tcase_add_test(tc, bands_give_the_same_bytes);
     tcase_add_test(tc, bad_inputs_draw_nothing);
     tcase_add_test(tc, window_is_a_crop);
     tcase_add_test(tc, subdivision_of_face);

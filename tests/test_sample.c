@@ -1,5 +1,5 @@
 /*
- * The bilinear samplers of the ops table against hand-computed cases and
+ * The bilinear samplers of the sampling family against hand-computed cases and
  * against TensorFlow.js (wasm backend): small generated cases
  * (golden/sample_cases.h) and the model inputs the reference harness
  * recorded for real images (golden/<image>.txt tensors).
@@ -12,7 +12,8 @@
 
 #include "golden/sample_cases.h"
 #include "internal.h"
-#include "ops/sample.h"
+#include "engine.h"
+#include "sample/sample.h"
 
 static fs_sample_desc desc_for(const sample_case *c)
 {
@@ -81,7 +82,7 @@ START_TEST(tfjs_cases_exact)
     float *const got = malloc(n * sizeof(float));
     ck_assert_ptr_nonnull(got);
     const fs_sample_desc d = desc_for(c);
-    fs_sample_f32_ref(c->input, c->in_w, c->in_h, &d, got);
+    FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), c->input, c->in_w, c->in_h, &d, got));
     assert_exact(got, c->expect, n, c->name);
 
     /* The harness's normalisation, done as tfjs does it (a division) on the
@@ -95,7 +96,7 @@ START_TEST(tfjs_cases_exact)
     fs_sample_desc ds = d;
     ds.scale = c->crop ? 1.0f / 255.0f : 1.0f / 127.5f;
     ds.offset = c->crop ? 0.0f : -1.0f;
-    fs_sample_f32_ref(c->input, c->in_w, c->in_h, &ds, norm);
+    FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), c->input, c->in_w, c->in_h, &ds, norm));
     assert_close(norm, c->expect_norm, n, 1e-6, c->name);
 
     if (c->integer) {
@@ -105,7 +106,7 @@ START_TEST(tfjs_cases_exact)
                 int stride;
                 uint8_t *const img = to_format(c->input, c->in_w, c->in_h, formats[f], pad, &stride);
                 memset(got, 0, n * sizeof(float));
-                fs_sample_u8_ref(img, c->in_w, c->in_h, stride, formats[f], &d, got);
+                FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), img, c->in_w, c->in_h, stride, formats[f], &d, got));
                 assert_exact(got, c->expect, n, c->name);
                 free(img);
             }
@@ -124,23 +125,23 @@ START_TEST(context_table_agrees)
         fs_context *ctx = NULL;
         FS_ASSERT_OK(fs_context_create(&ctx));
         FS_ASSERT_OK(fs_context_set(ctx, FS_CONTEXT_FORCE_REFERENCE, force));
-        const fs_ops *ops = fs_context_ops(ctx);
-        ck_assert(ops->sample_u8 != NULL);
-        ck_assert(ops->sample_f32 != NULL);
-        ck_assert(ops->sample_u8 == (force ? fs_sample_u8_ref : fs_sample_u8_fast));
-        ck_assert(ops->sample_f32 == (force ? fs_sample_f32_ref : fs_sample_f32_fast));
+        const fs_sample_ops *ops = &fs_context_engine(ctx)->sample;
+        ck_assert(ops->u8 != NULL);
+        ck_assert(ops->f32 != NULL);
+        ck_assert(ops->u8 == (force ? fs_sample_u8_ref : fs_sample_u8_fast));
+        ck_assert(ops->f32 == (force ? fs_sample_f32_ref : fs_sample_f32_fast));
         for (size_t k = 0; k < sizeof(sample_cases) / sizeof(sample_cases[0]); k++) {
             const sample_case *c = &sample_cases[k];
             const size_t n = (size_t)c->out_w * (size_t)c->out_h * 3;
             float got[4096];
             ck_assert(n <= 4096);
             const fs_sample_desc d = desc_for(c);
-            ops->sample_f32(c->input, c->in_w, c->in_h, &d, got);
+            FS_ASSERT_OK(ops->f32(FS_EXEC_SERIAL(NULL), c->input, c->in_w, c->in_h, &d, got));
             assert_exact(got, c->expect, n, c->name);
             if (c->integer) {
                 int stride;
                 uint8_t *const img = to_format(c->input, c->in_w, c->in_h, FS_PIXEL_RGB8, 3, &stride);
-                ops->sample_u8(img, c->in_w, c->in_h, stride, FS_PIXEL_RGB8, &d, got);
+                FS_ASSERT_OK(ops->u8(FS_EXEC_SERIAL(NULL), img, c->in_w, c->in_h, stride, FS_PIXEL_RGB8, &d, got));
                 assert_exact(got, c->expect, n, c->name);
                 free(img);
             }
@@ -156,7 +157,7 @@ static unsigned next_random(unsigned *seed)
     return (*seed >> 8) & 0xffffff;
 }
 
-/* The fast entries (lib/ops/sample_fast.c) against the reference on random
+/* The fast entries (lib/sample/sample_fast.c) against the reference on random
  * images and descriptors: stated tolerance 0, they are bit-identical. */
 START_TEST(fast_matches_reference)
 {
@@ -198,16 +199,16 @@ START_TEST(fast_matches_reference)
             d.offset = -1.0f;
         }
         const size_t n = (size_t)ow * (size_t)oh * 3;
-        fs_sample_u8_ref(u8, w, h, stride, format, &d, a);
-        fs_sample_u8_fast(u8, w, h, stride, format, &d, b);
+        FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), u8, w, h, stride, format, &d, a));
+        FS_ASSERT_OK(fs_sample_u8_fast(FS_EXEC_SERIAL(NULL), u8, w, h, stride, format, &d, b));
         ck_assert_msg(memcmp(a, b, n * sizeof(float)) == 0, "u8 round %d differs", round);
-        fs_sample_f32_ref(f32, w, h, &d, a);
-        fs_sample_f32_fast(f32, w, h, &d, b);
+        FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), f32, w, h, &d, a));
+        FS_ASSERT_OK(fs_sample_f32_fast(FS_EXEC_SERIAL(NULL), f32, w, h, &d, b));
         ck_assert_msg(memcmp(a, b, n * sizeof(float)) == 0, "f32 round %d differs", round);
         /* rotated descriptors are handed to the reference */
         d.m[1] = 0.25;
-        fs_sample_f32_ref(f32, w, h, &d, a);
-        fs_sample_f32_fast(f32, w, h, &d, b);
+        FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), f32, w, h, &d, a));
+        FS_ASSERT_OK(fs_sample_f32_fast(FS_EXEC_SERIAL(NULL), f32, w, h, &d, b));
         ck_assert(memcmp(a, b, n * sizeof(float)) == 0);
         free(u8);
         free(f32);
@@ -221,7 +222,7 @@ START_TEST(fast_matches_reference)
         const sample_case *c = &sample_cases[k];
         float got[4096];
         const fs_sample_desc d = desc_for(c);
-        fs_sample_f32_fast(c->input, c->in_w, c->in_h, &d, got);
+        FS_ASSERT_OK(fs_sample_f32_fast(FS_EXEC_SERIAL(NULL), c->input, c->in_w, c->in_h, &d, got));
         assert_exact(got, c->expect, (size_t)c->out_w * (size_t)c->out_h * 3, c->name);
     }
 }
@@ -237,7 +238,7 @@ START_TEST(clamp_by_hand)
     ck_assert(d.m[0] == 0.5 && d.m[4] == 0.5 && d.m[2] == 0.0 && d.m[5] == 0.0);
     ck_assert_int_eq(d.border, FS_BORDER_CLAMP);
     float out[4 * 4 * 3];
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out));
     static const float want[16] = {
         0, 50, 100, 100,
         100, 85, 70, 70,
@@ -251,13 +252,13 @@ START_TEST(clamp_by_hand)
     /* Coordinates below 0 clamp to the first pixel. */
     d.m[2] = -3.0;
     d.m[5] = -7.5;
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out));
     ck_assert(out[0] == 0.0f);
     /* scale and offset */
     fs_sample_desc_resize(&d, 2, 2, 4, 4);
     d.scale = 0.5f;
     d.offset = 3.0f;
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out));
     ck_assert(out[1 * 3] == 50 * 0.5f + 3.0f && out[5 * 3] == 85 * 0.5f + 3.0f);
 }
 END_TEST
@@ -268,33 +269,33 @@ START_TEST(zero_and_flip_by_hand)
     fs_sample_desc d = {.m = {1, 0, -0.5, 0, 1, 0}, .out_w = 3, .out_h = 2,
                         .border = FS_BORDER_ZERO, .scale = 1.0f, .offset = 0.0f};
     float out[3 * 2 * 3];
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out));
     static const float want[6] = {0, 50, 0, 0, 120, 0};
     for (int i = 0; i < 6; i++)
         ck_assert_msg(out[i * 3] == want[i], "pixel %d: %g want %g", i, (double)out[i * 3], (double)want[i]);
     /* The border value goes through scale and offset like any sample. */
     d.offset = -1.0f;
     d.scale = 2.0f;
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out));
     ck_assert(out[0] == -1.0f && out[3] == 99.0f);
     /* Edges are inside: exactly 0 and exactly size - 1. */
     fs_sample_desc e = {.m = {1, 0, 0, 0, 1, 0}, .out_w = 2, .out_h = 2,
                         .border = FS_BORDER_ZERO, .scale = 1.0f};
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &e, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &e, out));
     for (int i = 0; i < 4; i++)
         ck_assert(out[i * 3] == gray2x2[i]);
     /* A row below the image is zero as a whole. */
     e.m[5] = 1.0;
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &e, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &e, out));
     ck_assert(out[0] == 200.0f && out[3] == 40.0f && out[6] == 0.0f && out[9] == 0.0f);
     /* flip_x mirrors the output row. */
     d.offset = 0.0f;
     d.scale = 1.0f;
     d.m[2] = -0.25; /* sx = -0.25, 0.75, 1.75 */
     float plain[18], flipped[18];
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, plain);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, plain));
     d.flip_x = 1;
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, flipped);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, flipped));
     ck_assert(plain[3] == 75.0f && plain[0] == 0.0f);
     for (int y = 0; y < 2; y++)
         for (int x = 0; x < 3; x++)
@@ -325,7 +326,7 @@ START_TEST(rotation)
             for (int flip = 0; flip <= 1; flip++) {
                 d.flip_x = flip;
                 float out[20][24][3];
-                fs_sample_f32_ref(&src[0][0][0], W, H, &d, &out[0][0][0]);
+                FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), &src[0][0][0], W, H, &d, &out[0][0][0]));
                 for (int y = 0; y < d.out_h; y++) {
                     for (int x = 0; x < d.out_w; x++) {
                         const int xs = flip ? d.out_w - 1 - x : x;
@@ -352,7 +353,7 @@ START_TEST(rotation)
     fs_sample_desc q = {.m = {0, 1, 0, -1, 0, H - 1}, .out_w = H, .out_h = W,
                         .border = FS_BORDER_ZERO, .scale = 1.0f};
     static float out90[W][H][3];
-    fs_sample_f32_ref(&src[0][0][0], W, H, &q, &out90[0][0][0]);
+    FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), &src[0][0][0], W, H, &q, &out90[0][0][0]));
     for (int y = 0; y < W; y++)
         for (int x = 0; x < H; x++)
             for (int c = 0; c < 3; c++)
@@ -360,10 +361,10 @@ START_TEST(rotation)
     /* Rotated: a point 1e-9 left of the image is outside for ZERO and
      * clamps for CLAMP. */
     q.m[2] = -1e-9;
-    fs_sample_f32_ref(&src[0][0][0], W, H, &q, &out90[0][0][0]);
+    FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), &src[0][0][0], W, H, &q, &out90[0][0][0]));
     ck_assert(out90[0][0][0] == 0.0f);
     q.border = FS_BORDER_CLAMP;
-    fs_sample_f32_ref(&src[0][0][0], W, H, &q, &out90[0][0][0]);
+    FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), &src[0][0][0], W, H, &q, &out90[0][0][0]));
     ck_assert(out90[0][0][1] == src[H - 1][0][1]);
 }
 END_TEST
@@ -394,13 +395,13 @@ START_TEST(formats_agree)
         const fs_sample_desc *d = &descs[k];
         const size_t n = (size_t)d->out_w * (size_t)d->out_h * 3;
         float want[31 * 31 * 3], want_gray[31 * 31 * 3], got[31 * 31 * 3];
-        fs_sample_f32_ref(rgb, W, H, d, want);
-        fs_sample_f32_ref(gray_rgb, W, H, d, want_gray);
+        FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), rgb, W, H, d, want));
+        FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), gray_rgb, W, H, d, want_gray));
         for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
             for (int pad = 0; pad <= 7; pad += 7) {
                 int stride;
                 uint8_t *const img = to_format(rgb, W, H, formats[f], pad, &stride);
-                fs_sample_u8_ref(img, W, H, stride, formats[f], d, got);
+                FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), img, W, H, stride, formats[f], d, got));
                 assert_exact(got, formats[f] == FS_PIXEL_GRAY8 ? want_gray : want, n, "format");
                 free(img);
             }
@@ -416,32 +417,32 @@ START_TEST(degenerate_inputs)
         out[i] = 42.0f;
     fs_sample_desc d;
     fs_sample_desc_resize(&d, 2, 2, 0, 0);
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out); /* nothing to write */
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &d, out)); /* nothing to write */
     ck_assert(out[0] == 42.0f);
     fs_sample_desc_resize(&d, 2, 2, 2, 2);
     d.offset = 5.0f;
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, 99, &d, out); /* unknown format: border value */
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, 99, &d, out)); /* unknown format: border value */
     ck_assert(out[0] == 5.0f && out[11] == 5.0f);
-    fs_sample_u8_ref(gray2x2, 2, 2, 1, FS_PIXEL_GRAY8, &d, out); /* stride too small */
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 1, FS_PIXEL_GRAY8, &d, out)); /* stride too small */
     ck_assert(out[0] == 5.0f);
-    fs_sample_f32_ref(NULL, 2, 2, &d, out);
+    FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), NULL, 2, 2, &d, out));
     ck_assert(out[0] == 5.0f);
     /* NaN and huge coordinates: clamp / zero, never a wild read. */
     fs_sample_desc z = {.m = {NAN, 0, 0, 0, 1e30, -1e30}, .out_w = 2, .out_h = 2,
                         .border = FS_BORDER_ZERO, .scale = 1.0f};
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &z, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &z, out));
     for (int i = 0; i < 12; i++)
         ck_assert(out[i] == 0.0f);
     z.border = FS_BORDER_CLAMP;
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &z, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &z, out));
     for (int i = 0; i < 12; i++)
         ck_assert(isfinite(out[i]));
     z.m[1] = 1e300; /* rotated path, double overflow to inf */
     z.m[3] = INFINITY;
     z.border = FS_BORDER_ZERO;
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &z, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &z, out));
     z.border = FS_BORDER_CLAMP;
-    fs_sample_u8_ref(gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &z, out);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), gray2x2, 2, 2, 2, FS_PIXEL_GRAY8, &z, out));
     for (int i = 0; i < 12; i++)
         ck_assert(isfinite(out[i]));
 }
@@ -529,7 +530,7 @@ static void check_image(const char *golden, const char *image_file)
     ck_assert_ptr_nonnull(det);
     fs_sample_desc d;
     fs_sample_desc_resize(&d, W, H, 256, 256);
-    fs_sample_u8_ref(im.data, W, H, im.stride, im.format, &d, det);
+    FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), im.data, W, H, im.stride, im.format, &d, det));
     golden_tensor g = find_tensor(text, "detector_input");
     compare_tensor(&g, det, 256 * 256 * 3, 1, golden);
     free(g.v);
@@ -547,7 +548,7 @@ static void check_image(const char *golden, const char *image_file)
         /* As golden.js: box / [H, W] in double, stored as float32. */
         fs_sample_desc_crop(&d, W, H, (float)((double)y1 / H), (float)((double)x1 / W),
                             (float)((double)y2 / H), (float)((double)x2 / W), 192, 192);
-        fs_sample_u8_ref(im.data, W, H, im.stride, im.format, &d, mesh);
+        FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), im.data, W, H, im.stride, im.format, &d, mesh));
         char name[64];
         snprintf(name, sizeof(name), "face%d_mesh_input", face);
         g = find_tensor(text, name);
@@ -570,7 +571,7 @@ static void check_image(const char *golden, const char *image_file)
             fs_sample_desc_crop(&d, 192, 192, (float)(b[1] / 192.0), (float)(b[0] / 192.0),
                                 (float)(b[3] / 192.0), (float)(b[2] / 192.0), 64, 64);
             d.flip_x = 1;
-            fs_sample_f32_ref(face_t, 192, 192, &d, iris + (size_t)k * 64 * 64 * 3);
+            FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), face_t, 192, 192, &d, iris + (size_t)k * 64 * 64 * 3));
         }
         g = find_tensor(text, "face0_iris_input");
         ck_assert_int_eq(g.total, 2 * 64 * 64 * 3);

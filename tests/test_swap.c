@@ -27,6 +27,7 @@
 #include "swap/lookup.h"
 #include "swap_quality.h"
 #include "swap/swap.h"
+#include "engine.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -148,9 +149,9 @@ static void swap_pair(env *e, const char *source, const char *target, const fs_s
     memset(&info, 0, sizeof(info));
     info.keep_debug = 1;
     fs_error_buf err;
-    fs_status st = fs_swap_face_rgb8(fs_context_ops(e->ctx), fs_renderer_internal_mesh(e->ren), p,
+    fs_status st = fs_swap_face_rgb8(fs_context_engine(e->ctx), FS_EXEC_SERIAL(&err), fs_renderer_internal_mesh(e->ren), p,
                                      fs_identity_internal_data(id), &out,
-                                     (const float(*)[3])tlm->points, &info, &err);
+                                     (const float(*)[3])tlm->points, &info);
     ck_assert_msg(st == FS_OK, "swap %s -> %s: %s (%s)", source, target, fs_status_name(st), err.text);
 
     /* Outside the mesh mask dilated by 2 px: bit-identical. */
@@ -174,7 +175,7 @@ static void swap_pair(env *e, const char *source, const char *target, const fs_s
 
     /* Coverage, seam, detector, landmarks, identity (tests/quality/swap_quality.h). */
     fs_swap_quality *q = &res->q;
-    st = fs_swap_quality_measure(fs_context_ops(e->ctx), e->det, e->fit, e->emb, &src, slm, &tgt, &tbox, tlm, &out, &info,
+    st = fs_swap_quality_measure(fs_context_engine(e->ctx), e->det, e->fit, e->emb, &src, slm, &tgt, &tbox, tlm, &out, &info,
                                  q, &err);
     ck_assert_msg(st == FS_OK, "measure: %s (%s)", fs_status_name(st), err.text);
     printf("swap: %s -> %s blend %d: changed %ld px, oval covered %.4f, textured %.4f, "
@@ -385,8 +386,8 @@ START_TEST(swap_uv_upright)
     fs_image out = fs_test_copy_image(&tgt, 3);
     fs_error_buf err;
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
-    FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &p, &id, &out,
-                                   (const float(*)[3])lm->points, NULL, &err));
+    FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&err), mesh, &p, &id, &out,
+                                   (const float(*)[3])lm->points, NULL));
     /* Vertices well inside the face (nose, cheeks, chin, forehead, lips). */
     static const int probe[] = {1, 4, 5, 6, 8, 9, 10, 50, 280, 101, 330, 151, 152, 199, 200, 18, 17};
     int checked = 0;
@@ -439,8 +440,8 @@ START_TEST(swap_shape_transfer)
         p.shape = k;
         fs_image out = fs_test_copy_image(&tgt, 3);
         fs_error_buf eb;
-        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &p, &id, &out,
-                                       (const float(*)[3])lm->points, NULL, &eb));
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p, &id, &out,
+                                       (const float(*)[3])lm->points, NULL));
         for (int v = 0; v < FS_MESH_LANDMARKS; v++)
             err[k][v] = coded_error(&out, lm, mesh, &v, 1);
         free_copy(&out);
@@ -477,8 +478,8 @@ START_TEST(swap_shape_transfer)
         p.shape = k;
         flat[k] = fs_test_copy_image(&tgt, 3);
         fs_error_buf eb;
-        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &p, &id, &flat[k],
-                                       (const float(*)[3])lm->points, NULL, &eb));
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p, &id, &flat[k],
+                                       (const float(*)[3])lm->points, NULL));
     }
     ck_assert_mem_eq(flat[0].data, flat[1].data, (size_t)flat[0].stride * (size_t)flat[0].height);
     free_copy(&flat[0]);
@@ -510,8 +511,8 @@ START_TEST(swap_eyes_modes)
         p.eyes = modes[m];
         fs_image out = fs_test_copy_image(&tgt, 3);
         fs_error_buf eb;
-        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &p, &id, &out,
-                                       (const float(*)[3])lm->points, NULL, &eb));
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p, &id, &out,
+                                       (const float(*)[3])lm->points, NULL));
         for (int k = 0; k < 2; k++) {
             /* The iris nearer to this corner (which of 468 / 473 is which eye
              * is not assumed). */
@@ -544,83 +545,95 @@ START_TEST(swap_eyes_modes)
         bad.eyes = k == 0 ? 3 : bad.eyes;
         bad.shape = k == 1 ? 1.5 : k == 2 ? NAN : bad.shape;
         bad.hole_feather = k == 3 ? -0.1 : bad.hole_feather;
-        FS_ASSERT_STATUS(fs_swap_face_rgb8(fs_context_ops(e.ctx), mesh, &bad, &id, &tgt,
-                                           (const float(*)[3])lm->points, NULL, &eb),
+        FS_ASSERT_STATUS(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &bad, &id, &tgt,
+                                           (const float(*)[3])lm->points, NULL),
                          FS_ERR_OUT_OF_RANGE);
     }
     coded_close(&e, &tgt, &id, lm);
 }
 END_TEST
 
-/* The swap's stages go through the ops table: a table whose stage entries
- * count their calls and forward to the reference gives the same bytes, and
- * every stage the parameters ask for was called. */
-static const fs_ops *stage_base;
-static int stage_calls[10];
+/* The swap's stages go through the engine's tables: tables whose stage
+ * entries count their calls and forward to the context's give the same
+ * bytes, and every stage the parameters ask for was called. */
+static const fs_engine *stage_base;
+static int stage_calls[12];
 
-static fs_status count_erode(fs_error_buf *err, const uint8_t *m, int w, int h, ptrdiff_t st,
+static fs_status count_erode(const fs_exec *ex, const uint8_t *m, int w, int h, ptrdiff_t st,
                              double r, int bb, uint8_t *o, ptrdiff_t os)
 {
     stage_calls[0]++;
-    return stage_base->mask_erode(err, m, w, h, st, r, bb, o, os);
+    return stage_base->compose.mask_erode(ex, m, w, h, st, r, bb, o, os);
 }
-static fs_status count_feather(fs_error_buf *err, const uint8_t *m, int w, int h, ptrdiff_t st,
+static fs_status count_feather(const fs_exec *ex, const uint8_t *m, int w, int h, ptrdiff_t st,
                                double f, int bb, float *a, ptrdiff_t as)
 {
     stage_calls[1]++;
-    return stage_base->mask_feather(err, m, w, h, st, f, bb, a, as);
+    return stage_base->compose.mask_feather(ex, m, w, h, st, f, bb, a, as);
 }
-static fs_status count_match(fs_error_buf *err, float *r, ptrdiff_t rs, const float *t,
+static fs_status count_match(const fs_exec *ex, float *r, ptrdiff_t rs, const float *t,
                              ptrdiff_t ts, const float *m, int w, int h)
 {
     stage_calls[2]++;
-    return stage_base->colour_match(err, r, rs, t, ts, m, w, h);
+    return stage_base->compose.colour_match(ex, r, rs, t, ts, m, w, h);
 }
-static fs_status count_shading(fs_error_buf *err, const fs_ops *ops, float *r, ptrdiff_t rs,
-                               const float *t, ptrdiff_t ts, const float *m, int w, int h,
-                               double sigma, double max_gain)
+static fs_status count_lab_stats(const fs_exec *ex, const float *img, ptrdiff_t st,
+                                 const float *m, int w, int h, double mean[3], double sd[3])
+{
+    stage_calls[10]++;
+    return stage_base->compose.colour_lab_stats(ex, img, st, m, w, h, mean, sd);
+}
+static fs_status count_match_to(const fs_exec *ex, float *r, ptrdiff_t rs, const float *m, int w,
+                                int h, const double mean[3], const double sd[3])
+{
+    stage_calls[11]++;
+    return stage_base->compose.colour_match_to(ex, r, rs, m, w, h, mean, sd);
+}
+static fs_status count_shading(const fs_exec *ex, const fs_compose_ops *ops, float *r,
+                               ptrdiff_t rs, const float *t, ptrdiff_t ts, const float *m, int w,
+                               int h, double sigma, double max_gain)
 {
     stage_calls[3]++;
-    return stage_base->colour_shading(err, ops, r, rs, t, ts, m, w, h, sigma, max_gain);
+    return stage_base->compose.colour_shading(ex, ops, r, rs, t, ts, m, w, h, sigma, max_gain);
 }
-static fs_status count_detail(fs_error_buf *err, const fs_ops *ops, float *r, ptrdiff_t rs,
-                              const float *t, ptrdiff_t ts, const float *m, int w, int h,
-                              uint64_t seed, fs_detail_match *out)
+static fs_status count_detail(const fs_exec *ex, const fs_compose_ops *ops, float *r,
+                              ptrdiff_t rs, const float *t, ptrdiff_t ts, const float *m, int w,
+                              int h, uint64_t seed, fs_detail_match *out)
 {
     stage_calls[4]++;
-    return stage_base->colour_detail(err, ops, r, rs, t, ts, m, w, h, seed, out);
+    return stage_base->compose.colour_detail(ex, ops, r, rs, t, ts, m, w, h, seed, out);
 }
-static fs_status count_multiband(fs_error_buf *err, const uint8_t *s, ptrdiff_t ss, uint8_t *d,
+static fs_status count_multiband(const fs_exec *ex, const uint8_t *s, ptrdiff_t ss, uint8_t *d,
                                  ptrdiff_t ds, const float *a, int w, int h, int levels)
 {
     stage_calls[5]++;
-    return stage_base->blend_multiband_u8(err, s, ss, d, ds, a, w, h, levels);
+    return stage_base->compose.blend_multiband_u8(ex, s, ss, d, ds, a, w, h, levels);
 }
-static fs_status count_poisson(fs_error_buf *err, const uint8_t *s, ptrdiff_t ss, uint8_t *d,
+static fs_status count_poisson(const fs_exec *ex, const uint8_t *s, ptrdiff_t ss, uint8_t *d,
                                ptrdiff_t ds, const uint8_t *m, ptrdiff_t ms, int w, int h,
                                const fs_poisson_opts *o, fs_poisson_info *info)
 {
     stage_calls[6]++;
-    return stage_base->blend_poisson_u8(err, s, ss, d, ds, m, ms, w, h, o, info);
+    return stage_base->compose.blend_poisson_u8(ex, s, ss, d, ds, m, ms, w, h, o, info);
 }
-static fs_status count_lookup(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+static fs_status count_lookup(const fs_exec *ex, const fs_swap_lookup *d, fs_swap_lookup_out *o)
 {
     stage_calls[7]++;
-    return stage_base->swap_lookup(err, d, o);
+    return stage_base->swap.lookup(ex, d, o);
 }
-static fs_status count_finish(fs_error_buf *err, float *r, const float *wp, const float *ai,
+static fs_status count_finish(const fs_exec *ex, float *r, const float *wp, const float *ai,
                               const uint8_t *er, const uint8_t *img, ptrdiff_t is, int w, int h,
                               uint8_t *out)
 {
     stage_calls[8]++;
-    return stage_base->swap_finish_u8(err, r, wp, ai, er, img, is, w, h, out);
+    return stage_base->swap.finish_u8(ex, r, wp, ai, er, img, is, w, h, out);
 }
-static void count_raster(const fs_raster_vertex *v, const float *attr, int nv,
-                         const int32_t (*tri)[3], int nt, const fs_raster_desc *d,
-                         const fs_raster_out *out)
+static fs_status count_raster(const fs_exec *ex, const fs_raster_vertex *v, const float *attr,
+                              int nv, const int32_t (*tri)[3], int nt, const fs_raster_desc *d,
+                              const fs_raster_out *out)
 {
     stage_calls[9]++;
-    stage_base->raster_triangles(v, attr, nv, tri, nt, d, out);
+    return stage_base->raster.triangles(ex, v, attr, nv, tri, nt, d, out);
 }
 
 START_TEST(swap_stages_through_ops)
@@ -632,18 +645,20 @@ START_TEST(swap_stages_through_ops)
     fs_swap_params p;
     fs_face_landmarks *lm = coded_target(&e, "astronaut.png", &tgt, &id, &p);
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
-    stage_base = fs_context_ops(e.ctx);
-    fs_ops counted = *stage_base;
-    counted.mask_erode = count_erode;
-    counted.mask_feather = count_feather;
-    counted.colour_match = count_match;
-    counted.colour_shading = count_shading;
-    counted.colour_detail = count_detail;
-    counted.blend_multiband_u8 = count_multiband;
-    counted.blend_poisson_u8 = count_poisson;
-    counted.swap_lookup = count_lookup;
-    counted.swap_finish_u8 = count_finish;
-    counted.raster_triangles = count_raster;
+    stage_base = fs_context_engine(e.ctx);
+    fs_engine counted = *stage_base;
+    counted.compose.mask_erode = count_erode;
+    counted.compose.mask_feather = count_feather;
+    counted.compose.colour_match = count_match;
+    counted.compose.colour_lab_stats = count_lab_stats;
+    counted.compose.colour_match_to = count_match_to;
+    counted.compose.colour_shading = count_shading;
+    counted.compose.colour_detail = count_detail;
+    counted.compose.blend_multiband_u8 = count_multiband;
+    counted.compose.blend_poisson_u8 = count_poisson;
+    counted.swap.lookup = count_lookup;
+    counted.swap.finish_u8 = count_finish;
+    counted.raster.triangles = count_raster;
     static const int blends[2] = {FS_BLEND_MULTIBAND, FS_BLEND_POISSON};
     for (int b = 0; b < 2; b++) {
         p.blend = blends[b];
@@ -651,18 +666,21 @@ START_TEST(swap_stages_through_ops)
         p.match_detail = 1;
         fs_image ref = fs_test_copy_image(&tgt, 3), got = fs_test_copy_image(&tgt, 3);
         fs_error_buf eb;
-        FS_ASSERT_OK(fs_swap_face_rgb8(stage_base, mesh, &p, &id, &ref,
-                                       (const float(*)[3])lm->points, NULL, &eb));
+        FS_ASSERT_OK(fs_swap_face_rgb8(stage_base, FS_EXEC_SERIAL(&eb), mesh, &p, &id, &ref,
+                                       (const float(*)[3])lm->points, NULL));
         memset(stage_calls, 0, sizeof(stage_calls));
-        FS_ASSERT_OK(fs_swap_face_rgb8(&counted, mesh, &p, &id, &got,
-                                       (const float(*)[3])lm->points, NULL, &eb));
+        FS_ASSERT_OK(fs_swap_face_rgb8(&counted, FS_EXEC_SERIAL(&eb), mesh, &p, &id, &got,
+                                       (const float(*)[3])lm->points, NULL));
         ck_assert(memcmp(ref.data, got.data, (size_t)ref.stride * (size_t)ref.height) == 0);
         for (int k = 0; k < 5; k++)
             if (k != 2)
                 ck_assert_msg(stage_calls[k] > 0, "blend %d: stage %d not called", blends[b], k);
         /* The colour match runs to the target's prepared statistics
-         * (fs_colour_match_lab_to), not through the table's whole-match entry. */
+         * (colour_lab_stats once in the prepare, colour_match_to once in
+         * the render), not through the table's whole-match entry. */
         ck_assert_int_eq(stage_calls[2], 0);
+        ck_assert_int_eq(stage_calls[10], 1);
+        ck_assert_int_eq(stage_calls[11], 1);
         ck_assert_int_eq(stage_calls[5], b == 0);
         ck_assert_int_eq(stage_calls[6], b == 1);
         for (int k = 7; k < 9; k++)
@@ -680,15 +698,15 @@ START_TEST(swap_stages_through_ops)
     fs_swap_lookup look = {&id.atlas, &mesh->atlas, px3, &on, b3, 3, 0, 0, 1, 1,
                            FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}};
     fs_swap_lookup_out lo = {px3, px3, px3, &skin, &open, 0, 0, 0};
-    FS_ASSERT_STATUS(stage_base->swap_lookup(&eb, NULL, &lo), FS_ERR_INVALID_ARGUMENT);
+    FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), NULL, &lo), FS_ERR_INVALID_ARGUMENT);
     look.w = 0; /* an empty window */
-    FS_ASSERT_STATUS(stage_base->swap_lookup(&eb, &look, &lo), FS_ERR_INVALID_ARGUMENT);
+    FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), &look, &lo), FS_ERR_INVALID_ARGUMENT);
     look.w = 1;
     look.stride = 2;
-    FS_ASSERT_STATUS(stage_base->swap_lookup(&eb, &look, &lo), FS_ERR_INVALID_ARGUMENT);
-    FS_ASSERT_STATUS(stage_base->swap_finish_u8(&eb, px3, px3, &one, &on, b3, 2, 1, 1, b3),
+    FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), &look, &lo), FS_ERR_INVALID_ARGUMENT);
+    FS_ASSERT_STATUS(stage_base->swap.finish_u8(FS_EXEC_SERIAL(&eb), px3, px3, &one, &on, b3, 2, 1, 1, b3),
                      FS_ERR_INVALID_ARGUMENT);
-    FS_ASSERT_STATUS(stage_base->swap_finish_u8(&eb, px3, NULL, &one, &on, b3, 3, 1, 1, b3),
+    FS_ASSERT_STATUS(stage_base->swap.finish_u8(FS_EXEC_SERIAL(&eb), px3, NULL, &one, &on, b3, 3, 1, 1, b3),
                      FS_ERR_INVALID_ARGUMENT);
     coded_close(&e, &tgt, &id, lm);
 }
@@ -863,9 +881,9 @@ START_TEST(swap_face_at_border)
             memset(&info, 0, sizeof(info));
             info.keep_debug = 1;
             fs_error_buf err;
-            const fs_status st = fs_swap_face_rgb8(fs_context_ops(e.ctx), fs_renderer_internal_mesh(e.ren), &p,
+            const fs_status st = fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&err), fs_renderer_internal_mesh(e.ren), &p,
                                                    fs_identity_internal_data(id), &out,
-                                                   (const float(*)[3])shifted->points, &info, &err);
+                                                   (const float(*)[3])shifted->points, &info);
             ck_assert_msg(st == FS_OK, "border swap: %s (%s)", fs_status_name(st), err.text);
             ck_assert_int_eq(info.clipped, 1);
             check_outside_identical(&tgt, &out, &info, 2.0);

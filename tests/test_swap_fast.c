@@ -30,7 +30,7 @@
 
 #include "compose/colour.h"
 #include "compose/mask.h"
-#include "ops/ops.h"
+#include "engine.h"
 #include "swap/lookup.h"
 #include "swap/swap.h"
 
@@ -145,23 +145,23 @@ START_TEST(match_to_fast_matches_reference)
         memcpy(r1, img, sizeof(float) * 3 * n);
         memcpy(r2, img, sizeof(float) * 3 * n);
         fs_error_buf e1, e2;
-        FS_ASSERT_OK(fs_colour_match_lab_to(&e1, r1, 3 * (ptrdiff_t)w, m, w, h, tm, ts));
-        FS_ASSERT_OK(fs_colour_match_lab_to_fast(&e2, r2, 3 * (ptrdiff_t)w, m, w, h, tm, ts));
+        FS_ASSERT_OK(fs_colour_match_lab_to(FS_EXEC_SERIAL(&e1), r1, 3 * (ptrdiff_t)w, m, w, h, tm, ts));
+        FS_ASSERT_OK(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, w, h, tm, ts));
         for (size_t i = 0; i < 3 * n; i++)
             ck_assert_msg(fabsf(r1[i] - r2[i]) <= 1e-4f, "trial %d px %zu: %.7g vs %.7g", trial,
                           i / 3, r1[i], r2[i]);
         /* An empty mask and bad statistics fail as the reference does. */
         memset(m, 0, sizeof(float) * n);
-        FS_ASSERT_STATUS(fs_colour_match_lab_to(&e1, r1, 3 * (ptrdiff_t)w, m, w, h, tm, ts),
+        FS_ASSERT_STATUS(fs_colour_match_lab_to(FS_EXEC_SERIAL(&e1), r1, 3 * (ptrdiff_t)w, m, w, h, tm, ts),
                          FS_ERR_OUT_OF_RANGE);
-        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(&e2, r2, 3 * (ptrdiff_t)w, m, w, h, tm, ts),
+        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, w, h, tm, ts),
                          FS_ERR_OUT_OF_RANGE);
         const double bad[3] = {NAN, 0, 0};
-        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(&e2, r2, 3 * (ptrdiff_t)w, m, w, h, bad, ts),
+        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, w, h, bad, ts),
                          FS_ERR_INVALID_ARGUMENT);
-        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(&e2, NULL, 3 * (ptrdiff_t)w, m, w, h, tm, ts),
+        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), NULL, 3 * (ptrdiff_t)w, m, w, h, tm, ts),
                          FS_ERR_INVALID_ARGUMENT);
-        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(&e2, r2, 3 * (ptrdiff_t)w, m, 0, h, tm, ts),
+        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, 0, h, tm, ts),
                          FS_ERR_INVALID_ARGUMENT);
         free(img), free(r1), free(r2), free(m);
     }
@@ -173,8 +173,8 @@ END_TEST
 START_TEST(detail_fast_matches_reference)
 {
     rng_seed();
-    fs_ops ops;
-    fs_ops_init_reference(&ops);
+    fs_compose_ops ops;
+    fs_compose_ops_init_reference(&ops);
     /* Three kinds of render against the target: softer (sharpening and
      * noise), much softer and flat (noise alone), sharper (blur). */
     for (int kind = 0; kind < 3; kind++) {
@@ -261,7 +261,7 @@ END_TEST
 /* The fast lookup beside the reference on every call the swap makes. */
 static long lookup_calls, lookup_skin_diff, lookup_pixels;
 
-static fs_status both_lookups(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+static fs_status both_lookups(const fs_exec *ex, const fs_swap_lookup *d, fs_swap_lookup_out *o)
 {
     const size_t n = (size_t)d->w * (size_t)d->h;
     fs_swap_lookup_out r = *o;
@@ -271,8 +271,8 @@ static fs_status both_lookups(fs_error_buf *err, const fs_swap_lookup *d, fs_swa
     r.skin = malloc(n);
     r.open = malloc(n);
     ck_assert(r.render && r.target && r.warp && r.skin && r.open);
-    FS_ASSERT_OK(fs_swap_lookup_ref(err, d, &r));
-    const fs_status st = fs_swap_lookup_fast(err, d, o);
+    FS_ASSERT_OK(fs_swap_lookup_ref(ex, d, &r));
+    const fs_status st = fs_swap_lookup_fast(ex, d, o);
     FS_ASSERT_OK(st);
     ck_assert(memcmp(r.render, o->render, sizeof(float) * 3 * n) == 0);
     ck_assert(memcmp(r.target, o->target, sizeof(float) * 3 * n) == 0);
@@ -306,11 +306,11 @@ static void swap_pair(const char *target_name)
     FS_ASSERT_OK(fs_detector_run(det, &tgt, faces, 16, &nf));
     FS_ASSERT_OK(fs_swap_fit_face(fit, &tgt, faces, nf < 16 ? nf : 16, -1, &lm, &chosen));
 
-    fs_ops ref, fast;
-    fs_ops_init_reference(&ref);
-    fs_ops_init_reference(&fast);
-    fs_ops_init_fast(&fast);
-    fast.swap_lookup = both_lookups;
+    fs_engine ref, fast;
+    fs_engine_init_reference(&ref);
+    fs_engine_init_reference(&fast);
+    fs_engine_init_fast(&fast);
+    fast.swap.lookup = both_lookups;
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(ren);
     const fs_swap_params *p = fs_renderer_internal_params(ren);
     const fs_identity_data *idd = fs_identity_internal_data(id);
@@ -320,9 +320,9 @@ static void swap_pair(const char *target_name)
     memset(&ib, 0, sizeof(ib));
     fs_error_buf err;
     const float(*pts)[3] = (const float(*)[3])lm.points;
-    FS_ASSERT_OK(fs_swap_face_rgb8(&ref, mesh, p, idd, &a, pts, &ia, &err));
+    FS_ASSERT_OK(fs_swap_face_rgb8(&ref, FS_EXEC_SERIAL(&err), mesh, p, idd, &a, pts, &ia));
     lookup_calls = lookup_skin_diff = lookup_pixels = 0;
-    FS_ASSERT_OK(fs_swap_face_rgb8(&fast, mesh, p, idd, &b, pts, &ib, &err));
+    FS_ASSERT_OK(fs_swap_face_rgb8(&fast, FS_EXEC_SERIAL(&err), mesh, p, idd, &b, pts, &ib));
     ck_assert_int_eq(lookup_calls, 1);
     ck_assert_msg(lookup_skin_diff * 1000 <= lookup_pixels, "%s: skin differs on %ld of %ld",
                   target_name, lookup_skin_diff, lookup_pixels);

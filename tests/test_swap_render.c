@@ -13,6 +13,7 @@
 #include "alloc_count.h"
 #include "compose/colour.h"
 #include "scratch.h"
+#include "engine.h"
 #include "swap/swap.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -109,7 +110,7 @@ START_TEST(render_window_only)
 {
     env e;
     env_open(&e);
-    const fs_ops *ops = fs_context_ops(e.ctx);
+    const fs_engine *ops = fs_context_engine(e.ctx);
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
     const fs_swap_params *p = fs_renderer_internal_params(e.ren);
     const fs_identity_data *id = fs_identity_internal_data(e.id);
@@ -118,10 +119,10 @@ START_TEST(render_window_only)
     fs_image whole = fs_test_copy_image(&e.tgt, 3);
     fs_swap_info info;
     memset(&info, 0, sizeof(info));
-    FS_ASSERT_OK(fs_swap_face_rgb8(ops, mesh, p, id, &whole, pts(&e), &info, &err));
+    FS_ASSERT_OK(fs_swap_face_rgb8(ops, FS_EXEC_SERIAL(&err), mesh, p, id, &whole, pts(&e), &info));
 
     fs_swap_target t;
-    FS_ASSERT_OK(fs_swap_target_prepare(ops, mesh, p, &e.tgt, pts(&e), &t, &err));
+    FS_ASSERT_OK(fs_swap_target_prepare(ops, FS_EXEC_SERIAL(&err), mesh, p, &e.tgt, pts(&e), &t));
     ck_assert_int_eq(t.x0, info.x0);
     ck_assert_int_eq(t.y0, info.y0);
     ck_assert_int_eq(t.w, info.w);
@@ -140,7 +141,7 @@ START_TEST(render_window_only)
         uint8_t *win = window_copy(&e.tgt, &t, &stride);
         fs_swap_info ri;
         memset(&ri, 0, sizeof(ri));
-        FS_ASSERT_OK(fs_swap_render(ops, &ws, mesh, p, id, &t, win, stride, &ri, &err));
+        FS_ASSERT_OK(fs_swap_render(ops, FS_EXEC_SERIAL(&err), &ws, mesh, p, id, &t, win, stride, &ri));
         check_guards(win, &t, stride);
         ck_assert_msg(window_equal(win, stride, &whole, &t), "round %d: window differs", round);
         ck_assert_int_eq(ri.covered, info.covered);
@@ -165,7 +166,7 @@ START_TEST(render_allocates_nothing)
     }
     env e;
     env_open(&e);
-    const fs_ops *ops = fs_context_ops(e.ctx);
+    const fs_engine *ops = fs_context_engine(e.ctx);
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
     const fs_identity_data *id = fs_identity_internal_data(e.id);
     fs_error_buf err;
@@ -175,14 +176,14 @@ START_TEST(render_allocates_nothing)
         fs_swap_params p = *fs_renderer_internal_params(e.ren);
         p.blend = blends[b];
         p.colour = b == 1 ? FS_COLOR_FULL : FS_COLOR_MEANSTD;
-        FS_ASSERT_OK(fs_swap_target_prepare(ops, mesh, &p, &e.tgt, pts(&e), &big, &err));
+        FS_ASSERT_OK(fs_swap_target_prepare(ops, FS_EXEC_SERIAL(&err), mesh, &p, &e.tgt, pts(&e), &big));
         /* The same face at 0.7 of its size: a smaller window. */
         float (*shrunk)[3] = malloc(sizeof(float) * 3 * FS_LANDMARKS);
         ck_assert_ptr_nonnull(shrunk);
         for (int i = 0; i < FS_LANDMARKS; i++)
             for (int c = 0; c < 3; c++)
                 shrunk[i][c] = pts(&e)[i][c] * (c < 2 ? 0.7f : 0.7f) + (c < 2 ? 10.0f : 0.0f);
-        FS_ASSERT_OK(fs_swap_target_prepare(ops, mesh, &p, &e.tgt, (const float(*)[3])shrunk, &small, &err));
+        FS_ASSERT_OK(fs_swap_target_prepare(ops, FS_EXEC_SERIAL(&err), mesh, &p, &e.tgt, (const float(*)[3])shrunk, &small));
         free(shrunk);
         ck_assert_int_lt(small.w * small.h, big.w * big.h);
 
@@ -190,12 +191,12 @@ START_TEST(render_allocates_nothing)
         uint8_t *bw = (uint8_t *)frame.data + (size_t)big.y0 * (size_t)frame.stride + (size_t)big.x0 * 3;
         uint8_t *sw = (uint8_t *)frame.data + (size_t)small.y0 * (size_t)frame.stride + (size_t)small.x0 * 3;
         fs_swap_workspace ws = {0};
-        FS_ASSERT_OK(fs_swap_render(ops, &ws, mesh, &p, id, &big, bw, frame.stride, NULL, &err));
+        FS_ASSERT_OK(fs_swap_render(ops, FS_EXEC_SERIAL(&err), &ws, mesh, &p, id, &big, bw, frame.stride, NULL));
         for (int k = 0; k < 3; k++) {
             fs_swap_target *t = k == 1 ? &small : &big;
             uint8_t *w = k == 1 ? sw : bw;
             alloc_count_start();
-            const fs_status st = fs_swap_render(ops, &ws, mesh, &p, id, t, w, frame.stride, NULL, &err);
+            const fs_status st = fs_swap_render(ops, FS_EXEC_SERIAL(&err), &ws, mesh, &p, id, t, w, frame.stride, NULL);
             const long calls = alloc_count_stop();
             FS_ASSERT_OK(st);
             ck_assert_msg(calls == 0, "blend %d, call %d: fs_swap_render allocated %ld times", blends[b], k, calls);
@@ -225,7 +226,7 @@ START_TEST(target_stats_flat)
 {
     env e;
     env_open(&e);
-    const fs_ops *ops = fs_context_ops(e.ctx);
+    const fs_engine *ops = fs_context_engine(e.ctx);
     fs_image flat = fs_test_copy_image(&e.tgt, 3);
     static const uint8_t rgb8[3] = {201, 150, 118};
     for (int y = 0; y < flat.height; y++)
@@ -233,8 +234,8 @@ START_TEST(target_stats_flat)
             memcpy((uint8_t *)flat.data + (size_t)y * (size_t)flat.stride + (size_t)x * 3, rgb8, 3);
     fs_swap_target t;
     fs_error_buf err;
-    FS_ASSERT_OK(fs_swap_target_prepare(ops, fs_renderer_internal_mesh(e.ren),
-                                        fs_renderer_internal_params(e.ren), &flat, pts(&e), &t, &err));
+    FS_ASSERT_OK(fs_swap_target_prepare(ops, FS_EXEC_SERIAL(&err), fs_renderer_internal_mesh(e.ren),
+                                        fs_renderer_internal_params(e.ren), &flat, pts(&e), &t));
     const float rgb[3] = {rgb8[0] / 255.0f, rgb8[1] / 255.0f, rgb8[2] / 255.0f};
     float lab[3];
     fs_colour_srgb_to_lab(rgb, lab, 1);
@@ -253,13 +254,13 @@ START_TEST(render_bad_target)
 {
     env e;
     env_open(&e);
-    const fs_ops *ops = fs_context_ops(e.ctx);
+    const fs_engine *ops = fs_context_engine(e.ctx);
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
     const fs_swap_params *p = fs_renderer_internal_params(e.ren);
     const fs_identity_data *id = fs_identity_internal_data(e.id);
     fs_error_buf err;
     fs_swap_target good;
-    FS_ASSERT_OK(fs_swap_target_prepare(ops, mesh, p, &e.tgt, pts(&e), &good, &err));
+    FS_ASSERT_OK(fs_swap_target_prepare(ops, FS_EXEC_SERIAL(&err), mesh, p, &e.tgt, pts(&e), &good));
     ptrdiff_t stride;
     uint8_t *win = window_copy(&e.tgt, &good, &stride);
     fs_swap_target *t = malloc(sizeof(*t));
@@ -277,19 +278,19 @@ START_TEST(render_bad_target)
         case 7: t->h = 1 << 30; t->frame_h = 1 << 30; break;
         default: t->iris[1][2] = NAN; break;
         }
-        const fs_status st = fs_swap_render(ops, NULL, mesh, p, id, t, win, stride, NULL, &err);
+        const fs_status st = fs_swap_render(ops, FS_EXEC_SERIAL(&err), NULL, mesh, p, id, t, win, stride, NULL);
         ck_assert_msg(st == FS_ERR_INVALID_ARGUMENT || st == FS_ERR_TOO_LARGE, "case %d: status %d", k, st);
         ck_assert(window_equal(win, stride, &e.tgt, &good));
     }
-    FS_ASSERT_STATUS(fs_swap_render(ops, NULL, mesh, p, id, &good, win, 3 * good.w - 1, NULL, &err),
+    FS_ASSERT_STATUS(fs_swap_render(ops, FS_EXEC_SERIAL(&err), NULL, mesh, p, id, &good, win, 3 * good.w - 1, NULL),
                      FS_ERR_INVALID_ARGUMENT);
-    FS_ASSERT_STATUS(fs_swap_render(ops, NULL, mesh, p, id, NULL, win, stride, NULL, &err),
+    FS_ASSERT_STATUS(fs_swap_render(ops, FS_EXEC_SERIAL(&err), NULL, mesh, p, id, NULL, win, stride, NULL),
                      FS_ERR_INVALID_ARGUMENT);
     fs_swap_params bad = *p;
     bad.erode = 2;
-    FS_ASSERT_STATUS(fs_swap_render(ops, NULL, mesh, &bad, id, &good, win, stride, NULL, &err),
+    FS_ASSERT_STATUS(fs_swap_render(ops, FS_EXEC_SERIAL(&err), NULL, mesh, &bad, id, &good, win, stride, NULL),
                      FS_ERR_OUT_OF_RANGE);
-    FS_ASSERT_STATUS(fs_swap_target_prepare(ops, mesh, &bad, &e.tgt, pts(&e), t, &err),
+    FS_ASSERT_STATUS(fs_swap_target_prepare(ops, FS_EXEC_SERIAL(&err), mesh, &bad, &e.tgt, pts(&e), t),
                      FS_ERR_OUT_OF_RANGE);
     ck_assert(window_equal(win, stride, &e.tgt, &good));
     free(t);

@@ -16,6 +16,7 @@
 
 #include "swap_quality.h"
 #include "swap/swap.h"
+#include "engine.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -349,10 +350,10 @@ START_TEST(report_turned_face_no_holes)
     memset(&info, 0, sizeof(info));
     info.keep_debug = 1;
     fs_error_buf err;
-    FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_ops(e.ctx), fs_renderer_internal_mesh(e.ren),
+    FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&err), fs_renderer_internal_mesh(e.ren),
                                    fs_renderer_internal_params(e.ren),
                                    fs_identity_internal_data(e.id), &again,
-                                   (const float(*)[3])lm->points, &info, &err));
+                                   (const float(*)[3])lm->points, &info));
     const double covered_frac = fs_swap_oval_coverage(lm, &info);
     ck_assert_double_gt(covered_frac, 0);
     const double textured_frac = (double)info.textured / (double)info.covered;

@@ -240,7 +240,6 @@ START_TEST(smoothing_beats_raw_fits)
     ck_assert_int_eq(fs_clip_truth_read(truth_path, &truth, err, sizeof(err)), 0);
     const int n = truth.frame_count;
     fs_clip_series want, smooth, raw, tracked;
-    ck_assert_int_eq(fs_clip_series_alloc(&want, n, FS_MESH_LANDMARKS), 0);
     ck_assert_int_eq(fs_clip_truth_series(&truth, photo_lm, FS_MESH_LANDMARKS, &want), 0);
     template_series(ts, n, &smooth);
     template_series(tr, n, &tracked);
@@ -435,6 +434,37 @@ START_TEST(render_steady_and_untouched_outside)
 }
 END_TEST
 
+/* Several faces from the first frame on: each gets its own track over every
+ * frame, none lost or duplicated. */
+START_TEST(several_faces_from_the_start)
+{
+    char still[4200], cmd[9000];
+    path_in(still, "group.mp4");
+    snprintf(cmd, sizeof(cmd),
+             "ffmpeg -nostdin -v error -y -loop 1 -i '%s' -t 1 -r 25 -vf "
+             "scale=1280:-2,format=yuv420p -c:v libx264 -preset veryfast '%s'",
+             fs_test_data_path("faceapi_sample1.jpg"), still);
+    ck_assert_int_eq(system(cmd), 0);
+    fs_context *ctx = fs_test_new_context();
+    fs_template *t = NULL;
+    FS_ASSERT_OK(fs_template_create(ctx, &t));
+    const fs_status st = fs_template_analyse(t, still, NULL, NULL);
+    ck_assert_msg(st == FS_OK, "%s %s", fs_status_name(st), fs_template_last_error(t));
+    fs_template_info in;
+    FS_ASSERT_OK(fs_template_get_info(t, &in));
+    ck_assert_int_eq(in.frames, 25);
+    ck_assert_int_eq(in.tracks, 3);
+    for (int k = 0; k < 3; k++) {
+        fs_template_track_info tr;
+        FS_ASSERT_OK(fs_template_get_track(t, k, &tr));
+        ck_assert_int_eq(tr.first_frame, 0);
+        ck_assert_int_eq(tr.frames, 25);
+    }
+    fs_template_destroy(t);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
 /* A film that cuts between two people: one track each across the shots
  * (faceres embeddings join them), against one track per shot when joining
  * is off. Megamind.avi: Roxanne in shots 1 and 3, the man with glasses in
@@ -494,6 +524,7 @@ int main(void)
     tcase_add_test(tc, smoothing_beats_raw_fits);
     tcase_add_test(tc, render_steady_and_untouched_outside);
     tcase_add_test(tc, tracks_joined_across_shots);
+    tcase_add_test(tc, several_faces_from_the_start);
     suite_add_tcase(s, tc);
     const int rc = fs_test_run_suite(s);
     rm_dir(dir);

@@ -319,8 +319,35 @@ static void render_and_check(fs_context *ctx, const fs_identity *id, const fs_te
         ck_assert_msg(m[0] == 0xff && m[1] == 0xd8 && m[2] == 0xff, "poster is not a JPEG");
         fs_image pimg;
         FS_ASSERT_OK(fs_image_read_file(ctx, poster_path, &pimg));
-        ck_assert_int_eq(pimg.width, in.width);
-        ck_assert_int_eq(pimg.height, in.height);
+        /* upright as players show the film: a display rotation turns it */
+        const int turn = in.rotation == 90 || in.rotation == 270;
+        ck_assert_int_eq(pimg.width, turn ? in.height : in.width);
+        ck_assert_int_eq(pimg.height, turn ? in.width : in.height);
+        if (in.rotation != 0) {
+            /* the ffmpeg tool's own view of that frame of the film (it
+             * applies the display matrix): the same picture, not a turn
+             * the wrong way */
+            char cmd[2400];
+            snprintf(cmd, sizeof(cmd),
+                     "ffmpeg -nostdin -v error -i '%s' -vf 'select=eq(n\\,%lld)' -vframes 1 "
+                     "-f rawvideo -pix_fmt rgb24 -", out, (long long)in.poster_frame);
+            FILE *const pipe = popen(cmd, "r");
+            ck_assert_ptr_nonnull(pipe);
+            const size_t bytes = (size_t)pimg.width * pimg.height * 3;
+            uint8_t *const ref = malloc(bytes);
+            ck_assert_ptr_nonnull(ref);
+            ck_assert_msg(fread(ref, 1, bytes, pipe) == bytes, "%s: no rotated frame", out);
+            pclose(pipe);
+            double diff = 0;
+            for (int y = 0; y < pimg.height; y++)
+                for (int x = 0; x < pimg.width * 3; x++)
+                    diff += abs((int)((uint8_t *)pimg.data)[(size_t)y * pimg.stride + x] -
+                                (int)ref[(size_t)y * pimg.width * 3 + x]);
+            diff /= (double)bytes;
+            ck_assert_msg(diff < 6.0, "%s: the poster differs from the film's frame by %.1f "
+                          "levels on average", poster_path, diff);
+            free(ref);
+        }
         fs_image_free(&pimg);
     }
     fs_video_destroy(v);
@@ -417,7 +444,8 @@ START_TEST(manifest_row)
     fs_identity *id = new_identity(ctx);
     char tag[128];
     snprintf(tag, sizeof(tag), "render-%d", _i);
-    render_and_check(ctx, id, t, clip, ip.has_audio, strcmp(r->file, "short.mp4") == 0, tag);
+    render_and_check(ctx, id, t, clip, ip.has_audio,
+                     strcmp(r->file, "short.mp4") == 0 || strstr(r->file, "rotated") != NULL, tag);
     fs_identity_destroy(id);
     fs_template_destroy(t);
     fs_context_destroy(ctx);
@@ -428,23 +456,14 @@ END_TEST
 
 static uint8_t *slurp(const char *path, size_t *n)
 {
-    FILE *const f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "open %s", path);
-    fseek(f, 0, SEEK_END);
-    const long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *const b = malloc((size_t)sz + 1);
-    ck_assert(b && fread(b, 1, (size_t)sz, f) == (size_t)sz);
-    fclose(f);
-    *n = (size_t)sz;
+    uint8_t *const b = fs_test_slurp(path, n);
+    ck_assert_msg(b != NULL, "read %s", path);
     return b;
 }
 
 static void spit(const char *path, const uint8_t *b, size_t n)
 {
-    FILE *const f = fopen(path, "wb");
-    ck_assert(f && fwrite(b, 1, n, f) == n);
-    fclose(f);
+    ck_assert_msg(fs_test_spit(path, b, n) == 0, "write %s", path);
 }
 
 /* The template of short.mp4, made once before the suite. */
@@ -454,6 +473,37 @@ static fs_template *load_short(fs_context *ctx)
     FS_ASSERT_OK(fs_template_create(ctx, &t));
     FS_ASSERT_OK(fs_template_load_file(t, path_of("short.fst")));
     return t;
+}
+
+/* What the render tests need: a context, short.mp4's template, an identity,
+ * a renderer and an fs_video at the fastest preset. */
+typedef struct kit {
+    fs_context *ctx;
+    fs_template *t;
+    fs_identity *id;
+    fs_renderer *ren;
+    fs_video *v;
+} kit;
+
+static void kit_open(kit *k)
+{
+    k->ctx = new_context();
+    k->t = load_short(k->ctx);
+    k->id = new_identity(k->ctx);
+    k->ren = NULL;
+    k->v = NULL;
+    FS_ASSERT_OK(fs_renderer_create(k->ctx, &k->ren));
+    FS_ASSERT_OK(fs_video_create(k->ctx, &k->v));
+    FS_ASSERT_OK(fs_video_set(k->v, FS_VIDEO_PRESET, FS_PRESET_ULTRAFAST));
+}
+
+static void kit_close(kit *k)
+{
+    fs_video_destroy(k->v);
+    fs_renderer_destroy(k->ren);
+    fs_identity_destroy(k->id);
+    fs_template_destroy(k->t);
+    fs_context_destroy(k->ctx);
 }
 
 START_TEST(template_file_damage)
@@ -521,13 +571,12 @@ END_TEST
 
 START_TEST(template_of_another_video)
 {
-    fs_context *ctx = new_context();
-    fs_template *t = load_short(ctx);
-    fs_identity *id = new_identity(ctx);
-    fs_renderer *ren = NULL;
-    fs_video *v = NULL;
-    FS_ASSERT_OK(fs_renderer_create(ctx, &ren));
-    FS_ASSERT_OK(fs_video_create(ctx, &v));
+    kit kt;
+    kit_open(&kt);
+    fs_template *t = kt.t;
+    fs_identity *id = kt.id;
+    fs_renderer *ren = kt.ren;
+    fs_video *v = kt.v;
     char folder[1024];
     new_folder("another", folder);
     char out[1100], poster[1100];
@@ -562,11 +611,7 @@ START_TEST(template_of_another_video)
     ck_assert_int_eq(pr.calls, 1);
     ck_assert_int_eq(count_entries(folder, NULL, 0), 0);
     remove(path_of("short-copy.mov"));
-    fs_video_destroy(v);
-    fs_renderer_destroy(ren);
-    fs_identity_destroy(id);
-    fs_template_destroy(t);
-    fs_context_destroy(ctx);
+    kit_close(&kt);
 }
 END_TEST
 
@@ -610,14 +655,12 @@ END_TEST
 
 START_TEST(cancel_render)
 {
-    fs_context *ctx = new_context();
-    fs_template *t = load_short(ctx);
-    fs_identity *id = new_identity(ctx);
-    fs_renderer *ren = NULL;
-    fs_video *v = NULL;
-    FS_ASSERT_OK(fs_renderer_create(ctx, &ren));
-    FS_ASSERT_OK(fs_video_create(ctx, &v));
-    FS_ASSERT_OK(fs_video_set(v, FS_VIDEO_PRESET, FS_PRESET_ULTRAFAST));
+    kit kt;
+    kit_open(&kt);
+    fs_template *t = kt.t;
+    fs_identity *id = kt.id;
+    fs_renderer *ren = kt.ren;
+    fs_video *v = kt.v;
     char folder[1024];
     new_folder("cancel", folder);
     char out[1100], poster[1100];
@@ -644,11 +687,7 @@ START_TEST(cancel_render)
         fs_video_report rep;
         ck_assert_int_eq(fs_video_get_report(v, &rep), FS_ERR_INVALID_ARGUMENT);
     }
-    fs_video_destroy(v);
-    fs_renderer_destroy(ren);
-    fs_identity_destroy(id);
-    fs_template_destroy(t);
-    fs_context_destroy(ctx);
+    kit_close(&kt);
 }
 END_TEST
 
@@ -656,14 +695,12 @@ END_TEST
  * the poster (which is written last: the video must go too). */
 START_TEST(unwritable_outputs)
 {
-    fs_context *ctx = new_context();
-    fs_template *t = load_short(ctx);
-    fs_identity *id = new_identity(ctx);
-    fs_renderer *ren = NULL;
-    fs_video *v = NULL;
-    FS_ASSERT_OK(fs_renderer_create(ctx, &ren));
-    FS_ASSERT_OK(fs_video_create(ctx, &v));
-    FS_ASSERT_OK(fs_video_set(v, FS_VIDEO_PRESET, FS_PRESET_ULTRAFAST));
+    kit kt;
+    kit_open(&kt);
+    fs_template *t = kt.t;
+    fs_identity *id = kt.id;
+    fs_renderer *ren = kt.ren;
+    fs_video *v = kt.v;
     char folder[1024];
     new_folder("unwritable", folder);
     char out[1100], bad[1100];
@@ -679,11 +716,7 @@ START_TEST(unwritable_outputs)
     ck_assert_msg(strstr(fs_video_last_error(v), "poster"), "%s", fs_video_last_error(v));
     char first[256] = "";
     ck_assert_msg(count_entries(folder, first, sizeof(first)) == 0, "left %s", first);
-    fs_video_destroy(v);
-    fs_renderer_destroy(ren);
-    fs_identity_destroy(id);
-    fs_template_destroy(t);
-    fs_context_destroy(ctx);
+    kit_close(&kt);
 }
 END_TEST
 
@@ -772,49 +805,77 @@ START_TEST(template_arguments)
 }
 END_TEST
 
+/* One parameter of a handle: bounds, default, refused values, both ends. */
+typedef struct param_want {
+    int p;
+    double min, max, def;
+    int open_max; /* track ids: the maximum is only checked to be >= 0 */
+} param_want;
+
+/* The handle's setters as one shape, so one loop checks both objects. */
+typedef struct param_api {
+    void *h;
+    fs_status (*set)(void *h, int p, double v);
+    fs_status (*get)(void *h, int p, double *v);
+    fs_status (*bounds)(int p, double *lo, double *hi);
+    const char *(*last_error)(void *h);
+} param_api;
+
+static void check_params(const param_api *api, const param_want *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int p = want[i].p;
+        double lo = 0, hi = 0, v = 0;
+        FS_ASSERT_OK(api->bounds(p, &lo, &hi));
+        ck_assert_msg(lo == want[i].min, "param %d: min %g", p, lo);
+        if (want[i].open_max)
+            ck_assert_msg(hi >= 0, "track ids 0.. must be settable (max %g)", hi);
+        else
+            ck_assert_msg(hi == want[i].max, "param %d: max %g", p, hi);
+        FS_ASSERT_OK(api->get(api->h, p, &v));
+        ck_assert_msg(v == want[i].def, "param %d: default %g", p, v);
+        const double bad[] = {lo - 1, hi + 1, lo + 0.5, NAN, INFINITY, -INFINITY};
+        for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+            ck_assert_msg(api->set(api->h, p, bad[k]) == FS_ERR_OUT_OF_RANGE, "param %d = %g", p,
+                          bad[k]);
+            ck_assert_str_ne(api->last_error(api->h), "");
+            FS_ASSERT_OK(api->get(api->h, p, &v));
+            ck_assert_msg(v == want[i].def, "param %d changed by a refused set", p);
+        }
+        const double ends[] = {lo, hi, want[i].def};
+        for (size_t k = 0; k < 3; k++) {
+            FS_ASSERT_OK(api->set(api->h, p, ends[k]));
+            FS_ASSERT_OK(api->get(api->h, p, &v));
+            ck_assert(v == ends[k]);
+        }
+    }
+}
+
+static fs_status tpl_set(void *h, int p, double v) { return fs_template_set(h, (fs_template_param)p, v); }
+static fs_status tpl_get(void *h, int p, double *v) { return fs_template_get(h, (fs_template_param)p, v); }
+static fs_status tpl_bounds(int p, double *lo, double *hi) { return fs_template_param_bounds((fs_template_param)p, lo, hi); }
+static const char *tpl_error(void *h) { return fs_template_last_error(h); }
+static fs_status vid_set(void *h, int p, double v) { return fs_video_set(h, (fs_video_param)p, v); }
+static fs_status vid_get(void *h, int p, double *v) { return fs_video_get(h, (fs_video_param)p, v); }
+static fs_status vid_bounds(int p, double *lo, double *hi) { return fs_video_param_bounds((fs_video_param)p, lo, hi); }
+static const char *vid_error(void *h) { return fs_video_last_error(h); }
+
 START_TEST(template_bounds)
 {
     fs_context *ctx = new_context();
     fs_template *t = NULL;
     FS_ASSERT_OK(fs_template_create(ctx, &t));
-    static const struct {
-        fs_template_param p;
-        double min, max, def;
-    } want[] = {
-        {FS_TEMPLATE_TRACK, FS_TRACK_ALL, -1, FS_TRACK_PROTAGONIST}, /* max: checked >= 0 below */
-        {FS_TEMPLATE_REDETECT_INTERVAL, 1, 1000, 12},
-        {FS_TEMPLATE_MAX_MISS, 0, 300, 12},
-        {FS_TEMPLATE_SMOOTH, 0, 1, 1},
-        {FS_TEMPLATE_MAX_SECONDS, 1, 3600, 600},
-        {FS_TEMPLATE_MAX_FACES, 1, 16, 4},
+    static const param_want want[] = {
+        {FS_TEMPLATE_TRACK, FS_TRACK_ALL, -1, FS_TRACK_PROTAGONIST, 1},
+        {FS_TEMPLATE_REDETECT_INTERVAL, 1, 1000, 12, 0},
+        {FS_TEMPLATE_MAX_MISS, 0, 300, 12, 0},
+        {FS_TEMPLATE_SMOOTH, 0, 1, 1, 0},
+        {FS_TEMPLATE_MAX_SECONDS, 1, 3600, 600, 0},
+        {FS_TEMPLATE_MAX_FACES, 1, 16, 4, 0},
+        {FS_TEMPLATE_JOIN_SHOTS, 0, 1, 1, 0},
     };
-    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-        const fs_template_param p = want[i].p;
-        double lo = 0, hi = 0, v = 0;
-        FS_ASSERT_OK(fs_template_param_bounds(p, &lo, &hi));
-        ck_assert_msg(lo == want[i].min, "param %d: min %g", (int)p, lo);
-        if (p == FS_TEMPLATE_TRACK)
-            ck_assert_msg(hi >= 0, "track ids 0.. must be settable (max %g)", hi);
-        else
-            ck_assert_msg(hi == want[i].max, "param %d: max %g", (int)p, hi);
-        FS_ASSERT_OK(fs_template_get(t, p, &v));
-        ck_assert_msg(v == want[i].def, "param %d: default %g", (int)p, v);
-        const double bad[] = {lo - 1, hi + 1, lo + 0.5, NAN, INFINITY, -INFINITY};
-        for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-            ck_assert_msg(fs_template_set(t, p, bad[k]) == FS_ERR_OUT_OF_RANGE, "param %d = %g",
-                          (int)p, bad[k]);
-            ck_assert_str_ne(fs_template_last_error(t), "");
-            FS_ASSERT_OK(fs_template_get(t, p, &v));
-            ck_assert_msg(v == want[i].def, "param %d changed by a refused set", (int)p);
-        }
-        FS_ASSERT_OK(fs_template_set(t, p, lo));
-        FS_ASSERT_OK(fs_template_get(t, p, &v));
-        ck_assert(v == lo);
-        FS_ASSERT_OK(fs_template_set(t, p, hi));
-        FS_ASSERT_OK(fs_template_get(t, p, &v));
-        ck_assert(v == hi);
-        FS_ASSERT_OK(fs_template_set(t, p, want[i].def));
-    }
+    const param_api api = {t, tpl_set, tpl_get, tpl_bounds, tpl_error};
+    check_params(&api, want, sizeof(want) / sizeof(want[0]));
     fs_template_destroy(t);
     fs_context_destroy(ctx);
 }
@@ -894,43 +955,15 @@ START_TEST(video_bounds)
     fs_context *ctx = new_context();
     fs_video *v = NULL;
     FS_ASSERT_OK(fs_video_create(ctx, &v));
-    static const struct {
-        fs_video_param p;
-        double min, max, def;
-    } want[] = {
-        {FS_VIDEO_CRF, 0, 51, 23},
-        {FS_VIDEO_PRESET, FS_PRESET_ULTRAFAST, FS_PRESET_VERYSLOW, FS_PRESET_VERYFAST},
-        {FS_VIDEO_MAX_KBITRATE, 0, 100000, 0},
-        {FS_VIDEO_ENCODER, FS_ENCODER_AUTO, FS_ENCODER_NVENC, FS_ENCODER_AUTO},
-        {FS_VIDEO_TRACK, -3, -1, -3}, /* max: checked >= 0 below */
+    static const param_want want[] = {
+        {FS_VIDEO_CRF, 0, 51, 23, 0},
+        {FS_VIDEO_PRESET, FS_PRESET_ULTRAFAST, FS_PRESET_VERYSLOW, FS_PRESET_VERYFAST, 0},
+        {FS_VIDEO_MAX_KBITRATE, 0, 100000, 0, 0},
+        {FS_VIDEO_ENCODER, FS_ENCODER_AUTO, FS_ENCODER_NVENC, FS_ENCODER_AUTO, 0},
+        {FS_VIDEO_TRACK, -3, -1, -3, 1},
     };
-    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-        const fs_video_param p = want[i].p;
-        double lo = 0, hi = 0, x = 0;
-        FS_ASSERT_OK(fs_video_param_bounds(p, &lo, &hi));
-        ck_assert_msg(lo == want[i].min, "param %d: min %g", (int)p, lo);
-        if (p == FS_VIDEO_TRACK)
-            ck_assert_msg(hi >= 0, "track ids 0.. must be settable (max %g)", hi);
-        else
-            ck_assert_msg(hi == want[i].max, "param %d: max %g", (int)p, hi);
-        FS_ASSERT_OK(fs_video_get(v, p, &x));
-        ck_assert_msg(x == want[i].def, "param %d: default %g", (int)p, x);
-        const double bad[] = {lo - 1, hi + 1, lo + 0.5, NAN, INFINITY, -INFINITY};
-        for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-            ck_assert_msg(fs_video_set(v, p, bad[k]) == FS_ERR_OUT_OF_RANGE, "param %d = %g",
-                          (int)p, bad[k]);
-            ck_assert_str_ne(fs_video_last_error(v), "");
-            FS_ASSERT_OK(fs_video_get(v, p, &x));
-            ck_assert_msg(x == want[i].def, "param %d changed by a refused set", (int)p);
-        }
-        FS_ASSERT_OK(fs_video_set(v, p, lo));
-        FS_ASSERT_OK(fs_video_get(v, p, &x));
-        ck_assert(x == lo);
-        FS_ASSERT_OK(fs_video_set(v, p, hi));
-        FS_ASSERT_OK(fs_video_get(v, p, &x));
-        ck_assert(x == hi);
-        FS_ASSERT_OK(fs_video_set(v, p, want[i].def));
-    }
+    const param_api api = {v, vid_set, vid_get, vid_bounds, vid_error};
+    check_params(&api, want, sizeof(want) / sizeof(want[0]));
     fs_video_destroy(v);
     fs_context_destroy(ctx);
 }

@@ -95,23 +95,14 @@ static const clip clips[] = {
 
 static uint8_t *slurp(const char *path, size_t *n)
 {
-    FILE *const f = fopen(path, "rb");
-    NEED(f != NULL);
-    fseek(f, 0, SEEK_END);
-    const long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *const b = malloc((size_t)sz + 1);
-    NEED(b && fread(b, 1, (size_t)sz, f) == (size_t)sz);
-    fclose(f);
-    *n = (size_t)sz;
+    uint8_t *const b = fs_test_slurp(path, n);
+    NEED(b != NULL);
     return b;
 }
 
 static void spit(const char *path, const uint8_t *b, size_t n)
 {
-    FILE *const f = fopen(path, "wb");
-    NEED(f && fwrite(b, 1, n, f) == n);
-    fclose(f);
+    NEED(fs_test_spit(path, b, n) == 0);
 }
 
 static uint32_t be32(const uint8_t *p)

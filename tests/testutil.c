@@ -58,6 +58,34 @@ void fs_test_copy_file(const char *from, const char *to)
     ck_assert(fclose(b) == 0);
 }
 
+uint8_t *fs_test_slurp(const char *path, size_t *n)
+{
+    FILE *const f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *b = NULL;
+    long sz = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
+        b = malloc((size_t)sz + 1);
+    if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b)
+        *n = (size_t)sz;
+    return b;
+}
+
+int fs_test_spit(const char *path, const uint8_t *b, size_t n)
+{
+    FILE *const f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    const int ok = fwrite(b, 1, n, f) == n;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 fs_context *fs_test_new_context(void)
 {
     fs_context *ctx = NULL;

@@ -22,6 +22,11 @@ const char *fs_test_tmp_path(const char *tag);
 
 /* A context, detector or fitter with default settings; fail the test (naming
  * the status and the context's detail) when they cannot be created. */
+/* A whole file into a new malloc'd buffer (one byte more than *n), or NULL. */
+uint8_t *fs_test_slurp(const char *path, size_t *n);
+/* Writes @p n bytes to @p path: 0, or -1 on any failure. */
+int fs_test_spit(const char *path, const uint8_t *b, size_t n);
+
 fs_context *fs_test_new_context(void);
 fs_detector *fs_test_new_detector(fs_context *ctx);
 fs_fitter *fs_test_new_fitter(fs_context *ctx);

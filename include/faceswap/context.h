@@ -4,8 +4,9 @@
  * are created from a context and must be destroyed before it.
  *
  * Threading: a context may be shared by objects used on different threads
- * once it is configured; setters are not thread-safe against each other or
- * against object creation.
+ * once it is configured; setters are not thread-safe against each other,
+ * against object creation, or against objects of the context that are
+ * running. Its error detail is kept per thread (fs_context_last_error()).
  */
 #ifndef FS_CONTEXT_H
 #define FS_CONTEXT_H
@@ -29,7 +30,14 @@ typedef enum fs_backend {
 typedef enum fs_context_param {
     /** fs_backend value. Default FS_BACKEND_AUTO. */
     FS_CONTEXT_BACKEND = 0,
-    /** CPU worker threads, 1..256. Default 1. */
+    /**
+     * CPU worker threads, 1..256, the calling thread included. Default 1:
+     * the library starts no thread. Above 1 the context keeps a pool of
+     * that many threads (made at first use) that its objects' stages share
+     * (row bands, XNNPACK's tiles); results are the same bytes for any
+     * count. Objects used on several threads at once share the pool: one
+     * call at a time gets its workers, the others run on their own thread.
+     */
     FS_CONTEXT_THREADS = 1,
     /**
      * 1 forces the plain-C reference path for every operation (slow; for
@@ -120,9 +128,14 @@ FS_API void fs_context_set_log_callback(fs_context *ctx, fs_log_fn fn, void *use
 FS_API fs_backend fs_context_active_backend(const fs_context *ctx);
 
 /**
- * Human-readable detail of the last error reported by this context or by an
- * object created from it on this thread's last failing call; "" when none.
- * Owned by the context; valid until the next call on it. Since 0.1.
+ * Human-readable detail of this thread's last failing call that reports
+ * through the context (its setters, creates of objects from it, image and
+ * identity functions given it); "" when none. Each thread reads its own:
+ * two threads failing on one context at once each get their own message.
+ * Objects keep their own detail for their own calls (fs_detector_last_error()
+ * ...). A thread keeps the details of its 8 most recently failing contexts;
+ * an older one reads "". Valid on this thread until its next call on the
+ * context. Since 0.1 (per thread since 0.3).
  */
 FS_API const char *fs_context_last_error(const fs_context *ctx);
 

@@ -8,8 +8,8 @@
  * Threading: an identity is immutable after creation; any number of threads
  * may swap it at once. Errors are recorded in fs_context_last_error() of the
  * context given (for the save functions: the context the identity was made
- * with), so two threads that save or load through one context at the same
- * time may see each other's detail text; the statuses are always right.
+ * with), which is kept per thread: two threads that save or load through
+ * one context at the same time each read their own detail.
  */
 #ifndef FS_IDENTITY_H
 #define FS_IDENTITY_H

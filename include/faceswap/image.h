@@ -52,7 +52,7 @@ FS_API int fs_pixel_format_channels(fs_pixel_format format);
  * grayscale is expanded to RGB; alpha is dropped (not composited); 16-bit
  * samples are reduced to 8 bits as round(v * 255 / maxval). Files above
  * 512 MiB are refused (FS_ERR_TOO_LARGE) without being read. Thread-safe
- * for distinct output images (the context's error detail is shared).
+ * for distinct output images (the context's error detail is per thread).
  * @param ctx   limits (FS_CONTEXT_MAX_PIXELS) and error detail; required.
  * @param[out] out filled on success (release with fs_image_free()); untouched on failure.
  * @return FS_OK, FS_ERR_INVALID_ARGUMENT, FS_ERR_NOT_FOUND, FS_ERR_IO,

@@ -21,17 +21,17 @@ static fs_status check_common(fs_error_buf *err, const char *fn, int w, int h, c
     return FS_OK;
 }
 
-fs_status fs_blend_alpha_u8(fs_error_buf *err, const fs_ops *ops, const uint8_t *src,
+fs_status fs_blend_alpha_u8(const fs_exec *ex, const fs_compose_ops *ops, const uint8_t *src,
                             ptrdiff_t sstride, uint8_t *dst, ptrdiff_t dstride,
                             const float *alpha, ptrdiff_t astride, int w, int h)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = check_common(err, "fs_blend_alpha_u8", w, h, ops, src, dst, alpha);
     if (st != FS_OK)
         return st;
     if (sstride < 3 * (ptrdiff_t)w || dstride < 3 * (ptrdiff_t)w || astride < w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_blend_alpha_u8: bad stride");
-    ops->compose_alpha_u8(src, sstride, dst, dstride, alpha, astride, w, h);
-    return FS_OK;
+    return ops->alpha_u8(ex, src, sstride, dst, dstride, alpha, astride, w, h);
 }
 
 fs_status fs_blend_alpha_f32(fs_error_buf *err, const float *src, ptrdiff_t sstride,
@@ -1269,11 +1269,12 @@ static fs_status to_float_near_mask(fs_error_buf *err, const uint8_t *src, ptrdi
     return FS_OK;
 }
 
-fs_status fs_blend_poisson_u8(fs_error_buf *err, const uint8_t *src, ptrdiff_t sstride,
+fs_status fs_blend_poisson_u8(const fs_exec *ex, const uint8_t *src, ptrdiff_t sstride,
                               uint8_t *dst, ptrdiff_t dstride, const uint8_t *mask,
                               ptrdiff_t mstride, int w, int h, const fs_poisson_opts *opts,
                               fs_poisson_info *info)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = check_common(err, "fs_blend_poisson_u8", w, h, src, dst, mask, mask);
     if (st != FS_OK)
         return st;
@@ -1318,10 +1319,11 @@ fs_status fs_blend_poisson_u8(fs_error_buf *err, const uint8_t *src, ptrdiff_t s
     return st;
 }
 
-fs_status fs_blend_multiband_u8(fs_error_buf *err, const uint8_t *src, ptrdiff_t sstride,
+fs_status fs_blend_multiband_u8(const fs_exec *ex, const uint8_t *src, ptrdiff_t sstride,
                                 uint8_t *dst, ptrdiff_t dstride, const float *alpha, int w,
                                 int h, int levels)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = check_common(err, "fs_blend_multiband_u8", w, h, src, dst, alpha, alpha);
     if (st != FS_OK)
         return st;

@@ -16,11 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compose/compose.h"
 #include "internal.h"
 
-/* Feathered alpha blend of 8-bit RGB (through ops->compose_alpha_u8):
+/* Feathered alpha blend of 8-bit RGB (through the compose family's alpha_u8):
  * dst = dst + alpha (src - dst), alpha a w*h float plane with stride astride. */
-fs_status fs_blend_alpha_u8(fs_error_buf *err, const fs_ops *ops, const uint8_t *src,
+fs_status fs_blend_alpha_u8(const fs_exec *ex, const fs_compose_ops *ops, const uint8_t *src,
                             ptrdiff_t sstride, uint8_t *dst, ptrdiff_t dstride,
                             const float *alpha, ptrdiff_t astride, int w, int h);
 
@@ -94,11 +95,11 @@ fs_status fs_blend_poisson_f32(fs_error_buf *err, const float *src, ptrdiff_t ss
 
 /* 8-bit wrappers: dst (the target window, in place) is rewritten only where
  * the mask (Poisson) or alpha (multi-band) is non-zero, rounded and clamped. */
-fs_status fs_blend_poisson_u8(fs_error_buf *err, const uint8_t *src, ptrdiff_t sstride,
+fs_status fs_blend_poisson_u8(const fs_exec *ex, const uint8_t *src, ptrdiff_t sstride,
                               uint8_t *dst, ptrdiff_t dstride, const uint8_t *mask,
                               ptrdiff_t mstride, int w, int h, const fs_poisson_opts *opts,
                               fs_poisson_info *info);
-fs_status fs_blend_multiband_u8(fs_error_buf *err, const uint8_t *src, ptrdiff_t sstride,
+fs_status fs_blend_multiband_u8(const fs_exec *ex, const uint8_t *src, ptrdiff_t sstride,
                                 uint8_t *dst, ptrdiff_t dstride, const float *alpha, int w,
                                 int h, int levels);
 

@@ -310,9 +310,10 @@ static fs_status masked_lab(fs_error_buf *err, const char *who, const float *img
     return FS_OK;
 }
 
-fs_status fs_colour_lab_stats(fs_error_buf *err, const float *img, ptrdiff_t stride,
+fs_status fs_colour_lab_stats(const fs_exec *ex, const float *img, ptrdiff_t stride,
                               const float *mask, int w, int h, double mean[3], double sd[3])
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     if (!mean || !sd)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_lab_stats: bad arguments");
     float *lab;
@@ -321,10 +322,11 @@ fs_status fs_colour_lab_stats(fs_error_buf *err, const float *img, ptrdiff_t str
     return st;
 }
 
-fs_status fs_colour_match_lab_to(fs_error_buf *err, float *render, ptrdiff_t rstride,
+fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                  const float *mask, int w, int h, const double to_mean[3],
                                  const double to_sd[3])
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     if (!to_mean || !to_sd)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
     for (int c = 0; c < 3; c++)
@@ -348,10 +350,11 @@ fs_status fs_colour_match_lab_to(fs_error_buf *err, float *render, ptrdiff_t rst
     return st;
 }
 
-fs_status fs_colour_match_lab_to_fast(fs_error_buf *err, float *render, ptrdiff_t rstride,
+fs_status fs_colour_match_lab_to_fast(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                       const float *mask, int w, int h, const double to_mean[3],
                                       const double to_sd[3])
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     static const char who[] = "fs_colour_match_lab";
     if (!to_mean || !to_sd)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: bad arguments", who);
@@ -430,15 +433,16 @@ fs_status fs_colour_match_lab_to_fast(fs_error_buf *err, float *render, ptrdiff_
     return FS_OK;
 }
 
-fs_status fs_colour_match_lab(fs_error_buf *err, float *render, ptrdiff_t rstride,
+fs_status fs_colour_match_lab(const fs_exec *ex, float *render, ptrdiff_t rstride,
                               const float *target, ptrdiff_t tstride, const float *mask, int w,
                               int h)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     if (!render || !target || !mask || rstride < 3 * (ptrdiff_t)w || tstride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
     double tm[3], ts[3];
-    const fs_status st = fs_colour_lab_stats(err, target, tstride, mask, w, h, tm, ts);
-    return st != FS_OK ? st : fs_colour_match_lab_to(err, render, rstride, mask, w, h, tm, ts);
+    const fs_status st = fs_colour_lab_stats(ex, target, tstride, mask, w, h, tm, ts);
+    return st != FS_OK ? st : fs_colour_match_lab_to(ex, render, rstride, mask, w, h, tm, ts);
 }
 
 static void luminance(const float *img, ptrdiff_t stride, int w, int h, float *yp)
@@ -450,11 +454,12 @@ static void luminance(const float *img, ptrdiff_t stride, int w, int h, float *y
         }
 }
 
-fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float *render,
+fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                      ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                      const float *mask, int w, int h, double sigma,
                                      double max_gain)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
@@ -469,9 +474,9 @@ fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float
     float *yt = buf, *yr = buf + n, *lt = buf + 2 * n, *lr = buf + 3 * n;
     luminance(target, tstride, w, h, yt);
     luminance(render, rstride, w, h, yr);
-    st = fs_compose_masked_blur(err, ops, yt, mask, w, h, sigma, lt);
+    st = fs_compose_masked_blur(ex, ops, yt, mask, w, h, sigma, lt);
     if (st == FS_OK)
-        st = fs_compose_masked_blur(err, ops, yr, mask, w, h, sigma, lr);
+        st = fs_compose_masked_blur(ex, ops, yr, mask, w, h, sigma, lr);
     if (st == FS_OK) {
         const float eps = 1e-3f; /* keeps black regions from dividing by zero */
         const float gmax = (float)max_gain, gmin = 1.0f / gmax;
@@ -496,7 +501,9 @@ fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float
  * on Y, so they are made once per mask (the sharpness search measures up to
  * a dozen planes under the same mask). */
 typedef struct hp_meter {
-    const fs_ops *ops;
+    const fs_exec *ex;
+    const fs_compose_ops *ops;
+    fs_status st;               /* the first blur that failed: measures after it read 0 */
     const float *mask;
     int w, h, r;
     float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
@@ -504,11 +511,14 @@ typedef struct hp_meter {
     double sw;
 } hp_meter;
 
-static fs_status hp_open(fs_error_buf *err, hp_meter *m, const fs_ops *ops, const float *mask,
-                         int w, int h)
+static fs_status hp_open(const fs_exec *ex, hp_meter *m, const fs_compose_ops *ops,
+                         const float *mask, int w, int h)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     const size_t n = (size_t)w * h;
+    m->ex = ex;
     m->ops = ops;
+    m->st = FS_OK;
     m->mask = mask;
     m->w = w;
     m->h = h;
@@ -519,7 +529,12 @@ static fs_status hp_open(fs_error_buf *err, hp_meter *m, const fs_ops *ops, cons
     m->bmx = m->bm + 2 * n;
     m->tmp = m->bm + 3 * n;
     m->r = fs_compose_gauss_kernel(1.0, m->k);
-    ops->compose_blur(mask, w, h, m->k, m->r, m->tmp, m->bm);
+    const fs_status st = ops->blur(ex, mask, w, h, m->k, m->r, m->tmp, m->bm);
+    if (st != FS_OK) {
+        fs_tmp_free(m->bm);
+        m->bm = NULL;
+        return st;
+    }
     m->sw = 0.0;
     for (size_t i = 0; i < n; i++)
         if (mask[i] > 0.0f)
@@ -540,7 +555,12 @@ static double hp_measure_lp(hp_meter *m, const float *yp, float *lp)
     const size_t n = (size_t)m->w * m->h;
     for (size_t i = 0; i < n; i++)
         m->mx[i] = m->mask[i] * yp[i];
-    m->ops->compose_blur(m->mx, m->w, m->h, m->k, m->r, m->tmp, m->bmx);
+    const fs_status st = m->ops->blur(m->ex, m->mx, m->w, m->h, m->k, m->r, m->tmp, m->bmx);
+    if (st != FS_OK) {
+        if (m->st == FS_OK)
+            m->st = st;
+        return 0.0;
+    }
     if (lp)
         for (size_t i = 0; i < n; i++)
             lp[i] = m->bm[i] > 1e-6f ? m->bmx[i] / m->bm[i] : yp[i];
@@ -565,10 +585,11 @@ static void hp_close(hp_meter *m)
     m->bm = NULL;
 }
 
-fs_status fs_colour_highpass_energy(fs_error_buf *err, const fs_ops *ops, const float *img,
+fs_status fs_colour_highpass_energy(const fs_exec *ex, const fs_compose_ops *ops, const float *img,
                                     ptrdiff_t stride, const float *mask, int w, int h,
                                     double *energy)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
@@ -579,9 +600,10 @@ fs_status fs_colour_highpass_energy(fs_error_buf *err, const fs_ops *ops, const 
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_highpass_energy: out of memory");
     luminance(img, stride, w, h, y);
     hp_meter m;
-    st = hp_open(err, &m, ops, mask, w, h);
-    if (st == FS_OK)
-        *energy = hp_measure(&m, y);
+    st = hp_open(ex, &m, ops, mask, w, h);
+    const double e = st == FS_OK ? hp_measure(&m, y) : 0.0;
+    if (st == FS_OK && (st = m.st) == FS_OK)
+        *energy = e;
     hp_close(&m);
     fs_tmp_free(y);
     return st;
@@ -703,8 +725,8 @@ static void sharpen_clamped(const float *yr, const float *yb, const float *lo, c
  * keeps every branch of the detail stage at one peak of scratch memory, so
  * that a workspace sized by one frame serves the next whichever branch that
  * one takes. */
-static void masked_blur_in(const fs_ops *ops, const float *x, const float *m, int w, int h,
-                           double sigma, float *out, float *s4)
+static fs_status masked_blur_in(const fs_exec *ex, const fs_compose_ops *ops, const float *x,
+                                const float *m, int w, int h, double sigma, float *out, float *s4)
 {
     const size_t n = (size_t)w * h;
     float *mx = s4, *bm = s4 + n, *bmx = s4 + 2 * n, *tmp = s4 + 3 * n;
@@ -712,36 +734,45 @@ static void masked_blur_in(const fs_ops *ops, const float *x, const float *m, in
     const int r = fs_compose_gauss_kernel(sigma, k);
     for (size_t i = 0; i < n; i++)
         mx[i] = m[i] * x[i];
-    ops->compose_blur(mx, w, h, k, r, tmp, bmx);
-    ops->compose_blur(m, w, h, k, r, tmp, bm);
-    for (size_t i = 0; i < n; i++)
-        out[i] = bm[i] > 1e-6f ? bmx[i] / bm[i] : x[i];
+    fs_status st = ops->blur(ex, mx, w, h, k, r, tmp, bmx);
+    if (st == FS_OK)
+        st = ops->blur(ex, m, w, h, k, r, tmp, bm);
+    if (st == FS_OK)
+        for (size_t i = 0; i < n; i++)
+            out[i] = bm[i] > 1e-6f ? bmx[i] / bm[i] : x[i];
+    return st;
 }
 
 /* Blurs the render (all three channels, masked Gaussian of @p sigma). */
-static void blur_render(const fs_ops *ops, float *render, ptrdiff_t rstride, const float *mask,
-                        int w, int h, double sigma, float *ch, float *cb, float *s4)
+static fs_status blur_render(const fs_exec *ex, const fs_compose_ops *ops, float *render,
+                             ptrdiff_t rstride, const float *mask, int w, int h, double sigma,
+                             float *ch, float *cb, float *s4)
 {
-    for (int c = 0; c < 3; c++) {
+    fs_status st = FS_OK;
+    for (int c = 0; c < 3 && st == FS_OK; c++) {
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 ch[(size_t)y * w + x] = render[(size_t)y * rstride + 3 * x + c];
-        masked_blur_in(ops, ch, mask, w, h, sigma, cb, s4);
+        st = masked_blur_in(ex, ops, ch, mask, w, h, sigma, cb, s4);
+        if (st != FS_OK)
+            break;
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 if (mask[(size_t)y * w + x] > 0.0f)
                     render[(size_t)y * rstride + 3 * x + c] = cb[(size_t)y * w + x];
     }
+    return st;
 }
 
 /* The reference (fast = 0) and the fast entry (fast = 1: the noise's
  * Box-Muller transform in float with fast_log and fast_cos2pi, in a loop of
  * its own that vectorises) share this body. */
-static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, float *render,
+static inline fs_status match_sharpness(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                         ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                         const float *mask, int w, int h, uint64_t seed,
                                         fs_detail_match *out, int fast)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
@@ -756,20 +787,21 @@ static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, fl
     float *yt = buf, *yr = buf + n, *yb = buf + 2 * n, *ch = buf + 3 * n, *lo = buf + 4 * n,
           *hi = buf + 5 * n;
     hp_meter m;
-    st = hp_open(err, &m, ops, mask, w, h);
+    st = hp_open(ex, &m, ops, mask, w, h);
     double et = 0.0, er = 0.0, sigma = 0.0, amount = 0.0, noise = 0.0;
     if (st == FS_OK) {
         luminance(target, tstride, w, h, yt);
         luminance(render, rstride, w, h, yr);
         et = hp_measure(&m, yt);
         er = hp_measure_lp(&m, yr, yb); /* yb: the sharpening's sigma-1 low-pass */
+        st = m.st;
     }
     if (st == FS_OK && er > et * 1.05) {
         /* Blur energy falls monotonically with sigma: bisect on [0, 4]. */
         double a = 0.0, b = 4.0;
         for (int it = 0; it < 10 && st == FS_OK; it++) {
             const double mid = 0.5 * (a + b);
-            masked_blur_in(ops, yr, mask, w, h, mid, yb, buf + 6 * n);
+            st = masked_blur_in(ex, ops, yr, mask, w, h, mid, yb, buf + 6 * n);
             if (st == FS_OK && hp_measure(&m, yb) > et)
                 a = mid;
             else
@@ -777,7 +809,7 @@ static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, fl
         }
         sigma = 0.5 * (a + b);
         if (st == FS_OK)
-            blur_render(ops, render, rstride, mask, w, h, sigma, ch, lo, buf + 6 * n);
+            st = blur_render(ex, ops, render, rstride, mask, w, h, sigma, ch, lo, buf + 6 * n);
     } else if (st == FS_OK && er < et * 0.95) {
         /* A render softer than the target (a small source photo enlarged)
          * first gets its own edges back: clamped unsharp masking, the amount
@@ -872,6 +904,8 @@ static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, fl
             }
         }
     }
+    if (st == FS_OK)
+        st = m.st;
     hp_close(&m);
     if (st == FS_OK && out) {
         out->blur_sigma = sigma;
@@ -882,18 +916,18 @@ static inline fs_status match_sharpness(fs_error_buf *err, const fs_ops *ops, fl
     return st;
 }
 
-fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float *render,
+fs_status fs_colour_match_sharpness(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                     ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                     const float *mask, int w, int h, uint64_t seed,
                                     fs_detail_match *out)
 {
-    return match_sharpness(err, ops, render, rstride, target, tstride, mask, w, h, seed, out, 0);
+    return match_sharpness(ex, ops, render, rstride, target, tstride, mask, w, h, seed, out, 0);
 }
 
-fs_status fs_colour_match_sharpness_fast(fs_error_buf *err, const fs_ops *ops, float *render,
-                                         ptrdiff_t rstride, const float *target,
+fs_status fs_colour_match_sharpness_fast(const fs_exec *ex, const fs_compose_ops *ops,
+                                         float *render, ptrdiff_t rstride, const float *target,
                                          ptrdiff_t tstride, const float *mask, int w, int h,
                                          uint64_t seed, fs_detail_match *out)
 {
-    return match_sharpness(err, ops, render, rstride, target, tstride, mask, w, h, seed, out, 1);
+    return match_sharpness(ex, ops, render, rstride, target, tstride, mask, w, h, seed, out, 1);
 }

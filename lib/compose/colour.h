@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compose/compose.h"
 #include "internal.h"
 
 /* sRGB (IEC 61966-2-1, [0, 1]) <-> CIELAB with the D65 white
@@ -35,7 +36,7 @@ void fs_colour_transfer(float *img, int w, int h, ptrdiff_t stride, const float 
 
 /* Mean/deviation matching in CIELAB: the render's Lab statistics over the
  * mask become the target's over the same mask; result clamped to [0, 1]. */
-fs_status fs_colour_match_lab(fs_error_buf *err, float *render, ptrdiff_t rstride,
+fs_status fs_colour_match_lab(const fs_exec *ex, float *render, ptrdiff_t rstride,
                               const float *target, ptrdiff_t tstride, const float *mask, int w,
                               int h);
 
@@ -44,19 +45,19 @@ fs_status fs_colour_match_lab(fs_error_buf *err, float *render, ptrdiff_t rstrid
  * population deviation of @p img over the mask (FS_ERR_OUT_OF_RANGE when it
  * is empty), and the render's statistics over the mask made @p to_mean /
  * @p to_sd (finite, sd >= 0), clamped to [0, 1]. */
-fs_status fs_colour_lab_stats(fs_error_buf *err, const float *img, ptrdiff_t stride,
+fs_status fs_colour_lab_stats(const fs_exec *ex, const float *img, ptrdiff_t stride,
                               const float *mask, int w, int h, double mean[3], double sd[3]);
-fs_status fs_colour_match_lab_to(fs_error_buf *err, float *render, ptrdiff_t rstride,
+fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                  const float *mask, int w, int h, const double to_mean[3],
                                  const double to_sd[3]);
-/* The fast entries of the same contracts (ops colour_match_to): float
+/* The fast entries of the same contracts (compose entry colour_match_to): float
  * CIELAB from tables (fs_colour_srgb_to_lab_fast / _lab_to_srgb_fast, within
  * 1e-5 of the exact sRGB range and 2e-4 in Lab: tests/test_swap_fast.c), the
  * masked pixels converted as one packed batch. Results within an 8-bit level
  * of the reference's rounding. */
 void fs_colour_srgb_to_lab_fast(const float *rgb, float *lab, size_t n);
 void fs_colour_lab_to_srgb_fast(const float *lab, float *rgb, size_t n);
-fs_status fs_colour_match_lab_to_fast(fs_error_buf *err, float *render, ptrdiff_t rstride,
+fs_status fs_colour_match_lab_to_fast(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                       const float *mask, int w, int h, const double to_mean[3],
                                       const double to_sd[3]);
 
@@ -66,14 +67,14 @@ fs_status fs_colour_match_lab_to_fast(fs_error_buf *err, float *render, ptrdiff_
  * mask; the result is clamped to [0, 1]. max_gain >= 1 (4 lets nearly any
  * light through; the swap's 1.5 keeps a dark source feature that the target
  * lacks from turning into a bright patch). */
-fs_status fs_colour_shading_transfer(fs_error_buf *err, const fs_ops *ops, float *render,
+fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                      ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                      const float *mask, int w, int h, double sigma,
                                      double max_gain);
 
 /* High-pass energy of the luminance inside the mask: weighted mean of
  * (Y - masked_blur_sigma1(Y))^2. */
-fs_status fs_colour_highpass_energy(fs_error_buf *err, const fs_ops *ops, const float *img,
+fs_status fs_colour_highpass_energy(const fs_exec *ex, const fs_compose_ops *ops, const float *img,
                                     ptrdiff_t stride, const float *mask, int w, int h,
                                     double *energy);
 
@@ -100,16 +101,16 @@ typedef struct fs_detail_match {
  *   deterministic Gaussian luminance noise from @p seed.
  * Within 5% the render is left as it is. @p out (may be NULL) reports what
  * was applied. */
-fs_status fs_colour_match_sharpness(fs_error_buf *err, const fs_ops *ops, float *render,
+fs_status fs_colour_match_sharpness(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                     ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                     const float *mask, int w, int h, uint64_t seed,
                                     fs_detail_match *out);
 
-/* The fast entry of the same contract (ops colour_detail): the noise's
+/* The fast entry of the same contract (compose entry colour_detail): the noise's
  * Gaussian transform in float (within 1e-6 of the double one:
  * tests/test_swap_fast.c), the rest as the reference. */
-fs_status fs_colour_match_sharpness_fast(fs_error_buf *err, const fs_ops *ops, float *render,
-                                         ptrdiff_t rstride, const float *target,
+fs_status fs_colour_match_sharpness_fast(const fs_exec *ex, const fs_compose_ops *ops,
+                                         float *render, ptrdiff_t rstride, const float *target,
                                          ptrdiff_t tstride, const float *mask, int w, int h,
                                          uint64_t seed, fs_detail_match *out);
 

@@ -34,9 +34,20 @@ int fs_compose_gauss_kernel(double sigma, float *k)
 }
 
 /* Zero beyond the edges: taps that fall outside are dropped. */
-void fs_compose_blur_ref(const float *src, int w, int h, const float *k, int r, float *tmp,
-                         float *dst)
+static fs_status blur_check(const fs_exec *ex, const float *src, int w, int h, const float *k,
+                            int r, const float *tmp, const float *dst)
 {
+    if (!src || !k || !tmp || !dst || w < 0 || h < 0 || r < 0)
+        return fs_fail(FS_EXEC_ERR(ex), FS_ERR_INVALID_ARGUMENT, "blur: bad arguments");
+    return FS_OK;
+}
+
+fs_status fs_compose_blur_ref(const fs_exec *ex, const float *src, int w, int h, const float *k,
+                              int r, float *tmp, float *dst)
+{
+    const fs_status st = blur_check(ex, src, w, h, k, r, tmp, dst);
+    if (st != FS_OK)
+        return st;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             double s = 0.0;
@@ -53,11 +64,15 @@ void fs_compose_blur_ref(const float *src, int w, int h, const float *k, int r, 
                     s += (double)k[i + r] * tmp[(size_t)(y + i) * w + x];
             dst[(size_t)y * w + x] = (float)s;
         }
+    return FS_OK;
 }
 
-void fs_compose_blur_fast(const float *src, int w, int h, const float *k, int r, float *tmp,
-                          float *dst)
+fs_status fs_compose_blur_fast(const fs_exec *ex, const float *src, int w, int h, const float *k,
+                               int r, float *tmp, float *dst)
 {
+    const fs_status st = blur_check(ex, src, w, h, k, r, tmp, dst);
+    if (st != FS_OK)
+        return st;
     for (int y = 0; y < h; y++) {
         const float *s = src + (size_t)y * w;
         float *t = tmp + (size_t)y * w;
@@ -95,14 +110,26 @@ void fs_compose_blur_fast(const float *src, int w, int h, const float *k, int r,
                 d[x] += kk * t[x];
         }
     }
+    return FS_OK;
 }
 
 /* out = t + a (s - t), rounded; a == 0 leaves the target byte untouched, so
  * pixels outside the mask stay bit-identical. */
-void fs_compose_alpha_u8_ref(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
-                             ptrdiff_t dstride, const float *alpha, ptrdiff_t astride, int w,
-                             int h)
+static fs_status alpha_check(const fs_exec *ex, const uint8_t *src, const uint8_t *dst,
+                             const float *alpha, int w, int h)
 {
+    if (!src || !dst || !alpha || w < 0 || h < 0)
+        return fs_fail(FS_EXEC_ERR(ex), FS_ERR_INVALID_ARGUMENT, "alpha blend: bad arguments");
+    return FS_OK;
+}
+
+fs_status fs_compose_alpha_u8_ref(const fs_exec *ex, const uint8_t *src, ptrdiff_t sstride,
+                                  uint8_t *dst, ptrdiff_t dstride, const float *alpha,
+                                  ptrdiff_t astride, int w, int h)
+{
+    const fs_status st = alpha_check(ex, src, dst, alpha, w, h);
+    if (st != FS_OK)
+        return st;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             const float a = alpha[(size_t)y * astride + x];
@@ -116,14 +143,18 @@ void fs_compose_alpha_u8_ref(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst
                 *d = (uint8_t)(v + 0.5f);
             }
         }
+    return FS_OK;
 }
 
 /* Same arithmetic without the per-pixel skip: at a = 0 it computes
  * t + 0 * (s - t) = t exactly, so the bytes equal the reference's. */
-void fs_compose_alpha_u8_fast(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
-                              ptrdiff_t dstride, const float *alpha, ptrdiff_t astride, int w,
-                              int h)
+fs_status fs_compose_alpha_u8_fast(const fs_exec *ex, const uint8_t *src, ptrdiff_t sstride,
+                                   uint8_t *dst, ptrdiff_t dstride, const float *alpha,
+                                   ptrdiff_t astride, int w, int h)
 {
+    const fs_status st = alpha_check(ex, src, dst, alpha, w, h);
+    if (st != FS_OK)
+        return st;
     for (int y = 0; y < h; y++) {
         const uint8_t *s = src + (size_t)y * sstride;
         uint8_t *d = dst + (size_t)y * dstride;
@@ -138,27 +169,41 @@ void fs_compose_alpha_u8_fast(const uint8_t *src, ptrdiff_t sstride, uint8_t *ds
             }
         }
     }
+    return FS_OK;
 }
 
-void fs_compose_ops_register(fs_ops *ops, int fast)
+void fs_compose_ops_init_reference(fs_compose_ops *ops)
 {
-    ops->compose_blur = fast ? fs_compose_blur_fast : fs_compose_blur_ref;
-    ops->compose_alpha_u8 = fast ? fs_compose_alpha_u8_fast : fs_compose_alpha_u8_ref;
+    ops->blur = fs_compose_blur_ref;
+    ops->alpha_u8 = fs_compose_alpha_u8_ref;
     /* The whole stages have one implementation each, plain C, whose inner
-     * blur and alpha loops already take the fast entries above. */
+     * blur and alpha loops take the table's entries. */
     ops->mask_erode = fs_mask_erode;
     ops->mask_feather = fs_mask_feather;
     ops->colour_match = fs_colour_match_lab;
-    ops->colour_match_to = fast ? fs_colour_match_lab_to_fast : fs_colour_match_lab_to;
+    ops->colour_lab_stats = fs_colour_lab_stats;
+    ops->colour_match_to = fs_colour_match_lab_to;
     ops->colour_shading = fs_colour_shading_transfer;
-    ops->colour_detail = fast ? fs_colour_match_sharpness_fast : fs_colour_match_sharpness;
+    ops->colour_detail = fs_colour_match_sharpness;
     ops->blend_multiband_u8 = fs_blend_multiband_u8;
     ops->blend_poisson_u8 = fs_blend_poisson_u8;
 }
 
-fs_status fs_compose_masked_blur(fs_error_buf *err, const fs_ops *ops, const float *x,
+void fs_compose_ops_init_fast(fs_compose_ops *ops)
+{
+    ops->blur = fs_compose_blur_fast;
+    ops->alpha_u8 = fs_compose_alpha_u8_fast;
+    /* Whole stages with float CIELAB from tables and a float noise
+     * transform (lib/compose/colour.h: within an 8-bit level of the
+     * references). */
+    ops->colour_match_to = fs_colour_match_lab_to_fast;
+    ops->colour_detail = fs_colour_match_sharpness_fast;
+}
+
+fs_status fs_compose_masked_blur(const fs_exec *ex, const fs_compose_ops *ops, const float *x,
                                  const float *m, int w, int h, double sigma, float *out)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
@@ -173,10 +218,12 @@ fs_status fs_compose_masked_blur(fs_error_buf *err, const fs_ops *ops, const flo
     const int r = fs_compose_gauss_kernel(sigma, k);
     for (size_t i = 0; i < n; i++)
         mx[i] = m[i] * x[i];
-    ops->compose_blur(mx, w, h, k, r, tmp, bmx);
-    ops->compose_blur(m, w, h, k, r, tmp, bm);
-    for (size_t i = 0; i < n; i++)
-        out[i] = bm[i] > 1e-6f ? bmx[i] / bm[i] : x[i];
+    st = ops->blur(ex, mx, w, h, k, r, tmp, bmx);
+    if (st == FS_OK)
+        st = ops->blur(ex, m, w, h, k, r, tmp, bm);
+    if (st == FS_OK)
+        for (size_t i = 0; i < n; i++)
+            out[i] = bm[i] > 1e-6f ? bmx[i] / bm[i] : x[i];
     fs_tmp_free(buf);
-    return FS_OK;
+    return st;
 }

@@ -1,7 +1,8 @@
 /*
  * Filters shared by the compositing stage: a separable blur of one float
- * plane (ops-table entry compose_blur: plain-C reference and fast CPU path)
- * and the 8-bit alpha blend (entry compose_alpha_u8).
+ * plane (compose family entry blur: plain-C reference and fast CPU path)
+ * and the 8-bit alpha blend (entry alpha_u8). Both return
+ * FS_ERR_INVALID_ARGUMENT for NULL pointers or negative sizes, else FS_OK.
  */
 #ifndef FS_COMPOSE_FILTER_H
 #define FS_COMPOSE_FILTER_H
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compose/compose.h"
 #include "internal.h"
 
 /* Largest blur radius (taps = 2r + 1). */
@@ -18,20 +20,17 @@
  * (at most FS_COMPOSE_MAX_RADIUS); returns r. sigma <= 0 gives r = 0, k = {1}. */
 int fs_compose_gauss_kernel(double sigma, float *k);
 
-/* Reference and fast entries (see struct fs_ops). */
-void fs_compose_blur_ref(const float *src, int w, int h, const float *k, int r, float *tmp,
-                         float *dst);
-void fs_compose_blur_fast(const float *src, int w, int h, const float *k, int r, float *tmp,
-                          float *dst);
-void fs_compose_alpha_u8_ref(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
-                             ptrdiff_t dstride, const float *alpha, ptrdiff_t astride, int w,
-                             int h);
-void fs_compose_alpha_u8_fast(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
-                              ptrdiff_t dstride, const float *alpha, ptrdiff_t astride, int w,
-                              int h);
-
-/* Registers the compose entries: reference when fast == 0, else the fast ones. */
-void fs_compose_ops_register(fs_ops *ops, int fast);
+/* Reference and fast entries (see struct fs_compose_ops). */
+fs_status fs_compose_blur_ref(const fs_exec *ex, const float *src, int w, int h, const float *k,
+                              int r, float *tmp, float *dst);
+fs_status fs_compose_blur_fast(const fs_exec *ex, const float *src, int w, int h, const float *k,
+                               int r, float *tmp, float *dst);
+fs_status fs_compose_alpha_u8_ref(const fs_exec *ex, const uint8_t *src, ptrdiff_t sstride,
+                                  uint8_t *dst, ptrdiff_t dstride, const float *alpha,
+                                  ptrdiff_t astride, int w, int h);
+fs_status fs_compose_alpha_u8_fast(const fs_exec *ex, const uint8_t *src, ptrdiff_t sstride,
+                                   uint8_t *dst, ptrdiff_t dstride, const float *alpha,
+                                   ptrdiff_t astride, int w, int h);
 
 /*
  * Normalised convolution of a float plane under a weight plane (all w*h,
@@ -40,7 +39,7 @@ void fs_compose_ops_register(fs_ops *ops, int fast);
  * padding rule (the missing taps simply carry no weight).
  * Errors: invalid argument, out of memory.
  */
-fs_status fs_compose_masked_blur(fs_error_buf *err, const fs_ops *ops, const float *x,
+fs_status fs_compose_masked_blur(const fs_exec *ex, const fs_compose_ops *ops, const float *x,
                                  const float *m, int w, int h, double sigma, float *out);
 
 #endif /* FS_COMPOSE_FILTER_H */

@@ -207,10 +207,11 @@ static fs_status alloc_d2(fs_error_buf *err, int w, int h, float **out)
     return FS_OK;
 }
 
-fs_status fs_mask_erode(fs_error_buf *err, const uint8_t *mask, int w, int h, ptrdiff_t stride,
+fs_status fs_mask_erode(const fs_exec *ex, const uint8_t *mask, int w, int h, ptrdiff_t stride,
                         double radius, int border_is_background, uint8_t *out,
                         ptrdiff_t out_stride)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
@@ -253,7 +254,7 @@ fs_status fs_mask_dilate(fs_error_buf *err, const uint8_t *mask, int w, int h, p
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             inv[(size_t)y * w + x] = mask[(size_t)y * stride + x] == 0;
-    st = fs_mask_erode(err, inv, w, h, w, radius, 0, inv, w);
+    st = fs_mask_erode(FS_EXEC_SERIAL(err), inv, w, h, w, radius, 0, inv, w);
     if (st == FS_OK)
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
@@ -262,10 +263,11 @@ fs_status fs_mask_dilate(fs_error_buf *err, const uint8_t *mask, int w, int h, p
     return st;
 }
 
-fs_status fs_mask_feather(fs_error_buf *err, const uint8_t *mask, int w, int h, ptrdiff_t stride,
+fs_status fs_mask_feather(const fs_exec *ex, const uint8_t *mask, int w, int h, ptrdiff_t stride,
                           double feather, int border_is_background, float *alpha,
                           ptrdiff_t alpha_stride)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compose/compose.h"
 #include "internal.h"
 
 /* Largest window side accepted by the compose functions (bounds every
@@ -36,7 +37,7 @@ fs_status fs_mask_distance2(fs_error_buf *err, const uint8_t *mask, int w, int h
 
 /* Erosion by a Euclidean radius: out = 1 where every pixel within distance
  * <= radius is inside the mask, else 0. out may alias mask (same stride). */
-fs_status fs_mask_erode(fs_error_buf *err, const uint8_t *mask, int w, int h, ptrdiff_t stride,
+fs_status fs_mask_erode(const fs_exec *ex, const uint8_t *mask, int w, int h, ptrdiff_t stride,
                         double radius, int border_is_background, uint8_t *out,
                         ptrdiff_t out_stride);
 
@@ -51,7 +52,7 @@ fs_status fs_mask_dilate(fs_error_buf *err, const uint8_t *mask, int w, int h, p
  * from `feather` pixels in). feather <= 0 gives the hard 0/1 mask.
  * alpha is w*h floats with stride alpha_stride.
  */
-fs_status fs_mask_feather(fs_error_buf *err, const uint8_t *mask, int w, int h, ptrdiff_t stride,
+fs_status fs_mask_feather(const fs_exec *ex, const uint8_t *mask, int w, int h, ptrdiff_t stride,
                           double feather, int border_is_background, float *alpha,
                           ptrdiff_t alpha_stride);
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/sample.h"
+#include "engine.h"
 
 #define MAX_FACES_LIMIT 100
 #define MAX_TURN_ANGLE (60.0 * 3.14159265358979323846 / 180.0)
@@ -22,9 +22,10 @@
 
 struct fs_detector {
     fs_context *ctx;
-    fs_ops ops;                 /* copied: the model's kernels keep pointing into it */
+    fs_sample_ops sample;       /* the engine's sampling family (the model copied its nn) */
     fs_nn_model *model;
     fs_error_buf err;
+    fs_exec ex;                 /* of the run in progress: the context's pool, err */
 
     double score_threshold;
     double nms_threshold;
@@ -269,10 +270,11 @@ static fs_status find_outputs(fs_detector *det)
 static fs_status create(fs_context *ctx, fs_detector *det)
 {
     det->ctx = ctx;
-    det->ops = *fs_context_ops(ctx);
-    if (!det->ops.sample_u8)
-        return fs_fail(&det->err, FS_ERR_INTERNAL, "fs_detector_create: no image sampler in the ops table");
-    fs_status st = fs_model_load_checked(ctx, &det->ops, "blazeface", &det->err, &det->model);
+    const fs_engine *engine = fs_context_engine(ctx);
+    det->sample = engine->sample;
+    if (!det->sample.u8)
+        return fs_fail(&det->err, FS_ERR_INTERNAL, "fs_detector_create: no image sampler in the engine");
+    fs_status st = fs_model_load_checked(ctx, &engine->nn, "blazeface", &det->err, &det->model);
     if (st != FS_OK)
         return st;
     const fs_nn_shape in = fs_nn_model_input_shape(det->model);
@@ -299,17 +301,17 @@ fs_status fs_detector_create(fs_context *ctx, fs_detector **out)
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
     if (!out)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_detector_create: out is NULL");
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_detector_create: out is NULL");
     fs_detector *det = calloc(1, sizeof(*det));
     if (!det)
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "fs_detector_create: out of memory");
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "fs_detector_create: out of memory");
     const fs_status st = create(ctx, det);
     if (st != FS_OK) {
-        fs_copy_error(&ctx->err, &det->err);
+        fs_copy_error(fs_context_err(ctx), &det->err);
         fs_detector_destroy(det);
         return st;
     }
-    fs_clear_error(&ctx->err);
+    fs_context_clear_error(ctx);
     *out = det;
     return FS_OK;
 }
@@ -385,7 +387,7 @@ static void input_geometry(int mode, int width, int height, fs_sample_desc *d, f
 /* Runs the network on the prepared input and decodes every anchor. */
 static fs_status infer(fs_detector *det)
 {
-    fs_status st = fs_nn_model_run(det->model, det->input, &det->err);
+    fs_status st = fs_nn_model_run(det->model, &det->ex, det->input);
     if (st != FS_OK)
         return st;
     const float *o[4];
@@ -430,9 +432,10 @@ static fs_status run_rotations(fs_detector *det, const fs_image *image)
         }
         if (k > 0)
             memcpy(d.m, a, sizeof(a));
-        det->ops.sample_u8(image->data, image->width, image->height, image->stride, image->format,
-                           &d, det->input);
-        const fs_status st = infer(det);
+        fs_status st = det->sample.u8(&det->ex, image->data, image->width, image->height,
+                                      image->stride, image->format, &d, det->input);
+        if (st == FS_OK)
+            st = infer(det);
         if (st != FS_OK)
             return st;
         for (int i = 0; i < FS_DET_ANCHORS; i++) {
@@ -481,6 +484,7 @@ fs_status fs_detector_run(fs_detector *det, const fs_image *image, fs_face_box *
     fs_status st = fs_image_view_check(det->ctx, image, "fs_detector_run", &det->err);
     if (st != FS_OK)
         return st;
+    fs_context_exec(det->ctx, &det->err, &det->ex);
 
     if (det->rotations) {
         st = run_rotations(det, image);
@@ -510,9 +514,10 @@ fs_status fs_detector_run(fs_detector *det, const fs_image *image, fs_face_box *
     fs_sample_desc d;
     fs_det_map map;
     input_geometry(det->input_mode, image->width, image->height, &d, &map);
-    det->ops.sample_u8(image->data, image->width, image->height, image->stride, image->format, &d,
-                       det->input);
-    st = infer(det);
+    st = det->sample.u8(&det->ex, image->data, image->width, image->height, image->stride,
+                        image->format, &d, det->input);
+    if (st == FS_OK)
+        st = infer(det);
     if (st != FS_OK)
         return st;
     const int kept = fs_det_nms(det->boxes, det->scores, FS_DET_ANCHORS, det->max_faces,

@@ -1,6 +1,6 @@
 /*
  * faceres embedder: crop as Human does, run the graph model with the
- * context's ops table, L2-normalise the descriptor.
+ * context's sampling family, L2-normalise the descriptor.
  */
 #include "embed/embed.h"
 
@@ -12,13 +12,13 @@
 #include "image/view.h"
 #include "model_files.h"
 #include "nn/nn.h"
-#include "ops/sample.h"
+#include "engine.h"
 
 #define OUTPUT_NAME "global_pooling/Mean"
 
 struct fs_embedder {
     fs_context *ctx;
-    fs_ops ops; /* copied: the model keeps a pointer to it */
+    fs_sample_ops sample; /* the engine's sampling family (the model copied its nn) */
     fs_nn_model *model;
     float *input; /* [224][224][3] */
     int has_input;
@@ -28,13 +28,11 @@ struct fs_embedder {
 static fs_status create(fs_context *ctx, fs_embedder *e)
 {
     e->ctx = ctx;
-    const fs_ops *ops = fs_context_ops(ctx);
-    if (!ops)
-        return fs_fail(&e->err, FS_ERR_INTERNAL, "fs_embedder_create: no ops table");
-    e->ops = *ops;
-    if (!e->ops.sample_u8)
-        return fs_fail(&e->err, FS_ERR_INTERNAL, "fs_embedder_create: no image sampler in the ops table");
-    fs_status st = fs_model_load_checked(ctx, &e->ops, "faceres", &e->err, &e->model);
+    const fs_engine *engine = fs_context_engine(ctx);
+    e->sample = engine->sample;
+    if (!e->sample.u8)
+        return fs_fail(&e->err, FS_ERR_INTERNAL, "fs_embedder_create: no image sampler in the engine");
+    fs_status st = fs_model_load_checked(ctx, &engine->nn, "faceres", &e->err, &e->model);
     if (st != FS_OK)
         return st;
     const fs_nn_shape in = fs_nn_model_input_shape(e->model);
@@ -61,17 +59,17 @@ fs_status fs_embedder_create(fs_context *ctx, fs_embedder **out)
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
     if (!out)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_embedder_create: out is NULL");
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_embedder_create: out is NULL");
     fs_embedder *e = calloc(1, sizeof(*e));
     if (!e)
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "fs_embedder_create: out of memory");
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "fs_embedder_create: out of memory");
     const fs_status st = create(ctx, e);
     if (st != FS_OK) {
-        fs_copy_error(&ctx->err, &e->err);
+        fs_copy_error(fs_context_err(ctx), &e->err);
         fs_embedder_destroy(e);
         return st;
     }
-    fs_clear_error(&ctx->err);
+    fs_context_clear_error(ctx);
     *out = e;
     return FS_OK;
 }
@@ -139,10 +137,14 @@ static fs_status run_crop(fs_embedder *e, const fs_image *image, const double bo
     fs_sample_desc d;
     fs_sample_desc_crop(&d, image->width, image->height, (float)(box[1] / h), (float)(box[0] / w),
                         (float)(box[3] / h), (float)(box[2] / w), FS_EMBED_SIZE, FS_EMBED_SIZE);
-    e->ops.sample_u8((const uint8_t *)image->data, image->width, image->height, image->stride,
-                     image->format, &d, e->input);
+    fs_exec ex;
+    fs_context_exec(e->ctx, &e->err, &ex);
+    fs_status st = e->sample.u8(&ex, (const uint8_t *)image->data, image->width, image->height,
+                                image->stride, image->format, &d, e->input);
+    if (st != FS_OK)
+        return st;
     e->has_input = 1;
-    fs_status st = fs_nn_model_run(e->model, e->input, &e->err);
+    st = fs_nn_model_run(e->model, &ex, e->input);
     if (st != FS_OK)
         return st;
     const float *desc = NULL;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "detect/detect_internal.h"
-#include "ops/sample.h"
+#include "sample/sample.h"
 
 /*
  * meshAnnotations of facemeshcoords.ts (MediaPipe's numbering) and Human's

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "sample/sample.h"
 
 #define FS_MESH_SIZE 192 /* FaceMesh input side */
 #define FS_IRIS_SIZE 64  /* Iris input side */

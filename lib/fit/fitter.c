@@ -26,7 +26,7 @@
 
 #include "detect/detect_internal.h"
 #include "nn/nn.h"
-#include "ops/sample.h"
+#include "engine.h"
 
 #define CROP_FACTOR 1.4      /* detector box -> FaceMesh crop (Human's detector.scale) */
 #define IRIS_FACTOR 2.3      /* eye corners -> Iris crop (Human's iris.scale) */
@@ -36,7 +36,7 @@
 
 struct fs_fitter {
     fs_context *ctx;
-    fs_ops ops;
+    fs_sample_ops sample;      /* the engine's sampling family (the models copied its nn) */
     fs_error_buf err;
     fs_nn_model *mesh;
     fs_nn_model *iris;
@@ -133,7 +133,8 @@ static const char *output_by_size(fs_nn_model *m, size_t want, int batch)
 static fs_status load_model(fs_fitter *fit, const char *base, int side, int batch,
                             fs_nn_model **out)
 {
-    fs_status st = fs_model_load_checked(fit->ctx, &fit->ops, base, &fit->err, out);
+    fs_status st =
+        fs_model_load_checked(fit->ctx, &fs_context_engine(fit->ctx)->nn, base, &fit->err, out);
     if (st != FS_OK)
         return st;
     const fs_nn_shape in = fs_nn_model_input_shape(*out);
@@ -146,9 +147,9 @@ static fs_status load_model(fs_fitter *fit, const char *base, int side, int batc
 static fs_status create(fs_context *ctx, fs_fitter *fit)
 {
     fit->ctx = ctx;
-    fit->ops = *fs_context_ops(ctx);
-    if (!fit->ops.sample_u8 || !fit->ops.sample_f32)
-        return fs_fail(&fit->err, FS_ERR_INTERNAL, "fs_fitter_create: no image sampler in the ops table");
+    fit->sample = fs_context_engine(ctx)->sample;
+    if (!fit->sample.u8 || !fit->sample.f32)
+        return fs_fail(&fit->err, FS_ERR_INTERNAL, "fs_fitter_create: no image sampler in the engine");
     fs_status st = load_model(fit, "facemesh", FS_MESH_SIZE, 1, &fit->mesh);
     if (st != FS_OK)
         return st;
@@ -182,17 +183,17 @@ fs_status fs_fitter_create(fs_context *ctx, fs_fitter **out)
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
     if (!out)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_fitter_create: out is NULL");
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_fitter_create: out is NULL");
     fs_fitter *fit = calloc(1, sizeof(*fit));
     if (!fit)
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "fs_fitter_create: out of memory");
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "fs_fitter_create: out of memory");
     const fs_status st = create(ctx, fit);
     if (st != FS_OK) {
-        fs_copy_error(&ctx->err, &fit->err);
+        fs_copy_error(fs_context_err(ctx), &fit->err);
         fs_fitter_destroy(fit);
         return st;
     }
-    fs_clear_error(&ctx->err);
+    fs_context_clear_error(ctx);
     *out = fit;
     return FS_OK;
 }
@@ -279,11 +280,14 @@ double fs_roll_from_keypoints(const fs_face_box *face)
 static fs_status fit_crop(fs_fitter *fit, const fs_image *img, const fs_crop *crop,
                           const char *what)
 {
+    fs_exec ex;
+    fs_context_exec(fit->ctx, &fit->err, &ex);
     fs_sample_desc d;
     fs_crop_desc(crop, img->width, img->height, FS_MESH_SIZE, (float)(1.0 / 255.0), &d);
-    fit->ops.sample_u8(img->data, img->width, img->height, img->stride, img->format, &d,
-                       fit->mesh_in);
-    fs_status st = fs_nn_model_run(fit->mesh, fit->mesh_in, &fit->err);
+    fs_status st = fit->sample.u8(&ex, img->data, img->width, img->height, img->stride,
+                                  img->format, &d, fit->mesh_in);
+    if (st == FS_OK)
+        st = fs_nn_model_run(fit->mesh, &ex, fit->mesh_in);
     if (st != FS_OK)
         return st;
     const float *flag, *mesh;
@@ -314,10 +318,12 @@ static fs_status fit_crop(fs_fitter *fit, const fs_image *img, const fs_crop *cr
                                 (float)(boxes[e].x1 / FS_MESH_SIZE), (float)(boxes[e].y2 / FS_MESH_SIZE),
                                 (float)(boxes[e].x2 / FS_MESH_SIZE), FS_IRIS_SIZE, FS_IRIS_SIZE);
             d.flip_x = flip.flip_in[e];
-            fit->ops.sample_f32(fit->mesh_in, FS_MESH_SIZE, FS_MESH_SIZE, &d,
-                                fit->iris_in + (size_t)e * FS_IRIS_SIZE * FS_IRIS_SIZE * 3);
+            st = fit->sample.f32(&ex, fit->mesh_in, FS_MESH_SIZE, FS_MESH_SIZE, &d,
+                                 fit->iris_in + (size_t)e * FS_IRIS_SIZE * FS_IRIS_SIZE * 3);
+            if (st != FS_OK)
+                return st;
         }
-        st = fs_nn_model_run(fit->iris, fit->iris_in, &fit->err);
+        st = fs_nn_model_run(fit->iris, &ex, fit->iris_in);
         if (st != FS_OK)
             return st;
         const float *iris;

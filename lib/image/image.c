@@ -469,8 +469,8 @@ static fs_status stb_failure(fs_context *ctx, const char *name, const char *kind
      * format means its format test could not allocate (its JPEG test does,
      * and reports that as "not a JPEG"). */
     if (why && (strcmp(why, "outofmem") == 0 || strcmp(why, "unknown image type") == 0))
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory decoding the %s", name, kind);
-    return fs_fail(&ctx->err, FS_ERR_CORRUPT, "%s: corrupt %s (%s)", name, kind, why ? why : "decoder error");
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory decoding the %s", name, kind);
+    return fs_fail(fs_context_err(ctx), FS_ERR_CORRUPT, "%s: corrupt %s (%s)", name, kind, why ? why : "decoder error");
 }
 
 static fs_status decode_pnm(fs_context *ctx, const char *name, const uint8_t *d,
@@ -479,7 +479,7 @@ static fs_status decode_pnm(fs_context *ctx, const char *name, const uint8_t *d,
     const size_t npx = (size_t)pi->width * pi->height;
     uint8_t *const px = malloc(npx * 3);
     if (!px)
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory for %ux%u pixels",
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory for %ux%u pixels",
                        name, pi->width, pi->height);
     const uint8_t *s = d + pi->pnm_data_offset;
     const unsigned maxval = pi->pnm_maxval;
@@ -512,7 +512,7 @@ static fs_status decode_png16(fs_context *ctx, const char *name, const uint8_t *
     uint8_t *const px = malloc(count);
     if (!px) {
         stbi_image_free(s);
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", name);
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", name);
     }
     for (size_t i = 0; i < count; i++)
         px[i] = (uint8_t)(((uint32_t)s[i] * 255u + 32767u) / 65535u);
@@ -525,17 +525,17 @@ static fs_status decode_memory(fs_context *ctx, const char *name, const uint8_t 
                                fs_image *out)
 {
     if (n == 0)
-        return fs_fail(&ctx->err, FS_ERR_TRUNCATED, "%s: empty", name);
+        return fs_fail(fs_context_err(ctx), FS_ERR_TRUNCATED, "%s: empty", name);
     if (n > MAX_FILE_BYTES)
-        return fs_fail(&ctx->err, FS_ERR_TOO_LARGE, "%s: %zu bytes, above the %zu-byte limit",
+        return fs_fail(fs_context_err(ctx), FS_ERR_TOO_LARGE, "%s: %zu bytes, above the %zu-byte limit",
                        name, n, MAX_FILE_BYTES);
     int prefix = 0;
     probe_info pi = {0};
     pi.kind = sniff(d, n, &prefix);
     if (pi.kind == KIND_UNKNOWN) {
         if (prefix)
-            return fs_fail(&ctx->err, FS_ERR_TRUNCATED, "%s: cut inside its signature", name);
-        return fs_fail(&ctx->err, FS_ERR_UNSUPPORTED,
+            return fs_fail(fs_context_err(ctx), FS_ERR_TRUNCATED, "%s: cut inside its signature", name);
+        return fs_fail(fs_context_err(ctx), FS_ERR_UNSUPPORTED,
                        "%s: not a JPEG, PNG, BMP or binary PPM file", name);
     }
     static const char *const kind_names[] = {"image", "JPEG", "PNG", "BMP", "PPM"};
@@ -553,20 +553,20 @@ static fs_status decode_memory(fs_context *ctx, const char *name, const uint8_t 
      * such, whatever follows it. */
     if (pi.have_dims) {
         if (pi.width == 0 || pi.height == 0)
-            return fs_fail(&ctx->err, FS_ERR_CORRUPT, "%s: %s of %ux%u pixels", name, kind,
+            return fs_fail(fs_context_err(ctx), FS_ERR_CORRUPT, "%s: %s of %ux%u pixels", name, kind,
                            pi.width, pi.height);
         const uint64_t pixels = (uint64_t)pi.width * pi.height;
         const int64_t limit = ctx->params[FS_CONTEXT_MAX_PIXELS];
         if (pixels > (uint64_t)limit)
-            return fs_fail(&ctx->err, FS_ERR_TOO_LARGE,
+            return fs_fail(fs_context_err(ctx), FS_ERR_TOO_LARGE,
                            "%s: %ux%u pixels, above the limit of %lld (FS_CONTEXT_MAX_PIXELS)",
                            name, pi.width, pi.height, (long long)limit);
         if (pi.width > (1u << 24) || pi.height > (1u << 24))
-            return fs_fail(&ctx->err, FS_ERR_TOO_LARGE, "%s: %ux%u pixels, a side above 2^24",
+            return fs_fail(fs_context_err(ctx), FS_ERR_TOO_LARGE, "%s: %ux%u pixels, a side above 2^24",
                            name, pi.width, pi.height);
     }
     if (st != FS_OK)
-        return fs_fail(&ctx->err, st, "%s: %s", name, pe.text);
+        return fs_fail(fs_context_err(ctx), st, "%s: %s", name, pe.text);
 
     int w = (int)pi.width, h = (int)pi.height;
     uint8_t *px = NULL;
@@ -588,7 +588,7 @@ static fs_status decode_memory(fs_context *ctx, const char *name, const uint8_t 
             return stb_failure(ctx, name, kind);
         if ((uint32_t)w != pi.width || (uint32_t)h != pi.height) {
             stbi_image_free(s);
-            return fs_fail(&ctx->err, FS_ERR_CORRUPT, "%s: decoded %dx%d, header says %ux%u",
+            return fs_fail(fs_context_err(ctx), FS_ERR_CORRUPT, "%s: decoded %dx%d, header says %ux%u",
                            name, w, h, pi.width, pi.height);
         }
         /* stb allocates with its own allocator: copy so that fs_image_free()
@@ -599,11 +599,11 @@ static fs_status decode_memory(fs_context *ctx, const char *name, const uint8_t 
             memcpy(px, s, bytes);
         stbi_image_free(s);
         if (!px)
-            return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", name);
+            return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", name);
     }
     if ((uint32_t)w != pi.width || (uint32_t)h != pi.height) {
         free(px);
-        return fs_fail(&ctx->err, FS_ERR_CORRUPT, "%s: decoded %dx%d, header says %ux%u", name,
+        return fs_fail(fs_context_err(ctx), FS_ERR_CORRUPT, "%s: decoded %dx%d, header says %ux%u", name,
                        w, h, pi.width, pi.height);
     }
     if (pi.kind == KIND_JPEG && pi.orientation > 1) {
@@ -611,7 +611,7 @@ static fs_status decode_memory(fs_context *ctx, const char *name, const uint8_t 
         uint8_t *const turned = orient(px, w, h, pi.orientation, &ow, &oh);
         free(px);
         if (!turned)
-            return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", name);
+            return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", name);
         px = turned;
         w = ow;
         h = oh;
@@ -631,9 +631,9 @@ fs_status fs_image_read_memory(fs_context *ctx, const void *data, size_t size, f
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
     if (!out)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_image_read_memory: out is NULL");
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_image_read_memory: out is NULL");
     if (!data && size > 0)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_image_read_memory: data is NULL");
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_image_read_memory: data is NULL");
     return decode_memory(ctx, "<memory>", data, size, out);
 }
 
@@ -644,20 +644,20 @@ static fs_status read_whole(fs_context *ctx, const char *path, uint8_t **data, s
     if (!f) {
         const int err = errno;
         if (err == ENOENT || err == ENOTDIR)
-            return fs_fail(&ctx->err, FS_ERR_NOT_FOUND, "%s: %s", path, strerror(err));
-        return fs_fail(&ctx->err, FS_ERR_IO, "%s: %s", path, strerror(err));
+            return fs_fail(fs_context_err(ctx), FS_ERR_NOT_FOUND, "%s: %s", path, strerror(err));
+        return fs_fail(fs_context_err(ctx), FS_ERR_IO, "%s: %s", path, strerror(err));
     }
     struct stat sb;
     size_t cap = 1 << 16;
     if (fstat(fileno(f), &sb) == 0) {
         if (S_ISDIR(sb.st_mode)) {
             fclose(f);
-            return fs_fail(&ctx->err, FS_ERR_IO, "%s: is a folder", path);
+            return fs_fail(fs_context_err(ctx), FS_ERR_IO, "%s: is a folder", path);
         }
         if (S_ISREG(sb.st_mode)) {
             if ((uint64_t)sb.st_size > MAX_FILE_BYTES) {
                 fclose(f);
-                return fs_fail(&ctx->err, FS_ERR_TOO_LARGE,
+                return fs_fail(fs_context_err(ctx), FS_ERR_TOO_LARGE,
                                "%s: %lld bytes, above the %zu-byte limit", path,
                                (long long)sb.st_size, MAX_FILE_BYTES);
             }
@@ -671,11 +671,11 @@ static fs_status read_whole(fs_context *ctx, const char *path, uint8_t **data, s
         n += fread(buf + n, 1, cap - n, f);
         if (n < cap) {
             if (ferror(f))
-                st = fs_fail(&ctx->err, FS_ERR_IO, "%s: read error", path);
+                st = fs_fail(fs_context_err(ctx), FS_ERR_IO, "%s: read error", path);
             break;
         }
         if (cap > MAX_FILE_BYTES) {
-            st = fs_fail(&ctx->err, FS_ERR_TOO_LARGE, "%s: above the %zu-byte limit", path,
+            st = fs_fail(fs_context_err(ctx), FS_ERR_TOO_LARGE, "%s: above the %zu-byte limit", path,
                          MAX_FILE_BYTES);
             break;
         }
@@ -691,7 +691,7 @@ static fs_status read_whole(fs_context *ctx, const char *path, uint8_t **data, s
     }
     fclose(f);
     if (!buf)
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory reading the file", path);
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory reading the file", path);
     if (st != FS_OK) {
         free(buf);
         return st;
@@ -706,7 +706,7 @@ fs_status fs_image_read_file(fs_context *ctx, const char *path, fs_image *out)
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
     if (!path || !out)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_image_read_file: %s is NULL",
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_image_read_file: %s is NULL",
                        !path ? "path" : "out");
     uint8_t *data = NULL;
     size_t size = 0;
@@ -939,7 +939,7 @@ fs_status fs_image_write_file(fs_context *ctx, const fs_image *image, const char
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
     if (!image || !path)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_image_write_file: %s is NULL",
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_image_write_file: %s is NULL",
                        !image ? "image" : "path");
     const char *const slash = strrchr(path, '/');
     const char *const dot = strrchr(slash ? slash : path, '.');
@@ -953,28 +953,28 @@ fs_status fs_image_write_file(fs_context *ctx, const fs_image *image, const char
     else if (dot && ext_is(dot, ".ppm"))
         kind = OUT_PPM;
     else
-        return fs_fail(&ctx->err, FS_ERR_UNSUPPORTED,
+        return fs_fail(fs_context_err(ctx), FS_ERR_UNSUPPORTED,
                        "%s: unknown extension (use .png, .jpg, .jpeg, .bmp or .ppm)", path);
     const int ic = fs_pixel_format_channels((fs_pixel_format)image->format);
     if (ic == 0)
-        return fs_fail(&ctx->err, FS_ERR_UNSUPPORTED, "%s: unknown pixel format %d", path,
+        return fs_fail(fs_context_err(ctx), FS_ERR_UNSUPPORTED, "%s: unknown pixel format %d", path,
                        (int)image->format);
     if (image->memory != FS_MEMORY_HOST)
-        return fs_fail(&ctx->err, FS_ERR_UNSUPPORTED, "%s: image is not in host memory", path);
+        return fs_fail(fs_context_err(ctx), FS_ERR_UNSUPPORTED, "%s: image is not in host memory", path);
     if (image->width <= 0 || image->height <= 0 || !image->data)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "%s: image is %dx%d%s", path,
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "%s: image is %dx%d%s", path,
                        (int)image->width, (int)image->height, image->data ? "" : " with no pixels");
     if ((int64_t)image->stride < (int64_t)image->width * ic)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT,
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT,
                        "%s: stride %d below width %d x %d channels", path, (int)image->stride,
                        (int)image->width, ic);
     /* The encoders count bytes in int. */
     if ((int64_t)image->width * image->height * 4 > INT_MAX)
-        return fs_fail(&ctx->err, FS_ERR_UNSUPPORTED, "%s: %dx%d is too large to encode", path,
+        return fs_fail(fs_context_err(ctx), FS_ERR_UNSUPPORTED, "%s: %dx%d is too large to encode", path,
                        (int)image->width, (int)image->height);
 
     fs_atomic_file af;
-    fs_status st = fs_atomic_file_open(&af, path, &ctx->err);
+    fs_status st = fs_atomic_file_open(&af, path, fs_context_err(ctx));
     if (st != FS_OK)
         return st;
     writer w = {af.f, 0};
@@ -982,11 +982,11 @@ fs_status fs_image_write_file(fs_context *ctx, const fs_image *image, const char
     const int write_errno = w.failed ? errno : 0;
     if (st == FS_OK && w.failed)
         st = FS_ERR_IO;
-    const fs_status closed = fs_atomic_file_close(&af, st == FS_OK, &ctx->err);
+    const fs_status closed = fs_atomic_file_close(&af, st == FS_OK, fs_context_err(ctx));
     if (st == FS_ERR_OUT_OF_MEMORY)
-        return fs_fail(&ctx->err, st, "%s: out of memory encoding", path);
+        return fs_fail(fs_context_err(ctx), st, "%s: out of memory encoding", path);
     if (st != FS_OK)
-        return fs_fail(&ctx->err, st, "%s: write failed: %s", path,
+        return fs_fail(fs_context_err(ctx), st, "%s: write failed: %s", path,
                        write_errno ? strerror(write_errno) : "encoder error");
     return closed;
 }

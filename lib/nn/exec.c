@@ -6,11 +6,12 @@
 
 #include <string.h>
 
-fs_status fs_nn_model_run(fs_nn_model *m, const float *input, fs_error_buf *err)
+fs_status fs_nn_model_run(fs_nn_model *m, const fs_exec *ex, const float *input)
 {
-    if (!m || !input)
+    fs_error_buf *err = ex ? ex->err : NULL;
+    if (!m || !input || !ex)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_nn_model_run: NULL %s",
-                       m ? "input" : "model");
+                       !m ? "model" : !input ? "input" : "execution context");
     if (!m->prepared)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "'%s': run before prepare", m->label);
     if (m->input_in_arena) {
@@ -23,7 +24,10 @@ fs_status fs_nn_model_run(fs_nn_model *m, const float *input, fs_error_buf *err)
         const float *in[FS_NN_MAX_INPUTS];
         for (int k = 0; k < s->desc.num_inputs; k++)
             in[k] = (s->external >> k) & 1u ? input : s->in[k];
-        s->kernel->run(s->state, in, s->out);
+        /* The kernel wrote its detail; later steps would read its output. */
+        const fs_status st = s->kernel->run(ex, s->state, in, s->out);
+        if (st != FS_OK)
+            return st;
     }
     return FS_OK;
 }

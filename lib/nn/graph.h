@@ -117,8 +117,8 @@ typedef struct fs_nn_step {
 } fs_nn_step;
 
 struct fs_nn_model {
-    const fs_ops *ops;
-    fs_ops ref_ops;           /* fallback when a fast kernel declines */
+    fs_nn_ops ops;            /* copied at load: the model needs nothing else of the engine */
+    fs_nn_ops ref_ops;        /* fallback when a fast kernel declines */
     char *label;              /* model.json path, for messages */
 
     int num_nodes;

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "exec.h"
 #include "faceswap/common.h"
 
 typedef enum fs_nn_op_type {
@@ -87,14 +88,27 @@ typedef struct fs_nn_op_desc {
  *         cannot run it: the caller then falls back to the reference), may
  *         copy or repack weights; *state is freed by destroy.
  * run:    inputs[i] points at in[i]-shaped data, output at out-shaped data;
- *         output never aliases an input.
+ *         output never aliases an input. FS_OK, or an error with its detail
+ *         in ex->err (a device failure, an out-of-memory): the executor
+ *         stops there and returns it, so the output of a failed step is
+ *         never read. run() may be called from several threads at once on
+ *         one state only if the kernel says so; models are not shared
+ *         between threads (each detector or fitter owns its own).
+ * create and destroy are set-up calls, made once per plan: they take no
+ * execution context (nothing they do depends on the pool or a stream).
  */
 typedef struct fs_nn_kernel {
     fs_status (*create)(const fs_nn_op_desc *desc, void **state);
-    void (*run)(void *state, const float *const *inputs, float *output);
+    fs_status (*run)(const fs_exec *ex, void *state, const float *const *inputs, float *output);
     void (*destroy)(void *state);
     const char *name; /* "ref", "xnnpack", "cuda", for logs and tests */
 } fs_nn_kernel;
+
+/* The nn family of the engine: one kernel per op type. A model keeps its
+ * own copy (lib/nn/graph.h), which is all it needs of the engine. */
+typedef struct fs_nn_ops {
+    fs_nn_kernel k[FS_NN_OP_COUNT];
+} fs_nn_ops;
 
 static inline size_t fs_nn_shape_size(fs_nn_shape s)
 {

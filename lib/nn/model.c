@@ -6,6 +6,7 @@
  */
 #include "nn/graph.h"
 #include "nn/json.h"
+#include "nn/ops_kernels.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1202,7 +1203,7 @@ done:
     return st;
 }
 
-static fs_status load_common(const fs_ops *ops, const char *label, const char *json,
+static fs_status load_common(const fs_nn_ops *ops, const char *label, const char *json,
                              size_t json_size, const char *json_path, const void *weights,
                              size_t weights_size, fs_error_buf *err, fs_nn_model **out)
 {
@@ -1245,8 +1246,8 @@ static fs_status load_common(const fs_ops *ops, const char *label, const char *j
         st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "'%s': out of memory", label);
         goto fail;
     }
-    m->ops = ops;
-    fs_ops_init_reference(&m->ref_ops);
+    m->ops = *ops;
+    fs_nn_ops_init_reference(&m->ref_ops);
     if ((st = build_model(&ld, weights, weights_size, m)) != FS_OK)
         goto fail;
     free(shards);
@@ -1263,7 +1264,7 @@ fail:
     return st;
 }
 
-fs_status fs_nn_model_load(const fs_ops *ops, const char *json_path, fs_error_buf *err,
+fs_status fs_nn_model_load(const fs_nn_ops *ops, const char *json_path, fs_error_buf *err,
                            fs_nn_model **out)
 {
     if (!ops || !json_path || !out)
@@ -1280,7 +1281,7 @@ fs_status fs_nn_model_load(const fs_ops *ops, const char *json_path, fs_error_bu
     return st;
 }
 
-fs_status fs_nn_model_load_memory(const fs_ops *ops, const char *json, size_t json_size,
+fs_status fs_nn_model_load_memory(const fs_nn_ops *ops, const char *json, size_t json_size,
                                   const void *weights, size_t weights_size, fs_error_buf *err,
                                   fs_nn_model **out)
 {

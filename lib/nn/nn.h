@@ -1,13 +1,13 @@
 /*
  * Graph-model runtime: loads a TensorFlow.js graph model (model.json and its
  * weight shards) directly, plans the buffers once for a fixed input shape and
- * runs it with the kernels of an ops table.
+ * runs it with the kernels of an nn family table (fs_nn_ops, lib/nn/kernel.h).
  *
  * Typical use:
  *   fs_nn_model *m;
  *   fs_nn_model_load(ops, "dir/facemesh.json", &err, &m);
  *   fs_nn_model_prepare(m, batch, &err);          // shapes inferred, arena allocated, kernels created
- *   fs_nn_model_run(m, input_nhwc, &err);
+ *   fs_nn_model_run(m, ex, input_nhwc);           // ex: lib/exec.h
  *   fs_nn_model_output(m, "Identity_2", &data, &shape);
  *
  * Shapes: activations are float32 of TF rank 0..4; fs_nn_shape is their
@@ -38,14 +38,14 @@ typedef struct fs_nn_model fs_nn_model;
  * shard path leaving the folder), FS_ERR_MODEL (unknown op, bad attribute or
  * input), FS_ERR_SHAPE (manifest and graph disagree on a constant's shape),
  * FS_ERR_TOO_LARGE (limits in lib/nn/graph.h), FS_ERR_OUT_OF_MEMORY.
- * Ops are checked here, shapes at prepare. @p ops must outlive the model;
+ * Ops are checked here, shapes at prepare. The model copies @p ops;
  * *out is untouched on failure.
  */
-fs_status fs_nn_model_load(const fs_ops *ops, const char *json_path, fs_error_buf *err,
+fs_status fs_nn_model_load(const fs_nn_ops *ops, const char *json_path, fs_error_buf *err,
                            fs_nn_model **out);
 
 /* As fs_nn_model_load() from memory: the JSON text and the concatenated weight bytes. */
-fs_status fs_nn_model_load_memory(const fs_ops *ops, const char *json, size_t json_size,
+fs_status fs_nn_model_load_memory(const fs_nn_ops *ops, const char *json, size_t json_size,
                                   const void *weights, size_t weights_size, fs_error_buf *err,
                                   fs_nn_model **out);
 
@@ -62,9 +62,13 @@ fs_nn_shape fs_nn_model_input_shape(const fs_nn_model *m);
  */
 fs_status fs_nn_model_prepare(fs_nn_model *m, int batch, fs_error_buf *err);
 
-/* Runs the prepared graph on @p input (NHWC, input shape with the prepared batch). */
-fs_status fs_nn_model_run(fs_nn_model *m, const float *input, fs_error_buf *err);
-/* (run() allocates nothing and only fails on NULL arguments or an unprepared model.) */
+/*
+ * Runs the prepared graph on @p input (NHWC, input shape with the prepared
+ * batch), each kernel with @p ex (its pool; its err receives the detail).
+ * Allocates nothing. Fails on NULL arguments, an unprepared model, or the
+ * first kernel that fails (its status; the outputs are then undefined).
+ */
+fs_status fs_nn_model_run(fs_nn_model *m, const fs_exec *ex, const float *input);
 
 /*
  * An output by node name (e.g. "Identity_2"), valid until the next run or

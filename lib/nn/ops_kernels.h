@@ -1,17 +1,21 @@
 /*
- * Registration of the neural-network kernel families into an ops table, and
- * the desc checks every family shares. Called by lib/ops/ops.c only (and
- * by tests).
+ * The nn family's registration (reference, own SIMD, XNNPACK) into an
+ * fs_nn_ops table, and the desc checks every kernel set shares. Called by
+ * lib/engine.c, the graph runtime (its reference fallback) and tests.
  */
 #ifndef FS_NN_OPS_KERNELS_H
 #define FS_NN_OPS_KERNELS_H
 
 #include "faceswap/common.h"
 #include "nn/kernel.h"
-#include "ops/ops.h"
 
-/* Fills ops->nn[] with the plain-C reference kernels (lib/nn/ops_ref.c). */
-void fs_nn_ops_ref_register(fs_ops *ops);
+/* Fills every entry with the plain-C reference kernels (lib/nn/ops_ref.c). */
+void fs_nn_ops_ref_register(fs_nn_ops *ops);
+
+/* The reference, then the fast CPU kernels this machine and build have
+ * (own SIMD at the CPU's best level, then XNNPACK). */
+void fs_nn_ops_init_reference(fs_nn_ops *ops);
+void fs_nn_ops_init_fast(fs_nn_ops *ops);
 
 /* Own SIMD kernels (lib/nn/ops_simd.c), by instruction-set level. */
 enum { FS_NN_SIMD_NONE = 0, FS_NN_SIMD_AVX2 = 1, FS_NN_SIMD_AVX512 = 2 };
@@ -26,19 +30,19 @@ int fs_nn_simd_level(void);
  * level the machine has to check every variant. The ACTIVATION kernel may
  * run in place (output == input), which the XNNPACK kernels rely on.
  */
-void fs_nn_ops_simd_register(fs_ops *ops, int level);
+void fs_nn_ops_simd_register(fs_nn_ops *ops, int level);
 
 #if defined(FS_HAVE_XNNPACK)
 /* Overrides the entries XNNPACK accelerates (lib/nn/ops_xnnpack.c). Each
  * overriding create() declines (FS_ERR_UNSUPPORTED) what it cannot run. */
-void fs_nn_ops_xnnpack_register(fs_ops *ops);
+void fs_nn_ops_xnnpack_register(fs_nn_ops *ops);
 #endif
 
 /* XNNPACK alone, without handing ops to the own SIMD kernels: for tests
  * (XNNPACK's own paths against the reference) and benchmarks. Returns 0 and
  * changes nothing in a build without XNNPACK (declared in every build, so
  * that tests need not know how the library was configured). */
-int fs_nn_ops_xnnpack_alone_register(fs_ops *ops);
+int fs_nn_ops_xnnpack_alone_register(fs_nn_ops *ops);
 
 /*
  * Full validation of a desc, independent of any backend: every shape

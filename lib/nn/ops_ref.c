@@ -233,8 +233,10 @@ static size_t at(fs_nn_shape s, int n, int y, int x)
     return (((size_t)n * (size_t)s.h + (size_t)y) * (size_t)s.w + (size_t)x) * (size_t)s.c;
 }
 
-static void conv2d_run(void *state, const float *const *inputs, float *output)
+static fs_status conv2d_run(const fs_exec *ex, void *state, const float *const *inputs,
+                            float *output)
 {
+    (void)ex;
     ref_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const fs_nn_shape is = d->in[0], os = d->out;
@@ -270,10 +272,13 @@ static void conv2d_run(void *state, const float *const *inputs, float *output)
                 for (int o = 0; o < oc; o++)
                     po[o] = act_apply(d, (float)acc[o], o);
             }
+    return FS_OK;
 }
 
-static void depthwise_run(void *state, const float *const *inputs, float *output)
+static fs_status depthwise_run(const fs_exec *ex, void *state, const float *const *inputs,
+                               float *output)
 {
+    (void)ex;
     const ref_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const fs_nn_shape is = d->in[0], os = d->out;
@@ -305,10 +310,13 @@ static void depthwise_run(void *state, const float *const *inputs, float *output
                         }
                         output[at(os, n, oy, ox) + o] = act_apply(d, (float)acc, o);
                     }
+    return FS_OK;
 }
 
-static void maxpool_run(void *state, const float *const *inputs, float *output)
+static fs_status maxpool_run(const fs_exec *ex, void *state, const float *const *inputs,
+                             float *output)
 {
+    (void)ex;
     const ref_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const fs_nn_shape is = d->in[0], os = d->out;
@@ -336,6 +344,7 @@ static void maxpool_run(void *state, const float *const *inputs, float *output)
                     }
                     output[at(os, n, oy, ox) + c] = best;
                 }
+    return FS_OK;
 }
 
 static float binop_apply(fs_nn_binary_op op, float a, float b)
@@ -358,8 +367,10 @@ static size_t bcast_at(fs_nn_shape s, int n, int y, int x, int c)
     return at(s, s.n == 1 ? 0 : n, s.h == 1 ? 0 : y, s.w == 1 ? 0 : x) + (s.c == 1 ? 0 : c);
 }
 
-static void binary_run(void *state, const float *const *inputs, float *output)
+static fs_status binary_run(const fs_exec *ex, void *state, const float *const *inputs,
+                            float *output)
 {
+    (void)ex;
     const ref_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const fs_nn_shape os = d->out;
@@ -376,10 +387,13 @@ static void binary_run(void *state, const float *const *inputs, float *output)
                         b = d->constant[d->constant_len == 1 ? 0 : c];
                     output[at(os, n, y, x) + c] = act_apply(d, binop_apply(d->binop, a, b), c);
                 }
+    return FS_OK;
 }
 
-static void activation_run(void *state, const float *const *inputs, float *output)
+static fs_status activation_run(const fs_exec *ex, void *state, const float *const *inputs,
+                                float *output)
 {
+    (void)ex;
     const ref_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const size_t pixels = fs_nn_shape_size(d->out) / (size_t)d->out.c;
@@ -389,10 +403,12 @@ static void activation_run(void *state, const float *const *inputs, float *outpu
             const size_t i = p * (size_t)d->out.c + (size_t)c;
             output[i] = act_apply(d, inputs[0][i], c);
         }
+    return FS_OK;
 }
 
-static void pad_run(void *state, const float *const *inputs, float *output)
+static fs_status pad_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
 {
+    (void)ex;
     const ref_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const fs_nn_shape is = d->in[0], os = d->out;
@@ -404,10 +420,13 @@ static void pad_run(void *state, const float *const *inputs, float *output)
                 for (int c = 0; c < is.c; c++)
                     output[at(os, n, y + d->pads[1][0], x + d->pads[2][0]) + c +
                            d->pads[3][0]] = inputs[0][at(is, n, y, x) + c];
+    return FS_OK;
 }
 
-static void concat_run(void *state, const float *const *inputs, float *output)
+static fs_status concat_run(const fs_exec *ex, void *state, const float *const *inputs,
+                            float *output)
 {
+    (void)ex;
     const ref_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const size_t pixels = fs_nn_shape_size(d->out) / (size_t)d->out.c;
@@ -420,10 +439,12 @@ static void concat_run(void *state, const float *const *inputs, float *output)
             po += c;
         }
     }
+    return FS_OK;
 }
 
-static void mean_run(void *state, const float *const *inputs, float *output)
+static fs_status mean_run(const fs_exec *ex, void *state, const float *const *inputs, float *output)
 {
+    (void)ex;
     const ref_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const fs_nn_shape is = d->in[0];
@@ -437,10 +458,13 @@ static void mean_run(void *state, const float *const *inputs, float *output)
                     sum += inputs[0][at(is, n, y, x) + c];
             output[(size_t)n * is.c + c] = (float)(sum / count);
         }
+    return FS_OK;
 }
 
-static void matmul_run(void *state, const float *const *inputs, float *output)
+static fs_status matmul_run(const fs_exec *ex, void *state, const float *const *inputs,
+                            float *output)
 {
+    (void)ex;
     ref_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const int k = d->in[0].c, oc = d->out.c;
@@ -459,10 +483,13 @@ static void matmul_run(void *state, const float *const *inputs, float *output)
         for (int o = 0; o < oc; o++)
             output[(size_t)n * oc + o] = act_apply(d, (float)acc[o], o);
     }
+    return FS_OK;
 }
 
-static void softmax_run(void *state, const float *const *inputs, float *output)
+static fs_status softmax_run(const fs_exec *ex, void *state, const float *const *inputs,
+                             float *output)
 {
+    (void)ex;
     const ref_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const size_t c = (size_t)d->out.c, rows = fs_nn_shape_size(d->out) / c;
@@ -481,6 +508,7 @@ static void softmax_run(void *state, const float *const *inputs, float *output)
         for (size_t i = 0; i < c; i++)
             y[i] = (float)(exp((double)x[i] - mx) / sum);
     }
+    return FS_OK;
 }
 
 static fs_status ref_create_typed(const fs_nn_op_desc *desc, void **state, fs_nn_op_type type)
@@ -533,7 +561,7 @@ REF_CREATE(matmul_create, FS_NN_MATMUL)
 REF_CREATE(softmax_create, FS_NN_SOFTMAX)
 #undef REF_CREATE
 
-void fs_nn_ops_ref_register(fs_ops *ops)
+void fs_nn_ops_ref_register(fs_nn_ops *ops)
 {
     static const fs_nn_kernel table[FS_NN_OP_COUNT] = {
         [FS_NN_CONV2D] = {conv2d_create, conv2d_run, ref_destroy, "ref"},
@@ -548,5 +576,19 @@ void fs_nn_ops_ref_register(fs_ops *ops)
         [FS_NN_SOFTMAX] = {softmax_create, softmax_run, ref_destroy, "ref"},
     };
     for (int t = 0; t < FS_NN_OP_COUNT; t++)
-        ops->nn[t] = table[t];
+        ops->k[t] = table[t];
+}
+
+void fs_nn_ops_init_reference(fs_nn_ops *ops)
+{
+    memset(ops, 0, sizeof(*ops));
+    fs_nn_ops_ref_register(ops);
+}
+
+void fs_nn_ops_init_fast(fs_nn_ops *ops)
+{
+    fs_nn_ops_simd_register(ops, fs_nn_simd_level());
+#if defined(FS_HAVE_XNNPACK)
+    fs_nn_ops_xnnpack_register(ops); /* after SIMD: it hands some ops back to it */
+#endif
 }

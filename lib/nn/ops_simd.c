@@ -345,8 +345,10 @@ static fs_status simd_pad_create(const fs_nn_op_desc *desc, void **state)
     return s;
 }
 
-static void simd_pad_run(void *state, const float *const *inputs, float *output)
+static fs_status simd_pad_run(const fs_exec *ex, void *state, const float *const *inputs,
+                              float *output)
 {
+    (void)ex;
     const simd_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const fs_nn_shape is = d->in[0], os = d->out;
@@ -383,6 +385,7 @@ static void simd_pad_run(void *state, const float *const *inputs, float *output)
             memset(dst, 0, right * sizeof(float));
             dst += right;
         }
+    return FS_OK;
 }
 
 /* ---- the ISA instances ---- */
@@ -496,29 +499,29 @@ int fs_nn_simd_level(void)
     return FS_NN_SIMD_NONE;
 }
 
-void fs_nn_ops_simd_register(fs_ops *ops, int level)
+void fs_nn_ops_simd_register(fs_nn_ops *ops, int level)
 {
     if (level > fs_nn_simd_level())
         return;
     if (level >= FS_NN_SIMD_NONE)
-        ops->nn[FS_NN_PAD] = (fs_nn_kernel){simd_pad_create, simd_pad_run, simd_destroy, "simd"};
+        ops->k[FS_NN_PAD] = (fs_nn_kernel){simd_pad_create, simd_pad_run, simd_destroy, "simd"};
     if (level == FS_NN_SIMD_AVX512) {
-        ops->nn[FS_NN_ACTIVATION] = (fs_nn_kernel){activation_create_avx512, activation_run_avx512,
+        ops->k[FS_NN_ACTIVATION] = (fs_nn_kernel){activation_create_avx512, activation_run_avx512,
                                                    simd_destroy, "avx512"};
-        ops->nn[FS_NN_BINARY] =
+        ops->k[FS_NN_BINARY] =
             (fs_nn_kernel){binary_create_avx512, binary_run_avx512, simd_destroy, "avx512"};
-        ops->nn[FS_NN_DEPTHWISE_CONV2D] = (fs_nn_kernel){
+        ops->k[FS_NN_DEPTHWISE_CONV2D] = (fs_nn_kernel){
             depthwise_create_avx512, depthwise_run_avx512, simd_destroy, "avx512"};
-        ops->nn[FS_NN_CONV2D] =
+        ops->k[FS_NN_CONV2D] =
             (fs_nn_kernel){conv_create_avx512, conv_run_avx512, simd_destroy, "avx512"};
     } else if (level == FS_NN_SIMD_AVX2) {
-        ops->nn[FS_NN_ACTIVATION] = (fs_nn_kernel){activation_create_avx2, activation_run_avx2,
+        ops->k[FS_NN_ACTIVATION] = (fs_nn_kernel){activation_create_avx2, activation_run_avx2,
                                                    simd_destroy, "avx2"};
-        ops->nn[FS_NN_BINARY] =
+        ops->k[FS_NN_BINARY] =
             (fs_nn_kernel){binary_create_avx2, binary_run_avx2, simd_destroy, "avx2"};
-        ops->nn[FS_NN_DEPTHWISE_CONV2D] =
+        ops->k[FS_NN_DEPTHWISE_CONV2D] =
             (fs_nn_kernel){depthwise_create_avx2, depthwise_run_avx2, simd_destroy, "avx2"};
-        ops->nn[FS_NN_CONV2D] =
+        ops->k[FS_NN_CONV2D] =
             (fs_nn_kernel){conv_create_avx2, conv_run_avx2, simd_destroy, "avx2"};
     }
 }
@@ -530,16 +533,16 @@ int fs_nn_simd_level(void)
     return FS_NN_SIMD_NONE;
 }
 
-void fs_nn_ops_simd_register(fs_ops *ops, int level)
+void fs_nn_ops_simd_register(fs_nn_ops *ops, int level)
 {
     if (level == FS_NN_SIMD_NONE)
-        ops->nn[FS_NN_PAD] = (fs_nn_kernel){simd_pad_create, simd_pad_run, simd_destroy, "simd"};
+        ops->k[FS_NN_PAD] = (fs_nn_kernel){simd_pad_create, simd_pad_run, simd_destroy, "simd"};
 }
 
 #endif
 
 #if !defined(FS_HAVE_XNNPACK)
-int fs_nn_ops_xnnpack_alone_register(fs_ops *ops)
+int fs_nn_ops_xnnpack_alone_register(fs_nn_ops *ops)
 {
     (void)ops;
     return 0; /* built without XNNPACK */

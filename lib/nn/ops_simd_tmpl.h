@@ -73,16 +73,21 @@ static void FN(act_rows)(const simd_state *st, const float *x, float *y, size_t 
     }
 }
 
-static void FN(activation_run)(void *state, const float *const *inputs, float *output)
+static fs_status FN(activation_run)(const fs_exec *ex, void *state, const float *const *inputs,
+                                    float *output)
 {
+    (void)ex;
     const simd_state *st = state;
     FN(act_rows)(st, inputs[0], output, fs_nn_shape_size(st->d.out) / (size_t)st->d.out.c);
+    return FS_OK;
 }
 
 /* ---- BINARY: equal shapes or a constant operand, fused activation ---- */
 
-static void FN(binary_run)(void *state, const float *const *inputs, float *output)
+static fs_status FN(binary_run)(const fs_exec *ex, void *state, const float *const *inputs,
+                                float *output)
 {
+    (void)ex;
     const simd_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const int c = d->out.c;
@@ -104,7 +109,7 @@ static void FN(binary_run)(void *state, const float *const *inputs, float *outpu
             const V r = FN(binop_v)(d->binop, VLOADM(a + i, m), b ? VLOADM(b + i, m) : s);
             VSTOREM(output + i, FN(act_v)(st, r, VZERO()), m);
         }
-        return;
+        return FS_OK;
     }
     const int full = c / VL, rest = c % VL;
     for (size_t p = 0; p < pixels; p++) {
@@ -122,6 +127,7 @@ static void FN(binary_run)(void *state, const float *const *inputs, float *outpu
             VSTOREM(output + o + k * VL, FN(act_v)(st, r, VLOAD(st->alpha + k * VL)), m);
         }
     }
+    return FS_OK;
 }
 
 /* ---- DEPTHWISE_CONV2D, depth multiplier 1 ---- */
@@ -356,12 +362,14 @@ static void FN(dw_flat_run)(simd_state *st, const float *input, float *output)
         }
 }
 
-static void FN(depthwise_run)(void *state, const float *const *inputs, float *output)
+static fs_status FN(depthwise_run)(const fs_exec *ex, void *state, const float *const *inputs,
+                                   float *output)
 {
+    (void)ex;
     simd_state *st = state;
     if (st->flat) {
         FN(dw_flat_run)(st, inputs[0], output);
-        return;
+        return FS_OK;
     }
     const fs_nn_op_desc *d = &st->d;
     const fs_nn_shape is = d->in[0], os = d->out;
@@ -379,6 +387,7 @@ static void FN(depthwise_run)(void *state, const float *const *inputs, float *ou
                        ky1);
         }
     }
+    return FS_OK;
 }
 
 /* ---- CONV2D with few input channels ---- */
@@ -450,8 +459,10 @@ FN(conv_small_tile)(const simd_state *st, const float *const *rp, const int *rk,
     }
 }
 
-static void FN(conv_small_run)(void *state, const float *const *inputs, float *output)
+static fs_status FN(conv_small_run)(const fs_exec *ex, void *state, const float *const *inputs,
+                                    float *output)
 {
+    (void)ex;
     simd_state *st = state;
     const fs_nn_op_desc *d = &st->d;
     const fs_nn_shape os = d->out;
@@ -490,6 +501,7 @@ static void FN(conv_small_run)(void *state, const float *const *inputs, float *o
                 }
             }
         }
+    return FS_OK;
 }
 
 #if VL == 16
@@ -556,14 +568,15 @@ static void FN(conv_pw24_run)(const simd_state *st, const float *input, float *o
 }
 #endif
 
-static void FN(conv_run)(void *state, const float *const *inputs, float *output)
+static fs_status FN(conv_run)(const fs_exec *ex, void *state, const float *const *inputs,
+                              float *output)
 {
 #if VL == 16
     const simd_state *st = state;
     if (st->pw24) {
         FN(conv_pw24_run)(st, inputs[0], output);
-        return;
+        return FS_OK;
     }
 #endif
-    FN(conv_small_run)(state, inputs, output);
+    return FN(conv_small_run)(ex, state, inputs, output);
 }

@@ -13,8 +13,9 @@
  *
  * Inputs: XNNPACK may read up to XNN_EXTRA_BYTES (16) past the end of an
  * input tensor (never writes there); the runtime's arena keeps that slack.
- * Single thread (threadpool NULL). A state's run() must not be called from
- * two threads at once: an XNNPACK operator keeps its setup pointers.
+ * Threads: run() hands XNNPACK the pthreadpool of the caller's worker pool
+ * (lib/pool.h; none for one thread). A state's run() must not be called
+ * from two threads at once: an XNNPACK operator keeps its setup pointers.
  */
 #include "nn/ops_kernels.h"
 
@@ -26,6 +27,7 @@
 #include <xnnpack.h>
 
 #include "internal.h"
+#include "pool.h"
 
 typedef enum xk_kind {
     XK_CONV = 0, /* CONV2D and XNNPACK's DEPTHWISE_CONV2D */
@@ -58,7 +60,7 @@ typedef struct xk_state {
 
 static pthread_once_t xk_once = PTHREAD_ONCE_INIT;
 static int xk_ready;
-static fs_ops xk_simd_ops; /* reference + own SIMD at the CPU's best level */
+static fs_nn_ops xk_simd_ops; /* reference + own SIMD at the CPU's best level */
 
 static void xk_init(void)
 {
@@ -121,7 +123,7 @@ static fs_status xk_new(const fs_nn_op_desc *desc, fs_nn_op_type type, void **st
 /* Tries the own SIMD kernel for the desc; FS_OK if it took it. */
 static fs_status xk_try_inner(xk_state *st)
 {
-    const fs_nn_kernel k = xk_simd_ops.nn[st->d.type];
+    const fs_nn_kernel k = xk_simd_ops.k[st->d.type];
     if (strcmp(k.name, "ref") == 0)
         return FS_ERR_UNSUPPORTED; /* no SIMD level on this CPU */
     const fs_status s = k.create(&st->d, &st->inner_state);
@@ -138,7 +140,8 @@ static fs_status xk_try_inner(xk_state *st)
  * SIMD kernel when @p own, else XNNPACK's.
  */
 static fs_status xk_activation_create_alone(const fs_nn_op_desc *desc, void **state);
-static void xk_run(void *state, const float *const *inputs, float *output);
+static fs_status xk_run(const fs_exec *ex, void *state, const float *const *inputs,
+                        float *output);
 
 static fs_status xk_activation(xk_state *st, int own, int fusable, float *lo, float *hi)
 {
@@ -171,18 +174,9 @@ static fs_status xk_activation(xk_state *st, int own, int fusable, float *lo, fl
     a.alpha = d->alpha;
     a.clamp_min = d->clamp_min;
     a.clamp_max = d->clamp_max;
-    st->post = own ? xk_simd_ops.nn[FS_NN_ACTIVATION]
+    st->post = own ? xk_simd_ops.k[FS_NN_ACTIVATION]
                    : (fs_nn_kernel){xk_activation_create_alone, xk_run, xk_destroy, "xnnpack"};
     return st->post.create(&a, &st->post_state);
-}
-
-static void xk_fail_output(const xk_state *st, float *output)
-{
-    /* setup cannot fail for a shape create accepted; if it ever does, the
-     * result must not pass for a number */
-    const size_t n = fs_nn_shape_size(st->d.out);
-    for (size_t i = 0; i < n; i++)
-        output[i] = NAN;
 }
 
 static fs_status xk_finish(xk_state *st, fs_status s, void **state)
@@ -420,9 +414,14 @@ typedef enum xnn_status (*xk_setup_nd_fn)(xnn_operator_t, size_t, const size_t *
                                           const size_t *, const float *, const float *, float *,
                                           pthreadpool_t);
 
-static void xk_run(void *state, const float *const *inputs, float *output)
+static fs_status xk_run(const fs_exec *ex, void *state, const float *const *inputs,
+                        float *output)
 {
     xk_state *st = state;
+    /* The context's thread count, as XNNPACK wants it: each output element
+     * is computed by the same micro-kernel whatever the tiling, so the
+     * bytes do not depend on it. */
+    pthreadpool_t tp = ex ? (pthreadpool_t)fs_pool_pthreadpool(ex->pool) : NULL;
     const fs_nn_op_desc *d = &st->d;
     const fs_nn_shape is = d->in[0];
     const size_t pixels = fs_nn_shape_size(d->out) / (size_t)d->out.c;
@@ -430,8 +429,7 @@ static void xk_run(void *state, const float *const *inputs, float *output)
 
     switch (st->kind) {
     case XK_INNER:
-        st->inner.run(st->inner_state, inputs, output);
-        return;
+        return st->inner.run(ex, st->inner_state, inputs, output);
     case XK_CONV:
         s = xnn_setup_convolution2d_nhwc_f32(st->op, (size_t)is.n, (size_t)is.h, (size_t)is.w,
                                              inputs[0], output, NULL);
@@ -474,20 +472,23 @@ static void xk_run(void *state, const float *const *inputs, float *output)
     }
     }
     if (s == xnn_status_success)
-        s = xnn_run_operator(st->op, NULL);
+        s = xnn_run_operator(st->op, tp);
     if (s == xnn_status_success && st->sigmoid) {
         s = xnn_setup_sigmoid_nc_f32(st->sigmoid, pixels, output, output, NULL);
         if (s == xnn_status_success)
-            s = xnn_run_operator(st->sigmoid, NULL);
+            s = xnn_run_operator(st->sigmoid, tp);
     }
-    if (s != xnn_status_success) {
-        xk_fail_output(st, output);
-        return;
-    }
+    /* setup cannot fail for a shape create accepted; if it ever does, the
+     * executor stops on the status and never reads the output */
+    if (s != xnn_status_success)
+        return fs_fail(ex ? ex->err : NULL,
+                       s == xnn_status_out_of_memory ? FS_ERR_OUT_OF_MEMORY : FS_ERR_INTERNAL,
+                       "XNNPACK kernel failed (status %d)", (int)s);
     if (st->post_state) {
         const float *in[1] = {output};
-        st->post.run(st->post_state, in, output); /* in place: see ops_kernels.h */
+        return st->post.run(ex, st->post_state, in, output); /* in place: see ops_kernels.h */
     }
+    return FS_OK;
 }
 
 #define XK_WRAP(name)                                                                    \
@@ -506,33 +507,33 @@ XK_WRAP(binary)
 XK_WRAP(matmul)
 #undef XK_WRAP
 
-int fs_nn_ops_xnnpack_alone_register(fs_ops *ops)
+int fs_nn_ops_xnnpack_alone_register(fs_nn_ops *ops)
 {
-    ops->nn[FS_NN_CONV2D] = (fs_nn_kernel){xk_conv_create_alone, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_DEPTHWISE_CONV2D] =
+    ops->k[FS_NN_CONV2D] = (fs_nn_kernel){xk_conv_create_alone, xk_run, xk_destroy, "xnnpack"};
+    ops->k[FS_NN_DEPTHWISE_CONV2D] =
         (fs_nn_kernel){xk_depthwise_create_alone, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_MAX_POOL] = (fs_nn_kernel){xk_maxpool_create, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_BINARY] =
+    ops->k[FS_NN_MAX_POOL] = (fs_nn_kernel){xk_maxpool_create, xk_run, xk_destroy, "xnnpack"};
+    ops->k[FS_NN_BINARY] =
         (fs_nn_kernel){xk_binary_create_alone, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_ACTIVATION] =
+    ops->k[FS_NN_ACTIVATION] =
         (fs_nn_kernel){xk_activation_create_alone, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_MATMUL] =
+    ops->k[FS_NN_MATMUL] =
         (fs_nn_kernel){xk_matmul_create_alone, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_MEAN] = (fs_nn_kernel){xk_mean_create, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_SOFTMAX] = (fs_nn_kernel){xk_softmax_create, xk_run, xk_destroy, "xnnpack"};
+    ops->k[FS_NN_MEAN] = (fs_nn_kernel){xk_mean_create, xk_run, xk_destroy, "xnnpack"};
+    ops->k[FS_NN_SOFTMAX] = (fs_nn_kernel){xk_softmax_create, xk_run, xk_destroy, "xnnpack"};
     return 1;
 }
 
-void fs_nn_ops_xnnpack_register(fs_ops *ops)
+void fs_nn_ops_xnnpack_register(fs_nn_ops *ops)
 {
-    ops->nn[FS_NN_CONV2D] = (fs_nn_kernel){xk_conv_create, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_DEPTHWISE_CONV2D] =
+    ops->k[FS_NN_CONV2D] = (fs_nn_kernel){xk_conv_create, xk_run, xk_destroy, "xnnpack"};
+    ops->k[FS_NN_DEPTHWISE_CONV2D] =
         (fs_nn_kernel){xk_depthwise_create, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_MAX_POOL] = (fs_nn_kernel){xk_maxpool_create, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_BINARY] = (fs_nn_kernel){xk_binary_create, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_ACTIVATION] =
+    ops->k[FS_NN_MAX_POOL] = (fs_nn_kernel){xk_maxpool_create, xk_run, xk_destroy, "xnnpack"};
+    ops->k[FS_NN_BINARY] = (fs_nn_kernel){xk_binary_create, xk_run, xk_destroy, "xnnpack"};
+    ops->k[FS_NN_ACTIVATION] =
         (fs_nn_kernel){xk_activation_create, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_MATMUL] = (fs_nn_kernel){xk_matmul_create, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_MEAN] = (fs_nn_kernel){xk_mean_create, xk_run, xk_destroy, "xnnpack"};
-    ops->nn[FS_NN_SOFTMAX] = (fs_nn_kernel){xk_softmax_create, xk_run, xk_destroy, "xnnpack"};
+    ops->k[FS_NN_MATMUL] = (fs_nn_kernel){xk_matmul_create, xk_run, xk_destroy, "xnnpack"};
+    ops->k[FS_NN_MEAN] = (fs_nn_kernel){xk_mean_create, xk_run, xk_destroy, "xnnpack"};
+    ops->k[FS_NN_SOFTMAX] = (fs_nn_kernel){xk_softmax_create, xk_run, xk_destroy, "xnnpack"};
 }

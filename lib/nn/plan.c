@@ -1002,8 +1002,8 @@ static fs_status create_kernels(const planner *p)
     fs_nn_model *m = p->m;
     for (int i = 0; i < m->num_steps; i++) {
         fs_nn_step *s = &m->steps[i];
-        const fs_nn_kernel *k = &m->ops->nn[s->desc.type];
-        const fs_nn_kernel *ref = &m->ref_ops.nn[s->desc.type];
+        const fs_nn_kernel *k = &m->ops.k[s->desc.type];
+        const fs_nn_kernel *ref = &m->ref_ops.k[s->desc.type];
         fs_status st = FS_ERR_UNSUPPORTED;
         if (k->create)
             st = k->create(&s->desc, &s->state);

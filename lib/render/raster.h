@@ -8,7 +8,7 @@
  *
  * - Coordinates. Vertex x, y are target-image pixels in the landmark
  *   convention of the detector and the fitter (TensorFlow.js: pixel centres at
- *   INTEGER coordinates, see lib/ops/sample.h). Output pixel (i, j) of the
+ *   INTEGER coordinates, see lib/sample/sample.h). Output pixel (i, j) of the
  *   window is image pixel (x0 + i, y0 + j) and is sampled at exactly that
  *   point. So a mesh fitted to landmarks needs no half-pixel shift; a caller
  *   whose vertices use the "centres at +0.5" (OpenGL / D3D) convention
@@ -43,6 +43,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exec.h"
+#include "faceswap/common.h"
+
 #define FS_RASTER_SUBPIXEL 256       /* snapping grid: 1/256 px */
 #define FS_RASTER_MAX_COORD 1048576.0 /* 2^20 px: keeps edge products inside int64 */
 #define FS_RASTER_MAX_ATTR 16
@@ -75,27 +78,40 @@ typedef struct fs_raster_out {
 } fs_raster_out;
 
 /*
- * The ops-table entry (fs_ops.raster_triangles): draws triangles tri[t][0..2]
- * (indices into vert / attr; an index outside [0, n_vert) drops the
- * triangle) in order. attr is [n_vert][d->n_attr] (may be NULL when n_attr
- * is 0). A NULL or invalid desc (negative size, n_attr out of range) draws
- * nothing.
+ * The raster family's entry (fs_raster_ops.triangles): draws triangles
+ * tri[t][0..2] (indices into vert / attr; an index outside [0, n_vert) drops
+ * the triangle) in order. attr is [n_vert][d->n_attr] (may be NULL when
+ * n_attr is 0). A NULL or invalid desc (negative size, n_attr out of range)
+ * or NULL vert / tri / needed attr draws nothing and returns
+ * FS_ERR_INVALID_ARGUMENT.
  */
-typedef void (*fs_raster_fn)(const fs_raster_vertex *vert, const float *attr, int n_vert,
-                             const int32_t (*tri)[3], int n_tri, const fs_raster_desc *d,
-                             const fs_raster_out *out);
+typedef fs_status (*fs_raster_fn)(const fs_exec *ex, const fs_raster_vertex *vert,
+                                  const float *attr, int n_vert, const int32_t (*tri)[3],
+                                  int n_tri, const fs_raster_desc *d, const fs_raster_out *out);
 
-void fs_raster_triangles_ref(const fs_raster_vertex *vert, const float *attr, int n_vert,
-                             const int32_t (*tri)[3], int n_tri, const fs_raster_desc *d,
-                             const fs_raster_out *out);
+/* The raster family: what the renderer takes of the engine. */
+typedef struct fs_raster_ops {
+    fs_raster_fn triangles;
+} fs_raster_ops;
+
+/* The reference entries, then the fast ones on top. */
+void fs_raster_ops_init_reference(fs_raster_ops *ops);
+void fs_raster_ops_init_fast(fs_raster_ops *ops);
+
+fs_status fs_raster_triangles_ref(const fs_exec *ex, const fs_raster_vertex *vert,
+                                  const float *attr, int n_vert, const int32_t (*tri)[3],
+                                  int n_tri, const fs_raster_desc *d, const fs_raster_out *out);
 /* Row spans from exact integer edge intersections and incremental plane
  * equations (lib/render/raster_fast.c). Same coverage as the reference;
  * depth and attributes within a few float ulps of the values' range (the
  * test allows 1e-4 relative). For equal depths to within that rounding,
- * the triangle that wins may differ. */
-void fs_raster_triangles_fast(const fs_raster_vertex *vert, const float *attr, int n_vert,
-                              const int32_t (*tri)[3], int n_tri, const fs_raster_desc *d,
-                              const fs_raster_out *out);
+ * the triangle that wins may differ. With a pool in @p ex the window is
+ * drawn in row bands on its workers; each band draws every triangle in
+ * order with the planes of the whole window, so the bytes do not depend
+ * on the number of bands. */
+fs_status fs_raster_triangles_fast(const fs_exec *ex, const fs_raster_vertex *vert,
+                                   const float *attr, int n_vert, const int32_t (*tri)[3],
+                                   int n_tri, const fs_raster_desc *d, const fs_raster_out *out);
 
 /* Sets depth to +infinity, mask to 0, tri_id to -1, attr to 0 (non-NULL ones). */
 void fs_raster_clear(const fs_raster_desc *d, const fs_raster_out *out);
@@ -104,6 +120,10 @@ void fs_raster_clear(const fs_raster_desc *d, const fs_raster_out *out);
 
 /* 1 when d and out are usable (sizes and origin within 2^20, n_attr in range, depth set). */
 int fs_raster_desc_ok(const fs_raster_desc *d, const fs_raster_out *out);
+/* The arguments' check every entry starts with: FS_OK or FS_ERR_INVALID_ARGUMENT. */
+fs_status fs_raster_check(const fs_exec *ex, const fs_raster_vertex *vert, const float *attr,
+                          const int32_t (*tri)[3], const fs_raster_desc *d,
+                          const fs_raster_out *out);
 
 /* A triangle prepared for rasterisation: snapped, oriented, clipped box. */
 typedef struct fs_raster_setup {

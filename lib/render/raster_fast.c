@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "pool.h"
+
 /* Floor of a / b, b > 0. */
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -34,25 +36,35 @@ static plane make_plane(const double b0[3], const double bx[3], const double by[
     return p;
 }
 
-void fs_raster_triangles_fast(const fs_raster_vertex *vert, const float *attr, int n_vert,
-                              const int32_t (*tri)[3], int n_tri, const fs_raster_desc *d,
-                              const fs_raster_out *out)
+/* One call's arguments, shared read-only by its row bands. */
+typedef struct raster_job {
+    const fs_raster_vertex *vert;
+    const float *attr;
+    int n_vert;
+    const int32_t (*tri)[3];
+    int n_tri;
+    const fs_raster_desc *d;
+    const fs_raster_out *out;
+    const int64_t *snap; /* snapped vertices, or NULL */
+    int bands;
+} raster_job;
+
+/* Draws window rows [r0, r1] of every triangle, in order. The planes start
+ * at each triangle's own box, not at the band, so that a pixel gets the
+ * same value whichever band draws it. */
+static void draw_rows(const raster_job *j, int r0, int r1)
 {
-    if (!fs_raster_desc_ok(d, out) || !vert || !tri || (d->n_attr > 0 && !attr))
-        return;
+    const fs_raster_vertex *const vert = j->vert;
+    const float *const attr = j->attr;
+    const int n_vert = j->n_vert;
+    const int32_t(*const tri)[3] = j->tri;
+    const fs_raster_desc *const d = j->d;
+    const fs_raster_out *const out = j->out;
+    const int64_t *const snap = j->snap;
     const int na = d->n_attr;
     const int want_attr = out->attr && na > 0;
     const int64_t S = FS_RASTER_SUBPIXEL;
-    /* Each vertex is snapped once (a dense mesh shares it among ~6
-     * triangles, most of them smaller than a pixel, so per-triangle setup
-     * dominates); INT64_MIN marks an invalid vertex. Without memory the
-     * per-triangle setup is used: same result. */
-    int64_t *const snap = n_vert > 0 ? fs_tmp_alloc((size_t)n_vert * 2 * sizeof(int64_t)) : NULL;
-    if (snap)
-        for (int i = 0; i < n_vert; i++)
-            if (!fs_raster_snap_vertex(&vert[i], d, &snap[2 * i], &snap[2 * i + 1]))
-                snap[2 * i] = INT64_MIN;
-    for (int t = 0; t < n_tri; t++) {
+    for (int t = 0; t < j->n_tri; t++) {
         fs_raster_setup s;
         if (snap) {
             const int32_t *const c = tri[t];
@@ -67,6 +79,9 @@ void fs_raster_triangles_fast(const fs_raster_vertex *vert, const float *attr, i
         } else if (!fs_raster_setup_triangle(vert, n_vert, tri[t], d, &s)) {
             continue;
         }
+        const int py0 = s.by0 > r0 ? s.by0 : r0, py1 = s.by1 < r1 ? s.by1 : r1;
+        if (py0 > py1)
+            continue;
         const fs_raster_vertex *v[3] = {&vert[s.v[0]], &vert[s.v[1]], &vert[s.v[2]]};
         /* Edge k at the box's top-left pixel and its steps per pixel. */
         int64_t e0[3], A[3], B[3];
@@ -83,7 +98,7 @@ void fs_raster_triangles_fast(const fs_raster_vertex *vert, const float *attr, i
         plane pz = {0, 0, 0}, pw = {0, 0, 0};
         plane pa[FS_RASTER_MAX_ATTR];
         const int64_t umax = s.bx1 - s.bx0;
-        for (int py = s.by0; py <= s.by1; py++) {
+        for (int py = py0; py <= py1; py++) {
             const int64_t dv = py - s.by0;
             int64_t lo = 0, hi = umax;
             const int64_t e_row[3] = {e0[0] + B[0] * dv - s.bias[0], e0[1] + B[1] * dv - s.bias[1],
@@ -159,5 +174,51 @@ void fs_raster_triangles_fast(const fs_raster_vertex *vert, const float *attr, i
             }
         }
     }
+}
+
+static fs_status band_task(void *user, int task, int worker)
+{
+    (void)worker;
+    const raster_job *j = user;
+    const int h = j->d->height;
+    const int r0 = (int)((int64_t)h * task / j->bands);
+    const int r1 = (int)((int64_t)h * (task + 1) / j->bands) - 1;
+    draw_rows(j, r0, r1);
+    return FS_OK;
+}
+
+/* Rows per band at least: below this the per-band triangle setup costs
+ * more than the rows it shares out. */
+#define RASTER_MIN_BAND_ROWS 16
+
+fs_status fs_raster_triangles_fast(const fs_exec *ex, const fs_raster_vertex *vert,
+                                   const float *attr, int n_vert, const int32_t (*tri)[3],
+                                   int n_tri, const fs_raster_desc *d, const fs_raster_out *out)
+{
+    const fs_status st = fs_raster_check(ex, vert, attr, tri, d, out);
+    if (st != FS_OK)
+        return st;
+    /* Each vertex is snapped once (a dense mesh shares it among ~6
+     * triangles, most of them smaller than a pixel, so per-triangle setup
+     * dominates); INT64_MIN marks an invalid vertex. Without memory the
+     * per-triangle setup is used: same result. */
+    int64_t *const snap = n_vert > 0 ? fs_tmp_alloc((size_t)n_vert * 2 * sizeof(int64_t)) : NULL;
+    if (snap)
+        for (int i = 0; i < n_vert; i++)
+            if (!fs_raster_snap_vertex(&vert[i], d, &snap[2 * i], &snap[2 * i + 1]))
+                snap[2 * i] = INT64_MIN;
+    fs_pool *const pool = ex ? ex->pool : NULL;
+    raster_job j = {vert, attr, n_vert, tri, n_tri, d, out, snap,
+                    fs_pool_bands(pool, d->height, RASTER_MIN_BAND_ROWS)};
+    if (j.bands <= 1)
+        draw_rows(&j, 0, d->height - 1);
+    else
+        (void)fs_pool_run(pool, j.bands, band_task, &j); /* the tasks cannot fail */
     fs_tmp_free(snap);
+    return FS_OK;
+}
+
+void fs_raster_ops_init_fast(fs_raster_ops *ops)
+{
+    ops->triangles = fs_raster_triangles_fast;
 }

@@ -5,6 +5,8 @@
  */
 #include "render/raster.h"
 
+#include "internal.h"
+
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -123,12 +125,23 @@ void fs_raster_clear(const fs_raster_desc *d, const fs_raster_out *out)
         memset(out->attr, 0, n * (size_t)d->n_attr * sizeof(float));
 }
 
-void fs_raster_triangles_ref(const fs_raster_vertex *vert, const float *attr, int n_vert,
-                             const int32_t (*tri)[3], int n_tri, const fs_raster_desc *d,
-                             const fs_raster_out *out)
+fs_status fs_raster_check(const fs_exec *ex, const fs_raster_vertex *vert, const float *attr,
+                          const int32_t (*tri)[3], const fs_raster_desc *d,
+                          const fs_raster_out *out)
 {
     if (!fs_raster_desc_ok(d, out) || !vert || !tri || (d->n_attr > 0 && !attr))
-        return;
+        return fs_fail(ex ? ex->err : NULL, FS_ERR_INVALID_ARGUMENT,
+                       "rasteriser: invalid window, outputs or NULL mesh");
+    return FS_OK;
+}
+
+fs_status fs_raster_triangles_ref(const fs_exec *ex, const fs_raster_vertex *vert,
+                                  const float *attr, int n_vert, const int32_t (*tri)[3],
+                                  int n_tri, const fs_raster_desc *d, const fs_raster_out *out)
+{
+    const fs_status st = fs_raster_check(ex, vert, attr, tri, d, out);
+    if (st != FS_OK)
+        return st;
     const int na = d->n_attr;
     for (int t = 0; t < n_tri; t++) {
         fs_raster_setup s;
@@ -177,4 +190,10 @@ void fs_raster_triangles_ref(const fs_raster_vertex *vert, const float *attr, in
             }
         }
     }
+    return FS_OK;
+}
+
+void fs_raster_ops_init_reference(fs_raster_ops *ops)
+{
+    ops->triangles = fs_raster_triangles_ref;
 }

@@ -7,7 +7,7 @@
  * v = 0 is the top row's top edge and v = 1 the bottom row's bottom edge
  * (flip_v = 1 for atlases whose v points up, as OpenGL's). Texel centres sit
  * at ((i + 0.5) / tex_w, (j + 0.5) / tex_h), so the sample point in texel
- * coordinates (centres at integers, as lib/ops/sample.h) is
+ * coordinates (centres at integers, as lib/sample/sample.h) is
  *     sx = u * tex_w - 0.5,  sy = v * tex_h - 0.5,
  * clamped to [0, size - 1] (edge texels repeat), then interpolated in float.
  */

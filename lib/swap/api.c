@@ -14,6 +14,7 @@
 #include "image/view.h"
 #include "param.h"
 #include "swap/swap.h"
+#include "engine.h"
 
 struct fs_identity {
     fs_context *ctx;
@@ -96,13 +97,13 @@ static fs_status identity_wrap(fs_context *ctx, fs_identity_data *data, fs_ident
     fs_identity *id = calloc(1, sizeof(*id));
     if (!id) {
         fs_identity_data_free(data);
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "fs_identity: out of memory");
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "fs_identity: out of memory");
     }
     id->ctx = ctx;
     id->data = *data;
     id->source_index = -1;
     *out = id;
-    fs_clear_error(&ctx->err);
+    fs_context_clear_error(ctx);
     return FS_OK;
 }
 
@@ -172,7 +173,7 @@ static fs_status cache_load(fs_context *ctx, capture_cache *c)
     if (c->loaded && c->gen == ctx->config_gen)
         return FS_OK;
     cache_unload(c);
-    fs_status st = fs_swap_mesh_load(ctx, &c->mesh, &ctx->err);
+    fs_status st = fs_swap_mesh_load(ctx, &c->mesh, fs_context_err(ctx));
     if (st == FS_OK)
         st = fs_detector_create(ctx, &c->det);
     if (st == FS_OK)
@@ -197,16 +198,16 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
     if (!image || !out)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_identity_create_from_image: NULL argument");
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_identity_create_from_image: NULL argument");
     if (face_index < FS_IDENTITY_LARGEST_FACE)
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_RANGE, "fs_identity_create_from_image: face_index %d", face_index);
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE, "fs_identity_create_from_image: face_index %d", face_index);
     capture_cache *cache = cache_get(ctx);
     fs_face_landmarks *lm = malloc(sizeof(*lm));
     fs_face_box *faces = malloc(sizeof(*faces) * 100);
     if (!cache || !lm || !faces) {
         free(faces);
         free(lm);
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "fs_identity_create_from_image: out of memory");
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "fs_identity_create_from_image: out of memory");
     }
     pthread_mutex_lock(&cache->lock);
     fs_status st = cache_load(ctx, cache);
@@ -216,24 +217,24 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
     if (st == FS_OK) {
         st = fs_detector_run(det, image, faces, 100, &n);
         if (st != FS_OK)
-            fs_fail(&ctx->err, st, "fs_identity_create_from_image: %s", fs_detector_last_error(det));
+            fs_fail(fs_context_err(ctx), st, "fs_identity_create_from_image: %s", fs_detector_last_error(det));
     }
     if (st == FS_OK) {
         n = n < 100 ? n : 100;
         if (n == 0)
-            st = fs_fail(&ctx->err, FS_ERR_NO_FACE, "fs_identity_create_from_image: no face in the source image");
+            st = fs_fail(fs_context_err(ctx), FS_ERR_NO_FACE, "fs_identity_create_from_image: no face in the source image");
         else if (face_index >= n)
-            st = fs_fail(&ctx->err, FS_ERR_OUT_OF_RANGE,
+            st = fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE,
                          "fs_identity_create_from_image: face %d asked, %d found", face_index, n);
     }
     if (st == FS_OK) {
         const fs_status fst = fs_swap_fit_face(fit, image, faces, n, face_index, lm, &chosen);
         if (fst == FS_ERR_NO_FACE)
-            st = fs_fail(&ctx->err, FS_ERR_NO_FACE,
+            st = fs_fail(fs_context_err(ctx), FS_ERR_NO_FACE,
                          "fs_identity_create_from_image: no face (the fitter rejected %s)",
                          face_index >= 0 || n == 1 ? "the detection" : "every detection");
         else if (fst != FS_OK)
-            st = fs_fail(&ctx->err, fst, "fs_identity_create_from_image: %s", fs_fitter_last_error(fit));
+            st = fs_fail(fs_context_err(ctx), fst, "fs_identity_create_from_image: %s", fs_fitter_last_error(fit));
     }
     /* The mesh is only read from here on and stays until the context goes
      * (a reload needs a context setting, which a caller must not change
@@ -245,7 +246,7 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
         fs_atlas_params ap;
         fs_atlas_params_default(&ap);
         st = fs_atlas_build(image, (const float(*)[3])lm->points, &cache->mesh.atlas, &ap,
-                            &data.atlas, &ctx->err);
+                            &data.atlas, fs_context_err(ctx));
     }
     if (st == FS_OK) {
         memcpy(data.landmarks, lm->points, sizeof(data.landmarks));
@@ -279,7 +280,7 @@ fs_status fs_identity_save_memory(const fs_identity *id, void **data, size_t *si
         return FS_ERR_INVALID_ARGUMENT;
     uint8_t *buf = NULL;
     size_t n = 0;
-    const fs_status st = fs_identity_blob_save(&id->data, &buf, &n, &id->ctx->err);
+    const fs_status st = fs_identity_blob_save(&id->data, &buf, &n, fs_context_err(id->ctx));
     if (st == FS_OK) {
         *data = buf;
         *size = n;
@@ -298,9 +299,9 @@ fs_status fs_identity_load_memory(fs_context *ctx, const void *data, size_t size
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
     if (!data || !out)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_identity_load_memory: NULL argument");
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_identity_load_memory: NULL argument");
     fs_identity_data d;
-    const fs_status st = fs_identity_blob_load(data, size, &d, &ctx->err);
+    const fs_status st = fs_identity_blob_load(data, size, &d, fs_context_err(ctx));
     return st == FS_OK ? identity_wrap(ctx, &d, out) : st;
 }
 
@@ -309,8 +310,8 @@ fs_status fs_identity_save_file(const fs_identity *id, const char *path)
     if (!id)
         return FS_ERR_INVALID_ARGUMENT;
     if (!path)
-        return fs_fail(&id->ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_identity_save_file: NULL path");
-    return fs_identity_blob_write_file(&id->data, path, &id->ctx->err);
+        return fs_fail(fs_context_err(id->ctx), FS_ERR_INVALID_ARGUMENT, "fs_identity_save_file: NULL path");
+    return fs_identity_blob_write_file(&id->data, path, fs_context_err(id->ctx));
 }
 
 fs_status fs_identity_load_file(fs_context *ctx, const char *path, fs_identity **out)
@@ -318,9 +319,9 @@ fs_status fs_identity_load_file(fs_context *ctx, const char *path, fs_identity *
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
     if (!path || !out)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_identity_load_file: NULL argument");
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_identity_load_file: NULL argument");
     fs_identity_data d;
-    const fs_status st = fs_identity_blob_read_file(path, &d, &ctx->err);
+    const fs_status st = fs_identity_blob_read_file(path, &d, fs_context_err(ctx));
     return st == FS_OK ? identity_wrap(ctx, &d, out) : st;
 }
 
@@ -403,25 +404,25 @@ fs_status fs_renderer_create(fs_context *ctx, fs_renderer **out)
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
     if (!out)
-        return fs_fail(&ctx->err, FS_ERR_INVALID_ARGUMENT, "fs_renderer_create: NULL out");
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_renderer_create: NULL out");
     fs_renderer *r = calloc(1, sizeof(*r));
     if (r)
         r->mesh = malloc(sizeof(*r->mesh));
     if (!r || !r->mesh) {
         free(r);
-        return fs_fail(&ctx->err, FS_ERR_OUT_OF_MEMORY, "fs_renderer_create: out of memory");
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "fs_renderer_create: out of memory");
     }
     r->ctx = ctx;
     fs_swap_params_default(&r->params); /* and the parameters that are not public */
     fs_param_init(&renderer_params, r);
-    const fs_status st = fs_swap_mesh_load(ctx, r->mesh, &ctx->err);
+    const fs_status st = fs_swap_mesh_load(ctx, r->mesh, fs_context_err(ctx));
     if (st != FS_OK) {
         free(r->mesh);
         free(r);
         return st;
     }
     *out = r;
-    fs_clear_error(&ctx->err);
+    fs_context_clear_error(ctx);
     return FS_OK;
 }
 
@@ -573,11 +574,13 @@ static fs_status swap_face_info(fs_renderer *r, const fs_identity *id, fs_image 
     int ch = 0, off[3];
     if (!format_layout(image->format, &ch, off))
         return fs_fail(&r->err, FS_ERR_UNSUPPORTED, "fs_renderer_swap_face: pixel format %d", image->format);
-    const fs_ops *ops = fs_context_ops(r->ctx);
+    const fs_engine *eng = fs_context_engine(r->ctx);
+    fs_exec ex;
+    fs_context_exec(r->ctx, &r->err, &ex);
     const float(*pts)[3] = (const float(*)[3])target->points;
     if (image->format == FS_PIXEL_RGB8) {
         fs_clear_error(&r->err);
-        return fs_swap_face(ops, &r->ws, r->mesh, &r->params, &id->data, image, pts, info, &r->err);
+        return fs_swap_face(eng, &ex, &r->ws, r->mesh, &r->params, &id->data, image, pts, info);
     }
     /* Other formats: an RGB8 copy, swapped, then the changed pixels written back. */
     const size_t w = (size_t)image->width, h = (size_t)image->height;
@@ -600,7 +603,7 @@ static fs_status swap_face_info(fs_renderer *r, const fs_identity *id, fs_image 
     view.stride = (int32_t)(w * 3);
     view.data = rgb;
     fs_clear_error(&r->err);
-    const fs_status st = fs_swap_face(ops, &r->ws, r->mesh, &r->params, &id->data, &view, pts, info, &r->err);
+    const fs_status st = fs_swap_face(eng, &ex, &r->ws, r->mesh, &r->params, &id->data, &view, pts, info);
     if (st == FS_OK) {
         for (size_t y = 0; y < h; y++) {
             uint8_t *d = (uint8_t *)image->data + y * (size_t)image->stride;

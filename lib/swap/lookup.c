@@ -1,6 +1,6 @@
 /*
- * The swap's texture stage, plain C (the reference entries of swap_lookup
- * and swap_finish_u8; lib/swap/lookup.h has the contract).
+ * The swap's texture stage, plain C (the reference entries of the swap
+ * texture family, lookup and finish_u8; lib/swap/lookup.h has the contract).
  */
 #include "swap/lookup.h"
 
@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "compose/colour.h"
-#include "ops/ops.h"
 #include "swap/swap.h"
 
 /* Below this shape weight a pixel is in the face's outer band, where the
@@ -164,9 +163,10 @@ static inline float atlas_sample_inline(const fs_atlas *atlas, const float *div2
 
 /* The reference (fast = 0) and the fast entry (fast = 1: CIELAB from
  * fs_colour_srgb_to_lab_fast for the hair guards) share this body. */
-static inline fs_status lookup_run(fs_error_buf *err, const fs_swap_lookup *d,
+static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
                                    fs_swap_lookup_out *o, int fast)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     if (!d || !o || !d->atlas || !d->atlas->rgba || !d->mesh || !d->attr || !d->covered ||
         !d->window || !o->render || !o->target || !o->warp || !o->skin || !o->open)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_lookup: NULL argument");
@@ -211,7 +211,8 @@ static inline fs_status lookup_run(fs_error_buf *err, const fs_swap_lookup *d,
             /* The atlas is alpha-weighted at its footprint's edge
              * (fs_atlas_sample), so empty texels never darken it. */
             float rgb[3];
-            const float cov = fast ? atlas_sample_inline(atlas, div255, u, v, rgb) : fs_atlas_sample(atlas, u, v, rgb);
+            const float cov = fast ? atlas_sample_inline(atlas, div255, u, v, rgb)
+                                   : fs_atlas_sample(atlas, u, v, rgb);
             if (cov <= 0.0f)
                 continue;
             textured++;
@@ -236,14 +237,14 @@ static inline fs_status lookup_run(fs_error_buf *err, const fs_swap_lookup *d,
     return FS_OK;
 }
 
-fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+fs_status fs_swap_lookup_ref(const fs_exec *ex, const fs_swap_lookup *d, fs_swap_lookup_out *o)
 {
-    return lookup_run(err, d, o, 0);
+    return lookup_run(ex, d, o, 0);
 }
 
-fs_status fs_swap_lookup_fast(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *o)
+fs_status fs_swap_lookup_fast(const fs_exec *ex, const fs_swap_lookup *d, fs_swap_lookup_out *o)
 {
-    return lookup_run(err, d, o, 1);
+    return lookup_run(ex, d, o, 1);
 }
 
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
@@ -274,11 +275,12 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
     return skin_n;
 }
 
-fs_status fs_swap_finish_u8_ref(fs_error_buf *err, float *render, const float *warp,
+fs_status fs_swap_finish_u8_ref(const fs_exec *ex, float *render, const float *warp,
                                 const float *alpha_in, const uint8_t *eroded,
                                 const uint8_t *image, ptrdiff_t image_stride, int w, int h,
                                 uint8_t *out)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     if (!render || !warp || !alpha_in || !eroded || !image || !out || w <= 0 || h <= 0 ||
         image_stride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_finish_u8: bad arguments");
@@ -307,8 +309,13 @@ fs_status fs_swap_finish_u8_ref(fs_error_buf *err, float *render, const float *w
     return FS_OK;
 }
 
-void fs_swap_ops_register(fs_ops *ops)
+void fs_swap_texture_ops_init_reference(fs_swap_texture_ops *ops)
 {
-    ops->swap_lookup = fs_swap_lookup_ref;
-    ops->swap_finish_u8 = fs_swap_finish_u8_ref;
+    ops->lookup = fs_swap_lookup_ref;
+    ops->finish_u8 = fs_swap_finish_u8_ref;
+}
+
+void fs_swap_texture_ops_init_fast(fs_swap_texture_ops *ops)
+{
+    ops->lookup = fs_swap_lookup_fast;
 }

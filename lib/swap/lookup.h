@@ -3,8 +3,8 @@
  * mesh shows at each pixel (the identity's atlas, or the target's own eye
  * and mouth openings), whether the pixel is skin to swap, and, once the
  * colour stages have run, the openings mixed back in and the render turned
- * to 8 bits. The swap reaches both through the ops table (swap_lookup,
- * swap_finish_u8); the functions below are the plain-C reference entries.
+ * to 8 bits. The swap reaches both through the swap texture family (lookup,
+ * finish_u8: fs_swap_texture_ops); the functions below are its reference.
  */
 #ifndef FS_SWAP_LOOKUP_H
 #define FS_SWAP_LOOKUP_H
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exec.h"
 #include "internal.h"
 #include "identity/atlas.h"
 
@@ -62,11 +63,11 @@ void fs_swap_iris_discs(const float (*points)[3], float out[2][3]);
  * mesh lies inside it (the window is its bounding box plus a margin,
  * clipped to the frame), so clamping to the window is clamping to the
  * frame. */
-fs_status fs_swap_lookup_ref(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *out);
+fs_status fs_swap_lookup_ref(const fs_exec *ex, const fs_swap_lookup *d, fs_swap_lookup_out *out);
 /* The fast entry: the same, with the hair guards' CIELAB from
  * fs_colour_srgb_to_lab_fast (within 2e-4 in Lab: a guard's decision
  * changes only for a pixel that close to its bound). */
-fs_status fs_swap_lookup_fast(fs_error_buf *err, const fs_swap_lookup *d, fs_swap_lookup_out *out);
+fs_status fs_swap_lookup_fast(const fs_exec *ex, const fs_swap_lookup *d, fs_swap_lookup_out *out);
 
 /*
  * The target-side skin of fs_swap_target_prepare, from a raster of the
@@ -89,12 +90,22 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
  * is set (NaN as 0, clamped to [0, 1]) and the image's own bytes elsewhere,
  * so that the blends see no uncorrected render next to the mask.
  */
-fs_status fs_swap_finish_u8_ref(fs_error_buf *err, float *render, const float *warp,
+fs_status fs_swap_finish_u8_ref(const fs_exec *ex, float *render, const float *warp,
                                 const float *alpha_in, const uint8_t *eroded,
                                 const uint8_t *image, ptrdiff_t image_stride, int w, int h,
                                 uint8_t *out);
 
-struct fs_ops;
-void fs_swap_ops_register(struct fs_ops *ops);
+/* The swap texture family of the engine: the two entries above, so that a
+ * backend can take the texture stage whole. */
+typedef struct fs_swap_texture_ops {
+    fs_status (*lookup)(const fs_exec *ex, const fs_swap_lookup *d, fs_swap_lookup_out *out);
+    fs_status (*finish_u8)(const fs_exec *ex, float *render, const float *warp,
+                           const float *alpha_in, const uint8_t *eroded, const uint8_t *image,
+                           ptrdiff_t image_stride, int w, int h, uint8_t *out);
+} fs_swap_texture_ops;
+
+void fs_swap_texture_ops_init_reference(fs_swap_texture_ops *ops);
+/* Overrides the lookup with fs_swap_lookup_fast. */
+void fs_swap_texture_ops_init_fast(fs_swap_texture_ops *ops);
 
 #endif /* FS_SWAP_LOOKUP_H */

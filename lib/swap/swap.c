@@ -13,6 +13,7 @@
 #include "compose/colour.h"
 #include "compose/mask.h"
 #include "detect/detect_internal.h"
+#include "engine.h"
 #include "fit/fit_internal.h"
 #include "image/view.h"
 #include "render/raster.h"
@@ -222,11 +223,12 @@ static fs_status face_window(const float (*points)[3], int frame_w, int frame_h,
  * each, w*h*FS_SWAP_ATTR for attr); "where the pixel lies on the target's
  * own mesh" comes from @p target (the same as the pixel unless the shape
  * transfer moved the mesh). */
-static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int levels,
-                           const float (*points)[3], const float (*target)[3],
+static fs_status rasterise(const fs_engine *eng, const fs_exec *ex, const fs_swap_mesh *mesh,
+                           int levels, const float (*points)[3], const float (*target)[3],
                            const float (*source)[3], const fs_raster_desc *d, float *depth,
-                           float *attr_out, uint8_t *covered, fs_error_buf *err)
+                           float *attr_out, uint8_t *covered)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
     const fs_atlas_mesh *am = &mesh->atlas;
     float pos[FS_MESH_LANDMARKS][3], attr[FS_MESH_LANDMARKS][FS_SWAP_ATTR];
     for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
@@ -278,10 +280,10 @@ static fs_status rasterise(const fs_ops *ops, const fs_swap_mesh *mesh, int leve
     /* No culling: the depth test keeps the nearest surface, and a face
      * turned far enough to show a back face at its silhouette would
      * otherwise open a hole there. */
-    ops->raster_triangles(vert, vattr, n_vert, tri, n_tri, d, &out);
+    const fs_status st = eng->raster.triangles(ex, vert, vattr, n_vert, tri, n_tri, d, &out);
     fs_tmp_free(vert);
     fs_mesh_free(&sub);
-    return FS_OK;
+    return st;
 }
 
 fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params *params,
@@ -309,11 +311,12 @@ fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params
     return st;
 }
 
-fs_status fs_swap_target_measure(const fs_ops *ops, const fs_swap_mesh *mesh,
-                                 const fs_swap_params *params, const uint8_t *win,
-                                 ptrdiff_t stride, fs_swap_target *t, fs_error_buf *err)
+fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
+                                 const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                 const uint8_t *win, ptrdiff_t stride, fs_swap_target *t)
 {
-    if (!ops || !mesh || !params || !win || !t)
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!eng || !mesh || !params || !win || !t)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
     if (t->w <= 0 || t->h <= 0 || stride < 3 * (ptrdiff_t)t->w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: bad target window");
@@ -333,7 +336,7 @@ fs_status fs_swap_target_measure(const fs_ops *ops, const fs_swap_mesh *mesh,
      * statistics over a few thousand pixels. */
     const fs_raster_desc desc = {t->x0, t->y0, w, h, FS_SWAP_ATTR, FS_RASTER_CULL_NONE};
     if (st == FS_OK)
-        st = rasterise(ops, mesh, 0, points, points, points, &desc, depth, attr, covered, err);
+        st = rasterise(eng, ex, mesh, 0, points, points, points, &desc, depth, attr, covered);
     if (st == FS_OK) {
         const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, w, h, params->eyes, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
         if (skin_n == 0)
@@ -342,7 +345,8 @@ fs_status fs_swap_target_measure(const fs_ops *ops, const fs_swap_mesh *mesh,
     /* Eroded as the swap's mask is, so that the statistics leave out the
      * outline's mixed pixels; the openings stay out. */
     if (st == FS_OK)
-        st = ops->mask_erode(err, skin, w, h, w, params->erode * t->face_size, 0, eroded, w);
+        st = eng->compose.mask_erode(ex, skin, w, h, w, params->erode * t->face_size, 0, eroded,
+                                     w);
     double mean[3], sd[3];
     long left = 0;
     if (st == FS_OK) {
@@ -355,7 +359,7 @@ fs_status fs_swap_target_measure(const fs_ops *ops, const fs_swap_mesh *mesh,
             weight[p] = eroded[p] && !open[p] ? 1.0f : 0.0f;
             left += weight[p] > 0.0f;
         }
-        st = fs_colour_lab_stats(err, target, 3 * (ptrdiff_t)w, weight, w, h, mean, sd);
+        st = eng->compose.colour_lab_stats(ex, target, 3 * (ptrdiff_t)w, weight, w, h, mean, sd);
         if (st == FS_ERR_OUT_OF_RANGE)
             st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face shows no skin");
     }
@@ -375,12 +379,13 @@ fs_status fs_swap_target_measure(const fs_ops *ops, const fs_swap_mesh *mesh,
     return st;
 }
 
-fs_status fs_swap_target_prepare(const fs_ops *ops, const fs_swap_mesh *mesh,
-                                 const fs_swap_params *params, const fs_image *frame,
-                                 const float (*points)[3], fs_swap_target *out,
-                                 fs_error_buf *err)
+fs_status fs_swap_target_prepare(const fs_engine *eng, const fs_exec *ex,
+                                 const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                 const fs_image *frame, const float (*points)[3],
+                                 fs_swap_target *out)
 {
-    if (!ops || !mesh || !params || !frame || !points || !out || !frame->data)
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!eng || !mesh || !params || !frame || !points || !out || !frame->data)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
     fs_status st = fs_image_view_check(NULL, frame, "fs_swap", err);
     if (st != FS_OK)
@@ -393,7 +398,7 @@ fs_status fs_swap_target_prepare(const fs_ops *ops, const fs_swap_mesh *mesh,
     st = fs_swap_target_geometry(mesh, params, frame->width, frame->height, points, t, err);
     if (st == FS_OK) {
         const uint8_t *win = (const uint8_t *)frame->data + (size_t)t->y0 * (size_t)frame->stride + (size_t)t->x0 * 3;
-        st = fs_swap_target_measure(ops, mesh, params, win, frame->stride, t, err);
+        st = fs_swap_target_measure(eng, ex, mesh, params, win, frame->stride, t);
     }
     if (st == FS_OK)
         memcpy(out, t, sizeof(*t));
@@ -498,11 +503,13 @@ static void debug_fill(fs_swap_info *info, const work *k, size_t n)
     memcpy(info->alpha, k->alpha, n * sizeof(float));
 }
 
-static fs_status render_window(const fs_ops *ops, const fs_swap_mesh *mesh,
-                               const fs_swap_params *params, const fs_identity_data *id,
-                               const fs_swap_target *t, uint8_t *win, ptrdiff_t stride,
-                               fs_swap_info *info, fs_error_buf *err)
+static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
+                               const fs_swap_mesh *mesh, const fs_swap_params *params,
+                               const fs_identity_data *id, const fs_swap_target *t, uint8_t *win,
+                               ptrdiff_t stride, fs_swap_info *info)
 {
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    const fs_compose_ops *const cops = &eng->compose;
     const int w = t->w, h = t->h;
     const size_t n = (size_t)w * (size_t)h;
     const double size = t->face_size;
@@ -529,7 +536,9 @@ static fs_status render_window(const fs_ops *ops, const fs_swap_mesh *mesh,
         }
         shape_transfer(mesh, (const float(*)[3])id->landmarks, points, params->shape, shaped);
     }
-    fs_status st = rasterise(ops, mesh, params->subdivision, shaped ? (const float(*)[3])shaped : points, points, (const float(*)[3])id->landmarks, &desc, k.depth, k.uv, k.mask, err);
+    fs_status st = rasterise(eng, ex, mesh, params->subdivision,
+                             shaped ? (const float(*)[3])shaped : points, points,
+                             (const float(*)[3])id->landmarks, &desc, k.depth, k.uv, k.mask);
     fs_tmp_free(shaped);
     if (st != FS_OK) {
         work_free(&k);
@@ -557,7 +566,7 @@ static fs_status render_window(const fs_ops *ops, const fs_swap_mesh *mesh,
     fs_swap_iris_discs((const float(*)[3])id->landmarks, look.source_iris);
     fs_swap_lookup_out lo = {
         .render = k.render, .target = k.target, .warp = k.warp, .skin = k.skin, .open = k.open};
-    st = ops->swap_lookup(err, &look, &lo);
+    st = eng->swap.lookup(ex, &look, &lo);
     if (st != FS_OK) {
         work_free(&k);
         return st;
@@ -571,14 +580,14 @@ static fs_status render_window(const fs_ops *ops, const fs_swap_mesh *mesh,
     /* Erode, then feather inside the eroded mask. The window has a margin
      * wherever the image allows, so its edge is background only where the
      * image border cut it: there the face goes on, and must not erode. */
-    st = ops->mask_erode(err, k.skin, w, h, w, params->erode * size, 0, k.eroded, w);
+    st = cops->mask_erode(ex, k.skin, w, h, w, params->erode * size, 0, k.eroded, w);
     if (st == FS_OK) {
         long left = 0;
         for (size_t p = 0; p < n; p++)
             left += k.eroded[p] != 0;
         if (left == 0) /* a tiny face eroded away: keep the un-eroded mask */
             memcpy(k.eroded, k.skin, n);
-        st = ops->mask_feather(err, k.eroded, w, h, w, params->feather * size, 0, k.alpha, w);
+        st = cops->mask_feather(ex, k.eroded, w, h, w, params->feather * size, 0, k.alpha, w);
     }
     /* The openings' own, narrow feather between the source's skin and the
      * target's eyes and mouth: alpha_in is the atlas' share of the render.
@@ -588,42 +597,50 @@ static fs_status render_window(const fs_ops *ops, const fs_swap_mesh *mesh,
         k.open[p] = !k.open[p];
     }
     if (st == FS_OK)
-        st = ops->mask_feather(err, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in, w);
+        st = cops->mask_feather(ex, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in,
+                                w);
 
     /* Colour correction over the eroded skin: the render's statistics
      * become the target's, measured once per target over its own skin
      * (fs_swap_target_prepare). */
     if (st == FS_OK && params->colour >= FS_COLOR_MEANSTD)
-        st = ops->colour_match_to(err, k.render, 3 * (ptrdiff_t)w, k.weight, w, h, t->lab_mean, t->lab_sd);
+        st = cops->colour_match_to(ex, k.render, 3 * (ptrdiff_t)w, k.weight, w, h, t->lab_mean,
+                                   t->lab_sd);
     if (st == FS_OK && params->colour >= FS_COLOR_FULL) {
         /* Shading at the scale of a cheek: finer would copy the target's features. */
         const double sigma = fmin(fmax(0.04 * size, 1.0), 20.0);
         /* A gain of at most 1.5 either way: a looser one turns dark source
          * features that the target lacks (a fringe of hair, a shadow) into
          * bright, saturated patches. */
-        st = ops->colour_shading(err, ops, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w, k.weight, w, h, sigma, 1.5);
+        st = cops->colour_shading(ex, cops, k.render, 3 * (ptrdiff_t)w, k.target,
+                                  3 * (ptrdiff_t)w, k.weight, w, h, sigma, 1.5);
     }
     if (st == FS_OK && params->match_detail)
-        st = ops->colour_detail(err, ops, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w, k.weight, w, h, 0x5eed5a7full, NULL);
+        st = cops->colour_detail(ex, cops, k.render, 3 * (ptrdiff_t)w, k.target, 3 * (ptrdiff_t)w,
+                                 k.weight, w, h, 0x5eed5a7full, NULL);
 
     /* The openings mixed back in; outside the eroded mask the blends see
      * the target's own pixels, so that the pyramid's coarse bands and
      * Poisson's gradients meet no uncorrected render (eyes, mouth, the mesh
      * edge) next to the mask. */
     if (st == FS_OK)
-        st = ops->swap_finish_u8(err, k.render, k.warp, k.alpha_in, k.eroded, win, stride, w, h, k.render8);
+        st = eng->swap.finish_u8(ex, k.render, k.warp, k.alpha_in, k.eroded, win, stride, w, h,
+                                 k.render8);
 
     if (st == FS_OK) {
         switch (params->blend) {
         case FS_BLEND_ALPHA:
-            st = fs_blend_alpha_u8(err, ops, k.render8, 3 * (ptrdiff_t)w, win, stride, k.alpha, w, w, h);
+            st = fs_blend_alpha_u8(ex, cops, k.render8, 3 * (ptrdiff_t)w, win, stride, k.alpha, w,
+                                   w, h);
             break;
         case FS_BLEND_MULTIBAND:
-            st = ops->blend_multiband_u8(err, k.render8, 3 * (ptrdiff_t)w, win, stride, k.alpha, w, h, 0);
+            st = cops->blend_multiband_u8(ex, k.render8, 3 * (ptrdiff_t)w, win, stride, k.alpha, w,
+                                          h, 0);
             break;
         default: {
             const fs_poisson_opts po = fs_swap_poisson_opts(size);
-            st = ops->blend_poisson_u8(err, k.render8, 3 * (ptrdiff_t)w, win, stride, k.eroded, w, w, h, &po, NULL);
+            st = cops->blend_poisson_u8(ex, k.render8, 3 * (ptrdiff_t)w, win, stride, k.eroded, w,
+                                        w, h, &po, NULL);
             for (size_t p = 0; p < n; p++)
                 k.alpha[p] = k.eroded[p] ? 1.0f : 0.0f;
             break;
@@ -650,12 +667,13 @@ static fs_status render_window(const fs_ops *ops, const fs_swap_mesh *mesh,
     return st;
 }
 
-fs_status fs_swap_render(const fs_ops *ops, fs_swap_workspace *ws, const fs_swap_mesh *mesh,
-                         const fs_swap_params *params, const fs_identity_data *id,
-                         const fs_swap_target *t, uint8_t *win, ptrdiff_t stride,
-                         fs_swap_info *info, fs_error_buf *err)
+fs_status fs_swap_render(const fs_engine *eng, const fs_exec *ex, fs_swap_workspace *ws,
+                         const fs_swap_mesh *mesh, const fs_swap_params *params,
+                         const fs_identity_data *id, const fs_swap_target *t, uint8_t *win,
+                         ptrdiff_t stride, fs_swap_info *info)
 {
-    if (!ops || !mesh || !params || !id || !t || !win || !id->atlas.rgba)
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!eng || !mesh || !params || !id || !t || !win || !id->atlas.rgba)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap_render: NULL argument");
     fs_status st = check_params(params, err);
     if (st == FS_OK)
@@ -663,7 +681,7 @@ fs_status fs_swap_render(const fs_ops *ops, fs_swap_workspace *ws, const fs_swap
     if (st != FS_OK)
         return st;
     fs_scratch *const outer = fs_scratch_bind(ws ? &ws->scratch : NULL);
-    st = render_window(ops, mesh, params, id, t, win, stride, info, err);
+    st = render_window(eng, ex, mesh, params, id, t, win, stride, info);
     fs_scratch_bind(outer);
     /* Grown after the call, to what it needed: the next one of the same
      * size finds it all there. A failure here only means the next call
@@ -673,31 +691,32 @@ fs_status fs_swap_render(const fs_ops *ops, fs_swap_workspace *ws, const fs_swap
     return st;
 }
 
-fs_status fs_swap_face(const fs_ops *ops, fs_swap_workspace *ws, const fs_swap_mesh *mesh,
-                       const fs_swap_params *params, const fs_identity_data *id, fs_image *image,
-                       const float (*points)[3], fs_swap_info *info, fs_error_buf *err)
+fs_status fs_swap_face(const fs_engine *eng, const fs_exec *ex, fs_swap_workspace *ws,
+                       const fs_swap_mesh *mesh, const fs_swap_params *params,
+                       const fs_identity_data *id, fs_image *image, const float (*points)[3],
+                       fs_swap_info *info)
 {
-    if (!ops || !mesh || !params || !id || !image || !points || !image->data || !id->atlas.rgba)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
+    if (!eng || !mesh || !params || !id || !image || !points || !image->data || !id->atlas.rgba)
+        return fs_fail(FS_EXEC_ERR(ex), FS_ERR_INVALID_ARGUMENT, "fs_swap: NULL argument");
     fs_swap_target t;
     /* The prepare's temporaries from the workspace too: a renderer's
      * still swaps then reuse its memory as well. */
     fs_scratch *const outer = fs_scratch_bind(ws ? &ws->scratch : NULL);
-    fs_status st = fs_swap_target_prepare(ops, mesh, params, image, points, &t, err);
+    fs_status st = fs_swap_target_prepare(eng, ex, mesh, params, image, points, &t);
     fs_scratch_bind(outer);
     if (ws)
         (void)fs_scratch_fit(&ws->scratch);
     if (st == FS_OK) {
         uint8_t *win = (uint8_t *)image->data + (size_t)t.y0 * (size_t)image->stride + (size_t)t.x0 * 3;
-        st = fs_swap_render(ops, ws, mesh, params, id, &t, win, image->stride, info, err);
+        st = fs_swap_render(eng, ex, ws, mesh, params, id, &t, win, image->stride, info);
     }
     return st;
 }
 
-fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
-                            const fs_swap_params *params, const fs_identity_data *id,
-                            fs_image *image, const float (*points)[3], fs_swap_info *info,
-                            fs_error_buf *err)
+fs_status fs_swap_face_rgb8(const fs_engine *eng, const fs_exec *ex,
+                            const fs_swap_mesh *mesh, const fs_swap_params *params,
+                            const fs_identity_data *id, fs_image *image,
+                            const float (*points)[3], fs_swap_info *info)
 {
-    return fs_swap_face(ops, NULL, mesh, params, id, image, points, info, err);
+    return fs_swap_face(eng, ex, NULL, mesh, params, id, image, points, info);
 }

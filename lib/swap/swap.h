@@ -23,6 +23,8 @@
 #include "render/subdiv.h"
 #include "scratch.h"
 
+struct fs_engine;
+
 /* Whose eyes and mouth interior show (FS_RENDERER_SWAP_EYES_MOUTH). */
 typedef enum fs_swap_eyes {
     FS_SWAP_EYES_TARGET = 0, /* the target's eye openings and mouth interior */
@@ -141,16 +143,23 @@ typedef struct fs_swap_target {
 } fs_swap_target;
 
 /*
+ * The functions below that run stages take the engine @p eng (lib/engine.h)
+ * and the call's execution context @p ex (lib/exec.h: its pool, and the
+ * error buffer that receives the detail of a failure; NULL runs serially
+ * with no detail). Threads that swap at once each pass their own @p ex.
+ */
+
+/*
  * Fills @p out for the face with landmarks @p points (478 x 3, frame px)
  * of @p frame (host RGB8; only the window is read). Allocates its own
  * temporaries. FS_ERR_INVALID_ARGUMENT, FS_ERR_UNSUPPORTED (not host RGB8),
  * FS_ERR_OUT_OF_RANGE (params), FS_ERR_NO_FACE (too small, outside the
  * frame, no skin), FS_ERR_OUT_OF_MEMORY; @p out untouched on failure.
  */
-fs_status fs_swap_target_prepare(const fs_ops *ops, const fs_swap_mesh *mesh,
-                                 const fs_swap_params *params, const fs_image *frame,
-                                 const float (*points)[3], fs_swap_target *out,
-                                 fs_error_buf *err);
+fs_status fs_swap_target_prepare(const struct fs_engine *eng, const fs_exec *ex,
+                                 const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                 const fs_image *frame, const float (*points)[3],
+                                 fs_swap_target *out);
 
 /*
  * fs_swap_target_prepare in two steps, for the video path, whose template
@@ -162,9 +171,9 @@ fs_status fs_swap_target_prepare(const fs_ops *ops, const fs_swap_mesh *mesh,
 fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params *params,
                                   int frame_w, int frame_h, const float (*points)[3],
                                   fs_swap_target *out, fs_error_buf *err);
-fs_status fs_swap_target_measure(const fs_ops *ops, const fs_swap_mesh *mesh,
-                                 const fs_swap_params *params, const uint8_t *win,
-                                 ptrdiff_t stride, fs_swap_target *t, fs_error_buf *err);
+fs_status fs_swap_target_measure(const struct fs_engine *eng, const fs_exec *ex,
+                                 const fs_swap_mesh *mesh, const fs_swap_params *params,
+                                 const uint8_t *win, ptrdiff_t stride, fs_swap_target *t);
 
 /*
  * Memory that fs_swap_render reuses across calls: grown to the largest
@@ -191,10 +200,10 @@ void fs_swap_workspace_free(fs_swap_workspace *ws);
  * covers no skin), FS_ERR_OUT_OF_MEMORY, or a compose stage's status; on
  * failure the window may have been partly written only by a failing blend.
  */
-fs_status fs_swap_render(const fs_ops *ops, fs_swap_workspace *ws, const fs_swap_mesh *mesh,
-                         const fs_swap_params *params, const fs_identity_data *id,
-                         const fs_swap_target *t, uint8_t *win, ptrdiff_t stride,
-                         fs_swap_info *info, fs_error_buf *err);
+fs_status fs_swap_render(const struct fs_engine *eng, const fs_exec *ex, fs_swap_workspace *ws,
+                         const fs_swap_mesh *mesh, const fs_swap_params *params,
+                         const fs_identity_data *id, const fs_swap_target *t, uint8_t *win,
+                         ptrdiff_t stride, fs_swap_info *info);
 
 /*
  * fs_swap_target_prepare + fs_swap_render on the face with landmarks
@@ -205,13 +214,14 @@ fs_status fs_swap_render(const fs_ops *ops, fs_swap_workspace *ws, const fs_swap
  * FS_ERR_NO_FACE (the mesh lies outside the image or covers nothing),
  * FS_ERR_OUT_OF_MEMORY, or a compose stage's status. info may be NULL.
  */
-fs_status fs_swap_face(const fs_ops *ops, fs_swap_workspace *ws, const fs_swap_mesh *mesh,
-                       const fs_swap_params *params, const fs_identity_data *id, fs_image *image,
-                       const float (*points)[3], fs_swap_info *info, fs_error_buf *err);
-fs_status fs_swap_face_rgb8(const fs_ops *ops, const fs_swap_mesh *mesh,
-                            const fs_swap_params *params, const fs_identity_data *id,
-                            fs_image *image, const float (*points)[3], fs_swap_info *info,
-                            fs_error_buf *err);
+fs_status fs_swap_face(const struct fs_engine *eng, const fs_exec *ex, fs_swap_workspace *ws,
+                       const fs_swap_mesh *mesh, const fs_swap_params *params,
+                       const fs_identity_data *id, fs_image *image, const float (*points)[3],
+                       fs_swap_info *info);
+fs_status fs_swap_face_rgb8(const struct fs_engine *eng, const fs_exec *ex,
+                            const fs_swap_mesh *mesh, const fs_swap_params *params,
+                            const fs_identity_data *id, fs_image *image,
+                            const float (*points)[3], fs_swap_info *info);
 
 /*
  * The face to swap from or onto among @p n detections @p faces: index

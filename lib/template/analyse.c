@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "embed/embed.h"
+#include "engine.h"
 #include "fit/fit_internal.h"
-#include "ops/ops.h"
 #include "swap/swap.h"
 #include "track/scenecut.h"
 #include "track/smooth.h"
@@ -157,7 +157,7 @@ done:
  * follows a face from a crop placed where the face is expected, not where
  * it was (a fast move takes a face a third of its width in a frame). */
 typedef struct track_motion {
-    int64_t frame; /* of the last fit, -1 none */
+    int64_t frame; /* of the last fit */
     float cx, cy, vx, vy;
     float size; /* face size, px */
     /* Who the track is, for joining it with the tracks of the same person
@@ -174,7 +174,7 @@ typedef struct pass {
     fs_fitter *fit;
     const fs_swap_mesh *mesh;
     const fs_swap_params *sp;
-    const fs_ops *ops;
+    const fs_engine *eng;
     fs_tracker *tracker;
     int32_t n_tracks; /* ids seen: the tracker's ids are 0.. and never reused */
     track_motion *motion; /* by track id, n_motion of them */
@@ -222,10 +222,12 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
     memcpy(f->points, lm->points, sizeof(f->points));
     fs_swap_target tg;
     fs_error_buf ignore;
+    fs_exec ex;
+    fs_context_exec(ps->ctx, &ignore, &ex);
     /* The statistics need the face's pixels; a face the swap cannot use
      * (outside the frame) simply has none. */
-    if (fs_swap_target_prepare(ps->ops, ps->mesh, ps->sp, rgb, (const float(*)[3])lm->points,
-                               &tg, &ignore) == FS_OK) {
+    if (fs_swap_target_prepare(ps->eng, &ex, ps->mesh, ps->sp, rgb,
+                               (const float(*)[3])lm->points, &tg) == FS_OK) {
         for (int c = 0; c < 3; c++) {
             f->stats[c] = (float)tg.lab_mean[c];
             f->stats[3 + c] = (float)tg.lab_sd[c];
@@ -239,10 +241,9 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
         track_motion *m = realloc(ps->motion, (size_t)n * sizeof(*m));
         if (!m)
             return fs_fail(ps->err, FS_ERR_OUT_OF_MEMORY, "template analysis: out of memory");
-        for (int32_t i = ps->n_motion; i < n; i++) {
-            m[i].frame = -1;
-            m[i].view = 0.0;
-        }
+        /* frame: far from any real one, so "seen in the frame before" is false */
+        for (int32_t i = ps->n_motion; i < n; i++)
+            m[i] = (track_motion){.frame = INT64_MIN / 2};
         ps->motion = m;
         ps->n_motion = n;
     }
@@ -254,7 +255,8 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
     }
     cx /= FS_MESH_LANDMARKS;
     cy /= FS_MESH_LANDMARKS;
-    const int steady = m->frame == frame - 1;
+    /* A track first seen in frame 0 has no step yet (frame - 1 is the -1 of "none"). */
+    const int steady = m->frame >= 0 && m->frame == frame - 1;
     m->vx = steady ? (float)cx - m->cx : 0.0f;
     m->vy = steady ? (float)cy - m->cy : 0.0f;
     m->cx = (float)cx;
@@ -659,7 +661,7 @@ fs_status fs_analyse_video(fs_context *ctx, const char *path, const fs_analyse_p
     ps.fit = models->fit;
     ps.mesh = models->mesh;
     ps.sp = models->params;
-    ps.ops = fs_context_ops(ctx);
+    ps.eng = fs_context_engine(ctx);
 
     fs_video_frame frame;
     memset(&frame, 0, sizeof(frame));

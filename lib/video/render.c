@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "internal.h"
-#include "ops/ops.h"
 #include "swap/swap.h"
 #include "template/template_api.h"
 #include "video/video_api.h"
@@ -63,7 +63,7 @@ typedef struct run {
     int choice;
     const fs_swap_mesh *mesh;
     const fs_swap_params *params;
-    const fs_ops *ops;
+    const fs_engine *eng;
     const fs_identity_data *id;
     double min_face, max_yaw;
     fs_yuv_desc yd;
@@ -174,6 +174,9 @@ static fs_status swap_frame(run *r, worker *w, slot *s, int *n_swapped, int *n_s
                                      FS_TPL_MAX_FACES_PER_FRAME);
     *n_swapped = 0;
     *n_skipped = 0;
+    /* No pool: the workers already swap frames in parallel, one each. The
+     * worker's own error buffer, so that workers never share one. */
+    const fs_exec ex = {NULL, &w->err, NULL, NULL};
     for (int i = 0; i < n && i < FS_TPL_MAX_FACES_PER_FRAME; i++) {
         const fs_tpl_face *f = faces[i];
         if (fabsf(f->pose[13]) > r->max_yaw) {
@@ -218,7 +221,7 @@ static fs_status swap_frame(run *r, worker *w, slot *s, int *n_swapped, int *n_s
             }
             t->skin_pixels = 1;
         } else {
-            st = fs_swap_target_measure(r->ops, r->mesh, r->params, origin, stride, t, &w->err);
+            st = fs_swap_target_measure(r->eng, &ex, r->mesh, r->params, origin, stride, t);
             if (st == FS_ERR_NO_FACE) {
                 (*n_skipped)++;
                 continue;
@@ -226,8 +229,8 @@ static fs_status swap_frame(run *r, worker *w, slot *s, int *n_swapped, int *n_s
             if (st != FS_OK)
                 return st;
         }
-        st = fs_swap_render(r->ops, &w->ws, r->mesh, r->params, r->id, t, origin, stride, NULL,
-                            &w->err);
+        st = fs_swap_render(r->eng, &ex, &w->ws, r->mesh, r->params, r->id, t, origin, stride,
+                            NULL);
         if (st == FS_ERR_NO_FACE) {
             (*n_skipped)++;
             continue;
@@ -301,6 +304,34 @@ static void *worker_main(void *arg)
 static const char *const preset_names[] = {"ultrafast", "superfast", "veryfast",
                                            "faster",    "fast",      "medium",
                                            "slow",      "slower",    "veryslow"};
+
+/*
+ * The poster as a viewer shows the video: a phone's portrait video is stored
+ * on its side with a display rotation, which players apply and an image file
+ * has no room for, so the pixels are turned here (clockwise by @p rotation).
+ * r->poster_rgb is replaced by the turned copy.
+ */
+static fs_status upright_poster(run *r, int rotation, fs_image *out, fs_error_buf *err)
+{
+    const int w = r->width, h = r->height, turn = rotation == 90 || rotation == 270;
+    const int ow = turn ? h : w, oh = turn ? w : h;
+    if (rotation == 90 || rotation == 180 || rotation == 270) {
+        uint8_t *dst = malloc((size_t)w * (size_t)h * 3);
+        if (!dst)
+            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "video: out of memory (poster)");
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                /* where source pixel (x, y) lands after the clockwise turn */
+                const int dx = rotation == 90 ? h - 1 - y : rotation == 180 ? w - 1 - x : y;
+                const int dy = rotation == 90 ? x : rotation == 180 ? h - 1 - y : w - 1 - x;
+                memcpy(dst + ((size_t)dy * ow + dx) * 3, r->poster_rgb + ((size_t)y * w + x) * 3, 3);
+            }
+        free(r->poster_rgb);
+        r->poster_rgb = dst;
+    }
+    *out = (fs_image){ow, oh, ow * 3, FS_PIXEL_RGB8, FS_MEMORY_HOST, 0, r->poster_rgb, {0}};
+    return FS_OK;
+}
 
 /* Stops the threads and waits for them (a no-op for threads never started). */
 static void run_stop(run *r)
@@ -472,7 +503,7 @@ fs_status fs_video_render(fs_video *v, const fs_renderer *renderer, const fs_ide
     r.choice = choice;
     r.mesh = fs_renderer_internal_mesh(renderer);
     r.params = fs_renderer_internal_params(renderer);
-    r.ops = fs_context_ops(fs_renderer_internal_context(renderer));
+    r.eng = fs_context_engine(fs_renderer_internal_context(renderer));
     fs_renderer_internal_limits(renderer, &r.min_face, &r.max_yaw);
     r.id = fs_identity_internal_data(id);
     r.poster_frame = v->poster ? d->poster_frame : -1;
@@ -525,13 +556,15 @@ fs_status fs_video_render(fs_video *v, const fs_renderer *renderer, const fs_ide
     }
     fs_video_writer_abort(wr);
     if (st == FS_OK && v->poster && r.poster_done) {
-        const fs_image img = {r.width, r.height, r.width * 3, FS_PIXEL_RGB8, FS_MEMORY_HOST, 0,
-                              r.poster_rgb, {0}};
-        st = fs_image_write_file(v->ctx, &img, v->poster);
-        if (st != FS_OK) {
-            fs_fail(err, st, "poster %s: %s", v->poster, fs_context_last_error(v->ctx));
-            unlink(out_path); /* all or nothing */
+        fs_image img;
+        st = upright_poster(&r, props.rotation, &img, err);
+        if (st == FS_OK) {
+            st = fs_image_write_file(v->ctx, &img, v->poster);
+            if (st != FS_OK)
+                fs_fail(err, st, "poster %s: %s", v->poster, fs_context_last_error(v->ctx));
         }
+        if (st != FS_OK)
+            unlink(out_path); /* all or nothing */
     }
     if (st == FS_OK) {
         rep.frames = r.decoded;

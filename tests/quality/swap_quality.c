@@ -7,6 +7,7 @@
 
 #include "compose/colour.h"
 #include "compose_quality.h"
+#include "engine.h"
 
 #define MATCH_FACES 16
 
@@ -85,7 +86,7 @@ static const uint8_t *pixel(const fs_image *img, int x, int y)
 
 /* High-pass energy of the result's window over the target's, where the
  * blend weight is full. */
-static fs_status detail_ratio(const fs_ops *ops, const fs_image *target, const fs_image *result,
+static fs_status detail_ratio(const fs_engine *ops, const fs_image *target, const fs_image *result,
                               const fs_swap_info *info, double *ratio, fs_error_buf *err)
 {
     const size_t n = (size_t)info->w * (size_t)info->h;
@@ -109,10 +110,10 @@ static fs_status detail_ratio(const fs_ops *ops, const fs_image *target, const f
             m[p] = info->alpha[p] >= 0.999f ? 1.0f : 0.0f;
         }
     double et = 0, er = 0;
-    fs_status st = fs_colour_highpass_energy(err, ops, t, 3 * (ptrdiff_t)info->w, m, info->w,
+    fs_status st = fs_colour_highpass_energy(FS_EXEC_SERIAL(err), &ops->compose, t, 3 * (ptrdiff_t)info->w, m, info->w,
                                              info->h, &et);
     if (st == FS_OK)
-        st = fs_colour_highpass_energy(err, ops, r, 3 * (ptrdiff_t)info->w, m, info->w, info->h,
+        st = fs_colour_highpass_energy(FS_EXEC_SERIAL(err), &ops->compose, r, 3 * (ptrdiff_t)info->w, m, info->w, info->h,
                                        &er);
     *ratio = st == FS_OK && et > 0 ? er / et : 0;
     free(t);
@@ -121,7 +122,7 @@ static fs_status detail_ratio(const fs_ops *ops, const fs_image *target, const f
     return st;
 }
 
-fs_status fs_swap_quality_measure(const fs_ops *ops, fs_detector *det, fs_fitter *fit, fs_embedder *emb,
+fs_status fs_swap_quality_measure(const fs_engine *ops, fs_detector *det, fs_fitter *fit, fs_embedder *emb,
                                   const fs_image *source, const fs_face_landmarks *slm,
                                   const fs_image *target, const fs_face_box *tbox,
                                   const fs_face_landmarks *tlm, const fs_image *result,

@@ -53,7 +53,7 @@ typedef struct fs_swap_quality {
  * covers; 0 when the oval holds no window pixel. */
 double fs_swap_oval_coverage(const fs_face_landmarks *lm, const fs_swap_info *info);
 
-fs_status fs_swap_quality_measure(const fs_ops *ops, fs_detector *det, fs_fitter *fit, fs_embedder *emb,
+fs_status fs_swap_quality_measure(const struct fs_engine *ops, fs_detector *det, fs_fitter *fit, fs_embedder *emb,
                                   const fs_image *source, const fs_face_landmarks *slm,
                                   const fs_image *target, const fs_face_box *tbox,
                                   const fs_face_landmarks *tlm, const fs_image *result,

@@ -29,7 +29,7 @@ from ._lib import (
     FS_FACE_KEYPOINTS, FS_LANDMARKS, FS_MESH_LANDMARKS, Backend, ContextParam, DetectorInput,
     DetectorParam, FitterAlign, FitterParam, Keypoint, LogLevel, PixelFormat,
     Blend, Color, DebugKind, RendererParam, SwapOutcome, TemplateParam, VideoParam, Preset,
-    Encoder,
+    Encoder, TRACK_ALL, TRACK_PROTAGONIST,
 )
 from ._core import (
     Context, Detector, Face, Fitter, Identity, Landmarks, Pose, Renderer, SwapReport, Template,
@@ -44,6 +44,7 @@ __all__ = [
     "Context", "Detector", "Fitter", "Face", "Landmarks", "Pose", "Identity", "Renderer",
     "Blend", "Color", "DebugKind", "RendererParam", "SwapOutcome", "SwapReport",
     "Template", "Video", "TemplateParam", "VideoParam", "Preset", "Encoder",
+    "TRACK_ALL", "TRACK_PROTAGONIST",
     "read_image", "read_image_bytes", "write_image",
     "library_version", "library_path", "status_name", "status_message",
     "Backend", "ContextParam", "DetectorInput", "DetectorParam", "FitterAlign", "FitterParam",

@@ -1,18 +1,19 @@
 /*
- * Plain-C reference of the bilinear samplers (see ops/sample.h for the exact
+ * Plain-C reference of the bilinear samplers (see sample/sample.h for the exact
  * coordinate rules). Written for clarity: one output pixel at a time.
  *
  * Every float expression below is meant to round after each operation, as
  * the tfjs WASM kernels do; the build uses -std=c11, where GCC does not
  * contract a * b + c into a fused multiply-add.
  */
-#include "ops/sample.h"
+#include "sample/sample.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "faceswap/image.h"
+#include "internal.h"
 
 /* Where to read the three RGB channels of one source pixel. */
 typedef struct src_view {
@@ -138,9 +139,20 @@ static void sample(const src_view *s, const fs_sample_desc *d, float *dst)
     }
 }
 
-void fs_sample_u8_ref(const uint8_t *src, int width, int height, int stride, int format,
-                      const fs_sample_desc *d, float *dst)
+static fs_status check_out(const fs_exec *ex, const fs_sample_desc *d, const float *dst)
 {
+    if (!d || !dst)
+        return fs_fail(ex ? ex->err : NULL, FS_ERR_INVALID_ARGUMENT, "sampler: NULL %s",
+                       d ? "output" : "descriptor");
+    return FS_OK;
+}
+
+fs_status fs_sample_u8_ref(const fs_exec *ex, const uint8_t *src, int width, int height,
+                           int stride, int format, const fs_sample_desc *d, float *dst)
+{
+    const fs_status st = check_out(ex, d, dst);
+    if (st != FS_OK)
+        return st;
     src_view s = {.u8 = src, .width = width, .height = height, .stride = 0};
     switch (format) {
     case FS_PIXEL_RGB8:  s.step = 3; s.ch[0] = 0; s.ch[1] = 1; s.ch[2] = 2; break;
@@ -156,21 +168,26 @@ void fs_sample_u8_ref(const uint8_t *src, int width, int height, int stride, int
         s.u8 = NULL; /* rows would overlap: callers validate, never read them */
     s.stride = stride > 0 ? (size_t)stride : 0;
     sample(&s, d, dst);
+    return FS_OK;
 }
 
-void fs_sample_f32_ref(const float *src, int width, int height, const fs_sample_desc *d,
-                       float *dst)
+fs_status fs_sample_f32_ref(const fs_exec *ex, const float *src, int width, int height,
+                            const fs_sample_desc *d, float *dst)
 {
+    const fs_status st = check_out(ex, d, dst);
+    if (st != FS_OK)
+        return st;
     const src_view s = {.f32 = src, .width = width, .height = height,
                         .stride = width > 0 ? (size_t)width * 3 : 0, .step = 3,
                         .ch = {0, 1, 2}};
     sample(&s, d, dst);
+    return FS_OK;
 }
 
-void fs_sample_init_reference(fs_ops *ops)
+void fs_sample_ops_init_reference(fs_sample_ops *ops)
 {
-    ops->sample_u8 = fs_sample_u8_ref;
-    ops->sample_f32 = fs_sample_f32_ref;
+    ops->u8 = fs_sample_u8_ref;
+    ops->f32 = fs_sample_f32_ref;
 }
 
 static void desc_defaults(fs_sample_desc *d, int out_w, int out_h, fs_border border)

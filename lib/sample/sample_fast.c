@@ -6,7 +6,7 @@
  * reference's, in the same order, so results are bit-identical (the test
  * compares with tolerance 0). Rotated descriptors go to the reference.
  */
-#include "ops/sample.h"
+#include "sample/sample.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -91,8 +91,8 @@ static int fast_applies(const fs_sample_desc *d, int width, int height)
         *out++ = v * scale + offset;                                 \
     } while (0)
 
-void fs_sample_u8_fast(const uint8_t *src, int width, int height, int stride, int format,
-                       const fs_sample_desc *d, float *dst)
+fs_status fs_sample_u8_fast(const fs_exec *ex, const uint8_t *src, int width, int height,
+                            int stride, int format, const fs_sample_desc *d, float *dst)
 {
     int step, c0, c1, c2;
     switch (format) {
@@ -104,10 +104,9 @@ void fs_sample_u8_fast(const uint8_t *src, int width, int height, int stride, in
     default: step = 0; c0 = c1 = c2 = 0; break;
     }
     tables tb;
-    if (!src || !step || stride < width * step || !fast_applies(d, width, height) ||
+    if (!src || !dst || !step || stride < width * step || !fast_applies(d, width, height) ||
         !make_tables(&tb, d, width, height, (size_t)step, (size_t)stride)) {
-        fs_sample_u8_ref(src, width, height, stride, format, d, dst);
-        return;
+        return fs_sample_u8_ref(ex, src, width, height, stride, format, d, dst);
     }
     const float scale = d->scale, offset = d->offset, border = 0.0f * scale + offset;
     float *out = dst;
@@ -136,16 +135,16 @@ void fs_sample_u8_fast(const uint8_t *src, int width, int height, int stride, in
         }
     }
     free_tables(&tb);
+    return FS_OK;
 }
 
-void fs_sample_f32_fast(const float *src, int width, int height, const fs_sample_desc *d,
-                        float *dst)
+fs_status fs_sample_f32_fast(const fs_exec *ex, const float *src, int width, int height,
+                             const fs_sample_desc *d, float *dst)
 {
     tables tb;
-    if (!src || !fast_applies(d, width, height) ||
+    if (!src || !dst || !fast_applies(d, width, height) ||
         !make_tables(&tb, d, width, height, 3, (size_t)width * 3)) {
-        fs_sample_f32_ref(src, width, height, d, dst);
-        return;
+        return fs_sample_f32_ref(ex, src, width, height, d, dst);
     }
     const float scale = d->scale, offset = d->offset, border = 0.0f * scale + offset;
     float *out = dst;
@@ -173,10 +172,11 @@ void fs_sample_f32_fast(const float *src, int width, int height, const fs_sample
         }
     }
     free_tables(&tb);
+    return FS_OK;
 }
 
-void fs_sample_init_fast(fs_ops *ops)
+void fs_sample_ops_init_fast(fs_sample_ops *ops)
 {
-    ops->sample_u8 = fs_sample_u8_fast;
-    ops->sample_f32 = fs_sample_f32_fast;
+    ops->u8 = fs_sample_u8_fast;
+    ops->f32 = fs_sample_f32_fast;
 }
