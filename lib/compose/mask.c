@@ -18,6 +18,31 @@ fs_status fs_compose_check_size(fs_error_buf *err, int w, int h)
     return FS_OK;
 }
 
+/* Each pixel's distance along its column to the nearest background pixel
+ * (0 on background), capped at @p cap: a sweep down and one up over whole
+ * rows, which vectorise. Integer values, exact in float. */
+static void column_sweeps(const uint8_t *mask, int w, int h, ptrdiff_t stride, float cap,
+                          float *out)
+{
+    for (int y = 0; y < h; y++) {
+        const uint8_t *m = mask + (size_t)y * stride;
+        float *row = out + (size_t)y * w;
+        const float *up = y > 0 ? row - w : NULL;
+        for (int x = 0; x < w; x++) {
+            const float above = up ? up[x] + 1.0f : cap;
+            row[x] = m[x] ? (above < cap ? above : cap) : 0.0f;
+        }
+    }
+    for (int y = h - 2; y >= 0; y--) {
+        float *row = out + (size_t)y * w;
+        const float *down = row + w;
+        for (int x = 0; x < w; x++) {
+            const float below = down[x] + 1.0f;
+            row[x] = below < row[x] ? below : row[x];
+        }
+    }
+}
+
 /* One 1D pass: d[i] = min_j (f[j] + (i - j)^2) over n samples. v (n ints)
  * and z (n + 1 floats) are scratch. Samples with f = FAR take no part, so a
  * line with no finite sample stays FAR (the envelope is empty). */
@@ -80,23 +105,7 @@ fs_status fs_mask_distance2(fs_error_buf *err, const uint8_t *mask, int w, int h
      * they vectorise) give edt_1d's values exactly: integer distances, FAR
      * for a column without background. The sweeps count in d2 itself. */
     const float none = (float)FS_COMPOSE_MAX_SIDE * 4.0f; /* beyond any real distance */
-    for (int y = 0; y < h; y++) {
-        const uint8_t *m = mask + (size_t)y * stride;
-        float *row = d2 + (size_t)y * w;
-        const float *up = y > 0 ? row - w : NULL;
-        for (int x = 0; x < w; x++) {
-            const float above = up ? up[x] + 1.0f : none;
-            row[x] = m[x] ? (above < none ? above : none) : 0.0f;
-        }
-    }
-    for (int y = h - 2; y >= 0; y--) {
-        float *row = d2 + (size_t)y * w;
-        const float *down = row + w;
-        for (int x = 0; x < w; x++) {
-            const float below = down[x] + 1.0f;
-            row[x] = below < row[x] ? below : row[x];
-        }
-    }
+    column_sweeps(mask, w, h, stride, none, d2);
     for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
         d2[i] = d2[i] >= none ? FS_MASK_FAR : d2[i] * d2[i];
     /* Rows: combine the column distances. */
@@ -141,24 +150,7 @@ static fs_status distance2_near(fs_error_buf *err, const uint8_t *mask, int w, i
     float *col = fs_tmp_alloc(sizeof(float) * (size_t)w * (size_t)h);
     if (!col)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "compose mask: out of memory");
-    const float cap = (float)(R + 1);
-    for (int y = 0; y < h; y++) {
-        const uint8_t *m = mask + (size_t)y * stride;
-        float *row = col + (size_t)y * w;
-        const float *up = y > 0 ? row - w : NULL;
-        for (int x = 0; x < w; x++) {
-            const float above = up ? up[x] + 1.0f : cap;
-            row[x] = m[x] ? (above < cap ? above : cap) : 0.0f;
-        }
-    }
-    for (int y = h - 2; y >= 0; y--) {
-        float *row = col + (size_t)y * w;
-        const float *down = row + w;
-        for (int x = 0; x < w; x++) {
-            const float below = down[x] + 1.0f;
-            row[x] = below < row[x] ? below : row[x];
-        }
-    }
+    column_sweeps(mask, w, h, stride, (float)(R + 1), col);
     for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
         col[i] *= col[i];
     for (int y = 0; y < h; y++) {
