@@ -322,19 +322,31 @@ fs_status fs_colour_lab_stats(const fs_exec *ex, const float *img, ptrdiff_t str
     return st;
 }
 
+/* The statistics a colour match moves towards: finite, deviations >= 0
+ * (a template file's values are input like any other). */
+static fs_status check_target_stats(fs_error_buf *err, const double to_mean[3],
+                                    const double to_sd[3])
+{
+    if (!to_mean || !to_sd)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
+    for (int c = 0; c < 3; c++)
+        if (!isfinite(to_mean[c]) || !isfinite(to_sd[c]) || to_sd[c] < 0.0)
+            return fs_fail(err, FS_ERR_INVALID_ARGUMENT,
+                           "fs_colour_match_lab: bad target statistics");
+    return FS_OK;
+}
+
 fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                  const float *mask, int w, int h, const double to_mean[3],
                                  const double to_sd[3])
 {
     fs_error_buf *const err = FS_EXEC_ERR(ex);
-    if (!to_mean || !to_sd)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
-    for (int c = 0; c < 3; c++)
-        if (!isfinite(to_mean[c]) || !isfinite(to_sd[c]) || to_sd[c] < 0.0)
-            return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad target statistics");
+    fs_status st = check_target_stats(err, to_mean, to_sd);
+    if (st != FS_OK)
+        return st;
     float *rl;
     double rm[3], rs[3];
-    fs_status st = masked_lab(err, "fs_colour_match_lab", render, rstride, mask, w, h, &rl, rm, rs);
+    st = masked_lab(err, "fs_colour_match_lab", render, rstride, mask, w, h, &rl, rm, rs);
     if (st == FS_OK) {
         fs_colour_transfer(rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs, to_mean, to_sd);
         for (int y = 0; y < h; y++)
@@ -356,12 +368,10 @@ fs_status fs_colour_match_lab_to_fast(const fs_exec *ex, float *render, ptrdiff_
 {
     fs_error_buf *const err = FS_EXEC_ERR(ex);
     static const char who[] = "fs_colour_match_lab";
-    if (!to_mean || !to_sd)
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: bad arguments", who);
-    for (int c = 0; c < 3; c++)
-        if (!isfinite(to_mean[c]) || !isfinite(to_sd[c]) || to_sd[c] < 0.0)
-            return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: bad target statistics", who);
-    fs_status st = fs_compose_check_size(err, w, h);
+    fs_status st = check_target_stats(err, to_mean, to_sd);
+    if (st != FS_OK)
+        return st;
+    st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
     if (!render || !mask || rstride < 3 * (ptrdiff_t)w)
