@@ -45,17 +45,6 @@ static inline int hair_like_lab(const float mean[3], const float sd[3], const fl
     return lab[0] < m[0] - kl * sl || hypotf(lab[1] - m[1], lab[2] - m[2]) > kab * sab;
 }
 
-static inline int hair_like(const float mean[3], const float sd[3], const float rgb[3], float kl,
-                            float kab, int fast)
-{
-    float lab[3];
-    if (fast)
-        fs_colour_srgb_to_lab_fast(rgb, lab, 1);
-    else
-        fs_colour_srgb_to_lab(rgb, lab, 1);
-    return hair_like_lab(mean, sd, lab, kl, kab, fast);
-}
-
 /* CIELAB of @p n pixels of the float RGB @p img picked by @p idx, into
  * @p lab (3n): one packed batch for the fast path. */
 static void lab_of(const float *img, const size_t *idx, size_t n, float *lab, int fast)
@@ -75,16 +64,9 @@ static void lab_of(const float *img, const size_t *idx, size_t n, float *lab, in
  * deviation over thousands of pixels hardly move, at a quarter of the
  * conversions. Returns how many left the mask, or -1 out of memory. */
 static inline long guard_target_hair(const float *attr, fs_swap_lookup_out *o, int w, int h,
-                                     int fast)
+                                     size_t *idx, float *lab, int fast)
 {
     const size_t n = (size_t)w * (size_t)h;
-    size_t *idx = fs_tmp_alloc(n * sizeof(size_t));
-    float *lab = fs_tmp_alloc(n * 3 * sizeof(float));
-    if (!idx || !lab) {
-        fs_tmp_free(lab);
-        fs_tmp_free(idx);
-        return -1;
-    }
     size_t cnt = 0;
     for (int y = 0; y < h; y += 2)
         for (int x = 0; x < w; x += 2) {
@@ -118,8 +100,6 @@ static inline long guard_target_hair(const float *attr, fs_swap_lookup_out *o, i
                 removed++;
             }
     }
-    fs_tmp_free(lab);
-    fs_tmp_free(idx);
     return removed;
 }
 
@@ -218,6 +198,18 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
     const fs_atlas *atlas = d->atlas;
     const uint8_t *img = d->window;
     long covered = 0, textured = 0, skin_n = 0;
+    /* The hair guards' pixels (place and colour), converted as one batch. */
+    size_t *hidx = NULL, nh = 0;
+    float *hlab = NULL;
+    if (d->skin_guard) {
+        hidx = fs_tmp_alloc((size_t)w * (size_t)h * sizeof(size_t));
+        hlab = fs_tmp_alloc((size_t)w * (size_t)h * 3 * sizeof(float));
+        if (!hidx || !hlab) {
+            fs_tmp_free(hlab);
+            fs_tmp_free(hidx);
+            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap_lookup: out of memory");
+        }
+    }
     /* k / 255.0f: the quotients fs_atlas_sample divides per tap, looked up. */
     float div255[256];
     for (int k = 0; k < 256; k++)
@@ -268,21 +260,37 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
                 r[c] = rgb[c] * (1.0f / 255.0f);
             const int above_brow = v < d->brow_v, outer = a[4] < OUTER_BAND;
             if (cov >= COVER_MIN && v >= d->forehead_v &&
-                (!d->skin_guard || !outer || fs_atlas_seen(atlas, u, v) >= SEEN_MIN) &&
-                !(d->skin_guard && (above_brow || outer) &&
-                  hair_like(atlas->lab_mean, atlas->lab_std, r, above_brow ? 1.5f : 2.0f,
-                            above_brow ? 2.5f : 3.0f, fast))) {
+                (!d->skin_guard || !outer || fs_atlas_seen(atlas, u, v) >= SEEN_MIN)) {
+                if (d->skin_guard && (above_brow || outer)) {
+                    /* decided below, in one batch of conversions */
+                    memcpy(hlab + 3 * nh, r, 3 * sizeof(float));
+                    hidx[nh++] = p;
+                    continue;
+                }
                 o->skin[p] = 1;
                 skin_n += !o->open[p];
             }
         }
     }
     if (d->skin_guard) {
-        const long removed = guard_target_hair(d->attr, o, w, h, fast);
-        if (removed < 0)
-            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap_lookup: out of memory");
-        skin_n -= removed;
+        /* The source's hair, then the target's. */
+        if (fast)
+            fs_colour_srgb_to_lab_fast(hlab, hlab, nh);
+        else
+            fs_colour_srgb_to_lab(hlab, hlab, nh);
+        for (size_t k = 0; k < nh; k++) {
+            const size_t p = hidx[k];
+            const int above_brow = d->attr[FS_SWAP_ATTR * p + 1] < d->brow_v;
+            if (!hair_like_lab(atlas->lab_mean, atlas->lab_std, hlab + 3 * k,
+                               above_brow ? 1.5f : 2.0f, above_brow ? 2.5f : 3.0f, fast)) {
+                o->skin[p] = 1;
+                skin_n += !o->open[p];
+            }
+        }
+        skin_n -= guard_target_hair(d->attr, o, w, h, hidx, hlab, fast);
     }
+    fs_tmp_free(hlab);
+    fs_tmp_free(hidx);
     o->covered = covered;
     o->textured = textured;
     o->skin_n = skin_n;
@@ -304,6 +312,7 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
                          const float (*iris)[3], float forehead_v, int skin_guard,
                          float *target, uint8_t *skin, uint8_t *open)
 {
+    const size_t n = (size_t)w * (size_t)h;
     long skin_n = 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
@@ -321,10 +330,14 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
         }
     if (skin_guard) {
         fs_swap_lookup_out o = {.target = target, .skin = skin, .open = open};
-        const long removed = guard_target_hair(attr, &o, w, h, 0);
-        if (removed < 0)
+        size_t *idx = fs_tmp_alloc(n * sizeof(size_t));
+        float *lab = fs_tmp_alloc(n * 3 * sizeof(float));
+        if (idx && lab)
+            skin_n -= guard_target_hair(attr, &o, w, h, idx, lab, 0);
+        fs_tmp_free(lab);
+        fs_tmp_free(idx);
+        if (!idx || !lab)
             return -1;
-        skin_n -= removed;
     }
     return skin_n;
 }
