@@ -697,22 +697,22 @@ static inline float max_f(float a, float b)
 /* The 3x3 minimum (sign = 1) or maximum (sign = -1, on negated values) of
  * the masked pixels, separably (rows into tmp, then columns): a min is
  * exact in any order, so this equals the direct 9-tap scan; unmasked pixels
- * take part as +inf. */
+ * take part as +inf. The masked values go to @p out first, the rows' minima
+ * from there into @p tmp, the columns' back into @p out: no pass reads what
+ * it writes, so each inner loop vectorises. */
 static void masked_min3x3(const float *yr, const float *mask, int w, int h, float sign,
                           float *tmp, float *out)
 {
     for (int y = 0; y < h; y++) {
         const float *yy = yr + (size_t)y * w, *m = mask + (size_t)y * w;
-        float *t = tmp + (size_t)y * w;
+        float *v = out + (size_t)y * w, *t = tmp + (size_t)y * w;
         for (int x = 0; x < w; x++)
-            t[x] = m[x] > 0.0f ? sign * yy[x] : INFINITY;
-        /* In place from the left: keep the old left neighbour. */
-        float left = INFINITY;
-        for (int x = 0; x < w; x++) {
-            const float c = t[x], r = x + 1 < w ? t[x + 1] : INFINITY;
-            t[x] = min_f(min_f(left, c), r);
-            left = c;
-        }
+            v[x] = m[x] > 0.0f ? sign * yy[x] : INFINITY;
+        t[0] = w > 1 ? min_f(v[0], v[1]) : v[0];
+        for (int x = 1; x < w - 1; x++)
+            t[x] = min_f(min_f(v[x - 1], v[x]), v[x + 1]);
+        if (w > 1)
+            t[w - 1] = min_f(v[w - 2], v[w - 1]);
     }
     for (int y = 0; y < h; y++) {
         const float *a = tmp + (size_t)(y > 0 ? y - 1 : y) * w, *b = tmp + (size_t)y * w,
