@@ -31,9 +31,12 @@
 /* Largest file accepted, in bytes (also keeps sizes inside stb's int). */
 #define MAX_FILE_BYTES ((size_t)512 << 20)
 #define JPEG_QUALITY 92
-/* 4:2:0 chroma and the fast DCT: doc/swap.md has the measurements behind both. */
+/* Chroma at half size both ways (4:2:0, as cameras write it; stb wrote
+ * 4:4:4 at this quality) and the accurate integer DCT (TurboJPEG's default
+ * below quality 96 is the fast one, 0.2 dB worse for no measurable time).
+ * doc/swap.md has the measurements behind both. */
 #define JPEG_SUBSAMP TJSAMP_420
-#define JPEG_DCT_FLAG 0
+#define JPEG_DCT_FLAG TJFLAG_ACCURATEDCT
 
 int fs_pixel_format_channels(fs_pixel_format format)
 {
