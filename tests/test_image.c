@@ -1284,17 +1284,23 @@ START_TEST(jpeg_bad_data)
         b.p[i] = (uint8_t)(i & 1 ? 0xfe : 0x00);
     assert_jpeg_error(ctx, &b, FS_ERR_CORRUPT, "garbage scan");
     buf_free(&b);
-    /* A frame header saying 65535x1 over the data of a 64x32 image. */
-    b = make_jpeg();
-    for (size_t i = 2; i + 9 < b.n; i++)
-        if (b.p[i] == 0xff && b.p[i + 1] == 0xc0) {
-            b.p[i + 5] = 0;
-            b.p[i + 6] = 1;
-            b.p[i + 7] = b.p[i + 8] = 0xff;
-            break;
-        }
-    assert_jpeg_error(ctx, &b, FS_ERR_CORRUPT, "65535x1 frame over 64x32 data");
-    buf_free(&b);
+    /* Frame headers disagreeing with the data of a 64x32 image: 65535x1
+     * (above libjpeg's 65500, refused from the header), 4000x1 and 64x64
+     * (the data runs out before the frame is full). */
+    static const unsigned dims[3][2] = {{65535, 1}, {4000, 1}, {64, 64}};
+    for (int k = 0; k < 3; k++) {
+        b = make_jpeg();
+        for (size_t i = 2; i + 9 < b.n; i++)
+            if (b.p[i] == 0xff && b.p[i + 1] == 0xc0) {
+                b.p[i + 5] = (uint8_t)(dims[k][1] >> 8);
+                b.p[i + 6] = (uint8_t)dims[k][1];
+                b.p[i + 7] = (uint8_t)(dims[k][0] >> 8);
+                b.p[i + 8] = (uint8_t)dims[k][0];
+                break;
+            }
+        assert_jpeg_error(ctx, &b, FS_ERR_CORRUPT, "frame header over 64x32 data");
+        buf_free(&b);
+    }
     /* Cut in the middle of the scan, the EOI marker put back: the prober
      * sees a whole file, the decoder runs out of data. */
     const size_t cut = scan + (ok.n - scan) / 2;
