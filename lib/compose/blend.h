@@ -40,6 +40,8 @@ int fs_blend_multiband_levels(int w, int h);
  * blended level by level under the Gaussian pyramid of alpha (w*h, stride
  * w), collapsed, then cross-faded with tgt by alpha (the coarse bands
  * reach past the mask; the cross-fade returns to the target at its edge).
+ * Computed as tgt plus the collapsed, alpha-weighted pyramid of src - tgt
+ * (the same blend, one pyramid instead of two; float rounding apart).
  * levels <= 0 picks fs_blend_multiband_levels(). tgt, bit-identical, where
  * alpha <= 0. out may alias tgt.
  */

@@ -619,11 +619,35 @@ fs_status fs_colour_highpass_energy(const fs_exec *ex, const fs_compose_ops *ops
     return st;
 }
 
-/* xorshift64* and Box-Muller: deterministic noise for a given seed. */
-static double rand_unit(uint64_t *s)
+/* The noise's uniforms come from a hash of the pixel's place, not from a
+ * stream: a pixel's noise depends on (x, y) and the seed only, so only the
+ * masked pixels need drawing, a row's draws are independent (the loop
+ * vectorises), and in a video a face's grain does not reshuffle when its
+ * window changes width by a pixel. The mixer is a 32-bit multiply-xorshift
+ * finaliser (constants of the "lowbias32" kind); two uniforms per pixel
+ * from two hashes, 24 bits each, centred in their bins: (k + 0.5) / 2^24,
+ * never 0 (the Box-Muller log) nor 1. */
+static inline uint32_t mix32(uint32_t x)
 {
-    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-    return ((double)((*s * 2685821657736338717ull) >> 11) + 0.5) / 9007199254740992.0;
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+static inline uint32_t row_key(uint64_t seed, int y)
+{
+    return mix32((uint32_t)y ^ mix32((uint32_t)seed ^ mix32((uint32_t)(seed >> 32))));
+}
+
+static inline void noise_uniforms(uint32_t row, int x, float *u1, float *u2)
+{
+    const uint32_t a = mix32((uint32_t)x * 0x9e3779b1u + row);
+    const uint32_t b = mix32(a ^ 0x68e31da4u);
+    *u1 = ((float)(a >> 8) + 0.5f) * (1.0f / 16777216.0f);
+    *u2 = ((float)(b >> 8) + 0.5f) * (1.0f / 16777216.0f);
 }
 
 /* ln(u) for u in (0, 1], float, branch-free so that its loop vectorises:
@@ -775,8 +799,8 @@ static fs_status blur_render(const fs_exec *ex, const fs_compose_ops *ops, float
 }
 
 /* The reference (fast = 0) and the fast entry (fast = 1: the noise's
- * Box-Muller transform in float with fast_log and fast_cos2pi, in a loop of
- * its own that vectorises) share this body. */
+ * Box-Muller transform in float with fast_log and fast_cos2pi, over whole
+ * rows without a branch, so that it vectorises) share this body. */
 static inline fs_status match_sharpness(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                         ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                         const float *mask, int w, int h, uint64_t seed,
@@ -790,7 +814,6 @@ static inline fs_status match_sharpness(const fs_exec *ex, const fs_compose_ops 
         tstride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_sharpness: bad arguments");
     const size_t n = (size_t)w * h;
-    size_t n_left = n; /* pixels the reference's noise loop still walks */
     float *buf = fs_tmp_alloc(sizeof(float) * n * 10); /* 6 planes + masked_blur_in's 4 */
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_match_sharpness: out of memory");
@@ -876,42 +899,42 @@ static inline fs_status match_sharpness(const fs_exec *ex, const fs_compose_ops 
              * missing energy. */
             const double v = (et - e) / 0.76;
             noise = sqrt(v);
-            uint64_t s = seed ? seed : 0x9E3779B97F4A7C15ull;
-            if (fast) {
-                /* The same draws, then the transform where the mask is. */
-                for (size_t i = 0; i < n; i++) {
-                    lo[i] = (float)rand_unit(&s);
-                    hi[i] = (float)rand_unit(&s);
-                }
-                const float amp = (float)noise;
-                for (size_t i = 0; i < n; i++) {
-                    const float mk = mask[i] > 0.0f ? mask[i] : 0.0f;
-                    ch[i] = sqrtf(-2.0f * fast_log(lo[i])) * fast_cos2pi(hi[i]) * amp * mk;
-                }
-                for (int y = 0; y < h; y++)
+            const uint64_t s = seed ? seed : 0x9E3779B97F4A7C15ull;
+            const float amp = (float)noise;
+            for (int y = 0; y < h; y++) {
+                const uint32_t row = row_key(s, y);
+                const float *mr = mask + (size_t)y * w;
+                float *g = ch + (size_t)y * w;
+                if (fast) {
+                    /* The whole row, branch-free (it vectorises); the mask
+                     * zeroes what lies outside. */
                     for (int x = 0; x < w; x++) {
-                        const size_t i = (size_t)y * w + x;
-                        if (!(mask[i] > 0.0f))
-                            continue;
-                        float *p = &render[(size_t)y * rstride + 3 * x];
-                        for (int c = 0; c < 3; c++)
-                            p[c] = clamp01(p[c] + ch[i]);
+                        float u1, u2;
+                        noise_uniforms(row, x, &u1, &u2);
+                        const float mk = mr[x] > 0.0f ? mr[x] : 0.0f;
+                        g[x] = sqrtf(-2.0f * fast_log(u1)) * fast_cos2pi(u2) * amp * mk;
                     }
-                n_left = 0;
-            }
-            for (size_t i = 0; i < n_left; i++) {
-                /* Two draws per pixel of the window, masked or not, so that
-                 * a pixel's noise depends on its place only; the costly
-                 * transform only where it is used. */
-                const double u1 = rand_unit(&s), u2 = rand_unit(&s);
-                if (mask[i] > 0.0f) {
-                    const double g = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-                    const size_t y = i / (size_t)w; /* rare: masked pixels only */
-                    float *p = &render[y * rstride + 3 * (i - y * (size_t)w)];
-                    for (int c = 0; c < 3; c++)
-                        p[c] = clamp01(p[c] + (float)(g * noise * mask[i]));
+                    continue;
+                }
+                for (int x = 0; x < w; x++) {
+                    g[x] = 0.0f;
+                    if (!(mr[x] > 0.0f))
+                        continue;
+                    float u1, u2;
+                    noise_uniforms(row, x, &u1, &u2);
+                    const double gd = sqrt(-2.0 * log((double)u1)) * cos(6.283185307179586 * u2);
+                    g[x] = (float)(gd * noise * mr[x]);
                 }
             }
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    const size_t i = (size_t)y * w + x;
+                    if (!(mask[i] > 0.0f))
+                        continue;
+                    float *p = &render[(size_t)y * rstride + 3 * x];
+                    for (int c = 0; c < 3; c++)
+                        p[c] = clamp01(p[c] + ch[i]);
+                }
         }
     }
     if (st == FS_OK)

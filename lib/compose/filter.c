@@ -84,11 +84,16 @@ fs_status fs_compose_blur_fast(const fs_exec *ex, const float *src, int w, int h
                     a += k[i + r] * s[x + i];
             t[x] = a;
         }
-        for (int x = lo; x < hi; x++) {
-            float a = 0.0f;
-            for (int i = -r; i <= r; i++)
-                a += k[i + r] * s[x + i];
-            t[x] = a;
+        /* The interior tap by tap over the whole span, so the inner loop
+         * runs along x and vectorises: each t[x] still adds its taps from
+         * 0 in the order -r..r, the same sums bit for bit. */
+        if (hi > lo)
+            memset(t + lo, 0, sizeof(float) * (size_t)(hi - lo));
+        for (int i = -r; i <= r; i++) {
+            const float kk = k[i + r];
+            const float *si = s + i;
+            for (int x = lo; x < hi; x++)
+                t[x] += kk * si[x];
         }
         for (int x = hi; x < w; x++) {
             float a = 0.0f;

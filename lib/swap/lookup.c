@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "compose/colour.h"
+#include "scratch.h"
 #include "swap/swap.h"
 
 /* Below this shape weight a pixel is in the face's outer band, where the
@@ -28,14 +29,9 @@
  * the mask there. The forehead, plain skin in most faces, takes tighter
  * bounds (1.5, 2.5) than the outline (2, 3), where shadows are common:
  * the tighter ones remove a light-brown fringe that the looser ones keep. */
-static inline int hair_like(const float mean[3], const float sd[3], const float rgb[3], float kl,
-                            float kab, int fast)
+static inline int hair_like_lab(const float mean[3], const float sd[3], const float lab[3],
+                                float kl, float kab, int fast)
 {
-    float lab[3];
-    if (fast)
-        fs_colour_srgb_to_lab_fast(rgb, lab, 1);
-    else
-        fs_colour_srgb_to_lab(rgb, lab, 1);
     const float *m = mean;
     const float sl = sd[0] > 3.0f ? sd[0] : 3.0f;
     if (fast) {
@@ -49,44 +45,81 @@ static inline int hair_like(const float mean[3], const float sd[3], const float 
     return lab[0] < m[0] - kl * sl || hypotf(lab[1] - m[1], lab[2] - m[2]) > kab * sab;
 }
 
+static inline int hair_like(const float mean[3], const float sd[3], const float rgb[3], float kl,
+                            float kab, int fast)
+{
+    float lab[3];
+    if (fast)
+        fs_colour_srgb_to_lab_fast(rgb, lab, 1);
+    else
+        fs_colour_srgb_to_lab(rgb, lab, 1);
+    return hair_like_lab(mean, sd, lab, kl, kab, fast);
+}
+
+/* CIELAB of @p n pixels of the float RGB @p img picked by @p idx, into
+ * @p lab (3n): one packed batch for the fast path. */
+static void lab_of(const float *img, const size_t *idx, size_t n, float *lab, int fast)
+{
+    for (size_t k = 0; k < n; k++)
+        memcpy(lab + 3 * k, img + 3 * idx[k], 3 * sizeof(float));
+    if (fast)
+        fs_colour_srgb_to_lab_fast(lab, lab, n);
+    else
+        fs_colour_srgb_to_lab(lab, lab, n);
+}
+
 /* The target's own hair over its outer band (a profile's mesh reaches under
  * the hair by the ear): pixels there that look like hair against the
- * target's inner skin stay the target's. Returns how many left the mask. */
-static inline long guard_target_hair(const float *attr, fs_swap_lookup_out *o, size_t n, int fast)
+ * target's inner skin stay the target's. The inner skin's statistics come
+ * from one pixel in four (every other row and column): a mean and a
+ * deviation over thousands of pixels hardly move, at a quarter of the
+ * conversions. Returns how many left the mask, or -1 out of memory. */
+static inline long guard_target_hair(const float *attr, fs_swap_lookup_out *o, int w, int h,
+                                     int fast)
 {
-    double sum[3] = {0}, sq[3] = {0};
-    long cnt = 0;
-    for (size_t p = 0; p < n; p++) {
-        if (!o->skin[p] || o->open[p] || attr[FS_SWAP_ATTR * p + 4] < OUTER_BAND)
-            continue;
-        float lab[3];
-        if (fast)
-            fs_colour_srgb_to_lab_fast(o->target + 3 * p, lab, 1);
-        else
-            fs_colour_srgb_to_lab(o->target + 3 * p, lab, 1);
-        for (int c = 0; c < 3; c++) {
-            sum[c] += lab[c];
-            sq[c] += (double)lab[c] * lab[c];
+    const size_t n = (size_t)w * (size_t)h;
+    size_t *idx = fs_tmp_alloc(n * sizeof(size_t));
+    float *lab = fs_tmp_alloc(n * 3 * sizeof(float));
+    if (!idx || !lab) {
+        fs_tmp_free(lab);
+        fs_tmp_free(idx);
+        return -1;
+    }
+    size_t cnt = 0;
+    for (int y = 0; y < h; y += 2)
+        for (int x = 0; x < w; x += 2) {
+            const size_t p = (size_t)y * (size_t)w + (size_t)x;
+            if (o->skin[p] && !o->open[p] && attr[FS_SWAP_ATTR * p + 4] >= OUTER_BAND)
+                idx[cnt++] = p;
         }
-        cnt++;
-    }
-    if (cnt < 16)
-        return 0;
-    float mean[3], sd[3];
-    for (int c = 0; c < 3; c++) {
-        mean[c] = (float)(sum[c] / (double)cnt);
-        const double var = sq[c] / (double)cnt - (double)mean[c] * mean[c];
-        sd[c] = (float)sqrt(var > 0 ? var : 0);
-    }
     long removed = 0;
-    for (size_t p = 0; p < n; p++) {
-        if (!o->skin[p] || o->open[p] || attr[FS_SWAP_ATTR * p + 4] >= OUTER_BAND)
-            continue;
-        if (hair_like(mean, sd, o->target + 3 * p, 2.0f, 3.0f, fast)) {
-            o->skin[p] = 0;
-            removed++;
+    if (cnt >= 16) {
+        lab_of(o->target, idx, cnt, lab, fast);
+        double sum[3] = {0}, sq[3] = {0};
+        for (size_t k = 0; k < cnt; k++)
+            for (int c = 0; c < 3; c++) {
+                sum[c] += lab[3 * k + c];
+                sq[c] += (double)lab[3 * k + c] * lab[3 * k + c];
+            }
+        float mean[3], sd[3];
+        for (int c = 0; c < 3; c++) {
+            mean[c] = (float)(sum[c] / (double)cnt);
+            const double var = sq[c] / (double)cnt - (double)mean[c] * mean[c];
+            sd[c] = (float)sqrt(var > 0 ? var : 0);
         }
+        size_t m = 0;
+        for (size_t p = 0; p < n; p++)
+            if (o->skin[p] && !o->open[p] && attr[FS_SWAP_ATTR * p + 4] < OUTER_BAND)
+                idx[m++] = p;
+        lab_of(o->target, idx, m, lab, fast);
+        for (size_t k = 0; k < m; k++)
+            if (hair_like_lab(mean, sd, lab + 3 * k, 2.0f, 3.0f, fast)) {
+                o->skin[idx[k]] = 0;
+                removed++;
+            }
     }
+    fs_tmp_free(lab);
+    fs_tmp_free(idx);
     return removed;
 }
 
@@ -133,6 +166,11 @@ static void sample_image(const fs_swap_lookup *d, float x, float y, float out[3]
     }
 }
 
+static inline int in_box(const float box[4], float u, float v)
+{
+    return u >= box[0] && u <= box[2] && v >= box[1] && v <= box[3];
+}
+
 /* fs_atlas_sample (lib/identity/atlas.c) with the same float operations in
  * the same order, so the same bits, inlined here and with the bounds checks
  * hoisted for the four taps inside the atlas (nearly every pixel). */
@@ -141,9 +179,12 @@ static inline float atlas_sample_inline(const fs_atlas *atlas, const float *div2
 {
     const int n = atlas->size;
     const float fx = u * (float)n - 0.5f, fy = v * (float)n - 0.5f;
-    const int x0 = (int)floorf(fx), y0 = (int)floorf(fy);
-    if (!(x0 >= 0 && y0 >= 0 && x0 < n - 1 && y0 < n - 1))
+    /* floorf is a library call without SSE4.1: truncate and step down for
+     * negatives, the same integer wherever the fast branch is taken (the
+     * range test sends NaN and huge values to fs_atlas_sample). */
+    if (!(fx >= 0.0f && fy >= 0.0f && fx < (float)(n - 1) && fy < (float)(n - 1)))
         return fs_atlas_sample(atlas, u, v, rgb);
+    const int x0 = (int)fx, y0 = (int)fy;
     const float ax = fx - (float)x0, ay = fy - (float)y0;
     float acc[3] = {0, 0, 0}, wsum = 0;
     const uint8_t *row = atlas->rgba + ((size_t)y0 * (size_t)n + (size_t)x0) * 4;
@@ -181,6 +222,13 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
     float div255[256];
     for (int k = 0; k < 256; k++)
         div255[k] = (float)k / 255.0f;
+    /* The openings' boxes together: most pixels lie outside all of them. */
+    float rbox[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (int r = 0; r < FS_ATLAS_REGIONS; r++)
+        for (int c = 0; c < 2; c++) {
+            rbox[c] = fminf(rbox[c], d->mesh->ring_box[r][c]);
+            rbox[2 + c] = fmaxf(rbox[2 + c], d->mesh->ring_box[r][2 + c]);
+        }
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
@@ -195,7 +243,7 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
             covered++;
             const float *a = d->attr + FS_SWAP_ATTR * p;
             const float u = a[0], v = a[1];
-            const int region = d->eyes == FS_SWAP_EYES_SOURCE ? 0 : fs_atlas_in_region(d->mesh, u, v);
+            const int region = d->eyes == FS_SWAP_EYES_SOURCE || !in_box(rbox, u, v) ? 0 : fs_atlas_in_region(d->mesh, u, v);
             /* Gaze mode: in the eye openings only the irises are the
              * target's, where the target's own iris lies and where the
              * source's iris would (else the source's would show beside the
@@ -229,8 +277,12 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
             }
         }
     }
-    if (d->skin_guard)
-        skin_n -= guard_target_hair(d->attr, o, (size_t)w * (size_t)h, fast);
+    if (d->skin_guard) {
+        const long removed = guard_target_hair(d->attr, o, w, h, fast);
+        if (removed < 0)
+            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap_lookup: out of memory");
+        skin_n -= removed;
+    }
     o->covered = covered;
     o->textured = textured;
     o->skin_n = skin_n;
@@ -252,7 +304,6 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
                          const float (*iris)[3], float forehead_v, int skin_guard,
                          float *target, uint8_t *skin, uint8_t *open)
 {
-    const size_t n = (size_t)w * (size_t)h;
     long skin_n = 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
@@ -270,7 +321,10 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
         }
     if (skin_guard) {
         fs_swap_lookup_out o = {.target = target, .skin = skin, .open = open};
-        skin_n -= guard_target_hair(attr, &o, n, 0);
+        const long removed = guard_target_hair(attr, &o, w, h, 0);
+        if (removed < 0)
+            return -1;
+        skin_n -= removed;
     }
     return skin_n;
 }

@@ -76,7 +76,8 @@ fs_status fs_swap_lookup_fast(const fs_exec *ex, const fs_swap_lookup *d, fs_swa
  * @p skin_guard; @p open marks the openings that the render keeps the
  * target's for @p eyes (fs_swap_eyes; in gaze mode the target's irises
  * @p iris). Writes @p target (w*h*3, the window as 0..1 floats), @p skin
- * and @p open (w*h, 0/1); returns the count of skin pixels not open.
+ * and @p open (w*h, 0/1); returns the count of skin pixels not open, or
+ * -1 when out of memory.
  */
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
                          const uint8_t *window, ptrdiff_t stride, int w, int h, int eyes,
