@@ -21,7 +21,8 @@ PACKAGES=(
   meson ninja-build pkg-config
   # libraries
   check              # unit tests (pulls libsubunit-dev)
-  libstb-dev         # image decode/encode (Debian ships stb compiled: libstb.so)
+  libstb-dev         # PNG, BMP decode, BMP encode (Debian ships stb compiled: libstb.so)
+  libturbojpeg0-dev  # JPEG decode and encode (libjpeg-turbo's TurboJPEG API)
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
                      # video: demux, decode, H.264 encode (Debian's libavcodec has libx264)
   zlib1g-dev         # PNG writing (lib/image: stb's PNG writer aborts on out-of-memory)

@@ -428,6 +428,26 @@ class TestErrors(CliTestCase):
                     f.write(blob)
                 self.assert_fails(run("detect", path, "--json"), EXIT_INPUT, name, *needles)
 
+    def test_corrupt_jpeg(self):
+        """Data the JPEG decoder rejects: a format error in libjpeg's words,
+        naming JPEG (issue 10 found "bad png sig", a stale message, and a
+        frame header disagreeing with its data decoded to garbage)."""
+        with open(data("messi5.jpg"), "rb") as f:
+            jpg = f.read()
+        sos = jpg.index(b"\xff\xda")
+        scan = sos + 2 + int.from_bytes(jpg[sos + 2:sos + 4], "big")
+        garbage = jpg[:scan] + b"\xfe\x00" * ((len(jpg) - scan - 2) // 2) + b"\xff\xd9"
+        sof = jpg.index(b"\xff\xc0")
+        wide = jpg[:sof + 5] + b"\x00\x01\xff\xff" + jpg[sof + 9:]  # 65535x1
+        for name, blob in {"garbage-scan.jpg": garbage, "frame-65535x1.jpg": wide}.items():
+            with self.subTest(name=name):
+                path = self.tmp_path(name)
+                with open(path, "wb") as f:
+                    f.write(blob)
+                r = run("detect", path, "--json")
+                self.assert_fails(r, EXIT_INPUT, name, "FS_ERR_CORRUPT", "JPEG")
+                self.assertNotIn(b"png", r.stderr)
+
     def test_directory_as_image(self):
         self.assert_fails(run("detect", self.tmp, "--json"), EXIT_INPUT, "FS_ERR_")
 

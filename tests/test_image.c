@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <stb_image_write.h>
+#include <turbojpeg.h>
 
 #include "image/draw.h"
 #include "internal.h"
@@ -252,6 +253,32 @@ static void sha_hex(fs_sha256_ctx *s, char out[FS_SHA256_HEX_SIZE])
     fs_sha256_hex(digest, out);
 }
 
+/* How far two RGB8 images of one size are apart, over every byte. */
+typedef struct jpeg_diff {
+    double mean;      /* mean |a - b| */
+    double differing; /* fraction of bytes that differ */
+    int max;          /* largest |a - b| */
+} jpeg_diff;
+
+static jpeg_diff image_diff(const fs_image *a, const fs_image *b)
+{
+    ck_assert(a->width == b->width && a->height == b->height);
+    jpeg_diff d = {0, 0, 0};
+    size_t sum = 0, ne = 0;
+    for (int y = 0; y < a->height; y++) {
+        for (int x = 0; x < a->width * 3; x++) {
+            const int e = abs(px_at(a, 0, y)[x] - px_at(b, 0, y)[x]);
+            sum += (size_t)e;
+            ne += e != 0;
+            d.max = e > d.max ? e : d.max;
+        }
+    }
+    const double n = (double)a->width * a->height * 3;
+    d.mean = (double)sum / n;
+    d.differing = (double)ne / n;
+    return d;
+}
+
 /* ------------------------------------------------------------------ */
 /* Test data                                                          */
 
@@ -302,19 +329,33 @@ START_TEST(testdata_decodes)
     /* Not a flat image. */
     const uint8_t *a = px_at(&im, 0, 0), *b = px_at(&im, im.width / 2, im.height / 2);
     ck_assert(memcmp(a, b, 3) != 0 || memcmp(a, px_at(&im, im.width - 1, im.height - 1), 3) != 0);
+    /* A golden's pixels are stb's decode (tests/golden/README.md): PNGs
+     * decode to exactly those bytes; JPEGs, decoded by libjpeg-turbo, stay
+     * within rounding of stb's (its IDCT and upsampling round differently). */
+    fs_image ref;
+    fs_test_load_path(ctx, path, &ref);
+    assert_rgb(&ref, im.width, im.height);
     if (testdata[_i].golden) {
         char want[65];
         ck_assert_msg(golden_image_hash(testdata[_i].golden, want), "no image line in %s",
                       testdata[_i].golden);
         fs_sha256_ctx s;
         fs_sha256_init(&s);
-        for (int y = 0; y < im.height; y++)
-            fs_sha256_update(&s, px_at(&im, 0, y), (size_t)im.width * 3);
+        for (int y = 0; y < ref.height; y++)
+            fs_sha256_update(&s, px_at(&ref, 0, y), (size_t)ref.width * 3);
         char got[65];
         sha_hex(&s, got);
         ck_assert_msg(strcmp(got, want) == 0, "%s: pixels differ from the golden decode (%s vs %s)",
                       testdata[_i].file, got, want);
     }
+    const jpeg_diff dd = image_diff(&im, &ref);
+    const int is_jpeg = strstr(testdata[_i].file, ".jpg") != NULL;
+    printf("%s: against stb's decode: mean |diff| %.4f, %.2f%% of bytes differ\n", testdata[_i].file, dd.mean,
+           100.0 * dd.differing);
+    ck_assert_msg(is_jpeg ? dd.mean < 0.1 && dd.differing < 0.08 : dd.max == 0,
+                  "%s: mean |diff| %.4f, %.2f%% of bytes differ from stb's decode", testdata[_i].file,
+                  dd.mean, 100.0 * dd.differing);
+    fs_image_free(&ref);
     fs_image_free(&im);
     ck_assert_ptr_null(im.data);
     ck_assert_int_eq(im.width, 0);
@@ -924,6 +965,20 @@ START_TEST(files_and_arguments)
 END_TEST
 
 #if FAIL_ALLOC
+/*
+ * The one leak allowed: libjpeg-turbo 2.1's tjInitDecompress and
+ * tjInitCompress leak their memory manager (one block) when the
+ * allocation after it fails (their error path frees the handle but does
+ * not destroy the libjpeg object). It shows for JPEG only, at one failing
+ * allocation of the sweep, as out of memory starting the coder, and as one
+ * block: anything else is a leak of ours.
+ */
+static int tj_init_leak(int jpeg, fs_status st, const char *detail, int leaky_budgets)
+{
+    return jpeg && st == FS_ERR_OUT_OF_MEMORY && alloc_live == 1 && leaky_budgets == 1 &&
+           strstr(detail, "starting the JPEG") != NULL;
+}
+
 /* Every allocation of a decode or an encode failing in turn: the call
  * reports FS_ERR_OUT_OF_MEMORY (or copes), never crashes, never leaks. */
 START_TEST(out_of_memory)
@@ -942,7 +997,7 @@ START_TEST(out_of_memory)
     buf_free(&jpeg);
     buf_free(&seg);
     for (int k = 0; k < 5; k++) {
-        int done = 0, failures = 0;
+        int done = 0, failures = 0, leaky = 0;
         for (long budget = 0; budget < 500 && !done; budget++) {
             fs_image im;
             alloc_budget = budget;
@@ -955,8 +1010,9 @@ START_TEST(out_of_memory)
             alloc_armed = 0;
             ck_assert_msg(st == FS_OK || st == FS_ERR_OUT_OF_MEMORY,
                           "input %d, allocation %ld failing: %s (%s)", k, budget, fs_status_name(st), fs_context_last_error(ctx));
-            ck_assert_msg(alloc_live == 0, "input %d, allocation %ld failing: %ld blocks leaked", k,
-                          budget, (long)alloc_live);
+            leaky += alloc_live != 0;
+            ck_assert_msg(alloc_live == 0 || tj_init_leak(k == 2, st, fs_context_last_error(ctx), leaky),
+                          "input %d, allocation %ld failing: %ld blocks leaked", k, budget, (long)alloc_live);
             failures += st != FS_OK;
             done = alloc_failed == 0; /* every allocation was granted */
         }
@@ -970,7 +1026,7 @@ START_TEST(out_of_memory)
     static const char *const names[] = {"oom.png", "oom.jpg", "oom.bmp", "oom.ppm"};
     for (int k = 0; k < 4; k++) {
         const char *const path = fs_test_tmp_path(names[k]);
-        int done = 0;
+        int done = 0, leaky = 0;
         for (long budget = 0; budget < 500 && !done; budget++) {
             unlink(path);
             alloc_budget = budget;
@@ -981,7 +1037,9 @@ START_TEST(out_of_memory)
             alloc_armed = 0;
             ck_assert_msg(st == FS_OK || st == FS_ERR_OUT_OF_MEMORY, "%s, allocation %ld failing: %s",
                           names[k], budget, fs_status_name(st));
-            ck_assert_int_eq(alloc_live, 0);
+            leaky += alloc_live != 0;
+            ck_assert_msg(alloc_live == 0 || tj_init_leak(k == 1, st, fs_context_last_error(ctx), leaky),
+                          "%s, allocation %ld failing: %ld blocks leaked", names[k], budget, (long)alloc_live);
             /* the file exists exactly when the call succeeded */
             ck_assert_int_eq(fs_test_file_exists(path), st == FS_OK);
             done = alloc_failed == 0;
@@ -1130,6 +1188,183 @@ START_TEST(write_errors)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* JPEG through libjpeg-turbo, fast PNG                                */
+
+/* The first frame header's (H, V) sampling factors of component @p c. */
+static int jpeg_sampling(const buf *j, int c)
+{
+    for (size_t i = 2; i + 10 + 3 * (size_t)c < j->n; i++)
+        if (j->p[i] == 0xff && j->p[i + 1] >= 0xc0 && j->p[i + 1] <= 0xc2)
+            return j->p[i + 11 + 3 * (size_t)c];
+    return -1;
+}
+
+/* A photo written and read back: PNG gives the same bytes, JPEG (quality
+ * 92, 4:2:0 chroma) the same size and close pixels. */
+START_TEST(photo_round_trip)
+{
+    fs_context *ctx = new_ctx();
+    fs_image src;
+    fs_test_load_image(ctx, "faceapi_sample3.jpg", &src);
+    static const char *const names[] = {"photo.png", "photo.jpg"};
+    for (int k = 0; k < 2; k++) {
+        const char *const path = fs_test_tmp_path(names[k]);
+        FS_ASSERT_OK(fs_image_write_file(ctx, &src, path));
+        fs_image back;
+        FS_ASSERT_OK(fs_image_read_file(ctx, path, &back));
+        assert_rgb(&back, src.width, src.height);
+        const jpeg_diff d = image_diff(&back, &src);
+        printf("%s %dx%d: mean |diff| %.3f, max %d\n", names[k], src.width, src.height, d.mean, d.max);
+        if (k == 0) {
+            ck_assert_int_eq(d.max, 0);
+        } else {
+            /* measured 0.76 (max 36, at sharp colour edges: 4:2:0) on this photo */
+            ck_assert_msg(d.mean < 1.0, "JPEG round trip: mean |diff| %.3f", d.mean);
+            buf j = file_bytes(path);
+            ck_assert_int_eq(jpeg_sampling(&j, 0), 0x22); /* luma 2x2: chroma at half size both ways */
+            ck_assert_int_eq(jpeg_sampling(&j, 1), 0x11);
+            buf_free(&j);
+        }
+        fs_image_free(&back);
+        unlink(path);
+    }
+    /* Gray stays one component. */
+    uint8_t gray[64 * 48];
+    for (int i = 0; i < 64 * 48; i++)
+        gray[i] = (uint8_t)(i % 64 * 3 + i / 64);
+    const fs_image g = {.width = 64, .height = 48, .stride = 64, .format = FS_PIXEL_GRAY8,
+                        .memory = FS_MEMORY_HOST, .data = gray};
+    const char *const gpath = fs_test_tmp_path("gray.jpg");
+    FS_ASSERT_OK(fs_image_write_file(ctx, &g, gpath));
+    buf j = file_bytes(gpath);
+    for (size_t i = 2; i + 9 < j.n; i++)
+        if (j.p[i] == 0xff && j.p[i + 1] == 0xc0) {
+            ck_assert_int_eq(j.p[i + 9], 1); /* components */
+            break;
+        }
+    buf_free(&j);
+    unlink(gpath);
+    fs_image_free(&src);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
+/* Offset of the first scan's entropy-coded data. */
+static size_t jpeg_scan_start(const buf *j)
+{
+    for (size_t i = 2; i + 4 < j->n; i++)
+        if (j->p[i] == 0xff && j->p[i + 1] == 0xda)
+            return i + 2 + (((size_t)j->p[i + 2] << 8) | j->p[i + 3]);
+    ck_abort_msg("no SOS marker");
+    return 0;
+}
+
+static void assert_jpeg_error(fs_context *ctx, const buf *b, fs_status want, const char *what)
+{
+    fs_image im;
+    memset(&im, 0x5a, sizeof(im));
+    const fs_status st = decode(ctx, b, &im);
+    const char *const msg = fs_context_last_error(ctx);
+    ck_assert_msg(st == want, "%s: %s (%s), want %s", what, fs_status_name(st), msg, fs_status_name(want));
+    ck_assert_msg(strstr(msg, "JPEG") != NULL && strstr(msg, "png") == NULL, "%s: message \"%s\"", what, msg);
+    ck_assert_int_eq(im.width, 0x5a5a5a5a);
+}
+
+/* Data the prober cannot judge (it walks markers, not Huffman codes): the
+ * decoder's complaints are format errors with libjpeg's own words. */
+START_TEST(jpeg_bad_data)
+{
+    fs_context *ctx = new_ctx();
+    buf ok = sample_file(5); /* messi5.jpg */
+    const size_t scan = jpeg_scan_start(&ok);
+    /* Scan data replaced by a byte pattern that is no valid Huffman stream. */
+    buf b = {0};
+    put_bytes(&b, ok.p, ok.n);
+    for (size_t i = scan; i + 2 < b.n; i++)
+        b.p[i] = (uint8_t)(i & 1 ? 0xfe : 0x00);
+    assert_jpeg_error(ctx, &b, FS_ERR_CORRUPT, "garbage scan");
+    buf_free(&b);
+    /* Frame headers disagreeing with the data of a 64x32 image: 65535x1
+     * (above libjpeg's 65500, refused from the header), 4000x1 and 64x64
+     * (the data runs out before the frame is full). */
+    static const unsigned dims[3][2] = {{65535, 1}, {4000, 1}, {64, 64}};
+    for (int k = 0; k < 3; k++) {
+        b = make_jpeg();
+        for (size_t i = 2; i + 9 < b.n; i++)
+            if (b.p[i] == 0xff && b.p[i + 1] == 0xc0) {
+                b.p[i + 5] = (uint8_t)(dims[k][1] >> 8);
+                b.p[i + 6] = (uint8_t)dims[k][1];
+                b.p[i + 7] = (uint8_t)(dims[k][0] >> 8);
+                b.p[i + 8] = (uint8_t)dims[k][0];
+                break;
+            }
+        assert_jpeg_error(ctx, &b, FS_ERR_CORRUPT, "frame header over 64x32 data");
+        buf_free(&b);
+    }
+    /* Cut in the middle of the scan, the EOI marker put back: the prober
+     * sees a whole file, the decoder runs out of data. */
+    const size_t cut = scan + (ok.n - scan) / 2;
+    put_bytes(&b, ok.p, cut);
+    put_bytes(&b, "\xff\xd9", 2);
+    assert_jpeg_error(ctx, &b, FS_ERR_CORRUPT, "scan cut, EOI kept");
+    buf_free(&b);
+    /* Cut without its EOI: refused by the prober before any decoding. */
+    put_bytes(&b, ok.p, cut);
+    assert_jpeg_error(ctx, &b, FS_ERR_TRUNCATED, "scan cut");
+    buf_free(&b);
+    /* Junk between the last scan and EOI (seen in the wild) leaves every
+     * pixel whole: decoded, the same pixels as without it. */
+    put_bytes(&b, ok.p, ok.n - 2);
+    put_bytes(&b, "junk", 4);
+    put_bytes(&b, "\xff\xd9", 2);
+    fs_image a, c;
+    FS_ASSERT_OK(decode(ctx, &ok, &a));
+    FS_ASSERT_OK(decode(ctx, &b, &c));
+    ck_assert_int_eq(image_diff(&a, &c).max, 0);
+    fs_image_free(&a);
+    fs_image_free(&c);
+    buf_free(&b);
+    buf_free(&ok);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
+/* An Adobe CMYK JPEG (inverted inks, as Photoshop writes them) decodes to
+ * RGB = ink * black / 255, as stb did. */
+START_TEST(jpeg_cmyk)
+{
+    enum { W = 32, H = 16 };
+    uint8_t cmyk[W * H * 4];
+    for (int i = 0; i < W * H; i++) {
+        cmyk[i * 4 + 0] = 200;
+        cmyk[i * 4 + 1] = 100;
+        cmyk[i * 4 + 2] = 50;
+        cmyk[i * 4 + 3] = i % W < W / 2 ? 255 : 128;
+    }
+    tjhandle tj = tjInitCompress();
+    ck_assert_ptr_nonnull(tj);
+    unsigned char *jpg = NULL;
+    unsigned long size = 0;
+    ck_assert_int_eq(tjCompress2(tj, cmyk, W, 0, H, TJPF_CMYK, &jpg, &size, TJSAMP_444, 100, TJFLAG_ACCURATEDCT), 0);
+    tjDestroy(tj);
+    fs_context *ctx = new_ctx();
+    fs_image im;
+    FS_ASSERT_OK(fs_image_read_memory(ctx, jpg, size, &im));
+    tjFree(jpg);
+    assert_rgb(&im, W, H);
+    static const uint8_t want[2][3] = {{200, 100, 50}, {100, 50, 25}}; /* k = 255, k = 128 */
+    for (int half = 0; half < 2; half++) {
+        const uint8_t *const got = px_at(&im, half * W / 2 + W / 4, H / 2);
+        for (int c = 0; c < 3; c++)
+            ck_assert_msg(abs(got[c] - want[half][c]) <= 3, "half %d channel %d: %d want %d", half, c, got[c],
+                          want[half][c]);
+    }
+    fs_image_free(&im);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* Drawing                                                            */
 
 START_TEST(drawing)
@@ -1225,6 +1460,9 @@ int main(void)
 #endif
     tcase_add_test(tc, write_round_trip);
     tcase_add_test(tc, write_errors);
+    tcase_add_test(tc, photo_round_trip);
+    tcase_add_test(tc, jpeg_bad_data);
+    tcase_add_test(tc, jpeg_cmyk);
     tcase_add_test(tc, drawing);
     suite_add_tcase(s, tc);
     return fs_test_run_suite(s);

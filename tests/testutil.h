@@ -32,8 +32,15 @@ fs_detector *fs_test_new_detector(fs_context *ctx);
 fs_fitter *fs_test_new_fitter(fs_context *ctx);
 
 /* Decodes $FS_TESTDATA_DIR/<file> into @p img; fails the test, naming
- * scripts/fetch-data.sh, when the file is missing. */
+ * scripts/fetch-data.sh, when the file is missing. JPEGs are decoded with
+ * Debian's stb, not lib/image's libjpeg-turbo: the golden files and the
+ * tests' calibrations were made on stb's pixels (tests/golden/README.md);
+ * the two decoders differ by a level or two on a few percent of the bytes.
+ * Other formats go through fs_image_read_file. Release with fs_image_free(). */
 void fs_test_load_image(fs_context *ctx, const char *file, fs_image *img);
+
+/* As fs_test_load_image, for a full @p path. */
+void fs_test_load_path(fs_context *ctx, const char *path, fs_image *img);
 
 /* As fs_test_load_image, and asserts that the image decoded as RGB8. */
 void fs_test_load_rgb8(fs_context *ctx, const char *file, fs_image *img);

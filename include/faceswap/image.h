@@ -50,8 +50,13 @@ FS_API int fs_pixel_format_channels(fs_pixel_format format);
  * Decodes a JPEG, PNG, BMP or binary PPM (P6; P5 gray too) file into a new
  * RGB8 image (stride = width * 3). JPEG EXIF orientation is applied;
  * grayscale is expanded to RGB; alpha is dropped (not composited); 16-bit
- * samples are reduced to 8 bits as round(v * 255 / maxval). Files above
- * 512 MiB are refused (FS_ERR_TOO_LARGE) without being read. Thread-safe
+ * samples are reduced to 8 bits as round(v * 255 / maxval); Adobe CMYK
+ * JPEGs are converted to RGB. The whole structure is checked before any
+ * pixel is decoded (JPEG up to its EOI marker, PNG chunk CRCs); a JPEG
+ * whose entropy-coded data the decoder cannot read whole (corrupt, cut
+ * short, or disagreeing with its frame header) is FS_ERR_CORRUPT, never a
+ * partly grey image; junk bytes before the EOI marker are tolerated. Files
+ * above 512 MiB are refused (FS_ERR_TOO_LARGE) without being read. Thread-safe
  * for distinct output images (the context's error detail is per thread).
  * @param ctx   limits (FS_CONTEXT_MAX_PIXELS) and error detail; required.
  * @param[out] out filled on success (release with fs_image_free()); untouched on failure.
@@ -74,9 +79,11 @@ FS_API fs_status fs_image_read_memory(fs_context *ctx, const void *data, size_t 
 FS_API void fs_image_free(fs_image *image);
 
 /**
- * Encodes an image to a file; the format follows the extension: .png, .jpg /
- * .jpeg (quality 92), .bmp, .ppm. The file is written to a temporary name
- * beside @p path and renamed, so a failure never leaves a half-written file.
+ * Encodes an image to a file; the format follows the extension: .png
+ * (lossless, fast deflate), .jpg / .jpeg (quality 92, baseline, chroma
+ * 4:2:0; gray images as one-component JPEG), .bmp, .ppm. The file is
+ * written to a temporary name beside @p path and renamed, so a failure
+ * never leaves a half-written file.
  * @return FS_OK, FS_ERR_INVALID_ARGUMENT (NULL, size, stride),
  *         FS_ERR_UNSUPPORTED (extension, pixel format, device memory, or too
  *         large for the encoders: width * height * 4 above INT_MAX),
