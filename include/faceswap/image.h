@@ -51,7 +51,8 @@ FS_API int fs_pixel_format_channels(fs_pixel_format format);
  * RGB8 image (stride = width * 3). JPEG EXIF orientation is applied;
  * grayscale is expanded to RGB; alpha is dropped (not composited); 16-bit
  * samples are reduced to 8 bits as round(v * 255 / maxval). Files above
- * 512 MiB are refused (FS_ERR_TOO_LARGE) without being read. Thread-safe
+ * 512 MiB are refused (FS_ERR_TOO_LARGE) without being read. BMP: OS/2 and
+ * V1 to V5 headers, uncompressed or BI_BITFIELDS, 1 to 32 bits. Thread-safe
  * for distinct output images (the context's error detail is per thread).
  * @param ctx   limits (FS_CONTEXT_MAX_PIXELS) and error detail; required.
  * @param[out] out filled on success (release with fs_image_free()); untouched on failure.
@@ -76,7 +77,9 @@ FS_API void fs_image_free(fs_image *image);
 /**
  * Encodes an image to a file; the format follows the extension: .png, .jpg /
  * .jpeg (quality 92), .bmp, .ppm. The file is written to a temporary name
- * beside @p path and renamed, so a failure never leaves a half-written file.
+ * beside @p path and renamed, so a failure never leaves a half-written file;
+ * the temporaries of @p path a killed writer left (PATH.tmp-PID-N of a
+ * process that is gone, a minute old) are removed first.
  * @return FS_OK, FS_ERR_INVALID_ARGUMENT (NULL, size, stride),
  *         FS_ERR_UNSUPPORTED (extension, pixel format, device memory, or too
  *         large for the encoders: width * height * 4 above INT_MAX),
