@@ -32,6 +32,21 @@ void report(const char *what, fs_status st, const char *detail);
 int exit_for_image_status(fs_status st);
 int exit_for_model_status(fs_status st);
 int exit_for_run_status(fs_status st);
+/*
+ * After a call that loads the models on first use (a capture, a swap, an
+ * analysis) failed with @p failed, a status a model file may cause: loads
+ * the models as detect does and, when one fails, reports it as detect does
+ * and returns its exit code (EXIT_MODEL), so that every command reports a
+ * broken model folder alike; -1 when they load (the failure was another).
+ * Costs a model load on that error path only.
+ */
+int check_models_after(fs_context *ctx, fs_status failed);
+/* Flushes stdout; on a write error (a full disk, /dev/full, a closed pipe)
+ * says so on stderr and returns EXIT_OUTPUT, else EXIT_OK. */
+int finish_stdout(void);
+/* -1 when @p path ends in an extension fs_image_write_file() writes, else
+ * reports it for option @p opt and returns EXIT_OUTPUT: checked before any work. */
+int check_image_extension(const char *opt, const char *path);
 /* Whole-string number parsing: "12abc", "", "nan" and overflow are rejected. */
 int parse_double(const char *s, double *out);
 int parse_int64(const char *s, int64_t *out);
@@ -56,6 +71,7 @@ typedef struct swap_options {
     int faces; /* FS_SWAP_FACES_ALL, FS_SWAP_FACES_LARGEST or an index */
     int blend, color;
     int64_t threads;
+    int64_t max_pixels; /* < 0: the library's default */
     int reference;
     int json;
     double min_face, max_yaw; /* < 0: the library's default */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -43,6 +44,7 @@ int exit_for_image_status(fs_status st)
 int exit_for_model_status(fs_status st)
 {
     switch (st) {
+    case FS_ERR_TOO_LARGE: /* a model file above the library's limit */
     case FS_ERR_NOT_FOUND:
     case FS_ERR_IO:
     case FS_ERR_TRUNCATED:
@@ -56,6 +58,69 @@ int exit_for_model_status(fs_status st)
     default:
         return EXIT_RUNTIME;
     }
+}
+
+/* Creates, then drops, the handles that read @p what's model files: so
+ * that a failure can be told from one of the models. */
+static fs_status try_load(fs_context *ctx, int what)
+{
+    fs_status st;
+    if (what == 0) {
+        fs_detector *det = NULL;
+        st = fs_detector_create(ctx, &det);
+        fs_detector_destroy(det);
+    } else if (what == 1) {
+        fs_fitter *fit = NULL;
+        st = fs_fitter_create(ctx, &fit);
+        fs_fitter_destroy(fit);
+    } else {
+        fs_renderer *r = NULL;
+        st = fs_renderer_create(ctx, &r);
+        fs_renderer_destroy(r);
+    }
+    return st;
+}
+
+int check_models_after(fs_context *ctx, fs_status failed)
+{
+    if (exit_for_model_status(failed) != EXIT_MODEL)
+        return -1;
+    static const char *const names[3] = {"detector", "landmark fitter", "renderer"};
+    for (int k = 0; k < 3; k++) {
+        const fs_status st = try_load(ctx, k);
+        if (st == FS_OK)
+            continue;
+        char what[4160];
+        snprintf(what, sizeof(what), "cannot load the %s (models in '%s')", names[k],
+                 fs_context_model_dir(ctx));
+        report(what, st, fs_context_last_error(ctx));
+        return exit_for_model_status(st);
+    }
+    return -1;
+}
+
+int finish_stdout(void)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return EXIT_OK;
+    const int e = errno ? errno : EIO;
+    fprintf(stderr, "faceswap: cannot write to standard output: %s\n", strerror(e));
+    return EXIT_OUTPUT;
+}
+
+int check_image_extension(const char *opt, const char *path)
+{
+    static const char *const exts[] = {".png", ".jpg", ".jpeg", ".bmp", ".ppm"};
+    const char *const slash = strrchr(path, '/');
+    const char *const dot = strrchr(slash ? slash + 1 : path, '.');
+    for (size_t i = 0; dot && i < sizeof(exts) / sizeof(exts[0]); i++)
+        if (strcasecmp(dot, exts[i]) == 0)
+            return -1;
+    char what[4160];
+    snprintf(what, sizeof(what), "cannot write %s '%s'", opt, path);
+    report(what, FS_ERR_UNSUPPORTED, "unknown extension (use .png, .jpg, .jpeg, .bmp or .ppm)");
+    return EXIT_OUTPUT;
 }
 
 /* A run-time failure of detect/fit: input-shaped problems are the image's fault. */

@@ -163,11 +163,16 @@ static int analyse_into(fs_context *ctx, const swap_options *o, fs_template **ou
     st = fs_template_analyse(t, o->video, on_progress, &ps);
     progress_end(&ps);
     if (st != FS_OK) {
-        char what[4160];
-        snprintf(what, sizeof(what), "cannot analyse '%s'", o->video);
-        report(what, st, fs_template_last_error(t));
+        /* the analysis loads the models first: a broken folder is said as detect says it */
+        int rc = check_models_after(ctx, st);
+        if (rc < 0) {
+            char what[4160];
+            snprintf(what, sizeof(what), "cannot analyse '%s'", o->video);
+            report(what, st, fs_template_last_error(t));
+            rc = exit_for_video_status(st);
+        }
         fs_template_destroy(t);
-        return exit_for_video_status(st);
+        return rc;
     }
     if (o->track >= 0) {
         fs_template_info in;
@@ -203,7 +208,7 @@ int run_analyse(const swap_options *o)
         print_template_json(stdout, t, o->template_file);
     else
         print_template_summary(stdout, t, o->template_file);
-    rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+    rc = finish_stdout();
 done:
     fs_template_destroy(t);
     fs_context_destroy(ctx);
@@ -259,8 +264,9 @@ int run_video(const swap_options *o)
     fs_video *v = NULL;
     fs_image src;
     memset(&src, 0, sizeof(src));
-    int rc = make_context(o, &ctx);
-    if (rc >= 0)
+    /* before any work: a poster name that cannot be written fails fast */
+    int rc = o->poster ? check_image_extension("--poster", o->poster) : -1;
+    if (rc >= 0 || (rc = make_context(o, &ctx)) >= 0)
         return rc;
     if ((rc = make_renderer(ctx, o, &ren)) >= 0)
         goto done;
@@ -300,6 +306,8 @@ int run_video(const swap_options *o)
     st = fs_video_render(v, ren, id, t, o->video, o->output, on_progress, &ps);
     progress_end(&ps);
     if (st != FS_OK) {
+        if ((rc = check_models_after(ctx, st)) >= 0)
+            goto done;
         snprintf(what, sizeof(what), "cannot render '%s'", o->output);
         report(what, st, fs_video_last_error(v));
         rc = st == FS_ERR_IO ? EXIT_OUTPUT : exit_for_video_status(st);
@@ -315,7 +323,7 @@ int run_video(const swap_options *o)
                (long long)r.frames, (long long)r.frames_swapped, r.seconds,
                r.seconds > 0 ? (double)r.frames / r.seconds : 0.0,
                o->poster ? ", poster " : "", o->poster ? o->poster : "");
-    rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+    rc = finish_stdout();
 done:
     fs_video_destroy(v);
     fs_template_destroy(t);

@@ -12,6 +12,7 @@
  * interface (doc/cli.md); keep them stable.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <faceswap/faceswap.h>
 
@@ -81,7 +83,7 @@ static const char usage_swap[] =
     "                                face<K>_mask.png (K: each target face swapped), before.png,\n"
     "                                after.png, before_after.jpg, faces.json (where each\n"
     "                                face's images lie in the target) and identity.fsid\n"
-    "  --models DIR, --threads N, --reference  as for detect\n"
+    "  --models DIR, --max-pixels N, --threads N, --reference  as for detect\n"
     "\n"
     ;
 static const char usage_video[] =
@@ -92,7 +94,8 @@ static const char usage_video[] =
     "                                protagonist, the track present in most frames)\n"
     "  --json                        print one JSON object (size, frames, tracks) to stdout\n"
     "  --progress on|off             progress bar on stderr (default: on a terminal)\n"
-    "  --models DIR, --threads N, --reference  as for detect\n"
+    "  --models DIR, --max-pixels N, --threads N, --reference  as for detect (--max-pixels:\n"
+    "                                the largest frame)\n"
     "\n"
     "video: puts the largest face of PHOTO onto the chosen track of VIDEO and writes an\n"
     "MP4 (H.264, yuv420p, moov first, the video's timing, colour tags, rotation and\n"
@@ -107,7 +110,8 @@ static const char usage_video[] =
     "  --track main|all|N            faces to swap (default: the template's choice)\n"
     "  --json, --progress on|off     as for analyse\n"
     "  the swap options (--blend, --color, --shape, --detail, --skin-guard, --eyes-mouth,\n"
-    "  --min-face, --max-yaw), --models DIR, --threads N, --reference  as for swap\n"
+    "  --min-face, --max-yaw), --models DIR, --max-pixels N, --threads N, --reference\n"
+    "  as for swap\n"
     "\n"
     ;
 static const char usage_exit[] =
@@ -119,7 +123,8 @@ static const char usage_exit[] =
     "  4  output error (overlay, swap output, debug folder or stdout could not be written)\n"
     "  5  other run-time error (out of memory, backend unavailable, internal)\n"
     "  6  swap: no face in the source photo, or none to swap in the target (all too small,\n"
-    "     turned too far, or rejected by the fitter); video: no face in the source photo\n"
+    "     turned too far, rejected by the fitter, or no face N for --faces N); video: no\n"
+    "     face in the source photo\n"
     "  7  analyse, video: the video or the template file is unreadable, unsupported, too\n"
     "     long, altered, or the template is not that of the video\n"
     "Errors are reported on stderr as: faceswap: WHAT: FS_ERR_NAME: detail\n";
@@ -131,7 +136,7 @@ static int print_usage(FILE *out)
     fputs(usage_swap, out);
     fputs(usage_video, out);
     fputs(usage_exit, out);
-    return fflush(out) == 0 ? EXIT_OK : EXIT_OUTPUT;
+    return out == stdout ? finish_stdout() : EXIT_OK;
 }
 
 typedef struct options {
@@ -390,11 +395,19 @@ static int compare_edge(const void *a, const void *b)
     return ea[1] < eb[1] ? -1 : ea[1] > eb[1];
 }
 
+/* A regular file of at most @p limit bytes, NUL-terminated; NULL for
+ * anything else (a FIFO or a device is not waited on nor read). */
 static char *read_small_file(const char *path, size_t limit, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0)
         return NULL;
+    FILE *const f = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        close(fd);
+        return NULL;
+    }
     char *buf = malloc(limit + 1);
     size_t n = buf ? fread(buf, 1, limit + 1, f) : 0;
     fclose(f);
@@ -720,8 +733,9 @@ static int run_detect(const options *o)
     session s;
     memset(&s, 0, sizeof(s));
     char what[64 + 4096];
-    int rc = configure_context(&s, o);
-    if (rc >= 0)
+    /* before any work: a name that cannot be written fails fast */
+    int rc = o->overlay ? check_image_extension("--overlay", o->overlay) : -1;
+    if (rc >= 0 || (rc = configure_context(&s, o)) >= 0)
         goto done;
 
     fs_status st = fs_image_read_file(s.ctx, o->image, &s.img);
@@ -795,12 +809,7 @@ static int run_detect(const options *o)
         print_json(stdout, &s.img, s.faces, n);
     else
         print_summary(stdout, o->image, &s.img, s.faces, n, detected);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "faceswap: cannot write to standard output: %s\n", strerror(errno));
-        rc = EXIT_OUTPUT;
-        goto done;
-    }
-    rc = EXIT_OK;
+    rc = finish_stdout();
 done:
     session_close(&s);
     return rc;
@@ -909,7 +918,8 @@ int parse_swap_args(int argc, char **argv, swap_options *o)
         if (vo > 0)
             continue;
         if (o->mode == CMD_ANALYSE && strcmp(name, "--threads") != 0 &&
-            strcmp(name, "--models") != 0 && strcmp(name, "--max-yaw") != 0) {
+            strcmp(name, "--models") != 0 && strcmp(name, "--max-yaw") != 0 &&
+            strcmp(name, "--max-pixels") != 0) {
             usage_error("analyse: unknown option '%s'", name);
             return EXIT_USAGE;
         }
@@ -941,12 +951,14 @@ int parse_swap_args(int argc, char **argv, swap_options *o)
                 usage_error("--faces: '%s' is not all, largest or an index 0..99", value);
                 return EXIT_USAGE;
             }
-        } else if (strcmp(name, "--threads") == 0) {
-            if (!parse_int64(value, &o->threads)) {
-                usage_error("--threads: '%s' is not an integer", value);
+        } else if (strcmp(name, "--threads") == 0 || strcmp(name, "--max-pixels") == 0) {
+            const int threads = strcmp(name, "--threads") == 0;
+            int64_t *const v = threads ? &o->threads : &o->max_pixels;
+            if (!parse_int64(value, v)) {
+                usage_error("%s: '%s' is not an integer", name, value);
                 return EXIT_USAGE;
             }
-            if (!check_context_bound(name, FS_CONTEXT_THREADS, o->threads))
+            if (!check_context_bound(name, threads ? FS_CONTEXT_THREADS : FS_CONTEXT_MAX_PIXELS, *v))
                 return EXIT_USAGE;
         } else if (strcmp(name, "--shape") == 0) {
             if (!parse_number(name, value, &o->shape) ||
@@ -1274,6 +1286,10 @@ int make_context(const swap_options *o, fs_context **out)
     } else if (o->reference && (st = fs_context_set(ctx, FS_CONTEXT_FORCE_REFERENCE, 1)) != FS_OK) {
         report("--reference", st, fs_context_last_error(ctx));
         rc = EXIT_RUNTIME;
+    } else if (o->max_pixels >= 0 &&
+               (st = fs_context_set(ctx, FS_CONTEXT_MAX_PIXELS, o->max_pixels)) != FS_OK) {
+        report("--max-pixels", st, fs_context_last_error(ctx));
+        rc = EXIT_USAGE;
     } else if (o->models && (st = fs_context_set_model_dir(ctx, o->models)) != FS_OK) {
         report("--models", st, fs_context_last_error(ctx));
         rc = EXIT_RUNTIME;
@@ -1327,14 +1343,15 @@ int capture_source(fs_context *ctx, const swap_options *o, fs_image *src, fs_ide
     }
     st = fs_identity_create_from_image(ctx, src, FS_IDENTITY_LARGEST_FACE, out);
     if (st != FS_OK) {
+        /* the models load at the first capture: a broken folder is said as detect says it */
+        const int rc = check_models_after(ctx, st);
+        if (rc >= 0)
+            return rc;
         snprintf(what, sizeof(what), st == FS_ERR_NO_FACE ? "no face in the source photo '%s'"
                                                           : "cannot capture the face of '%s'",
                  o->source);
         report(what, st, fs_context_last_error(ctx));
-        return st == FS_ERR_NO_FACE ? EXIT_NO_FACE
-               : st == FS_ERR_NOT_FOUND || st == FS_ERR_CHECKSUM || st == FS_ERR_MODEL
-                   ? EXIT_MODEL
-                   : exit_for_run_status(st);
+        return st == FS_ERR_NO_FACE ? EXIT_NO_FACE : exit_for_run_status(st);
     }
     return -1;
 }
@@ -1349,8 +1366,9 @@ static int run_swap(const swap_options *o)
     fs_image src, tgt;
     memset(&src, 0, sizeof(src));
     memset(&tgt, 0, sizeof(tgt));
-    int rc = make_context(o, &ctx);
-    if (rc >= 0)
+    /* before any work: a name that cannot be written fails fast */
+    int rc = check_image_extension("--output", o->output);
+    if (rc >= 0 || (rc = make_context(o, &ctx)) >= 0)
         return rc;
     fs_status st;
     /* before any work, so that an unusable folder fails fast */
@@ -1400,20 +1418,24 @@ static int run_swap(const swap_options *o)
     st = fs_renderer_swap_image_report(ren, id, &tgt, o->faces, rep, FS_SWAP_MAX_FACES, &n_tgt);
     for (int i = 0; i < n_tgt && i < FS_SWAP_MAX_FACES; i++)
         swapped += rep[i].outcome == FS_SWAP_SWAPPED;
+    /* --faces N beyond the faces found: there is no face N to swap */
+    const int no_such = st == FS_ERR_OUT_OF_RANGE && o->faces >= 0 && o->faces >= n_tgt;
     if (!o->json)
         print_swap_lines(o, ren, rep, n_tgt);
-    else if (st == FS_ERR_NO_FACE && n_tgt > 0) /* the reports say why */
+    else if ((st == FS_ERR_NO_FACE || no_such) && n_tgt > 0) /* the reports say why */
         print_swap_json(stdout, id, &tgt, 0, rep, n_tgt);
     if (st != FS_OK) {
-        snprintf(what, sizeof(what), st == FS_ERR_NO_FACE ? "no face to swap in the target '%s'"
-                                                          : "swap failed on '%s'",
-                 o->target);
+        if ((rc = check_models_after(ctx, st)) >= 0)
+            goto done;
+        if (no_such)
+            snprintf(what, sizeof(what), "no face %d to swap in the target '%s' (%d found; "
+                     "--faces counts from 0)", o->faces, o->target, n_tgt);
+        else
+            snprintf(what, sizeof(what), st == FS_ERR_NO_FACE ? "no face to swap in the target '%s'"
+                                                              : "swap failed on '%s'",
+                     o->target);
         report(what, st, fs_renderer_last_error(ren));
-        rc = st == FS_ERR_NO_FACE ? EXIT_NO_FACE
-             : st == FS_ERR_OUT_OF_RANGE ? EXIT_USAGE
-             : st == FS_ERR_NOT_FOUND || st == FS_ERR_CHECKSUM || st == FS_ERR_MODEL
-                 ? EXIT_MODEL
-                 : exit_for_run_status(st);
+        rc = st == FS_ERR_NO_FACE || no_such ? EXIT_NO_FACE : exit_for_run_status(st);
         goto done;
     }
     st = fs_image_write_file(ctx, &tgt, o->output);
@@ -1437,7 +1459,7 @@ static int run_swap(const swap_options *o)
     else
         printf("%s: %d face%s swapped from %s\n", o->output, swapped, swapped == 1 ? "" : "s",
                o->source);
-    rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+    rc = finish_stdout();
 done:
     free(before_px);
     fs_identity_destroy(id);
@@ -1462,10 +1484,10 @@ int main(int argc, char **argv)
         /* the tool's version is the one it was built with; the library's may be newer */
         printf("faceswap %d.%d.%d (libfaceswap %s)\n", FS_VERSION_MAJOR, FS_VERSION_MINOR,
                FS_VERSION_PATCH, fs_version_string());
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT;
+        return finish_stdout();
     }
     swap_options so = {.faces = FS_SWAP_FACES_ALL, .blend = FS_BLEND_MULTIBAND,
-                       .color = FS_COLOR_MEANSTD, .threads = -1, .min_face = -1,
+                       .color = FS_COLOR_MEANSTD, .threads = -1, .max_pixels = -1, .min_face = -1,
                        .max_yaw = -1, .shape = -1, .detail = -1, .skin_guard = -1,
                        .eyes_mouth = -1, .track = -3, .crf = -1, .preset = -1,
                        .max_kbitrate = -1, .encoder = -1, .progress = -1};

@@ -53,13 +53,20 @@ struct fs_context {
 /*
  * Records "detail" in @p buf (printf-style) and returns @p status, so that
  * error paths read `return fs_fail(&h->err, FS_ERR_X, "...", ...);`.
- * Also forwards the message to the context's log callback when ctx != NULL.
+ * The detail is escaped as fs_text_escape() does: it may quote file content.
  */
 fs_status fs_fail(fs_error_buf *buf, fs_status status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/*
+ * Copies @p src into @p dst (@p cap bytes, NUL-terminated, cut at a whole
+ * character) with every byte that is not printable ASCII or part of
+ * well-formed, non-control UTF-8 written as "\xNN": no terminal control
+ * sequence (ESC, CSI, C1) survives. Idempotent. Returns the length written.
+ */
+size_t fs_text_escape(char *dst, size_t cap, const char *src);
 void fs_clear_error(fs_error_buf *buf);
 /* Copies an error detail from one handle to another (e.g. a sub-object's to its owner). */
 void fs_copy_error(fs_error_buf *dst, const fs_error_buf *src);

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "atomic_file.h"
+#include "nn/graph.h"
 #include "sha256.h"
 
 /* The sums of scripts/data.sha256 (models/ part). tests/test_detect.c
@@ -54,22 +57,30 @@ static int verify_on(const fs_context *ctx)
     return ctx->params[FS_CONTEXT_VERIFY_MODELS] != 0;
 }
 
-static fs_status open_model(const fs_context *ctx, const char *file, fs_error_buf *err, char **path,
-                            FILE **f)
+/* Model files are read whole or hashed; none is larger than the weights' limit. */
+#define MODEL_MAX_BYTES FS_NN_MAX_WEIGHT_BYTES
+
+/* Opens a model file that is a regular file (never a FIFO or a device: a
+ * link to /dev/zero would be hashed without end) of at most @p max_size bytes. */
+static fs_status open_model(const fs_context *ctx, const char *file, size_t max_size,
+                            fs_error_buf *err, char **path, int *fd, size_t *size)
 {
     char *p = fs_model_path(ctx, file);
     if (!p)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "model file %s: out of memory", file);
-    FILE *fp = fopen(p, "rb");
-    if (!fp) {
-        const int e = errno;
-        const fs_status st = (e == ENOENT || e == ENOTDIR) ? FS_ERR_NOT_FOUND : FS_ERR_IO;
-        fs_fail(err, st, "model file %s: %s", p, strerror(e));
+    uint64_t n = 0;
+    fs_status st = fs_file_open_regular(p, "model file", fd, &n, err);
+    if (st == FS_OK && n > max_size) {
+        close(*fd);
+        st = fs_fail(err, FS_ERR_TOO_LARGE, "model file %s: %llu bytes, above %zu", p,
+                     (unsigned long long)n, max_size);
+    }
+    if (st != FS_OK) {
         free(p);
         return st;
     }
     *path = p;
-    *f = fp;
+    *size = (size_t)n;
     return FS_OK;
 }
 
@@ -91,26 +102,21 @@ static fs_status compare_sum(const char *path, const char *file, const uint8_t d
 fs_status fs_model_file_check(const fs_context *ctx, const char *file, fs_error_buf *err)
 {
     char *path = NULL;
-    FILE *f = NULL;
-    fs_status st = open_model(ctx, file, err, &path, &f);
+    int fd = -1;
+    size_t size = 0;
+    fs_status st = open_model(ctx, file, MODEL_MAX_BYTES, err, &path, &fd, &size);
     if (st != FS_OK)
         return st;
     if (verify_on(ctx)) {
-        fs_sha256_ctx h;
-        fs_sha256_init(&h);
-        uint8_t buf[1 << 15];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-            fs_sha256_update(&h, buf, n);
-        if (ferror(f)) {
-            st = fs_fail(err, FS_ERR_IO, "model file %s: read error", path);
-        } else {
-            uint8_t digest[FS_SHA256_SIZE];
-            fs_sha256_final(&h, digest);
-            st = compare_sum(path, file, digest, err);
-        }
+        /* The st_size bytes fstat saw, no more: a file growing meanwhile
+         * cannot keep the pass going. */
+        uint8_t digest[FS_SHA256_SIZE];
+        uint64_t hashed = 0;
+        const int e = fs_fd_sha256(fd, size, digest, &hashed);
+        st = e != 0 ? fs_fail(err, FS_ERR_IO, "model file %s: %s", path, strerror(e))
+                    : compare_sum(path, file, digest, err);
     }
-    fclose(f);
+    close(fd);
     free(path);
     return st;
 }
@@ -119,44 +125,26 @@ fs_status fs_model_file_read(const fs_context *ctx, const char *file, size_t max
                              fs_error_buf *err, uint8_t **data, size_t *size)
 {
     char *path = NULL;
-    FILE *f = NULL;
-    fs_status st = open_model(ctx, file, err, &path, &f);
+    int fd = -1;
+    size_t n = 0;
+    fs_status st = open_model(ctx, file, max_size, err, &path, &fd, &n);
     if (st != FS_OK)
         return st;
-    uint8_t *buf = NULL;
-    size_t used = 0, cap = 0;
-    for (;;) {
-        if (used == cap) {
-            if (cap > max_size) {
-                st = fs_fail(err, FS_ERR_TOO_LARGE, "model file %s: larger than %zu bytes", path,
-                             max_size);
-                break;
-            }
-            const size_t ncap = cap ? cap * 2 : 1 << 16;
-            uint8_t *nb = realloc(buf, ncap + 1);
-            if (!nb) {
-                st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "model file %s: out of memory", path);
-                break;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        const size_t n = fread(buf + used, 1, cap - used, f);
-        used += n;
-        if (n == 0) {
-            if (ferror(f))
-                st = fs_fail(err, FS_ERR_IO, "model file %s: read error", path);
-            break;
-        }
+    uint8_t *buf = malloc(n + 1);
+    size_t used = 0;
+    if (!buf) {
+        st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "model file %s: out of memory", path);
+    } else {
+        const int e = fs_fd_read_full(fd, buf, n, &used);
+        if (e != 0)
+            st = fs_fail(err, FS_ERR_IO, "model file %s: %s", path, strerror(e));
     }
-    if (st == FS_OK && used > max_size)
-        st = fs_fail(err, FS_ERR_TOO_LARGE, "model file %s: larger than %zu bytes", path, max_size);
     if (st == FS_OK && verify_on(ctx)) {
         uint8_t digest[FS_SHA256_SIZE];
         fs_sha256(buf, used, digest);
         st = compare_sum(path, file, digest, err);
     }
-    fclose(f);
+    close(fd);
     free(path);
     if (st != FS_OK) {
         free(buf);

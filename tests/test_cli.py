@@ -135,6 +135,29 @@ def write_bmp(path, width, height, rgb):
             f.write(bytes(line) + b"\0" * (row - width * 3))
 
 
+def write_bmp_v2(path, width, height, rgb):
+    """32-bit BMP with a 52-byte info header (BITMAPV2INFOHEADER) holding BI_BITFIELDS
+    masks, rows top-down: valid, and refused by stb."""
+    masks = struct.pack("<III", 0x00FF0000, 0x0000FF00, 0x000000FF)
+    with open(path, "wb") as f:
+        f.write(b"BM" + struct.pack("<IHHI", 14 + 52 + width * height * 4, 0, 0, 14 + 52))
+        f.write(struct.pack("<IiiHHIIiiII", 52, width, -height, 1, 32, 3, width * height * 4,
+                            2835, 2835, 0, 0) + masks)
+        line = bytearray()
+        for i in range(width * height):
+            r, g, b = rgb[i * 3:i * 3 + 3]
+            line += bytes((b, g, r, 0))
+        f.write(bytes(line))
+
+
+def png_with_chunk(png, ctype, body=b""):
+    """The PNG with one more chunk, of type ctype (any four bytes), before its first IDAT."""
+    at = png.index(b"IDAT") - 4
+    chunk = struct.pack(">I", len(body)) + ctype + body
+    chunk += struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
+    return png[:at] + chunk + png[at:]
+
+
 def add_exif_orientation(jpeg, orientation):
     """The JPEG with an APP1 Exif segment holding only the Orientation tag."""
     assert jpeg[:2] == b"\xff\xd8"
@@ -388,9 +411,11 @@ class TestDetect(CliTestCase):
         w, h, c, px = read_png(self.astronaut)
         rgb = to_rgb(w, h, c, px)
         ppm, bmp = self.tmp_path("astronaut.ppm"), self.tmp_path("astronaut.bmp")
+        bmp_v2 = self.tmp_path("astronaut_v2.bmp")
         write_ppm(ppm, w, h, rgb)
         write_bmp(bmp, w, h, rgb)
-        for path in (ppm, bmp):
+        write_bmp_v2(bmp_v2, w, h, rgb)
+        for path in (ppm, bmp, bmp_v2):
             with self.subTest(path=os.path.basename(path)):
                 self.assertEqual(self.detect_json(path), self.result)
 
@@ -740,6 +765,150 @@ class TestSwapDebug(CliTestCase):
                 self.assertFalse(os.path.exists(out))
             finally:
                 os.chmod(ro, 0o700)
+
+
+class TestProbeFindings(CliTestCase):
+    """Bad input a probe of 0.3 found (issue 10, item 9): each is handled, and said."""
+
+    def models_with(self, name, victim, kind):
+        """A copy of the model folder with file `victim` replaced by a special file."""
+        folder = self.tmp_path(name)
+        shutil.rmtree(folder, ignore_errors=True)
+        models = os.environ.get("FS_MODEL_DIR") or os.path.join(ROOT, "data", "models")
+        shutil.copytree(models, folder)
+        path = os.path.join(folder, victim)
+        os.remove(path)
+        if kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "zero":
+            os.symlink("/dev/zero", path)
+        elif kind == "folder":
+            os.mkdir(path)
+        else:  # unreadable
+            shutil.copy(os.path.join(models, victim), path)
+            os.chmod(path, 0)
+        return folder
+
+    def test_unreadable_models_same_exit_everywhere(self):
+        # a model that is a FIFO or a link to /dev/zero hung both commands; one
+        # that could not be read (a folder in its place, no permission) was 3
+        # for detect and 5 for swap
+        a = data("astronaut.png")
+        kinds = ["fifo", "zero", "folder"] + (["unreadable"] if os.geteuid() != 0 else [])
+        for victim in ("blazeface.bin", "facemesh.json", "iris.bin"):
+            for kind in kinds:
+                models = self.models_with("models-" + kind, victim, kind)
+                out = self.tmp_path("never-" + kind + ".png")
+                for cmd in (["detect", a], ["swap", "--source", a, "--target", a, "--output", out],
+                            ["analyse", a, "--output", self.tmp_path("never.fst")]):
+                    with self.subTest(victim=victim, kind=kind, cmd=cmd[0]):
+                        r = run(*(cmd + ["--models", models]), timeout=60)
+                        self.assert_fails(r, EXIT_MODEL, "cannot load the", victim, "FS_ERR_IO")
+                        self.assertFalse(os.path.exists(out))
+                if kind == "unreadable":
+                    os.chmod(os.path.join(models, victim), 0o644)
+
+    def test_control_bytes_escaped(self):
+        # stb quotes an unknown critical chunk's type; ESC [ 2 J would clear the screen
+        with open(data("astronaut.png"), "rb") as f:
+            png = f.read()
+        evil = self.tmp_path("evil.png")
+        with open(evil, "wb") as f:
+            f.write(png_with_chunk(png, b"\x1b[2J"))
+        for cmd in (["detect", evil], ["swap", "--source", evil, "--target", data("astronaut.png"),
+                                       "--output", self.tmp_path("never.png")]):
+            r = run(*cmd)
+            self.assert_fails(r, EXIT_INPUT, "\\x1b[2J", "FS_ERR_")
+            self.assertNotIn(b"\x1b", r.stderr)
+            self.assertTrue(all(c >= 0x20 or c == 0x0A for c in r.stderr), r.stderr)
+
+    def test_stdout_full(self):
+        # the report to a full stdout: said on stderr, exit 4 (it was 4, silently)
+        out = self.tmp_path("full.png")
+        for args in (["swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                      "--output", out, "--json"],
+                     ["swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                      "--output", out],
+                     ["detect", data("astronaut.png"), "--json"], ["--version"], ["--help"]):
+            with self.subTest(args=args[:2]), open("/dev/full", "wb") as full:
+                r = subprocess.run([CLI] + args, stdout=full, stderr=subprocess.PIPE, timeout=300)
+                self.assertEqual(r.returncode, EXIT_OUTPUT, r.stderr)
+                self.assertIn(b"faceswap: cannot write to standard output: ", r.stderr)
+
+    def test_stale_temporary_removed(self):
+        # a swap killed while writing leaves OUT.tmp-PID-N; the next write to OUT
+        # removes it (its process is gone, it is an hour old) and nothing else
+        folder = self.tmp_path("stale")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.mkdir(folder)
+        child = subprocess.Popen(["true"])
+        child.wait()
+        dead = child.pid
+        names = {"out.png.tmp-%d-0" % dead: True,            # a killed writer's
+                 "out.png.tmp-%d-0" % os.getpid(): False,     # a live process's
+                 "other.png.tmp-%d-0" % dead: False,          # another target's
+                 "out.png.tmp-%d-x" % dead: False,            # not the pattern
+                 "out.png.bak": False, "out.png.tmp": False}
+        for name in names:
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(b"half-written")
+            os.utime(os.path.join(folder, name), (1, 1))
+        out = os.path.join(folder, "out.png")
+        r = run("swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                "--output", out, "--faces", "largest")
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr.decode(errors="replace"))
+        left = set(os.listdir(folder))
+        self.assertEqual(left, {"out.png"} | {n for n, gone in names.items() if not gone})
+
+    def test_max_pixels_for_every_command(self):
+        a, m = data("astronaut.png"), data("messi5.jpg")
+        r = run("swap", "--source", a, "--target", m, "--output", self.tmp_path("never.png"),
+                "--max-pixels", "200000")
+        self.assert_fails(r, EXIT_INPUT, "FS_ERR_TOO_LARGE", "astronaut.png", "512x512")
+        r = run("swap", "--source", m, "--target", a, "--output", self.tmp_path("never.png"),
+                "--max-pixels=200000")
+        self.assert_fails(r, EXIT_INPUT, "FS_ERR_TOO_LARGE", "astronaut.png")
+        for cmd in (["swap", "--source", a, "--target", a, "--output", "x.png"],
+                    ["video", "--source", a, "--video", "v.mp4", "--output", "x.mp4"],
+                    ["analyse", "v.mp4", "--output", "x.fst"]):
+            for bad in ("0", "ten", "99999999999"):
+                with self.subTest(cmd=cmd[0], value=bad):
+                    self.assert_fails(run(*(cmd + ["--max-pixels", bad])), EXIT_USAGE,
+                                      "--max-pixels")
+        r = run("--help")
+        self.assertIn("--models DIR, --max-pixels N, --threads N", r.stdout.decode())
+
+    def test_output_extension_checked_before_any_work(self):
+        # the source does not exist: an extension checked first is what fails
+        missing = self.tmp_path("no-such-photo.png")
+        r = run("swap", "--source", missing, "--target", missing, "--output",
+                self.tmp_path("out.xyz"))
+        self.assert_fails(r, EXIT_OUTPUT, "FS_ERR_UNSUPPORTED", "out.xyz", ".png, .jpg")
+        r = run("detect", missing, "--overlay", self.tmp_path("o.gif"))
+        self.assert_fails(r, EXIT_OUTPUT, "FS_ERR_UNSUPPORTED", "o.gif")
+        r = run("video", "--source", missing, "--video", missing, "--output",
+                self.tmp_path("v.mp4"), "--poster", self.tmp_path("p.tiff"))
+        self.assert_fails(r, EXIT_OUTPUT, "FS_ERR_UNSUPPORTED", "p.tiff")
+        for ext in ("PNG", "jpeg", "JPG", "bmp", "ppm"):  # what is written passes
+            r = run("swap", "--source", missing, "--target", missing, "--output",
+                    self.tmp_path("out." + ext))
+            self.assert_fails(r, EXIT_INPUT, "FS_ERR_NOT_FOUND")
+
+    def test_no_such_face(self):
+        out = self.tmp_path("never.png")
+        base = ["swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                "--output", out]
+        r = run(*(base + ["--faces", "99"]))
+        self.assert_fails(r, EXIT_NO_FACE, "no face 99 to swap in the target", "5 found",
+                          "--faces counts from 0")
+        self.assertFalse(os.path.exists(out))
+        r = run(*(base + ["--faces", "5", "--json"]))
+        self.assertEqual(r.returncode, EXIT_NO_FACE, r.stderr)
+        doc = strict_json(r.stdout.decode())
+        self.assertEqual(doc["swapped"], 0)
+        self.assertEqual({f["outcome"] for f in doc["faces"]}, {"not_chosen"})
+        self.assertIn(b"no face 5 to swap", r.stderr)
+        self.assertFalse(os.path.exists(out))
 
 
 # ---------------------------------------------------------------- analyse / video

@@ -726,6 +726,26 @@ START_TEST(blob_damage)
         ck_assert_msg(st == FS_ERR_CORRUPT, "edit %zu: %s", e, fs_status_name(st));
         memcpy(p + edits[e].at, save, 4);
     }
+    /* A side just above the limit is named as stored, not wrapped to -1. */
+    const struct {
+        uint8_t w[4], h[4];
+        const char *says;
+    } sizes[] = {
+        {{1, 0, 0x10, 0}, {1, 0, 0, 0}, "source size 1048577x1 "},
+        {{1, 0, 0, 0}, {0, 0, 0, 0x80}, "source size 1x2147483648 "},
+        {{0xff, 0xff, 0xff, 0xff}, {0xff, 0xff, 0xff, 0xff}, "source size 4294967295x4294967295 "},
+    };
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        uint8_t keep[8];
+        memcpy(keep, p + 8, 8);
+        memcpy(p + 8, sizes[k].w, 4);
+        memcpy(p + 12, sizes[k].h, 4);
+        reseal(b, size);
+        FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_CORRUPT);
+        ck_assert_msg(strstr(err.text, sizes[k].says), "%zu: %s", k, err.text);
+        memcpy(p + 8, keep, 8);
+    }
+    reseal(b, size);
     /* Texel invariants: a half-transparent texel, colour outside the footprint. */
     size_t empty = 0, full = 0;
     for (size_t i = 0; i < 32 * 32; i++) {

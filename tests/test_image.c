@@ -485,6 +485,215 @@ START_TEST(bmp_variants)
 }
 END_TEST
 
+/* A BMP built field by field. */
+typedef struct bmp_spec {
+    uint32_t dib;          /* info header size: 12, 40, 52, 56, 108 or 124 */
+    unsigned bpp;
+    const uint32_t *masks; /* R, G, B: BI_BITFIELDS (after a 40-byte header, else inside) */
+    unsigned colors;       /* bpp <= 8: colour table entries (and biClrUsed) */
+    unsigned indices;      /* bpp <= 8: pixels index 0..indices-1 (beyond colors: black) */
+    unsigned gap;          /* bytes between the headers and the pixels */
+    int top_down;
+} bmp_spec;
+
+static const uint32_t *bmp_masks(const bmp_spec *sp)
+{
+    static const uint32_t m555[3] = {0x7c00u, 0x03e0u, 0x001fu};
+    static const uint32_t m888[3] = {0xff0000u, 0x00ff00u, 0x0000ffu};
+    return sp->masks ? sp->masks : sp->bpp == 16 ? m555 : m888;
+}
+
+static unsigned mask_shift(uint32_t m)
+{
+    unsigned s = 0;
+    while (!((m >> s) & 1u))
+        s++;
+    return s;
+}
+
+static uint8_t palette_colour(unsigned i, int c)
+{
+    return (uint8_t)(c == 0 ? i * 3u : c == 1 ? 255u - i : i * 7u);
+}
+
+/* What a decoder must give for pixel (x, y), channel c (R, G, B): the
+ * pattern quantised to the channel's mask and scaled back, rounding to
+ * nearest; for a palette image the table's colour (black beyond it). */
+static uint8_t bmp_expected(const bmp_spec *sp, int x, int y, int c)
+{
+    if (sp->bpp <= 8) {
+        const unsigned i = pat(x, y, 0) % sp->indices;
+        return i < sp->colors ? palette_colour(i, c) : 0;
+    }
+    const uint32_t m = bmp_masks(sp)[c];
+    const uint64_t top = m >> mask_shift(m);
+    const uint64_t q = (pat(x, y, c) * top + 127) / 255;
+    return (uint8_t)((q * 255 + top / 2) / top);
+}
+
+static buf make_bmp(int w, int h, const bmp_spec *sp)
+{
+    buf b = {0};
+    const unsigned bpp = sp->bpp;
+    const int row = (int)(((unsigned)w * bpp + 31) / 32 * 4);
+    const uint32_t masks_after = sp->masks && sp->dib == 40 ? 12 : 0;
+    const unsigned entry = sp->dib == 12 ? 3 : 4;
+    const uint32_t offset = 14 + sp->dib + masks_after + (bpp <= 8 ? sp->colors * entry : 0) + sp->gap;
+    put_bytes(&b, "BM", 2);
+    put_le32(&b, offset + (uint32_t)(row * h));
+    put_le32(&b, 0);
+    put_le32(&b, offset);
+    if (sp->dib == 12) {
+        put_le32(&b, 12);
+        put_le16(&b, (unsigned)w);
+        put_le16(&b, (unsigned)h);
+        put_le16(&b, 1);
+        put_le16(&b, bpp);
+    } else {
+        put_le32(&b, sp->dib);
+        put_le32(&b, (uint32_t)w);
+        put_le32(&b, (uint32_t)(sp->top_down ? -h : h));
+        put_le16(&b, 1);
+        put_le16(&b, bpp);
+        put_le32(&b, sp->masks ? 3 : 0);
+        put_le32(&b, (uint32_t)(row * h));
+        put_le32(&b, 2835);
+        put_le32(&b, 2835);
+        put_le32(&b, bpp <= 8 ? sp->colors : 0);
+        put_le32(&b, 0);
+        for (uint32_t k = 40; k < sp->dib + masks_after; k += 4)
+            put_le32(&b, k < 52 && sp->masks ? sp->masks[(k - 40) / 4] : 0);
+    }
+    for (unsigned i = 0; bpp <= 8 && i < sp->colors; i++) {
+        put8(&b, palette_colour(i, 2)); /* B G R (reserved) */
+        put8(&b, palette_colour(i, 1));
+        put8(&b, palette_colour(i, 0));
+        if (entry == 4)
+            put8(&b, 0);
+    }
+    for (unsigned k = 0; k < sp->gap; k++)
+        put8(&b, 0xaa);
+    const uint32_t *m = bmp_masks(sp);
+    for (int r = 0; r < h; r++) {
+        const int y = sp->top_down ? r : h - 1 - r;
+        uint8_t line[4 * 64 + 4] = {0};
+        ck_assert_int_le(row, (int)sizeof(line));
+        for (int x = 0; x < w; x++) {
+            if (bpp <= 8) {
+                const unsigned i = pat(x, y, 0) % sp->indices;
+                const unsigned bit = (unsigned)x * bpp;
+                line[bit / 8] |= (uint8_t)(i << (8 - bpp - bit % 8));
+                continue;
+            }
+            uint32_t v = 0;
+            for (int c = 0; c < 3; c++) {
+                const uint32_t top = m[c] >> mask_shift(m[c]);
+                v |= (uint32_t)((pat(x, y, c) * (uint64_t)top + 127) / 255) << mask_shift(m[c]);
+            }
+            for (unsigned k = 0; k < bpp / 8; k++)
+                line[(size_t)x * (bpp / 8) + k] = (uint8_t)(v >> (8 * k));
+        }
+        put_bytes(&b, line, (size_t)row);
+    }
+    return b;
+}
+
+/* Every header version, bit depth and mask layout the prober accepts
+ * decodes, to the pixel (V2 and V3 headers with BI_BITFIELDS included,
+ * which stb refused and which were reported as out of memory). */
+START_TEST(bmp_headers_and_masks)
+{
+    static const uint32_t rgb8[3] = {0xff0000u, 0x00ff00u, 0x0000ffu};
+    static const uint32_t bgr8[3] = {0x0000ffu, 0x00ff00u, 0xff0000u};
+    static const uint32_t m565[3] = {0xf800u, 0x07e0u, 0x001fu};
+    static const uint32_t m10[3] = {0x3ff00000u, 0x000ffc00u, 0x000003ffu};
+    static const uint32_t m_top[3] = {0xff000000u, 0x00ff0000u, 0x0000ff00u};
+    const bmp_spec specs[] = {
+        {.dib = 52, .bpp = 32, .masks = rgb8},              /* V2: the probe's file */
+        {.dib = 52, .bpp = 24, .masks = rgb8},
+        {.dib = 56, .bpp = 32, .masks = bgr8},              /* V3 */
+        {.dib = 56, .bpp = 24, .masks = bgr8, .gap = 37},
+        {.dib = 52, .bpp = 32, .masks = m_top, .top_down = 1},
+        {.dib = 40, .bpp = 16, .masks = m565},              /* masks after a V1 header */
+        {.dib = 40, .bpp = 32, .masks = m10},               /* 10 bits a channel */
+        {.dib = 124, .bpp = 32, .masks = m10},
+        {.dib = 108, .bpp = 16},                            /* 5-5-5 */
+        {.dib = 40, .bpp = 32},
+        {.dib = 124, .bpp = 24, .gap = 3},
+        {.dib = 12, .bpp = 24},
+        {.dib = 40, .bpp = 8, .colors = 256, .indices = 256},
+        {.dib = 52, .bpp = 4, .colors = 16, .indices = 16},
+        {.dib = 56, .bpp = 1, .colors = 2, .indices = 2, .top_down = 1},
+        {.dib = 12, .bpp = 8, .colors = 200, .indices = 200},
+        {.dib = 40, .bpp = 4, .colors = 5, .indices = 16},  /* short table: black beyond */
+    };
+    fs_context *ctx = new_ctx();
+    for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+        const bmp_spec *sp = &specs[k];
+        buf b = make_bmp(PW, PH, sp);
+        fs_image im;
+        const fs_status st = decode(ctx, &b, &im);
+        ck_assert_msg(st == FS_OK, "spec %zu (header %u, %u bits): %s: %s", k, sp->dib, sp->bpp,
+                      fs_status_name(st), fs_context_last_error(ctx));
+        assert_rgb(&im, PW, PH);
+        for (int y = 0; y < PH; y++)
+            for (int x = 0; x < PW; x++)
+                for (int c = 0; c < 3; c++)
+                    ck_assert_msg(px_at(&im, x, y)[c] == bmp_expected(sp, x, y, c),
+                                  "spec %zu (%d,%d,%d): %d want %d", k, x, y, c,
+                                  px_at(&im, x, y)[c], bmp_expected(sp, x, y, c));
+        fs_image_free(&im);
+        buf_free(&b);
+    }
+    fs_context_destroy(ctx);
+}
+END_TEST
+
+/* What no decoder can read is a format error that says why. */
+START_TEST(bmp_bad_masks)
+{
+    static const uint32_t holes[3] = {0xff0000u, 0x0f0f00u, 0x0000ffu};
+    static const uint32_t zero[3] = {0xff0000u, 0, 0x0000ffu};
+    static const uint32_t wide[3] = {0x1f0000u, 0x07e0u, 0x001fu}; /* beyond 16 bits */
+    const struct {
+        bmp_spec sp;
+        const char *why;
+    } cases[] = {
+        {{.dib = 52, .bpp = 32, .masks = holes}, "colour mask"},
+        {{.dib = 40, .bpp = 32, .masks = zero}, "colour mask"},
+        {{.dib = 56, .bpp = 16, .masks = wide}, "colour mask"},
+    };
+    fs_context *ctx = new_ctx();
+    fs_image im;
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        const uint32_t ok[3] = {0xff0000u, 0x00ff00u, 0x0000ffu};
+        bmp_spec sp = cases[k].sp;
+        sp.masks = ok; /* the pixels of a good file, then the bad masks written in */
+        buf b = make_bmp(PW, PH, &sp);
+        const size_t at = 14 + 40; /* after a V1 header, or inside a larger one */
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 4; i++)
+                b.p[at + 4 * (size_t)c + (size_t)i] = (uint8_t)(cases[k].sp.masks[c] >> (8 * i));
+        FS_ASSERT_STATUS(decode(ctx, &b, &im), FS_ERR_CORRUPT);
+        ck_assert_msg(strstr(fs_context_last_error(ctx), cases[k].why), "%zu: %s", k,
+                      fs_context_last_error(ctx));
+        buf_free(&b);
+    }
+    /* bit fields on a palette image; masks after a V1 header that the pixels overlap */
+    buf b = make_bmp(PW, PH, &(bmp_spec){.dib = 40, .bpp = 8, .colors = 4, .indices = 4});
+    b.p[30] = 3;
+    FS_ASSERT_STATUS(decode(ctx, &b, &im), FS_ERR_CORRUPT);
+    buf_free(&b);
+    static const uint32_t rgb8[3] = {0xff0000u, 0x00ff00u, 0x0000ffu};
+    b = make_bmp(PW, PH, &(bmp_spec){.dib = 40, .bpp = 32, .masks = rgb8});
+    b.p[10] = 14 + 40 + 4;
+    FS_ASSERT_STATUS(decode(ctx, &b, &im), FS_ERR_CORRUPT);
+    ck_assert_ptr_nonnull(strstr(fs_context_last_error(ctx), "overlaps"));
+    buf_free(&b);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
 static buf make_pnm(int w, int h, int gray, unsigned maxval, const char *comment)
 {
     buf b = {0};
@@ -1447,6 +1656,8 @@ int main(void)
     tcase_add_loop_test(tc, testdata_decodes, 0, (int)(sizeof(testdata) / sizeof(testdata[0])));
     tcase_add_test(tc, png_variants);
     tcase_add_test(tc, bmp_variants);
+    tcase_add_test(tc, bmp_headers_and_masks);
+    tcase_add_test(tc, bmp_bad_masks);
     tcase_add_test(tc, ppm_variants);
     tcase_add_test(tc, exif_orientations);
     tcase_add_loop_test(tc, truncated, 0, N_SAMPLE_FILES);

@@ -135,7 +135,10 @@ FS_API fs_backend fs_context_active_backend(const fs_context *ctx);
  * Objects keep their own detail for their own calls (fs_detector_last_error()
  * ...). A thread keeps the details of its 8 most recently failing contexts;
  * an older one reads "". Valid on this thread until its next call on the
- * context. Since 0.1 (per thread since 0.3).
+ * context. Every detail (this one and each object's) is safe to print: a
+ * byte quoted from a file that is not printable ASCII or well-formed UTF-8
+ * (a control, ESC, a C1 code) reads "\xNN". Since 0.1 (per thread since
+ * 0.3).
  */
 FS_API const char *fs_context_last_error(const fs_context *ctx);
 

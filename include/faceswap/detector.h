@@ -65,8 +65,11 @@ typedef enum fs_detector_param {
  * Creates a detector: loads and checks blazeface.json/.bin from the context's model folder.
  * @param[out] out untouched on failure.
  * @return FS_OK, FS_ERR_INVALID_ARGUMENT, FS_ERR_NOT_FOUND, FS_ERR_CHECKSUM,
- *         FS_ERR_MODEL, FS_ERR_TRUNCATED, FS_ERR_CORRUPT, FS_ERR_OUT_OF_MEMORY,
- *         FS_ERR_BACKEND_UNAVAILABLE. Detail in fs_context_last_error().
+ *         FS_ERR_MODEL, FS_ERR_TRUNCATED, FS_ERR_CORRUPT, FS_ERR_IO (a model
+ *         file unreadable, or not a regular file: a FIFO, device or folder is
+ *         refused without being read), FS_ERR_TOO_LARGE (a model file above
+ *         1 GiB), FS_ERR_OUT_OF_MEMORY, FS_ERR_BACKEND_UNAVAILABLE. Detail in
+ *         fs_context_last_error().
  * Since 0.1.
  */
 FS_API fs_status fs_detector_create(fs_context *ctx, fs_detector **out);

@@ -91,7 +91,8 @@ FS_API fs_status fs_identity_save_file(const fs_identity *id, const char *path);
 
 /**
  * Reads an identity file (at most 64 MiB).
- * @return as fs_identity_load_memory(), and FS_ERR_NOT_FOUND, FS_ERR_IO,
+ * @return as fs_identity_load_memory(), and FS_ERR_NOT_FOUND, FS_ERR_IO (also
+ *         not a regular file: a FIFO, device or folder is refused unread),
  *         FS_ERR_TOO_LARGE.
  * Since 0.2.
  */

@@ -51,7 +51,8 @@ FS_API int fs_pixel_format_channels(fs_pixel_format format);
  * RGB8 image (stride = width * 3). JPEG EXIF orientation is applied;
  * grayscale is expanded to RGB; alpha is dropped (not composited); 16-bit
  * samples are reduced to 8 bits as round(v * 255 / maxval); Adobe CMYK
- * JPEGs are converted to RGB. The whole structure is checked before any
+ * JPEGs are converted to RGB. BMP: OS/2 and V1 to V5 headers, uncompressed
+ * or BI_BITFIELDS, 1 to 32 bits. The whole structure is checked before any
  * pixel is decoded (JPEG up to its EOI marker, PNG chunk CRCs); a JPEG
  * whose entropy-coded data the decoder cannot read whole (corrupt, cut
  * short, or disagreeing with its frame header) is FS_ERR_CORRUPT, never a
@@ -83,7 +84,9 @@ FS_API void fs_image_free(fs_image *image);
  * (lossless, fast deflate), .jpg / .jpeg (quality 92, baseline, chroma
  * 4:2:0; gray images as one-component JPEG), .bmp, .ppm. The file is
  * written to a temporary name beside @p path and renamed, so a failure
- * never leaves a half-written file.
+ * never leaves a half-written file; the temporaries of @p path a killed
+ * writer left (PATH.tmp-PID-N of a process that is gone, a minute old) are
+ * removed first.
  * @return FS_OK, FS_ERR_INVALID_ARGUMENT (NULL, size, stride),
  *         FS_ERR_UNSUPPORTED (extension, pixel format, device memory, or too
  *         large for the encoders: width * height * 4 above INT_MAX),

@@ -135,7 +135,8 @@ typedef struct fs_swap_face_report {
  * fs_renderer_swap_image() needs are loaded on its first call.
  * @param[out] out untouched on failure.
  * @return FS_OK, FS_ERR_INVALID_ARGUMENT, FS_ERR_NOT_FOUND, FS_ERR_CHECKSUM,
- *         FS_ERR_CORRUPT, FS_ERR_MODEL, FS_ERR_OUT_OF_MEMORY. Detail in
+ *         FS_ERR_CORRUPT, FS_ERR_MODEL, FS_ERR_IO and FS_ERR_TOO_LARGE (as
+ *         fs_detector_create()), FS_ERR_OUT_OF_MEMORY. Detail in
  *         fs_context_last_error().
  * Since 0.2.
  */

@@ -146,7 +146,8 @@ FS_API fs_status fs_template_save_file(const fs_template *t, const char *path);
 /**
  * Replaces the template's content with a file of fs_template_save_file().
  * Parameters are taken from the file. Never reads outside the file.
- * @return FS_OK, FS_ERR_NOT_FOUND, FS_ERR_IO, FS_ERR_TRUNCATED, FS_ERR_CORRUPT (not
+ * @return FS_OK, FS_ERR_NOT_FOUND, FS_ERR_IO (also not a regular file: a FIFO,
+ *         device or folder is refused unread), FS_ERR_TRUNCATED, FS_ERR_CORRUPT (not
  *         a template, a field out of range), FS_ERR_VERSION (another format
  *         version), FS_ERR_CHECKSUM (altered), FS_ERR_TOO_LARGE, FS_ERR_OUT_OF_MEMORY.
  *         On failure the template is left as it was.

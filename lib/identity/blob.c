@@ -172,14 +172,18 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
         return fs_fail(err, FS_ERR_CORRUPT, "identity load: %zu bytes for a %ux%u atlas", size,
                        (unsigned)n, (unsigned)n);
 
+    /* Judged as stored, before the int32 fields could show a wrapped value. */
+    const uint32_t sw = fs_get_u32(p + 8), sh = fs_get_u32(p + 12);
+    if (sw < 1 || sw > FS_ID_MAX_SOURCE_SIDE || sh < 1 || sh > FS_ID_MAX_SOURCE_SIDE)
+        return fs_fail(err, FS_ERR_CORRUPT, "identity load: source size %ux%u (sides are 1..%d)",
+                       (unsigned)sw, (unsigned)sh, FS_ID_MAX_SOURCE_SIDE);
+
     fs_identity_data id;
     memset(&id, 0, sizeof(id));
     id.library_version = fs_get_u32(p);
     id.atlas.size = (int)n;
-    const uint32_t sw = fs_get_u32(p + 8), sh = fs_get_u32(p + 12);
-    /* Clamped so the int32 fields never see a wrapped value; check_fields rejects them. */
-    id.source_width = sw > FS_ID_MAX_SOURCE_SIDE ? -1 : (int32_t)sw;
-    id.source_height = sh > FS_ID_MAX_SOURCE_SIDE ? -1 : (int32_t)sh;
+    id.source_width = (int32_t)sw;
+    id.source_height = (int32_t)sh;
     p += 16;
     for (int c = 0; c < 3; c++, p += 4)
         id.atlas.lab_mean[c] = fs_get_f32(p);

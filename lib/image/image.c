@@ -74,6 +74,15 @@ typedef struct probe_info {
     int pnm_channels;         /* 3 for P6, 1 for P5 */
     unsigned pnm_maxval;
     size_t pnm_data_offset;
+    struct {                  /* what decode_bmp needs, checked by probe_bmp */
+        size_t offset;        /* of the pixel array */
+        unsigned bpp;
+        int top_down;
+        uint32_t mask[3];     /* R, G, B in a pixel's little-endian value (bpp >= 16) */
+        size_t palette;       /* bpp <= 8: offset of the colour table ... */
+        unsigned colors;      /* ... its entries (1..256) ... */
+        unsigned entry;       /* ... and their size, 3 (OS/2 header) or 4 bytes */
+    } bmp;
 } probe_info;
 
 /* What a probe reports besides the status: the detail of its error. */
@@ -310,14 +319,28 @@ static fs_status probe_png(const uint8_t *d, size_t n, probe_info *pi, probe_err
     return FS_OK;
 }
 
-/* BMP file and info headers; the pixel array must be all there. */
+/* A colour mask must be one run of set bits inside the pixel. */
+static int bmp_mask_ok(uint32_t m, unsigned bpp)
+{
+    if (m == 0 || (bpp < 32 && (m >> bpp) != 0))
+        return 0;
+    const uint32_t low = m & (~m + 1u); /* lowest set bit */
+    const uint32_t run = m + low;       /* carries through the run: 0 or one bit above it */
+    return (run & m) == 0 && (run & (run - 1u)) == 0;
+}
+
+/*
+ * BMP file and info headers (OS/2 core, V1 to V5), colour masks and colour
+ * table, and the pixel array, which must be all there. What passes here is
+ * what decode_bmp decodes: uncompressed or BI_BITFIELDS, 1 to 32 bits.
+ */
 static fs_status probe_bmp(const uint8_t *d, size_t n, probe_info *pi, probe_error *e)
 {
     if (n < 18)
         return probe_fail(e, FS_ERR_TRUNCATED, "BMP cut inside its headers");
     const uint32_t offset = le32(d + 10);
     const uint32_t dib = le32(d + 14);
-    uint32_t bpp, compression = 0;
+    uint32_t bpp, compression = 0, colors_used = 0;
     int64_t w, h;
     if (dib == 12) {
         if (n < 14 + 12)
@@ -332,9 +355,11 @@ static fs_status probe_bmp(const uint8_t *d, size_t n, probe_info *pi, probe_err
         h = (int32_t)le32(d + 22);
         bpp = le16(d + 28);
         compression = le32(d + 30);
+        colors_used = le32(d + 46);
     } else {
         return probe_fail(e, FS_ERR_UNSUPPORTED, "BMP info header of an unsupported size");
     }
+    pi->bmp.top_down = h < 0;
     if (h < 0)
         h = -h; /* top-down rows */
     if (w < 0)
@@ -346,8 +371,47 @@ static fs_status probe_bmp(const uint8_t *d, size_t n, probe_info *pi, probe_err
         return probe_fail(e, FS_ERR_CORRUPT, "BMP has an invalid bit count");
     if (compression != 0 && compression != 3)
         return probe_fail(e, FS_ERR_UNSUPPORTED, "BMP is compressed (RLE, JPEG or PNG inside) or has alpha bit fields");
-    if (offset < 14 + dib)
+    if (compression == 3 && bpp < 16)
+        return probe_fail(e, FS_ERR_CORRUPT, "BMP has bit fields on a palette image");
+    size_t end = 14 + (size_t)dib; /* of the headers, masks and colour table */
+    pi->bmp.bpp = bpp;
+    if (compression == 3) {
+        /* V1 headers keep the masks after them, V2 and later inside */
+        const size_t at = dib == 40 ? end : 14 + 40;
+        if (dib == 40)
+            end += 12;
+        if (n < end)
+            return probe_fail(e, FS_ERR_TRUNCATED, "BMP cut inside its colour masks");
+        for (int c = 0; c < 3; c++) {
+            pi->bmp.mask[c] = le32(d + at + 4 * (size_t)c);
+            if (!bmp_mask_ok(pi->bmp.mask[c], bpp))
+                return probe_fail(e, FS_ERR_CORRUPT, "BMP colour mask is not one run of bits inside the pixel");
+        }
+    } else if (bpp == 16) {
+        pi->bmp.mask[0] = 0x7c00u; /* 5-5-5 */
+        pi->bmp.mask[1] = 0x03e0u;
+        pi->bmp.mask[2] = 0x001fu;
+    } else if (bpp >= 24) {
+        pi->bmp.mask[0] = 0xff0000u; /* B, G, R bytes; a 32-bit pixel's top byte unused */
+        pi->bmp.mask[1] = 0x00ff00u;
+        pi->bmp.mask[2] = 0x0000ffu;
+    }
+    if (offset < end)
         return probe_fail(e, FS_ERR_CORRUPT, "BMP pixel data overlaps its headers");
+    if (bpp <= 8) {
+        /* A colour table shorter than 2^bpp (or than it says) is read as far
+         * as it goes before the pixels; indices beyond it are black. */
+        const unsigned entry = dib == 12 ? 3u : 4u;
+        const size_t room = ((size_t)offset - end) / entry;
+        size_t colors = colors_used && colors_used < (1u << bpp) ? colors_used : 1u << bpp;
+        colors = colors < room ? colors : room;
+        if (colors == 0)
+            return probe_fail(e, FS_ERR_CORRUPT, "BMP has no colour table");
+        pi->bmp.palette = end;
+        pi->bmp.colors = (unsigned)colors;
+        pi->bmp.entry = entry;
+    }
+    pi->bmp.offset = offset;
     /* Rows are padded to 4 bytes; 64-bit arithmetic cannot overflow for
      * dimensions below 2^31. */
     const uint64_t row = (((uint64_t)w * bpp + 31) / 32) * 4;
@@ -473,12 +537,12 @@ static uint8_t *orient(const uint8_t *src, int w, int h, int o, int *ow, int *oh
 static fs_status stb_failure(fs_context *ctx, const char *name, const char *kind)
 {
     const char *why = stbi_failure_reason();
-    /* The signature was checked before stb ran, so stb not recognising the
-     * format means its format test could not allocate (its JPEG test does,
-     * and reports that as "not a JPEG"). */
+    /* stb sees only PNG and JPEG, whose type tests check no more than the
+     * signature we checked: not knowing the type means its JPEG test, which
+     * allocates, could not. Every other failure is the file's. */
     if (why && (strcmp(why, "outofmem") == 0 || strcmp(why, "unknown image type") == 0))
         return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory decoding the %s", name, kind);
-    return fs_fail(fs_context_err(ctx), FS_ERR_CORRUPT, "%s: corrupt %s (%s)", name, kind, why ? why : "decoder error");
+    return fs_fail(fs_context_err(ctx), FS_ERR_CORRUPT, "%s: corrupt %s (decoder: %s)", name, kind, why ? why : "no reason given");
 }
 
 /* Whether a libjpeg warning leaves the pixels whole. Only junk between the
@@ -597,6 +661,61 @@ static fs_status decode_pnm(fs_context *ctx, const char *name, const uint8_t *d,
     return FS_OK;
 }
 
+/* The BMP probe_bmp checked, to RGB8: palette or masked pixels, rows
+ * bottom-up unless the header's height was negative. */
+static fs_status decode_bmp(fs_context *ctx, const char *name, const uint8_t *d,
+                            const probe_info *pi, uint8_t **out)
+{
+    const size_t w = pi->width, h = pi->height;
+    uint8_t *const px = malloc(w * h * 3);
+    if (!px)
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory for %ux%u pixels",
+                       name, pi->width, pi->height);
+    const unsigned bpp = pi->bmp.bpp;
+    const size_t row = ((w * bpp + 31) / 32) * 4;
+    unsigned shift[3] = {0, 0, 0};
+    uint32_t top[3] = {0, 0, 0}; /* a channel's largest value, after the shift */
+    for (int c = 0; c < 3 && bpp >= 16; c++) {
+        uint32_t m = pi->bmp.mask[c];
+        while (!(m & 1u)) {
+            m >>= 1;
+            shift[c]++;
+        }
+        top[c] = m;
+    }
+    for (size_t y = 0; y < h; y++) {
+        const uint8_t *s = d + pi->bmp.offset + (pi->bmp.top_down ? y : h - 1 - y) * row;
+        uint8_t *t = px + y * w * 3;
+        for (size_t x = 0; x < w; x++, t += 3) {
+            if (bpp <= 8) {
+                /* leftmost pixel in the high bits */
+                const size_t bit = x * bpp;
+                const unsigned i = (s[bit / 8] >> (8 - bpp - bit % 8)) & ((1u << bpp) - 1u);
+                const uint8_t *p = d + pi->bmp.palette + (size_t)i * pi->bmp.entry;
+                const int known = i < pi->bmp.colors;
+                t[0] = known ? p[2] : 0; /* B G R (reserved) */
+                t[1] = known ? p[1] : 0;
+                t[2] = known ? p[0] : 0;
+                continue;
+            }
+            const uint8_t *p = s + x * (bpp / 8);
+            uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+            if (bpp >= 24)
+                v |= (uint32_t)p[2] << 16;
+            if (bpp == 32)
+                v |= (uint32_t)p[3] << 24;
+            for (int c = 0; c < 3; c++) {
+                const uint32_t k = (v >> shift[c]) & top[c];
+                /* to 0..255, rounding to nearest, as decode_pnm does */
+                t[c] = top[c] == 255u ? (uint8_t)k
+                                      : (uint8_t)(((uint64_t)k * 255u + top[c] / 2) / top[c]);
+            }
+        }
+    }
+    *out = px;
+    return FS_OK;
+}
+
 /* 16-bit PNG: stb would keep the high byte; the reference (pngjs) rounds
  * v * 255 / 65535, which is what the harness's pixels are. */
 static fs_status decode_png16(fs_context *ctx, const char *name, const uint8_t *d, size_t n,
@@ -671,8 +790,8 @@ static fs_status decode_memory(fs_context *ctx, const char *name, const uint8_t 
     /* An application that also uses stb may have asked it to flip images
      * process-wide; this thread's setting overrides that. */
     stbi_set_flip_vertically_on_load_thread(0);
-    if (pi.kind == KIND_PNM) {
-        st = decode_pnm(ctx, name, d, &pi, &px);
+    if (pi.kind == KIND_PNM || pi.kind == KIND_BMP) {
+        st = pi.kind == KIND_PNM ? decode_pnm(ctx, name, d, &pi, &px) : decode_bmp(ctx, name, d, &pi, &px);
         if (st != FS_OK)
             return st;
     } else if (pi.kind == KIND_JPEG) {

@@ -7,6 +7,7 @@
 #include "nn/graph.h"
 #include "nn/json.h"
 #include "nn/ops_kernels.h"
+#include "atomic_file.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -15,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_JSON_BYTES FS_JSON_MAX_SIZE
 #define MAX_PATH_BYTES 4096
@@ -264,35 +265,29 @@ static fs_status parse_manifest(loader *ld)
 static fs_status read_file(const char *path, size_t max, fs_error_buf *err, const char *what,
                            char **data, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        const int e = errno;
-        return fs_fail(err, (e == ENOENT || e == ENOTDIR) ? FS_ERR_NOT_FOUND : FS_ERR_IO,
-                       "%s '%s': %s", what, path, strerror(e));
+    int fd = -1;
+    uint64_t file_size = 0;
+    fs_status st = fs_file_open_regular(path, what, &fd, &file_size, err);
+    if (st != FS_OK)
+        return st;
+    if (file_size > max) {
+        close(fd);
+        return fs_fail(err, FS_ERR_TOO_LARGE, "%s %s: %llu bytes exceed the %zu-byte limit",
+                       what, path, (unsigned long long)file_size, max);
     }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return fs_fail(err, FS_ERR_IO, "%s '%s': not a regular file", what, path);
-    }
-    if ((unsigned long long)st.st_size > max) {
-        fclose(f);
-        return fs_fail(err, FS_ERR_TOO_LARGE, "%s '%s': %lld bytes exceed the %zu-byte limit",
-                       what, path, (long long)st.st_size, max);
-    }
-    const size_t n = (size_t)st.st_size;
+    const size_t n = (size_t)file_size;
     char *buf = malloc(n ? n : 1);
     if (!buf) {
-        fclose(f);
-        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s '%s': out of memory", what, path);
+        close(fd);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s %s: out of memory", what, path);
     }
-    const size_t got = fread(buf, 1, n, f);
-    const int bad = ferror(f);
-    fclose(f);
-    if (bad || got != n) {
+    size_t got = 0;
+    const int e = fs_fd_read_full(fd, buf, n, &got);
+    close(fd);
+    if (e != 0 || got != n) {
         free(buf);
-        return fs_fail(err, bad ? FS_ERR_IO : FS_ERR_TRUNCATED, "%s '%s': read %zu of %zu bytes",
-                       what, path, got, n);
+        return fs_fail(err, e ? FS_ERR_IO : FS_ERR_TRUNCATED, "%s %s: read %zu of %zu bytes%s%s",
+                       what, path, got, n, e ? ": " : "", e ? strerror(e) : "");
     }
     *data = buf;
     *size = n;
@@ -342,20 +337,14 @@ static fs_status read_shards(loader *ld, const char *json_path, char **out, size
             snprintf(path, sizeof(path), "%.*s%s", (int)dirlen, json_path, p->str);
             last = p->str;
             /* Read straight into the growing buffer: one copy of the weights. */
-            FILE *f = fopen(path, "rb");
-            if (!f) {
-                const int e = errno;
-                st = fs_fail(ld->err, (e == ENOENT || e == ENOTDIR) ? FS_ERR_NOT_FOUND : FS_ERR_IO,
-                             "weight file '%s': %s", path, strerror(e));
+            int fd = -1;
+            uint64_t file_size = 0;
+            st = fs_file_open_regular(path, "weight file", &fd, &file_size, ld->err);
+            if (st != FS_OK)
                 break;
-            }
-            struct stat sb;
             size_t total = 0;
-            if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-                st = fs_fail(ld->err, FS_ERR_IO, "weight file '%s': not a regular file", path);
-            } else if ((unsigned long long)sb.st_size > FS_NN_MAX_WEIGHT_BYTES ||
-                       !checked_add(size, (size_t)sb.st_size, &total) ||
-                       total > FS_NN_MAX_WEIGHT_BYTES) {
+            if (file_size > FS_NN_MAX_WEIGHT_BYTES ||
+                !checked_add(size, (size_t)file_size, &total) || total > FS_NN_MAX_WEIGHT_BYTES) {
                 st = fs_fail(ld->err, FS_ERR_TOO_LARGE, "weight file '%s': weights exceed %zu bytes",
                              path, FS_NN_MAX_WEIGHT_BYTES);
             } else {
@@ -365,16 +354,17 @@ static fs_status read_shards(loader *ld, const char *json_path, char **out, size
                                  path);
                 } else {
                     buf = nb;
-                    const size_t n = (size_t)sb.st_size;
-                    const size_t got = fread(buf + size, 1, n, f);
-                    if (got != n)
-                        st = fs_fail(ld->err, ferror(f) ? FS_ERR_IO : FS_ERR_TRUNCATED,
+                    const size_t n = (size_t)file_size;
+                    size_t got = 0;
+                    const int e = fs_fd_read_full(fd, buf + size, n, &got);
+                    if (e != 0 || got != n)
+                        st = fs_fail(ld->err, e ? FS_ERR_IO : FS_ERR_TRUNCATED,
                                      "weight file '%s': read %zu of %zu bytes", path, got, n);
                     size = total;
                     have += n;
                 }
             }
-            fclose(f);
+            close(fd);
             if (st != FS_OK)
                 break;
         }

@@ -27,6 +27,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomic_file.h"
 #include "bytes.h"
@@ -348,23 +349,18 @@ fs_status fs_tpl_load(const uint8_t *data, size_t size, fs_tpl_data *out, fs_err
 
 fs_status fs_tpl_hash_file(const char *path, uint8_t hash[32], uint64_t *size, fs_error_buf *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fs_fail(err, FS_ERR_NOT_FOUND, "%s: cannot open for hashing", path);
-    fs_sha256_ctx c;
-    fs_sha256_init(&c);
-    uint8_t buf[1 << 16];
+    int fd = -1;
+    uint64_t file_size = 0;
+    const fs_status st = fs_file_open_regular(path, "", &fd, &file_size, err);
+    if (st != FS_OK)
+        return st;
+    /* The st_size bytes only: a file that grows meanwhile cannot keep this
+     * going, and one that shrank hashes to what it became. */
     uint64_t total = 0;
-    size_t got;
-    while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
-        fs_sha256_update(&c, buf, got);
-        total += got;
-    }
-    const int bad = ferror(f);
-    fclose(f);
-    if (bad)
-        return fs_fail(err, FS_ERR_IO, "%s: read error while hashing", path);
-    fs_sha256_final(&c, hash);
+    const int e = fs_fd_sha256(fd, file_size, hash, &total);
+    close(fd);
+    if (e != 0)
+        return fs_fail(err, FS_ERR_IO, "%s: read error while hashing: %s", path, strerror(e));
     *size = total;
     return FS_OK;
 }

@@ -1,10 +1,11 @@
 #include "video/ffutil.h"
+#include "atomic_file.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavutil/log.h>
 
@@ -55,22 +56,19 @@ fs_status fs_ff_open_input(const char *path, const char *what, AVFormatContext *
     fs_ff_init();
     if (!path)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: NULL path", what);
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        const int e = errno;
-        return fs_fail(err, e == ENOENT || e == ENOTDIR ? FS_ERR_NOT_FOUND : FS_ERR_IO,
-                       "%s %s: %s", what, path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode))
-        return fs_fail(err, FS_ERR_IO, "%s %s: not a regular file", what, path);
-    if (sb.st_size == 0)
-        return fs_fail(err, FS_ERR_TRUNCATED, "%s %s: empty file", what, path);
+    int fd = -1;
+    uint64_t size = 0;
+    const fs_status ost = fs_file_open_regular(path, what, &fd, &size, err);
+    if (ost != FS_OK)
+        return ost;
     unsigned char head[8] = {0};
-    FILE *const hf = fopen(path, "rb");
-    if (!hf)
-        return fs_fail(err, FS_ERR_IO, "%s %s: %s", what, path, strerror(errno));
-    const size_t nhead = fread(head, 1, sizeof(head), hf);
-    fclose(hf);
+    size_t nhead = 0;
+    const int rerr = size ? fs_fd_read_full(fd, head, sizeof(head), &nhead) : 0;
+    close(fd);
+    if (size == 0)
+        return fs_fail(err, FS_ERR_TRUNCATED, "%s %s: empty file", what, path);
+    if (rerr != 0)
+        return fs_fail(err, FS_ERR_IO, "%s %s: %s", what, path, strerror(rerr));
 
     /* "file:" keeps a name with a colon from being read as another protocol. */
     const size_t ul = strlen(path) + 6;

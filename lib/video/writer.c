@@ -5,10 +5,10 @@
  */
 #include "video/ffutil.h"
 #include "video/video_io.h"
+#include "atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,30 +96,15 @@ void fs_video_writer_abort(fs_video_writer *w)
         writer_free(w, 1);
 }
 
-/* A fresh, exclusively created name beside the target (as atomic_file.c). */
+/* A fresh, exclusively created name beside the target (lib/atomic_file.h),
+ * reopened by FFmpeg by name. */
 static fs_status make_tmp(fs_video_writer *w, fs_error_buf *err)
 {
-    static atomic_uint counter;
-    const size_t tl = strlen(w->path) + 48;
-    w->tmp = malloc(tl);
-    if (!w->tmp)
-        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", w->path);
     int fd = -1;
-    for (int attempt = 0; attempt < 32 && fd < 0; attempt++) {
-        snprintf(w->tmp, tl, "%s.tmp-%ld-%u", w->path, (long)getpid(),
-                 atomic_fetch_add(&counter, 1u));
-        fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        const int e = errno;
-        free(w->tmp);
-        w->tmp = NULL;
-        return fs_fail(err, FS_ERR_IO, "%s: cannot create a file there: %s", w->path, strerror(e));
-    }
-    close(fd);
-    return FS_OK;
+    const fs_status st = fs_tmp_create(w->path, &w->tmp, &fd, err);
+    if (st == FS_OK)
+        close(fd);
+    return st;
 }
 
 static fs_status mux_error(fs_video_writer *w, int ret, fs_error_buf *err)
