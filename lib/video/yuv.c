@@ -61,19 +61,21 @@ fs_yuv_desc fs_yuv_desc_from(int color_space, int color_range, int height)
     return d;
 }
 
-static inline uint8_t clip8(int64_t v)
+/* In 32 bits: the coefficients are below 2^18 and the codes below 2^8, so
+ * every sum stays under 2^27 (the same values as in 64 bits). */
+static inline uint8_t clip8i(int32_t v)
 {
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
 static inline void to_rgb(const fs_yuv_desc *d, int y, int u, int v, uint8_t *out)
 {
-    const int64_t yy = (int64_t)d->ys * (y - d->yo) + 32768;
+    const int32_t yy = d->ys * (y - d->yo) + 32768;
     u -= 128;
     v -= 128;
-    out[0] = clip8((yy + (int64_t)d->rv * v) >> 16);
-    out[1] = clip8((yy + (int64_t)d->gu * u + (int64_t)d->gv * v) >> 16);
-    out[2] = clip8((yy + (int64_t)d->bu * u) >> 16);
+    out[0] = clip8i((yy + d->rv * v) >> 16);
+    out[1] = clip8i((yy + d->gu * u + d->gv * v) >> 16);
+    out[2] = clip8i((yy + d->bu * u) >> 16);
 }
 
 static int window_ok(const fs_video_frame *f, const fs_yuv_desc *d, int x0, int y0, int w, int h,
@@ -143,9 +145,8 @@ fs_status fs_rgb_window_to_yuv420(fs_video_frame *f, const fs_yuv_desc *d, int x
         for (int x = 0; x < w; x++, a += 3, b += 3) {
             if (!px_changed(a, b))
                 continue;
-            const int64_t v = (int64_t)d->yr * a[0] + (int64_t)d->yg * a[1] +
-                              (int64_t)d->yb * a[2] + 32768;
-            py[x0 + x] = clip8(d->yo + (v >> 16));
+            const int32_t v = d->yr * a[0] + d->yg * a[1] + d->yb * a[2] + 32768;
+            py[x0 + x] = clip8i(d->yo + (v >> 16));
         }
     }
     /* Chroma of every 2x2 block with a changed pixel, from its pixels' RGB:
@@ -158,8 +159,24 @@ fs_status fs_rgb_window_to_yuv420(fs_video_frame *f, const fs_yuv_desc *d, int x
         uint8_t *const pv = f->plane[2] + (ptrdiff_t)by * f->stride[2];
         for (int bx = bx0; bx <= bx1; bx++) {
             int changed = 0, n = 0;
-            int64_t sr = 0, sg = 0, sb = 0;
-            for (int k = 0; k < 4; k++) {
+            int32_t sr = 0, sg = 0, sb = 0;
+            const int whole =
+                2 * bx >= x0 && 2 * bx + 2 <= x0 + w && 2 * by >= y0 && 2 * by + 2 <= y0 + h;
+            if (whole) {
+                /* The whole block in the window (and so in the frame): most blocks. */
+                const uint8_t *a = rgb + (ptrdiff_t)(2 * by - y0) * stride + (ptrdiff_t)(2 * bx - x0) * 3;
+                const uint8_t *b = before + (a - rgb);
+                const uint8_t *a2 = a + stride, *b2 = b + stride;
+                changed = px_changed(a, b) | px_changed(a + 3, b + 3) | px_changed(a2, b2) |
+                          px_changed(a2 + 3, b2 + 3);
+                if (!changed)
+                    continue;
+                sr = a[0] + a[3] + a2[0] + a2[3];
+                sg = a[1] + a[4] + a2[1] + a2[4];
+                sb = a[2] + a[5] + a2[2] + a2[5];
+                n = 4;
+            }
+            for (int k = 0; k < 4 && !whole; k++) {
                 const int fx_ = 2 * bx + (k & 1), fy = 2 * by + (k >> 1);
                 if (fx_ >= f->width || fy >= f->height)
                     continue;
@@ -178,10 +195,13 @@ fs_status fs_rgb_window_to_yuv420(fs_video_frame *f, const fs_yuv_desc *d, int x
             }
             if (!changed)
                 continue;
-            const int64_t u = ((int64_t)d->ur * sr + (int64_t)d->ug * sg + (int64_t)d->ub * sb) / n;
-            const int64_t v = ((int64_t)d->vr * sr + (int64_t)d->vg * sg + (int64_t)d->vb * sb) / n;
-            pu[bx] = clip8(128 + ((u + 32768) >> 16));
-            pv[bx] = clip8(128 + ((v + 32768) >> 16));
+            /* n is 4 but at a frame edge: the constant division is a shift
+             * with the same rounding toward zero. */
+            const int32_t us = d->ur * sr + d->ug * sg + d->ub * sb;
+            const int32_t vs = d->vr * sr + d->vg * sg + d->vb * sb;
+            const int32_t u = n == 4 ? us / 4 : us / n, v = n == 4 ? vs / 4 : vs / n;
+            pu[bx] = clip8i(128 + ((u + 32768) >> 16));
+            pv[bx] = clip8i(128 + ((v + 32768) >> 16));
         }
     }
     /* The padding of an odd-sized frame repeats its last column / row. */
