@@ -801,10 +801,11 @@ static fs_status blur_render(const fs_exec *ex, const fs_compose_ops *ops, float
 /* The reference (fast = 0) and the fast entry (fast = 1: the noise's
  * Box-Muller transform in float with fast_log and fast_cos2pi, over whole
  * rows without a branch, so that it vectorises) share this body. */
-static inline fs_status match_sharpness(const fs_exec *ex, const fs_compose_ops *ops, float *render,
-                                        ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
-                                        const float *mask, int w, int h, uint64_t seed,
-                                        fs_detail_match *out, int fast)
+static inline fs_status match_sharpness_at(const fs_exec *ex, const fs_compose_ops *ops,
+                                           float *render, ptrdiff_t rstride, const float *target,
+                                           ptrdiff_t tstride, const float *mask, int w, int h,
+                                           int ox, int oy, uint64_t seed, fs_detail_match *out,
+                                           int fast)
 {
     fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = fs_compose_check_size(err, w, h);
@@ -902,7 +903,7 @@ static inline fs_status match_sharpness(const fs_exec *ex, const fs_compose_ops 
             const uint64_t s = seed ? seed : 0x9E3779B97F4A7C15ull;
             const float amp = (float)noise;
             for (int y = 0; y < h; y++) {
-                const uint32_t row = row_key(s, y);
+                const uint32_t row = row_key(s, y + oy);
                 const float *mr = mask + (size_t)y * w;
                 float *g = ch + (size_t)y * w;
                 if (fast) {
@@ -910,7 +911,7 @@ static inline fs_status match_sharpness(const fs_exec *ex, const fs_compose_ops 
                      * zeroes what lies outside. */
                     for (int x = 0; x < w; x++) {
                         float u1, u2;
-                        noise_uniforms(row, x, &u1, &u2);
+                        noise_uniforms(row, x + ox, &u1, &u2);
                         const float mk = mr[x] > 0.0f ? mr[x] : 0.0f;
                         g[x] = sqrtf(-2.0f * fast_log(u1)) * fast_cos2pi(u2) * amp * mk;
                     }
@@ -921,7 +922,7 @@ static inline fs_status match_sharpness(const fs_exec *ex, const fs_compose_ops 
                     if (!(mr[x] > 0.0f))
                         continue;
                     float u1, u2;
-                    noise_uniforms(row, x, &u1, &u2);
+                    noise_uniforms(row, x + ox, &u1, &u2);
                     const double gd = sqrt(-2.0 * log((double)u1)) * cos(6.283185307179586 * u2);
                     g[x] = (float)(gd * noise * mr[x]);
                 }
@@ -946,6 +947,45 @@ static inline fs_status match_sharpness(const fs_exec *ex, const fs_compose_ops 
         out->noise = noise;
     }
     fs_tmp_free(buf);
+    return st;
+}
+
+/* The detail stage over the mask's bounding box only: every measure and
+ * change it makes is a masked one, and outside the mask the masked blurs
+ * add zeros, the 3x3 ranges see +inf and nothing is written, so the box
+ * gives the very same bits at a fraction of a window's cost (the window's
+ * margin around the face is about half of it). (ox, oy): the box's corner,
+ * which keeps the noise tied to the window's pixels. */
+static fs_status match_sharpness(const fs_exec *ex, const fs_compose_ops *ops, float *render,
+                                 ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                 const float *mask, int w, int h, uint64_t seed,
+                                 fs_detail_match *out, int fast)
+{
+    int x0 = w, x1 = -1, y0 = h, y1 = -1;
+    if (render && target && mask && w > 0 && h > 0 && rstride >= 3 * (ptrdiff_t)w &&
+        tstride >= 3 * (ptrdiff_t)w && fs_compose_check_size(NULL, w, h) == FS_OK)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                if (mask[(size_t)y * w + x] > 0.0f) {
+                    x0 = x < x0 ? x : x0;
+                    x1 = x > x1 ? x : x1;
+                    y0 = y < y0 ? y : y0;
+                    y1 = y > y1 ? y : y1;
+                }
+    const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+    if (x1 < 0 || (bw == w && bh == h)) /* empty (its error), whole, or bad arguments */
+        return match_sharpness_at(ex, ops, render, rstride, target, tstride, mask, w, h, 0, 0,
+                                  seed, out, fast);
+    float *m = fs_tmp_alloc(sizeof(float) * (size_t)bw * (size_t)bh);
+    if (!m)
+        return fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY,
+                       "fs_colour_match_sharpness: out of memory");
+    for (int y = 0; y < bh; y++)
+        memcpy(m + (size_t)y * bw, mask + (size_t)(y0 + y) * w + x0, sizeof(float) * (size_t)bw);
+    const fs_status st = match_sharpness_at(ex, ops, render + (size_t)y0 * rstride + 3 * (size_t)x0,
+                                            rstride, target + (size_t)y0 * tstride + 3 * (size_t)x0,
+                                            tstride, m, bw, bh, x0, y0, seed, out, fast);
+    fs_tmp_free(m);
     return st;
 }
 
