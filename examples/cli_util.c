@@ -25,6 +25,15 @@ void usage_error(const char *fmt, ...)
     fputs("\nTry 'faceswap --help'.\n", stderr);
 }
 
+/* JSON has no NaN or infinity: such a value (a library bug) becomes null. */
+void put_num(FILE *out, double v, int digits)
+{
+    if (isfinite(v))
+        fprintf(out, "%.*f", digits, v);
+    else
+        fputs("null", out);
+}
+
 /* Reports a library failure: what we tried, the status name, the handle's detail. */
 void report(const char *what, fs_status st, const char *detail)
 {

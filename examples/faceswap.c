@@ -5,6 +5,7 @@
  *   faceswap swap --source PHOTO --target IMAGE --output OUT [options]
  *   faceswap analyse VIDEO --output TEMPLATE.fst [--track N|all] [--json]
  *   faceswap video --source PHOTO --video VIDEO [--template TEMPLATE.fst] --output OUT.mp4
+ *   faceswap check PHOTO [--json]
  *   faceswap --version | --help
  *
  * Only include/faceswap/ is used, so this file is also the reference for how
@@ -31,6 +32,7 @@ static const char usage_text[] =
     "       faceswap analyse VIDEO --output TEMPLATE.fst [analyse options]\n"
     "       faceswap video --source PHOTO --video VIDEO [--template TEMPLATE.fst]\n"
     "                      --output OUT.mp4 [video options]\n"
+    "       faceswap check PHOTO [--json] [--face N|largest]\n"
     "       faceswap --version\n"
     "       faceswap --help\n"
     "\n"
@@ -81,6 +83,17 @@ static const char usage_swap[] =
     "                                face<K>_mask.png (K: each target face swapped), before.png,\n"
     "                                after.png, before_after.jpg, faces.json (where each\n"
     "                                face's images lie in the target) and identity.fsid\n"
+    "  --strict-source               refuse a source photo that fails the selfie check\n"
+    "                                (exit 8; without it a warning on stderr)\n"
+    "  --models DIR, --threads N, --reference  as for detect\n"
+    "\n"
+    ;
+static const char usage_check[] =
+    "check: the selfie check of PHOTO as a source: face size, head pose, exposure, colour\n"
+    "of the light, sharpness, eyes, mask or hand, border, other faces. Prints each\n"
+    "criterion's quality (0..1; below 0.5 fails), the score (the lowest) and the measures.\n"
+    "  --json                        one JSON object instead of the summary\n"
+    "  --face N|largest              the face to check (default largest, as swap takes it)\n"
     "  --models DIR, --threads N, --reference  as for detect\n"
     "\n"
     ;
@@ -107,7 +120,8 @@ static const char usage_video[] =
     "  --track main|all|N            faces to swap (default: the template's choice)\n"
     "  --json, --progress on|off     as for analyse\n"
     "  the swap options (--blend, --color, --shape, --detail, --skin-guard, --eyes-mouth,\n"
-    "  --min-face, --max-yaw), --models DIR, --threads N, --reference  as for swap\n"
+    "  --min-face, --max-yaw, --strict-source), --models DIR, --threads N, --reference\n"
+    "                                as for swap\n"
     "\n"
     ;
 static const char usage_exit[] =
@@ -119,9 +133,12 @@ static const char usage_exit[] =
     "  4  output error (overlay, swap output, debug folder or stdout could not be written)\n"
     "  5  other run-time error (out of memory, backend unavailable, internal)\n"
     "  6  swap: no face in the source photo, or none to swap in the target (all too small,\n"
-    "     turned too far, or rejected by the fitter); video: no face in the source photo\n"
+    "     turned too far, or rejected by the fitter); video: no face in the source photo;\n"
+    "     check: no face in PHOTO (or not the face asked)\n"
     "  7  analyse, video: the video or the template file is unreadable, unsupported, too\n"
     "     long, altered, or the template is not that of the video\n"
+    "  8  check: PHOTO fails the selfie check; swap, video: the source photo fails it\n"
+    "     and --strict-source is given\n"
     "Errors are reported on stderr as: faceswap: WHAT: FS_ERR_NAME: detail\n";
 
 /* In parts: C99 promises string literals of 4095 bytes only. */
@@ -129,6 +146,7 @@ static int print_usage(FILE *out)
 {
     fputs(usage_text, out);
     fputs(usage_swap, out);
+    fputs(usage_check, out);
     fputs(usage_video, out);
     fputs(usage_exit, out);
     return fflush(out) == 0 ? EXIT_OK : EXIT_OUTPUT;
@@ -519,15 +537,7 @@ static void draw_overlay(const fs_image *img, const result *faces, int n, const 
 }
 
 /* ---------------------------------------------------------------------- */
-/* Output. JSON has no NaN or infinity: such a value (a library bug) becomes null. */
-
-static void put_num(FILE *out, double v, int digits)
-{
-    if (isfinite(v))
-        fprintf(out, "%.*f", digits, v);
-    else
-        fputs("null", out);
-}
+/* Output. */
 
 static void put_box(FILE *out, const fs_face_box *b)
 {
@@ -872,6 +882,10 @@ int parse_swap_args(int argc, char **argv, swap_options *o)
         }
         if (strcmp(arg, "--json") == 0) {
             o->json = 1;
+            continue;
+        }
+        if (strcmp(arg, "--strict-source") == 0 && o->mode != CMD_ANALYSE) {
+            o->strict_source = 1;
             continue;
         }
         char name[64];
@@ -1336,7 +1350,7 @@ int capture_source(fs_context *ctx, const swap_options *o, fs_image *src, fs_ide
                    ? EXIT_MODEL
                    : exit_for_run_status(st);
     }
-    return -1;
+    return judge_source(o, *out);
 }
 
 static int run_swap(const swap_options *o)
@@ -1478,6 +1492,12 @@ int main(int argc, char **argv)
         so.mode = cmd[0] == 'v' ? CMD_VIDEO : CMD_ANALYSE;
         const int prc = parse_swap_args(argc - 2, argv + 2, &so);
         return prc >= 0 ? prc : so.mode == CMD_VIDEO ? run_video(&so) : run_analyse(&so);
+    }
+    if (strcmp(cmd, "check") == 0) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+                return print_usage(stdout);
+        return run_check(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "detect") != 0) {
         usage_error(cmd[0] == '-' ? "unknown option '%s'" : "unknown command '%s'", cmd);
