@@ -44,6 +44,10 @@ int check_detector_bound(const char *opt, fs_detector_param param, double v);
 int check_fitter_bound(const char *opt, fs_fitter_param param, double v);
 int check_context_bound(const char *opt, fs_context_param param, int64_t v);
 int check_renderer_bound(const char *opt, fs_renderer_param param, double v);
+/* The name and value of option argv[*i], "--opt value" (advancing *i) or
+ * "--opt=value"; 0 after a usage error (a name of 64 bytes or more, a
+ * missing value). */
+int split_option(int argc, char **argv, int *i, char name[64], const char **value);
 /* A number with @p digits decimals; null when not finite (JSON has no NaN). */
 void put_num(FILE *out, double v, int digits);
 /* A JSON string (quotes, escapes), or null for NULL. */

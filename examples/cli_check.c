@@ -139,20 +139,10 @@ static int parse_check_args(int argc, char **argv, swap_options *o, int *face)
             o->source = arg;
             continue;
         }
-        const char *eq = strchr(arg, '=');
         char name[64];
-        const char *value;
-        if (eq) {
-            snprintf(name, sizeof(name), "%.*s", (int)(eq - arg < 63 ? eq - arg : 63), arg);
-            value = eq + 1;
-        } else {
-            snprintf(name, sizeof(name), "%s", arg);
-            if (i + 1 >= argc) {
-                usage_error("option '%s' needs a value", name);
-                return EXIT_USAGE;
-            }
-            value = argv[++i];
-        }
+        const char *value = NULL;
+        if (!split_option(argc, argv, &i, name, &value))
+            return EXIT_USAGE;
         int64_t n = 0;
         if (strcmp(name, "--models") == 0) {
             o->models = value;

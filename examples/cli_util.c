@@ -25,6 +25,30 @@ void usage_error(const char *fmt, ...)
     fputs("\nTry 'faceswap --help'.\n", stderr);
 }
 
+int split_option(int argc, char **argv, int *i, char name[64], const char **value)
+{
+    const char *arg = argv[*i];
+    const char *eq = strchr(arg, '=');
+    if (eq) {
+        const size_t len = (size_t)(eq - arg);
+        if (len >= 64) {
+            usage_error("unknown option '%s'", arg);
+            return 0;
+        }
+        memcpy(name, arg, len);
+        name[len] = 0;
+        *value = eq + 1;
+        return 1;
+    }
+    snprintf(name, 64, "%s", arg);
+    if (*i + 1 >= argc) {
+        usage_error("option '%s' needs a value", name);
+        return 0;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
 /* JSON has no NaN or infinity: such a value (a library bug) becomes null. */
 void put_num(FILE *out, double v, int digits)
 {

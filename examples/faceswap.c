@@ -890,7 +890,6 @@ int parse_swap_args(int argc, char **argv, swap_options *o)
         }
         char name[64];
         const char *value = NULL;
-        const char *eq = strchr(arg, '=');
         if (strncmp(arg, "--", 2) != 0) {
             if (o->mode == CMD_ANALYSE && !o->video) { /* faceswap analyse VIDEO */
                 o->video = arg;
@@ -900,23 +899,8 @@ int parse_swap_args(int argc, char **argv, swap_options *o)
                         o->mode == CMD_SWAP ? "swap" : o->mode == CMD_VIDEO ? "video" : "analyse", arg);
             return EXIT_USAGE;
         }
-        if (eq) {
-            const size_t len = (size_t)(eq - arg);
-            if (len >= sizeof(name)) {
-                usage_error("unknown option '%s'", arg);
-                return EXIT_USAGE;
-            }
-            memcpy(name, arg, len);
-            name[len] = 0;
-            value = eq + 1;
-        } else {
-            snprintf(name, sizeof(name), "%s", arg);
-            if (i + 1 >= argc) {
-                usage_error("option '%s' needs a value", name);
-                return EXIT_USAGE;
-            }
-            value = argv[++i];
-        }
+        if (!split_option(argc, argv, &i, name, &value))
+            return EXIT_USAGE;
         const int vo = o->mode != CMD_SWAP ? parse_video_option(name, value, o) : 0;
         if (vo < 0)
             return EXIT_USAGE;

@@ -279,28 +279,53 @@ static fs_status capture_face(fs_context *ctx, capture_cache *cache, const fs_im
     return st;
 }
 
+/* One capture's buffers and results (fs_identity_create_from_image and
+ * fs_identity_check_image). */
+typedef struct capture_job {
+    capture_cache *cache;
+    fs_face_landmarks *lm;
+    fs_face_box *faces; /* CAPTURE_MAX_FACES */
+    int n, chosen;
+    fs_source_check check;
+} capture_job;
+
+static void capture_job_free(capture_job *job)
+{
+    free(job->faces);
+    free(job->lm);
+}
+
+/* Checks the arguments a capture shares, allocates @p job and runs capture_face. */
+static fs_status capture_run(fs_context *ctx, const fs_image *image, int face_index, const char *fn,
+                             capture_job *job)
+{
+    memset(job, 0, sizeof(*job));
+    job->chosen = -1;
+    if (!image)
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "%s: NULL argument", fn);
+    if (face_index < FS_IDENTITY_LARGEST_FACE)
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE, "%s: face_index %d", fn, face_index);
+    job->cache = cache_get(ctx);
+    job->lm = malloc(sizeof(*job->lm));
+    job->faces = malloc(sizeof(*job->faces) * CAPTURE_MAX_FACES);
+    if (!job->cache || !job->lm || !job->faces)
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
+    return capture_face(ctx, job->cache, image, face_index, fn, job->faces, &job->n, &job->chosen,
+                        job->lm, &job->check);
+}
+
 fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, int face_index,
                                         fs_identity **out)
 {
     static const char fn[] = "fs_identity_create_from_image";
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
-    if (!image || !out)
+    if (!out)
         return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "%s: NULL argument", fn);
-    if (face_index < FS_IDENTITY_LARGEST_FACE)
-        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE, "%s: face_index %d", fn, face_index);
-    capture_cache *cache = cache_get(ctx);
-    fs_face_landmarks *lm = malloc(sizeof(*lm));
-    fs_face_box *faces = malloc(sizeof(*faces) * CAPTURE_MAX_FACES);
-    fs_source_check *check = malloc(sizeof(*check));
-    if (!cache || !lm || !faces || !check) {
-        free(check);
-        free(faces);
-        free(lm);
+    capture_job *job = malloc(sizeof(*job));
+    if (!job)
         return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
-    }
-    int n = 0, chosen = -1;
-    fs_status st = capture_face(ctx, cache, image, face_index, fn, faces, &n, &chosen, lm, check);
+    fs_status st = capture_run(ctx, image, face_index, fn, job);
     /* The mesh is only read from here on and stays until the context goes
      * (a reload needs a context setting, which a caller must not change
      * while the context is in use), so the atlas is built unlocked. */
@@ -309,11 +334,11 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
     if (st == FS_OK) {
         fs_atlas_params ap;
         fs_atlas_params_default(&ap);
-        st = fs_atlas_build(image, (const float(*)[3])lm->points, &cache->mesh.atlas, &ap,
+        st = fs_atlas_build(image, (const float(*)[3])job->lm->points, &job->cache->mesh.atlas, &ap,
                             &data.atlas, fs_context_err(ctx));
     }
     if (st == FS_OK) {
-        memcpy(data.landmarks, lm->points, sizeof(data.landmarks));
+        memcpy(data.landmarks, job->lm->points, sizeof(data.landmarks));
         data.source_width = image->width;
         data.source_height = image->height;
         data.library_version = FS_VERSION;
@@ -321,15 +346,14 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
     if (st == FS_OK)
         st = identity_wrap(ctx, &data, out);
     if (st == FS_OK) {
-        (*out)->source_faces = n;
-        (*out)->source_index = chosen;
-        (*out)->source_box = faces[chosen];
+        (*out)->source_faces = job->n;
+        (*out)->source_index = job->chosen;
+        (*out)->source_box = job->faces[job->chosen];
         (*out)->has_check = 1;
-        (*out)->check = *check;
+        (*out)->check = job->check;
     }
-    free(check);
-    free(faces);
-    free(lm);
+    capture_job_free(job);
+    free(job);
     return st;
 }
 
@@ -339,26 +363,18 @@ fs_status fs_identity_check_image(fs_context *ctx, const fs_image *image, int fa
     static const char fn[] = "fs_identity_check_image";
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
-    if (!image || !out)
+    if (!out)
         return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "%s: NULL argument", fn);
-    if (face_index < FS_IDENTITY_LARGEST_FACE)
-        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE, "%s: face_index %d", fn, face_index);
-    capture_cache *cache = cache_get(ctx);
-    fs_face_landmarks *lm = malloc(sizeof(*lm));
-    fs_face_box *faces = malloc(sizeof(*faces) * CAPTURE_MAX_FACES);
-    fs_source_check check;
-    fs_status st = FS_OK;
-    if (!cache || !lm || !faces)
-        st = fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
-    int n = 0, chosen = -1;
-    if (st == FS_OK)
-        st = capture_face(ctx, cache, image, face_index, fn, faces, &n, &chosen, lm, &check);
+    capture_job *job = malloc(sizeof(*job));
+    if (!job)
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
+    const fs_status st = capture_run(ctx, image, face_index, fn, job);
     if (st == FS_OK) {
-        *out = check;
+        *out = job->check;
         fs_context_clear_error(ctx);
     }
-    free(faces);
-    free(lm);
+    capture_job_free(job);
+    free(job);
     return st;
 }
 
