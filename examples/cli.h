@@ -44,6 +44,8 @@ int check_detector_bound(const char *opt, fs_detector_param param, double v);
 int check_fitter_bound(const char *opt, fs_fitter_param param, double v);
 int check_context_bound(const char *opt, fs_context_param param, int64_t v);
 int check_renderer_bound(const char *opt, fs_renderer_param param, double v);
+/* --threads N: an integer within FS_CONTEXT_THREADS' bounds; 0 after a usage error. */
+int parse_threads(const char *value, int64_t *out);
 /* The name and value of option argv[*i], "--opt value" (advancing *i) or
  * "--opt=value"; 0 after a usage error (a name of 64 bytes or more, a
  * missing value). */

@@ -147,11 +147,7 @@ static int parse_check_args(int argc, char **argv, swap_options *o, int *face)
         if (strcmp(name, "--models") == 0) {
             o->models = value;
         } else if (strcmp(name, "--threads") == 0) {
-            if (!parse_int64(value, &o->threads)) {
-                usage_error("--threads: '%s' is not an integer", value);
-                return EXIT_USAGE;
-            }
-            if (!check_context_bound(name, FS_CONTEXT_THREADS, o->threads))
+            if (!parse_threads(value, &o->threads))
                 return EXIT_USAGE;
         } else if (strcmp(name, "--face") == 0) {
             if (strcmp(value, "largest") == 0) {

@@ -25,6 +25,15 @@ void usage_error(const char *fmt, ...)
     fputs("\nTry 'faceswap --help'.\n", stderr);
 }
 
+int parse_threads(const char *value, int64_t *out)
+{
+    if (!parse_int64(value, out)) {
+        usage_error("--threads: '%s' is not an integer", value);
+        return 0;
+    }
+    return check_context_bound("--threads", FS_CONTEXT_THREADS, *out);
+}
+
 int split_option(int argc, char **argv, int *i, char name[64], const char **value)
 {
     const char *arg = argv[*i];

@@ -232,11 +232,7 @@ static int apply_option(options *o, const char *name, const char *value)
         if (!check_context_bound(name, FS_CONTEXT_MAX_PIXELS, o->max_pixels))
             return EXIT_USAGE;
     } else if (strcmp(name, "--threads") == 0) {
-        if (!parse_int64(value, &o->threads)) {
-            usage_error("--threads: '%s' is not an integer", value);
-            return EXIT_USAGE;
-        }
-        if (!check_context_bound(name, FS_CONTEXT_THREADS, o->threads))
+        if (!parse_threads(value, &o->threads))
             return EXIT_USAGE;
     }
     return -1;
@@ -940,11 +936,7 @@ int parse_swap_args(int argc, char **argv, swap_options *o)
                 return EXIT_USAGE;
             }
         } else if (strcmp(name, "--threads") == 0) {
-            if (!parse_int64(value, &o->threads)) {
-                usage_error("--threads: '%s' is not an integer", value);
-                return EXIT_USAGE;
-            }
-            if (!check_context_bound(name, FS_CONTEXT_THREADS, o->threads))
+            if (!parse_threads(value, &o->threads))
                 return EXIT_USAGE;
         } else if (strcmp(name, "--shape") == 0) {
             if (!parse_number(name, value, &o->shape) ||

@@ -291,18 +291,25 @@ typedef struct capture_job {
 
 static void capture_job_free(capture_job *job)
 {
+    if (!job)
+        return;
     free(job->faces);
     free(job->lm);
+    free(job);
 }
 
-/* Checks the arguments a capture shares, allocates @p job and runs capture_face. */
-static fs_status capture_run(fs_context *ctx, const fs_image *image, int face_index, const char *fn,
-                             capture_job *job)
+/* Checks the arguments a capture shares (@p out: the caller's out-parameter),
+ * makes *@p job_out (release with capture_job_free, also on failure) and runs
+ * capture_face. */
+static fs_status capture_run(fs_context *ctx, const fs_image *image, const void *out, int face_index,
+                             const char *fn, capture_job **job_out)
 {
-    memset(job, 0, sizeof(*job));
-    job->chosen = -1;
-    if (!image)
+    if (!image || !out)
         return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "%s: NULL argument", fn);
+    capture_job *job = *job_out = calloc(1, sizeof(*job));
+    if (!job)
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
+    job->chosen = -1;
     if (face_index < FS_IDENTITY_LARGEST_FACE)
         return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE, "%s: face_index %d", fn, face_index);
     job->cache = cache_get(ctx);
@@ -320,12 +327,8 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
     static const char fn[] = "fs_identity_create_from_image";
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
-    if (!out)
-        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "%s: NULL argument", fn);
-    capture_job *job = malloc(sizeof(*job));
-    if (!job)
-        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
-    fs_status st = capture_run(ctx, image, face_index, fn, job);
+    capture_job *job = NULL;
+    fs_status st = capture_run(ctx, image, out, face_index, fn, &job);
     /* The mesh is only read from here on and stays until the context goes
      * (a reload needs a context setting, which a caller must not change
      * while the context is in use), so the atlas is built unlocked. */
@@ -353,7 +356,6 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
         (*out)->check = job->check;
     }
     capture_job_free(job);
-    free(job);
     return st;
 }
 
@@ -363,18 +365,13 @@ fs_status fs_identity_check_image(fs_context *ctx, const fs_image *image, int fa
     static const char fn[] = "fs_identity_check_image";
     if (!ctx)
         return FS_ERR_INVALID_ARGUMENT;
-    if (!out)
-        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "%s: NULL argument", fn);
-    capture_job *job = malloc(sizeof(*job));
-    if (!job)
-        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
-    const fs_status st = capture_run(ctx, image, face_index, fn, job);
+    capture_job *job = NULL;
+    const fs_status st = capture_run(ctx, image, out, face_index, fn, &job);
     if (st == FS_OK) {
         *out = job->check;
         fs_context_clear_error(ctx);
     }
     capture_job_free(job);
-    free(job);
     return st;
 }
 
