@@ -19,8 +19,10 @@ enum {
     EXIT_OUTPUT = 4,  /* the overlay or stdout could not be written */
     EXIT_RUNTIME = 5, /* anything else: out of memory, backend unavailable, internal */
     EXIT_NO_FACE = 6, /* swap: the source photo (or the target) shows no usable face */
-    EXIT_VIDEO = 7    /* analyse, video: the video or the template file is unreadable,
+    EXIT_VIDEO = 7,   /* analyse, video: the video or the template file is unreadable,
                        * unsupported, too long, or not the template's video */
+    EXIT_CHECK = 8    /* check: the photo fails the selfie check; swap, video: the
+                       * source fails it and --strict-source was given */
 };
 
 #if defined(__GNUC__)
@@ -57,6 +59,16 @@ int check_detector_bound(const char *opt, fs_detector_param param, double v);
 int check_fitter_bound(const char *opt, fs_fitter_param param, double v);
 int check_context_bound(const char *opt, fs_context_param param, int64_t v);
 int check_renderer_bound(const char *opt, fs_renderer_param param, double v);
+/* --threads N: an integer within FS_CONTEXT_THREADS' bounds; 0 after a usage error. */
+int parse_threads(const char *value, int64_t *out);
+/* --max-pixels: an integer within the context's bounds; 0 after a usage error. */
+int parse_max_pixels(const char *value, int64_t *out);
+/* The name and value of option argv[*i], "--opt value" (advancing *i) or
+ * "--opt=value"; 0 after a usage error (a name of 64 bytes or more, a
+ * missing value). */
+int split_option(int argc, char **argv, int *i, char name[64], const char **value);
+/* A number with @p digits decimals; null when not finite (JSON has no NaN). */
+void put_num(FILE *out, double v, int digits);
 /* A JSON string (quotes, escapes), or null for NULL. */
 void put_json_string(FILE *out, const char *s);
 /* The tool's default for --threads: every online core, as ffmpeg and x264 do. */
@@ -85,6 +97,7 @@ typedef struct swap_options {
     double max_kbitrate; /* < 0: the library's default */
     int encoder;        /* < 0: the library's default */
     int progress;       /* -1: on when stderr is a terminal; 0 off; 1 on */
+    int strict_source;  /* swap, video: 1 refuses a source that fails the selfie check */
 } swap_options;
 
 int parse_swap_args(int argc, char **argv, swap_options *o);
@@ -94,6 +107,12 @@ int make_renderer(fs_context *ctx, const swap_options *o, fs_renderer **out);
 int capture_source(fs_context *ctx, const swap_options *o, fs_image *src, fs_identity **out);
 /* Context with --threads, --reference and --models applied; -1 or an exit code. */
 int make_context(const swap_options *o, fs_context **out);
+
+/* `faceswap check PHOTO`: argv after the command. */
+int run_check(int argc, char **argv);
+/* The selfie check of a captured source: a warning on stderr when it fails,
+ * or, with --strict-source, an error; -1 to go on, else EXIT_CHECK. */
+int judge_source(const swap_options *o, const fs_identity *id);
 
 int run_analyse(const swap_options *o);
 int run_video(const swap_options *o);

@@ -26,6 +26,57 @@ void usage_error(const char *fmt, ...)
     fputs("\nTry 'faceswap --help'.\n", stderr);
 }
 
+int parse_threads(const char *value, int64_t *out)
+{
+    if (!parse_int64(value, out)) {
+        usage_error("--threads: '%s' is not an integer", value);
+        return 0;
+    }
+    return check_context_bound("--threads", FS_CONTEXT_THREADS, *out);
+}
+
+int parse_max_pixels(const char *value, int64_t *out)
+{
+    if (!parse_int64(value, out)) {
+        usage_error("--max-pixels: '%s' is not an integer", value);
+        return 0;
+    }
+    return check_context_bound("--max-pixels", FS_CONTEXT_MAX_PIXELS, *out);
+}
+
+int split_option(int argc, char **argv, int *i, char name[64], const char **value)
+{
+    const char *arg = argv[*i];
+    const char *eq = strchr(arg, '=');
+    if (eq) {
+        const size_t len = (size_t)(eq - arg);
+        if (len >= 64) {
+            usage_error("unknown option '%s'", arg);
+            return 0;
+        }
+        memcpy(name, arg, len);
+        name[len] = 0;
+        *value = eq + 1;
+        return 1;
+    }
+    snprintf(name, 64, "%s", arg);
+    if (*i + 1 >= argc) {
+        usage_error("option '%s' needs a value", name);
+        return 0;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+/* JSON has no NaN or infinity: such a value (a library bug) becomes null. */
+void put_num(FILE *out, double v, int digits)
+{
+    if (isfinite(v))
+        fprintf(out, "%.*f", digits, v);
+    else
+        fputs("null", out);
+}
+
 /* Reports a library failure: what we tried, the status name, the handle's detail. */
 void report(const char *what, fs_status st, const char *detail)
 {

@@ -5,6 +5,7 @@
  *   faceswap swap --source PHOTO --target IMAGE --output OUT [options]
  *   faceswap analyse VIDEO --output TEMPLATE.fst [--track N|all] [--json]
  *   faceswap video --source PHOTO --video VIDEO [--template TEMPLATE.fst] --output OUT.mp4
+ *   faceswap check PHOTO [--json]
  *   faceswap --version | --help
  *
  * Only include/faceswap/ is used, so this file is also the reference for how
@@ -33,6 +34,7 @@ static const char usage_text[] =
     "       faceswap analyse VIDEO --output TEMPLATE.fst [analyse options]\n"
     "       faceswap video --source PHOTO --video VIDEO [--template TEMPLATE.fst]\n"
     "                      --output OUT.mp4 [video options]\n"
+    "       faceswap check PHOTO [--json] [--face N|largest]\n"
     "       faceswap --version\n"
     "       faceswap --help\n"
     "\n"
@@ -83,7 +85,18 @@ static const char usage_swap[] =
     "                                face<K>_mask.png (K: each target face swapped), before.png,\n"
     "                                after.png, before_after.jpg, faces.json (where each\n"
     "                                face's images lie in the target) and identity.fsid\n"
+    "  --strict-source               refuse a source photo that fails the selfie check\n"
+    "                                (exit 8; without it a warning on stderr)\n"
     "  --models DIR, --max-pixels N, --threads N, --reference  as for detect\n"
+    "\n"
+    ;
+static const char usage_check[] =
+    "check: the selfie check of PHOTO as a source: face size, head pose, exposure, colour\n"
+    "of the light, sharpness, eyes, mask or hand, border, other faces. Prints each\n"
+    "criterion's quality (0..1; below 0.5 fails), the score (the lowest) and the measures.\n"
+    "  --json                        one JSON object instead of the summary\n"
+    "  --face N|largest              the face to check (default largest, as swap takes it)\n"
+    "  --models DIR, --threads N, --reference  as for detect\n"
     "\n"
     ;
 static const char usage_video[] =
@@ -110,8 +123,8 @@ static const char usage_video[] =
     "  --track main|all|N            faces to swap (default: the template's choice)\n"
     "  --json, --progress on|off     as for analyse\n"
     "  the swap options (--blend, --color, --shape, --detail, --skin-guard, --eyes-mouth,\n"
-    "  --min-face, --max-yaw), --models DIR, --max-pixels N, --threads N, --reference\n"
-    "  as for swap\n"
+    "  --min-face, --max-yaw, --strict-source), --models DIR, --max-pixels N, --threads N,\n"
+    "  --reference                   as for swap\n"
     "\n"
     ;
 static const char usage_exit[] =
@@ -124,9 +137,11 @@ static const char usage_exit[] =
     "  5  other run-time error (out of memory, backend unavailable, internal)\n"
     "  6  swap: no face in the source photo, or none to swap in the target (all too small,\n"
     "     turned too far, rejected by the fitter, or no face N for --faces N); video: no\n"
-    "     face in the source photo\n"
+    "     face in the source photo; check: no face in PHOTO (or not the face asked)\n"
     "  7  analyse, video: the video or the template file is unreadable, unsupported, too\n"
     "     long, altered, or the template is not that of the video\n"
+    "  8  check: PHOTO fails the selfie check; swap, video: the source photo fails it\n"
+    "     and --strict-source is given\n"
     "Errors are reported on stderr as: faceswap: WHAT: FS_ERR_NAME: detail\n";
 
 /* In parts: C99 promises string literals of 4095 bytes only. */
@@ -134,6 +149,7 @@ static int print_usage(FILE *out)
 {
     fputs(usage_text, out);
     fputs(usage_swap, out);
+    fputs(usage_check, out);
     fputs(usage_video, out);
     fputs(usage_exit, out);
     return out == stdout ? finish_stdout() : EXIT_OK;
@@ -212,18 +228,10 @@ static int apply_option(options *o, const char *name, const char *value)
             !check_fitter_bound(name, FS_FITTER_MIN_CONFIDENCE, o->min_confidence))
             return EXIT_USAGE;
     } else if (strcmp(name, "--max-pixels") == 0) {
-        if (!parse_int64(value, &o->max_pixels)) {
-            usage_error("--max-pixels: '%s' is not an integer", value);
-            return EXIT_USAGE;
-        }
-        if (!check_context_bound(name, FS_CONTEXT_MAX_PIXELS, o->max_pixels))
+        if (!parse_max_pixels(value, &o->max_pixels))
             return EXIT_USAGE;
     } else if (strcmp(name, "--threads") == 0) {
-        if (!parse_int64(value, &o->threads)) {
-            usage_error("--threads: '%s' is not an integer", value);
-            return EXIT_USAGE;
-        }
-        if (!check_context_bound(name, FS_CONTEXT_THREADS, o->threads))
+        if (!parse_threads(value, &o->threads))
             return EXIT_USAGE;
     }
     return -1;
@@ -532,15 +540,7 @@ static void draw_overlay(const fs_image *img, const result *faces, int n, const 
 }
 
 /* ---------------------------------------------------------------------- */
-/* Output. JSON has no NaN or infinity: such a value (a library bug) becomes null. */
-
-static void put_num(FILE *out, double v, int digits)
-{
-    if (isfinite(v))
-        fprintf(out, "%.*f", digits, v);
-    else
-        fputs("null", out);
-}
+/* Output. */
 
 static void put_box(FILE *out, const fs_face_box *b)
 {
@@ -883,9 +883,12 @@ int parse_swap_args(int argc, char **argv, swap_options *o)
             o->json = 1;
             continue;
         }
+        if (strcmp(arg, "--strict-source") == 0 && o->mode != CMD_ANALYSE) {
+            o->strict_source = 1;
+            continue;
+        }
         char name[64];
         const char *value = NULL;
-        const char *eq = strchr(arg, '=');
         if (strncmp(arg, "--", 2) != 0) {
             if (o->mode == CMD_ANALYSE && !o->video) { /* faceswap analyse VIDEO */
                 o->video = arg;
@@ -895,23 +898,8 @@ int parse_swap_args(int argc, char **argv, swap_options *o)
                         o->mode == CMD_SWAP ? "swap" : o->mode == CMD_VIDEO ? "video" : "analyse", arg);
             return EXIT_USAGE;
         }
-        if (eq) {
-            const size_t len = (size_t)(eq - arg);
-            if (len >= sizeof(name)) {
-                usage_error("unknown option '%s'", arg);
-                return EXIT_USAGE;
-            }
-            memcpy(name, arg, len);
-            name[len] = 0;
-            value = eq + 1;
-        } else {
-            snprintf(name, sizeof(name), "%s", arg);
-            if (i + 1 >= argc) {
-                usage_error("option '%s' needs a value", name);
-                return EXIT_USAGE;
-            }
-            value = argv[++i];
-        }
+        if (!split_option(argc, argv, &i, name, &value))
+            return EXIT_USAGE;
         const int vo = o->mode != CMD_SWAP ? parse_video_option(name, value, o) : 0;
         if (vo < 0)
             return EXIT_USAGE;
@@ -951,14 +939,11 @@ int parse_swap_args(int argc, char **argv, swap_options *o)
                 usage_error("--faces: '%s' is not all, largest or an index 0..99", value);
                 return EXIT_USAGE;
             }
-        } else if (strcmp(name, "--threads") == 0 || strcmp(name, "--max-pixels") == 0) {
-            const int threads = strcmp(name, "--threads") == 0;
-            int64_t *const v = threads ? &o->threads : &o->max_pixels;
-            if (!parse_int64(value, v)) {
-                usage_error("%s: '%s' is not an integer", name, value);
+        } else if (strcmp(name, "--max-pixels") == 0) {
+            if (!parse_max_pixels(value, &o->max_pixels))
                 return EXIT_USAGE;
-            }
-            if (!check_context_bound(name, threads ? FS_CONTEXT_THREADS : FS_CONTEXT_MAX_PIXELS, *v))
+        } else if (strcmp(name, "--threads") == 0) {
+            if (!parse_threads(value, &o->threads))
                 return EXIT_USAGE;
         } else if (strcmp(name, "--shape") == 0) {
             if (!parse_number(name, value, &o->shape) ||
@@ -1353,7 +1338,7 @@ int capture_source(fs_context *ctx, const swap_options *o, fs_image *src, fs_ide
         report(what, st, fs_context_last_error(ctx));
         return st == FS_ERR_NO_FACE ? EXIT_NO_FACE : exit_for_run_status(st);
     }
-    return -1;
+    return judge_source(o, *out);
 }
 
 static int run_swap(const swap_options *o)
@@ -1500,6 +1485,12 @@ int main(int argc, char **argv)
         so.mode = cmd[0] == 'v' ? CMD_VIDEO : CMD_ANALYSE;
         const int prc = parse_swap_args(argc - 2, argv + 2, &so);
         return prc >= 0 ? prc : so.mode == CMD_VIDEO ? run_video(&so) : run_analyse(&so);
+    }
+    if (strcmp(cmd, "check") == 0) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+                return print_usage(stdout);
+        return run_check(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "detect") != 0) {
         usage_error(cmd[0] == '-' ? "unknown option '%s'" : "unknown command '%s'", cmd);

@@ -27,6 +27,7 @@ TESTDATA = os.environ.get("FS_TESTDATA_DIR") or os.path.join(ROOT, "data", "test
 # Exit codes, as documented in `faceswap --help` and doc/cli.md.
 EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_OUTPUT = 0, 1, 2, 3, 4
 EXIT_NO_FACE = 6  # swap only
+EXIT_CHECK = 8  # check; swap, video with --strict-source
 
 
 def data(name):
@@ -589,11 +590,14 @@ class TestSwapReport(CliTestCase):
         self.assertEqual(r.returncode, EXIT_OK, err)
         self.assertIn("2 faces swapped", r.stdout.decode())
         lines = err.splitlines()
+        # a group photo as the source: a warning, not a refusal (no --strict-source)
+        self.assertRegex(lines[0], r"^faceswap: warning: source photo '.*faceapi_sample5.jpg' "
+                                   r"fails the selfie check \(score 0\.\d\d\): several faces ")
         # five faces in the source: which one was taken is said
-        self.assertRegex(lines[0], r"^faceswap: source: 5 faces in '.*faceapi_sample5.jpg', "
+        self.assertRegex(lines[1], r"^faceswap: source: 5 faces in '.*faceapi_sample5.jpg', "
                                    r"took face \d+ ")
         faces = [l for l in lines if l.startswith("faceswap: target face ")]
-        self.assertEqual(len(faces), len(lines) - 1, err)
+        self.assertEqual(len(faces), len(lines) - 2, err)
         self.assertEqual([int(l.split()[3]) for l in faces], list(range(len(faces))))
         self.assertEqual(sum(": swapped (" in l for l in faces), 2, err)
         turned = [l for l in faces if "skipped: turned: yaw -5" in l]
@@ -659,6 +663,96 @@ class TestSwapReport(CliTestCase):
                       ["--min-face"]):
             self.assert_fails(run(*(base + extra)), EXIT_USAGE,
                               extra[0] if len(extra) > 1 else "needs a value")
+
+
+class TestCheck(CliTestCase):
+    """`faceswap check PHOTO`: the selfie check; swap's warning and --strict-source."""
+
+    CRITERIA = ["small", "turned", "dark", "bright", "coloured", "blurred", "eyes_closed",
+                "covered", "cut", "crowded"]
+
+    def check_json(self, photo, code, *extra):
+        r = run("check", data(photo), "--json", *extra)
+        self.assertEqual(r.returncode, code, r.stderr.decode(errors="replace"))
+        self.assertEqual(r.stderr, b"")
+        self.assertEqual(r.stdout.count(b"\n"), 1, "one line")
+        return strict_json(r.stdout.decode())
+
+    def test_pass_text(self):
+        r = run("check", data("astronaut.png"))
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        lines = r.stdout.decode().splitlines()
+        self.assertRegex(lines[0], r"astronaut.png: passes the selfie check \(score 0\.\d\d\)$")
+        self.assertEqual([l.split()[0] for l in lines[2:]], self.CRITERIA)
+        self.assertTrue(all(l.split()[1] == "ok" for l in lines[2:]), lines)
+
+    def test_json_schema_and_contract(self):
+        j = self.check_json("astronaut.png", EXIT_OK)
+        self.assertEqual((j["width"], j["height"], j["pass"], j["flags"]), (512, 512, True, []))
+        self.assertEqual((j["faces"], j["face_index"]), (1, 0))
+        self.assertEqual(len(j["box"]), 4)
+        self.assertEqual(list(j["quality"]), self.CRITERIA)
+        self.assertAlmostEqual(j["score"], min(j["quality"].values()), places=3)
+        self.assertGreaterEqual(j["score"], 0.5)
+        for key in ("face_size", "yaw", "pitch", "roll", "luma", "clipped", "dark", "skin_a",
+                    "skin_b", "cast", "sharpness", "eye_openness", "covered", "confidence",
+                    "outside", "crowd"):
+            self.assertIsInstance(j["measures"][key], (int, float), key)
+        self.assertTrue(90 < j["measures"]["face_size"] < 120, j["measures"])
+
+    def test_fails_exit_8(self):
+        # messi5: a 35-px face; a group photo: several faces of one size
+        j = self.check_json("messi5.jpg", EXIT_CHECK)
+        self.assertEqual((j["pass"], j["flags"]), (False, ["small"]))
+        self.assertLess(j["score"], 0.5)
+        self.assertLess(j["measures"]["face_size"], 40)
+        j = self.check_json("faceapi_sample1.jpg", EXIT_CHECK)
+        self.assertIn("crowded", j["flags"])
+        r = run("check", data("messi5.jpg"))
+        self.assertEqual(r.returncode, EXIT_CHECK)
+        self.assertRegex(r.stdout.decode(), r"messi5.jpg: fails the selfie check \(score 0\.\d\d\): small\n")
+        self.assertIn("\n  small        FAIL ", r.stdout.decode())
+
+    def test_face_option(self):
+        j = self.check_json("faceapi_sample1.jpg", EXIT_CHECK, "--face", "1")
+        self.assertEqual(j["face_index"], 1)
+        self.assert_fails(run("check", data("astronaut.png"), "--face", "3"), EXIT_NO_FACE,
+                          "no face to check", "FS_ERR_OUT_OF_RANGE", "face 3 asked, 1 found")
+
+    def test_errors(self):
+        self.assert_fails(run("check", data("noface_3.png")), EXIT_NO_FACE, "FS_ERR_NO_FACE")
+        self.assert_fails(run("check", self.tmp_path("missing.png")), EXIT_INPUT,
+                          "FS_ERR_NOT_FOUND")
+        self.assert_fails(run("check", data("astronaut.png"), "--models", self.tmp), EXIT_MODEL)
+        a = data("astronaut.png")
+        for args in ([], [a, a], [a, "--bogus"], [a, "--face", "x"], [a, "--face", "-1"],
+                     [a, "--threads", "0"], [a, "--face"]):
+            with self.subTest(args=args):
+                self.assert_fails(run("check", *args), EXIT_USAGE)
+        r = run("check", "--help")
+        self.assertEqual(r.returncode, EXIT_OK)
+        self.assertIn("faceswap check PHOTO", r.stdout.decode())
+        self.assertRegex(r.stdout.decode(), r"\n  8  ")
+
+    def test_swap_warns_or_refuses(self):
+        out = self.tmp_path("check-swap.png")
+        base = ["swap", "--source", data("messi5.jpg"), "--target", data("astronaut.png"),
+                "--output", out]
+        r = run(*base)
+        err = r.stderr.decode(errors="replace")
+        self.assertEqual(r.returncode, EXIT_OK, err)
+        self.assertRegex(err, r"^faceswap: warning: source photo '.*messi5.jpg' fails the selfie "
+                              r"check \(score 0\.\d\d\): face too small \(face 3\d px across\)\n")
+        self.assertTrue(os.path.isfile(out))
+        os.remove(out)
+        r = run(*base, "--strict-source")
+        self.assert_fails(r, EXIT_CHECK, "fails the selfie check", "face too small")
+        self.assertFalse(os.path.exists(out))
+        # a good source: no warning, and --strict-source changes nothing
+        r = run("swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
+                "--output", out, "--strict-source")
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        self.assertNotIn(b"selfie check", r.stderr)
 
 
 def jpeg_size(path):
@@ -1130,6 +1224,16 @@ class TestVideo(VideoTestCase):
         r = run("video", "--source", data("noface_3.png"), "--video", self.clip, "--template",
                 self.template, "--output", out, "--poster", os.path.join(folder, "p.jpg"))
         self.assert_fails(r, EXIT_NO_FACE, "no face in the source photo", "FS_ERR_NO_FACE")
+        self.assert_only(folder)
+
+    def test_strict_source(self):
+        # messi5's face is 35 px: refused before any analysis or output, exit 8
+        folder = self.folder("strict")
+        out = os.path.join(folder, "out.mp4")
+        r = run("video", "--source", data("messi5.jpg"), "--video", self.clip, "--template",
+                self.template, "--output", out, "--strict-source")
+        self.assert_fails(r, EXIT_CHECK, "source photo", "fails the selfie check",
+                          "face too small")
         self.assert_only(folder)
 
     def test_template_of_another_video(self):

@@ -11,6 +11,7 @@
 #include "detector.h"
 #include "fitter.h"
 #include "identity.h"
+#include "check.h"
 #include "renderer.h"
 #include "template.h"
 #include "video.h"

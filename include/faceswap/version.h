@@ -9,7 +9,7 @@
 #define FS_VERSION_H
 
 #define FS_VERSION_MAJOR 0
-#define FS_VERSION_MINOR 3
+#define FS_VERSION_MINOR 4
 #define FS_VERSION_PATCH 0
 
 #define FS_ABI_VERSION 0

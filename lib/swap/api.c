@@ -11,6 +11,7 @@
 
 #include "identity/atlas.h"
 #include "identity/blob.h"
+#include "identity/selfie.h"
 #include "image/view.h"
 #include "param.h"
 #include "swap/swap.h"
@@ -22,6 +23,9 @@ struct fs_identity {
     /* fs_identity_source_face: not in the blob, so 0 / -1 for a loaded identity */
     int source_faces, source_index;
     fs_face_box source_box;
+    /* fs_identity_get_check: not in the blob either */
+    int has_check;
+    fs_source_check check;
 };
 
 /* The images fs_renderer_debug_image() hands out for one swapped face. */
@@ -192,64 +196,152 @@ static fs_status cache_load(fs_context *ctx, capture_cache *c)
     return FS_OK;
 }
 
-fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, int face_index,
-                                        fs_identity **out)
+/* Most detections a capture considers; also the detector's limit. */
+#define CAPTURE_MAX_FACES 100
+/* Other faces the check fits to confirm a crowd (each costs one fit). */
+#define CROWD_MAX_FITS 8
+
+/*
+ * The crowd measure: the largest other face the fitter accepts, as a share
+ * of the chosen face's size. Only detections whose box is at least a third
+ * of the chosen one's side are fitted: smaller ones cannot reach the
+ * threshold of the crowd ramp.
+ */
+static float crowd_measure(fs_fitter *fit, const fs_image *image, const fs_face_box *faces, int n,
+                           int chosen, float size, fs_face_landmarks *other)
 {
-    if (!ctx)
-        return FS_ERR_INVALID_ARGUMENT;
-    if (!image || !out)
-        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_identity_create_from_image: NULL argument");
-    if (face_index < FS_IDENTITY_LARGEST_FACE)
-        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE, "fs_identity_create_from_image: face_index %d", face_index);
-    capture_cache *cache = cache_get(ctx);
-    fs_face_landmarks *lm = malloc(sizeof(*lm));
-    fs_face_box *faces = malloc(sizeof(*faces) * 100);
-    if (!cache || !lm || !faces) {
-        free(faces);
-        free(lm);
-        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "fs_identity_create_from_image: out of memory");
+    const float side = sqrtf(faces[chosen].width * faces[chosen].height);
+    float crowd = 0.0f;
+    int fits = 0;
+    for (int i = 0; i < n && fits < CROWD_MAX_FITS; i++) {
+        if (i == chosen || !(sqrtf(faces[i].width * faces[i].height) >= side / 3.0f))
+            continue;
+        fits++;
+        if (fs_fitter_run(fit, image, &faces[i], other) == FS_OK && size > 0.0f)
+            crowd = fmaxf(crowd, fs_check_face_size(other) / size);
     }
+    return crowd;
+}
+
+/*
+ * What capture and the selfie check share: detect, pick the face as
+ * fs_identity_create_from_image() documents, fit it and, when @p check is
+ * not NULL, measure and judge it. Holds the cache's lock from detection to
+ * the last fit. @p faces has room for CAPTURE_MAX_FACES.
+ */
+static fs_status capture_face(fs_context *ctx, capture_cache *cache, const fs_image *image,
+                              int face_index, const char *fn, fs_face_box *faces, int *n_found,
+                              int *chosen, fs_face_landmarks *lm, fs_source_check *check)
+{
     pthread_mutex_lock(&cache->lock);
     fs_status st = cache_load(ctx, cache);
     fs_detector *det = cache->det;
     fs_fitter *fit = cache->fit;
-    int n = 0, chosen = -1;
+    int n = 0;
     if (st == FS_OK) {
-        st = fs_detector_run(det, image, faces, 100, &n);
+        st = fs_detector_run(det, image, faces, CAPTURE_MAX_FACES, &n);
         if (st != FS_OK)
-            fs_fail(fs_context_err(ctx), st, "fs_identity_create_from_image: %s", fs_detector_last_error(det));
+            fs_fail(fs_context_err(ctx), st, "%s: %s", fn, fs_detector_last_error(det));
     }
     if (st == FS_OK) {
-        n = n < 100 ? n : 100;
+        n = n < CAPTURE_MAX_FACES ? n : CAPTURE_MAX_FACES;
         if (n == 0)
-            st = fs_fail(fs_context_err(ctx), FS_ERR_NO_FACE, "fs_identity_create_from_image: no face in the source image");
+            st = fs_fail(fs_context_err(ctx), FS_ERR_NO_FACE, "%s: no face in the source image", fn);
         else if (face_index >= n)
-            st = fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE,
-                         "fs_identity_create_from_image: face %d asked, %d found", face_index, n);
+            st = fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE, "%s: face %d asked, %d found", fn,
+                         face_index, n);
     }
     if (st == FS_OK) {
-        const fs_status fst = fs_swap_fit_face(fit, image, faces, n, face_index, lm, &chosen);
+        const fs_status fst = fs_swap_fit_face(fit, image, faces, n, face_index, lm, chosen);
         if (fst == FS_ERR_NO_FACE)
-            st = fs_fail(fs_context_err(ctx), FS_ERR_NO_FACE,
-                         "fs_identity_create_from_image: no face (the fitter rejected %s)",
+            st = fs_fail(fs_context_err(ctx), FS_ERR_NO_FACE, "%s: no face (the fitter rejected %s)", fn,
                          face_index >= 0 || n == 1 ? "the detection" : "every detection");
         else if (fst != FS_OK)
-            st = fs_fail(fs_context_err(ctx), fst, "fs_identity_create_from_image: %s", fs_fitter_last_error(fit));
+            st = fs_fail(fs_context_err(ctx), fst, "%s: %s", fn, fs_fitter_last_error(fit));
     }
+    fs_face_landmarks *other = NULL;
+    if (st == FS_OK && check) {
+        memset(check, 0, sizeof(*check));
+        check->faces = n;
+        check->face_index = *chosen;
+        check->box = faces[*chosen];
+        other = malloc(sizeof(*other));
+        st = other ? fs_check_measure(image, lm, check, fs_context_err(ctx))
+                   : fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
+    }
+    if (st == FS_OK && check) {
+        check->crowd = crowd_measure(fit, image, faces, n, *chosen, check->face_size, other);
+        fs_check_judge(check, &fs_check_default_limits);
+    }
+    free(other);
+    pthread_mutex_unlock(&cache->lock);
+    *n_found = n;
+    return st;
+}
+
+/* One capture's buffers and results (fs_identity_create_from_image and
+ * fs_identity_check_image). */
+typedef struct capture_job {
+    capture_cache *cache;
+    fs_face_landmarks *lm;
+    fs_face_box *faces; /* CAPTURE_MAX_FACES */
+    int n, chosen;
+    fs_source_check check;
+} capture_job;
+
+static void capture_job_free(capture_job *job)
+{
+    if (!job)
+        return;
+    free(job->faces);
+    free(job->lm);
+    free(job);
+}
+
+/* Checks the arguments a capture shares (@p out: the caller's out-parameter),
+ * makes *@p job_out (release with capture_job_free, also on failure) and runs
+ * capture_face. */
+static fs_status capture_run(fs_context *ctx, const fs_image *image, const void *out, int face_index,
+                             const char *fn, capture_job **job_out)
+{
+    if (!image || !out)
+        return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "%s: NULL argument", fn);
+    capture_job *job = *job_out = calloc(1, sizeof(*job));
+    if (!job)
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
+    job->chosen = -1;
+    if (face_index < FS_IDENTITY_LARGEST_FACE)
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_RANGE, "%s: face_index %d", fn, face_index);
+    job->cache = cache_get(ctx);
+    job->lm = malloc(sizeof(*job->lm));
+    job->faces = malloc(sizeof(*job->faces) * CAPTURE_MAX_FACES);
+    if (!job->cache || !job->lm || !job->faces)
+        return fs_fail(fs_context_err(ctx), FS_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
+    return capture_face(ctx, job->cache, image, face_index, fn, job->faces, &job->n, &job->chosen,
+                        job->lm, &job->check);
+}
+
+fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, int face_index,
+                                        fs_identity **out)
+{
+    static const char fn[] = "fs_identity_create_from_image";
+    if (!ctx)
+        return FS_ERR_INVALID_ARGUMENT;
+    capture_job *job = NULL;
+    fs_status st = capture_run(ctx, image, out, face_index, fn, &job);
     /* The mesh is only read from here on and stays until the context goes
      * (a reload needs a context setting, which a caller must not change
      * while the context is in use), so the atlas is built unlocked. */
-    pthread_mutex_unlock(&cache->lock);
     fs_identity_data data;
     memset(&data, 0, sizeof(data));
     if (st == FS_OK) {
         fs_atlas_params ap;
         fs_atlas_params_default(&ap);
-        st = fs_atlas_build(image, (const float(*)[3])lm->points, &cache->mesh.atlas, &ap,
+        st = fs_atlas_build(image, (const float(*)[3])job->lm->points, &job->cache->mesh.atlas, &ap,
                             &data.atlas, fs_context_err(ctx));
     }
     if (st == FS_OK) {
-        memcpy(data.landmarks, lm->points, sizeof(data.landmarks));
+        memcpy(data.landmarks, job->lm->points, sizeof(data.landmarks));
         data.source_width = image->width;
         data.source_height = image->height;
         data.library_version = FS_VERSION;
@@ -257,13 +349,41 @@ fs_status fs_identity_create_from_image(fs_context *ctx, const fs_image *image, 
     if (st == FS_OK)
         st = identity_wrap(ctx, &data, out);
     if (st == FS_OK) {
-        (*out)->source_faces = n;
-        (*out)->source_index = chosen;
-        (*out)->source_box = faces[chosen];
+        (*out)->source_faces = job->n;
+        (*out)->source_index = job->chosen;
+        (*out)->source_box = job->faces[job->chosen];
+        (*out)->has_check = 1;
+        (*out)->check = job->check;
     }
-    free(faces);
-    free(lm);
+    capture_job_free(job);
     return st;
+}
+
+fs_status fs_identity_check_image(fs_context *ctx, const fs_image *image, int face_index,
+                                  fs_source_check *out)
+{
+    static const char fn[] = "fs_identity_check_image";
+    if (!ctx)
+        return FS_ERR_INVALID_ARGUMENT;
+    capture_job *job = NULL;
+    const fs_status st = capture_run(ctx, image, out, face_index, fn, &job);
+    if (st == FS_OK) {
+        *out = job->check;
+        fs_context_clear_error(ctx);
+    }
+    capture_job_free(job);
+    return st;
+}
+
+fs_status fs_identity_get_check(const fs_identity *id, fs_source_check *out)
+{
+    if (!id || !out)
+        return FS_ERR_INVALID_ARGUMENT;
+    if (!id->has_check)
+        return fs_fail(fs_context_err(id->ctx), FS_ERR_NOT_FOUND,
+                       "fs_identity_get_check: a loaded identity has no check of its photo");
+    *out = id->check;
+    return FS_OK;
 }
 
 void fs_identity_destroy(fs_identity *id)

@@ -29,22 +29,22 @@ from ._lib import (
     FS_FACE_KEYPOINTS, FS_LANDMARKS, FS_MESH_LANDMARKS, Backend, ContextParam, DetectorInput,
     DetectorParam, FitterAlign, FitterParam, Keypoint, LogLevel, PixelFormat,
     Blend, Color, DebugKind, RendererParam, SwapOutcome, TemplateParam, VideoParam, Preset,
-    Encoder, TRACK_ALL, TRACK_PROTAGONIST,
+    Encoder, TRACK_ALL, TRACK_PROTAGONIST, CheckFlag,
 )
 from ._core import (
     Context, Detector, Face, Fitter, Identity, Landmarks, Pose, Renderer, SwapReport, Template,
-    Video, library_path,
+    Video, SourceCheck, check_image, library_path,
     library_version, read_image,
     read_image_bytes, status_message, status_name, write_image,
 )
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "Context", "Detector", "Fitter", "Face", "Landmarks", "Pose", "Identity", "Renderer",
     "Blend", "Color", "DebugKind", "RendererParam", "SwapOutcome", "SwapReport",
     "Template", "Video", "TemplateParam", "VideoParam", "Preset", "Encoder",
-    "TRACK_ALL", "TRACK_PROTAGONIST",
+    "TRACK_ALL", "TRACK_PROTAGONIST", "CheckFlag", "SourceCheck", "check_image",
     "read_image", "read_image_bytes", "write_image",
     "library_version", "library_path", "status_name", "status_message",
     "Backend", "ContextParam", "DetectorInput", "DetectorParam", "FitterAlign", "FitterParam",

@@ -25,7 +25,8 @@ from . import _lib
 from ._errors import ERROR_CLASSES, STATUS_CODES, FaceswapError
 from ._lib import (
     IDENTITY_LARGEST_FACE, SWAP_FACES_ALL, SWAP_FACES_LARGEST, SWAP_MAX_FACES, Blend, Color,
-    DebugKind, FsSwapFaceReport, RendererParam, SwapOutcome,
+    DebugKind, FsSwapFaceReport, RendererParam, SwapOutcome, CheckFlag, FsSourceCheck,
+    FS_CHECK_CRITERIA,
     FS_FACE_KEYPOINTS, FS_MESH_LANDMARKS, Backend, ContextParam, DetectorInput,
     DetectorParam, FitterAlign, FitterParam, FsFaceBox, FsFaceLandmarks, FsImage, LogLevel,
     Memory, PixelFormat,
@@ -949,6 +950,16 @@ class Identity(_Child):
         return n.value, index.value, (Face._from_raw(box) if index.value >= 0 else None)
 
     @property
+    def check(self):
+        """The SourceCheck of the photo this identity was captured from
+        (fs_identity_get_check); NotFoundError for an identity loaded from
+        bytes or a file, which does not keep it."""
+        raw = FsSourceCheck()
+        _check(_lib.load().fs_identity_get_check(self._handle(), ctypes.byref(raw)),
+               lambda: self.ctx.last_error)
+        return SourceCheck(raw)
+
+    @property
     def landmarks(self):
         """The 478 x 3 landmarks (float32) captured in the source photo's pixels."""
         raw = FsFaceLandmarks()
@@ -962,6 +973,63 @@ class Identity(_Child):
         view = FsImage()
         _check(_lib.load().fs_identity_get_atlas(self._handle(), ctypes.byref(view)))
         return _copy_out(view)
+
+
+class SourceCheck:
+    """The selfie check of a source photo (fs_source_check, check.h).
+
+    flags: CheckFlag of the criteria that fail (0: a good source); passed:
+    no flag; score: 0..1, the lowest quality (>= 0.5 exactly when passed);
+    quality: {criterion name: 0..1}, a criterion fails below 0.5; faces,
+    face_index, face (Face): the photo's detections and the one checked;
+    the measures: face_size (px), yaw, pitch, roll (degrees), luma,
+    clipped, dark, skin_a, skin_b, cast, sharpness, eye_openness, covered,
+    confidence, outside, crowd (see check.h).
+    """
+
+    MEASURES = ("face_size", "yaw", "pitch", "roll", "luma", "clipped", "dark", "skin_a",
+                "skin_b", "cast", "sharpness", "eye_openness", "covered", "confidence",
+                "outside", "crowd")
+    __slots__ = ("flags", "score", "quality", "faces", "face_index", "face") + MEASURES
+
+    def __init__(self, raw):
+        lib = _lib.load()
+        self.flags = CheckFlag(raw.flags)
+        self.score = raw.score
+        self.quality = {_text(lib.fs_check_flag_name(1 << i)): raw.quality[i]
+                        for i in range(FS_CHECK_CRITERIA)}
+        self.faces = raw.faces
+        self.face_index = raw.face_index
+        self.face = Face._from_raw(raw.box)
+        for name in self.MEASURES:
+            setattr(self, name, getattr(raw, name))
+
+    @property
+    def passed(self):
+        return not self.flags
+
+    @property
+    def failed(self):
+        """Names of the criteria that fail, in bit order ("small", "turned", ...)."""
+        return [name for i, name in enumerate(self.quality) if self.flags & (1 << i)]
+
+    def __repr__(self):
+        return "SourceCheck(score=%.2f, failed=%s, face_size=%.0f)" % (
+            self.score, self.failed, self.face_size)
+
+
+def check_image(image, face=IDENTITY_LARGEST_FACE, ctx=None, format=None):
+    """The selfie check of a photo without capturing an identity
+    (fs_identity_check_image): a SourceCheck. A face that fails is a result,
+    not an error; NoFaceError when the photo shows none, OutOfRangeError
+    for a face index beyond those found."""
+    ctx = _context_or_new(ctx)
+    view, _keep = _image_view(image, format)
+    raw = FsSourceCheck()
+    _check(_lib.load().fs_identity_check_image(ctx._handle(), ctypes.byref(view),
+                                               _as_int(face, "face"), ctypes.byref(raw)),
+           lambda: ctx.last_error)
+    return SourceCheck(raw)
 
 
 class SwapReport:

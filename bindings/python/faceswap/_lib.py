@@ -134,6 +134,23 @@ class SwapOutcome(enum.IntEnum):
     FAILED = 5
 
 
+class CheckFlag(enum.IntFlag):
+    """fs_check_flag: what the selfie check found wrong with a source photo (0.4)."""
+    SMALL = 1 << 0
+    TURNED = 1 << 1
+    DARK = 1 << 2
+    BRIGHT = 1 << 3
+    COLOURED = 1 << 4
+    BLURRED = 1 << 5
+    EYES_CLOSED = 1 << 6
+    COVERED = 1 << 7
+    CUT = 1 << 8
+    CROWDED = 1 << 9
+
+
+FS_CHECK_CRITERIA = 10
+
+
 class TemplateParam(enum.IntEnum):
     TRACK = 0
     REDETECT_INTERVAL = 1
@@ -306,6 +323,35 @@ class FsVideoReport(ctypes.Structure):
     ]
 
 
+class FsSourceCheck(ctypes.Structure):
+    """struct fs_source_check (check.h, 0.4)."""
+    _fields_ = [
+        ("flags", ctypes.c_uint32),
+        ("score", ctypes.c_float),
+        ("quality", ctypes.c_float * 16),
+        ("faces", ctypes.c_int32),
+        ("face_index", ctypes.c_int32),
+        ("box", FsFaceBox),
+        ("face_size", ctypes.c_float),
+        ("yaw", ctypes.c_float),
+        ("pitch", ctypes.c_float),
+        ("roll", ctypes.c_float),
+        ("luma", ctypes.c_float),
+        ("clipped", ctypes.c_float),
+        ("dark", ctypes.c_float),
+        ("skin_a", ctypes.c_float),
+        ("skin_b", ctypes.c_float),
+        ("cast", ctypes.c_float),
+        ("sharpness", ctypes.c_float),
+        ("eye_openness", ctypes.c_float),
+        ("covered", ctypes.c_float),
+        ("confidence", ctypes.c_float),
+        ("outside", ctypes.c_float),
+        ("crowd", ctypes.c_float),
+        ("reserved", ctypes.c_float * 16),
+    ]
+
+
 # The ABI-0 sizes that follow from the headers (floats and int32 are 4 bytes
 # on every platform the library builds for; fs_image has 5 pointers).
 assert ctypes.sizeof(FsFaceBox) == 4 * (5 + 12 + 7)
@@ -413,6 +459,11 @@ FUNCTIONS = {
                                             _P(FsFaceBox)]),
     "fs_identity_get_landmarks": (fs_status, [fs_identity_p, _P(FsFaceLandmarks)]),
     "fs_identity_get_atlas": (fs_status, [fs_identity_p, _P(FsImage)]),
+    # check.h (0.4)
+    "fs_identity_check_image": (fs_status, [fs_context_p, _P(FsImage), ctypes.c_int,
+                                            _P(FsSourceCheck)]),
+    "fs_identity_get_check": (fs_status, [fs_identity_p, _P(FsSourceCheck)]),
+    "fs_check_flag_name": (ctypes.c_char_p, [ctypes.c_uint32]),
     "fs_renderer_debug_image": (fs_status, [fs_renderer_p, ctypes.c_int, c_enum, _P(FsImage),
                                             _P(ctypes.c_int), _P(ctypes.c_int)]),
     # template.h (0.3)

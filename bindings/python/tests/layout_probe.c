@@ -108,6 +108,31 @@ int main(void)
     FIELD(fs_video_report, encoder);
     FIELD(fs_video_report, reserved);
     END();
+    BEGIN(fs_source_check);
+    FIELD(fs_source_check, flags);
+    FIELD(fs_source_check, score);
+    FIELD(fs_source_check, quality);
+    FIELD(fs_source_check, faces);
+    FIELD(fs_source_check, face_index);
+    FIELD(fs_source_check, box);
+    FIELD(fs_source_check, face_size);
+    FIELD(fs_source_check, yaw);
+    FIELD(fs_source_check, pitch);
+    FIELD(fs_source_check, roll);
+    FIELD(fs_source_check, luma);
+    FIELD(fs_source_check, clipped);
+    FIELD(fs_source_check, dark);
+    FIELD(fs_source_check, skin_a);
+    FIELD(fs_source_check, skin_b);
+    FIELD(fs_source_check, cast);
+    FIELD(fs_source_check, sharpness);
+    FIELD(fs_source_check, eye_openness);
+    FIELD(fs_source_check, covered);
+    FIELD(fs_source_check, confidence);
+    FIELD(fs_source_check, outside);
+    FIELD(fs_source_check, crowd);
+    FIELD(fs_source_check, reserved);
+    END();
     printf(",\"enum_size\":%zu,\"fs_status_size\":%zu", sizeof(fs_pixel_format), sizeof(fs_status));
     printf(",\"constants\":{\"FS_FACE_KEYPOINTS\":%d,\"FS_MESH_LANDMARKS\":%d,\"FS_LANDMARKS\":%d}",
            FS_FACE_KEYPOINTS, FS_MESH_LANDMARKS, FS_LANDMARKS);
@@ -150,6 +175,9 @@ int main(void)
         E(FS_PRESET_FAST), E(FS_PRESET_MEDIUM), E(FS_PRESET_SLOW), E(FS_PRESET_SLOWER),
         E(FS_PRESET_VERYSLOW),
         E(FS_ENCODER_AUTO), E(FS_ENCODER_X264), E(FS_ENCODER_NVENC),
+        E(FS_CHECK_SMALL), E(FS_CHECK_TURNED), E(FS_CHECK_DARK), E(FS_CHECK_BRIGHT),
+        E(FS_CHECK_COLOURED), E(FS_CHECK_BLURRED), E(FS_CHECK_EYES_CLOSED), E(FS_CHECK_COVERED),
+        E(FS_CHECK_CUT), E(FS_CHECK_CROWDED), E(FS_CHECK_CRITERIA),
         E(FS_VERSION), E(FS_ABI_VERSION),
 #undef E
 #define S(name, value, message) {"FS_" #name, (long)(FS_##name)},

@@ -38,6 +38,7 @@ STRUCTS = {
     "fs_template_info": _lib.FsTemplateInfo,
     "fs_template_track_info": _lib.FsTemplateTrackInfo,
     "fs_video_report": _lib.FsVideoReport,
+    "fs_source_check": _lib.FsSourceCheck,
 }
 
 
@@ -61,7 +62,7 @@ def test_enums_match_c(probe):
         "FS_COLOR_": _lib.Color, "FS_BLEND_": _lib.Blend, "FS_RENDERER_": _lib.RendererParam,
         "FS_SWAP_": _lib.SwapOutcome, "FS_DEBUG_": _lib.DebugKind,
         "FS_TEMPLATE_": _lib.TemplateParam, "FS_VIDEO_": _lib.VideoParam,
-        "FS_PRESET_": _lib.Preset, "FS_ENCODER_": _lib.Encoder,
+        "FS_PRESET_": _lib.Preset, "FS_ENCODER_": _lib.Encoder, "FS_CHECK_": _lib.CheckFlag,
     }
     seen = set()
     for prefix, cls in mirrored.items():
@@ -78,7 +79,8 @@ def test_enums_match_c(probe):
         assert enums[key] == member.value
         seen.add(key)
     for key, value in (("FS_TRACK_PROTAGONIST", _lib.TRACK_PROTAGONIST),
-                       ("FS_TRACK_ALL", _lib.TRACK_ALL)):
+                       ("FS_TRACK_ALL", _lib.TRACK_ALL),
+                       ("FS_CHECK_CRITERIA", _lib.FS_CHECK_CRITERIA)):
         assert enums[key] == value, key
         seen.add(key)
     statuses = {k: v for k, v in enums.items() if k == "FS_OK" or k.startswith("FS_ERR_")}

@@ -78,3 +78,33 @@ def test_swap_image_report_and_source_face(ctx, testdata):
     assert len(small) == 1 and small[0].status == "FS_ERR_NO_FACE"
     assert 30 < small[0].face_size < 40
     assert "FS_RENDERER_MIN_FACE" in err.value.detail
+
+
+def test_selfie_check(ctx, testdata):
+    """check_image and Identity.check (0.4): a portrait passes; a darkened copy, a
+    35-px face and a group photo fail with their flags; the contract of the score."""
+    src = faceswap.read_image(testdata("astronaut.png"), ctx=ctx)
+    good = faceswap.check_image(src, ctx=ctx)
+    assert good.passed and good.flags == 0 and good.failed == []
+    assert good.score >= 0.5 and good.score == min(good.quality.values())
+    assert list(good.quality) == ["small", "turned", "dark", "bright", "coloured", "blurred",
+                                  "eyes_closed", "covered", "cut", "crowded"]
+    assert (good.faces, good.face_index) == (1, 0) and 90 < good.face_size < 120
+    assert faceswap.Identity.from_image(src, ctx=ctx).check.luma == good.luma
+
+    dark = faceswap.check_image((src // 4).astype(np.uint8), ctx=ctx)
+    assert dark.flags == faceswap.CheckFlag.DARK and dark.failed == ["dark"]
+    assert dark.score < 0.5 and dark.luma < 0.3 * good.luma
+
+    messi = faceswap.check_image(faceswap.read_image(testdata("messi5.jpg"), ctx=ctx), ctx=ctx)
+    assert messi.flags == faceswap.CheckFlag.SMALL and messi.face_size < 40
+    group = faceswap.Identity.from_image(
+        faceswap.read_image(testdata("faceapi_sample1.jpg"), ctx=ctx), ctx=ctx)
+    assert faceswap.CheckFlag.CROWDED in group.check.flags
+
+    with pytest.raises(faceswap.NotFoundError):  # a loaded identity keeps no check
+        faceswap.Identity.from_bytes(group.to_bytes(), ctx=ctx).check
+    with pytest.raises(faceswap.NoFaceError):
+        faceswap.check_image(faceswap.read_image(testdata("noface_3.png"), ctx=ctx), ctx=ctx)
+    with pytest.raises(faceswap.OutOfRangeError):
+        faceswap.check_image(src, face=3, ctx=ctx)
