@@ -149,6 +149,9 @@ static int parse_check_args(int argc, char **argv, swap_options *o, int *face)
         } else if (strcmp(name, "--threads") == 0) {
             if (!parse_threads(value, &o->threads))
                 return EXIT_USAGE;
+        } else if (strcmp(name, "--max-pixels") == 0) {
+            if (!parse_max_pixels(value, &o->max_pixels))
+                return EXIT_USAGE;
         } else if (strcmp(name, "--face") == 0) {
             if (strcmp(value, "largest") == 0) {
                 *face = FS_IDENTITY_LARGEST_FACE;
@@ -175,6 +178,7 @@ int run_check(int argc, char **argv)
     swap_options o;
     memset(&o, 0, sizeof(o));
     o.threads = -1;
+    o.max_pixels = -1; /* the library's default */
     int face = FS_IDENTITY_LARGEST_FACE;
     int rc = parse_check_args(argc, argv, &o, &face);
     if (rc >= 0)

@@ -96,7 +96,7 @@ static const char usage_check[] =
     "criterion's quality (0..1; below 0.5 fails), the score (the lowest) and the measures.\n"
     "  --json                        one JSON object instead of the summary\n"
     "  --face N|largest              the face to check (default largest, as swap takes it)\n"
-    "  --models DIR, --threads N, --reference  as for detect\n"
+    "  --models DIR, --max-pixels N, --threads N, --reference  as for detect\n"
     "\n"
     ;
 static const char usage_video[] =

@@ -724,9 +724,11 @@ class TestCheck(CliTestCase):
         self.assert_fails(run("check", self.tmp_path("missing.png")), EXIT_INPUT,
                           "FS_ERR_NOT_FOUND")
         self.assert_fails(run("check", data("astronaut.png"), "--models", self.tmp), EXIT_MODEL)
+        self.assert_fails(run("check", data("astronaut.png"), "--max-pixels", "100"), EXIT_INPUT,
+                          "FS_ERR_TOO_LARGE", "512x512")
         a = data("astronaut.png")
         for args in ([], [a, a], [a, "--bogus"], [a, "--face", "x"], [a, "--face", "-1"],
-                     [a, "--threads", "0"], [a, "--face"]):
+                     [a, "--threads", "0"], [a, "--face"], [a, "--max-pixels", "0"]):
             with self.subTest(args=args):
                 self.assert_fails(run("check", *args), EXIT_USAGE)
         r = run("check", "--help")
