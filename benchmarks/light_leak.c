@@ -21,6 +21,8 @@
  *   light_leak [--out DIR] [--no-leak] [--no-fidelity] PHOTO[:FACE] ...
  *     FACE: the detector's index (default: the largest face the fitter takes)
  *     --out DIR   DIR/<photo>_<light>.png: plain | lit | R(plain) | R(lit), the face
+ *     --delight   atlases with the source's light divided out (fs_atlas_params.delight)
+ *     --colour N  the renderer's colour mode (0 none, 1 meanstd, 2 full: + target shading)
  *
  * A '*' after a leak marks a lit photo the fitter rejected (or where the
  * capture took another face): its atlas was unwrapped with the plain
@@ -343,19 +345,42 @@ static fs_status swap_onto(const run *r, const fs_swap_params *p, const fs_ident
     return st;
 }
 
+/* The identity data of @p id with its atlas unwrapped again from @p image
+ * (side @p size, the source's light out when @p delight), so that the
+ * atlas options can be compared; release *atlas with fs_atlas_free. */
+static fs_status rebuild(const run *r, const fs_identity_data *id, const fs_image *image, int size,
+                         int delight, fs_identity_data *out)
+{
+    fs_atlas_params ap;
+    fs_atlas_params_default(&ap);
+    ap.size = size;
+    ap.delight = delight;
+    fs_error_buf err;
+    *out = *id;
+    memset(&out->atlas, 0, sizeof(out->atlas));
+    fs_status st = fs_atlas_build(image, (const float(*)[3])id->landmarks, &r->mesh->atlas, &ap, &out->atlas, &err);
+    if (st != FS_OK)
+        fprintf(stderr, "light_leak: atlas: %s\n", err.text);
+    return st;
+}
+
 typedef struct fid_setting {
     const char *name;
-    int atlas_size, detail, colour, blend;
+    int atlas_size, detail, colour, blend; /* colour -1: the run's (--colour) */
 } fid_setting;
 
 int main(int argc, char **argv)
 {
     const char *photos[MAX_PHOTOS];
-    int n_photos = 0, do_leak = 1, do_fid = 1;
+    int n_photos = 0, do_leak = 1, do_fid = 1, delight = 0, colour = -1;
     const char *outdir = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             outdir = argv[++i];
+        } else if (strcmp(argv[i], "--delight") == 0) {
+            delight = 1;
+        } else if (strcmp(argv[i], "--colour") == 0 && i + 1 < argc) {
+            colour = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--no-leak") == 0) {
             do_leak = 0;
         } else if (strcmp(argv[i], "--no-fidelity") == 0) {
@@ -386,13 +411,16 @@ int main(int argc, char **argv)
     if (st != FS_OK)
         return fail(st, "set-up", r.ctx ? fs_context_last_error(r.ctx) : NULL);
     r.mesh = fs_renderer_internal_mesh(r.ren);
-    const fs_swap_params *lib = fs_renderer_internal_params(r.ren);
+    fs_swap_params libp = *fs_renderer_internal_params(r.ren);
+    if (colour >= 0)
+        libp.colour = colour;
+    const fs_swap_params *lib = &libp;
 
     static const fid_setting fids[] = {
-        {"default", 256, 1, 1, 1},        {"detail-off", 256, 0, 1, 1},
-        {"atlas512", 512, 1, 1, 1},       {"atlas512-detail-off", 512, 0, 1, 1},
+        {"default", 256, 1, -1, 1},       {"detail-off", 256, 0, -1, 1},
+        {"atlas512", 512, 1, -1, 1},      {"atlas512-detail-off", 512, 0, -1, 1},
         {"colour-none", 256, 1, 0, 1},    {"512-nodetail-nocolour", 512, 0, 0, 1},
-        {"alpha-blend", 256, 1, 1, 0},
+        {"alpha-blend", 256, 1, -1, 0},
     };
     enum { N_FID = sizeof(fids) / sizeof(fids[0]) };
     double fid_ssim[N_FID] = {0}, fid_mae[N_FID] = {0}, fid_min_ssim[N_FID], fid_max_mae[N_FID] = {0};
@@ -427,11 +455,14 @@ int main(int argc, char **argv)
         st = lm ? fs_detector_run(det, &img, boxes, 16, &n) : FS_ERR_OUT_OF_MEMORY;
         if (st == FS_OK)
             st = fs_swap_fit_face(fit, &img, boxes, n < 16 ? n : 16, face, lm, &chosen);
+        fs_identity_data d0;
+        memset(&d0, 0, sizeof(d0));
         if (st == FS_OK)
             st = fs_identity_create_from_image(r.ctx, &img, chosen, &id0);
         if (st == FS_OK)
-            st = swap_onto(&r, lib, fs_identity_internal_data(id0), &img, (const float(*)[3])lm->points,
-                           &rplain, &info0);
+            st = rebuild(&r, fs_identity_internal_data(id0), &img, 256, delight, &d0);
+        if (st == FS_OK)
+            st = swap_onto(&r, lib, &d0, &img, (const float(*)[3])lm->points, &rplain, &info0);
         if (st == FS_OK) {
             mask = face_mask(&img, &info0, &mask_n);
             if (!mask || mask_n == 0)
@@ -447,8 +478,8 @@ int main(int argc, char **argv)
             for (int k = 0; k < LIGHT_COUNT && rc == 0; k++) {
                 fs_image lit = img, rlit = {0};
                 fs_identity *id = NULL;
-                fs_identity_data fallback;
-                memset(&fallback, 0, sizeof(fallback));
+                fs_identity_data data;
+                memset(&data, 0, sizeof(data));
                 int refit = 1;
                 lit.data = malloc((size_t)img.stride * (size_t)img.height);
                 st = lit.data ? FS_OK : FS_ERR_OUT_OF_MEMORY;
@@ -459,26 +490,19 @@ int main(int argc, char **argv)
                 /* The detector's order may change under the light: another
                  * face taken counts as not found. */
                 if (st == FS_OK && landmark_shift((const float(*)[3])fs_identity_internal_data(id)->landmarks,
-                                                      (const float(*)[3])lm->points) >
+                                                  (const float(*)[3])lm->points) >
                                        0.1 * fmax(g.x1 - g.x0, g.y1 - g.y0))
                     st = FS_ERR_NO_FACE;
                 /* A light the fitter cannot see through: the atlas from the
                  * plain photo's landmarks (marked '*'), so that the light
                  * alone is measured. */
-                if (st == FS_ERR_NO_FACE) {
-                    fs_error_buf err;
-                    fs_atlas_params ap;
-                    fs_atlas_params_default(&ap);
+                if (st == FS_ERR_NO_FACE)
                     refit = 0;
-                    fallback = *fs_identity_internal_data(id0);
-                    st = fs_atlas_build(&lit, (const float(*)[3])fallback.landmarks, &r.mesh->atlas, &ap,
-                                        &fallback.atlas, &err);
-                    if (st != FS_OK)
-                        memset(&fallback.atlas, 0, sizeof(fallback.atlas));
-                }
+                if (st == FS_OK || !refit)
+                    st = rebuild(&r, refit ? fs_identity_internal_data(id) : fs_identity_internal_data(id0), &lit,
+                                 256, delight, &data);
                 if (st == FS_OK)
-                    st = swap_onto(&r, lib, refit ? fs_identity_internal_data(id) : &fallback, &img,
-                                   (const float(*)[3])lm->points, &rlit, NULL);
+                    st = swap_onto(&r, lib, &data, &img, (const float(*)[3])lm->points, &rlit, NULL);
                 if (st == FS_OK) {
                     double num[3], den[3];
                     mae(&rlit, &rplain, mask, num);
@@ -502,7 +526,7 @@ int main(int argc, char **argv)
                 free(rlit.data);
                 free(lit.data);
                 fs_identity_destroy(id);
-                fs_atlas_free(&fallback.atlas);
+                fs_atlas_free(&data.atlas);
             }
             if (rc == 0) {
                 printf(" %8.3f\n", row / LIGHT_COUNT);
@@ -514,20 +538,10 @@ int main(int argc, char **argv)
             for (int s = 0; s < N_FID && rc == 0; s++) {
                 fs_swap_params p = *lib;
                 p.match_detail = fids[s].detail;
-                p.colour = fids[s].colour;
+                p.colour = fids[s].colour >= 0 ? fids[s].colour : lib->colour;
                 p.blend = fids[s].blend;
-                fs_identity_data data = *fs_identity_internal_data(id0);
-                fs_atlas big;
-                memset(&big, 0, sizeof(big));
-                fs_error_buf err;
-                st = FS_OK;
-                if (fids[s].atlas_size != data.atlas.size) {
-                    fs_atlas_params ap;
-                    fs_atlas_params_default(&ap);
-                    ap.size = fids[s].atlas_size;
-                    st = fs_atlas_build(&img, (const float(*)[3])data.landmarks, &r.mesh->atlas, &ap, &big, &err);
-                    data.atlas = big;
-                }
+                fs_identity_data data;
+                st = rebuild(&r, fs_identity_internal_data(id0), &img, fids[s].atlas_size, delight, &data);
                 fs_image out = {0};
                 fs_swap_info info;
                 memset(&info, 0, sizeof(info));
@@ -547,12 +561,13 @@ int main(int argc, char **argv)
                     rc = fail(st, fids[s].name, "fidelity swap");
                 }
                 free(out.data);
-                fs_atlas_free(&big);
+                fs_atlas_free(&data.atlas);
             }
         }
         if (rc == 0)
             n_done++;
         free(mask);
+        fs_atlas_free(&d0.atlas);
         fs_swap_info_free(&info0);
         free(rplain.data);
         fs_identity_destroy(id0);

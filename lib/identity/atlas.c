@@ -13,6 +13,7 @@
  * whenever it is seen well enough, the mirror fills in where it is not.
  */
 #include "identity/atlas.h"
+#include "identity/light.h"
 
 #include <float.h>
 #include <math.h>
@@ -147,6 +148,7 @@ void fs_atlas_params_default(fs_atlas_params *p)
     p->stats_min = 0.3f;
     p->hide_side = 0;
     p->plain = 0;
+    p->delight = 0;
 }
 
 void fs_atlas_free(fs_atlas *atlas)
@@ -291,15 +293,10 @@ static float zb_visible(const zbuffer *zb, float x, float y, float z)
 
 /* ------------------------------------------------------------------ build */
 
-/* Facing weight of every vertex in landmark space: cos of the vertex normal
- * (area-weighted sum of its triangles' normals) with the camera axis, 0
- * when it faces away. Per vertex and interpolated over each triangle, so
- * the weight, and with it the mix of own and mirrored colour, has no steps
- * at triangle edges (per-triangle weights left facets on a turned face). */
-static void vertex_facing(const float (*points)[3], const fs_atlas_mesh *mesh, float *out)
+void fs_atlas_vertex_normals(const float (*points)[3], const fs_atlas_mesh *mesh,
+                             float nrm[FS_MESH_LANDMARKS][3])
 {
-    float nrm[FS_MESH_LANDMARKS][3];
-    memset(nrm, 0, sizeof(nrm));
+    memset(nrm, 0, sizeof(float) * 3 * FS_MESH_LANDMARKS);
     for (int t = 0; t < mesh->n_triangles; t++) {
         const uint16_t *tr = mesh->triangles[t];
         const float *a = points[tr[0]], *b = points[tr[1]], *c = points[tr[2]];
@@ -311,10 +308,30 @@ static void vertex_facing(const float (*points)[3], const fs_atlas_mesh *mesh, f
                 nrm[tr[k]][j] += n[j];
     }
     for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
-        const float *n = nrm[i];
+        float *n = nrm[i];
         const float len = sqrtf(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-        /* Front faces have landmark-space normal.z < 0. */
-        const float f = len > 0.0f ? -n[2] / len : 0.0f;
+        if (len > 0.0f && isfinite(len)) {
+            /* Front faces have landmark-space normal.z < 0: flip to camera z. */
+            n[0] = n[0] / len;
+            n[1] = n[1] / len;
+            n[2] = -n[2] / len;
+        } else {
+            n[0] = n[1] = n[2] = 0.0f;
+        }
+    }
+}
+
+/* Facing weight of every vertex in landmark space: cos of the vertex normal
+ * (area-weighted sum of its triangles' normals) with the camera axis, 0
+ * when it faces away. Per vertex and interpolated over each triangle, so
+ * the weight, and with it the mix of own and mirrored colour, has no steps
+ * at triangle edges (per-triangle weights left facets on a turned face). */
+static void vertex_facing(const float (*points)[3], const fs_atlas_mesh *mesh, float *out)
+{
+    float nrm[FS_MESH_LANDMARKS][3];
+    fs_atlas_vertex_normals(points, mesh, nrm);
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        const float f = nrm[i][2];
         out[i] = f > 0.0f && f == f ? f : 0.0f;
     }
 }
@@ -550,6 +567,14 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
     out->n_footprint = n_foot;
     out->n_mirrored = n_mirror;
     out->n_stats = n_stats;
+    if (params->delight && !params->plain) {
+        const fs_status dst = fs_atlas_delight(out, points, mesh, NULL, err);
+        if (dst != FS_OK) {
+            fs_atlas_free(out);
+            memset(out, 0, sizeof(*out));
+            return dst;
+        }
+    }
     return FS_OK;
 }
 
