@@ -54,7 +54,9 @@ EOF
 if "${CXX[@]}" -std=c++11 "${WARN[@]}" -I"$INC" -c "$tmp/link.cpp" -o "$tmp/link.o" 2> "$tmp/err"; then
   undef=$(nm -u "$tmp/link.o" | awk '{ print $2 }' | grep fs_ || true)
   for s in fs_status_name fs_version fs_context_create; do
-    echo "$undef" | grep -qx "$s" || { echo "FAIL: $s is not referenced with C linkage (mangled: $(echo "$undef" | tr '\n' ' '))"; fail=1; }
+    # A here-string, not a pipe: under pipefail, grep -q leaving at its
+    # match could kill a still-writing echo with SIGPIPE and fail the check.
+    grep -qx "$s" <<< "$undef" || { echo "FAIL: $s is not referenced with C linkage (mangled: $(echo "$undef" | tr '\n' ' '))"; fail=1; }
   done
 else
   echo "FAIL: faceswap.h C linkage check:"; sed 's/^/    /' "$tmp/err"; fail=1

@@ -348,10 +348,18 @@ class TestDetect(CliTestCase):
     def test_min_score_filters(self):
         sample = data("faceapi_sample5.jpg")
         everything = self.detect_json(sample, "--min-score", "0")["faces"]
-        cut = sorted(f["score"] for f in everything)[len(everything) // 2]
+        # The cut half-way between two neighbouring scores: a cut at a score
+        # itself compares the face's exact score with its printed, rounded
+        # value, which may lie on either side.
+        scores = sorted(f["score"] for f in everything)
+        k = len(scores) // 2
+        self.assertGreater(k, 0)
+        self.assertGreater(scores[k] - scores[k - 1], 1e-5)
+        cut = (scores[k - 1] + scores[k]) / 2
         kept = self.detect_json(sample, "--min-score", repr(cut))["faces"]
-        self.assertTrue(all(f["score"] >= cut - 1e-6 for f in kept))
-        self.assertEqual(len(kept), sum(f["score"] >= cut - 1e-6 for f in everything))
+        self.assertTrue(all(f["score"] >= cut for f in kept))
+        self.assertEqual(len(kept), sum(f["score"] >= cut for f in everything))
+        self.assertEqual(len(kept), len(scores) - k)
 
     def test_no_face(self):
         for name in ("noface_12.png", "noface_3.png"):

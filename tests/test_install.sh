@@ -25,7 +25,7 @@ if ! "$MESON" install -C "$BUILD" --no-rebuild --destdir "$root" > "$tmp/install
   exit 1
 fi
 
-pc=$(find "$root" -name faceswap.pc | head -n 1)
+pc=$(find "$root" -name faceswap.pc -print -quit)
 [ -n "$pc" ] || { echo "FAIL: no faceswap.pc installed"; cat "$tmp/install.log"; exit 1; }
 # The .pc names the real prefix (e.g. /usr/local); PKG_CONFIG_SYSROOT_DIR maps
 # it into the staging root, as for any staged or cross install.

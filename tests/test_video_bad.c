@@ -907,6 +907,12 @@ START_TEST(video_arguments)
     ck_assert_int_eq(fs_video_param_bounds(FS_VIDEO_CRF, &lo, NULL), FS_ERR_INVALID_ARGUMENT);
     ck_assert_int_eq(fs_video_set_poster(NULL, "x.jpg"), FS_ERR_INVALID_ARGUMENT);
     FS_ASSERT_OK(fs_video_set_poster(v, "x.jpg"));
+    FS_ASSERT_OK(fs_video_set_poster(v, "dir.v2/X.JPEG"));
+    /* An extension the writer cannot make is refused before any render. */
+    ck_assert_int_eq(fs_video_set_poster(v, "poster.gif"), FS_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(fs_video_last_error(v), "poster.gif"), "%s", fs_video_last_error(v));
+    ck_assert_int_eq(fs_video_set_poster(v, "poster.jpg/x"), FS_ERR_UNSUPPORTED);
+    ck_assert_int_eq(fs_video_set_poster(v, "dir.jpg/poster"), FS_ERR_UNSUPPORTED);
     FS_ASSERT_OK(fs_video_set_poster(v, NULL));
     fs_video_report rep;
     ck_assert_int_eq(fs_video_get_report(NULL, &rep), FS_ERR_INVALID_ARGUMENT);

@@ -109,9 +109,12 @@ FS_API fs_status fs_video_param_bounds(fs_video_param param, double *min, double
 
 /**
  * Also writes the poster: the template's poster frame (its protagonist's face
- * largest and most frontal), swapped, as a JPEG at @p path (atomically).
- * NULL (default) writes none. The string is copied.
- * @return FS_OK, FS_ERR_INVALID_ARGUMENT, FS_ERR_OUT_OF_MEMORY.
+ * largest and most frontal), swapped, at @p path (atomically), in the format
+ * of its extension as fs_image_write_file() writes it (.jpg / .jpeg for the
+ * page that shows the film). NULL (default) writes none. The string is copied.
+ * @return FS_OK, FS_ERR_INVALID_ARGUMENT, FS_ERR_OUT_OF_MEMORY,
+ *         FS_ERR_UNSUPPORTED (an extension the writer does not know: refused
+ *         here, before any render; the previous poster setting stays).
  * Since 0.3.
  */
 FS_API fs_status fs_video_set_poster(fs_video *v, const char *path);

@@ -798,6 +798,23 @@ static fs_status blur_render(const fs_exec *ex, const fs_compose_ops *ops, float
     return st;
 }
 
+/* Adds plus[i] - minus[i] (minus NULL: plus[i]) to the three channels of
+ * each masked pixel of the render, clamped to [0, 1]. */
+static void add_masked(float *render, ptrdiff_t rstride, const float *mask, int w, int h,
+                       const float *plus, const float *minus)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const size_t i = (size_t)y * w + x;
+            if (!(mask[i] > 0.0f))
+                continue;
+            float *p = &render[(size_t)y * rstride + 3 * x];
+            const float d = minus ? plus[i] - minus[i] : plus[i];
+            for (int c = 0; c < 3; c++)
+                p[c] = clamp01(p[c] + d);
+        }
+}
+
 /* The reference (fast = 0) and the fast entry (fast = 1: the noise's
  * Box-Muller transform in float with fast_log and fast_cos2pi, over whole
  * rows without a branch, so that it vectorises) share this body. */
@@ -880,16 +897,7 @@ static inline fs_status match_sharpness_at(const fs_exec *ex, const fs_compose_o
                 e = ea;
                 if (a > 0.0) {
                     sharpen_clamped(yr, yb, lo, hi, mask, n, a, ch);
-                    for (int y = 0; y < h; y++)
-                        for (int x = 0; x < w; x++) {
-                            const size_t i = (size_t)y * w + x;
-                            if (!(mask[i] > 0.0f))
-                                continue;
-                            float *p = &render[(size_t)y * rstride + 3 * x];
-                            const float d = ch[i] - yr[i];
-                            for (int c = 0; c < 3; c++)
-                                p[c] = clamp01(p[c] + d);
-                        }
+                    add_masked(render, rstride, mask, w, h, ch, yr);
                 }
             }
         }
@@ -927,15 +935,7 @@ static inline fs_status match_sharpness_at(const fs_exec *ex, const fs_compose_o
                     g[x] = (float)(gd * noise * mr[x]);
                 }
             }
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++) {
-                    const size_t i = (size_t)y * w + x;
-                    if (!(mask[i] > 0.0f))
-                        continue;
-                    float *p = &render[(size_t)y * rstride + 3 * x];
-                    for (int c = 0; c < 3; c++)
-                        p[c] = clamp01(p[c] + ch[i]);
-                }
+            add_masked(render, rstride, mask, w, h, ch, NULL);
         }
     }
     if (st == FS_OK)

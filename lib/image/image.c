@@ -11,6 +11,7 @@
  * files with grey or zero tails. Then libjpeg-turbo (TurboJPEG) decodes
  * what passed as JPEG, stb the PNG and BMP files, and PPM is read here.
  */
+#include "image/write.h"
 #include "internal.h"
 #include "atomic_file.h"
 
@@ -1218,6 +1219,27 @@ static fs_status encode(writer *w, out_kind kind, const fs_image *im)
     return ok ? FS_OK : FS_ERR_OUT_OF_MEMORY;
 }
 
+/* The format a path's extension asks for, or -1. */
+static int out_kind_of(const char *path)
+{
+    const char *const slash = strrchr(path, '/');
+    const char *const dot = strrchr(slash ? slash : path, '.');
+    if (dot && ext_is(dot, ".png"))
+        return OUT_PNG;
+    if (dot && (ext_is(dot, ".jpg") || ext_is(dot, ".jpeg")))
+        return OUT_JPEG;
+    if (dot && ext_is(dot, ".bmp"))
+        return OUT_BMP;
+    if (dot && ext_is(dot, ".ppm"))
+        return OUT_PPM;
+    return -1;
+}
+
+int fs_image_path_writable(const char *path)
+{
+    return path && out_kind_of(path) >= 0;
+}
+
 fs_status fs_image_write_file(fs_context *ctx, const fs_image *image, const char *path)
 {
     if (!ctx)
@@ -1225,20 +1247,11 @@ fs_status fs_image_write_file(fs_context *ctx, const fs_image *image, const char
     if (!image || !path)
         return fs_fail(fs_context_err(ctx), FS_ERR_INVALID_ARGUMENT, "fs_image_write_file: %s is NULL",
                        !image ? "image" : "path");
-    const char *const slash = strrchr(path, '/');
-    const char *const dot = strrchr(slash ? slash : path, '.');
-    out_kind kind;
-    if (dot && ext_is(dot, ".png"))
-        kind = OUT_PNG;
-    else if (dot && (ext_is(dot, ".jpg") || ext_is(dot, ".jpeg")))
-        kind = OUT_JPEG;
-    else if (dot && ext_is(dot, ".bmp"))
-        kind = OUT_BMP;
-    else if (dot && ext_is(dot, ".ppm"))
-        kind = OUT_PPM;
-    else
-        return fs_fail(fs_context_err(ctx), FS_ERR_UNSUPPORTED,
-                       "%s: unknown extension (use .png, .jpg, .jpeg, .bmp or .ppm)", path);
+    const int k = out_kind_of(path);
+    if (k < 0)
+        return fs_fail(fs_context_err(ctx), FS_ERR_UNSUPPORTED, "%s: " FS_IMAGE_EXTENSIONS_HINT,
+                       path);
+    const out_kind kind = (out_kind)k;
     const int ic = fs_pixel_format_channels((fs_pixel_format)image->format);
     if (ic == 0)
         return fs_fail(fs_context_err(ctx), FS_ERR_UNSUPPORTED, "%s: unknown pixel format %d", path,

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image/write.h"
 #include "engine.h"
 #include "internal.h"
 #include "swap/swap.h"
@@ -677,6 +678,10 @@ fs_status fs_video_set_poster(fs_video *v, const char *path)
 {
     if (!v)
         return FS_ERR_INVALID_ARGUMENT;
+    /* Here, not after the render: a poster the writer cannot make must not
+     * cost a whole film first. */
+    if (path && !fs_image_path_writable(path))
+        return fs_fail(&v->err, FS_ERR_UNSUPPORTED, "poster %s: " FS_IMAGE_EXTENSIONS_HINT, path);
     char *copy = NULL;
     if (path && !(copy = strdup(path)))
         return fs_fail(&v->err, FS_ERR_OUT_OF_MEMORY, "fs_video_set_poster: out of memory");
