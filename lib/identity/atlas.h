@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "fit/fit_internal.h"
+#include "light/shading.h"
 
 #define FS_ATLAS_MIN_SIZE 16
 #define FS_ATLAS_MAX_SIZE 2048
@@ -53,7 +54,7 @@ typedef struct fs_atlas_params {
                             the photo's colour at its own point, seen or not: no facing weight,
                             no mirror fill; statistics over all texels). 0 (default) otherwise */
     int delight;         /* 1: the source's light divided out (lib/identity/light.h,
-                            fs_atlas_delight): the atlas holds albedo. 0 (default for now:
+                            fs_atlas_light_fit): the atlas holds albedo. 0 (default for now:
                             the renderer does not put a target's light back yet) */
 } fs_atlas_params;
 
@@ -69,6 +70,7 @@ typedef struct fs_atlas {
     int n_footprint;  /* texels inside the footprint */
     int n_mirrored;   /* footprint texels that took more than half of their colour from the mirror */
     int n_stats;      /* texels the colour statistics were taken over */
+    fs_shading light; /* the photo's light taken out (fs_atlas_params.delight); flat if none */
 } fs_atlas;
 
 /*
