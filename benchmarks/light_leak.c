@@ -21,7 +21,8 @@
  *   light_leak [--out DIR] [--no-leak] [--no-fidelity] PHOTO[:FACE] ...
  *     FACE: the detector's index (default: the largest face the fitter takes)
  *     --out DIR   DIR/<photo>_<light>.png: plain | lit | R(plain) | R(lit), the face
- *     --delight   atlases with the source's light divided out (fs_atlas_params.delight)
+ *     --delight   atlases with the source's light divided out (fs_atlas_params.delight),
+ *                 and the target's light put back (fs_swap_params.relight)
  *     --colour N  the renderer's colour mode (0 none, 1 meanstd, 2 full: + target shading)
  *
  * A '*' after a leak marks a lit photo the fitter rejected (or where the
@@ -414,6 +415,7 @@ int main(int argc, char **argv)
     fs_swap_params libp = *fs_renderer_internal_params(r.ren);
     if (colour >= 0)
         libp.colour = colour;
+    libp.relight = delight; /* the target's light on the albedo atlas */
     const fs_swap_params *lib = &libp;
 
     static const fid_setting fids[] = {
