@@ -696,7 +696,7 @@ START_TEST(swap_stages_through_ops)
     float px3[3] = {0.5f, 0.5f, 0.5f}, one = 1.0f;
     uint8_t b3[3] = {0}, on = 1, skin = 0, open = 0;
     fs_swap_lookup look = {&id.atlas, &mesh->atlas, px3, &on, b3, 3, 0, 0, 1, 1,
-                           FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}};
+                           FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}, 0};
     fs_swap_lookup_out lo = {px3, px3, px3, &skin, &open, 0, 0, 0};
     FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), NULL, &lo), FS_ERR_INVALID_ARGUMENT);
     look.w = 0; /* an empty window */
@@ -1316,6 +1316,69 @@ START_TEST(swap_timing)
 }
 END_TEST
 
+/* The light stage (issue 10, item 1; off by default): a photo swapped onto
+ * itself from an atlas with its light taken out must come back closer to
+ * itself with the target's light put on than without it, and the target's
+ * measured light must be a real fit. */
+START_TEST(swap_relight_self)
+{
+    env e;
+    env_open(&e);
+    fs_image img;
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &img);
+    fs_face_box box;
+    fs_face_landmarks *lm = malloc(sizeof(*lm));
+    ck_assert_ptr_nonnull(lm);
+    ck_assert(largest_face(&e, &img, &box, lm));
+    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
+    fs_atlas_params ap;
+    fs_atlas_params_default(&ap);
+    ap.delight = 1;
+    fs_identity_data id;
+    memset(&id, 0, sizeof(id));
+    fs_error_buf eb;
+    FS_ASSERT_OK(fs_atlas_build(&img, (const float(*)[3])lm->points, &mesh->atlas, &ap, &id.atlas, &eb));
+    ck_assert_int_ge(id.atlas.light.n_fit, 64);
+    memcpy(id.landmarks, lm->points, sizeof(id.landmarks));
+    id.source_width = img.width;
+    id.source_height = img.height;
+    id.library_version = FS_VERSION;
+    fs_swap_params p;
+    fs_swap_params_default(&p);
+    fs_swap_target t;
+    p.relight = 1;
+    FS_ASSERT_OK(fs_swap_target_prepare(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p, &img,
+                                        (const float(*)[3])lm->points, &t));
+    ck_assert_int_ge(t.light.n_fit, 64);
+    double mae[2];
+    for (int k = 0; k < 2; k++) {
+        p.relight = k;
+        fs_image out = fs_test_copy_image(&img, 3);
+        fs_swap_info info = {0};
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p, &id, &out,
+                                       (const float(*)[3])lm->points, &info));
+        double sum = 0;
+        long cnt = 0;
+        /* The inner face: the window's middle half. */
+        for (int y = info.y0 + info.h / 4; y < info.y0 + 3 * info.h / 4; y++)
+            for (int x = info.x0 + info.w / 4; x < info.x0 + 3 * info.w / 4; x++)
+                for (int c = 0; c < 3; c++) {
+                    sum += abs((int)px(&out, x, y)[c] - (int)px(&img, x, y)[c]);
+                    cnt++;
+                }
+        mae[k] = sum / (double)cnt;
+        free_copy(&out);
+    }
+    printf("swap: self-swap from the light-free atlas, inner face MAE %.2f without the target's "
+           "light, %.2f with it\n", mae[0], mae[1]);
+    ck_assert_msg(mae[1] < 0.9 * mae[0], "relight: MAE %.2f vs %.2f without", mae[1], mae[0]);
+    fs_atlas_free(&id.atlas);
+    free(lm);
+    fs_image_free(&img);
+    env_close(&e);
+}
+END_TEST
+
 static Suite *swap_suite(void)
 {
     Suite *s = suite_create("swap");
@@ -1323,6 +1386,7 @@ static Suite *swap_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, swap_uv_upright);
     tcase_add_test(tc, swap_shape_transfer);
+    tcase_add_test(tc, swap_relight_self);
     tcase_add_test(tc, swap_eyes_modes);
     tcase_add_test(tc, swap_stages_through_ops);
     tcase_add_test(tc, swap_quality_pairs);

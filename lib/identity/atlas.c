@@ -13,6 +13,7 @@
  * whenever it is seen well enough, the mirror fills in where it is not.
  */
 #include "identity/atlas.h"
+#include "identity/light.h"
 
 #include <float.h>
 #include <math.h>
@@ -147,6 +148,7 @@ void fs_atlas_params_default(fs_atlas_params *p)
     p->stats_min = 0.3f;
     p->hide_side = 0;
     p->plain = 0;
+    p->delight = 0;
 }
 
 void fs_atlas_free(fs_atlas *atlas)
@@ -291,15 +293,10 @@ static float zb_visible(const zbuffer *zb, float x, float y, float z)
 
 /* ------------------------------------------------------------------ build */
 
-/* Facing weight of every vertex in landmark space: cos of the vertex normal
- * (area-weighted sum of its triangles' normals) with the camera axis, 0
- * when it faces away. Per vertex and interpolated over each triangle, so
- * the weight, and with it the mix of own and mirrored colour, has no steps
- * at triangle edges (per-triangle weights left facets on a turned face). */
-static void vertex_facing(const float (*points)[3], const fs_atlas_mesh *mesh, float *out)
+void fs_atlas_vertex_normals(const float (*points)[3], const fs_atlas_mesh *mesh,
+                             float nrm[FS_MESH_LANDMARKS][3])
 {
-    float nrm[FS_MESH_LANDMARKS][3];
-    memset(nrm, 0, sizeof(nrm));
+    memset(nrm, 0, sizeof(float) * 3 * FS_MESH_LANDMARKS);
     for (int t = 0; t < mesh->n_triangles; t++) {
         const uint16_t *tr = mesh->triangles[t];
         const float *a = points[tr[0]], *b = points[tr[1]], *c = points[tr[2]];
@@ -311,10 +308,30 @@ static void vertex_facing(const float (*points)[3], const fs_atlas_mesh *mesh, f
                 nrm[tr[k]][j] += n[j];
     }
     for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
-        const float *n = nrm[i];
+        float *n = nrm[i];
         const float len = sqrtf(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-        /* Front faces have landmark-space normal.z < 0. */
-        const float f = len > 0.0f ? -n[2] / len : 0.0f;
+        if (len > 0.0f && isfinite(len)) {
+            /* Front faces have landmark-space normal.z < 0: flip to camera z. */
+            n[0] = n[0] / len;
+            n[1] = n[1] / len;
+            n[2] = -n[2] / len;
+        } else {
+            n[0] = n[1] = n[2] = 0.0f;
+        }
+    }
+}
+
+/* Facing weight of every vertex in landmark space: cos of the vertex normal
+ * (area-weighted sum of its triangles' normals) with the camera axis, 0
+ * when it faces away. Per vertex and interpolated over each triangle, so
+ * the weight, and with it the mix of own and mirrored colour, has no steps
+ * at triangle edges (per-triangle weights left facets on a turned face). */
+static void vertex_facing(const float (*points)[3], const fs_atlas_mesh *mesh, float *out)
+{
+    float nrm[FS_MESH_LANDMARKS][3];
+    fs_atlas_vertex_normals(points, mesh, nrm);
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        const float f = nrm[i][2];
         out[i] = f > 0.0f && f == f ? f : 0.0f;
     }
 }
@@ -326,6 +343,29 @@ static void vertex_facing(const float (*points)[3], const fs_atlas_mesh *mesh, f
 static int is_top_left(int64_t dx, int64_t dy)
 {
     return dy < 0 || (dy == 0 && dx > 0);
+}
+
+/* Divides the photo colour @p col (sRGB 0..255) at frame point @p at, on
+ * the triangle of vertices @p v at barycentrics @p b, by the light @p L
+ * there (linear light, the shading floored at FS_SHADE_FLOOR). */
+static void unlight(const fs_shading *L, const fs_face_frame *fr, float vn[FS_MESH_LANDMARKS][3],
+                    const int v[3], const float b[3], const float at[3], const float lut[256],
+                    float col[3])
+{
+    float nrm[3], h[FS_SHADE_TERMS], s[3];
+    for (int c = 0; c < 3; c++)
+        nrm[c] = b[0] * vn[v[0]][c] + b[1] * vn[v[1]][c] + b[2] * vn[v[2]][c];
+    const float len = sqrtf(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
+    for (int c = 0; c < 3; c++)
+        nrm[c] = len > 1e-6f ? nrm[c] / len : 0.0f;
+    fs_shading_basis(fr, nrm, at[0], at[1], h);
+    fs_shading_eval(L, h, s);
+    for (int c = 0; c < 3; c++) {
+        const float x = clampf(col[c], 0.0f, 255.0f);
+        const int i0 = x >= 255.0f ? 254 : (int)x;
+        const float lin = lut[i0] + (lut[i0 + 1] - lut[i0]) * (x - (float)i0);
+        col[c] = 255.0f * fs_linear_to_srgb(lin / fmaxf(s[c], FS_SHADE_FLOOR));
+    }
 }
 
 fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
@@ -413,9 +453,50 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
         lut[i] = srgb_to_linear((float)i / 255.0f);
     double acc[2][7] = {{0}}; /* [seen, all]: count, sum[3], sum of squares[3] */
 
-    float face_w[FS_MESH_LANDMARKS];
+    float face_w[FS_MESH_LANDMARKS], vn[FS_MESH_LANDMARKS][3];
     vertex_facing(points, mesh, face_w);
+    fs_atlas_vertex_normals(points, mesh, vn);
+    /* With the light taken out, two passes: the first unwraps the photo as
+     * it is and notes, per texel with its own colour, where it lies and
+     * which way it faces; the light is fitted over those; the second
+     * unwraps again dividing each colour, own and mirrored, by the light at
+     * its own point (a mirrored colour was lit as the other side was). */
+    const int delight = params->delight && !params->plain;
+    float *ta = NULL;
+    uint8_t *own = NULL;
+    if (delight) {
+        ta = malloc(texels * 5 * sizeof(float));
+        own = calloc(texels, 1);
+        if (!ta || !own) {
+            free(ta);
+            free(own);
+            free(zb.z);
+            free(rgba);
+            free(weight);
+            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "atlas: out of memory");
+        }
+    }
+    fs_face_frame frame;
+    fs_face_frame_of(points, &frame);
+    fs_shading light;
+    fs_shading_flat(&light);
     int n_foot = 0, n_mirror = 0;
+    for (int pass = 0; pass < 1 + delight; pass++) {
+    const fs_shading *L = pass ? &light : NULL;
+    if (pass == 1) {
+        fs_status fst = fs_atlas_light_fit(rgba, weight, own, ta, mesh, &frame, n, &light, err);
+        if (fst != FS_OK || light.n_fit == 0) {
+            /* Nothing to take out: the first pass stands. */
+            if (fst == FS_OK)
+                break;
+            free(ta);
+            free(own);
+            free(zb.z);
+            free(rgba);
+            free(weight);
+            return fst;
+        }
+    }
     for (int t = 0; t < mesh->n_triangles; t++) {
         int v[3] = {mesh->triangles[t][0], mesh->triangles[t][1], mesh->triangles[t][2]};
         int64_t X[3], Y[3];
@@ -481,6 +562,8 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
                 }
                 float cp[3], cq[3] = {0, 0, 0};
                 const int in_p = photo_sample(&ph, p[0], p[1], cp);
+                if (L && in_p)
+                    unlight(L, &frame, vn, v, b, p, lut, cp);
                 const float wd = in_p ? f_own * zb_visible(&zb, p[0], p[1], p[2]) * (1.0f - hid_p)
                                       : 0.0f;
                 /* The own colour takes over fully once it is seen well enough;
@@ -490,6 +573,10 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
                 float wm = 0.0f;
                 if (a < 1.0f) {
                     in_q = photo_sample(&ph, q[0], q[1], cq);
+                    if (L && in_q) {
+                        const int vm[3] = {mesh->mirror[v[0]], mesh->mirror[v[1]], mesh->mirror[v[2]]};
+                        unlight(L, &frame, vn, vm, b, q, lut, cq);
+                    }
                     wm = in_q ? f_mir * zb_visible(&zb, q[0], q[1], q[2]) * (1.0f - hid_q) : 0.0f;
                     wm *= 1.0f - a;
                 }
@@ -525,6 +612,15 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
                         }
                     }
                 }
+                if (own && !L && wd >= params->direct_full) {
+                    /* the fit's sample: own colour, its place and facing */
+                    own[o] = 1;
+                    float *at = ta + 5 * o;
+                    for (int c = 0; c < 3; c++)
+                        at[c] = b[0] * vn[v[0]][c] + b[1] * vn[v[1]][c] + b[2] * vn[v[2]][c];
+                    at[3] = p[0];
+                    at[4] = p[1];
+                }
                 const float wt = wd > wm ? wd : wm;
                 weight[o] = (uint8_t)(clampf(wt * 255.0f, 1.0f, 255.0f) + 0.5f);
                 n_foot++;
@@ -532,6 +628,7 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
                     n_mirror++;
             }
         }
+    }
     }
     free(zb.z);
 
@@ -550,6 +647,17 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
     out->n_footprint = n_foot;
     out->n_mirrored = n_mirror;
     out->n_stats = n_stats;
+    out->light = light;
+    free(ta);
+    free(own);
+    if (light.n_fit > 0) {
+        const fs_status dst = fs_atlas_light_finish(out, mesh, err);
+        if (dst != FS_OK) {
+            fs_atlas_free(out);
+            memset(out, 0, sizeof(*out));
+            return dst;
+        }
+    }
     return FS_OK;
 }
 

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "fit/fit_internal.h"
+#include "light/shading.h"
 
 #define FS_ATLAS_MIN_SIZE 16
 #define FS_ATLAS_MAX_SIZE 2048
@@ -52,6 +53,9 @@ typedef struct fs_atlas_params {
     int plain;           /* 1: the plain unwrap that benchmarks compare against (every texel takes
                             the photo's colour at its own point, seen or not: no facing weight,
                             no mirror fill; statistics over all texels). 0 (default) otherwise */
+    int delight;         /* 1: the source's light divided out (lib/identity/light.h,
+                            fs_atlas_light_fit): the atlas holds albedo. 0 (default for now:
+                            the renderer does not put a target's light back yet) */
 } fs_atlas_params;
 
 void fs_atlas_params_default(fs_atlas_params *p);
@@ -66,6 +70,7 @@ typedef struct fs_atlas {
     int n_footprint;  /* texels inside the footprint */
     int n_mirrored;   /* footprint texels that took more than half of their colour from the mirror */
     int n_stats;      /* texels the colour statistics were taken over */
+    fs_shading light; /* the photo's light taken out (fs_atlas_params.delight); flat if none */
 } fs_atlas;
 
 /*
@@ -92,6 +97,13 @@ float fs_atlas_seen(const fs_atlas *atlas, float u, float v);
 /* Which ring atlas point (u, v) lies inside: 0 none, else 1 + the ring's
  * index (1 and 2: the eye openings, 3: the mouth interior). */
 int fs_atlas_in_region(const fs_atlas_mesh *mesh, float u, float v);
+
+/* Unit per-vertex normals of the mesh with landmarks @p points (the
+ * area-weighted sum of its triangles' normals) in camera axes: x right,
+ * y down, z towards the camera (landmark z grows away from it); 0 where
+ * undefined. */
+void fs_atlas_vertex_normals(const float (*points)[3], const fs_atlas_mesh *mesh,
+                             float nrm[FS_MESH_LANDMARKS][3]);
 
 /* sRGB 8-bit to CIELAB (D65). */
 void fs_srgb_to_lab(const uint8_t rgb[3], float lab[3]);

@@ -256,8 +256,12 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
             if (cov <= 0.0f)
                 continue;
             textured++;
-            for (int c = 0; c < 3; c++)
-                r[c] = rgb[c] * (1.0f / 255.0f);
+            if (d->relight)
+                for (int c = 0; c < 3; c++)
+                    r[c] = rgb[c] * (1.0f / 255.0f) * a[FS_SWAP_ATTR_EXTRA + c];
+            else
+                for (int c = 0; c < 3; c++)
+                    r[c] = rgb[c] * (1.0f / 255.0f);
             const int above_brow = v < d->brow_v, outer = a[4] < OUTER_BAND;
             if (cov >= COVER_MIN && v >= d->forehead_v &&
                 (!d->skin_guard || !outer || fs_atlas_seen(atlas, u, v) >= SEEN_MIN)) {

@@ -19,8 +19,11 @@
 /* Attributes the rasteriser interpolates per pixel: atlas u, v; where the
  * pixel lies on the target's own mesh, x, y (image px); the shape weight
  * (0 on the silhouette, 1 well inside); where the atlas texel came from in
- * the source photo, x, y. */
-#define FS_SWAP_ATTR 7
+ * the source photo, x, y; three per-vertex values of the caller's (the
+ * target mesh's normal when its light is measured, the target's shading
+ * when the render puts it on). */
+#define FS_SWAP_ATTR 10
+#define FS_SWAP_ATTR_EXTRA 7
 
 /* What the lookup reads. All pointers are borrowed. */
 typedef struct fs_swap_lookup {
@@ -40,6 +43,8 @@ typedef struct fs_swap_lookup {
     int skin_guard;             /* 1: keep hair and grazing-angle texels out (see lookup.c) */
     float target_iris[2][3];    /* fs_swap_iris_discs of the target's and the source's */
     float source_iris[2][3];    /* landmarks: gaze mode keeps the target's irises */
+    int relight;                /* 1: the atlas colour is multiplied by the extra
+                                   attributes (the target's shading, sRGB-encoded) */
 } fs_swap_lookup;
 
 /* What it writes: w*h (times 3 for colours, 0..1) each, and counts. */

@@ -36,6 +36,7 @@ void fs_swap_params_default(fs_swap_params *p)
     p->skin_guard = 1;
     p->shape = 0.5;
     p->match_detail = 1;
+    p->relight = 0;
 }
 
 /* MediaPipe's silhouette ring. */
@@ -225,8 +226,9 @@ static fs_status face_window(const float (*points)[3], int frame_w, int frame_h,
  * transfer moved the mesh). */
 static fs_status rasterise(const fs_engine *eng, const fs_exec *ex, const fs_swap_mesh *mesh,
                            int levels, const float (*points)[3], const float (*target)[3],
-                           const float (*source)[3], const fs_raster_desc *d, float *depth,
-                           float *attr_out, uint8_t *covered)
+                           const float (*source)[3], const float (*extra)[3],
+                           const fs_raster_desc *d, float *depth, float *attr_out,
+                           uint8_t *covered)
 {
     fs_error_buf *const err = FS_EXEC_ERR(ex);
     const fs_atlas_mesh *am = &mesh->atlas;
@@ -240,6 +242,8 @@ static fs_status rasterise(const fs_engine *eng, const fs_exec *ex, const fs_swa
         attr[i][4] = mesh->shape_weight[i];
         attr[i][5] = source[i][0];
         attr[i][6] = source[i][1];
+        for (int c = 0; c < 3; c++)
+            attr[i][FS_SWAP_ATTR_EXTRA + c] = extra ? extra[i][c] : 0.0f;
     }
     const float *vpos = &pos[0][0], *vattr = &attr[0][0];
     const int32_t(*tri)[3] = (const int32_t(*)[3])mesh->tri;
@@ -311,6 +315,46 @@ fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params
     return st;
 }
 
+/* The target's light over the pixels of @p weight (its skin without the
+ * openings), for the renderer to put on the source's albedo. One pixel in
+ * four: a light of 14 terms over thousands of pixels. */
+static fs_status measure_light(const fs_exec *ex, const float *attr, const float *rgb,
+                               const float *weight, int w, int h, int x0, int y0,
+                               const float (*points)[3], fs_shading *out)
+{
+    const size_t cap = ((size_t)w / 2 + 1) * ((size_t)h / 2 + 1);
+    float *lin = fs_tmp_alloc(cap * 3 * sizeof(float));
+    float *basis = fs_tmp_alloc(cap * FS_SHADE_TERMS * sizeof(float));
+    fs_status st = FS_OK;
+    if (!lin || !basis)
+        st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    fs_face_frame frame;
+    fs_face_frame_of(points, &frame);
+    long n = 0;
+    for (int y = 0; y < h && st == FS_OK; y += 2)
+        for (int x = 0; x < w; x += 2) {
+            const size_t p = (size_t)y * (size_t)w + (size_t)x;
+            const float *c = rgb + 3 * p, *a = attr + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
+            if (!(weight[p] > 0.0f) || c[0] >= 250.0f / 255 || c[1] >= 250.0f / 255 ||
+                c[2] >= 250.0f / 255)
+                continue;
+            const float len = sqrtf(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]);
+            if (!(len > 1e-6f))
+                continue;
+            const float nrm[3] = {a[0] / len, a[1] / len, a[2] / len};
+            for (int k = 0; k < 3; k++)
+                lin[3 * n + k] = fs_srgb_to_linear(c[k]);
+            fs_shading_basis(&frame, nrm, (float)(x0 + x), (float)(y0 + y),
+                             basis + (size_t)n * FS_SHADE_TERMS);
+            n++;
+        }
+    if (st == FS_OK && fs_shading_fit(lin, basis, n, out) < 0)
+        st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    fs_tmp_free(basis);
+    fs_tmp_free(lin);
+    return st;
+}
+
 fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
                                  const fs_swap_mesh *mesh, const fs_swap_params *params,
                                  const uint8_t *win, ptrdiff_t stride, fs_swap_target *t)
@@ -332,11 +376,14 @@ fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
     if (!depth || !attr || !target || !weight || !covered || !skin || !eroded || !open)
         st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory (%d x %d window)", w, h);
     const float(*points)[3] = (const float(*)[3])t->points;
+    float vn[FS_MESH_LANDMARKS][3];
+    fs_atlas_vertex_normals(points, &mesh->atlas, vn);
     /* The target's own mesh, unsubdivided: finer triangles do not move
      * statistics over a few thousand pixels. */
     const fs_raster_desc desc = {t->x0, t->y0, w, h, FS_SWAP_ATTR, FS_RASTER_CULL_NONE};
     if (st == FS_OK)
-        st = rasterise(eng, ex, mesh, 0, points, points, points, &desc, depth, attr, covered);
+        st = rasterise(eng, ex, mesh, 0, points, points, points, (const float(*)[3])vn, &desc,
+                       depth, attr, covered);
     if (st == FS_OK) {
         const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, w, h, params->eyes, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
         if (skin_n < 0)
@@ -365,7 +412,12 @@ fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
         if (st == FS_ERR_OUT_OF_RANGE)
             st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face shows no skin");
     }
+    fs_shading light;
+    fs_shading_flat(&light);
+    if (st == FS_OK && params->relight)
+        st = measure_light(ex, attr, target, weight, w, h, t->x0, t->y0, points, &light);
     if (st == FS_OK) {
+        t->light = light;
         t->skin_pixels = (int32_t)(left < INT32_MAX ? left : INT32_MAX);
         memcpy(t->lab_mean, mean, sizeof(mean));
         memcpy(t->lab_sd, sd, sizeof(sd));
@@ -505,6 +557,25 @@ static void debug_fill(fs_swap_info *info, const work *k, size_t n)
     memcpy(info->alpha, k->alpha, n * sizeof(float));
 }
 
+/* The target's shading at each vertex of its mesh, per channel, as the
+ * factor on an sRGB value: (linear shading)^(1/2.2), floored. */
+static void target_shading(const fs_swap_mesh *mesh, const fs_swap_target *t,
+                           float out[FS_MESH_LANDMARKS][3])
+{
+    const float(*points)[3] = (const float(*)[3])t->points;
+    float vn[FS_MESH_LANDMARKS][3];
+    fs_atlas_vertex_normals(points, &mesh->atlas, vn);
+    fs_face_frame frame;
+    fs_face_frame_of(points, &frame);
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        float h[FS_SHADE_TERMS], s[3];
+        fs_shading_basis(&frame, vn[i], points[i][0], points[i][1], h);
+        fs_shading_eval(&t->light, h, s);
+        for (int c = 0; c < 3; c++)
+            out[i][c] = powf(fmaxf(s[c], FS_SHADE_FLOOR), 1.0f / 2.2f);
+    }
+}
+
 static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
                                const fs_swap_mesh *mesh, const fs_swap_params *params,
                                const fs_identity_data *id, const fs_swap_target *t, uint8_t *win,
@@ -538,9 +609,18 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
         }
         shape_transfer(mesh, (const float(*)[3])id->landmarks, points, params->shape, shaped);
     }
+    /* The target's light on the source's albedo: per vertex, interpolated
+     * (the shading is smooth at the scale of a triangle). Only an atlas
+     * that holds albedo takes it, else the light would be there twice. */
+    const int relight = params->relight && id->atlas.light.n_fit > 0 && t->light.n_fit > 0;
+    float shade[FS_MESH_LANDMARKS][3];
+    if (relight)
+        target_shading(mesh, t, shade);
     fs_status st = rasterise(eng, ex, mesh, params->subdivision,
                              shaped ? (const float(*)[3])shaped : points, points,
-                             (const float(*)[3])id->landmarks, &desc, k.depth, k.uv, k.mask);
+                             (const float(*)[3])id->landmarks,
+                             relight ? (const float(*)[3])shade : NULL, &desc, k.depth, k.uv,
+                             k.mask);
     fs_tmp_free(shaped);
     if (st != FS_OK) {
         work_free(&k);
@@ -563,6 +643,7 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
         .forehead_v = forehead_cut(mesh, params),
         .brow_v = mesh->brow_v,
         .skin_guard = params->skin_guard,
+        .relight = relight,
     };
     memcpy(look.target_iris, t->iris, sizeof(look.target_iris));
     fs_swap_iris_discs((const float(*)[3])id->landmarks, look.source_iris);

@@ -60,6 +60,8 @@ typedef struct fs_swap_params {
                           * does not sit on a soft target */
     double shape;        /* 0..1: how far the target's mesh takes the source's face
                           * shape (0: the target's own mesh) */
+    int relight;         /* 1 puts the target's light (fs_swap_target.light) on an
+                          * atlas that holds albedo (fs_atlas.light fitted) */
 } fs_swap_params;
 
 /* Defaults: CIELAB mean/deviation colour (FULL's shading transfer also
@@ -138,6 +140,7 @@ typedef struct fs_swap_target {
     double face_size;                /* px: the larger side of the mesh's bounding box */
     double lab_mean[3];              /* L* 0..100, a*, b* */
     double lab_sd[3];
+    fs_shading light;                /* the face's light (lib/light/shading.h); flat: none measured */
     float iris[2][3];                /* fs_swap_iris_discs of points */
     float points[FS_LANDMARKS][3];   /* the target's landmarks, frame px */
 } fs_swap_target;

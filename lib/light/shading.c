@@ -1,0 +1,248 @@
+/*
+ * The light model: see shading.h.
+ */
+#include "light/shading.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N FS_SHADE_TERMS
+/* Ridge on the luminance shading, a fraction of each term's own weight (so
+ * that it does not depend on the terms' scales): a face's normals cover
+ * less than a hemisphere, so some second-order terms are barely
+ * determined. The per-channel part gets a strong one (white-leaning). */
+#define RIDGE_LUMA 0.0005
+#define RIDGE_COLOUR 0.5
+#define MIN_FIT 64
+
+void fs_face_frame_of(const float (*points)[3], fs_face_frame *out)
+{
+    float x0 = points[0][0], x1 = x0, y0 = points[0][1], y1 = y0;
+    for (int i = 1; i < FS_MESH_LANDMARKS; i++) {
+        x0 = fminf(x0, points[i][0]);
+        x1 = fmaxf(x1, points[i][0]);
+        y0 = fminf(y0, points[i][1]);
+        y1 = fmaxf(y1, points[i][1]);
+    }
+    const float size = fmaxf(fmaxf(x1 - x0, y1 - y0), 1.0f);
+    out->cx = 0.5f * (x0 + x1);
+    out->cy = 0.5f * (y0 + y1);
+    out->inv_size = 1.0f / size;
+}
+
+void fs_shading_flat(fs_shading *s)
+{
+    memset(s, 0, sizeof(*s));
+    for (int c = 0; c < 3; c++)
+        s->coeff[c][0] = 1.0f;
+}
+
+void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y,
+                      float out[FS_SHADE_TERMS])
+{
+    const float nx = n[0], ny = n[1], nz = n[2];
+    out[0] = 1.0f;
+    out[1] = ny;
+    out[2] = nz;
+    out[3] = nx;
+    out[4] = nx * ny;
+    out[5] = ny * nz;
+    out[6] = 3.0f * nz * nz - 1.0f;
+    out[7] = nx * nz;
+    out[8] = nx * nx - ny * ny;
+    const float px = (x - f->cx) * f->inv_size, py = (y - f->cy) * f->inv_size;
+    out[9] = px;
+    out[10] = py;
+}
+
+void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], float out[3])
+{
+    for (int c = 0; c < 3; c++) {
+        float v = 0.0f;
+        for (int k = 0; k < N; k++)
+            v += s->coeff[c][k] * basis[k];
+        out[c] = v;
+    }
+}
+
+float fs_srgb_to_linear(float c)
+{
+    c = c < 0.0f ? 0.0f : c > 1.0f ? 1.0f : c;
+    return c <= 0.04045f ? c / 12.92f : powf((c + 0.055f) / 1.055f, 2.4f);
+}
+
+float fs_linear_to_srgb(float v)
+{
+    v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+    return v <= 0.0031308f ? 12.92f * v : 1.055f * powf(v, 1.0f / 2.4f) - 0.055f;
+}
+
+/* Solves (A + ridge I) x = b by Gaussian elimination with partial
+ * pivoting; 0 when singular. */
+static int solve(const double A[N][N], const double b[N], double ridge, double x[N])
+{
+    double m[N][N + 1];
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < N; j++)
+            m[i][j] = A[i][j] + (i == j ? ridge * A[i][i] : 0.0);
+        m[i][N] = b[i];
+    }
+    for (int c = 0; c < N; c++) {
+        int p = c;
+        for (int r = c + 1; r < N; r++)
+            if (fabs(m[r][c]) > fabs(m[p][c]))
+                p = r;
+        if (!(fabs(m[p][c]) > 1e-12))
+            return 0;
+        for (int j = 0; j <= N; j++) {
+            const double t = m[c][j];
+            m[c][j] = m[p][j];
+            m[p][j] = t;
+        }
+        for (int r = c + 1; r < N; r++) {
+            const double f = m[r][c] / m[c][c];
+            for (int j = c; j <= N; j++)
+                m[r][j] -= f * m[c][j];
+        }
+    }
+    for (int i = N - 1; i >= 0; i--) {
+        double s = m[i][N];
+        for (int j = i + 1; j < N; j++)
+            s -= m[i][j] * x[j];
+        x[i] = s / m[i][i];
+    }
+    return 1;
+}
+
+static float luma(const float *c)
+{
+    return 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
+}
+
+/* One weighted least-squares fit over the samples with use[i] set;
+ * 1 with a fit. */
+static int fit_once(const float *lin, const float *basis, long n, const uint8_t *use,
+                    fs_shading *out)
+{
+    double mean[3] = {0, 0, 0};
+    long nf = 0;
+    for (long i = 0; i < n; i++) {
+        if (!use[i])
+            continue;
+        for (int c = 0; c < 3; c++)
+            mean[c] += lin[3 * i + c];
+        nf++;
+    }
+    if (nf < MIN_FIT)
+        return 0;
+    for (int c = 0; c < 3; c++)
+        mean[c] = fmax(mean[c] / (double)nf, 1e-6);
+    double A[N][N] = {{0}}, bl[N] = {0}, b[3][N] = {{0}};
+    for (long i = 0; i < n; i++) {
+        if (!use[i])
+            continue;
+        const float *h = basis + (size_t)i * N;
+        /* Each channel over its own skin mean: the face-wide colour is
+         * skin, what is left is light. */
+        double q[3], ql = 0;
+        for (int c = 0; c < 3; c++) {
+            q[c] = lin[3 * i + c] / mean[c];
+            ql += q[c] / 3.0;
+        }
+        for (int r = 0; r < N; r++) {
+            for (int k = r; k < N; k++)
+                A[r][k] += (double)h[r] * h[k];
+            bl[r] += h[r] * ql;
+            for (int c = 0; c < 3; c++)
+                b[c][r] += h[r] * (q[c] - ql);
+        }
+    }
+    for (int r = 0; r < N; r++)
+        for (int k = 0; k < r; k++)
+            A[r][k] = A[k][r];
+    double xl[N], xc[3][N];
+    int ok = solve((const double(*)[N])A, bl, RIDGE_LUMA, xl);
+    for (int c = 0; c < 3 && ok; c++)
+        ok = solve((const double(*)[N])A, b[c], RIDGE_COLOUR, xc[c]);
+    if (!ok)
+        return 0;
+    /* Mean 1 over the fitted skin per channel: dividing the shading out
+     * keeps the photo's skin mean. */
+    double smean[3] = {0, 0, 0};
+    for (long i = 0; i < n; i++) {
+        if (!use[i])
+            continue;
+        const float *h = basis + (size_t)i * N;
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < N; k++)
+                smean[c] += (xl[k] + xc[c][k]) * h[k];
+    }
+    for (int c = 0; c < 3; c++) {
+        smean[c] /= (double)nf;
+        if (!(smean[c] > 1e-6))
+            return 0;
+    }
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < N; k++)
+            out->coeff[c][k] = (float)((xl[k] + xc[c][k]) / smean[c]);
+    out->n_fit = (int32_t)(nf < INT32_MAX ? nf : INT32_MAX);
+    return 1;
+}
+
+/* Outliers against the fitted light, as a ratio of the sample's luminance
+ * to the shading's times the skin mean: brows, stubble, hair and shadow
+ * holes lie below, highlights above. Judged against the light, not the
+ * photo's mean, so that the dark side of a strongly lit face stays in. */
+#define OUT_LO 0.75f
+#define OUT_HI 1.25f
+#define FIT_ROUNDS 3
+
+int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out)
+{
+    fs_shading_flat(out);
+    if (n < MIN_FIT)
+        return 0;
+    uint8_t *use = malloc((size_t)n);
+    if (!use)
+        return -1;
+    /* First round: all but the brightest 3% (highlights would tilt it). */
+    enum { BINS = 1024 };
+    long hist[BINS] = {0};
+    for (long i = 0; i < n; i++)
+        hist[(int)fminf(fmaxf(luma(lin + 3 * i), 0.0f) * (BINS - 1), BINS - 1)]++;
+    long above = 0;
+    int top = BINS - 1;
+    while (top > 0 && above + hist[top] <= n * 3 / 100)
+        above += hist[top--];
+    const float hi = (float)(top + 1) / (BINS - 1);
+    for (long i = 0; i < n; i++)
+        use[i] = luma(lin + 3 * i) < hi;
+    fs_shading fit;
+    int ok = fit_once(lin, basis, n, use, &fit);
+    for (int round = 1; round < FIT_ROUNDS && ok; round++) {
+        double ym = 0;
+        long k = 0;
+        for (long i = 0; i < n; i++)
+            if (use[i]) {
+                ym += luma(lin + 3 * i);
+                k++;
+            }
+        ym /= (double)(k ? k : 1);
+        for (long i = 0; i < n; i++) {
+            float s[3];
+            fs_shading_eval(&fit, basis + (size_t)i * N, s);
+            const float ratio = luma(lin + 3 * i) / (float)(ym * fmax(luma(s), FS_SHADE_FLOOR));
+            use[i] = ratio >= OUT_LO && ratio <= OUT_HI;
+        }
+        fs_shading next;
+        if (fit_once(lin, basis, n, use, &next))
+            fit = next;
+        else
+            break;
+    }
+    if (ok)
+        *out = fit;
+    free(use);
+    return ok;
+}

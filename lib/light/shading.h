@@ -1,0 +1,78 @@
+/*
+ * A face's light: a smooth shading fitted over its skin, the same model for
+ * the source photo (divided out of the atlas at capture) and for the target
+ * (put back on the render). Internal.
+ *
+ * The model, per linear-light channel, is a sum of 11 terms: the 9
+ * second-order spherical harmonics of the surface normal (a distant light
+ * on a convex Lambertian surface) and the 2 first-order terms of the
+ * position in the face's frame (x, y = (pixel - face centre) / face size).
+ * Second-order position terms (x^2, xy, y^2) were tried: the source's and
+ * the target's fits, over different parts of the face, then disagree
+ * where each extrapolates (a dark far cheek on a self-swap). The normal's terms hold what a lamp or the sky does to a
+ * face; the position's hold what they cannot: a light falling off across
+ * the face (a lamp close by), a soft shadow from something off the face,
+ * bounce from a wall. Both are smooth at the scale of the face, so neither
+ * takes features (brows, freckles, lips) out of the albedo.
+ *
+ * White-leaning: the channels share one luminance shading and differ only
+ * by a strongly penalised per-channel part, so that a face-wide colour stays
+ * the skin's and only colour that changes over the face is read as light.
+ */
+#ifndef FS_LIGHT_SHADING_H
+#define FS_LIGHT_SHADING_H
+
+#include <stdint.h>
+
+#include "faceswap/fitter.h"
+#include "internal.h"
+
+#define FS_SHADE_SH 9
+#define FS_SHADE_TERMS 11
+
+typedef struct fs_shading {
+    /* Per linear R, G, B: the terms' weights, normalised so that the
+     * shading's mean over the fitted skin is 1. */
+    float coeff[3][FS_SHADE_TERMS];
+    int32_t n_fit; /* samples behind the fit; 0: flat (1 everywhere) */
+} fs_shading;
+
+/* The face's frame: centre and size of the bounding box of the 468 mesh
+ * points, frame px. */
+typedef struct fs_face_frame {
+    float cx, cy, inv_size;
+} fs_face_frame;
+
+void fs_face_frame_of(const float (*points)[3], fs_face_frame *out);
+
+/* The flat light: 1 in every channel everywhere. */
+void fs_shading_flat(fs_shading *s);
+
+/* The FS_SHADE_TERMS terms at unit normal @p n (x right, y down, z towards the camera)
+ * and frame position (@p x, @p y) px. */
+void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y,
+                      float out[FS_SHADE_TERMS]);
+
+/* The shading of each channel for the terms @p basis. */
+void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], float out[3]);
+
+/* Smallest shading divided out or put back, as a fraction of its mean: a
+ * deep shadow divided out would blow up the photo's noise. */
+#define FS_SHADE_FLOOR 0.25f
+
+/*
+ * Fits @p out over @p n samples: @p lin their linear RGB (n x 3, 0..1),
+ * @p basis their terms (n x FS_SHADE_TERMS). The caller leaves out what is
+ * not skin (openings, lips, saturated pixels); the fit itself leaves out
+ * the brightest 3% (highlights) and dark outliers (brows, hair, deep
+ * shadow: 1.5 deviations under the mean). Returns 1 with a fit, 0 with too
+ * few samples (under 64) or a singular system, @p out then flat; -1 out of
+ * memory (@p out flat).
+ */
+int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out);
+
+/* sRGB 0..1 <-> linear 0..1. */
+float fs_srgb_to_linear(float c);
+float fs_linear_to_srgb(float v);
+
+#endif /* FS_LIGHT_SHADING_H */
