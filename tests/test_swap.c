@@ -491,7 +491,7 @@ START_TEST(swap_shape_transfer)
 END_TEST
 
 /* Whose eyes show. With the coded atlas on the target's own mesh: in gaze
- * mode (the default) the target's iris centre keeps the target's pixel
+ * mode the target's iris centre keeps the target's pixel
  * while a point of the eye opening between the outer corner and the iris
  * shows the atlas; with FS_SWAP_EYES_TARGET both keep the target's; with
  * FS_SWAP_EYES_SOURCE both show the atlas. */
@@ -696,7 +696,7 @@ START_TEST(swap_stages_through_ops)
     float px3[3] = {0.5f, 0.5f, 0.5f}, one = 1.0f;
     uint8_t b3[3] = {0}, on = 1, skin = 0, open = 0;
     fs_swap_lookup look = {&id.atlas, &mesh->atlas, px3, &on, b3, 3, 0, 0, 1, 1,
-                           FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}};
+                           FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}, NULL};
     fs_swap_lookup_out lo = {px3, px3, px3, &skin, &open, 0, 0, 0};
     FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), NULL, &lo), FS_ERR_INVALID_ARGUMENT);
     look.w = 0; /* an empty window */

@@ -27,7 +27,7 @@ void fs_swap_params_default(fs_swap_params *p)
     p->colour = FS_COLOR_MEANSTD; /* FULL: see fs_swap_params_default in swap.h */
     p->blend = FS_BLEND_MULTIBAND;
     p->subdivision = 0;
-    p->eyes = FS_SWAP_EYES_GAZE;
+    p->eyes = FS_SWAP_EYES_TARGET;
     p->erode = 0.01;
     p->feather = 0.05;
     p->swap_forehead = 0;
@@ -93,6 +93,21 @@ static int shape_transfer(const fs_swap_mesh *mesh, const float (*src)[3], const
             const double a =
                 s * (r[3 * k] * p[0] + r[3 * k + 1] * p[1] + r[3 * k + 2] * p[2]) + pose.translation[k];
             out[i][k] = (float)(tgt[i][k] + wgt * (a - tgt[i][k]));
+        }
+    }
+    /* How far the lips part is the target's expression, not the source's
+     * shape: each facing pair of inner lip points moves by the mean of the
+     * two moves, so the gap between them stays the target's (a source's
+     * smile would open a closed target mouth into a slit, and a closed
+     * source squeeze an open one's teeth). */
+    static const int lips[][2] = {{13, 14}, {82, 87}, {81, 178}, {80, 88}, {191, 95},
+                                  {312, 317}, {311, 402}, {310, 318}, {415, 324}};
+    for (size_t i = 0; i < sizeof(lips) / sizeof(lips[0]); i++) {
+        const int a = lips[i][0], b = lips[i][1];
+        for (int k = 0; k < 3; k++) {
+            const float m = 0.5f * ((out[a][k] - tgt[a][k]) + (out[b][k] - tgt[b][k]));
+            out[a][k] = tgt[a][k] + m;
+            out[b][k] = tgt[b][k] + m;
         }
     }
     return 1;
@@ -338,7 +353,7 @@ fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
     if (st == FS_OK)
         st = rasterise(eng, ex, mesh, 0, points, points, points, &desc, depth, attr, covered);
     if (st == FS_OK) {
-        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, w, h, params->eyes, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
+        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, w, h, params->eyes, points, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
         if (skin_n < 0)
             st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
         else if (skin_n == 0)
@@ -563,6 +578,7 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
         .forehead_v = forehead_cut(mesh, params),
         .brow_v = mesh->brow_v,
         .skin_guard = params->skin_guard,
+        .target_points = points,
     };
     memcpy(look.target_iris, t->iris, sizeof(look.target_iris));
     fs_swap_iris_discs((const float(*)[3])id->landmarks, look.source_iris);
