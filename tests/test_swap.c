@@ -285,10 +285,12 @@ START_TEST(swap_quality_pairs)
      * at seam x1.41. The library keeps the target's irises and mouth
      * interior (the plain swap replaces them) and the source's hair out,
      * and still takes most of the identity, without the plain swap's seam,
-     * and with the target's sharpness. */
+     * and with the target's sharpness. Since the target's eye openings
+     * show whole by default (issue 10, item 4) the gain is +0.192: the
+     * target's own eyes and lashes cost the embedder about 0.025. */
     ck_assert_double_gt(gain, 0.19);
     ck_assert_double_gt(lo, 0.14);
-    ck_assert_double_ge(gain, plain_gain - 0.02);
+    ck_assert_double_ge(gain, plain_gain - 0.03);
     ck_assert_double_le(seam_max, 1.25);
     ck_assert_double_lt(seam, plain_seam - 0.25);
     ck_assert_double_lt(detail, plain_detail);
@@ -550,6 +552,135 @@ START_TEST(swap_eyes_modes)
                          FS_ERR_OUT_OF_RANGE);
     }
     coded_close(&e, &tgt, &id, lm);
+}
+END_TEST
+
+/* Signed distance of (x, y) to the closed polygon of landmarks @p ring
+ * (n of them) of @p lm: negative inside, image px. */
+static double ring_distance(const fs_face_landmarks *lm, const int *ring, int n, double x, double y)
+{
+    int inside = 0;
+    double near = INFINITY;
+    for (int i = 0, j = n - 1; i < n; j = i++) {
+        const float *a = lm->points[ring[i]], *b = lm->points[ring[j]];
+        if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0])
+            inside = !inside;
+        const double ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
+        double t = l2 > 0 ? ((x - a[0]) * ex + (y - a[1]) * ey) / l2 : 0.0;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        near = fmin(near, hypot(x - a[0] - t * ex, y - a[1] - t * ey));
+    }
+    return inside ? -near : near;
+}
+
+/* Largest channel difference between two pixels. */
+static int px_diff(const uint8_t *a, const uint8_t *b)
+{
+    int d = 0;
+    for (int c = 0; c < 3; c++)
+        d = abs(a[c] - b[c]) > d ? abs(a[c] - b[c]) : d;
+    return d;
+}
+
+/* Clean openings by default (issue 10, item 4), with a real identity on a
+ * target with heavy eye make-up and a closed mouth (faceapi_sample1; the
+ * source, the astronaut, smiles with her teeth showing). With the mesh on
+ * the target's own landmarks (shape 0): every pixel inside either lid
+ * contour (eroded by 1.5 px) and in the band above the upper lid where the
+ * lashes lie (0.5 px out to 7% of the eye's width) is the target's own, within the
+ * multiband blend's rounding (3 levels); gaze mode (2) mixes the whites and
+ * fails it. Between the closed lips (the inner lip ring grown by 1 px) at
+ * most a quarter of the pixels keep the target's colours (the source's
+ * lips are drawn there), and fs_swap_mouth_open tells closed from open. */
+START_TEST(swap_openings_clean)
+{
+    env e;
+    env_open(&e);
+    fs_image src, tgt;
+    fs_identity *id;
+    fs_face_box box;
+    fs_face_landmarks *lm = capture_and_fit(&e, "astronaut.png", "faceapi_sample1.jpg", &src, &tgt, &id, &box);
+    const float(*pts)[3] = (const float(*)[3])lm->points;
+    ck_assert_double_lt(fs_swap_mouth_open(pts), FS_SWAP_MOUTH_CLOSED);
+    ck_assert_double_gt(fs_swap_mouth_open((const float(*)[3])fs_identity_internal_data(id)->landmarks),
+                        FS_SWAP_MOUTH_CLOSED);
+    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
+    static const int modes[2] = {FS_SWAP_EYES_TARGET, FS_SWAP_EYES_GAZE};
+    for (int m = 0; m < 2; m++) {
+        fs_swap_params p;
+        fs_swap_params_default(&p);
+        ck_assert_int_eq(p.eyes, FS_SWAP_EYES_TARGET);
+        p.eyes = modes[m];
+        p.shape = 0;
+        fs_image out = fs_test_copy_image(&tgt, 3);
+        fs_error_buf eb;
+        fs_swap_info info;
+        memset(&info, 0, sizeof(info));
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p,
+                                       fs_identity_internal_data(id), &out, pts, &info));
+        /* The openings' feather reaches this far into them (twice its width). */
+        const double fringe = p.hole_feather * info.face_size;
+        long n_eye = 0, n_lash = 0, n_off = 0;
+        int worst = 0;
+        for (int r = 0; r < 2; r++) {
+            const fs_atlas_mesh *am = &mesh->atlas;
+            int ring[FS_ATLAS_RING_MAX];
+            const int n = am->ring_len[r];
+            for (int i = 0; i < n; i++)
+                ring[i] = am->ring[r][i];
+            const float *c0 = pts[ring[0]], *c1 = pts[ring[n / 2]];
+            const double width = hypot(c1[0] - c0[0], c1[1] - c0[1]);
+            const double cy = 0.5 * (c0[1] + c1[1]);
+            const int x0 = (int)fmin(c0[0], c1[0]), x1 = (int)ceil(fmax(c0[0], c1[0]));
+            for (int y = (int)(cy - width); y <= (int)(cy + width); y++)
+                for (int x = x0; x <= x1; x++) {
+                    const double d = ring_distance(lm, ring, n, x, y);
+                    /* Above the upper lid: above the ring's point nearest x. */
+                    const int lash = d > 0.5 && d < 0.07 * width && y < cy;
+                    /* the grown edge: a tenth of the width above, 3% below */
+                    const double edge = (y < cy ? 0.10 : 0.03) * width;
+                    if ((d > -1.5 && !lash) || d > edge - fringe)
+                        continue;
+                    const int diff = px_diff(px(&out, x, y), px(&tgt, x, y));
+                    worst = diff > worst ? diff : worst;
+                    n_off += diff > 6;
+                    n_eye += !lash;
+                    n_lash += lash;
+                }
+        }
+        printf("swap: eye openings (mode %d): %ld px inside, %ld in the lash band, %ld off by more "
+               "than 6 levels, worst %d\n", modes[m], n_eye, n_lash, n_off, worst);
+        ck_assert_int_gt(n_eye, 100);
+        ck_assert_int_gt(n_lash, 4);
+        if (modes[m] == FS_SWAP_EYES_TARGET)
+            ck_assert_int_le(10 * n_off, n_eye + n_lash);
+        else
+            ck_assert_int_gt(10 * n_off, n_eye + n_lash);
+        /* Between the closed lips. */
+        const fs_atlas_mesh *am = &mesh->atlas;
+        int ring[FS_ATLAS_RING_MAX];
+        for (int i = 0; i < am->ring_len[2]; i++)
+            ring[i] = am->ring[2][i];
+        long n_lip = 0, kept = 0;
+        const int mx0 = (int)pts[78][0], mx1 = (int)ceil(pts[308][0]);
+        const int my = (int)lrintf(0.5f * (pts[13][1] + pts[14][1]));
+        for (int y = my - 8; y <= my + 8; y++)
+            for (int x = mx0; x <= mx1; x++)
+                if (ring_distance(lm, ring, am->ring_len[2], x, y) < 1.0) {
+                    n_lip++;
+                    kept += px_diff(px(&out, x, y), px(&tgt, x, y)) <= 2;
+                }
+        printf("swap: closed mouth (mode %d): %ld of %ld px between the lips the target's\n",
+               modes[m], kept, n_lip);
+        ck_assert_int_gt(n_lip, 20);
+        ck_assert_int_le(4 * kept, n_lip);
+        free_copy(&out);
+    }
+    free(lm);
+    fs_identity_destroy(id);
+    fs_image_free(&tgt);
+    fs_image_free(&src);
+    env_close(&e);
 }
 END_TEST
 
@@ -1324,6 +1455,7 @@ static Suite *swap_suite(void)
     tcase_add_test(tc, swap_uv_upright);
     tcase_add_test(tc, swap_shape_transfer);
     tcase_add_test(tc, swap_eyes_modes);
+    tcase_add_test(tc, swap_openings_clean);
     tcase_add_test(tc, swap_stages_through_ops);
     tcase_add_test(tc, swap_quality_pairs);
     tcase_add_test(tc, swap_no_face_source);
