@@ -566,24 +566,24 @@ class TestSwap(CliTestCase):
 
     def test_swap_options_change_the_result(self):
         # --shape 0, --detail off, --skin-guard off, --eyes-mouth source and
-        # --eyes-mouth gaze each give another result than the defaults; the
+        # --eyes-mouth target each give another result than the defaults; the
         # defaults spelled out give the same bytes as no option at all.
         base = ["swap", "--source", data("astronaut.png"), "--target", data("messi5.jpg"),
                 "--faces", "largest"]
         outs = {}
         for name, extra in (("default", []),
                             ("spelled", ["--shape", "0.5", "--detail", "on", "--skin-guard", "on",
-                                         "--eyes-mouth", "target"]),
+                                         "--eyes-mouth", "gaze"]),
                             ("shape0", ["--shape", "0"]), ("nodetail", ["--detail", "off"]),
                             ("noguard", ["--skin-guard", "off"]),
                             ("eyes", ["--eyes-mouth", "source"]),
-                            ("gaze", ["--eyes-mouth", "gaze"])):
+                            ("openings", ["--eyes-mouth", "target"])):
             out = self.tmp_path(name + ".png")
             r = run(*(base + ["--output", out] + extra))
             self.assertEqual(r.returncode, EXIT_OK, r.stderr.decode(errors="replace"))
             outs[name] = read_png(out)[3]
         self.assertEqual(outs["default"], outs["spelled"])
-        for name in ("shape0", "nodetail", "noguard", "eyes", "gaze"):
+        for name in ("shape0", "nodetail", "noguard", "eyes", "openings"):
             self.assertNotEqual(outs["default"], outs[name], name)
 
 

@@ -27,7 +27,7 @@ void fs_swap_params_default(fs_swap_params *p)
     p->colour = FS_COLOR_MEANSTD; /* FULL: see fs_swap_params_default in swap.h */
     p->blend = FS_BLEND_MULTIBAND;
     p->subdivision = 0;
-    p->eyes = FS_SWAP_EYES_TARGET;
+    p->eyes = FS_SWAP_EYES_GAZE;
     p->erode = 0.01;
     p->feather = 0.05;
     p->swap_forehead = 0;
