@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compose/blend.h"
 #include "compose/colour.h"
 #include "compose/mask.h"
 #include "compose_quality.h"
@@ -580,16 +581,45 @@ static int px_diff(const uint8_t *a, const uint8_t *b)
     return d;
 }
 
-/* Clean openings by default (issue 10, item 4), with a real identity on a
- * target with heavy eye make-up and a closed mouth (faceapi_sample1; the
- * source, the astronaut, smiles with her teeth showing). With the mesh on
- * the target's own landmarks (shape 0): every pixel inside either lid
- * contour (eroded by 1.5 px) and in the band above the upper lid where the
- * lashes lie (0.5 px out to 7% of the eye's width) is the target's own, within the
- * multiband blend's rounding (3 levels); gaze mode (2) mixes the whites and
- * fails it. Between the closed lips (the inner lip ring grown by 1 px) at
- * most a quarter of the pixels keep the target's colours (the source's
- * lips are drawn there), and fs_swap_mouth_open tells closed from open. */
+/* Distance in px from window pixel (x, y) to the nearest pixel where the
+ * blend weight @p alpha (w*h) is under 1, searched out to @p r; r + 1 when
+ * none is that near. */
+static int feather_distance(const float *alpha, int w, int h, int x, int y, int r)
+{
+    int best = r + 1;
+    for (int dy = -r; dy <= r; dy++)
+        for (int dx = -r; dx <= r; dx++) {
+            const int xx = x + dx, yy = y + dy;
+            const int d = (int)ceil(hypot(dx, dy));
+            if (d < best && (xx < 0 || yy < 0 || xx >= w || yy >= h ||
+                             alpha[(size_t)yy * (size_t)w + (size_t)xx] < 1.0f))
+                best = d;
+        }
+    return best;
+}
+
+/* Clean openings (issue 10, item 4), with a real identity on a target with
+ * heavy eye make-up and a closed mouth (faceapi_sample1; the source, the
+ * astronaut, smiles with her teeth showing), the mesh on the target's own
+ * landmarks (shape 0). The pixels checked: inside either lid contour
+ * (eroded by 1.5 px) and the band above the upper lid where the lashes lie
+ * (0.5 px out to 7% of the eye's width), less the openings' own feather at
+ * the grown edge.
+ * - Alpha blend, target mode: every one is the target's own (2 levels: the
+ *   render's 8-bit rounding); the lookup samples the target where the
+ *   rasteriser puts it (both with pixel centres at integers), and the
+ *   openings' feather stays outside. Gaze mode mixes the whites: over a
+ *   tenth differ by more than 6 levels, so the check can fail.
+ * - Multiband blend (the default): the pyramid's coarse bands carry the
+ *   skin around an opening into it wherever the face mask's weight is under
+ *   1 within their reach (2^levels px, 16 here): one eye's corner lies a
+ *   few px from the mask's feather, and its pixels out to 8 px from it
+ *   change by up to 15 levels (41 of 344 by more than 6), a legitimate
+ *   effect of the blend, not of the openings. Pixels beyond that reach are
+ *   the target's within 3 levels in target mode (256 of them, worst 2).
+ * - Both: between the closed lips (the inner lip ring grown by 1 px) at most
+ *   a quarter of the pixels keep the target's colours (the source's lips
+ *   are drawn there), and fs_swap_mouth_open tells closed from open. */
 START_TEST(swap_openings_clean)
 {
     env e;
@@ -603,25 +633,31 @@ START_TEST(swap_openings_clean)
     ck_assert_double_gt(fs_swap_mouth_open((const float(*)[3])fs_identity_internal_data(id)->landmarks),
                         FS_SWAP_MOUTH_CLOSED);
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
+    const fs_atlas_mesh *am = &mesh->atlas;
     static const int modes[2] = {FS_SWAP_EYES_TARGET, FS_SWAP_EYES_GAZE};
-    for (int m = 0; m < 2; m++) {
+    static const int blends[2] = {FS_BLEND_ALPHA, FS_BLEND_MULTIBAND};
+    for (int run = 0; run < 4; run++) {
+        const int mode = modes[run / 2], blend = blends[run % 2];
         fs_swap_params p;
         fs_swap_params_default(&p);
         ck_assert_int_eq(p.eyes, FS_SWAP_EYES_GAZE);
-        p.eyes = modes[m];
+        ck_assert_int_eq(p.blend, FS_BLEND_MULTIBAND);
+        p.eyes = mode;
+        p.blend = blend;
         p.shape = 0;
         fs_image out = fs_test_copy_image(&tgt, 3);
         fs_error_buf eb;
         fs_swap_info info;
         memset(&info, 0, sizeof(info));
+        info.keep_debug = 1;
         FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p,
                                        fs_identity_internal_data(id), &out, pts, &info));
         /* The openings' feather reaches this far into them (twice its width). */
         const double fringe = p.hole_feather * info.face_size;
-        long n_eye = 0, n_lash = 0, n_off = 0;
-        int worst = 0;
+        const int reach = 1 << fs_blend_multiband_levels(info.w, info.h);
+        long n_eye = 0, n_lash = 0, n_off = 0, n_far = 0;
+        int worst = 0, worst_far = 0;
         for (int r = 0; r < 2; r++) {
-            const fs_atlas_mesh *am = &mesh->atlas;
             int ring[FS_ATLAS_RING_MAX];
             const int n = am->ring_len[r];
             for (int i = 0; i < n; i++)
@@ -644,18 +680,28 @@ START_TEST(swap_openings_clean)
                     n_off += diff > 6;
                     n_eye += !lash;
                     n_lash += lash;
+                    if (feather_distance(info.alpha, info.w, info.h, x - info.x0, y - info.y0,
+                                         reach) > reach) {
+                        n_far++;
+                        worst_far = diff > worst_far ? diff : worst_far;
+                    }
                 }
         }
-        printf("swap: eye openings (mode %d): %ld px inside, %ld in the lash band, %ld off by more "
-               "than 6 levels, worst %d\n", modes[m], n_eye, n_lash, n_off, worst);
+        printf("swap: eye openings (mode %d, blend %d): %ld px inside, %ld in the lash band, %ld "
+               "off by more than 6 levels, worst %d; %ld beyond the blend's reach (%d px) of the "
+               "mask's feather, worst %d\n", mode, blend, n_eye, n_lash, n_off, worst, n_far, reach,
+               worst_far);
         ck_assert_int_gt(n_eye, 100);
         ck_assert_int_gt(n_lash, 4);
-        if (modes[m] == FS_SWAP_EYES_TARGET)
-            ck_assert_int_le(10 * n_off, n_eye + n_lash);
-        else
+        if (mode == FS_SWAP_EYES_GAZE)
             ck_assert_int_gt(10 * n_off, n_eye + n_lash);
+        else if (blend == FS_BLEND_ALPHA)
+            ck_assert_int_le(worst, 2);
+        else {
+            ck_assert_int_gt(n_far, 100);
+            ck_assert_int_le(worst_far, 3);
+        }
         /* Between the closed lips. */
-        const fs_atlas_mesh *am = &mesh->atlas;
         int ring[FS_ATLAS_RING_MAX];
         for (int i = 0; i < am->ring_len[2]; i++)
             ring[i] = am->ring[2][i];
@@ -668,10 +714,11 @@ START_TEST(swap_openings_clean)
                     n_lip++;
                     kept += px_diff(px(&out, x, y), px(&tgt, x, y)) <= 2;
                 }
-        printf("swap: closed mouth (mode %d): %ld of %ld px between the lips the target's\n",
-               modes[m], kept, n_lip);
+        printf("swap: closed mouth (mode %d, blend %d): %ld of %ld px between the lips the "
+               "target's\n", mode, blend, kept, n_lip);
         ck_assert_int_gt(n_lip, 20);
         ck_assert_int_le(4 * kept, n_lip);
+        fs_swap_info_free(&info);
         free_copy(&out);
     }
     free(lm);
