@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compose/blend.h"
 #include "compose/colour.h"
 #include "compose/mask.h"
 #include "compose_quality.h"
@@ -553,6 +554,181 @@ START_TEST(swap_eyes_modes)
 }
 END_TEST
 
+/* Signed distance of (x, y) to the closed polygon of landmarks @p ring
+ * (n of them) of @p lm: negative inside, image px. */
+static double ring_distance(const fs_face_landmarks *lm, const int *ring, int n, double x, double y)
+{
+    int inside = 0;
+    double near = INFINITY;
+    for (int i = 0, j = n - 1; i < n; j = i++) {
+        const float *a = lm->points[ring[i]], *b = lm->points[ring[j]];
+        if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0])
+            inside = !inside;
+        const double ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
+        double t = l2 > 0 ? ((x - a[0]) * ex + (y - a[1]) * ey) / l2 : 0.0;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        near = fmin(near, hypot(x - a[0] - t * ex, y - a[1] - t * ey));
+    }
+    return inside ? -near : near;
+}
+
+/* Largest channel difference between two pixels. */
+static int px_diff(const uint8_t *a, const uint8_t *b)
+{
+    int d = 0;
+    for (int c = 0; c < 3; c++)
+        d = abs(a[c] - b[c]) > d ? abs(a[c] - b[c]) : d;
+    return d;
+}
+
+/* Distance in px from window pixel (x, y) to the nearest pixel where the
+ * blend weight @p alpha (w*h) is under 1, searched out to @p r; r + 1 when
+ * none is that near. */
+static int feather_distance(const float *alpha, int w, int h, int x, int y, int r)
+{
+    int best = r + 1;
+    for (int dy = -r; dy <= r; dy++)
+        for (int dx = -r; dx <= r; dx++) {
+            const int xx = x + dx, yy = y + dy;
+            const int d = (int)ceil(hypot(dx, dy));
+            if (d < best && (xx < 0 || yy < 0 || xx >= w || yy >= h ||
+                             alpha[(size_t)yy * (size_t)w + (size_t)xx] < 1.0f))
+                best = d;
+        }
+    return best;
+}
+
+/* Clean openings (issue 10, item 4), with a real identity on a target with
+ * heavy eye make-up and a closed mouth (faceapi_sample1; the source, the
+ * astronaut, smiles with her teeth showing), the mesh on the target's own
+ * landmarks (shape 0). The pixels checked: inside either lid contour
+ * (eroded by 1.5 px) and the band above the upper lid where the lashes lie
+ * (0.5 px out to 7% of the eye's width), less the openings' own feather at
+ * the grown edge.
+ * - Alpha blend, target mode: every one is the target's own (2 levels: the
+ *   render's 8-bit rounding); the lookup samples the target where the
+ *   rasteriser puts it (both with pixel centres at integers), and the
+ *   openings' feather stays outside. Gaze mode mixes the whites: over a
+ *   tenth differ by more than 6 levels, so the check can fail.
+ * - Multiband blend (the default): the pyramid's coarse bands carry the
+ *   skin around an opening into it wherever the face mask's weight is under
+ *   1 within their reach (2^levels px, 16 here): one eye's corner lies a
+ *   few px from the mask's feather, and its pixels out to 8 px from it
+ *   change by up to 15 levels (41 of 344 by more than 6), a legitimate
+ *   effect of the blend, not of the openings. Pixels beyond that reach are
+ *   the target's within 3 levels in target mode (256 of them, worst 2).
+ * - Both: between the closed lips (the inner lip ring grown by 1 px) at most
+ *   a quarter of the pixels keep the target's colours (the source's lips
+ *   are drawn there), and fs_swap_mouth_open tells closed from open. */
+START_TEST(swap_openings_clean)
+{
+    env e;
+    env_open(&e);
+    fs_image src, tgt;
+    fs_identity *id;
+    fs_face_box box;
+    fs_face_landmarks *lm = capture_and_fit(&e, "astronaut.png", "faceapi_sample1.jpg", &src, &tgt, &id, &box);
+    const float(*pts)[3] = (const float(*)[3])lm->points;
+    ck_assert_double_lt(fs_swap_mouth_open(pts), FS_SWAP_MOUTH_CLOSED);
+    ck_assert_double_gt(fs_swap_mouth_open((const float(*)[3])fs_identity_internal_data(id)->landmarks),
+                        FS_SWAP_MOUTH_CLOSED);
+    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
+    const fs_atlas_mesh *am = &mesh->atlas;
+    static const int modes[2] = {FS_SWAP_EYES_TARGET, FS_SWAP_EYES_GAZE};
+    static const int blends[2] = {FS_BLEND_ALPHA, FS_BLEND_MULTIBAND};
+    for (int run = 0; run < 4; run++) {
+        const int mode = modes[run / 2], blend = blends[run % 2];
+        fs_swap_params p;
+        fs_swap_params_default(&p);
+        ck_assert_int_eq(p.eyes, FS_SWAP_EYES_GAZE);
+        ck_assert_int_eq(p.blend, FS_BLEND_MULTIBAND);
+        p.eyes = mode;
+        p.blend = blend;
+        p.shape = 0;
+        fs_image out = fs_test_copy_image(&tgt, 3);
+        fs_error_buf eb;
+        fs_swap_info info;
+        memset(&info, 0, sizeof(info));
+        info.keep_debug = 1;
+        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p,
+                                       fs_identity_internal_data(id), &out, pts, &info));
+        /* The openings' feather reaches this far into them (twice its width). */
+        const double fringe = p.hole_feather * info.face_size;
+        const int reach = 1 << fs_blend_multiband_levels(info.w, info.h);
+        long n_eye = 0, n_lash = 0, n_off = 0, n_far = 0;
+        int worst = 0, worst_far = 0;
+        for (int r = 0; r < 2; r++) {
+            int ring[FS_ATLAS_RING_MAX];
+            const int n = am->ring_len[r];
+            for (int i = 0; i < n; i++)
+                ring[i] = am->ring[r][i];
+            const float *c0 = pts[ring[0]], *c1 = pts[ring[n / 2]];
+            const double width = hypot(c1[0] - c0[0], c1[1] - c0[1]);
+            const double cy = 0.5 * (c0[1] + c1[1]);
+            const int x0 = (int)fmin(c0[0], c1[0]), x1 = (int)ceil(fmax(c0[0], c1[0]));
+            for (int y = (int)(cy - width); y <= (int)(cy + width); y++)
+                for (int x = x0; x <= x1; x++) {
+                    const double d = ring_distance(lm, ring, n, x, y);
+                    /* Above the upper lid: above the ring's point nearest x. */
+                    const int lash = d > 0.5 && d < 0.07 * width && y < cy;
+                    /* the grown edge: a tenth of the width above, 3% below */
+                    const double edge = (y < cy ? 0.10 : 0.03) * width;
+                    if ((d > -1.5 && !lash) || d > edge - fringe)
+                        continue;
+                    const int diff = px_diff(px(&out, x, y), px(&tgt, x, y));
+                    worst = diff > worst ? diff : worst;
+                    n_off += diff > 6;
+                    n_eye += !lash;
+                    n_lash += lash;
+                    if (feather_distance(info.alpha, info.w, info.h, x - info.x0, y - info.y0,
+                                         reach) > reach) {
+                        n_far++;
+                        worst_far = diff > worst_far ? diff : worst_far;
+                    }
+                }
+        }
+        printf("swap: eye openings (mode %d, blend %d): %ld px inside, %ld in the lash band, %ld "
+               "off by more than 6 levels, worst %d; %ld beyond the blend's reach (%d px) of the "
+               "mask's feather, worst %d\n", mode, blend, n_eye, n_lash, n_off, worst, n_far, reach,
+               worst_far);
+        ck_assert_int_gt(n_eye, 100);
+        ck_assert_int_gt(n_lash, 4);
+        if (mode == FS_SWAP_EYES_GAZE)
+            ck_assert_int_gt(10 * n_off, n_eye + n_lash);
+        else if (blend == FS_BLEND_ALPHA)
+            ck_assert_int_le(worst, 2);
+        else {
+            ck_assert_int_gt(n_far, 100);
+            ck_assert_int_le(worst_far, 3);
+        }
+        /* Between the closed lips. */
+        int ring[FS_ATLAS_RING_MAX];
+        for (int i = 0; i < am->ring_len[2]; i++)
+            ring[i] = am->ring[2][i];
+        long n_lip = 0, kept = 0;
+        const int mx0 = (int)pts[78][0], mx1 = (int)ceil(pts[308][0]);
+        const int my = (int)lrintf(0.5f * (pts[13][1] + pts[14][1]));
+        for (int y = my - 8; y <= my + 8; y++)
+            for (int x = mx0; x <= mx1; x++)
+                if (ring_distance(lm, ring, am->ring_len[2], x, y) < 1.0) {
+                    n_lip++;
+                    kept += px_diff(px(&out, x, y), px(&tgt, x, y)) <= 2;
+                }
+        printf("swap: closed mouth (mode %d, blend %d): %ld of %ld px between the lips the "
+               "target's\n", mode, blend, kept, n_lip);
+        ck_assert_int_gt(n_lip, 20);
+        ck_assert_int_le(4 * kept, n_lip);
+        fs_swap_info_free(&info);
+        free_copy(&out);
+    }
+    free(lm);
+    fs_identity_destroy(id);
+    fs_image_free(&tgt);
+    fs_image_free(&src);
+    env_close(&e);
+}
+END_TEST
+
 /* The swap's stages go through the engine's tables: tables whose stage
  * entries count their calls and forward to the context's give the same
  * bytes, and every stage the parameters ask for was called. */
@@ -696,7 +872,7 @@ START_TEST(swap_stages_through_ops)
     float px3[3] = {0.5f, 0.5f, 0.5f}, one = 1.0f;
     uint8_t b3[3] = {0}, on = 1, skin = 0, open = 0;
     fs_swap_lookup look = {&id.atlas, &mesh->atlas, px3, &on, b3, 3, 0, 0, 1, 1,
-                           FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}, 0};
+                           FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}, 0, NULL};
     fs_swap_lookup_out lo = {px3, px3, px3, &skin, &open, 0, 0, 0};
     FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), NULL, &lo), FS_ERR_INVALID_ARGUMENT);
     look.w = 0; /* an empty window */
@@ -1388,6 +1564,7 @@ static Suite *swap_suite(void)
     tcase_add_test(tc, swap_shape_transfer);
     tcase_add_test(tc, swap_relight_self);
     tcase_add_test(tc, swap_eyes_modes);
+    tcase_add_test(tc, swap_openings_clean);
     tcase_add_test(tc, swap_stages_through_ops);
     tcase_add_test(tc, swap_quality_pairs);
     tcase_add_test(tc, swap_no_face_source);

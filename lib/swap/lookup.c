@@ -125,6 +125,162 @@ static int in_iris(const float (*iris)[3], float x, float y)
     return 0;
 }
 
+static inline int in_box(const float box[4], float u, float v)
+{
+    return u >= box[0] && u <= box[2] && v >= box[1] && v <= box[3];
+}
+
+/* In target mode the eye openings are the target's lid contours (the Iris
+ * model's, in its landmarks) grown by this share of each eye's width
+ * (corner to corner): the lashes lie on and just outside the contour, and
+ * an opening cut along it shows two lash lines (the target's inside, the
+ * source's outside) and the target's make-up ending in a hard line. */
+#define EYE_GROW 0.10f
+/* The lower lid's lashes are shorter and sparser: a smaller margin keeps
+ * more of the source's skin under the eye. */
+#define EYE_GROW_LOWER 0.03f
+/* How far past the inner lip line a closed mouth's pixels read the atlas,
+ * in texels: onto the lip, off the line where the source's lips meet. */
+#define LIP_STEP 1.5f
+
+/* The openings of one target face in its own image px. */
+typedef struct openings {
+    int valid;             /* 0: no landmarks, the atlas rings alone decide */
+    int n[2];
+    float ring[2][FS_ATLAS_RING_MAX][2];
+    float box[2][4];       /* each eye's ring box, grown */
+    float grow2[2][2];     /* squared growth, px^2: lower lid, upper lid */
+    int mouth_closed;
+} openings;
+
+static void openings_init(const fs_atlas_mesh *mesh, const float (*pts)[3], openings *op)
+{
+    memset(op, 0, sizeof(*op));
+    if (!pts)
+        return;
+    op->valid = 1;
+    for (int e = 0; e < 2; e++) {
+        const int n = mesh->ring_len[e];
+        float *box = op->box[e];
+        box[0] = box[1] = INFINITY;
+        box[2] = box[3] = -INFINITY;
+        for (int i = 0; i < n; i++) {
+            const float *q = pts[mesh->ring[e][i]];
+            op->ring[e][i][0] = q[0];
+            op->ring[e][i][1] = q[1];
+            box[0] = fminf(box[0], q[0]);
+            box[1] = fminf(box[1], q[1]);
+            box[2] = fmaxf(box[2], q[0]);
+            box[3] = fmaxf(box[3], q[1]);
+        }
+        op->n[e] = n;
+        /* The ring starts at one corner and is halfway round at the other. */
+        const float *c0 = op->ring[e][0], *c1 = op->ring[e][n / 2];
+        const float width = hypotf(c1[0] - c0[0], c1[1] - c0[1]);
+        const float gu = EYE_GROW * width;
+        const float gl = EYE_GROW_LOWER * width;
+        const float g = fmaxf(gu, gl);
+        op->grow2[e][0] = gl * gl;
+        op->grow2[e][1] = gu * gu;
+        box[0] -= g;
+        box[1] -= g;
+        box[2] += g;
+        box[3] += g;
+    }
+    op->mouth_closed = fs_swap_mouth_open(pts) < FS_SWAP_MOUTH_CLOSED;
+}
+
+/* 1 + the eye whose grown opening holds (x, y), image px; else 0. */
+static int in_grown_eye(const openings *op, float x, float y)
+{
+    for (int e = 0; e < 2; e++) {
+        const float *box = op->box[e];
+        if (!(x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3]))
+            continue;
+        const int n = op->n[e];
+        int inside = 0, near = 0;
+        for (int i = 0, j = n - 1; i < n; j = i++) {
+            const float *a = op->ring[e][i], *b = op->ring[e][j];
+            if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0])
+                inside = !inside;
+            const float ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
+            float t = l2 > 0 ? ((x - a[0]) * ex + (y - a[1]) * ey) / l2 : 0.0f;
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            const float dx = x - a[0] - t * ex, dy = y - a[1] - t * ey;
+            /* The ring's first half (to the far corner) is the lower lid. */
+            near |= dx * dx + dy * dy <= op->grow2[e][i != 0 && i <= n / 2 ? 0 : 1];
+        }
+        if (inside || near)
+            return e + 1;
+    }
+    return 0;
+}
+
+/* Which opening the swap keeps the target's at a pixel with attributes
+ * @p a (0 none, 1 and 2 the eyes, 3 the mouth) under mode @p eyes; the
+ * irises of gaze mode from @p tiris and, where given, @p siris. A closed
+ * mouth keeps none: *@p lips is set where the pixel lies between its lips. */
+static int kept_opening(const fs_atlas_mesh *mesh, const openings *op, const float rbox[4],
+                        int eyes, const float *a, const float (*tiris)[3],
+                        const float (*siris)[3], int *lips)
+{
+    *lips = 0;
+    if (eyes == FS_SWAP_EYES_SOURCE)
+        return 0;
+    if (eyes == FS_SWAP_EYES_TARGET && op->valid) {
+        const int e = in_grown_eye(op, a[2], a[3]);
+        if (e)
+            return e;
+    }
+    const int region = in_box(rbox, a[0], a[1]) ? fs_atlas_in_region(mesh, a[0], a[1]) : 0;
+    if (region == 3) {
+        *lips = op->mouth_closed;
+        return op->mouth_closed ? 0 : 3;
+    }
+    /* Gaze mode: in the eye openings only the irises are the target's,
+     * where the target's own iris lies and where the source's iris would
+     * (else the source's would show beside the target's when the two look
+     * different ways). */
+    if (region && (eyes == FS_SWAP_EYES_TARGET || in_iris(tiris, a[2], a[3]) ||
+                   (siris && in_iris(siris, a[5], a[6]))))
+        return region;
+    return 0;
+}
+
+/* The atlas rings' boxes together: most pixels lie outside all of them. */
+static void rings_box(const fs_atlas_mesh *mesh, float rbox[4])
+{
+    rbox[0] = rbox[1] = INFINITY;
+    rbox[2] = rbox[3] = -INFINITY;
+    for (int r = 0; r < FS_ATLAS_REGIONS; r++)
+        for (int c = 0; c < 2; c++) {
+            rbox[c] = fminf(rbox[c], mesh->ring_box[r][c]);
+            rbox[2 + c] = fmaxf(rbox[2 + c], mesh->ring_box[r][2 + c]);
+        }
+}
+
+/* For atlas point (u, v) between the lips of a closed mouth: the v just
+ * past the nearer inner lip line (ring edges crossing u), on the lip. */
+static float lip_v(const fs_atlas_mesh *mesh, int texels, float u, float v)
+{
+    const int n = mesh->ring_len[2];
+    float up = -INFINITY, lo = INFINITY;
+    for (int i = 0, j = n - 1; i < n; j = i++) {
+        const float *a = mesh->uv[mesh->ring[2][i]], *b = mesh->uv[mesh->ring[2][j]];
+        if ((a[0] > u) == (b[0] > u))
+            continue;
+        const float c = a[1] + (b[1] - a[1]) * (u - a[0]) / (b[0] - a[0]);
+        if (c <= v)
+            up = fmaxf(up, c);
+        else
+            lo = fminf(lo, c);
+    }
+    const float step = LIP_STEP / (float)texels;
+    if (up == -INFINITY || lo == INFINITY)
+        return v;
+    return v - up <= lo - v ? up - step : lo + step;
+}
+
 /* Bilinear RGB of the RGB8 window at (x, y) (window px, pixel centres at
  * integers, clamped to the window), 0..1. */
 static void sample_image(const fs_swap_lookup *d, float x, float y, float out[3])
@@ -144,11 +300,6 @@ static void sample_image(const fs_swap_lookup *d, float x, float y, float out[3]
         const float bot = (float)c[ch] + fx * (float)(e[ch] - c[ch]);
         out[ch] = (top + fy * (bot - top)) * (1.0f / 255.0f);
     }
-}
-
-static inline int in_box(const float box[4], float u, float v)
-{
-    return u >= box[0] && u <= box[2] && v >= box[1] && v <= box[3];
 }
 
 /* fs_atlas_sample (lib/identity/atlas.c) with the same float operations in
@@ -214,13 +365,10 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
     float div255[256];
     for (int k = 0; k < 256; k++)
         div255[k] = (float)k / 255.0f;
-    /* The openings' boxes together: most pixels lie outside all of them. */
-    float rbox[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-    for (int r = 0; r < FS_ATLAS_REGIONS; r++)
-        for (int c = 0; c < 2; c++) {
-            rbox[c] = fminf(rbox[c], d->mesh->ring_box[r][c]);
-            rbox[2 + c] = fmaxf(rbox[2 + c], d->mesh->ring_box[r][2 + c]);
-        }
+    float rbox[4];
+    rings_box(d->mesh, rbox);
+    openings op;
+    openings_init(d->mesh, d->target_points, &op);
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
@@ -234,20 +382,17 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
                 continue;
             covered++;
             const float *a = d->attr + FS_SWAP_ATTR * p;
-            const float u = a[0], v = a[1];
-            const int region = d->eyes == FS_SWAP_EYES_SOURCE || !in_box(rbox, u, v) ? 0 : fs_atlas_in_region(d->mesh, u, v);
-            /* Gaze mode: in the eye openings only the irises are the
-             * target's, where the target's own iris lies and where the
-             * source's iris would (else the source's would show beside the
-             * target's when the two look different ways). */
-            if (region == 3 || (region && (d->eyes == FS_SWAP_EYES_TARGET ||
-                                           in_iris(d->target_iris, a[2], a[3]) ||
-                                           in_iris(d->source_iris, a[5], a[6])))) {
+            const float u = a[0];
+            float v = a[1];
+            int lips;
+            if (kept_opening(d->mesh, &op, rbox, d->eyes, a, d->target_iris, d->source_iris, &lips)) {
                 /* The target's own eye or mouth opening, from where it lies
                  * on the target's mesh (moved when the shape changed). */
                 o->open[p] = 1;
                 sample_image(d, a[2] - ox, a[3] - oy, wp);
             }
+            if (lips) /* the source's lips closed over the line */
+                v = lip_v(d->mesh, atlas->size, u, v);
             /* The atlas is alpha-weighted at its footprint's edge
              * (fs_atlas_sample), so empty texels never darken it. */
             float rgb[3];
@@ -313,11 +458,15 @@ fs_status fs_swap_lookup_fast(const fs_exec *ex, const fs_swap_lookup *d, fs_swa
 
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
                          const uint8_t *window, ptrdiff_t stride, int w, int h, int eyes,
-                         const float (*iris)[3], float forehead_v, int skin_guard,
-                         float *target, uint8_t *skin, uint8_t *open)
+                         const float (*points)[3], const float (*iris)[3], float forehead_v,
+                         int skin_guard, float *target, uint8_t *skin, uint8_t *open)
 {
     const size_t n = (size_t)w * (size_t)h;
     long skin_n = 0;
+    openings op;
+    openings_init(mesh, points, &op);
+    float rbox[4];
+    rings_box(mesh, rbox);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
@@ -327,8 +476,8 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
             const float *a = attr + FS_SWAP_ATTR * p;
             /* The openings the render keeps the target's, as the lookup
              * decides them but for the source's irises (the user's). */
-            const int region = covered[p] && eyes != FS_SWAP_EYES_SOURCE ? fs_atlas_in_region(mesh, a[0], a[1]) : 0;
-            open[p] = region == 3 || (region && (eyes == FS_SWAP_EYES_TARGET || in_iris(iris, a[2], a[3])));
+            int lips;
+            open[p] = covered[p] && kept_opening(mesh, &op, rbox, eyes, a, iris, NULL, &lips);
             skin[p] = covered[p] && a[1] >= forehead_v;
             skin_n += skin[p] && !open[p];
         }
@@ -389,4 +538,14 @@ void fs_swap_texture_ops_init_reference(fs_swap_texture_ops *ops)
 void fs_swap_texture_ops_init_fast(fs_swap_texture_ops *ops)
 {
     ops->lookup = fs_swap_lookup_fast;
+}
+
+double fs_swap_mouth_open(const float (*p)[3])
+{
+    static const int gap[3][2] = {{13, 14}, {82, 87}, {312, 317}};
+    const double width = hypot(p[308][0] - p[78][0], p[308][1] - p[78][1]);
+    double most = 0;
+    for (int i = 0; i < 3; i++)
+        most = fmax(most, hypot(p[gap[i][1]][0] - p[gap[i][0]][0], p[gap[i][1]][1] - p[gap[i][0]][1]));
+    return width > 0 ? most / width : 0;
 }

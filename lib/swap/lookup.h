@@ -45,6 +45,11 @@ typedef struct fs_swap_lookup {
     float source_iris[2][3];    /* landmarks: gaze mode keeps the target's irises */
     int relight;                /* 1: the atlas colour is multiplied by the extra
                                    attributes (the target's shading, sRGB-encoded) */
+    const float (*target_points)[3]; /* the target's 478 landmarks, frame px: its lid
+                                   contours (grown) bound the eye openings of target mode,
+                                   its inner lips tell a closed mouth (fs_swap_mouth_open),
+                                   which keeps no opening and shows the atlas' lips; NULL:
+                                   the atlas rings alone, the mouth taken as open */
 } fs_swap_lookup;
 
 /* What it writes: w*h (times 3 for colours, 0..1) each, and counts. */
@@ -63,6 +68,14 @@ typedef struct fs_swap_lookup_out {
  * next four each on the rim): centre x, y and radius, image px. */
 void fs_swap_iris_discs(const float (*points)[3], float out[2][3]);
 
+/* How open the mouth of a face's 478 landmarks is: the widest of the inner
+ * lips' gaps at the centre and halfway to each corner (13-14, 82-87,
+ * 312-317) over the mouth's inner width (78-308); 0 when that width is 0. */
+double fs_swap_mouth_open(const float (*points)[3]);
+/* Below this the mouth counts as closed: no opening is kept between the
+ * lips, whose meeting line the render then draws from the atlas' lips. */
+#define FS_SWAP_MOUTH_CLOSED 0.1
+
 /* The lookup: FS_OK, or FS_ERR_INVALID_ARGUMENT for NULL pointers or a
  * bad window. Reads nothing of the frame outside the window: the target's
  * mesh lies inside it (the window is its bounding box plus a margin,
@@ -79,15 +92,15 @@ fs_status fs_swap_lookup_fast(const fs_exec *ex, const fs_swap_lookup *d, fs_swa
  * target's own mesh (attr, covered, as the lookup's): covered pixels below
  * @p forehead_v's cut, less the target's hair along the outline when
  * @p skin_guard; @p open marks the openings that the render keeps the
- * target's for @p eyes (fs_swap_eyes; in gaze mode the target's irises
- * @p iris). Writes @p target (w*h*3, the window as 0..1 floats), @p skin
+ * target's for @p eyes (fs_swap_eyes; its landmarks @p points as the
+ * lookup's target_points; in gaze mode the target's irises @p iris). Writes @p target (w*h*3, the window as 0..1 floats), @p skin
  * and @p open (w*h, 0/1); returns the count of skin pixels not open, or
  * -1 when out of memory.
  */
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
                          const uint8_t *window, ptrdiff_t stride, int w, int h, int eyes,
-                         const float (*iris)[3], float forehead_v, int skin_guard,
-                         float *target, uint8_t *skin, uint8_t *open);
+                         const float (*points)[3], const float (*iris)[3], float forehead_v,
+                         int skin_guard, float *target, uint8_t *skin, uint8_t *open);
 
 /*
  * The last per-pixel step before the blend. render = warp + alpha_in *

@@ -96,6 +96,21 @@ static int shape_transfer(const fs_swap_mesh *mesh, const float (*src)[3], const
             out[i][k] = (float)(tgt[i][k] + wgt * (a - tgt[i][k]));
         }
     }
+    /* How far the lips part is the target's expression, not the source's
+     * shape: each facing pair of inner lip points moves by the mean of the
+     * two moves, so the gap between them stays the target's (a source's
+     * smile would open a closed target mouth into a slit, and a closed
+     * source squeeze an open one's teeth). */
+    static const int lips[][2] = {{13, 14}, {82, 87}, {81, 178}, {80, 88}, {191, 95},
+                                  {312, 317}, {311, 402}, {310, 318}, {415, 324}};
+    for (size_t i = 0; i < sizeof(lips) / sizeof(lips[0]); i++) {
+        const int a = lips[i][0], b = lips[i][1];
+        for (int k = 0; k < 3; k++) {
+            const float m = 0.5f * ((out[a][k] - tgt[a][k]) + (out[b][k] - tgt[b][k]));
+            out[a][k] = tgt[a][k] + m;
+            out[b][k] = tgt[b][k] + m;
+        }
+    }
     return 1;
 }
 
@@ -385,7 +400,7 @@ fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
         st = rasterise(eng, ex, mesh, 0, points, points, points, (const float(*)[3])vn, &desc,
                        depth, attr, covered);
     if (st == FS_OK) {
-        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, w, h, params->eyes, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
+        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, w, h, params->eyes, points, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
         if (skin_n < 0)
             st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
         else if (skin_n == 0)
@@ -644,6 +659,7 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
         .brow_v = mesh->brow_v,
         .skin_guard = params->skin_guard,
         .relight = relight,
+        .target_points = points,
     };
     memcpy(look.target_iris, t->iris, sizeof(look.target_iris));
     fs_swap_iris_discs((const float(*)[3])id->landmarks, look.source_iris);
