@@ -28,6 +28,8 @@
  *     --refine N         every fit (the target's and the result's) followed by N
  *                        more from its own landmarks (fs_fitter_track): the crop
  *                        then comes from the landmarks, not the detection
+ *     --delight 1        the sources' light divided out of their atlases and the
+ *                        target's put on (fs_atlas_params.delight, relight)
  *     --same-box 1       found again from the target's detection (no detector on
  *                        the result: the quality benchmark's measure)
  *     --shape F, --erode F, --feather F, --skin-guard 0|1, --colour 0|1|2,
@@ -78,6 +80,8 @@ typedef struct tool {
     int same_box;   /* 1: found again from the target's detection, not the result's */
     const char *source_name[MAX_SOURCES];
     fs_identity *source[MAX_SOURCES];
+    fs_identity_data *data[MAX_SOURCES]; /* what each source swaps from (swap_data) */
+    int delight;    /* 1: atlases with the source's light out, the target's light put on */
     int n_sources;
     /* per bucket and column: sums of means, max of maxes, counts, faces over 2% */
     double sum[N_BUCKETS][N_COLS], worst_mean[N_BUCKETS][N_COLS], worst_max[N_BUCKETS][N_COLS];
@@ -301,15 +305,48 @@ static void account(tool *T, int b, int col, drift d)
     T->n[b][col]++;
 }
 
+/* A copy of @p id's data to swap from; with --delight 1 its atlas unwrapped
+ * again from @p photo with the light divided out (fs_atlas_params.delight).
+ * NULL when out of memory or the unwrap fails. Release with release_data. */
+static fs_identity_data *swap_data(const tool *T, const fs_identity *id, const fs_image *photo)
+{
+    fs_identity_data *d = malloc(sizeof(*d));
+    if (!d)
+        return NULL;
+    *d = *fs_identity_internal_data(id);
+    if (!T->delight)
+        return d;
+    fs_atlas_params ap;
+    fs_atlas_params_default(&ap);
+    ap.size = d->atlas.size;
+    ap.delight = 1;
+    fs_error_buf err;
+    memset(&d->atlas, 0, sizeof(d->atlas));
+    if (fs_atlas_build(photo, (const float(*)[3])d->landmarks, &fs_renderer_internal_mesh(T->ren)->atlas,
+                       &ap, &d->atlas, &err) != FS_OK) {
+        fprintf(stderr, "turned_drift: atlas: %s\n", err.text);
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static void release_data(const tool *T, fs_identity_data *d)
+{
+    if (d && T->delight)
+        fs_atlas_free(&d->atlas);
+    free(d);
+}
+
 /* @p id swapped onto the face @p lm of @p img; the drift of the face found
  * again on the result ({-1, -1} when lost or the swap failed). */
 static drift swap_drift(tool *T, const fs_image *img, const fs_face_box *box,
-                        const fs_face_landmarks *lm, const fs_identity *id, const char *sheet)
+                        const fs_face_landmarks *lm, const fs_identity_data *id, const char *sheet)
 {
     drift d = {-1, -1};
     fs_image res;
     fs_face_landmarks *again = malloc(sizeof(*again));
-    if (!again || copy_image(img, 0, &res)) {
+    if (!id || !again || copy_image(img, 0, &res)) {
         free(again);
         return d;
     }
@@ -319,7 +356,7 @@ static drift swap_drift(tool *T, const fs_image *img, const fs_face_box *box,
     fs_error_buf err;
     const fs_status st = fs_swap_face_rgb8(fs_context_engine(T->ctx), FS_EXEC_SERIAL(&err),
                                            fs_renderer_internal_mesh(T->ren), &T->params,
-                                           fs_identity_internal_data(id), &res,
+                                           id, &res,
                                            (const float(*)[3])lm->points, &info);
     if (st != FS_OK)
         fprintf(stderr, "turned_drift: %s: swap: %s (%s)\n", sheet, fs_status_name(st), err.text);
@@ -384,7 +421,9 @@ static int measure_image(tool *T, const fs_image *img, const char *label, const 
         col[COL_SELF] = (drift){-1, -1};
         if (fs_identity_create_from_image(T->ctx, img, f, &self) == FS_OK) {
             snprintf(sheet, sizeof(sheet), "%s_f%d_self", label, f);
-            col[COL_SELF] = swap_drift(T, img, &faces[f], &lm[0], self, sheet);
+            fs_identity_data *d = swap_data(T, self, img);
+            col[COL_SELF] = swap_drift(T, img, &faces[f], &lm[0], d, sheet);
+            release_data(T, d);
         }
         fs_identity_destroy(self);
         for (int s = 0; s < T->n_sources; s++) {
@@ -394,7 +433,7 @@ static int measure_image(tool *T, const fs_image *img, const char *label, const 
                 continue;
             }
             snprintf(sheet, sizeof(sheet), "%s_f%d_s%d", label, f, s);
-            col[3 + s] = swap_drift(T, img, &faces[f], &lm[0], T->source[s], sheet);
+            col[3 + s] = swap_drift(T, img, &faces[f], &lm[0], T->data[s], sheet);
         }
         const int steady = col[COL_TRACK].mean >= 0 && col[COL_TRACK].mean <= UNSTEADY;
         printf("%-27s%c %2d %+6.1f %5.0f", label, steady ? ' ' : '*', f, yaw, size);
@@ -549,6 +588,8 @@ int main(int argc, char **argv)
             eyes = atoi(v);
         else if (strcmp(a, "--refine") == 0)
             T.refine = atoi(v) > 0 ? atoi(v) : 0;
+        else if (strcmp(a, "--delight") == 0)
+            T.delight = atoi(v) != 0;
         else if (strcmp(a, "--same-box") == 0)
             T.same_box = atoi(v) != 0;
         else if (strcmp(a, "--min-yaw") == 0)
@@ -601,6 +642,7 @@ int main(int argc, char **argv)
         T.params.colour = colour;
     if (eyes >= 0)
         T.params.eyes = eyes;
+    T.params.relight = T.delight;
 
     int rc = 0;
     for (int s = 0; s < T.n_sources && rc == 0; s++) {
@@ -613,6 +655,8 @@ int main(int argc, char **argv)
             st = fs_identity_create_from_image(T.ctx, &img, FS_IDENTITY_LARGEST_FACE, &T.source[s]);
         if (st != FS_OK)
             rc = fail(st, path, fs_context_last_error(T.ctx));
+        else if (!(T.data[s] = swap_data(&T, T.source[s], &img)))
+            rc = fail(FS_ERR_OUT_OF_MEMORY, path, "the source's swap data");
         fs_image_free(&img);
     }
     if (rc == 0) {
@@ -630,8 +674,10 @@ int main(int argc, char **argv)
         print_table(&T);
         printf("%d faces\n", T.faces);
     }
-    for (int s = 0; s < T.n_sources; s++)
+    for (int s = 0; s < T.n_sources; s++) {
+        release_data(&T, T.data[s]);
         fs_identity_destroy(T.source[s]);
+    }
     fs_renderer_destroy(T.ren);
     fs_fitter_destroy(T.fit);
     fs_detector_destroy(T.det);
