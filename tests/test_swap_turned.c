@@ -173,7 +173,7 @@ END_TEST
 
 /* Two sources onto two real faces turned 25.8 and 30.7 degrees through the
  * public API with the renderer's defaults, then found again. Measured
- * (doc/swap.md): mean 0.87-1.67%, max 1.70-4.13%. The bounds: the issue's
+ * (doc/swap.md): mean 0.88-1.61%, max 1.90-3.98%. The bounds: the issue's
  * 2% for the mean, 6% for the worst point (the fitter alone, given another
  * crop of the untouched faces, moves points by up to 2.7%). */
 START_TEST(turned_targets_drift)
