@@ -84,7 +84,11 @@ typedef enum fs_renderer_param {
      *  rotation, scale and shift (pose and size stay the target's), move the
      *  mesh inside the face; the outline stays the target's, and the
      *  target's eye openings and mouth interior move along with the mesh.
-     *  0 renders on the target's own mesh. Since 0.2. */
+     *  0 renders on the target's own mesh. The transfer is whole for a
+     *  target turned up to 25 degrees from the source's face and fades
+     *  out by 70 (since 0.4): further turned, the alignment leans on the
+     *  source's depth and hidden side, and the moved features shifted
+     *  the landmarks found again on the result (doc/swap.md). Since 0.2. */
     FS_RENDERER_SHAPE = 9,
     /** 1 (default) matches the swapped skin's sharpness and grain to the
      *  target's (a blur, or deterministic noise of the missing energy), so

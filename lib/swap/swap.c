@@ -45,6 +45,10 @@ static const int silhouette[] = {10,  338, 297, 332, 284, 251, 389, 356, 454, 32
                                  172, 58,  132, 93,  234, 127, 162, 21,  54,  103, 67,  109};
 /* Atlas distance from the silhouette over which the shape transfer fades in. */
 #define SHAPE_FADE_UV 0.10
+/* Turn between the source's face and the target's (degrees) up to which
+ * the shape transfer is whole, and from which it is off (swap.h). */
+#define SHAPE_TURN_FULL 25.0
+#define SHAPE_TURN_NONE 70.0
 
 static void shape_weights(fs_swap_mesh *mesh)
 {
@@ -60,12 +64,21 @@ static void shape_weights(fs_swap_mesh *mesh)
     }
 }
 
+double fs_swap_shape_turn_weight(double turn)
+{
+    if (isnan(turn)) /* fmin/fmax would pass it as a turn of 0 */
+        return 0.0;
+    const double t = fmin(fmax((turn - SHAPE_TURN_FULL) / (SHAPE_TURN_NONE - SHAPE_TURN_FULL), 0.0), 1.0);
+    return 1.0 - t * t * (3.0 - 2.0 * t);
+}
+
 /*
  * The target's mesh moved by @p amount towards the source's face shape: the
  * source's landmarks aligned to the target's by a weighted similarity
  * (rotation, scale, shift: pose and size stay the target's), then each
- * vertex moved by its shape weight. Returns 0 when the alignment fails (the
- * target's own points are copied then).
+ * vertex moved by its shape weight, the whole faded out as the alignment
+ * turns the source's face further (fs_swap_shape_turn_weight). Returns 0
+ * when the alignment fails (the target's own points are copied then).
  */
 static int shape_transfer(const fs_swap_mesh *mesh, const float (*src)[3], const float (*tgt)[3],
                           double amount, float (*out)[3])
@@ -87,6 +100,13 @@ static int shape_transfer(const fs_swap_mesh *mesh, const float (*src)[3], const
     if (!ok)
         return 0;
     const float *r = pose.rotation, s = pose.scale;
+    /* The angle between the source's depth axis and the target's (roll,
+     * in the image plane, does not count). */
+    const double zz = r[8];
+    const double turn = isfinite(zz) ? acos(fmax(fmin(zz, 1.0), -1.0)) * (180.0 / M_PI) : NAN;
+    amount *= fs_swap_shape_turn_weight(turn);
+    if (!(amount > 0))
+        return 1;
     for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
         const float *p = src[i];
         const double wgt = amount * mesh->shape_weight[i];

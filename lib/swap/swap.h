@@ -61,7 +61,8 @@ typedef struct fs_swap_params {
                           * skin (blur or deterministic grain), so that a sharp source
                           * does not sit on a soft target */
     double shape;        /* 0..1: how far the target's mesh takes the source's face
-                          * shape (0: the target's own mesh) */
+                          * shape (0: the target's own mesh), times
+                          * fs_swap_shape_turn_weight of the turn between the two faces */
     int relight;         /* 1 puts the target's light (fs_swap_target.light) on an
                           * atlas that holds albedo (fs_atlas.light fitted) */
 } fs_swap_params;
@@ -83,6 +84,18 @@ void fs_swap_params_default(fs_swap_params *p);
  * solve, where two V-cycles of the full solve were 2.1-3.0 levels (up to
  * 40) from it, in about a third of their time: benchmarks/bench_blend.py. */
 fs_poisson_opts fs_swap_poisson_opts(double face_size);
+
+/*
+ * The share of the shape transfer kept when the alignment turns the
+ * source's face by @p turn degrees (the angle between the two faces' depth
+ * axes) onto the target's: 1 up to 25 degrees, 0 from 70, smooth between.
+ * The further the turn, the more of a vertex's move in the image comes from
+ * the source's depth, FaceMesh's least certain coordinate, and from the
+ * side the turn hides: on faces turned 30-60 degrees from the source the
+ * moved nose, lids and lips made the detector and fitter read the result
+ * as turned less (benchmarks/turned_drift, doc/swap.md).
+ */
+double fs_swap_shape_turn_weight(double turn);
 
 /* The mesh tables the renderer needs, built once per renderer. */
 typedef struct fs_swap_mesh {
