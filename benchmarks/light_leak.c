@@ -23,6 +23,8 @@
  *     --out DIR   DIR/<photo>_<light>.png: plain | lit | R(plain) | R(lit), the face
  *     --delight   atlases with the source's light divided out (fs_atlas_params.delight),
  *                 and the target's light put back (fs_swap_params.relight)
+ *     --same-landmarks  every lit atlas unwrapped with the plain photo's landmarks
+ *                 (all marked '*'): the light alone, without the refit's change
  *     --colour N  the renderer's colour mode (0 none, 1 meanstd, 2 full: + target shading)
  *
  * A '*' after a leak marks a lit photo the fitter rejected (or where the
@@ -373,11 +375,13 @@ typedef struct fid_setting {
 int main(int argc, char **argv)
 {
     const char *photos[MAX_PHOTOS];
-    int n_photos = 0, do_leak = 1, do_fid = 1, delight = 0, colour = -1;
+    int n_photos = 0, do_leak = 1, do_fid = 1, delight = 0, colour = -1, same_landmarks = 0;
     const char *outdir = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             outdir = argv[++i];
+        } else if (strcmp(argv[i], "--same-landmarks") == 0) {
+            same_landmarks = 1;
         } else if (strcmp(argv[i], "--delight") == 0) {
             delight = 1;
         } else if (strcmp(argv[i], "--colour") == 0 && i + 1 < argc) {
@@ -482,16 +486,16 @@ int main(int argc, char **argv)
                 fs_identity *id = NULL;
                 fs_identity_data data;
                 memset(&data, 0, sizeof(data));
-                int refit = 1;
+                int refit = !same_landmarks;
                 lit.data = malloc((size_t)img.stride * (size_t)img.height);
                 st = lit.data ? FS_OK : FS_ERR_OUT_OF_MEMORY;
-                if (st == FS_OK) {
+                if (st == FS_OK)
                     add_light(&img, &lit, (light_kind)k, &g);
+                if (st == FS_OK && refit)
                     st = fs_identity_create_from_image(r.ctx, &lit, chosen, &id);
-                }
                 /* The detector's order may change under the light: another
                  * face taken counts as not found. */
-                if (st == FS_OK && landmark_shift((const float(*)[3])fs_identity_internal_data(id)->landmarks,
+                if (st == FS_OK && refit && landmark_shift((const float(*)[3])fs_identity_internal_data(id)->landmarks,
                                                   (const float(*)[3])lm->points) >
                                        0.1 * fmax(g.x1 - g.x0, g.y1 - g.y0))
                     st = FS_ERR_NO_FACE;

@@ -122,27 +122,29 @@ static float luma(const float *c)
 
 /* One weighted least-squares fit over the samples with use[i] set;
  * 1 with a fit. */
-static int fit_once(const float *lin, const float *basis, long n, const uint8_t *use,
+static int fit_once(const float *lin, const float *basis, long n, const float *use,
                     fs_shading *out)
 {
-    double mean[3] = {0, 0, 0};
+    double mean[3] = {0, 0, 0}, wsum = 0;
     long nf = 0;
     for (long i = 0; i < n; i++) {
-        if (!use[i])
+        if (!(use[i] > 0.0f))
             continue;
         for (int c = 0; c < 3; c++)
-            mean[c] += lin[3 * i + c];
-        nf++;
+            mean[c] += use[i] * lin[3 * i + c];
+        wsum += use[i];
+        nf += use[i] >= 0.5f;
     }
     if (nf < MIN_FIT)
         return 0;
     for (int c = 0; c < 3; c++)
-        mean[c] = fmax(mean[c] / (double)nf, 1e-6);
+        mean[c] = fmax(mean[c] / wsum, 1e-6);
     double A[N][N] = {{0}}, bl[N] = {0}, b[3][N] = {{0}};
     for (long i = 0; i < n; i++) {
-        if (!use[i])
+        if (!(use[i] > 0.0f))
             continue;
         const float *h = basis + (size_t)i * N;
+        const double wi = use[i];
         /* Each channel over its own skin mean: the face-wide colour is
          * skin, what is left is light. */
         double q[3], ql = 0;
@@ -151,11 +153,12 @@ static int fit_once(const float *lin, const float *basis, long n, const uint8_t 
             ql += q[c] / 3.0;
         }
         for (int r = 0; r < N; r++) {
+            const double wh = wi * h[r];
             for (int k = r; k < N; k++)
-                A[r][k] += (double)h[r] * h[k];
-            bl[r] += h[r] * ql;
+                A[r][k] += wh * h[k];
+            bl[r] += wh * ql;
             for (int c = 0; c < 3; c++)
-                b[c][r] += h[r] * (q[c] - ql);
+                b[c][r] += wh * (q[c] - ql);
         }
     }
     for (int r = 0; r < N; r++)
@@ -171,15 +174,15 @@ static int fit_once(const float *lin, const float *basis, long n, const uint8_t 
      * keeps the photo's skin mean. */
     double smean[3] = {0, 0, 0};
     for (long i = 0; i < n; i++) {
-        if (!use[i])
+        if (!(use[i] > 0.0f))
             continue;
         const float *h = basis + (size_t)i * N;
         for (int c = 0; c < 3; c++)
             for (int k = 0; k < N; k++)
-                smean[c] += (xl[k] + xc[c][k]) * h[k];
+                smean[c] += use[i] * (xl[k] + xc[c][k]) * h[k];
     }
     for (int c = 0; c < 3; c++) {
-        smean[c] /= (double)nf;
+        smean[c] /= wsum;
         if (!(smean[c] > 1e-6))
             return 0;
     }
@@ -190,20 +193,23 @@ static int fit_once(const float *lin, const float *basis, long n, const uint8_t 
     return 1;
 }
 
-/* Outliers against the fitted light, as a ratio of the sample's luminance
- * to the shading's times the skin mean: brows, stubble, hair and shadow
- * holes lie below, highlights above. Judged against the light, not the
- * photo's mean, so that the dark side of a strongly lit face stays in. */
-#define OUT_LO 0.75f
-#define OUT_HI 1.25f
-#define FIT_ROUNDS 3
+/* Outliers against the fitted light: each sample's luminance over the
+ * shading's times the skin mean, r = ratio - 1, weighs 1 / (1 + (r / OUT_S)^2)
+ * in the next round (iteratively reweighted least squares, Cauchy weights):
+ * brows, stubble, hair and shadow holes lie below, highlights above, and
+ * none of them tilts the light. Judged against the light, not the photo's
+ * mean, so that the dark side of a strongly lit face stays in; soft, so
+ * that a highlight's tails, which a hard cut keeps, weigh little too (a
+ * highlight on one cheek otherwise reads as a ramp across the face). */
+#define OUT_S 0.12f
+#define FIT_ROUNDS 6
 
 int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out)
 {
     fs_shading_flat(out);
     if (n < MIN_FIT)
         return 0;
-    uint8_t *use = malloc((size_t)n);
+    float *use = malloc((size_t)n * sizeof(float));
     if (!use)
         return -1;
     /* First round: all but the brightest 3% (highlights would tilt it). */
@@ -217,23 +223,21 @@ int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out
         above += hist[top--];
     const float hi = (float)(top + 1) / (BINS - 1);
     for (long i = 0; i < n; i++)
-        use[i] = luma(lin + 3 * i) < hi;
+        use[i] = luma(lin + 3 * i) < hi ? 1.0f : 0.0f;
     fs_shading fit;
     int ok = fit_once(lin, basis, n, use, &fit);
     for (int round = 1; round < FIT_ROUNDS && ok; round++) {
-        double ym = 0;
-        long k = 0;
-        for (long i = 0; i < n; i++)
-            if (use[i]) {
-                ym += luma(lin + 3 * i);
-                k++;
-            }
-        ym /= (double)(k ? k : 1);
+        double ym = 0, wsum = 0;
+        for (long i = 0; i < n; i++) {
+            ym += use[i] * luma(lin + 3 * i);
+            wsum += use[i];
+        }
+        ym /= wsum > 0 ? wsum : 1.0;
         for (long i = 0; i < n; i++) {
             float s[3];
             fs_shading_eval(&fit, basis + (size_t)i * N, s);
-            const float ratio = luma(lin + 3 * i) / (float)(ym * fmax(luma(s), FS_SHADE_FLOOR));
-            use[i] = ratio >= OUT_LO && ratio <= OUT_HI;
+            const float r = luma(lin + 3 * i) / (float)(ym * fmax(luma(s), FS_SHADE_FLOOR)) - 1.0f;
+            use[i] = 1.0f / (1.0f + (r / OUT_S) * (r / OUT_S));
         }
         fs_shading next;
         if (fit_once(lin, basis, n, use, &next))
