@@ -21,8 +21,11 @@
  *   light_leak [--out DIR] [--no-leak] [--no-fidelity] PHOTO[:FACE] ...
  *     FACE: the detector's index (default: the largest face the fitter takes)
  *     --out DIR   DIR/<photo>_<light>.png: plain | lit | R(plain) | R(lit), the face
- *     --delight   atlases with the source's light divided out (fs_atlas_params.delight),
- *                 and the target's light put back (fs_swap_params.relight)
+ *     --no-delight  atlases with the photo's colours as they are (fs_atlas_params.delight 0:
+ *                 the pipeline before the light stage); by default the library's: the
+ *                 source's light out, the target's in
+ *     --highlights M  the source's highlights out beyond M x the local skin, the target's
+ *                 back in (fs_atlas_params.highlight_margin)
  *     --same-landmarks  every lit atlas unwrapped with the plain photo's landmarks
  *                 (all marked '*'): the light alone, without the refit's change
  *     --colour N  the renderer's colour mode (0 none, 1 meanstd, 2 full: + target shading)
@@ -42,6 +45,8 @@
 #include "engine.h"
 
 #define MAX_PHOTOS 32
+
+static float highlight_margin; /* --highlights */
 
 static int fail(fs_status st, const char *what, const char *detail)
 {
@@ -358,6 +363,7 @@ static fs_status rebuild(const run *r, const fs_identity_data *id, const fs_imag
     fs_atlas_params_default(&ap);
     ap.size = size;
     ap.delight = delight;
+    ap.highlight_margin = highlight_margin;
     fs_error_buf err;
     *out = *id;
     memset(&out->atlas, 0, sizeof(out->atlas));
@@ -375,15 +381,17 @@ typedef struct fid_setting {
 int main(int argc, char **argv)
 {
     const char *photos[MAX_PHOTOS];
-    int n_photos = 0, do_leak = 1, do_fid = 1, delight = 0, colour = -1, same_landmarks = 0;
+    int n_photos = 0, do_leak = 1, do_fid = 1, delight = 1, colour = -1, same_landmarks = 0;
     const char *outdir = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             outdir = argv[++i];
         } else if (strcmp(argv[i], "--same-landmarks") == 0) {
             same_landmarks = 1;
-        } else if (strcmp(argv[i], "--delight") == 0) {
-            delight = 1;
+        } else if (strcmp(argv[i], "--no-delight") == 0) {
+            delight = 0;
+        } else if (strcmp(argv[i], "--highlights") == 0 && i + 1 < argc) {
+            highlight_margin = (float)atof(argv[++i]);
         } else if (strcmp(argv[i], "--colour") == 0 && i + 1 < argc) {
             colour = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--no-leak") == 0) {
@@ -419,7 +427,6 @@ int main(int argc, char **argv)
     fs_swap_params libp = *fs_renderer_internal_params(r.ren);
     if (colour >= 0)
         libp.colour = colour;
-    libp.relight = delight; /* the target's light on the albedo atlas */
     const fs_swap_params *lib = &libp;
 
     static const fid_setting fids[] = {

@@ -53,9 +53,13 @@ typedef struct fs_atlas_params {
     int plain;           /* 1: the plain unwrap that benchmarks compare against (every texel takes
                             the photo's colour at its own point, seen or not: no facing weight,
                             no mirror fill; statistics over all texels). 0 (default) otherwise */
-    int delight;         /* 1: the source's light divided out (lib/identity/light.h,
-                            fs_atlas_light_fit): the atlas holds albedo. 0 (default for now:
-                            the renderer does not put a target's light back yet) */
+    int delight;         /* 1 (default): the source's light divided out (lib/identity/light.h,
+                            fs_atlas_light_fit): the atlas holds albedo, and the renderer puts
+                            the target's light on it. 0: the photo's colours as they are */
+    float highlight_margin; /* > 0: specular highlights taken out of the albedo beyond this
+                            ratio to the local skin (fs_light_highlights), and the target's put
+                            back by the renderer. 0 (default): kept (measured: taking them out
+                            costs likeness, doc/light-notes.md) */
 } fs_atlas_params;
 
 void fs_atlas_params_default(fs_atlas_params *p);
@@ -71,6 +75,7 @@ typedef struct fs_atlas {
     int n_mirrored;   /* footprint texels that took more than half of their colour from the mirror */
     int n_stats;      /* texels the colour statistics were taken over */
     fs_shading light; /* the photo's light taken out (fs_atlas_params.delight); flat if none */
+    float highlight_margin; /* the highlights taken out at this margin; 0: none */
 } fs_atlas;
 
 /*

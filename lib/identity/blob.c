@@ -13,15 +13,23 @@
 #include "sha256.h"
 
 #define FIXED_PAYLOAD (4u * 4u + 6u * 4u + (uint32_t)FS_LANDMARKS * 3u * 4u)
+/* Version 2's light block after the texels. */
+#define LIGHT_BYTES (4u + 3u * FS_SHADE_TERMS * 4u + 4u)
 #define MAX_FILE_SIZE ((size_t)64 << 20)
 
 static const uint8_t magic[4] = {'F', 'S', 'I', 'D'};
 
-size_t fs_identity_blob_size(int n)
+static size_t blob_size(int n, uint32_t version)
 {
     if (n < FS_ATLAS_MIN_SIZE || n > FS_ATLAS_MAX_SIZE)
         return 0;
-    return FS_ID_BLOB_HEADER + FIXED_PAYLOAD + (size_t)n * (size_t)n * 5u;
+    return FS_ID_BLOB_HEADER + FIXED_PAYLOAD + (size_t)n * (size_t)n * 5u +
+           (version >= 2 ? LIGHT_BYTES : 0u);
+}
+
+size_t fs_identity_blob_size(int n)
+{
+    return blob_size(n, FS_ID_BLOB_VERSION);
 }
 
 static void digest(const uint8_t *blob, size_t payload_len, uint8_t out[FS_SHA256_SIZE])
@@ -67,6 +75,18 @@ static const char *check_fields(const fs_identity_data *id, char *why, size_t wh
         snprintf(why, why_size, "colour statistics out of range");
         return why;
     }
+    const fs_shading *L = &id->atlas.light;
+    if (L->n_fit < 0 || !in_range(id->atlas.highlight_margin, 0.0f, 100.0f)) {
+        snprintf(why, why_size, "light fit of %d samples, highlight margin %g", (int)L->n_fit,
+                 (double)id->atlas.highlight_margin);
+        return why;
+    }
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < FS_SHADE_TERMS; k++)
+            if (!in_range(L->coeff[c][k], -1000.0f, 1000.0f)) {
+                snprintf(why, why_size, "light coefficient out of range");
+                return why;
+            }
     /* Landmarks may leave the image a little (a face at the border), not far. */
     const float side = (float)(id->source_width > id->source_height ? id->source_width
                                                                      : id->source_height);
@@ -127,6 +147,13 @@ fs_status fs_identity_blob_save(const fs_identity_data *id, uint8_t **out, size_
     const size_t texels = (size_t)n * (size_t)n;
     memcpy(p, id->atlas.rgba, texels * 4);
     memcpy(p + texels * 4, id->atlas.weight, texels);
+    p += texels * 5;
+    fs_put_u32(p, (uint32_t)id->atlas.light.n_fit);
+    p += 4;
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < FS_SHADE_TERMS; k++, p += 4)
+            fs_put_f32(p, id->atlas.light.coeff[c][k]);
+    fs_put_f32(p, id->atlas.highlight_margin);
     digest(b, payload_len, b + 16);
     *out = b;
     *out_size = total;
@@ -144,8 +171,9 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
         return fs_fail(err, FS_ERR_TRUNCATED, "identity load: %zu bytes, header needs %u", size,
                        FS_ID_BLOB_HEADER);
     const uint32_t version = fs_get_u32(data + 4);
-    if (version != FS_ID_BLOB_VERSION)
-        return fs_fail(err, FS_ERR_VERSION, "identity load: format version %u, this library reads %u",
+    if (version != FS_ID_BLOB_VERSION && version != 1)
+        return fs_fail(err, FS_ERR_VERSION,
+                       "identity load: format version %u, this library reads 1 and %u",
                        (unsigned)version, FS_ID_BLOB_VERSION);
     if (fs_get_u32(data + 8) != FS_ID_BLOB_HEADER)
         return fs_fail(err, FS_ERR_CORRUPT, "identity load: header size %u",
@@ -168,7 +196,7 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
     const uint32_t n = fs_get_u32(p + 4);
     if (n < FS_ATLAS_MIN_SIZE || n > FS_ATLAS_MAX_SIZE)
         return fs_fail(err, FS_ERR_CORRUPT, "identity load: atlas size %u", (unsigned)n);
-    if (fs_identity_blob_size((int)n) != size)
+    if (blob_size((int)n, version) != size)
         return fs_fail(err, FS_ERR_CORRUPT, "identity load: %zu bytes for a %ux%u atlas", size,
                        (unsigned)n, (unsigned)n);
 
@@ -201,6 +229,17 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
     }
     memcpy(id.atlas.rgba, p, texels * 4);
     memcpy(id.atlas.weight, p + texels * 4, texels);
+    fs_shading_flat(&id.atlas.light);
+    if (version >= 2) {
+        p += texels * 5;
+        const uint32_t nf = fs_get_u32(p);
+        id.atlas.light.n_fit = nf > INT32_MAX ? -1 : (int32_t)nf; /* -1: refused below */
+        p += 4;
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < FS_SHADE_TERMS; k++, p += 4)
+                id.atlas.light.coeff[c][k] = fs_get_f32(p);
+        id.atlas.highlight_margin = fs_get_f32(p);
+    }
     char why[128];
     if (check_fields(&id, why, sizeof(why))) {
         fs_atlas_free(&id.atlas);

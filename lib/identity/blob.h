@@ -10,7 +10,11 @@
  *  16  SHA-256 of bytes 0..15 followed by the payload
  *  48  payload: u32 library version (FS_VERSION), u32 atlas size N,
  *      u32 source width, u32 source height, f32 lab_mean[3], f32 lab_std[3],
- *      f32 landmarks[478][3], u8 rgba[N*N*4], u8 weight[N*N]
+ *      f32 landmarks[478][3], u8 rgba[N*N*4], u8 weight[N*N]; since version 2
+ *      then the light taken out of the atlas: u32 samples behind its fit (0:
+ *      none, the atlas holds the photo's colours), f32 coeff[3][FS_SHADE_TERMS],
+ *      f32 highlight margin (0: highlights kept). Version 1 blobs load as
+ *      holding the photo's colours.
  */
 #ifndef FS_IDENTITY_BLOB_H
 #define FS_IDENTITY_BLOB_H
@@ -21,7 +25,7 @@
 #include "internal.h"
 #include "identity/atlas.h"
 
-#define FS_ID_BLOB_VERSION 1u
+#define FS_ID_BLOB_VERSION 2u
 #define FS_ID_BLOB_HEADER 48u
 #define FS_ID_MAX_SOURCE_SIDE (1 << 20)
 

@@ -34,48 +34,6 @@ static int in_polygon(const fs_atlas_mesh *mesh, const uint16_t *ring, int n, fl
     return inside;
 }
 
-/* Masked box mean (radius @p r) of the 3 planes @p in where @p m, through
- * an integral image; out = in where the box holds nothing. */
-static int masked_box(const float *in, const uint8_t *m, int n, int r, float *out)
-{
-    const size_t w1 = (size_t)n + 1;
-    double *I = calloc(w1 * w1 * 4, sizeof(double));
-    if (!I)
-        return 0;
-    for (int y = 0; y < n; y++)
-        for (int x = 0; x < n; x++) {
-            const size_t t = (size_t)y * (size_t)n + (size_t)x;
-            for (int k = 0; k < 4; k++) {
-                const double v = m[t] ? (k < 3 ? in[3 * t + (size_t)k] : 1.0) : 0.0;
-                I[4 * ((size_t)(y + 1) * w1 + (size_t)(x + 1)) + (size_t)k] =
-                    v + I[4 * ((size_t)y * w1 + (size_t)(x + 1)) + (size_t)k] +
-                    I[4 * ((size_t)(y + 1) * w1 + (size_t)x) + (size_t)k] -
-                    I[4 * ((size_t)y * w1 + (size_t)x) + (size_t)k];
-            }
-        }
-    for (int y = 0; y < n; y++)
-        for (int x = 0; x < n; x++) {
-            const int xa = x - r < 0 ? 0 : x - r, xb = x + r + 1 > n ? n : x + r + 1;
-            const int ya = y - r < 0 ? 0 : y - r, yb = y + r + 1 > n ? n : y + r + 1;
-            double s[4];
-            for (int k = 0; k < 4; k++)
-                s[k] = I[4 * ((size_t)yb * w1 + (size_t)xb) + (size_t)k] -
-                       I[4 * ((size_t)ya * w1 + (size_t)xb) + (size_t)k] -
-                       I[4 * ((size_t)yb * w1 + (size_t)xa) + (size_t)k] +
-                       I[4 * ((size_t)ya * w1 + (size_t)xa) + (size_t)k];
-            const size_t t = (size_t)y * (size_t)n + (size_t)x;
-            for (int k = 0; k < 3; k++)
-                out[3 * t + (size_t)k] = s[3] > 0.5 ? (float)(s[k] / s[3]) : in[3 * t + (size_t)k];
-        }
-    free(I);
-    return 1;
-}
-
-static float luma(const float *c)
-{
-    return 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
-}
-
 /* Specular highlights: on skin the highlight is the light's own colour
  * added on top of the diffuse colour (the dichromatic model), so it is taken
  * out by subtraction, not by replacing the texel: the skin's texture under
@@ -87,53 +45,37 @@ static float luma(const float *c)
  * local albedo. The margin is wide: at 1.08 the self-swap's SSIM fell from
  * 0.932 to 0.875 (the light fit's own residue read as highlight), and at
  * 1.5 a broad test spot still mostly stays (doc/light-notes.md). */
-#define HL_MARGIN 1.5f
 #define HL_KEEP 0.6f
 
-static int pull_highlights(float *alb, const uint8_t *use, int n, float *local)
+static int pull_highlights(float *alb, const uint8_t *use, int n, float margin)
 {
     const size_t texels = (size_t)n * (size_t)n;
     uint8_t *m = malloc(texels), *all = malloc(texels);
-    float *fine = malloc(texels * 3 * sizeof(float));
-    if (!m || !all || !fine) {
-        free(m);
-        free(all);
-        free(fine);
-        return 0;
-    }
+    float *excess = malloc(texels * sizeof(float)), *local = malloc(texels * 3 * sizeof(float));
+    int ok = m && all && excess && local;
     /* The local albedo from the fit's kind of skin only (no brows, make-up,
      * lips or hair, which would pull it down and make plain skin next to
      * them look like a highlight); every footprint skin texel may lose its
      * highlight. */
-    for (size_t t = 0; t < texels; t++) {
+    for (size_t t = 0; t < texels && ok; t++) {
         m[t] = use[t] == 1;
         all[t] = use[t] != 0;
     }
-    const int wide = n / 10 > 3 ? n / 10 : 3, fine_r = n / 128 > 1 ? n / 128 : 1;
-    int ok = masked_box(alb, all, n, fine_r, fine);
-    for (int pass = 0; pass < 2 && ok; pass++) {
-        ok = masked_box(alb, m, n, wide, local);
-        /* The second pass measures the local albedo without the first's
-         * highlights. */
-        for (size_t t = 0; t < texels && ok; t++)
-            if (m[t] && luma(fine + 3 * t) > HL_MARGIN * luma(local + 3 * t))
-                m[t] = 0;
-    }
+    if (ok)
+        ok = fs_light_highlights(alb, m, all, n, n, n / 128 > 1 ? n / 128 : 1,
+                                 n / 10 > 3 ? n / 10 : 3, margin, excess, local);
     for (size_t t = 0; t < texels && ok; t++) {
-        if (!use[t])
-            continue;
-        const float ly = luma(local + 3 * t);
-        const float excess = luma(fine + 3 * t) - HL_MARGIN * ly;
-        if (!(ly > 0.0f) || excess <= 0.0f)
+        if (!(excess[t] > 0.0f))
             continue;
         for (int c = 0; c < 3; c++) {
             float *a = alb + 3 * t + (size_t)c;
-            *a = fmaxf(*a - excess, fminf(*a, HL_KEEP * local[3 * t + (size_t)c]));
+            *a = fmaxf(*a - excess[t], fminf(*a, HL_KEEP * local[3 * t + (size_t)c]));
         }
     }
     free(m);
     free(all);
-    free(fine);
+    free(excess);
+    free(local);
     return ok;
 }
 
@@ -180,7 +122,8 @@ fs_status fs_atlas_light_fit(const uint8_t *rgba, const uint8_t *weight, const u
     return r < 0 ? fs_fail(err, FS_ERR_OUT_OF_MEMORY, "atlas light: out of memory") : FS_OK;
 }
 
-fs_status fs_atlas_light_finish(fs_atlas *atlas, const fs_atlas_mesh *mesh, fs_error_buf *err)
+fs_status fs_atlas_light_finish(fs_atlas *atlas, const fs_atlas_mesh *mesh, float margin,
+                                fs_error_buf *err)
 {
     const int n = atlas->size;
     const size_t texels = (size_t)n * (size_t)n;
@@ -208,7 +151,7 @@ fs_status fs_atlas_light_finish(fs_atlas *atlas, const fs_atlas_mesh *mesh, fs_e
                 continue;
             use[t] = atlas->weight[t] >= 77 ? 1 : 2;
         }
-    const int ok = pull_highlights(lin, use, n, tmp);
+    const int ok = margin > 0.0f ? pull_highlights(lin, use, n, margin) : 1;
     if (ok) {
         /* Back to 8 bits, and the CIELAB statistics over the well-seen skin
          * as fs_atlas_build takes them (one texel in four). */

@@ -25,12 +25,12 @@ fs_status fs_atlas_light_fit(const uint8_t *rgba, const uint8_t *weight, const u
                              fs_error_buf *err);
 
 /*
- * The atlas' specular highlights (skin brighter than the local albedo of the
- * skin around it) pulled down to that albedo, then its CIELAB statistics
- * measured again: the last step of fs_atlas_build with the light taken
+ * The atlas' specular highlights (fs_light_highlights at @p margin; none
+ * when it is 0) subtracted, then its CIELAB statistics measured again: the last step of fs_atlas_build with the light taken
  * out. FS_ERR_OUT_OF_MEMORY (the atlas may be half pulled: the caller
  * frees it).
  */
-fs_status fs_atlas_light_finish(fs_atlas *atlas, const fs_atlas_mesh *mesh, fs_error_buf *err);
+fs_status fs_atlas_light_finish(fs_atlas *atlas, const fs_atlas_mesh *mesh, float margin,
+                                fs_error_buf *err);
 
 #endif /* FS_IDENTITY_LIGHT_H */

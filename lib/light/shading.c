@@ -2,6 +2,7 @@
  * The light model: see shading.h.
  */
 #include "light/shading.h"
+#include "scratch.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -46,14 +47,9 @@ void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y
     out[1] = ny;
     out[2] = nz;
     out[3] = nx;
-    out[4] = nx * ny;
-    out[5] = ny * nz;
-    out[6] = 3.0f * nz * nz - 1.0f;
-    out[7] = nx * nz;
-    out[8] = nx * nx - ny * ny;
     const float px = (x - f->cx) * f->inv_size, py = (y - f->cy) * f->inv_size;
-    out[9] = px;
-    out[10] = py;
+    out[4] = px;
+    out[5] = py;
 }
 
 void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], float out[3])
@@ -209,7 +205,7 @@ int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out
     fs_shading_flat(out);
     if (n < MIN_FIT)
         return 0;
-    float *use = malloc((size_t)n * sizeof(float));
+    float *use = fs_tmp_alloc((size_t)n * sizeof(float));
     if (!use)
         return -1;
     /* First round: all but the brightest 3% (highlights would tilt it). */
@@ -247,6 +243,6 @@ int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out
     }
     if (ok)
         *out = fit;
-    free(use);
+    fs_tmp_free(use);
     return ok;
 }

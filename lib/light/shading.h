@@ -3,13 +3,16 @@
  * the source photo (divided out of the atlas at capture) and for the target
  * (put back on the render). Internal.
  *
- * The model, per linear-light channel, is a sum of 11 terms: the 9
- * second-order spherical harmonics of the surface normal (a distant light
- * on a convex Lambertian surface) and the 2 first-order terms of the
- * position in the face's frame (x, y = (pixel - face centre) / face size).
- * Second-order position terms (x^2, xy, y^2) were tried: the source's and
- * the target's fits, over different parts of the face, then disagree
- * where each extrapolates (a dark far cheek on a self-swap). The normal's terms hold what a lamp or the sky does to a
+ * The model, per linear-light channel, is a sum of 6 terms: the 4
+ * first-order spherical harmonics of the surface normal (an ambient and a
+ * distant light on a Lambertian surface) and the 2 first-order terms of
+ * the position in the face's frame (x, y = (pixel - face centre) / face
+ * size). Second-order terms of either were tried and dropped: over a face's
+ * narrow spread of normals they are barely determined, so a highlight on
+ * one cheek swung them and changed the whole face's light (light leak of a
+ * spot 1.37 against 1.27 with 6 terms), and the source's and the target's
+ * fits, over different parts of the face, disagreed where each
+ * extrapolates (self-swap SSIM 0.931 against 0.936; doc/light-notes.md). The normal's terms hold what a lamp or the sky does to a
  * face; the position's hold what they cannot: a light falling off across
  * the face (a lamp close by), a soft shadow from something off the face,
  * bounce from a wall. Both are smooth at the scale of the face, so neither
@@ -27,8 +30,7 @@
 #include "faceswap/fitter.h"
 #include "internal.h"
 
-#define FS_SHADE_SH 9
-#define FS_SHADE_TERMS 11
+#define FS_SHADE_TERMS 6
 
 typedef struct fs_shading {
     /* Per linear R, G, B: the terms' weights, normalised so that the
@@ -56,6 +58,11 @@ void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y
 /* The shading of each channel for the terms @p basis. */
 void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], float out[3]);
 
+/* Smallest face, px (the larger side of the mesh's bounding box), whose
+ * light is measured, at capture and on the target: below it the fit follows
+ * the photo's noise and compression more than its light. */
+#define FS_LIGHT_MIN_FACE 64.0f
+
 /* Smallest shading divided out or put back, as a fraction of its mean: a
  * deep shadow divided out would blow up the photo's noise. */
 #define FS_SHADE_FLOOR 0.25f
@@ -70,6 +77,24 @@ void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], flo
  * memory (@p out flat).
  */
 int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out);
+
+/*
+ * Specular highlights. On skin a highlight is the light's own colour added
+ * on top of the diffuse colour (the dichromatic model): the highlight layer
+ * of a w x h linear RGB image @p lin (light divided out, where there is a
+ * model of it) is, per pixel where @p may, the excess of its luminance
+ * box-smoothed over @p fine_r px (pores and freckles are not highlights)
+ * over @p margin times the luminance of the local albedo: the box
+ * mean over @p wide_r px of the pixels of @p local_from, without the
+ * highlights themselves (two passes), which would raise it. Into @p excess
+ * (w*h, luminance, 0 where none) and @p local (w*h*3, the local albedo).
+ * The capture subtracts it from the source's albedo, the renderer adds the
+ * target's back: the highlights are the target's light's, like its shading.
+ * Returns 0 out of memory (outputs undefined), else 1.
+ */
+int fs_light_highlights(const float *lin, const uint8_t *local_from, const uint8_t *may, int w,
+                        int h, int fine_r, int wide_r, float margin, float *excess,
+                        float *local);
 
 /* sRGB 0..1 <-> linear 0..1. */
 float fs_srgb_to_linear(float c);

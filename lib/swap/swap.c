@@ -36,7 +36,7 @@ void fs_swap_params_default(fs_swap_params *p)
     p->skin_guard = 1;
     p->shape = 0.5;
     p->match_detail = 1;
-    p->relight = 0;
+    p->relight = 1;
 }
 
 /* MediaPipe's silhouette ring. */
@@ -365,6 +365,10 @@ static fs_status measure_light(const fs_exec *ex, const float *attr, const float
         st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
     fs_face_frame frame;
     fs_face_frame_of(points, &frame);
+    /* The window's colours are 8-bit values over 255: linearised by table. */
+    float lut[256];
+    for (int i = 0; i < 256; i++)
+        lut[i] = fs_srgb_to_linear((float)i / 255.0f);
     long n = 0;
     for (int y = 0; y < h && st == FS_OK; y += 2)
         for (int x = 0; x < w; x += 2) {
@@ -378,7 +382,7 @@ static fs_status measure_light(const fs_exec *ex, const float *attr, const float
                 continue;
             const float nrm[3] = {a[0] / len, a[1] / len, a[2] / len};
             for (int k = 0; k < 3; k++)
-                lin[3 * n + k] = fs_srgb_to_linear(c[k]);
+                lin[3 * n + k] = lut[(int)lrintf(c[k] * 255.0f) & 255];
             fs_shading_basis(&frame, nrm, (float)(x0 + x), (float)(y0 + y),
                              basis + (size_t)n * FS_SHADE_TERMS);
             n++;
@@ -449,7 +453,10 @@ fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
     }
     fs_shading light;
     fs_shading_flat(&light);
-    if (st == FS_OK && params->relight)
+    /* A smaller face keeps the source's own light (messi5's 35 px face as
+     * the target: the landmarks found again on the swap moved 0.0204 of the
+     * diagonal with its light measured, 0.0181 without). */
+    if (st == FS_OK && params->relight && t->face_size >= FS_LIGHT_MIN_FACE)
         st = measure_light(ex, attr, target, weight, w, h, t->x0, t->y0, points, &light);
     if (st == FS_OK) {
         t->light = light;
@@ -592,23 +599,68 @@ static void debug_fill(fs_swap_info *info, const work *k, size_t n)
     memcpy(info->alpha, k->alpha, n * sizeof(float));
 }
 
-/* The target's shading at each vertex of its mesh, per channel, as the
- * factor on an sRGB value: (linear shading)^(1/2.2), floored. */
-static void target_shading(const fs_swap_mesh *mesh, const fs_swap_target *t,
+/* The shading of @p light at each vertex, facing as the mesh @p shape and
+ * placed at @p points (the face's frame), per channel, as the factor on an
+ * sRGB value: (linear shading)^(1/2.2), floored. */
+static void vertex_shading(const fs_swap_mesh *mesh, const float (*points)[3],
+                           const fs_shading *light, const float (*shape)[3],
                            float out[FS_MESH_LANDMARKS][3])
 {
-    const float(*points)[3] = (const float(*)[3])t->points;
     float vn[FS_MESH_LANDMARKS][3];
-    fs_atlas_vertex_normals(points, &mesh->atlas, vn);
+    fs_atlas_vertex_normals(shape, &mesh->atlas, vn);
     fs_face_frame frame;
     fs_face_frame_of(points, &frame);
     for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
         float h[FS_SHADE_TERMS], s[3];
         fs_shading_basis(&frame, vn[i], points[i][0], points[i][1], h);
-        fs_shading_eval(&t->light, h, s);
+        fs_shading_eval(light, h, s);
         for (int c = 0; c < 3; c++)
             out[i][c] = powf(fmaxf(s[c], FS_SHADE_FLOOR), 1.0f / 2.2f);
     }
+}
+
+/* Adds the target's highlight layer (fs_light_highlights over the target's
+ * skin with its light divided out) to the render, which holds the source's
+ * albedo under the target's shading. */
+static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int h, double size,
+                                   float margin)
+{
+    const size_t n = (size_t)w * (size_t)h;
+    float *lin = fs_tmp_alloc(n * 3 * sizeof(float)), *excess = fs_tmp_alloc(n * sizeof(float));
+    float *local = fs_tmp_alloc(n * 3 * sizeof(float));
+    uint8_t *may = fs_tmp_alloc(n);
+    fs_status st = FS_OK;
+    if (!lin || !excess || !local || !may)
+        st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    float lut[256];
+    for (int i = 0; i < 256 && st == FS_OK; i++)
+        lut[i] = fs_srgb_to_linear((float)i / 255.0f);
+    for (size_t p = 0; p < n && st == FS_OK; p++) {
+        may[p] = k->weight[p] > 0.0f;
+        const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
+        for (int c = 0; c < 3; c++) {
+            const float s = fmaxf(powf(a[c], 2.2f), FS_SHADE_FLOOR);
+            lin[3 * p + (size_t)c] = may[p] ? lut[(int)lrintf(k->target[3 * p + (size_t)c] * 255.0f) & 255] / s : 0.0f;
+        }
+    }
+    const int fine_r = (int)fmax(1.0, size / 128.0), wide_r = (int)fmax(3.0, size / 10.0);
+    if (st == FS_OK &&
+        !fs_light_highlights(lin, may, may, w, h, fine_r, wide_r, margin, excess, local))
+        st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    for (size_t p = 0; p < n && st == FS_OK; p++) {
+        if (!(excess[p] > 0.0f))
+            continue;
+        const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
+        for (int c = 0; c < 3; c++) {
+            float *r = k->render + 3 * p + (size_t)c;
+            *r = fs_linear_to_srgb(fs_srgb_to_linear(*r) + excess[p] * powf(a[c], 2.2f));
+        }
+    }
+    fs_tmp_free(may);
+    fs_tmp_free(local);
+    fs_tmp_free(excess);
+    fs_tmp_free(lin);
+    return st;
 }
 
 static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
@@ -644,13 +696,33 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
         }
         shape_transfer(mesh, (const float(*)[3])id->landmarks, points, params->shape, shaped);
     }
-    /* The target's light on the source's albedo: per vertex, interpolated
-     * (the shading is smooth at the scale of a triangle). Only an atlas
-     * that holds albedo takes it, else the light would be there twice. */
-    const int relight = params->relight && id->atlas.light.n_fit > 0 && t->light.n_fit > 0;
+    /* An atlas that holds albedo is lit again: by the target's light, per
+     * vertex, interpolated (the shading is smooth at the scale of a
+     * triangle), or, where none was measured (relight off, a template
+     * made without it), by the source's own, as the photo showed it. */
+    const int relight = id->atlas.light.n_fit > 0;
+    const int target_light = relight && params->relight && t->light.n_fit > 0;
     float shade[FS_MESH_LANDMARKS][3];
-    if (relight)
-        target_shading(mesh, t, shade);
+    if (relight && !target_light) {
+        /* The source's own light where it was: the photo's shading back,
+         * moving with the face as the photo's colours did. */
+        vertex_shading(mesh, (const float(*)[3])id->landmarks, &id->atlas.light,
+                       (const float(*)[3])id->landmarks, shade);
+    } else if (relight) {
+        /* The normals of the source's face in the target's pose: the
+         * target's light falls on the source's shape, whose shading at the
+         * mesh's scale was taken out with the source's light. */
+        float(*own)[3] = fs_tmp_alloc(sizeof(float) * 3 * FS_LANDMARKS);
+        if (!own) {
+            work_free(&k);
+            fs_tmp_free(shaped);
+            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+        }
+        if (!shape_transfer(mesh, (const float(*)[3])id->landmarks, points, 1.0, own))
+            memcpy(own, points, sizeof(float) * 3 * FS_LANDMARKS);
+        vertex_shading(mesh, points, &t->light, (const float(*)[3])own, shade);
+        fs_tmp_free(own);
+    }
     fs_status st = rasterise(eng, ex, mesh, params->subdivision,
                              shaped ? (const float(*)[3])shaped : points, points,
                              (const float(*)[3])id->landmarks,
@@ -722,6 +794,11 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
     /* Colour correction over the eroded skin: the render's statistics
      * become the target's, measured once per target over its own skin
      * (fs_swap_target_prepare). */
+    /* The target's own highlights back on, (the source's were taken out of its
+     * albedo at capture), before the colour match, so that its statistics
+     * and the target's both hold them: they belong to the target's light. */
+    if (st == FS_OK && target_light && id->atlas.highlight_margin > 0.0f)
+        st = target_highlights(ex, &k, w, h, size, id->atlas.highlight_margin);
     if (st == FS_OK && params->colour >= FS_COLOR_MEANSTD)
         st = cops->colour_match_to(ex, k.render, 3 * (ptrdiff_t)w, k.weight, w, h, t->lab_mean,
                                    t->lab_sd);

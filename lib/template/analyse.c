@@ -226,7 +226,11 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
     fs_context_exec(ps->ctx, &ignore, &ex);
     /* The statistics need the face's pixels; a face the swap cannot use
      * (outside the frame) simply has none. */
-    if (fs_swap_target_prepare(ps->eng, &ex, ps->mesh, ps->sp, rgb,
+    /* The template keeps the colour statistics, not the light (the render
+     * puts the source's own light back on a video's frames for now). */
+    fs_swap_params sp = *ps->sp;
+    sp.relight = 0;
+    if (fs_swap_target_prepare(ps->eng, &ex, ps->mesh, &sp, rgb,
                                (const float(*)[3])lm->points, &tg) == FS_OK) {
         for (int c = 0; c < 3; c++) {
             f->stats[c] = (float)tg.lab_mean[c];
