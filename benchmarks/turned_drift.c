@@ -28,8 +28,9 @@
  *     --refine N         every fit (the target's and the result's) followed by N
  *                        more from its own landmarks (fs_fitter_track): the crop
  *                        then comes from the landmarks, not the detection
- *     --delight 1        the sources' light divided out of their atlases and the
- *                        target's put on (fs_atlas_params.delight, relight)
+ *     --delight 0|1      the sources' atlases unwrapped again with their light
+ *                        kept (0) or divided out and the target's put on (1);
+ *                        by default the library's own (1 since the light stage)
  *     --same-box 1       found again from the target's detection (no detector on
  *                        the result: the quality benchmark's measure)
  *     --shape F, --erode F, --feather F, --skin-guard 0|1, --colour 0|1|2,
@@ -81,7 +82,7 @@ typedef struct tool {
     const char *source_name[MAX_SOURCES];
     fs_identity *source[MAX_SOURCES];
     fs_identity_data *data[MAX_SOURCES]; /* what each source swaps from (swap_data) */
-    int delight;    /* 1: atlases with the source's light out, the target's light put on */
+    int delight;    /* -1: the library's atlases; 0/1: unwrapped again with the light kept/out */
     int n_sources;
     /* per bucket and column: sums of means, max of maxes, counts, faces over 2% */
     double sum[N_BUCKETS][N_COLS], worst_mean[N_BUCKETS][N_COLS], worst_max[N_BUCKETS][N_COLS];
@@ -305,8 +306,8 @@ static void account(tool *T, int b, int col, drift d)
     T->n[b][col]++;
 }
 
-/* A copy of @p id's data to swap from; with --delight 1 its atlas unwrapped
- * again from @p photo with the light divided out (fs_atlas_params.delight).
+/* A copy of @p id's data to swap from; with --delight 0|1 its atlas unwrapped
+ * again from @p photo with the light kept or divided out.
  * NULL when out of memory or the unwrap fails. Release with release_data. */
 static fs_identity_data *swap_data(const tool *T, const fs_identity *id, const fs_image *photo)
 {
@@ -314,12 +315,12 @@ static fs_identity_data *swap_data(const tool *T, const fs_identity *id, const f
     if (!d)
         return NULL;
     *d = *fs_identity_internal_data(id);
-    if (!T->delight)
+    if (T->delight < 0)
         return d;
     fs_atlas_params ap;
     fs_atlas_params_default(&ap);
     ap.size = d->atlas.size;
-    ap.delight = 1;
+    ap.delight = T->delight;
     fs_error_buf err;
     memset(&d->atlas, 0, sizeof(d->atlas));
     if (fs_atlas_build(photo, (const float(*)[3])d->landmarks, &fs_renderer_internal_mesh(T->ren)->atlas,
@@ -333,7 +334,7 @@ static fs_identity_data *swap_data(const tool *T, const fs_identity *id, const f
 
 static void release_data(const tool *T, fs_identity_data *d)
 {
-    if (d && T->delight)
+    if (d && T->delight >= 0)
         fs_atlas_free(&d->atlas);
     free(d);
 }
@@ -556,6 +557,7 @@ static void print_table(const tool *T)
 int main(int argc, char **argv)
 {
     static tool T;
+    T.delight = -1;
     const char *targets[64];
     int n_targets = 0, step = 15, flips = 1;
     double shape = -1, erode = -1, feather = -1;
@@ -642,7 +644,8 @@ int main(int argc, char **argv)
         T.params.colour = colour;
     if (eyes >= 0)
         T.params.eyes = eyes;
-    T.params.relight = T.delight;
+    if (T.delight >= 0)
+        T.params.relight = T.delight;
 
     int rc = 0;
     for (int s = 0; s < T.n_sources && rc == 0; s++) {
