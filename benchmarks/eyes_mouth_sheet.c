@@ -21,6 +21,7 @@
 #include "swap/lookup.h"
 #include "swap/swap.h"
 #include "engine.h"
+#include "bench_util.h"
 
 #define MAX_PAIRS 32
 #define GAP 4
@@ -29,30 +30,6 @@ static int fail(fs_status st, const char *what, const char *detail)
 {
     fprintf(stderr, "eyes_mouth_sheet: %s: %s (%s)\n", what, fs_status_name(st), detail ? detail : "");
     return 1;
-}
-
-static int load(fs_context *ctx, const char *spec, fs_image *img, int *face)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s", spec);
-    char *colon = strrchr(path, ':');
-    *face = -1;
-    if (colon && colon[1] >= '0' && colon[1] <= '9') {
-        *face = atoi(colon + 1);
-        *colon = '\0';
-    }
-    memset(img, 0, sizeof(*img));
-    fs_status st = fs_image_read_file(ctx, path, img);
-    if (st == FS_ERR_NOT_FOUND && getenv("FS_TESTDATA_DIR")) {
-        char alt[8192];
-        snprintf(alt, sizeof(alt), "%s/%s", getenv("FS_TESTDATA_DIR"), path);
-        st = fs_image_read_file(ctx, alt, img);
-    }
-    if (st == FS_OK && img->format != FS_PIXEL_RGB8) {
-        fs_image_free(img);
-        st = FS_ERR_UNSUPPORTED;
-    }
-    return st == FS_OK ? 0 : fail(st, path, fs_context_last_error(ctx));
 }
 
 /* The box around landmarks @p idx of @p p, grown by @p pad of its width
@@ -160,11 +137,11 @@ int main(int argc, char **argv)
     for (int k = 0; k < n_pairs / 2 && rc == 0; k++) {
         fs_image src, tgt;
         int sface, tface;
-        if (load(ctx, pairs[2 * k], &src, &sface)) {
+        if (bench_load_photo(ctx, "eyes_mouth_sheet", pairs[2 * k], &src, &sface)) {
             rc = 1;
             break;
         }
-        if (load(ctx, pairs[2 * k + 1], &tgt, &tface)) {
+        if (bench_load_photo(ctx, "eyes_mouth_sheet", pairs[2 * k + 1], &tgt, &tface)) {
             fs_image_free(&src);
             rc = 1;
             break;

@@ -43,6 +43,7 @@
 
 #include "swap/swap.h"
 #include "engine.h"
+#include "bench_util.h"
 
 #define MAX_PHOTOS 32
 
@@ -52,30 +53,6 @@ static int fail(fs_status st, const char *what, const char *detail)
 {
     fprintf(stderr, "light_leak: %s: %s (%s)\n", what, fs_status_name(st), detail ? detail : "");
     return 1;
-}
-
-static int load(fs_context *ctx, const char *spec, fs_image *img, int *face)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s", spec);
-    char *colon = strrchr(path, ':');
-    *face = -1;
-    if (colon && colon[1] >= '0' && colon[1] <= '9') {
-        *face = atoi(colon + 1);
-        *colon = '\0';
-    }
-    memset(img, 0, sizeof(*img));
-    fs_status st = fs_image_read_file(ctx, path, img);
-    if (st == FS_ERR_NOT_FOUND && getenv("FS_TESTDATA_DIR")) {
-        char alt[8192];
-        snprintf(alt, sizeof(alt), "%s/%s", getenv("FS_TESTDATA_DIR"), path);
-        st = fs_image_read_file(ctx, alt, img);
-    }
-    if (st == FS_OK && img->format != FS_PIXEL_RGB8) {
-        fs_image_free(img);
-        st = FS_ERR_UNSUPPORTED;
-    }
-    return st == FS_OK ? 0 : fail(st, path, fs_context_last_error(ctx));
 }
 
 /* ---------------------------------------------------------------- lights */
@@ -451,7 +428,7 @@ int main(int argc, char **argv)
     for (int ph = 0; ph < n_photos && rc == 0; ph++) {
         fs_image img;
         int face;
-        if (load(r.ctx, photos[ph], &img, &face)) {
+        if (bench_load_photo(r.ctx, "light_leak", photos[ph], &img, &face)) {
             rc = 1;
             break;
         }

@@ -163,11 +163,6 @@ void fs_atlas_free(fs_atlas *atlas)
 
 /* ------------------------------------------------------------------ colour */
 
-static float srgb_to_linear(float c)
-{
-    return c <= 0.04045f ? c / 12.92f : powf((c + 0.055f) / 1.055f, 2.4f);
-}
-
 static float lab_f(float t)
 {
     return t > 0.008856452f ? cbrtf(t) : 7.787037f * t + 16.0f / 116.0f;
@@ -186,8 +181,8 @@ static void linear_to_lab(const float lin[3], float lab[3])
 
 void fs_srgb_to_lab(const uint8_t rgb[3], float lab[3])
 {
-    const float lin[3] = {srgb_to_linear(rgb[0] / 255.0f), srgb_to_linear(rgb[1] / 255.0f),
-                          srgb_to_linear(rgb[2] / 255.0f)};
+    const float lin[3] = {fs_srgb_to_linear(rgb[0] / 255.0f), fs_srgb_to_linear(rgb[1] / 255.0f),
+                          fs_srgb_to_linear(rgb[2] / 255.0f)};
     linear_to_lab(lin, lab);
 }
 
@@ -451,7 +446,7 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
      * visits every texel once. */
     float lut[256];
     for (int i = 0; i < 256; i++)
-        lut[i] = srgb_to_linear((float)i / 255.0f);
+        lut[i] = fs_srgb_to_linear((float)i / 255.0f);
     double acc[2][7] = {{0}}; /* [seen, all]: count, sum[3], sum of squares[3] */
 
     float face_w[FS_MESH_LANDMARKS], vn[FS_MESH_LANDMARKS][3];
