@@ -46,7 +46,8 @@ static void make_data(fs_tpl_data *d)
     for (uint32_t i = 0; i < d->n_faces; i++) {
         fs_tpl_face *f = &d->faces[i];
         f->track = track_of[i];
-        f->flags = FS_TPL_FACE_FITTED | (i % 2 ? FS_TPL_FACE_STATS : 0u);
+        f->flags = FS_TPL_FACE_FITTED | (i % 2 ? FS_TPL_FACE_STATS : 0u) |
+                   (i % 3 ? FS_TPL_FACE_LIGHT : 0u);
         f->confidence = 0.5f + 0.01f * (float)i;
         for (int k = 0; k < 4; k++)
             f->box[k] = 10.0f * (float)i + (float)k;
@@ -57,6 +58,8 @@ static void make_data(fs_tpl_data *d)
             f->pose[k] = (float)k - 3.5f;
         for (int k = 0; k < FS_TPL_STATS; k++)
             f->stats[k] = 50.0f + (float)k;
+        for (int k = 0; k < FS_TPL_LIGHT && (f->flags & FS_TPL_FACE_LIGHT); k++)
+            f->light[k] = 0.05f * (float)(k - 6) + 0.01f * (float)i;
         fs_tpl_frame *fr = &d->frames[frame_of[i]];
         if (fr->n_faces == 0)
             fr->first_face = i;
@@ -183,7 +186,7 @@ START_TEST(damaged_files)
     b[0] = 'X';
     ck_assert_int_eq(load(b, size, &e, &err), FS_ERR_CORRUPT);
     memcpy(b, buf, size);
-    fs_put_u32(b + 4, 2);
+    fs_put_u32(b + 4, 3);
     ck_assert_int_eq(load(b, size, &e, &err), FS_ERR_VERSION);
     ck_assert_msg(strstr(err.text, "version"), "%s", err.text);
     memcpy(b, buf, size);
@@ -228,6 +231,13 @@ START_TEST(damaged_files)
     fs_put_f32(b + face0 + 8, 2.0f);
     reseal(b, size);
     ck_assert_int_eq(load(b, size, &e, &err), FS_ERR_CORRUPT);
+    /* a light term of 500 (face 1 has a light; its last float is its last term) */
+    const size_t face_bytes = 8 + 4 * (1 + 4 + FS_LANDMARKS * 3 + 16 + FS_TPL_STATS + FS_TPL_LIGHT);
+    memcpy(b, buf, size);
+    fs_put_f32(b + face0 + 2 * face_bytes - 4, 500.0f);
+    reseal(b, size);
+    ck_assert_int_eq(load(b, size, &e, &err), FS_ERR_CORRUPT);
+    ck_assert_msg(strstr(err.text, "light"), "%s", err.text);
     /* counts that promise more than the file holds */
     memcpy(b, buf, size);
     fs_put_u32(b + 64 + 116, 0xffffffffu);
@@ -244,6 +254,67 @@ START_TEST(damaged_files)
     ck_assert_int_eq(fs_tpl_load(buf, size, NULL, &err), FS_ERR_INVALID_ARGUMENT);
     ck_assert_int_eq(load(buf, 0, &e, &err), FS_ERR_TRUNCATED);
     free(b);
+    free(buf);
+    fs_tpl_data_free(&d);
+}
+END_TEST
+
+/* A version 1 file (no light) from the same data: the faces without their
+ * light[] floats. */
+static uint8_t *as_version1(const uint8_t *v2, size_t size, uint32_t n_faces, size_t *out_size)
+{
+    const size_t light = 4 * FS_TPL_LIGHT;
+    const size_t face_bytes = 8 + 4 * (1 + 4 + FS_LANDMARKS * 3 + 16 + FS_TPL_STATS) + light;
+    const size_t faces_at = size - n_faces * face_bytes;
+    uint8_t *b = malloc(size);
+    ck_assert(b);
+    memcpy(b, v2, faces_at);
+    size_t at = faces_at;
+    for (uint32_t i = 0; i < n_faces; i++) {
+        memcpy(b + at, v2 + faces_at + i * face_bytes, face_bytes - light);
+        at += face_bytes - light;
+    }
+    fs_put_u32(b + 4, 1);
+    fs_put_u64(b + 16, at - 64);
+    reseal(b, at);
+    *out_size = at;
+    return b;
+}
+
+START_TEST(version1_still_read)
+{
+    fs_tpl_data d, e;
+    make_data(&d);
+    /* version 1 knew no light: the faces' flags without it */
+    for (uint32_t i = 0; i < d.n_faces; i++)
+        d.faces[i].flags &= ~FS_TPL_FACE_LIGHT;
+    uint8_t *buf = NULL;
+    size_t size = 0, size1 = 0;
+    save(&d, &buf, &size);
+    uint8_t *v1 = as_version1(buf, size, d.n_faces, &size1);
+    ck_assert_uint_eq(size - size1, (size_t)d.n_faces * 4 * FS_TPL_LIGHT);
+    fs_error_buf err;
+    ck_assert_msg(load(v1, size1, &e, &err) == FS_OK, "%s", err.text);
+    ck_assert_uint_eq(e.n_faces, d.n_faces);
+    for (uint32_t i = 0; i < d.n_faces; i++) {
+        ck_assert_uint_eq(e.faces[i].flags, d.faces[i].flags);
+        ck_assert_mem_eq(e.faces[i].points, d.faces[i].points, sizeof(d.faces[i].points));
+        ck_assert_mem_eq(e.faces[i].stats, d.faces[i].stats, sizeof(d.faces[i].stats));
+        for (int k = 0; k < FS_TPL_LIGHT; k++)
+            ck_assert(e.faces[i].light[k] == 0.0f);
+    }
+    fs_tpl_data_free(&e);
+    /* a version 1 face claiming a light is damaged */
+    const size_t v1_face = 8 + 4 * (1 + 4 + FS_LANDMARKS * 3 + 16 + FS_TPL_STATS);
+    const size_t first_face = size1 - (size_t)d.n_faces * v1_face;
+    fs_put_u32(v1 + first_face + 4, FS_TPL_FACE_FITTED | FS_TPL_FACE_LIGHT);
+    reseal(v1, size1);
+    ck_assert_int_eq(load(v1, size1, &e, &err), FS_ERR_CORRUPT);
+    /* nor is a version 1 header on version 2 faces read as faces */
+    fs_put_u32(buf + 4, 1);
+    reseal(buf, size);
+    ck_assert_int_eq(load(buf, size, &e, &err), FS_ERR_CORRUPT);
+    free(v1);
     free(buf);
     fs_tpl_data_free(&d);
 }
@@ -287,6 +358,7 @@ int main(void)
     TCase *tc = tcase_create("file");
     tcase_add_test(tc, round_trip);
     tcase_add_test(tc, damaged_files);
+    tcase_add_test(tc, version1_still_read);
     tcase_add_test(tc, empty_template_not_saved);
     tcase_add_test(tc, file_hash);
     suite_add_tcase(s, tc);

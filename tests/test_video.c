@@ -12,7 +12,9 @@
  *  (c) the track holds through the motion and a new one starts at the cut;
  *  (d) outside the face masks every output frame is its input frame
  *      (rendered losslessly, CRF 0, so that the encoder adds nothing: the
- *      pipeline keeps the decoder's bytes there).
+ *      pipeline keeps the decoder's bytes there);
+ *  (e) the template carries each face's light (issue 10 item 1), smoothed
+ *      over time: steadier than the raw per-frame fits, and the same light.
  * The clip and the two templates are made once in main(); each test reads
  * them. Exits 77 (skip) without the ffmpeg tool.
  */
@@ -25,6 +27,7 @@
 
 #include "clip_util.h"
 #include "temporal.h"
+#include "template/template_api.h"
 #include "video/video_io.h"
 
 static char dir[4096];
@@ -302,6 +305,82 @@ START_TEST(smoothing_beats_raw_fits)
 }
 END_TEST
 
+/* Frame-to-frame change of a template's light (sum over the terms of each
+ * face's difference from its track's face in the frame before) and, against
+ * @p ref, the mean difference of the same frame's light; counts faces with one. */
+static void light_series(const fs_tpl_data *d, const fs_tpl_data *ref, double *step,
+                         double *off_ref, long *with, long *faces)
+{
+    long steps = 0, pairs = 0;
+    *step = *off_ref = 0;
+    *with = *faces = 0;
+    for (int64_t f = 0; f < d->n_frames; f++)
+        for (uint32_t i = 0; i < d->frames[f].n_faces; i++) {
+            const fs_tpl_face *a = &d->faces[d->frames[f].first_face + i];
+            (*faces)++;
+            if (!(a->flags & FS_TPL_FACE_LIGHT))
+                continue;
+            (*with)++;
+            /* a light is normalised to a mean of 1 over the skin: near 1
+             * where the face looks at the camera, at its centre */
+            fs_shading sh = {.n_fit = 1};
+            memcpy(sh.coeff, a->light, sizeof(sh.coeff));
+            const fs_face_frame centre = {0, 0, 1};
+            float basis[FS_SHADE_TERMS], lit[3];
+            fs_shading_basis(&centre, (const float[3]){0, 0, 1}, 0, 0, basis);
+            fs_shading_eval(&sh, basis, lit);
+            for (int c = 0; c < 3; c++)
+                ck_assert_msg(lit[c] > 0.5f && lit[c] < 2.0f, "frame %lld: facing light %g",
+                              (long long)f, lit[c]);
+            const fs_tpl_face *b = fs_tpl_find(d, f - 1, a->track);
+            const fs_tpl_face *r = ref ? fs_tpl_find(ref, f, a->track) : NULL;
+            double s = 0, o = 0;
+            for (int k = 0; k < FS_TPL_LIGHT; k++) {
+                s += b ? fabs(a->light[k] - b->light[k]) : 0;
+                o += r ? fabs(a->light[k] - r->light[k]) : 0;
+            }
+            if (b && (b->flags & FS_TPL_FACE_LIGHT)) {
+                *step += s;
+                steps++;
+            }
+            if (r && (r->flags & FS_TPL_FACE_LIGHT)) {
+                *off_ref += o;
+                pairs++;
+            }
+        }
+    *step /= steps ? (double)steps : 1.0;
+    *off_ref /= pairs ? (double)pairs : 1.0;
+}
+
+/* (e) */
+START_TEST(template_light_smoothed)
+{
+    fs_context *ctx = fs_test_new_context();
+    fs_template *ts = load_template(ctx, tpl_smooth), *tr = load_template(ctx, tpl_raw);
+    double step_s, step_r, off_s, off_r;
+    long with_s, with_r, faces_s, faces_r;
+    light_series(&tr->data, NULL, &step_r, &off_r, &with_r, &faces_r);
+    light_series(&ts->data, &tr->data, &step_s, &off_s, &with_s, &faces_s);
+    printf("template light: %ld of %ld faces (raw fits %ld of %ld); change a frame: raw %.4f, "
+           "smoothed %.4f; smoothed from raw %.4f\n", with_s, faces_s, with_r, faces_r, step_r,
+           step_s, off_s);
+    fflush(stdout);
+    /* the clip's faces are 150 px and more: every one gets its light */
+    ck_assert_int_gt(faces_s, 200);
+    ck_assert_int_eq(with_s, faces_s);
+    ck_assert_int_eq(with_r, faces_r);
+    ck_assert_msg(step_s * 2.0 <= step_r, "smoothed light changes %.4f a frame, raw %.4f", step_s,
+                  step_r);
+    ck_assert_msg(step_r > 0, "raw light never changes");
+    /* the same light, its noise taken out: each frame's smoothed light
+     * nearer that frame's own fit than the fits are to the frame before */
+    ck_assert_msg(off_s < step_r, "smoothed light %.4f from the raw fits", off_s);
+    fs_template_destroy(ts);
+    fs_template_destroy(tr);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
 START_TEST(render_steady_and_untouched_outside)
 {
     fs_context *ctx = fs_test_new_context();
@@ -522,6 +601,7 @@ int main(void)
     tcase_add_test(tc, make_inputs);
     tcase_add_test(tc, tracks_through_motion_and_cut);
     tcase_add_test(tc, smoothing_beats_raw_fits);
+    tcase_add_test(tc, template_light_smoothed);
     tcase_add_test(tc, render_steady_and_untouched_outside);
     tcase_add_test(tc, tracks_joined_across_shots);
     tcase_add_test(tc, several_faces_from_the_start);

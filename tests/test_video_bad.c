@@ -531,7 +531,7 @@ START_TEST(template_file_damage)
         {"a byte of the landmarks altered", size, (long)(size * 2 / 3), 0x01, FS_ERR_CHECKSUM,
          "checksum"},
         {"the last byte altered", size, (long)size - 1, 0x80, FS_ERR_CHECKSUM, "checksum"},
-        {"format version 2", size, 4, 0x03, FS_ERR_VERSION, "version"},
+        {"format version 6", size, 4, 0x04, FS_ERR_VERSION, "version"},
         {"another magic", size, 0, 0x20, FS_ERR_CORRUPT, ""},
         {"empty", 0, -1, 0, FS_ERR_TRUNCATED, ""},
     };

@@ -40,7 +40,8 @@ typedef struct raw_face {
     float box[4];
     float points[FS_LANDMARKS][3];
     float stats[FS_TPL_STATS];
-    int has_stats;
+    float light[FS_TPL_LIGHT];
+    int has_stats, has_light;
 } raw_face;
 
 typedef struct raw_list {
@@ -96,6 +97,54 @@ static double face_size(const float (*p)[3])
 
 /* ------------------------------------------------------------ smoothing */
 
+/* The per-face series smoothed over a track besides the landmarks. */
+enum { SERIES_STATS, SERIES_LIGHT };
+
+/* Series @p which of face @p f: its values (NULL when the face has none
+ * measured) and their count. */
+static float *series_of(raw_face *f, int which, int *k)
+{
+    *k = which == SERIES_STATS ? FS_TPL_STATS : FS_TPL_LIGHT;
+    if (which == SERIES_STATS)
+        return f->has_stats ? f->stats : NULL;
+    return f->has_light ? f->light : NULL;
+}
+
+/* Smooths series @p which of the track's faces over its time grid @p t
+ * (span frames from the first face's); faces without a measurement of it
+ * keep none. */
+static fs_status smooth_series_of(raw_list *raw, const size_t *idx, size_t n, const double *t,
+                                  size_t span, int which, fs_error_buf *err)
+{
+    const int64_t first = raw->v[idx[0]].frame;
+    int k = 0;
+    series_of(&raw->v[idx[0]], which, &k);
+    float *v = calloc(span * (size_t)k, sizeof(float));
+    uint8_t *valid = calloc(span, 1);
+    fs_status st = FS_OK;
+    if (!v || !valid)
+        st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "template analysis: out of memory (smoothing)");
+    for (size_t j = 0; j < n && st == FS_OK; j++) {
+        const float *f = series_of(&raw->v[idx[j]], which, &k);
+        const size_t at = (size_t)(raw->v[idx[j]].frame - first);
+        if (f) {
+            memcpy(v + at * (size_t)k, f, (size_t)k * sizeof(float));
+            valid[at] = 1;
+        }
+    }
+    if (st == FS_OK)
+        st = fs_smooth_series(v, k, t, valid, (int)span, FS_ANALYSE_STATS_HZ, err);
+    for (size_t j = 0; j < n && st == FS_OK; j++) {
+        float *f = series_of(&raw->v[idx[j]], which, &k);
+        if (f)
+            memcpy(f, v + (size_t)(raw->v[idx[j]].frame - first) * (size_t)k,
+                   (size_t)k * sizeof(float));
+    }
+    free(v);
+    free(valid);
+    return st;
+}
+
 /* Smooths one track's faces (raw[idx[0..n-1]], in frame order) in place. */
 static fs_status smooth_track(raw_list *raw, const size_t *idx, size_t n, const frame_list *frames,
                               double tb, const fs_analyse_params *ap, fs_error_buf *err)
@@ -105,10 +154,8 @@ static fs_status smooth_track(raw_list *raw, const size_t *idx, size_t n, const 
     float(*pts)[FS_LANDMARKS][3] = malloc(span * sizeof(*pts));
     double *t = malloc(span * sizeof(*t));
     uint8_t *valid = calloc(span, 1);
-    float *stats = calloc(span * FS_TPL_STATS, sizeof(float));
-    uint8_t *stats_valid = calloc(span, 1);
     fs_status st = FS_OK;
-    if (!pts || !t || !valid || !stats || !stats_valid) {
+    if (!pts || !t || !valid) {
         st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "template analysis: out of memory (smoothing)");
         goto done;
     }
@@ -121,33 +168,27 @@ static fs_status smooth_track(raw_list *raw, const size_t *idx, size_t n, const 
         const size_t k = (size_t)(f->frame - first);
         memcpy(pts[k], f->points, sizeof(pts[k]));
         valid[k] = 1;
-        if (f->has_stats) {
-            memcpy(stats + k * FS_TPL_STATS, f->stats, sizeof(f->stats));
-            stats_valid[k] = 1;
-        }
     }
     fs_smooth_params sp;
     fs_smooth_params_default(&sp);
     st = fs_smooth_track(pts, t, valid, (int)span, &sp, err);
+    /* The statistics and the light change with the scene's light, slowly;
+     * a per-frame estimate of either flickers. */
     if (st == FS_OK)
-        st = fs_smooth_series(stats, FS_TPL_STATS, t, stats_valid, (int)span, FS_ANALYSE_STATS_HZ,
-                              err);
+        st = smooth_series_of(raw, idx, n, t, span, SERIES_STATS, err);
+    if (st == FS_OK)
+        st = smooth_series_of(raw, idx, n, t, span, SERIES_LIGHT, err);
     if (st != FS_OK)
         goto done;
     for (size_t j = 0; j < n; j++) {
         raw_face *f = &raw->v[idx[j]];
-        const size_t k = (size_t)(f->frame - first);
-        memcpy(f->points, pts[k], sizeof(f->points));
-        if (f->has_stats)
-            memcpy(f->stats, stats + k * FS_TPL_STATS, sizeof(f->stats));
+        memcpy(f->points, pts[(size_t)(f->frame - first)], sizeof(f->points));
     }
     (void)ap;
 done:
     free(pts);
     free(t);
     free(valid);
-    free(stats);
-    free(stats_valid);
     return st;
 }
 
@@ -226,17 +267,19 @@ static fs_status record(pass *ps, int64_t frame, const fs_tracker_face *tf, cons
     fs_context_exec(ps->ctx, &ignore, &ex);
     /* The statistics need the face's pixels; a face the swap cannot use
      * (outside the frame) simply has none. */
-    /* The template keeps the colour statistics, not the light (the render
-     * puts the source's own light back on a video's frames for now). */
-    fs_swap_params sp = *ps->sp;
-    sp.relight = 0;
-    if (fs_swap_target_prepare(ps->eng, &ex, ps->mesh, &sp, rgb,
+    if (fs_swap_target_prepare(ps->eng, &ex, ps->mesh, ps->sp, rgb,
                                (const float(*)[3])lm->points, &tg) == FS_OK) {
         for (int c = 0; c < 3; c++) {
             f->stats[c] = (float)tg.lab_mean[c];
             f->stats[3 + c] = (float)tg.lab_sd[c];
         }
         f->has_stats = 1;
+        /* A face too small for a light (or relight off) has none: its
+         * frames get the source's own light back. */
+        if (tg.light.n_fit > 0) {
+            memcpy(f->light, tg.light.coeff, sizeof(f->light));
+            f->has_light = 1;
+        }
     }
     if (tf->id >= ps->n_tracks)
         ps->n_tracks = tf->id + 1;
@@ -423,11 +466,13 @@ static fs_status assemble(pass *ps, fs_tpl_data *d, const fs_canonical_face *can
         const raw_face *r = &ps->raw.v[order[i]];
         fs_tpl_face *f = &d->faces[i];
         f->track = r->track;
-        f->flags = FS_TPL_FACE_FITTED | (r->has_stats ? FS_TPL_FACE_STATS : 0u);
+        f->flags = FS_TPL_FACE_FITTED | (r->has_stats ? FS_TPL_FACE_STATS : 0u) |
+                   (r->has_light ? FS_TPL_FACE_LIGHT : 0u);
         f->confidence = r->confidence;
         memcpy(f->box, r->box, sizeof(f->box));
         memcpy(f->points, r->points, sizeof(f->points));
         memcpy(f->stats, r->stats, sizeof(f->stats));
+        memcpy(f->light, r->light, sizeof(f->light));
         fs_head_pose pose;
         memset(&pose, 0, sizeof(pose));
         if (!canon || !fs_pose_fit((const float(*)[3])f->points, canon, &pose))

@@ -16,7 +16,10 @@
  *      tracks x (i32 id, i64 first, i64 last, i64 frames, f32 mean size)
  *      frames x (i64 pts, u32 first face, u32 faces)
  *      faces  x (i32 track, u32 flags, f32 confidence, f32 box[4],
- *                f32 points[478][3], f32 pose[16], f32 stats[8])
+ *                f32 points[478][3], f32 pose[16], f32 stats[8], f32 light[18])
+ *
+ * Version 1 had no light[] (its faces are 72 bytes shorter); it is still
+ * read, its faces without FS_TPL_FACE_LIGHT.
  *
  * Track ids are the tracks' indices. Every count, index and value is
  * checked on load, so a file from anywhere cannot make the render read out
@@ -33,13 +36,19 @@
 #include "bytes.h"
 #include "sha256.h"
 
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 2u
 #define HEADER 64u
 #define FIXED 136u
 #define TRACK_BYTES 32u
 #define FRAME_BYTES 16u
-#define FACE_FLOATS (1 + 4 + FS_LANDMARKS * 3 + 16 + FS_TPL_STATS)
-#define FACE_BYTES (8u + 4u * FACE_FLOATS)
+#define FACE_FLOATS_V1 (1 + 4 + FS_LANDMARKS * 3 + 16 + FS_TPL_STATS)
+#define FACE_FLOATS (FACE_FLOATS_V1 + FS_TPL_LIGHT)
+
+/* A face's bytes in a file of format @p version (1 or FORMAT_VERSION). */
+static uint64_t face_bytes(uint32_t version)
+{
+    return 8u + 4u * (uint64_t)(version == 1u ? FACE_FLOATS_V1 : FACE_FLOATS);
+}
 
 static const uint8_t magic[4] = {'F', 'S', 'T', 'P'};
 
@@ -79,13 +88,13 @@ static void digest(const uint8_t *file, size_t payload_len, uint8_t out[FS_SHA25
 }
 
 /* Bytes of a file with these counts, 0 when it would not fit a size_t. */
-static size_t file_size(int64_t frames, int64_t tracks, uint64_t faces)
+static size_t file_size(int64_t frames, int64_t tracks, uint64_t faces, uint32_t version)
 {
     if (frames < 0 || tracks < 0 || frames > FS_TPL_MAX_FRAMES || tracks > FS_TPL_MAX_TRACKS ||
         faces > (uint64_t)FS_TPL_MAX_FRAMES * FS_TPL_MAX_FACES_PER_FRAME)
         return 0;
     const uint64_t n = HEADER + FIXED + (uint64_t)tracks * TRACK_BYTES +
-                       (uint64_t)frames * FRAME_BYTES + faces * FACE_BYTES;
+                       (uint64_t)frames * FRAME_BYTES + faces * face_bytes(version);
     return n > SIZE_MAX ? 0 : (size_t)n;
 }
 
@@ -93,7 +102,7 @@ fs_status fs_tpl_save(const fs_tpl_data *d, uint8_t **out, size_t *out_size, fs_
 {
     if (!d || !out || !out_size || d->n_frames <= 0)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "template save: nothing analysed");
-    const size_t total = file_size(d->n_frames, d->n_tracks, d->n_faces);
+    const size_t total = file_size(d->n_frames, d->n_tracks, d->n_faces, FORMAT_VERSION);
     if (total == 0)
         return fs_fail(err, FS_ERR_TOO_LARGE, "template save: too many frames or faces");
     uint8_t *b = calloc(1, total);
@@ -149,6 +158,8 @@ fs_status fs_tpl_save(const fs_tpl_data *d, uint8_t **out, size_t *out_size, fs_
             fs_put_f32(p, f->pose[k]);
         for (int k = 0; k < FS_TPL_STATS; k++, p += 4)
             fs_put_f32(p, f->stats[k]);
+        for (int k = 0; k < FS_TPL_LIGHT; k++, p += 4)
+            fs_put_f32(p, f->light[k]);
     }
     digest(b, total - HEADER, b + 24);
     *out = b;
@@ -166,7 +177,8 @@ static const char *check_face(const fs_tpl_face *f, int32_t n_tracks)
 {
     if (f->track < 0 || f->track >= n_tracks)
         return "track id out of range";
-    if (f->flags & ~(uint32_t)(FS_TPL_FACE_FITTED | FS_TPL_FACE_BRIDGED | FS_TPL_FACE_STATS))
+    if (f->flags & ~(uint32_t)(FS_TPL_FACE_FITTED | FS_TPL_FACE_BRIDGED | FS_TPL_FACE_STATS |
+                               FS_TPL_FACE_LIGHT))
         return "unknown face flags";
     if (!(f->confidence >= 0.0f && f->confidence <= 1.0f))
         return "confidence outside 0..1";
@@ -183,6 +195,11 @@ static const char *check_face(const fs_tpl_face *f, int32_t n_tracks)
     for (int k = 0; k < FS_TPL_STATS; k++)
         if (!finite_in(f->stats[k], 1e6f))
             return "statistics not finite";
+    /* A light's terms are a few units at most (its mean over the skin is
+     * 1); a wild one would light the face white or black. */
+    for (int k = 0; k < FS_TPL_LIGHT; k++)
+        if (!finite_in(f->light[k], 100.0f))
+            return "light not finite or far out";
     return NULL;
 }
 
@@ -247,9 +264,9 @@ fs_status fs_tpl_load(const uint8_t *data, size_t size, fs_tpl_data *out, fs_err
         return fs_fail(err, FS_ERR_TRUNCATED, "template load: truncated (%zu bytes, the header needs %u)",
                        size, HEADER);
     const uint32_t version = fs_get_u32(data + 4);
-    if (version != FORMAT_VERSION)
+    if (version != FORMAT_VERSION && version != 1u)
         return fs_fail(err, FS_ERR_VERSION,
-                       "template load: format version %u, this library reads %u (analyse the "
+                       "template load: format version %u, this library reads 1 to %u (analyse the "
                        "video again)", (unsigned)version, FORMAT_VERSION);
     if (fs_get_u32(data + 8) != HEADER || fs_get_u32(data + 12) != 0 || fs_get_u64(data + 56) != 0)
         return fs_fail(err, FS_ERR_CORRUPT, "template load: bad header");
@@ -286,7 +303,7 @@ fs_status fs_tpl_load(const uint8_t *data, size_t size, fs_tpl_data *out, fs_err
     const uint32_t n_tracks = fs_get_u32(p + 112);
     const uint32_t n_faces = fs_get_u32(p + 116);
     if (n_frames < 1 || n_frames > (uint64_t)FS_TPL_MAX_FRAMES || n_tracks > FS_TPL_MAX_TRACKS ||
-        file_size((int64_t)n_frames, n_tracks, n_faces) != size)
+        file_size((int64_t)n_frames, n_tracks, n_faces, version) != size)
         return fs_fail(err, FS_ERR_CORRUPT,
                        "template load: %zu bytes for %llu frames, %u tracks, %u faces", size,
                        (unsigned long long)n_frames, (unsigned)n_tracks, (unsigned)n_faces);
@@ -335,7 +352,13 @@ fs_status fs_tpl_load(const uint8_t *data, size_t size, fs_tpl_data *out, fs_err
             f->pose[k] = fs_get_f32(p);
         for (int k = 0; k < FS_TPL_STATS; k++, p += 4)
             f->stats[k] = fs_get_f32(p);
-        why = check_face(f, d.n_tracks);
+        memset(f->light, 0, sizeof(f->light));
+        if (version == 1u && (f->flags & FS_TPL_FACE_LIGHT))
+            why = "unknown face flags";
+        for (int k = 0; version != 1u && k < FS_TPL_LIGHT; k++, p += 4)
+            f->light[k] = fs_get_f32(p);
+        if (!why)
+            why = check_face(f, d.n_tracks);
     }
     if (!why)
         why = check_tables(&d);

@@ -14,15 +14,22 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "light/shading.h"
 
 /* Target-side statistics per face, smoothed over time: the swap's colour
  * target (CIELAB mean[3] and deviation[3] of the face's skin), 2 spare. */
 #define FS_TPL_STATS 8
 
+/* The face's light (lib/light/shading.h: fs_shading.coeff, channel-major),
+ * smoothed over time like the statistics: a per-frame fit flickers. */
+#define FS_TPL_LIGHT (3 * FS_SHADE_TERMS)
+
 /* fs_tpl_face.flags */
 #define FS_TPL_FACE_FITTED 1u  /* the fitter found the face in this frame */
 #define FS_TPL_FACE_BRIDGED 2u /* a short miss, filled between the fits around it */
 #define FS_TPL_FACE_STATS 4u   /* stats[] hold a measurement (else: none could be made) */
+#define FS_TPL_FACE_LIGHT 8u   /* light[] holds one (else: the face was too small, or the
+                                * template predates it: the source's own light is used) */
 
 typedef struct fs_tpl_face {
     int32_t track;
@@ -32,6 +39,7 @@ typedef struct fs_tpl_face {
     float points[FS_LANDMARKS][3];
     float pose[16]; /* rotation[9], translation[3], scale, yaw, pitch, roll */
     float stats[FS_TPL_STATS];
+    float light[FS_TPL_LIGHT];
 } fs_tpl_face;
 
 typedef struct fs_tpl_frame {

@@ -221,6 +221,12 @@ static fs_status swap_frame(run *r, worker *w, slot *s, int *n_swapped, int *n_s
                 t->lab_sd[c] = f->stats[3 + c];
             }
             t->skin_pixels = 1;
+            /* and its light, smoothed alike (none: the source's own light) */
+            fs_shading_flat(&t->light);
+            if (f->flags & FS_TPL_FACE_LIGHT) {
+                memcpy(t->light.coeff, f->light, sizeof(t->light.coeff));
+                t->light.n_fit = 1;
+            }
         } else {
             st = fs_swap_target_measure(r->eng, &ex, r->mesh, r->params, origin, stride, t);
             if (st == FS_ERR_NO_FACE) {
