@@ -553,6 +553,36 @@ static double skin_diff(const fs_atlas *a, const fs_atlas *b, const fs_atlas_mes
     return n ? s / (double)n : 0;
 }
 
+/* A light's colour is held within 1.3 of its luminance at every point
+ * (a two-coloured light's linear fit runs past it on steep normals); a mild
+ * colour passes as it is. */
+START_TEST(shading_colour_bounded)
+{
+    const fs_face_frame fr = {0.0f, 0.0f, 1.0f};
+    fs_shading s;
+    fs_shading_flat(&s);
+    s.coeff[0][3] = -1.5f; /* red from the left, blue from the right */
+    s.coeff[2][3] = 1.5f;
+    const float side[3] = {-0.8f, 0.0f, 0.6f}, front[3] = {0.0f, 0.0f, 1.0f};
+    float basis[FS_SHADE_TERMS], out[3];
+    fs_shading_basis(&fr, side, 0, 0, basis);
+    fs_shading_eval(&s, basis, out);
+    /* the model's own shading there: red 2.2, green 1, blue -0.2 */
+    const float l = 0.2126f * 2.2f + 0.7152f * 1.0f + 0.0722f * -0.2f;
+    ck_assert_float_eq_tol(out[0], 1.3f * l, 1e-5f);
+    ck_assert_float_eq_tol(out[1], 1.0f, 1e-5f); /* 0.86 of it: within bounds */
+    ck_assert_float_eq_tol(out[2], l / 1.3f, 1e-5f);
+    fs_shading_flat(&s);
+    s.coeff[0][0] = 1.1f;
+    s.coeff[2][0] = 0.95f;
+    fs_shading_basis(&fr, front, 0, 0, basis);
+    fs_shading_eval(&s, basis, out);
+    ck_assert_float_eq_tol(out[0], 1.1f, 1e-6f);
+    ck_assert_float_eq_tol(out[1], 1.0f, 1e-6f);
+    ck_assert_float_eq_tol(out[2], 0.95f, 1e-6f);
+}
+END_TEST
+
 /* The light model's fit, on samples made from a known light in its span:
  * it finds that light again, and dark outliers (brows, hair) and bright ones
  * (highlights) do not move it. */
@@ -1006,6 +1036,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, atlas_turned_face);
     tcase_add_test(tc, atlas_formats);
     tcase_add_test(tc, shading_fit);
+    tcase_add_test(tc, shading_colour_bounded);
     tcase_add_test(tc, highlight_layer);
     tcase_add_test(tc, atlas_delight);
     tcase_add_test(tc, capture_timing);

@@ -445,8 +445,7 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
      * well: accumulated as each texel is written, since the top-left rule
      * visits every texel once. */
     float lut[256];
-    for (int i = 0; i < 256; i++)
-        lut[i] = fs_srgb_to_linear((float)i / 255.0f);
+    fs_srgb_to_linear_table(lut);
     double acc[2][7] = {{0}}; /* [seen, all]: count, sum[3], sum of squares[3] */
 
     float face_w[FS_MESH_LANDMARKS], vn[FS_MESH_LANDMARKS][3];

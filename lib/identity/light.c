@@ -93,8 +93,7 @@ fs_status fs_atlas_light_fit(const uint8_t *rgba, const uint8_t *weight, const u
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "atlas light: out of memory");
     }
     float lut[256];
-    for (int i = 0; i < 256; i++)
-        lut[i] = fs_srgb_to_linear((float)i / 255.0f);
+    fs_srgb_to_linear_table(lut);
     long cand = 0;
     for (int y = 0; y < n; y++)
         for (int x = 0; x < n; x++) {
@@ -137,8 +136,7 @@ fs_status fs_atlas_light_finish(fs_atlas *atlas, const fs_atlas_mesh *mesh, floa
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "atlas light: out of memory");
     }
     float lut[256];
-    for (int i = 0; i < 256; i++)
-        lut[i] = fs_srgb_to_linear((float)i / 255.0f);
+    fs_srgb_to_linear_table(lut);
     for (int y = 0; y < n; y++)
         for (int x = 0; x < n; x++) {
             const size_t t = (size_t)y * (size_t)n + (size_t)x;

@@ -52,6 +52,17 @@ void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y
     out[5] = py;
 }
 
+/* Largest ratio between a channel's shading and the luminance shading, at
+ * any point. The linear model's colour part, fitted where a face is lit by
+ * two lights of different colours (a warm lamp on one side, a cool screen
+ * on the other: faceapi_sample3), runs far past what the photo showed on
+ * steep normals (the sides of the nose), and dividing it out left green
+ * and violet bands in the albedo that every target then showed. A light's
+ * colour across one face rarely moves a channel 30% from the others.
+ * Measured (light_leak, quality_swap; doc/light-notes.md): mean leak
+ * 1.025 -> 1.024, identity +0.221 either way, self-swap MAE 4.98 -> 5.08. */
+#define CHROMA_MAX 1.3f
+
 void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], float out[3])
 {
     for (int c = 0; c < 3; c++) {
@@ -60,12 +71,22 @@ void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], flo
             v += s->coeff[c][k] * basis[k];
         out[c] = v;
     }
+    const float l = 0.2126f * out[0] + 0.7152f * out[1] + 0.0722f * out[2];
+    if (l > 1e-6f)
+        for (int c = 0; c < 3; c++)
+            out[c] = l * fminf(fmaxf(out[c] / l, 1.0f / CHROMA_MAX), CHROMA_MAX);
 }
 
 float fs_srgb_to_linear(float c)
 {
     c = c < 0.0f ? 0.0f : c > 1.0f ? 1.0f : c;
     return c <= 0.04045f ? c / 12.92f : powf((c + 0.055f) / 1.055f, 2.4f);
+}
+
+void fs_srgb_to_linear_table(float out[256])
+{
+    for (int i = 0; i < 256; i++)
+        out[i] = fs_srgb_to_linear((float)i / 255.0f);
 }
 
 float fs_linear_to_srgb(float v)

@@ -55,7 +55,9 @@ void fs_shading_flat(fs_shading *s);
 void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y,
                       float out[FS_SHADE_TERMS]);
 
-/* The shading of each channel for the terms @p basis. */
+/* The shading of each channel for the terms @p basis, each channel held
+ * within a factor of 1.3 of the model's luminance shading there (0.2126 R
+ * + 0.7152 G + 0.0722 B of the terms' sums), where that is positive. */
 void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], float out[3]);
 
 /* Smallest face, px (the larger side of the mesh's bounding box), whose
@@ -99,5 +101,8 @@ int fs_light_highlights(const float *lin, const uint8_t *local_from, const uint8
 /* sRGB 0..1 <-> linear 0..1. */
 float fs_srgb_to_linear(float c);
 float fs_linear_to_srgb(float v);
+
+/* out[i] = fs_srgb_to_linear(i / 255): 8-bit values linearised by table. */
+void fs_srgb_to_linear_table(float out[256]);
 
 #endif /* FS_LIGHT_SHADING_H */

@@ -367,8 +367,7 @@ static fs_status measure_light(const fs_exec *ex, const float *attr, const float
     fs_face_frame_of(points, &frame);
     /* The window's colours are 8-bit values over 255: linearised by table. */
     float lut[256];
-    for (int i = 0; i < 256; i++)
-        lut[i] = fs_srgb_to_linear((float)i / 255.0f);
+    fs_srgb_to_linear_table(lut);
     long n = 0;
     for (int y = 0; y < h && st == FS_OK; y += 2)
         for (int x = 0; x < w; x += 2) {
@@ -633,8 +632,7 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
     if (!lin || !excess || !local || !may)
         st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
     float lut[256];
-    for (int i = 0; i < 256 && st == FS_OK; i++)
-        lut[i] = fs_srgb_to_linear((float)i / 255.0f);
+    fs_srgb_to_linear_table(lut);
     for (size_t p = 0; p < n && st == FS_OK; p++) {
         may[p] = k->weight[p] > 0.0f;
         const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
