@@ -64,12 +64,18 @@ static void shape_weights(fs_swap_mesh *mesh)
     }
 }
 
+/* 0 up to @p lo, 1 from @p hi, smooth between. */
+static double smooth_ramp(double x, double lo, double hi)
+{
+    const double t = fmin(fmax((x - lo) / (hi - lo), 0.0), 1.0);
+    return t * t * (3.0 - 2.0 * t);
+}
+
 double fs_swap_shape_turn_weight(double turn)
 {
     if (isnan(turn)) /* fmin/fmax would pass it as a turn of 0 */
         return 0.0;
-    const double t = fmin(fmax((turn - SHAPE_TURN_FULL) / (SHAPE_TURN_NONE - SHAPE_TURN_FULL), 0.0), 1.0);
-    return 1.0 - t * t * (3.0 - 2.0 * t);
+    return 1.0 - smooth_ramp(turn, SHAPE_TURN_FULL, SHAPE_TURN_NONE);
 }
 
 /* Facing (cos of the angle between a vertex's normal and the source
@@ -83,9 +89,7 @@ double fs_swap_light_seen_weight(double facing)
 {
     if (isnan(facing))
         return 0.0;
-    const double t =
-        fmin(fmax((facing - LIGHT_SEEN_NONE) / (LIGHT_SEEN_FULL - LIGHT_SEEN_NONE), 0.0), 1.0);
-    return t * t * (3.0 - 2.0 * t);
+    return smooth_ramp(facing, LIGHT_SEEN_NONE, LIGHT_SEEN_FULL);
 }
 
 void fs_swap_light_share(const fs_swap_mesh *mesh, const float (*source)[3],
