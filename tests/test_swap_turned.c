@@ -4,8 +4,10 @@
  * that best overlaps the target's) stay within 2% of the face diagonal on
  * average on real faces turned 25-31 degrees, and the shape transfer fades
  * out as the target turns away from the source's face
- * (fs_swap_shape_turn_weight). benchmarks/turned_drift measures the same
- * over every test face and Megamind.avi's frames (doc/swap.md).
+ * (fs_swap_shape_turn_weight); on skin the source's photo saw at a grazing
+ * angle the render keeps the source's own light (fs_swap_light_share), so
+ * that a profile target stays a profile. benchmarks/turned_drift measures
+ * the same over every test face and Megamind.avi's frames (doc/swap.md).
  */
 #include "testutil.h"
 
@@ -82,6 +84,39 @@ static void drift(const fs_face_landmarks *ref, const fs_face_landmarks *got, do
     *max = mx / diag;
 }
 
+/* Swaps @p id (named @p src_name) onto face @p face of @p file, turned at
+ * least @p min_yaw degrees, through the public API with the renderer's
+ * defaults, finds it again (the detection that best overlaps the
+ * target's, then the fitter) and gives the landmarks' drift. */
+static void swap_drift(env *e, const fs_identity *id, const char *src_name, const char *file,
+                       int face, double min_yaw, double *mean, double *max)
+{
+    fs_face_landmarks *lm = malloc(2 * sizeof(*lm));
+    ck_assert_ptr_nonnull(lm);
+    fs_image tgt;
+    fs_test_load_rgb8(e->ctx, file, &tgt);
+    fs_face_box box;
+    fit_face(e, &tgt, face, &box, &lm[0]);
+    ck_assert_double_ge(fabs(lm[0].pose.yaw), min_yaw);
+    FS_ASSERT_OK(fs_renderer_swap_face(e->ren, id, &tgt, &lm[0]));
+    fs_face_box faces[16];
+    int n = 0, best = -1;
+    FS_ASSERT_OK(fs_detector_run(e->det, &tgt, faces, 16, &n));
+    double best_iou = 0.3;
+    for (int i = 0; i < n && i < 16; i++)
+        if (box_iou(&faces[i], &box) >= best_iou) {
+            best_iou = box_iou(&faces[i], &box);
+            best = i;
+        }
+    ck_assert_msg(best >= 0, "%s onto %s: the face is not found again", src_name, file);
+    FS_ASSERT_OK(fs_fitter_run(e->fit, &tgt, &faces[best], &lm[1]));
+    drift(&lm[0], &lm[1], mean, max);
+    printf("swap_turned: %s onto %s face %d (yaw %+.1f): drift %.2f%% (max %.2f%%)\n", src_name,
+           file, face, lm[0].pose.yaw, 100 * *mean, 100 * *max);
+    fs_image_free(&tgt);
+    free(lm);
+}
+
 START_TEST(shape_turn_weight)
 {
     ck_assert_double_eq(fs_swap_shape_turn_weight(0), 1.0);
@@ -92,6 +127,113 @@ START_TEST(shape_turn_weight)
     ck_assert_double_eq(fs_swap_shape_turn_weight(NAN), 0.0);
     for (double t = 0; t < 90; t += 0.5)
         ck_assert_double_ge(fs_swap_shape_turn_weight(t), fs_swap_shape_turn_weight(t + 0.5));
+}
+END_TEST
+
+START_TEST(light_seen_weight)
+{
+    ck_assert_double_eq(fs_swap_light_seen_weight(-1), 0.0);
+    ck_assert_double_eq(fs_swap_light_seen_weight(0.3), 0.0);
+    ck_assert_double_eq_tol(fs_swap_light_seen_weight(0.5), 0.5, 1e-12);
+    ck_assert_double_eq(fs_swap_light_seen_weight(0.7), 1.0);
+    ck_assert_double_eq(fs_swap_light_seen_weight(1), 1.0);
+    ck_assert_double_eq(fs_swap_light_seen_weight(NAN), 0.0);
+    for (double f = -1; f < 1; f += 0.01)
+        ck_assert_double_le(fs_swap_light_seen_weight(f), fs_swap_light_seen_weight(f + 0.01));
+}
+END_TEST
+
+/* The light on a frontal source (astronaut) swapped onto a profile
+ * (faceapi_sample2's face turned 55 degrees): the profile shows square-on
+ * much of what the source's photo saw at a grazing angle, and there the
+ * render keeps the source's own light; where the photo saw the skin well
+ * it takes the target's, which differs. */
+START_TEST(profile_keeps_source_light)
+{
+    env e;
+    env_open(&e);
+    fs_image src, tgt;
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_test_load_rgb8(e.ctx, "faceapi_sample2.jpg", &tgt);
+    fs_identity *sid = NULL;
+    FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &sid));
+    const fs_identity_data *id = fs_identity_internal_data(sid);
+    ck_assert_int_gt(id->atlas.light.n_fit, 0);
+    fs_face_landmarks *lm = malloc(sizeof(*lm));
+    fs_swap_target *t = malloc(sizeof(*t));
+    float(*mix)[3] = malloc(sizeof(float) * 3 * FS_MESH_LANDMARKS);
+    float(*own)[3] = malloc(sizeof(float) * 3 * FS_MESH_LANDMARKS);
+    float(*tn)[3] = malloc(sizeof(float) * 3 * FS_MESH_LANDMARKS);
+    float *share = malloc(sizeof(float) * FS_MESH_LANDMARKS);
+    ck_assert(lm && t && mix && own && tn && share);
+    fs_face_box box;
+    fit_face(&e, &tgt, 1, &box, lm);
+    ck_assert_double_ge(fabs(lm->pose.yaw), 45);
+    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
+    fs_swap_params p = *fs_renderer_internal_params(e.ren);
+    ck_assert_int_eq(p.relight, 1);
+    fs_error_buf eb;
+    FS_ASSERT_OK(fs_swap_target_prepare(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p,
+                                        &tgt, (const float(*)[3])lm->points, t));
+    ck_assert_int_gt(t->light.n_fit, 0);
+    ck_assert_int_eq(fs_swap_vertex_light(mesh, &p, id, t, mix), 1);
+    p.relight = 0; /* the source's own light alone */
+    ck_assert_int_eq(fs_swap_vertex_light(mesh, &p, id, t, own), 1);
+    fs_swap_light_share(mesh, (const float(*)[3])id->landmarks, share);
+    fs_atlas_vertex_normals((const float(*)[3])t->points, &mesh->atlas, tn);
+    int shown = 0, grazed = 0, differ = 0;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        ck_assert(share[i] >= 0.0f && share[i] <= 1.0f);
+        for (int c = 0; c < 3; c++) {
+            ck_assert(isfinite(mix[i][c]) && mix[i][c] > 0.0f);
+            if (share[i] == 0.0f)
+                ck_assert_float_eq_tol(mix[i][c], own[i][c], 1e-6f);
+        }
+        if (share[i] == 1.0f && fabsf(mix[i][0] - own[i][0]) > 0.02f)
+            differ++;
+        if (tn[i][2] > 0.5f) { /* the profile shows it square-on */
+            shown++;
+            grazed += share[i] < 0.5f;
+        }
+    }
+    printf("swap_turned: profile: %d of %d vertices shown square-on were seen at a grazing "
+           "angle by the source; the target's light differs on %d\n",
+           grazed, shown, differ);
+    ck_assert_int_ge(grazed * 5, shown); /* a fifth at least */
+    ck_assert_int_ge(differ, 20);
+    free(share);
+    free(tn);
+    free(own);
+    free(mix);
+    free(t);
+    free(lm);
+    fs_identity_destroy(sid);
+    fs_image_free(&tgt);
+    fs_image_free(&src);
+    env_close(&e);
+}
+END_TEST
+
+/* astronaut onto the profile through the public API, found again: the
+ * mean drift was 8.79% with the target's light on every vertex, 4.94% with
+ * the source's own kept where its photo saw the skin at a grazing angle
+ * (benchmarks/turned_drift, whose fit of the profile differs slightly:
+ * 6.83% and 3.98%). The bound: between the two; the issue's 2% is not
+ * reached yet. */
+START_TEST(profile_drift)
+{
+    env e;
+    env_open(&e);
+    fs_image src;
+    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_identity *id = NULL;
+    FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
+    double mean, max;
+    swap_drift(&e, id, "astronaut.png", "faceapi_sample2.jpg", 1, 45, &mean, &max);
+    ck_assert_double_le(mean, 0.055);
+    fs_identity_destroy(id);
+    fs_image_free(&src);
+    env_close(&e);
 }
 END_TEST
 
@@ -185,45 +327,20 @@ START_TEST(turned_targets_drift)
     static const char *const sources[] = {"astronaut.png", "faceapi_sample3.jpg"};
     env e;
     env_open(&e);
-    fs_face_landmarks *lm = malloc(2 * sizeof(*lm));
-    ck_assert_ptr_nonnull(lm);
     for (int s = 0; s < 2; s++) {
         fs_image src;
         fs_test_load_rgb8(e.ctx, sources[s], &src);
         fs_identity *id = NULL;
         FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
         for (int t = 0; t < 2; t++) {
-            fs_image tgt;
-            fs_test_load_rgb8(e.ctx, targets[t].file, &tgt);
-            fs_face_box box;
-            fit_face(&e, &tgt, targets[t].face, &box, &lm[0]);
-            ck_assert_double_ge(fabs(lm[0].pose.yaw), 25);
-            FS_ASSERT_OK(fs_renderer_swap_face(e.ren, id, &tgt, &lm[0]));
-            fs_face_box faces[16];
-            int n = 0, best = -1;
-            FS_ASSERT_OK(fs_detector_run(e.det, &tgt, faces, 16, &n));
-            double best_iou = 0.3;
-            for (int i = 0; i < n && i < 16; i++)
-                if (box_iou(&faces[i], &box) >= best_iou) {
-                    best_iou = box_iou(&faces[i], &box);
-                    best = i;
-                }
-            ck_assert_msg(best >= 0, "%s onto %s: the face is not found again", sources[s],
-                          targets[t].file);
-            FS_ASSERT_OK(fs_fitter_run(e.fit, &tgt, &faces[best], &lm[1]));
             double mean, max;
-            drift(&lm[0], &lm[1], &mean, &max);
-            printf("swap_turned: %s onto %s face %d (yaw %+.1f): drift %.2f%% (max %.2f%%)\n",
-                   sources[s], targets[t].file, targets[t].face, lm[0].pose.yaw, 100 * mean,
-                   100 * max);
+            swap_drift(&e, id, sources[s], targets[t].file, targets[t].face, 25, &mean, &max);
             ck_assert_double_le(mean, 0.02);
             ck_assert_double_le(max, 0.06);
-            fs_image_free(&tgt);
         }
         fs_identity_destroy(id);
         fs_image_free(&src);
     }
-    free(lm);
     env_close(&e);
 }
 END_TEST
@@ -237,6 +354,9 @@ int main(void)
     tcase_add_test(tc, shape_turn_weight);
     tcase_add_test(tc, shape_off_when_turned_away);
     tcase_add_test(tc, turned_targets_drift);
+    tcase_add_test(tc, light_seen_weight);
+    tcase_add_test(tc, profile_keeps_source_light);
+    tcase_add_test(tc, profile_drift);
     suite_add_tcase(s, tc);
     return fs_test_run_suite(s);
 }

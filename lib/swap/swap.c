@@ -64,12 +64,42 @@ static void shape_weights(fs_swap_mesh *mesh)
     }
 }
 
+/* 0 up to @p lo, 1 from @p hi, smooth between. */
+static double smooth_ramp(double x, double lo, double hi)
+{
+    const double t = fmin(fmax((x - lo) / (hi - lo), 0.0), 1.0);
+    return t * t * (3.0 - 2.0 * t);
+}
+
 double fs_swap_shape_turn_weight(double turn)
 {
     if (isnan(turn)) /* fmin/fmax would pass it as a turn of 0 */
         return 0.0;
-    const double t = fmin(fmax((turn - SHAPE_TURN_FULL) / (SHAPE_TURN_NONE - SHAPE_TURN_FULL), 0.0), 1.0);
-    return 1.0 - t * t * (3.0 - 2.0 * t);
+    return 1.0 - smooth_ramp(turn, SHAPE_TURN_FULL, SHAPE_TURN_NONE);
+}
+
+/* Facing (cos of the angle between a vertex's normal and the source
+ * camera's axis, the better of the vertex's and its mirror's) below which
+ * the render keeps the source's own light, and from which it takes the
+ * target's whole (swap.h). */
+#define LIGHT_SEEN_NONE 0.3
+#define LIGHT_SEEN_FULL 0.7
+
+double fs_swap_light_seen_weight(double facing)
+{
+    if (isnan(facing))
+        return 0.0;
+    return smooth_ramp(facing, LIGHT_SEEN_NONE, LIGHT_SEEN_FULL);
+}
+
+void fs_swap_light_share(const fs_swap_mesh *mesh, const float (*source)[3],
+                         float share[FS_MESH_LANDMARKS])
+{
+    float vn[FS_MESH_LANDMARKS][3];
+    fs_atlas_vertex_normals(source, &mesh->atlas, vn);
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++)
+        share[i] = (float)fs_swap_light_seen_weight(
+            fmax(vn[i][2], vn[mesh->atlas.mirror[i]][2]));
 }
 
 /*
@@ -618,6 +648,44 @@ static void vertex_shading(const fs_swap_mesh *mesh, const float (*points)[3],
     }
 }
 
+int fs_swap_vertex_light(const fs_swap_mesh *mesh, const fs_swap_params *params,
+                         const fs_identity_data *id, const fs_swap_target *t,
+                         float shade[FS_MESH_LANDMARKS][3])
+{
+    const float(*points)[3] = (const float(*)[3])t->points;
+    const float(*source)[3] = (const float(*)[3])id->landmarks;
+    if (id->atlas.light.n_fit <= 0) {
+        for (int i = 0; i < FS_MESH_LANDMARKS; i++)
+            shade[i][0] = shade[i][1] = shade[i][2] = 1.0f;
+        return 1;
+    }
+    /* The source's own light where it was: the photo's shading back,
+     * moving with the face as the photo's colours did. */
+    vertex_shading(mesh, source, &id->atlas.light, source, shade);
+    if (!params->relight || t->light.n_fit <= 0)
+        return 1;
+    /* The normals of the source's face in the target's pose: the target's
+     * light falls on the source's shape, whose shading at the mesh's scale
+     * was taken out with the source's light. */
+    float(*own)[3] = fs_tmp_alloc(sizeof(float) * 3 * FS_LANDMARKS);
+    if (!own)
+        return 0;
+    if (!shape_transfer(mesh, source, points, 1.0, own))
+        memcpy(own, points, sizeof(float) * 3 * FS_LANDMARKS);
+    float lit[FS_MESH_LANDMARKS][3], share[FS_MESH_LANDMARKS];
+    vertex_shading(mesh, points, &t->light, (const float(*)[3])own, lit);
+    fs_tmp_free(own);
+    /* Where the source saw its skin only at a grazing angle the albedo is
+     * the photo over a light the fit extrapolated there, and its error is
+     * what a target turned towards those parts shows largest: the photo's
+     * own shading is kept (fs_swap_light_seen_weight). */
+    fs_swap_light_share(mesh, source, share);
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++)
+        for (int c = 0; c < 3; c++)
+            shade[i][c] += share[i] * (lit[i][c] - shade[i][c]);
+    return 1;
+}
+
 /* Adds the target's highlight layer (fs_light_highlights over the target's
  * skin with its light divided out) to the render, which holds the source's
  * albedo under the target's shading. */
@@ -694,32 +762,14 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
         }
         shape_transfer(mesh, (const float(*)[3])id->landmarks, points, params->shape, shaped);
     }
-    /* An atlas that holds albedo is lit again: by the target's light, per
-     * vertex, interpolated (the shading is smooth at the scale of a
-     * triangle), or, where none was measured (relight off, a template
-     * made without it), by the source's own, as the photo showed it. */
+    /* An atlas that holds albedo is lit again (fs_swap_vertex_light). */
     const int relight = id->atlas.light.n_fit > 0;
     const int target_light = relight && params->relight && t->light.n_fit > 0;
     float shade[FS_MESH_LANDMARKS][3];
-    if (relight && !target_light) {
-        /* The source's own light where it was: the photo's shading back,
-         * moving with the face as the photo's colours did. */
-        vertex_shading(mesh, (const float(*)[3])id->landmarks, &id->atlas.light,
-                       (const float(*)[3])id->landmarks, shade);
-    } else if (relight) {
-        /* The normals of the source's face in the target's pose: the
-         * target's light falls on the source's shape, whose shading at the
-         * mesh's scale was taken out with the source's light. */
-        float(*own)[3] = fs_tmp_alloc(sizeof(float) * 3 * FS_LANDMARKS);
-        if (!own) {
-            work_free(&k);
-            fs_tmp_free(shaped);
-            return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
-        }
-        if (!shape_transfer(mesh, (const float(*)[3])id->landmarks, points, 1.0, own))
-            memcpy(own, points, sizeof(float) * 3 * FS_LANDMARKS);
-        vertex_shading(mesh, points, &t->light, (const float(*)[3])own, shade);
-        fs_tmp_free(own);
+    if (relight && !fs_swap_vertex_light(mesh, params, id, t, shade)) {
+        work_free(&k);
+        fs_tmp_free(shaped);
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
     }
     fs_status st = rasterise(eng, ex, mesh, params->subdivision,
                              shaped ? (const float(*)[3])shaped : points, points,

@@ -194,6 +194,46 @@ fs_status fs_swap_target_measure(const struct fs_engine *eng, const fs_exec *ex,
                                  const uint8_t *win, ptrdiff_t stride, fs_swap_target *t);
 
 /*
+ * The light the renderer puts on an atlas that holds albedo
+ * (id->atlas.light fitted), per mesh vertex and linear channel, as the
+ * factor on an sRGB value ((linear shading)^(1/2.2), floored at
+ * FS_SHADE_FLOOR): the target's light (t->light, with params->relight)
+ * falling on the source's shape in the target's pose, blended per vertex
+ * by fs_swap_light_share towards the source's own light as its photo
+ * showed it; the source's own alone without a target light; 1 everywhere
+ * for an atlas that keeps the photo's light. Returns 1, or 0 out of memory
+ * (@p shade undefined).
+ */
+int fs_swap_vertex_light(const fs_swap_mesh *mesh, const fs_swap_params *params,
+                         const fs_identity_data *id, const fs_swap_target *t,
+                         float shade[FS_MESH_LANDMARKS][3]);
+
+/*
+ * Per vertex, the share of the target's light in fs_swap_vertex_light:
+ * fs_swap_light_seen_weight of how squarely the source's photo saw the
+ * vertex, or its mirror image when that was seen better (the atlas fills
+ * what the photo saw badly from the mirrored side), from the normals of the
+ * source's landmarks @p source.
+ */
+void fs_swap_light_share(const fs_swap_mesh *mesh, const float (*source)[3],
+                         float share[FS_MESH_LANDMARKS]);
+
+/*
+ * The share of the target's light on skin the source's photo saw with
+ * facing @p facing (the cos of the angle between its normal and the
+ * camera's axis): 0 up to 0.3 (73 degrees), 1 from 0.7 (46 degrees),
+ * smooth between; 0 for NaN. Where the photo saw the skin at a grazing
+ * angle its albedo is the photo divided by a light that the fit, over the
+ * skin the photo faced, extrapolates there; a target turned towards those
+ * parts shows them large and square-on, and the target's light on that
+ * albedo made mis-lit bands that the fitter took for the nose's side: on
+ * the one profile face of benchmarks/turned_drift (yaw 55) the landmarks
+ * found again drifted 6.83% of the face diagonal with the target's light
+ * everywhere, 3.98% with this share (doc/light-notes.md).
+ */
+double fs_swap_light_seen_weight(double facing);
+
+/*
  * Memory that fs_swap_render reuses across calls: grown to the largest
  * window seen, so that a steady stream of same-size (or smaller) windows
  * allocates nothing (except with subdivision > 0, whose mesh is built per
