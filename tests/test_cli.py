@@ -1264,7 +1264,7 @@ class TestVideo(VideoTestCase):
             good = f.read()
         cases = [("cut.fst", good[:len(good) // 2], "FS_ERR_TRUNCATED"),
                  ("altered.fst", good[:-1] + bytes([good[-1] ^ 1]), "FS_ERR_CHECKSUM"),
-                 ("v2.fst", good[:4] + struct.pack("<I", 2) + good[8:], "FS_ERR_VERSION")]
+                 ("v9.fst", good[:4] + struct.pack("<I", 9) + good[8:], "FS_ERR_VERSION")]
         for name, blob, status in cases:
             with self.subTest(name=name):
                 fst = self.tmp_path(name)

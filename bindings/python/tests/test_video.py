@@ -87,12 +87,12 @@ def test_save_load(ctx, template, tmp_path):
     assert again.tracks == template.tracks
     assert np.array_equal(again.face(3).points, template.face(3).points)
     # damaged copies raise the status's class, and leave a loaded template as it was
-    cut, bad, v2 = tmp_path / "cut.fst", tmp_path / "bad.fst", tmp_path / "v2.fst"
+    cut, bad, v9 = tmp_path / "cut.fst", tmp_path / "bad.fst", tmp_path / "v9.fst"
     cut.write_bytes(blob[:len(blob) // 2])
     bad.write_bytes(blob[:-1] + bytes([blob[-1] ^ 1]))
-    v2.write_bytes(blob[:4] + (2).to_bytes(4, "little") + blob[8:])
+    v9.write_bytes(blob[:4] + (9).to_bytes(4, "little") + blob[8:])
     for p, cls in ((cut, faceswap.TruncatedError), (bad, faceswap.ChecksumError),
-                   (v2, faceswap.VersionError), (tmp_path / "missing.fst", faceswap.NotFoundError)):
+                   (v9, faceswap.VersionError), (tmp_path / "missing.fst", faceswap.NotFoundError)):
         with pytest.raises(cls) as e:
             faceswap.Template.load(p, ctx=ctx)
         assert p.name in e.value.detail
