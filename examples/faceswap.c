@@ -65,7 +65,7 @@ static const char usage_swap[] =
     "(.png, .jpg, .bmp or .ppm by extension; written atomically).\n"
     "  --faces all|largest|N         target faces to swap (default all; N: detector order)\n"
     "  --blend alpha|multiband|poisson  (default multiband)\n"
-    "  --color none|meanstd|full     colour correction (default meanstd)\n"
+    "  --color none|meanstd|full     colour correction (default full)\n"
     "  --shape F                     how far the face takes the source's shape inside its\n"
     "                                outline, 0..1 (default 0.5)\n"
     "  --detail on|off               match sharpness and grain to the target (default on)\n"
@@ -1473,7 +1473,7 @@ int main(int argc, char **argv)
         return finish_stdout();
     }
     swap_options so = {.faces = FS_SWAP_FACES_ALL, .blend = FS_BLEND_MULTIBAND,
-                       .color = FS_COLOR_MEANSTD, .threads = -1, .max_pixels = -1, .min_face = -1,
+                       .color = FS_COLOR_FULL, .threads = -1, .max_pixels = -1, .min_face = -1,
                        .max_yaw = -1, .shape = -1, .detail = -1, .skin_guard = -1,
                        .eyes_mouth = -1, .track = -3, .crf = -1, .preset = -1,
                        .max_kbitrate = -1, .encoder = -1, .progress = -1};

@@ -1279,7 +1279,7 @@ START_TEST(swap_params)
     env_open(&e);
     double v = -1, lo = -1, hi = -1;
     FS_ASSERT_OK(fs_renderer_get(e.ren, FS_RENDERER_COLOR, &v));
-    ck_assert_double_eq(v, FS_COLOR_MEANSTD);
+    ck_assert_double_eq(v, FS_COLOR_FULL);
     FS_ASSERT_OK(fs_renderer_get(e.ren, FS_RENDERER_BLEND, &v));
     ck_assert_double_eq(v, FS_BLEND_MULTIBAND);
     FS_ASSERT_OK(fs_renderer_param_bounds(FS_RENDERER_SUBDIVISION, &lo, &hi));

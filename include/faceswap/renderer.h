@@ -27,10 +27,12 @@ typedef struct fs_renderer fs_renderer;
 /** Colour correction (FS_RENDERER_COLOR). */
 typedef enum fs_renderer_color {
     FS_COLOR_NONE = 0,    /**< the atlas' colours as captured */
-    FS_COLOR_MEANSTD = 1, /**< CIELAB mean/deviation matched to the target's face (default) */
-    /** + the target's low-frequency shading (gain limited to 1/1.5..1.5), sharpness and
-     *  noise. Follows the target's light more closely, but also carries the target's
-     *  dark make-up and shadows into the swapped skin. */
+    FS_COLOR_MEANSTD = 1, /**< CIELAB mean/deviation matched to the target's face */
+    /** (default) MEANSTD, then the target's face-scale shading: the render's luminance
+     *  times the target's over the render's, both low-passed over the skin at a quarter
+     *  of the face size, the gain limited to 1/1.5..1.5. Brings back the target's broad
+     *  shading (a shadow across the face, light falling off) that the light model
+     *  cannot hold, without its features. */
     FS_COLOR_FULL = 2
 } fs_renderer_color;
 
@@ -43,7 +45,7 @@ typedef enum fs_renderer_blend {
 
 /** Renderer parameters; values pass as double. See fs_renderer_param_bounds(). */
 typedef enum fs_renderer_param {
-    FS_RENDERER_COLOR = 0,           /**< fs_renderer_color, default FS_COLOR_MEANSTD */
+    FS_RENDERER_COLOR = 0,           /**< fs_renderer_color, default FS_COLOR_FULL */
     FS_RENDERER_BLEND = 1,           /**< fs_renderer_blend, default FS_BLEND_MULTIBAND */
     FS_RENDERER_SUBDIVISION = 2,     /**< mesh subdivision levels 0..4, default 0 */
     /** Whose eyes and mouth interior show: 0 the target's: each eye

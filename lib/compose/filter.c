@@ -232,3 +232,65 @@ fs_status fs_compose_masked_blur(const fs_exec *ex, const fs_compose_ops *ops, c
     fs_tmp_free(buf);
     return st;
 }
+
+/* Bilinear sample of the sw x sh plane @p lo at full-size pixel (x, y),
+ * block size f (block i's centre at full-size i * f + (f - 1) / 2). */
+static float upsample_at(const float *lo, int sw, int sh, int f, int x, int y)
+{
+    const float u = fminf(fmaxf(((float)x - 0.5f * (float)(f - 1)) / (float)f, 0.0f), (float)(sw - 1));
+    const float v = fminf(fmaxf(((float)y - 0.5f * (float)(f - 1)) / (float)f, 0.0f), (float)(sh - 1));
+    const int u0 = (int)u, v0 = (int)v;
+    const int u1 = u0 + 1 < sw ? u0 + 1 : u0, v1 = v0 + 1 < sh ? v0 + 1 : v0;
+    const float a = u - (float)u0, b = v - (float)v0;
+    const float top = lo[(size_t)v0 * sw + u0] * (1.0f - a) + lo[(size_t)v0 * sw + u1] * a;
+    const float bot = lo[(size_t)v1 * sw + u0] * (1.0f - a) + lo[(size_t)v1 * sw + u1] * a;
+    return top * (1.0f - b) + bot * b;
+}
+
+fs_status fs_compose_masked_blur_wide(const fs_exec *ex, const fs_compose_ops *ops, const float *x,
+                                      const float *m, int w, int h, double sigma, float *out)
+{
+    if (!(sigma > 6.0))
+        return fs_compose_masked_blur(ex, ops, x, m, w, h, sigma, out);
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!ops || !x || !m || !out || !(sigma < 1e6))
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_compose_masked_blur_wide: bad arguments");
+    int f = (int)(sigma / 3.0);
+    f = f < 2 ? 2 : f > 16 ? 16 : f;
+    const int sw = (w + f - 1) / f, sh = (h + f - 1) / f;
+    const size_t n = (size_t)sw * (size_t)sh;
+    float *buf = fs_tmp_alloc(sizeof(float) * n * 5);
+    if (!buf)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_compose_masked_blur_wide: out of memory");
+    float *mx = buf, *mm = buf + n, *bmx = buf + 2 * n, *bm = buf + 3 * n, *tmp = buf + 4 * n;
+    memset(buf, 0, sizeof(float) * n * 2);
+    for (int y = 0; y < h; y++)
+        for (int xx = 0; xx < w; xx++) {
+            const size_t i = (size_t)y * w + xx, o = (size_t)(y / f) * sw + (size_t)(xx / f);
+            mx[o] += m[i] * x[i];
+            mm[o] += m[i];
+        }
+    /* A box of f px has a spread of sqrt((f^2 - 1) / 12) px: the Gaussian
+     * adds what is left of sigma. Sums, not means: the division cancels
+     * the block area, and edge blocks that hold fewer pixels weigh less. */
+    const double box = ((double)f * f - 1.0) / 12.0;
+    const double s_lo = sqrt(fmax(sigma * sigma - box, 1.0)) / f;
+    float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
+    const int r = fs_compose_gauss_kernel(s_lo, k);
+    st = ops->blur(ex, mx, sw, sh, k, r, tmp, bmx);
+    if (st == FS_OK)
+        st = ops->blur(ex, mm, sw, sh, k, r, tmp, bm);
+    if (st == FS_OK)
+        for (int y = 0; y < h; y++)
+            for (int xx = 0; xx < w; xx++) {
+                const float num = upsample_at(bmx, sw, sh, f, xx, y);
+                const float den = upsample_at(bm, sw, sh, f, xx, y);
+                const size_t i = (size_t)y * w + xx;
+                out[i] = den > 1e-6f ? num / den : x[i];
+            }
+    fs_tmp_free(buf);
+    return st;
+}

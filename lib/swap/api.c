@@ -501,7 +501,7 @@ fs_status fs_identity_source_face(const fs_identity *id, int *n_faces, int *inde
 /* The defaults of the swap's own parameters are fs_swap_params_default's
  * (tests/test_param.c checks that the two agree). */
 static const fs_param_def renderer_defs[] = {
-    REN_PARAM(FS_RENDERER_COLOR, 0, 2, FS_COLOR_MEANSTD, 1, I, params.colour),
+    REN_PARAM(FS_RENDERER_COLOR, 0, 2, FS_COLOR_FULL, 1, I, params.colour),
     REN_PARAM(FS_RENDERER_BLEND, 0, 2, FS_BLEND_MULTIBAND, 1, I, params.blend),
     REN_PARAM(FS_RENDERER_SUBDIVISION, 0, 4, 0, 1, I, params.subdivision),
     REN_PARAM(FS_RENDERER_SWAP_EYES_MOUTH, 0, 2, FS_SWAP_EYES_GAZE, 1, I, params.eyes),

@@ -24,7 +24,7 @@
 
 void fs_swap_params_default(fs_swap_params *p)
 {
-    p->colour = FS_COLOR_MEANSTD; /* FULL: see fs_swap_params_default in swap.h */
+    p->colour = FS_COLOR_FULL; /* see fs_swap_params_default in swap.h */
     p->blend = FS_BLEND_MULTIBAND;
     p->subdivision = 0;
     p->eyes = FS_SWAP_EYES_GAZE;
@@ -63,6 +63,13 @@ static void shape_weights(fs_swap_mesh *mesh)
         mesh->shape_weight[i] = (float)(t * t * (3.0 - 2.0 * t));
     }
 }
+
+/* FULL's shading transfer low-passes at this fraction of the face size:
+ * light leak, self-swap error and identity all best near a quarter
+ * (doc/light-notes.md, sixth step: 0.12 and 0.18 copy the target's
+ * features and cost identity, min +0.114 / +0.136; 0.35 and 0.5 let more
+ * of the source's light through, leak 0.981 / 0.999 against 0.953). */
+#define FULL_SIGMA 0.25
 
 /* 0 up to @p lo, 1 from @p hi, smooth between. */
 static double smooth_ramp(double x, double lo, double hi)
@@ -851,8 +858,7 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
         st = cops->colour_match_to(ex, k.render, 3 * (ptrdiff_t)w, k.weight, w, h, t->lab_mean,
                                    t->lab_sd);
     if (st == FS_OK && params->colour >= FS_COLOR_FULL) {
-        /* Shading at the scale of a cheek: finer would copy the target's features. */
-        const double sigma = fmin(fmax(0.04 * size, 1.0), 20.0);
+        const double sigma = fmax(FULL_SIGMA * size, 1.0);
         /* A gain of at most 1.5 either way: a looser one turns dark source
          * features that the target lacks (a fringe of hair, a shadow) into
          * bright, saturated patches. */

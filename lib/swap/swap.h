@@ -67,9 +67,9 @@ typedef struct fs_swap_params {
                           * atlas that holds albedo (fs_atlas.light fitted) */
 } fs_swap_params;
 
-/* Defaults: CIELAB mean/deviation colour (FULL's shading transfer also
- * carries the target's make-up and shadows, and the source's fringe of hair
- * into the skin: see tests/test_swap.c's pictures), multi-band blend, no
+/* Defaults: CIELAB mean/deviation colour and the target's face-scale
+ * shading (FULL; at a cheek's scale it also carried the target's make-up
+ * and shadows into the skin, at a quarter of the face it does not), multi-band blend, no
  * subdivision, eyes and mouth interior and the forehead above the brows
  * kept (the target's), erode 0.01, feather 0.05. */
 void fs_swap_params_default(fs_swap_params *p);
