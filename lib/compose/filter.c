@@ -233,18 +233,19 @@ fs_status fs_compose_masked_blur(const fs_exec *ex, const fs_compose_ops *ops, c
     return st;
 }
 
-/* Bilinear sample of the sw x sh plane @p lo at full-size pixel (x, y),
- * block size f (block i's centre at full-size i * f + (f - 1) / 2). */
-static float upsample_at(const float *lo, int sw, int sh, int f, int x, int y)
+/* Where full-size coordinate @p x falls between the samples of a plane
+ * decimated by @p f (sample i's centre at i * f + (f - 1) / 2; n of them):
+ * the sample before, the one after, and the weight of the one after. */
+typedef struct lerp_at {
+    int i0, i1;
+    float a;
+} lerp_at;
+
+static lerp_at lerp_of(int x, int f, int n)
 {
-    const float u = fminf(fmaxf(((float)x - 0.5f * (float)(f - 1)) / (float)f, 0.0f), (float)(sw - 1));
-    const float v = fminf(fmaxf(((float)y - 0.5f * (float)(f - 1)) / (float)f, 0.0f), (float)(sh - 1));
-    const int u0 = (int)u, v0 = (int)v;
-    const int u1 = u0 + 1 < sw ? u0 + 1 : u0, v1 = v0 + 1 < sh ? v0 + 1 : v0;
-    const float a = u - (float)u0, b = v - (float)v0;
-    const float top = lo[(size_t)v0 * sw + u0] * (1.0f - a) + lo[(size_t)v0 * sw + u1] * a;
-    const float bot = lo[(size_t)v1 * sw + u0] * (1.0f - a) + lo[(size_t)v1 * sw + u1] * a;
-    return top * (1.0f - b) + bot * b;
+    const float u = fminf(fmaxf(((float)x - 0.5f * (float)(f - 1)) / (float)f, 0.0f), (float)(n - 1));
+    const int i0 = (int)u;
+    return (lerp_at){i0, i0 + 1 < n ? i0 + 1 : i0, u - (float)i0};
 }
 
 fs_status fs_compose_masked_blur_wide(const fs_exec *ex, const fs_compose_ops *ops, const float *x,
@@ -262,10 +263,12 @@ fs_status fs_compose_masked_blur_wide(const fs_exec *ex, const fs_compose_ops *o
     f = f < 2 ? 2 : f > 16 ? 16 : f;
     const int sw = (w + f - 1) / f, sh = (h + f - 1) / f;
     const size_t n = (size_t)sw * (size_t)sh;
-    float *buf = fs_tmp_alloc(sizeof(float) * n * 5);
+    /* the low-res planes, then each full-size column's interpolation */
+    float *buf = fs_tmp_alloc(sizeof(float) * n * 5 + sizeof(lerp_at) * (size_t)w);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_compose_masked_blur_wide: out of memory");
     float *mx = buf, *mm = buf + n, *bmx = buf + 2 * n, *bm = buf + 3 * n, *tmp = buf + 4 * n;
+    lerp_at *col = (lerp_at *)(buf + 5 * n);
     memset(buf, 0, sizeof(float) * n * 2);
     for (int y = 0; y < h; y++)
         for (int xx = 0; xx < w; xx++) {
@@ -283,14 +286,23 @@ fs_status fs_compose_masked_blur_wide(const fs_exec *ex, const fs_compose_ops *o
     st = ops->blur(ex, mx, sw, sh, k, r, tmp, bmx);
     if (st == FS_OK)
         st = ops->blur(ex, mm, sw, sh, k, r, tmp, bm);
-    if (st == FS_OK)
-        for (int y = 0; y < h; y++)
-            for (int xx = 0; xx < w; xx++) {
-                const float num = upsample_at(bmx, sw, sh, f, xx, y);
-                const float den = upsample_at(bm, sw, sh, f, xx, y);
-                const size_t i = (size_t)y * w + xx;
-                out[i] = den > 1e-6f ? num / den : x[i];
-            }
+    for (int xx = 0; xx < w; xx++)
+        col[xx] = lerp_of(xx, f, sw);
+    for (int y = 0; y < h && st == FS_OK; y++) {
+        const lerp_at row = lerp_of(y, f, sh);
+        const float *n0 = bmx + (size_t)row.i0 * sw, *n1 = bmx + (size_t)row.i1 * sw;
+        const float *d0 = bm + (size_t)row.i0 * sw, *d1 = bm + (size_t)row.i1 * sw;
+        for (int xx = 0; xx < w; xx++) {
+            const lerp_at c = col[xx];
+            const float nt = n0[c.i0] + c.a * (n0[c.i1] - n0[c.i0]);
+            const float nb = n1[c.i0] + c.a * (n1[c.i1] - n1[c.i0]);
+            const float dt = d0[c.i0] + c.a * (d0[c.i1] - d0[c.i0]);
+            const float db = d1[c.i0] + c.a * (d1[c.i1] - d1[c.i0]);
+            const float num = nt + row.a * (nb - nt), den = dt + row.a * (db - dt);
+            const size_t i = (size_t)y * w + xx;
+            out[i] = den > 1e-6f ? num / den : x[i];
+        }
+    }
     fs_tmp_free(buf);
     return st;
 }
