@@ -450,8 +450,9 @@ START_TEST(wide_blur_matches_direct)
     enum { W = 260, H = 300 };
     const fs_compose_ops *ops = test_ops();
     float *x = malloc(sizeof(float) * W * H), *m = malloc(sizeof(float) * W * H),
-          *a = malloc(sizeof(float) * W * H), *b = malloc(sizeof(float) * W * H);
-    ck_assert(x && m && a && b);
+          *a = malloc(sizeof(float) * W * H), *b = malloc(sizeof(float) * W * H),
+          *c = malloc(sizeof(float) * W * H), *d = malloc(sizeof(float) * W * H);
+    ck_assert(x && m && a && b && c && d);
     for (int y = 0; y < H; y++)
         for (int i = 0; i < W; i++) {
             const double u = (i - 130.0) / 110.0, v = (y - 150.0) / 130.0;
@@ -462,7 +463,12 @@ START_TEST(wide_blur_matches_direct)
     static const double sig[] = {3.0, 6.0, 9.0, 14.0, 21.0};
     for (int s = 0; s < 5; s++) {
         FS_ASSERT_OK(fs_compose_masked_blur(FS_EXEC_SERIAL(NULL), ops, x, m, W, H, sig[s], a));
-        FS_ASSERT_OK(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, x, m, W, H, sig[s], b));
+        FS_ASSERT_OK(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, x, NULL, m, W, H, sig[s],
+                                                 b, NULL));
+        /* two planes at once: each as it is alone */
+        FS_ASSERT_OK(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, m, x, m, W, H, sig[s],
+                                                 c, d));
+        ck_assert_mem_eq(d, b, sizeof(float) * W * H);
         double worst = 0;
         for (int y = 0; y < H; y++)
             for (int i = 0; i < W; i++) {
@@ -477,11 +483,13 @@ START_TEST(wide_blur_matches_direct)
             ck_assert_msg(worst < 0.01 * 0.7, "sigma %g: worst %g", sig[s], worst);
     }
     /* refused: NULL, a sigma out of range */
-    ck_assert_int_eq(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, NULL, m, W, H, 12.0, b),
-                     FS_ERR_INVALID_ARGUMENT);
-    ck_assert_int_eq(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, x, m, W, H, INFINITY, b),
-                     FS_ERR_INVALID_ARGUMENT);
-    free(x), free(m), free(a), free(b);
+    ck_assert_int_eq(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, NULL, NULL, m, W, H,
+                                                 12.0, b, NULL), FS_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, x, NULL, m, W, H,
+                                                 INFINITY, b, NULL), FS_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, x, x, m, W, H, 12.0, b,
+                                                 NULL), FS_ERR_INVALID_ARGUMENT);
+    free(x), free(m), free(a), free(b), free(c), free(d);
 }
 END_TEST
 

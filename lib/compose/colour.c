@@ -484,9 +484,7 @@ fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *op
     float *yt = buf, *yr = buf + n, *lt = buf + 2 * n, *lr = buf + 3 * n;
     luminance(target, tstride, w, h, yt);
     luminance(render, rstride, w, h, yr);
-    st = fs_compose_masked_blur_wide(ex, ops, yt, mask, w, h, sigma, lt);
-    if (st == FS_OK)
-        st = fs_compose_masked_blur_wide(ex, ops, yr, mask, w, h, sigma, lr);
+    st = fs_compose_masked_blur_wide(ex, ops, yt, yr, mask, w, h, sigma, lt, lr);
     if (st == FS_OK) {
         const float eps = 1e-3f; /* keeps black regions from dividing by zero */
         const float gmax = (float)max_gain, gmin = 1.0f / gmax;

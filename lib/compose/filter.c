@@ -249,11 +249,18 @@ static lerp_at lerp_of(int x, int f, int n)
 }
 
 fs_status fs_compose_masked_blur_wide(const fs_exec *ex, const fs_compose_ops *ops, const float *x,
-                                      const float *m, int w, int h, double sigma, float *out)
+                                      const float *x2, const float *m, int w, int h, double sigma,
+                                      float *out, float *out2)
 {
-    if (!(sigma > 6.0))
-        return fs_compose_masked_blur(ex, ops, x, m, w, h, sigma, out);
     fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!x2 != !out2)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_compose_masked_blur_wide: bad arguments");
+    if (!(sigma > 6.0)) {
+        fs_status st = fs_compose_masked_blur(ex, ops, x, m, w, h, sigma, out);
+        if (st == FS_OK && x2)
+            st = fs_compose_masked_blur(ex, ops, x2, m, w, h, sigma, out2);
+        return st;
+    }
     fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
@@ -261,21 +268,44 @@ fs_status fs_compose_masked_blur_wide(const fs_exec *ex, const fs_compose_ops *o
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_compose_masked_blur_wide: bad arguments");
     int f = (int)(sigma / 3.0);
     f = f < 2 ? 2 : f > 16 ? 16 : f;
-    const int sw = (w + f - 1) / f, sh = (h + f - 1) / f;
+    const int sw = (w + f - 1) / f, sh = (h + f - 1) / f, planes = x2 ? 2 : 1;
     const size_t n = (size_t)sw * (size_t)sh;
-    /* the low-res planes, then each full-size column's interpolation */
-    float *buf = fs_tmp_alloc(sizeof(float) * n * 5 + sizeof(lerp_at) * (size_t)w);
+    /* low-res: the weights, the products of each plane, their blurs, a
+     * scratch plane; then each full-size column's interpolation */
+    float *buf = fs_tmp_alloc(sizeof(float) * n * (size_t)(3 + 2 * planes) +
+                              sizeof(lerp_at) * (size_t)w);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_compose_masked_blur_wide: out of memory");
-    float *mx = buf, *mm = buf + n, *bmx = buf + 2 * n, *bm = buf + 3 * n, *tmp = buf + 4 * n;
-    lerp_at *col = (lerp_at *)(buf + 5 * n);
-    memset(buf, 0, sizeof(float) * n * 2);
-    for (int y = 0; y < h; y++)
-        for (int xx = 0; xx < w; xx++) {
-            const size_t i = (size_t)y * w + xx, o = (size_t)(y / f) * sw + (size_t)(xx / f);
-            mx[o] += m[i] * x[i];
-            mm[o] += m[i];
+    float *mm = buf, *bm = buf + n, *tmp = buf + 2 * n;
+    float *mx[2] = {buf + 3 * n, buf + 4 * n}, *bmx[2] = {buf + (3 + planes) * n, buf + (4 + planes) * n};
+    lerp_at *col = (lerp_at *)(buf + (3 + 2 * planes) * n);
+    const float *src[2] = {x, x2};
+    float *dst[2] = {out, out2};
+    memset(buf, 0, sizeof(float) * n);
+    for (int p = 0; p < planes; p++)
+        memset(mx[p], 0, sizeof(float) * n);
+    for (int xx = 0; xx < w; xx++)
+        col[xx] = lerp_of(xx, f, sw);
+    /* Each block's row sums kept in registers, added once a row. */
+    for (int y = 0; y < h; y++) {
+        const float *mr = m + (size_t)y * w;
+        const size_t row = (size_t)(y / f) * sw;
+        for (int bx = 0; bx < sw; bx++) {
+            const int x0 = bx * f, x1 = x0 + f < w ? x0 + f : w;
+            float sm = 0.0f, s0 = 0.0f, s1 = 0.0f;
+            for (int xx = x0; xx < x1; xx++) {
+                sm += mr[xx];
+                s0 += mr[xx] * src[0][(size_t)y * w + xx];
+            }
+            if (planes > 1)
+                for (int xx = x0; xx < x1; xx++)
+                    s1 += mr[xx] * src[1][(size_t)y * w + xx];
+            mm[row + bx] += sm;
+            mx[0][row + bx] += s0;
+            if (planes > 1)
+                mx[1][row + bx] += s1;
         }
+    }
     /* A box of f px has a spread of sqrt((f^2 - 1) / 12) px: the Gaussian
      * adds what is left of sigma. Sums, not means: the division cancels
      * the block area, and edge blocks that hold fewer pixels weigh less. */
@@ -283,24 +313,25 @@ fs_status fs_compose_masked_blur_wide(const fs_exec *ex, const fs_compose_ops *o
     const double s_lo = sqrt(fmax(sigma * sigma - box, 1.0)) / f;
     float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
     const int r = fs_compose_gauss_kernel(s_lo, k);
-    st = ops->blur(ex, mx, sw, sh, k, r, tmp, bmx);
-    if (st == FS_OK)
-        st = ops->blur(ex, mm, sw, sh, k, r, tmp, bm);
-    for (int xx = 0; xx < w; xx++)
-        col[xx] = lerp_of(xx, f, sw);
+    st = ops->blur(ex, mm, sw, sh, k, r, tmp, bm);
+    for (int p = 0; p < planes && st == FS_OK; p++)
+        st = ops->blur(ex, mx[p], sw, sh, k, r, tmp, bmx[p]);
     for (int y = 0; y < h && st == FS_OK; y++) {
         const lerp_at row = lerp_of(y, f, sh);
-        const float *n0 = bmx + (size_t)row.i0 * sw, *n1 = bmx + (size_t)row.i1 * sw;
         const float *d0 = bm + (size_t)row.i0 * sw, *d1 = bm + (size_t)row.i1 * sw;
-        for (int xx = 0; xx < w; xx++) {
-            const lerp_at c = col[xx];
-            const float nt = n0[c.i0] + c.a * (n0[c.i1] - n0[c.i0]);
-            const float nb = n1[c.i0] + c.a * (n1[c.i1] - n1[c.i0]);
-            const float dt = d0[c.i0] + c.a * (d0[c.i1] - d0[c.i0]);
-            const float db = d1[c.i0] + c.a * (d1[c.i1] - d1[c.i0]);
-            const float num = nt + row.a * (nb - nt), den = dt + row.a * (db - dt);
-            const size_t i = (size_t)y * w + xx;
-            out[i] = den > 1e-6f ? num / den : x[i];
+        for (int p = 0; p < planes; p++) {
+            const float *n0 = bmx[p] + (size_t)row.i0 * sw, *n1 = bmx[p] + (size_t)row.i1 * sw;
+            const float *xr = src[p] + (size_t)y * w;
+            float *o = dst[p] + (size_t)y * w;
+            for (int xx = 0; xx < w; xx++) {
+                const lerp_at c = col[xx];
+                const float nt = n0[c.i0] + c.a * (n0[c.i1] - n0[c.i0]);
+                const float nb = n1[c.i0] + c.a * (n1[c.i1] - n1[c.i0]);
+                const float dt = d0[c.i0] + c.a * (d0[c.i1] - d0[c.i0]);
+                const float db = d1[c.i0] + c.a * (d1[c.i1] - d1[c.i0]);
+                const float num = nt + row.a * (nb - nt), den = dt + row.a * (db - dt);
+                o[xx] = den > 1e-6f ? num / den : xr[xx];
+            }
         }
     }
     fs_tmp_free(buf);

@@ -43,16 +43,20 @@ fs_status fs_compose_masked_blur(const fs_exec *ex, const fs_compose_ops *ops, c
                                  const float *m, int w, int h, double sigma, float *out);
 
 /*
- * fs_compose_masked_blur for wide sigmas (a face-sized low-pass): above 6 px
- * the products and the weights are box-averaged over f x f blocks (f about
- * sigma / 3, at most 16), blurred there at the sigma left after the box's
- * own spread, and brought back by bilinear interpolation before the
- * division. The cost then hardly grows with sigma, and sigmas past the
- * direct kernel's FS_COMPOSE_MAX_RADIUS / 3 stay Gaussian. Within 1% of
- * the full-size result on smooth planes away from the mask's edge
- * (tests/test_compose.c). At 6 px and under it is fs_compose_masked_blur.
+ * fs_compose_masked_blur for wide sigmas (a face-sized low-pass), of @p x
+ * into @p out and, when @p x2 is not NULL, of @p x2 into @p out2 under the
+ * same weights (the weights' blur made once). Above 6 px the products and
+ * the weights are summed over f x f blocks (f about sigma / 3, at most 16),
+ * blurred there at the sigma left after the box's own spread, and brought
+ * back by bilinear interpolation before the division: the cost then hardly
+ * grows with sigma, and sigmas past the direct kernel's reach
+ * (FS_COMPOSE_MAX_RADIUS / 3) stay Gaussian. Within 0.3% of the full-size
+ * result on smooth planes away from the mask's edge (tests/test_compose.c).
+ * At 6 px and under it is fs_compose_masked_blur. @p x2 and @p out2 both
+ * set or both NULL. Errors: invalid argument, out of memory.
  */
 fs_status fs_compose_masked_blur_wide(const fs_exec *ex, const fs_compose_ops *ops, const float *x,
-                                      const float *m, int w, int h, double sigma, float *out);
+                                      const float *x2, const float *m, int w, int h, double sigma,
+                                      float *out, float *out2);
 
 #endif /* FS_COMPOSE_FILTER_H */
