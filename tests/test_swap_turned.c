@@ -42,6 +42,17 @@ static void env_close(env *e)
     fs_context_destroy(e->ctx);
 }
 
+/* The identity of @p photo's largest face (the photo itself is not kept). */
+static fs_identity *capture(env *e, const char *photo)
+{
+    fs_image src;
+    fs_test_load_rgb8(e->ctx, photo, &src);
+    fs_identity *id = NULL;
+    FS_ASSERT_OK(fs_identity_create_from_image(e->ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
+    fs_image_free(&src);
+    return id;
+}
+
 static double box_iou(const fs_face_box *a, const fs_face_box *b)
 {
     const double x0 = fmax(a->x, b->x), y0 = fmax(a->y, b->y);
@@ -152,11 +163,9 @@ START_TEST(profile_keeps_source_light)
 {
     env e;
     env_open(&e);
-    fs_image src, tgt;
-    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_image tgt;
     fs_test_load_rgb8(e.ctx, "faceapi_sample2.jpg", &tgt);
-    fs_identity *sid = NULL;
-    FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &sid));
+    fs_identity *sid = capture(&e, "astronaut.png");
     const fs_identity_data *id = fs_identity_internal_data(sid);
     ck_assert_int_gt(id->atlas.light.n_fit, 0);
     fs_face_landmarks *lm = malloc(sizeof(*lm));
@@ -209,7 +218,6 @@ START_TEST(profile_keeps_source_light)
     free(lm);
     fs_identity_destroy(sid);
     fs_image_free(&tgt);
-    fs_image_free(&src);
     env_close(&e);
 }
 END_TEST
@@ -224,15 +232,11 @@ START_TEST(profile_drift)
 {
     env e;
     env_open(&e);
-    fs_image src;
-    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
-    fs_identity *id = NULL;
-    FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
+    fs_identity *id = capture(&e, "astronaut.png");
     double mean, max;
     swap_drift(&e, id, "astronaut.png", "faceapi_sample2.jpg", 1, 45, &mean, &max);
     ck_assert_double_le(mean, 0.055);
     fs_identity_destroy(id);
-    fs_image_free(&src);
     env_close(&e);
 }
 END_TEST
@@ -276,11 +280,9 @@ START_TEST(shape_off_when_turned_away)
 {
     env e;
     env_open(&e);
-    fs_image src, tgt;
-    fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
+    fs_image tgt;
     fs_test_load_rgb8(e.ctx, "faceapi_sample5.jpg", &tgt);
-    fs_identity *sid = NULL;
-    FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &sid));
+    fs_identity *sid = capture(&e, "astronaut.png");
     fs_identity_data *id = malloc(sizeof(*id));
     fs_face_landmarks *lm = malloc(sizeof(*lm));
     ck_assert(id && lm);
@@ -308,7 +310,6 @@ START_TEST(shape_off_when_turned_away)
     free(id);
     fs_identity_destroy(sid);
     fs_image_free(&tgt);
-    fs_image_free(&src);
     env_close(&e);
 }
 END_TEST
@@ -328,10 +329,7 @@ START_TEST(turned_targets_drift)
     env e;
     env_open(&e);
     for (int s = 0; s < 2; s++) {
-        fs_image src;
-        fs_test_load_rgb8(e.ctx, sources[s], &src);
-        fs_identity *id = NULL;
-        FS_ASSERT_OK(fs_identity_create_from_image(e.ctx, &src, FS_IDENTITY_LARGEST_FACE, &id));
+        fs_identity *id = capture(&e, sources[s]);
         for (int t = 0; t < 2; t++) {
             double mean, max;
             swap_drift(&e, id, sources[s], targets[t].file, targets[t].face, 25, &mean, &max);
@@ -339,7 +337,6 @@ START_TEST(turned_targets_drift)
             ck_assert_double_le(max, 0.06);
         }
         fs_identity_destroy(id);
-        fs_image_free(&src);
     }
     env_close(&e);
 }

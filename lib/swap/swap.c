@@ -846,14 +846,14 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
         st = cops->mask_feather(ex, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in,
                                 w);
 
-    /* Colour correction over the eroded skin: the render's statistics
-     * become the target's, measured once per target over its own skin
-     * (fs_swap_target_prepare). */
-    /* The target's own highlights back on, (the source's were taken out of its
+    /* The target's own highlights back on (the source's were taken out of its
      * albedo at capture), before the colour match, so that its statistics
      * and the target's both hold them: they belong to the target's light. */
     if (st == FS_OK && target_light && id->atlas.highlight_margin > 0.0f)
         st = target_highlights(ex, &k, w, h, size, id->atlas.highlight_margin);
+    /* Colour correction over the eroded skin: the render's statistics
+     * become the target's, measured once per target over its own skin
+     * (fs_swap_target_prepare). */
     if (st == FS_OK && params->colour >= FS_COLOR_MEANSTD)
         st = cops->colour_match_to(ex, k.render, 3 * (ptrdiff_t)w, k.weight, w, h, t->lab_mean,
                                    t->lab_sd);
