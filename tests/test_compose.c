@@ -441,55 +441,85 @@ START_TEST(alpha_blend_exact)
 }
 END_TEST
 
-/* The decimated wide blur against the direct one: a smooth plane (a face's
- * shading: a ramp and a bump) under an elliptic mask, sigmas the direct
- * kernel still holds (up to 21 px), within 1% of the plane's range away
- * from the mask's edge; at 6 px and under, the very same numbers. */
-START_TEST(wide_blur_matches_direct)
+/* A full-size shading transfer, written out here: luminances, their direct
+ * masked blurs, the clamped ratio per pixel. */
+static void shading_direct(const fs_compose_ops *ops, float *ren, const float *tgt,
+                           const float *m, int w, int h, double sigma, double max_gain)
+{
+    const size_t n = (size_t)w * h;
+    float *yt = malloc(sizeof(float) * n), *yr = malloc(sizeof(float) * n),
+          *lt = malloc(sizeof(float) * n), *lr = malloc(sizeof(float) * n);
+    ck_assert(yt && yr && lt && lr);
+    for (size_t i = 0; i < n; i++) {
+        yt[i] = 0.2126f * tgt[3 * i] + 0.7152f * tgt[3 * i + 1] + 0.0722f * tgt[3 * i + 2];
+        yr[i] = 0.2126f * ren[3 * i] + 0.7152f * ren[3 * i + 1] + 0.0722f * ren[3 * i + 2];
+    }
+    FS_ASSERT_OK(fs_compose_masked_blur(FS_EXEC_SERIAL(NULL), ops, yt, m, w, h, sigma, lt));
+    FS_ASSERT_OK(fs_compose_masked_blur(FS_EXEC_SERIAL(NULL), ops, yr, m, w, h, sigma, lr));
+    for (size_t i = 0; i < n; i++) {
+        if (!(m[i] > 0.0f))
+            continue;
+        const double g = fmin(fmax((lt[i] + 1e-3) / (lr[i] + 1e-3), 1.0 / max_gain), max_gain);
+        for (int c = 0; c < 3; c++)
+            ren[3 * i + c] = (float)fmin(fmax(ren[3 * i + c] * g, 0.0), 1.0);
+    }
+    free(yt), free(yr), free(lt), free(lr);
+}
+
+/* The shading transfer's decimated low-pass against the full-size one: a
+ * target lit by a ramp and a bump with a warm tint, a render with its own
+ * smooth light, under an elliptic mask, sigmas the direct kernel still holds
+ * (up to 21 px). Away from the mask's edge within 1% of the render's range;
+ * at 6 px and under (no decimation) within float rounding. */
+START_TEST(shading_matches_direct)
 {
     enum { W = 260, H = 300 };
     const fs_compose_ops *ops = test_ops();
-    float *x = malloc(sizeof(float) * W * H), *m = malloc(sizeof(float) * W * H),
-          *a = malloc(sizeof(float) * W * H), *b = malloc(sizeof(float) * W * H),
-          *c = malloc(sizeof(float) * W * H), *d = malloc(sizeof(float) * W * H);
-    ck_assert(x && m && a && b && c && d);
+    const size_t n = (size_t)W * H;
+    float *tgt = malloc(sizeof(float) * 3 * n), *ren = malloc(sizeof(float) * 3 * n),
+          *a = malloc(sizeof(float) * 3 * n), *b = malloc(sizeof(float) * 3 * n),
+          *m = malloc(sizeof(float) * n);
+    ck_assert(tgt && ren && a && b && m);
     for (int y = 0; y < H; y++)
         for (int i = 0; i < W; i++) {
             const double u = (i - 130.0) / 110.0, v = (y - 150.0) / 130.0;
-            m[y * W + i] = u * u + v * v < 1.0 ? 1.0f : 0.0f;
-            x[y * W + i] = (float)(0.3 + 0.4 * i / W + 0.3 * exp(-((i - 90.0) * (i - 90.0) +
-                                                                  (y - 120.0) * (y - 120.0)) / 800.0));
+            const size_t p = (size_t)y * W + i;
+            m[p] = u * u + v * v < 1.0 ? 1.0f : 0.0f;
+            const double lt = 0.3 + 0.4 * i / W +
+                              0.3 * exp(-((i - 90.0) * (i - 90.0) + (y - 120.0) * (y - 120.0)) / 800.0);
+            const double lr = 0.5 + 0.3 * y / H;
+            static const double tint[3] = {1.1, 1.0, 0.85}, skin[3] = {0.8, 0.6, 0.5};
+            for (int c = 0; c < 3; c++) {
+                tgt[3 * p + c] = (float)fmin(lt * tint[c] * skin[c], 1.0);
+                ren[3 * p + c] = (float)(lr * skin[c]);
+            }
         }
     static const double sig[] = {3.0, 6.0, 9.0, 14.0, 21.0};
     for (int s = 0; s < 5; s++) {
-        FS_ASSERT_OK(fs_compose_masked_blur(FS_EXEC_SERIAL(NULL), ops, x, m, W, H, sig[s], a));
-        FS_ASSERT_OK(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, x, NULL, m, W, H, sig[s],
-                                                 b, NULL));
-        /* two planes at once: each as it is alone */
-        FS_ASSERT_OK(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, m, x, m, W, H, sig[s],
-                                                 c, d));
-        ck_assert_mem_eq(d, b, sizeof(float) * W * H);
-        double worst = 0;
+        memcpy(a, ren, sizeof(float) * 3 * n);
+        memcpy(b, ren, sizeof(float) * 3 * n);
+        shading_direct(ops, a, tgt, m, W, H, sig[s], 1.5);
+        FS_ASSERT_OK(fs_colour_shading_transfer(FS_EXEC_SERIAL(NULL), ops, b, 3 * W, tgt, 3 * W, m,
+                                                W, H, sig[s], 1.5));
+        double worst = 0, moved = 0;
         for (int y = 0; y < H; y++)
             for (int i = 0; i < W; i++) {
                 const double u = (i - 130.0) / 110.0, v = (y - 150.0) / 130.0;
-                if (u * u + v * v < 0.7)
-                    worst = fmax(worst, fabs(a[y * W + i] - b[y * W + i]));
+                const size_t p = (size_t)y * W + i;
+                for (int c = 0; c < 3 && u * u + v * v < 0.7; c++) {
+                    worst = fmax(worst, fabs(a[3 * p + c] - b[3 * p + c]));
+                    moved = fmax(moved, fabs(a[3 * p + c] - ren[3 * p + c]));
+                }
             }
-        printf("compose: wide blur sigma %.0f: worst %.5f against the direct one\n", sig[s], worst);
-        if (sig[s] <= 6.0)
-            ck_assert_msg(worst == 0.0, "sigma %g: %g", sig[s], worst);
-        else
-            ck_assert_msg(worst < 0.01 * 0.7, "sigma %g: worst %g", sig[s], worst);
+        printf("compose: shading sigma %.0f: worst %.5f against the full-size one (it moves "
+               "pixels by up to %.3f)\n", sig[s], worst, moved);
+        ck_assert_msg(moved > 0.1, "sigma %g: the test's light hardly moved the render", sig[s]);
+        ck_assert_msg(worst < (sig[s] <= 6.0 ? 1e-5 : 0.01 * 0.8), "sigma %g: worst %g", sig[s], worst);
     }
-    /* refused: NULL, a sigma out of range */
-    ck_assert_int_eq(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, NULL, NULL, m, W, H,
-                                                 12.0, b, NULL), FS_ERR_INVALID_ARGUMENT);
-    ck_assert_int_eq(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, x, NULL, m, W, H,
-                                                 INFINITY, b, NULL), FS_ERR_INVALID_ARGUMENT);
-    ck_assert_int_eq(fs_compose_masked_blur_wide(FS_EXEC_SERIAL(NULL), ops, x, x, m, W, H, 12.0, b,
-                                                 NULL), FS_ERR_INVALID_ARGUMENT);
-    free(x), free(m), free(a), free(b), free(c), free(d);
+    /* refused: a sigma out of range */
+    ck_assert_int_eq(fs_colour_shading_transfer(FS_EXEC_SERIAL(NULL), ops, b, 3 * W, tgt, 3 * W, m,
+                                                W, H, INFINITY, 1.5), FS_ERR_INVALID_ARGUMENT);
+    free(tgt), free(ren), free(a), free(b), free(m);
 }
 END_TEST
 
@@ -803,7 +833,7 @@ int main(void)
     tcase_add_test(tc, feather_monotone);
     tcase_add_test(tc, alpha_blend_exact);
     tcase_add_test(tc, blur_fast_matches_reference);
-    tcase_add_test(tc, wide_blur_matches_direct);
+    tcase_add_test(tc, shading_matches_direct);
     tcase_add_test(tc, multiband_limits);
     tcase_add_test(tc, poisson_solves_equation);
     tcase_add_test(tc, poisson_two_level);
