@@ -11,7 +11,8 @@
  *   float matrix cancels and the curve's slope is 12.92) for outputs in
  *   [-1, 1] from colours up to white, 1e-5 relative to the larger of the
  *   output and the colour's largest of X, Y, Z beyond.
- * - colour match: within 1e-4 (0.03 of a level) per channel.
+ * - colour match: within 1e-4 (0.03 of a level) per channel; the Lab
+ *   statistics alone within 2e-4 (mean) and 4e-4 (deviation).
  * - detail: the same decision (sigma, amount, noise equal to 1e-9
  *   relative), pixels within 1e-5.
  * - erosion and feather: bit-identical to the full distance transform.
@@ -158,8 +159,20 @@ START_TEST(match_to_fast_matches_reference)
         for (size_t i = 0; i < 3 * n; i++)
             ck_assert_msg(fabsf(r1[i] - r2[i]) <= 1e-4f, "trial %d px %zu: %.7g vs %.7g", trial,
                           i / 3, r1[i], r2[i]);
+        /* The statistics alone (a target's, measured once per frame). */
+        double sm1[3], ss1[3], sm2[3], ss2[3];
+        FS_ASSERT_OK(fs_colour_lab_stats(FS_EXEC_SERIAL(&e1), img, 3 * (ptrdiff_t)w, m, w, h, sm1, ss1));
+        FS_ASSERT_OK(fs_colour_lab_stats_fast(FS_EXEC_SERIAL(&e2), img, 3 * (ptrdiff_t)w, m, w, h, sm2, ss2));
+        for (int c = 0; c < 3; c++) {
+            ck_assert_msg(fabs(sm1[c] - sm2[c]) <= 2e-4, "trial %d mean %d: %.7g vs %.7g", trial, c,
+                          sm1[c], sm2[c]);
+            ck_assert_msg(fabs(ss1[c] - ss2[c]) <= 4e-4, "trial %d sd %d: %.7g vs %.7g", trial, c,
+                          ss1[c], ss2[c]);
+        }
         /* An empty mask and bad statistics fail as the reference does. */
         memset(m, 0, sizeof(float) * n);
+        FS_ASSERT_STATUS(fs_colour_lab_stats_fast(FS_EXEC_SERIAL(&e2), img, 3 * (ptrdiff_t)w, m, w, h, sm2, ss2),
+                         FS_ERR_OUT_OF_RANGE);
         FS_ASSERT_STATUS(fs_colour_match_lab_to(FS_EXEC_SERIAL(&e1), r1, 3 * (ptrdiff_t)w, m, w, h, tm, ts),
                          FS_ERR_OUT_OF_RANGE);
         FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, w, h, tm, ts),

@@ -372,84 +372,124 @@ fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rst
     return st;
 }
 
-fs_status fs_colour_match_lab_to_fast(const fs_exec *ex, float *render, ptrdiff_t rstride,
-                                      const float *mask, int w, int h, const double to_mean[3],
-                                      const double to_sd[3])
+/* The masked pixels of @p img packed for the fast path: their Lab (3 floats
+ * each), weight and offset in @p img, so that the conversions run over one
+ * dense batch; and their weighted statistics as fs_colour_masked_stats makes
+ * them (double sums, the deviation about the mean). */
+typedef struct packed_lab {
+    float *lab, *wt;
+    size_t *at, m;
+    double mean[3], sd[3];
+} packed_lab;
+
+static void packed_free(packed_lab *p)
 {
-    fs_error_buf *const err = FS_EXEC_ERR(ex);
-    static const char who[] = "fs_colour_match_lab";
-    fs_status st = check_target_stats(err, to_mean, to_sd);
+    fs_tmp_free(p->at);
+    fs_tmp_free(p->lab);
+    p->at = NULL;
+    p->lab = p->wt = NULL;
+}
+
+static fs_status packed_lab_fast(fs_error_buf *err, const char *who, const float *img,
+                                 ptrdiff_t stride, const float *mask, int w, int h,
+                                 packed_lab *p)
+{
+    memset(p, 0, sizeof *p);
+    fs_status st = fs_compose_check_size(err, w, h);
     if (st != FS_OK)
         return st;
-    st = fs_compose_check_size(err, w, h);
-    if (st != FS_OK)
-        return st;
-    if (!render || !mask || rstride < 3 * (ptrdiff_t)w)
+    if (!img || !mask || stride < 3 * (ptrdiff_t)w)
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: bad arguments", who);
     const size_t n = (size_t)w * h;
-    /* The masked pixels packed (their Lab, weight and place), so that the
-     * conversions run over one dense batch each way. */
-    float *lab = fs_tmp_alloc(sizeof(float) * 4 * n);
-    size_t *at = fs_tmp_alloc(sizeof(size_t) * n); /* each pixel's offset in render */
-    if (!lab || !at) {
-        fs_tmp_free(at);
-        fs_tmp_free(lab);
+    p->lab = fs_tmp_alloc(sizeof(float) * 4 * n);
+    p->at = fs_tmp_alloc(sizeof(size_t) * n);
+    if (!p->lab || !p->at) {
+        packed_free(p);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
     }
-    float *wt = lab + 3 * n;
+    float *lab = p->lab, *wt = p->wt = p->lab + 3 * n;
     size_t m = 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             const float a = mask[(size_t)y * w + x];
             if (!(a > 0.0f))
                 continue;
-            const float *p = &render[(size_t)y * rstride + 3 * x];
-            lab[3 * m] = p[0];
-            lab[3 * m + 1] = p[1];
-            lab[3 * m + 2] = p[2];
+            const float *q = &img[(size_t)y * stride + 3 * x];
+            lab[3 * m] = q[0];
+            lab[3 * m + 1] = q[1];
+            lab[3 * m + 2] = q[2];
             wt[m] = a;
-            at[m++] = (size_t)y * (size_t)rstride + 3 * (size_t)x;
+            p->at[m++] = (size_t)y * (size_t)stride + 3 * (size_t)x;
         }
+    p->m = m;
     fs_colour_srgb_to_lab_fast(lab, lab, m);
-    /* The statistics as fs_colour_masked_stats makes them: double sums, the
-     * deviation about the mean. */
-    double sw = 0.0, s[3] = {0, 0, 0}, v[3] = {0, 0, 0}, mean[3], gain[3];
+    double sw = 0.0, s[3] = {0, 0, 0}, v[3] = {0, 0, 0};
     for (size_t i = 0; i < m; i++) {
         sw += wt[i];
         for (int c = 0; c < 3; c++)
             s[c] += (double)wt[i] * lab[3 * i + c];
     }
     if (!(sw > 0.0)) {
-        fs_tmp_free(at);
-        fs_tmp_free(lab);
+        packed_free(p);
         return fs_fail(err, FS_ERR_OUT_OF_RANGE, "fs_colour_masked_stats: empty mask");
     }
     for (int c = 0; c < 3; c++)
-        mean[c] = s[c] / sw;
+        p->mean[c] = s[c] / sw;
     for (size_t i = 0; i < m; i++)
         for (int c = 0; c < 3; c++) {
-            const double d = lab[3 * i + c] - mean[c];
+            const double d = lab[3 * i + c] - p->mean[c];
             v[c] += (double)wt[i] * d * d;
         }
+    for (int c = 0; c < 3; c++)
+        p->sd[c] = sqrt(v[c] / sw);
+    return FS_OK;
+}
+
+fs_status fs_colour_lab_stats_fast(const fs_exec *ex, const float *img, ptrdiff_t stride,
+                                   const float *mask, int w, int h, double mean[3], double sd[3])
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    if (!mean || !sd)
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_lab_stats: bad arguments");
+    packed_lab p;
+    const fs_status st = packed_lab_fast(err, "fs_colour_lab_stats", img, stride, mask, w, h, &p);
+    if (st == FS_OK) {
+        memcpy(mean, p.mean, sizeof p.mean);
+        memcpy(sd, p.sd, sizeof p.sd);
+    }
+    packed_free(&p);
+    return st;
+}
+
+fs_status fs_colour_match_lab_to_fast(const fs_exec *ex, float *render, ptrdiff_t rstride,
+                                      const float *mask, int w, int h, const double to_mean[3],
+                                      const double to_sd[3])
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    fs_status st = check_target_stats(err, to_mean, to_sd);
+    if (st != FS_OK)
+        return st;
+    packed_lab p;
+    st = packed_lab_fast(err, "fs_colour_match_lab", render, rstride, mask, w, h, &p);
+    if (st != FS_OK)
+        return st;
     float fm[3], fg[3], ft[3];
     for (int c = 0; c < 3; c++) {
-        const double sd = sqrt(v[c] / sw);
-        gain[c] = sd > 0.0 ? to_sd[c] / sd : 1.0;
-        fm[c] = (float)mean[c];
-        fg[c] = (float)gain[c];
+        fm[c] = (float)p.mean[c];
+        fg[c] = (float)(p.sd[c] > 0.0 ? to_sd[c] / p.sd[c] : 1.0);
         ft[c] = (float)to_mean[c];
     }
-    for (size_t i = 0; i < m; i++)
+    float *lab = p.lab;
+    for (size_t i = 0; i < p.m; i++)
         for (int c = 0; c < 3; c++)
             lab[3 * i + c] = (lab[3 * i + c] - fm[c]) * fg[c] + ft[c];
-    fs_colour_lab_to_srgb_fast(lab, lab, m);
-    for (size_t i = 0; i < m; i++) {
-        float *p = render + at[i];
+    fs_colour_lab_to_srgb_fast(lab, lab, p.m);
+    for (size_t i = 0; i < p.m; i++) {
+        float *q = render + p.at[i];
         for (int c = 0; c < 3; c++)
-            p[c] = clamp01(lab[3 * i + c]);
+            q[c] = clamp01(lab[3 * i + c]);
     }
-    fs_tmp_free(at);
-    fs_tmp_free(lab);
+    packed_free(&p);
     return FS_OK;
 }
 

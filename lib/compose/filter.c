@@ -202,6 +202,7 @@ void fs_compose_ops_init_fast(fs_compose_ops *ops)
      * transform (lib/compose/colour.h: within an 8-bit level of the
      * references). */
     ops->colour_match_to = fs_colour_match_lab_to_fast;
+    ops->colour_lab_stats = fs_colour_lab_stats_fast;
     ops->colour_detail = fs_colour_match_sharpness_fast;
 }
 
