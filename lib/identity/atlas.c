@@ -144,7 +144,7 @@ int fs_atlas_in_region(const fs_atlas_mesh *mesh, float u, float v)
 void fs_atlas_params_default(fs_atlas_params *p)
 {
     p->size = 256;
-    p->direct_full = 0.35f;
+    p->direct_full = FS_ATLAS_DIRECT_FULL;
     p->stats_min = 0.3f;
     p->hide_side = 0;
     p->plain = 0;

@@ -45,9 +45,15 @@ typedef struct fs_atlas_mesh {
 fs_status fs_atlas_mesh_init(const fs_canonical_face *canon, fs_atlas_mesh *mesh,
                              fs_error_buf *err);
 
+/* fs_atlas_params.direct_full's default: the facing from which a texel's own
+ * colour is taken whole, and from which the light fits take a place (the
+ * source's at capture, the target's in lib/swap/swap.c). */
+#define FS_ATLAS_DIRECT_FULL 0.35f
+
 typedef struct fs_atlas_params {
     int size;            /* texels per side, FS_ATLAS_MIN_SIZE..FS_ATLAS_MAX_SIZE */
-    float direct_full;   /* a texel whose own weight is at least this ignores its mirror (0.35) */
+    float direct_full;   /* a texel whose own weight is at least this ignores its mirror
+                            (FS_ATLAS_DIRECT_FULL) */
     float stats_min;     /* texels with an own weight below this stay out of the colour stats (0.3) */
     int hide_side;       /* test hook: 1 treats vertices with u > 0.5 as unseen, -1 those with u < 0.5 */
     int plain;           /* 1: the plain unwrap that benchmarks compare against (every texel takes

@@ -34,6 +34,11 @@ static int in_polygon(const fs_atlas_mesh *mesh, const uint16_t *ring, int n, fl
     return inside;
 }
 
+int fs_atlas_light_skin(const fs_atlas_mesh *mesh, float u, float v)
+{
+    return !fs_atlas_in_region(mesh, u, v) && !in_polygon(mesh, ring_lips, N_LIPS, u, v);
+}
+
 /* Specular highlights: on skin the highlight is the light's own colour
  * added on top of the diffuse colour (the dichromatic model), so it is taken
  * out by subtraction, not by replacing the texel: the skin's texture under
@@ -104,7 +109,7 @@ fs_status fs_atlas_light_fit(const uint8_t *rgba, const uint8_t *weight, const u
                 (at[0] == 0.0f && at[1] == 0.0f && at[2] == 0.0f))
                 continue;
             const float u = ((float)x + 0.5f) / (float)n, v = ((float)y + 0.5f) / (float)n;
-            if (fs_atlas_in_region(mesh, u, v) || in_polygon(mesh, ring_lips, N_LIPS, u, v))
+            if (!fs_atlas_light_skin(mesh, u, v))
                 continue;
             float nrm[3];
             const float len = sqrtf(at[0] * at[0] + at[1] * at[1] + at[2] * at[2]);

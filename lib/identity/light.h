@@ -11,6 +11,12 @@
 
 #include "light/shading.h"
 
+/* 1 where atlas place (@p u, @p v) is skin the light is fitted over:
+ * outside the openings and the lips' outer ring. The target's light is
+ * fitted over the same places (lib/swap/swap.c), so that a face swapped
+ * onto its own photo gets back the light it gave. */
+int fs_atlas_light_skin(const fs_atlas_mesh *mesh, float u, float v);
+
 /*
  * Fits @p light over the own-colour texels of an atlas being built (size
  * @p n): @p rgba and @p weight as fs_atlas holds them, @p own 1 where the
