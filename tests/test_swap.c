@@ -32,32 +32,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-typedef struct env {
-    fs_context *ctx;
-    fs_detector *det;
-    fs_fitter *fit;
-    fs_renderer *ren;
-    fs_embedder *emb; /* only where a test creates it: faceres takes a while to load */
-} env;
-
-static void env_open(env *e)
-{
-    memset(e, 0, sizeof(*e));
-    FS_ASSERT_OK(fs_context_create(&e->ctx));
-    FS_ASSERT_OK(fs_detector_create(e->ctx, &e->det));
-    FS_ASSERT_OK(fs_fitter_create(e->ctx, &e->fit));
-    FS_ASSERT_OK(fs_renderer_create(e->ctx, &e->ren));
-}
-
-static void env_close(env *e)
-{
-    fs_embedder_destroy(e->emb);
-    fs_renderer_destroy(e->ren);
-    fs_fitter_destroy(e->fit);
-    fs_detector_destroy(e->det);
-    fs_context_destroy(e->ctx);
-}
-
 static void free_copy(fs_image *img)
 {
     free(img->data);
@@ -72,7 +46,7 @@ static uint8_t *px(const fs_image *img, int x, int y)
 /* Largest face the fitter accepts (the detector also reports large
  * low-score boxes that are no face): its detection and landmarks. Returns 0
  * when none. */
-static int largest_face(env *e, const fs_image *img, fs_face_box *box, fs_face_landmarks *lm)
+static int largest_face(fs_test_swap_env *e, const fs_image *img, fs_face_box *box, fs_face_landmarks *lm)
 {
     fs_face_box faces[16];
     int n = 0, chosen = -1;
@@ -85,7 +59,7 @@ static int largest_face(env *e, const fs_image *img, fs_face_box *box, fs_face_l
 
 /* Loads @p source and @p target, captures the source's largest face and
  * fits the target's (its detection in *box); the landmarks are malloc'd. */
-static fs_face_landmarks *capture_and_fit(env *e, const char *source, const char *target,
+static fs_face_landmarks *capture_and_fit(fs_test_swap_env *e, const char *source, const char *target,
                                           fs_image *src, fs_image *tgt, fs_identity **id,
                                           fs_face_box *box)
 {
@@ -134,7 +108,7 @@ typedef struct pair_result {
 
 /* Swaps and measures one pair; @p strict asserts the library's own
  * promises (a peer is measured, not held to them). */
-static void swap_pair(env *e, const char *source, const char *target, const fs_swap_params *p,
+static void swap_pair(fs_test_swap_env *e, const char *source, const char *target, const fs_swap_params *p,
                       int strict, const char *png, pair_result *res)
 {
     fs_image src, tgt;
@@ -242,8 +216,8 @@ static void swap_pair(env *e, const char *source, const char *target, const fs_s
 
 START_TEST(swap_quality_pairs)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     FS_ASSERT_OK(fs_embedder_create(e.ctx, &e.emb));
     static const struct {
         const char *source, *target;
@@ -293,7 +267,7 @@ START_TEST(swap_quality_pairs)
     ck_assert_double_le(seam_max, 1.25);
     ck_assert_double_lt(seam, plain_seam - 0.25);
     ck_assert_double_lt(detail, plain_detail);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -333,7 +307,7 @@ static void coded_identity(fs_identity_data *id, fs_swap_params *p)
 }
 
 /* A target photo's largest face and the coded identity to draw on it. */
-static fs_face_landmarks *coded_target(env *e, const char *file, fs_image *tgt,
+static fs_face_landmarks *coded_target(fs_test_swap_env *e, const char *file, fs_image *tgt,
                                        fs_identity_data *id, fs_swap_params *p)
 {
     fs_test_load_rgb8(e->ctx, file, tgt);
@@ -346,13 +320,13 @@ static fs_face_landmarks *coded_target(env *e, const char *file, fs_image *tgt,
 }
 
 /* Frees what coded_target made, and closes the environment. */
-static void coded_close(env *e, fs_image *tgt, fs_identity_data *id, fs_face_landmarks *lm)
+static void coded_close(fs_test_swap_env *e, fs_image *tgt, fs_identity_data *id, fs_face_landmarks *lm)
 {
     free(id->atlas.rgba);
     free(id->atlas.weight);
     free(lm);
     fs_image_free(tgt);
-    env_close(e);
+    fs_test_swap_env_close(e);
 }
 
 /* Mean distance, in texels, between the coded colour the result shows at
@@ -378,8 +352,8 @@ static double coded_error(const fs_image *out, const fs_face_landmarks *lm, cons
  * larger than the eyes'). */
 START_TEST(swap_uv_upright)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image tgt;
     fs_identity_data id;
     fs_swap_params p;
@@ -423,8 +397,8 @@ END_TEST
  * 0.2) still do, while those well inside (weight 1) have moved. */
 START_TEST(swap_shape_transfer)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image tgt, src;
     fs_identity_data id;
     fs_swap_params p;
@@ -498,8 +472,8 @@ END_TEST
  * FS_SWAP_EYES_SOURCE both show the atlas. */
 START_TEST(swap_eyes_modes)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image tgt;
     fs_identity_data id;
     fs_swap_params p;
@@ -622,8 +596,8 @@ static int feather_distance(const float *alpha, int w, int h, int x, int y, int 
  *   are drawn there), and fs_swap_mouth_open tells closed from open. */
 START_TEST(swap_openings_clean)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image src, tgt;
     fs_identity *id;
     fs_face_box box;
@@ -725,7 +699,7 @@ START_TEST(swap_openings_clean)
     fs_identity_destroy(id);
     fs_image_free(&tgt);
     fs_image_free(&src);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -814,8 +788,8 @@ static fs_status count_raster(const fs_exec *ex, const fs_raster_vertex *v, cons
 
 START_TEST(swap_stages_through_ops)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image tgt;
     fs_identity_data id;
     fs_swap_params p;
@@ -892,8 +866,8 @@ END_TEST
 
 START_TEST(swap_no_face_source)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image img;
     fs_test_load_rgb8(e.ctx, "noface_3.png", &img);
     fs_identity *id = (fs_identity *)&e; /* must stay untouched */
@@ -921,7 +895,7 @@ START_TEST(swap_no_face_source)
     fs_identity_destroy(real);
     fs_image_free(&src);
     fs_image_free(&img);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -950,8 +924,8 @@ static void spit(const char *path, const uint8_t *b, size_t n)
 
 START_TEST(swap_identity_blob)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image src, tgt;
     fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
     fs_test_load_rgb8(e.ctx, "messi5.jpg", &tgt);
@@ -1015,7 +989,7 @@ START_TEST(swap_identity_blob)
     fs_identity_destroy(id);
     fs_image_free(&tgt);
     fs_image_free(&src);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -1025,8 +999,8 @@ END_TEST
  * shifted into a crop that cuts through the face (left edge at the nose). */
 START_TEST(swap_face_at_border)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image src, full;
     fs_identity *id;
     fs_face_box box;
@@ -1089,7 +1063,7 @@ START_TEST(swap_face_at_border)
     fs_identity_destroy(id);
     fs_image_free(&full);
     fs_image_free(&src);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -1097,8 +1071,8 @@ END_TEST
  * gray: unchanged pixels stay, bit for bit). */
 START_TEST(swap_formats)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image src, tgt;
     fs_identity *id;
     fs_face_box box;
@@ -1163,7 +1137,7 @@ START_TEST(swap_formats)
     fs_identity_destroy(id);
     fs_image_free(&tgt);
     fs_image_free(&src);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -1175,8 +1149,8 @@ END_TEST
  * of the canvas as it was. RGBA8 and BGR8 targets give the RGB8 result. */
 START_TEST(swap_large_target_and_formats)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image src, tgt;
     fs_identity *id;
     fs_face_box box;
@@ -1269,14 +1243,14 @@ START_TEST(swap_large_target_and_formats)
     fs_identity_destroy(id);
     fs_image_free(&tgt);
     fs_image_free(&src);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
 START_TEST(swap_params)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     double v = -1, lo = -1, hi = -1;
     FS_ASSERT_OK(fs_renderer_get(e.ren, FS_RENDERER_COLOR, &v));
     ck_assert_double_eq(v, FS_COLOR_FULL);
@@ -1353,7 +1327,7 @@ START_TEST(swap_params)
     fs_identity_destroy(id);
     fs_image_free(&tgt);
     fs_image_free(&src);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -1428,8 +1402,8 @@ END_TEST
  * sanitizer and reference stages are slower by design). */
 START_TEST(swap_timing)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image src, small;
     fs_test_load_rgb8(e.ctx, "astronaut.png", &src);
     fs_test_load_rgb8(e.ctx, "faceapi_sample1.jpg", &small);
@@ -1488,7 +1462,7 @@ START_TEST(swap_timing)
     fs_identity_destroy(id);
     fs_image_free(&small);
     fs_image_free(&src);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -1497,7 +1471,7 @@ END_TEST
  * the target's light measured on it or with the source's own put back, as
  * from an atlas that kept the light; and far closer than the bare albedo,
  * so the light put back is a real one. */
-static double self_swap_mae(env *e, const fs_swap_mesh *mesh, const fs_swap_params *p,
+static double self_swap_mae(fs_test_swap_env *e, const fs_swap_mesh *mesh, const fs_swap_params *p,
                             const fs_identity_data *id, const fs_image *img,
                             const fs_face_landmarks *lm)
 {
@@ -1521,8 +1495,8 @@ static double self_swap_mae(env *e, const fs_swap_mesh *mesh, const fs_swap_para
 
 START_TEST(swap_relight_self)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image img;
     fs_test_load_rgb8(e.ctx, "astronaut.png", &img);
     fs_face_box box;
@@ -1570,7 +1544,7 @@ START_TEST(swap_relight_self)
         fs_atlas_free(&id[k].atlas);
     free(lm);
     fs_image_free(&img);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 

@@ -18,32 +18,8 @@
 #include "swap/swap.h"
 #include "engine.h"
 
-typedef struct env {
-    fs_context *ctx;
-    fs_detector *det;
-    fs_fitter *fit;
-    fs_renderer *ren;
-} env;
-
-static void env_open(env *e)
-{
-    memset(e, 0, sizeof(*e));
-    FS_ASSERT_OK(fs_context_create(&e->ctx));
-    FS_ASSERT_OK(fs_detector_create(e->ctx, &e->det));
-    FS_ASSERT_OK(fs_fitter_create(e->ctx, &e->fit));
-    FS_ASSERT_OK(fs_renderer_create(e->ctx, &e->ren));
-}
-
-static void env_close(env *e)
-{
-    fs_renderer_destroy(e->ren);
-    fs_fitter_destroy(e->fit);
-    fs_detector_destroy(e->det);
-    fs_context_destroy(e->ctx);
-}
-
 /* The identity of @p photo's largest face (the photo itself is not kept). */
-static fs_identity *capture(env *e, const char *photo)
+static fs_identity *capture(fs_test_swap_env *e, const char *photo)
 {
     fs_image src;
     fs_test_load_rgb8(e->ctx, photo, &src);
@@ -64,7 +40,7 @@ static double box_iou(const fs_face_box *a, const fs_face_box *b)
 }
 
 /* The detector's face @p index of @p img, fitted: its box and landmarks. */
-static void fit_face(env *e, const fs_image *img, int index, fs_face_box *box, fs_face_landmarks *lm)
+static void fit_face(fs_test_swap_env *e, const fs_image *img, int index, fs_face_box *box, fs_face_landmarks *lm)
 {
     fs_face_box faces[16];
     int n = 0;
@@ -99,7 +75,7 @@ static void drift(const fs_face_landmarks *ref, const fs_face_landmarks *got, do
  * least @p min_yaw degrees, through the public API with the renderer's
  * defaults, finds it again (the detection that best overlaps the
  * target's, then the fitter) and gives the landmarks' drift. */
-static void swap_drift(env *e, const fs_identity *id, const char *src_name, const char *file,
+static void swap_drift(fs_test_swap_env *e, const fs_identity *id, const char *src_name, const char *file,
                        int face, double min_yaw, double *mean, double *max)
 {
     fs_face_landmarks *lm = malloc(2 * sizeof(*lm));
@@ -161,8 +137,8 @@ END_TEST
  * it takes the target's, which differs. */
 START_TEST(profile_keeps_source_light)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image tgt;
     fs_test_load_rgb8(e.ctx, "faceapi_sample2.jpg", &tgt);
     fs_identity *sid = capture(&e, "astronaut.png");
@@ -218,7 +194,7 @@ START_TEST(profile_keeps_source_light)
     free(lm);
     fs_identity_destroy(sid);
     fs_image_free(&tgt);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -230,14 +206,14 @@ END_TEST
  * reached yet. */
 START_TEST(profile_drift)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_identity *id = capture(&e, "astronaut.png");
     double mean, max;
     swap_drift(&e, id, "astronaut.png", "faceapi_sample2.jpg", 1, 45, &mean, &max);
     ck_assert_double_le(mean, 0.055);
     fs_identity_destroy(id);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -261,7 +237,7 @@ static void turn_points(float (*p)[3], double deg)
 }
 
 /* Swaps @p id onto a copy of @p tgt with shape @p shape; the copy. */
-static fs_image swap_copy(env *e, fs_swap_params p, double shape, const fs_identity_data *id,
+static fs_image swap_copy(fs_test_swap_env *e, fs_swap_params p, double shape, const fs_identity_data *id,
                           const fs_image *tgt, const fs_face_landmarks *lm)
 {
     fs_image out = fs_test_copy_image(tgt, 3);
@@ -278,8 +254,8 @@ static fs_image swap_copy(env *e, fs_swap_params p, double shape, const fs_ident
  * transfer, bit for bit; the same source unturned changes it. */
 START_TEST(shape_off_when_turned_away)
 {
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     fs_image tgt;
     fs_test_load_rgb8(e.ctx, "faceapi_sample5.jpg", &tgt);
     fs_identity *sid = capture(&e, "astronaut.png");
@@ -310,7 +286,7 @@ START_TEST(shape_off_when_turned_away)
     free(id);
     fs_identity_destroy(sid);
     fs_image_free(&tgt);
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 
@@ -326,8 +302,8 @@ START_TEST(turned_targets_drift)
         int face;
     } targets[] = {{"faceapi_sample5.jpg", 1}, {"faceapi_sample4.jpg", 3}};
     static const char *const sources[] = {"astronaut.png", "faceapi_sample3.jpg"};
-    env e;
-    env_open(&e);
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
     for (int s = 0; s < 2; s++) {
         fs_identity *id = capture(&e, sources[s]);
         for (int t = 0; t < 2; t++) {
@@ -338,7 +314,7 @@ START_TEST(turned_targets_drift)
         }
         fs_identity_destroy(id);
     }
-    env_close(&e);
+    fs_test_swap_env_close(&e);
 }
 END_TEST
 

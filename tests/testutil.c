@@ -1,4 +1,5 @@
 #include "testutil.h"
+#include "embed/embed.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -167,4 +168,22 @@ int fs_test_run_suite(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+void fs_test_swap_env_open(fs_test_swap_env *e)
+{
+    memset(e, 0, sizeof(*e));
+    FS_ASSERT_OK(fs_context_create(&e->ctx));
+    FS_ASSERT_OK(fs_detector_create(e->ctx, &e->det));
+    FS_ASSERT_OK(fs_fitter_create(e->ctx, &e->fit));
+    FS_ASSERT_OK(fs_renderer_create(e->ctx, &e->ren));
+}
+
+void fs_test_swap_env_close(fs_test_swap_env *e)
+{
+    fs_embedder_destroy(e->emb);
+    fs_renderer_destroy(e->ren);
+    fs_fitter_destroy(e->fit);
+    fs_detector_destroy(e->det);
+    fs_context_destroy(e->ctx);
 }

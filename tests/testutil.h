@@ -27,6 +27,20 @@ uint8_t *fs_test_slurp(const char *path, size_t *n);
 /* Writes @p n bytes to @p path: 0, or -1 on any failure. */
 int fs_test_spit(const char *path, const uint8_t *b, size_t n);
 
+/* A context with a detector, a fitter and a renderer, each asserted to
+ * open; emb stays NULL for a test to create where it needs one (faceres
+ * takes a while to load). Close releases whatever is set. */
+typedef struct fs_embedder fs_embedder; /* lib/embed/embed.h */
+typedef struct fs_test_swap_env {
+    fs_context *ctx;
+    fs_detector *det;
+    fs_fitter *fit;
+    fs_renderer *ren;
+    fs_embedder *emb;
+} fs_test_swap_env;
+void fs_test_swap_env_open(fs_test_swap_env *e);
+void fs_test_swap_env_close(fs_test_swap_env *e);
+
 fs_context *fs_test_new_context(void);
 fs_detector *fs_test_new_detector(fs_context *ctx);
 fs_fitter *fs_test_new_fitter(fs_context *ctx);

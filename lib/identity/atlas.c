@@ -356,12 +356,22 @@ static void unlight(const fs_shading *L, const fs_face_frame *fr, float vn[FS_ME
         nrm[c] = len > 1e-6f ? nrm[c] / len : 0.0f;
     fs_shading_basis(fr, nrm, at[0], at[1], h);
     fs_shading_eval(L, h, s);
+    float a[3], top = 1.0f;
     for (int c = 0; c < 3; c++) {
         const float x = clampf(col[c], 0.0f, 255.0f);
         const int i0 = x >= 255.0f ? 254 : (int)x;
         const float lin = lut[i0] + (lut[i0 + 1] - lut[i0]) * (x - (float)i0);
-        col[c] = 255.0f * fs_linear_to_srgb(lin / fmaxf(s[c], FS_SHADE_FLOOR));
+        a[c] = lin / fmaxf(s[c], FS_SHADE_FLOOR);
+        top = fmaxf(top, a[c]);
     }
+    /* Where the model lights the skin less than the photo shows (the brow
+     * ridge and the lids under it: up-facing normals at the top of a face
+     * lit from the front) the albedo passes white. Clipped channel by
+     * channel it lost its hue, and relit it came back grey-blue (the
+     * astronaut swapped onto itself had pale blue brows); scaled down as a
+     * whole it keeps its colour and comes back a little darker. */
+    for (int c = 0; c < 3; c++)
+        col[c] = 255.0f * fs_linear_to_srgb(a[c] / top);
 }
 
 fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
