@@ -639,6 +639,36 @@ START_TEST(shading_fit)
             worst = fmax(worst, fabs(rat[c][i] / rmean[c] - 1.0));
     printf("identity: light fit, worst shape error %.4f\n", worst);
     ck_assert_msg(worst < 0.03, "fitted light off by %.3f", worst);
+
+    /* A "light" the model holds but no light is: a ramp of -3 across the
+     * face, so that a quarter of the face would be lit under the floor (a
+     * side blown out to white fits like this). The fit comes back blended
+     * towards flat light: at most 5% of its samples under the floor, the
+     * ramp weaker against the constant than the samples'. */
+    fs_shading wild;
+    fs_shading_flat(&wild);
+    for (int c = 0; c < 3; c++)
+        wild.coeff[c][4] = -3.0f;
+    long dark_in = 0;
+    for (int i = 0; i < NS; i++) {
+        float s[3];
+        fs_shading_eval(&wild, basis + (size_t)i * FS_SHADE_TERMS, s);
+        for (int c = 0; c < 3; c++)
+            lin[3 * i + c] = albedo[c] * fmaxf(s[c], 0.02f);
+        dark_in += 0.2126f * s[0] + 0.7152f * s[1] + 0.0722f * s[2] < FS_SHADE_FLOOR;
+    }
+    ck_assert_int_eq(fs_shading_fit(lin, basis, NS, &fit), 1);
+    long dark_out = 0;
+    for (int i = 0; i < NS; i++) {
+        float s[3];
+        fs_shading_eval(&fit, basis + (size_t)i * FS_SHADE_TERMS, s);
+        dark_out += 0.2126f * s[0] + 0.7152f * s[1] + 0.0722f * s[2] < FS_SHADE_FLOOR;
+    }
+    printf("identity: an implausible light, %ld of %d samples under the floor; fitted, %ld "
+           "(ramp %.2f over constant %.2f)\n", dark_in, NS, dark_out, fit.coeff[1][4], fit.coeff[1][0]);
+    ck_assert_int_gt(dark_in, NS / 10);
+    ck_assert_int_le(dark_out, NS / 20);
+    ck_assert_float_gt(fit.coeff[1][4] / fit.coeff[1][0], -3.0f * 0.8f);
     /* Too few samples: flat, and said so. */
     ck_assert_int_eq(fs_shading_fit(lin, basis, 10, &fit), 0);
     ck_assert_int_eq(fit.n_fit, 0);

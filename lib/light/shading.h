@@ -74,7 +74,9 @@ void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], flo
  * @p basis their terms (n x FS_SHADE_TERMS). The caller leaves out what is
  * not skin (openings, lips, saturated pixels); the fit itself leaves out
  * the brightest 3% (highlights) and dark outliers (brows, hair, deep
- * shadow: 1.5 deviations under the mean). Returns 1 with a fit, 0 with too
+ * shadow: 1.5 deviations under the mean). A fit whose luminance falls under
+ * FS_SHADE_FLOOR on more than 5% of the samples is blended towards flat
+ * light, a quarter at a time, until it does not. Returns 1 with a fit, 0 with too
  * few samples (under 64) or a singular system, @p out then flat; -1 out of
  * memory (@p out flat).
  */
