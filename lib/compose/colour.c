@@ -517,6 +517,23 @@ static void luminance(const float *img, ptrdiff_t stride, int w, int h, float *y
             yp[(size_t)y * w + x] = luma(&img[(size_t)y * stride + 3 * x]);
 }
 
+/* Where full-size coordinate @p x falls between the samples of a plane
+ * decimated by @p f (sample i's centre at i * f + (f - 1) / 2; @p n of
+ * them): the sample before, the one after, and the weight of the one after.
+ * At f = 1 it is x itself with weight 0. */
+typedef struct lerp_at {
+    int i0, i1;
+    float a;
+} lerp_at;
+
+static inline lerp_at lerp_of(int x, int f, int n)
+{
+    float u = ((float)x - 0.5f * (float)(f - 1)) / (float)f;
+    u = u < 0.0f ? 0.0f : u > (float)(n - 1) ? (float)(n - 1) : u;
+    const int i0 = (int)u;
+    return (lerp_at){i0, i0 + 1 < n ? i0 + 1 : i0, u - (float)i0};
+}
+
 /* The low-pass is face-sized (a quarter of the face: 60 px on a 250 px
  * face), so it is taken on a grid of f x f blocks (f about sigma / 3, at
  * most 16): the masked luminance sums of both images and the mask's own,
@@ -546,13 +563,13 @@ fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *op
     /* grid: the three sums, their blurs, a scratch plane; full size: three
      * column-sum rows, each column's interpolation */
     float *buf = fs_tmp_alloc(sizeof(float) * (7 * n + 3 * (size_t)w) +
-                              sizeof(fs_compose_lerp) * (size_t)w);
+                              sizeof(lerp_at) * (size_t)w);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_shading_transfer: out of memory");
     float *sm = buf, *stg = buf + n, *srn = buf + 2 * n;
     float *bm = buf + 3 * n, *bt = buf + 4 * n, *br = buf + 5 * n, *tmp = buf + 6 * n;
     float *cm = buf + 7 * n, *ct = cm + w, *cr = ct + w;
-    fs_compose_lerp *col = (fs_compose_lerp *)(cr + w);
+    lerp_at *col = (lerp_at *)(cr + w);
     /* Column sums over a block row first: the inner loop runs along x and
      * vectorises; each block then adds f of them. */
     for (int by = 0; by < sh; by++) {
@@ -605,10 +622,10 @@ fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *op
             gain[i] = g < gmin ? gmin : (g > gmax ? gmax : g);
         }
         for (int x = 0; x < w; x++)
-            col[x] = fs_compose_lerp_of(x, f, sw);
+            col[x] = lerp_of(x, f, sw);
         float *grow = cm;
         for (int y = 0; y < h; y++) {
-            const fs_compose_lerp row = fs_compose_lerp_of(y, f, sh);
+            const lerp_at row = lerp_of(y, f, sh);
             const float *g0 = gain + (size_t)row.i0 * sw, *g1 = gain + (size_t)row.i1 * sw;
             for (int bx = 0; bx < sw; bx++)
                 grow[bx] = g0[bx] + row.a * (g1[bx] - g0[bx]);
@@ -617,7 +634,7 @@ fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *op
             for (int x = 0; x < w; x++) {
                 if (!(mr[x] > 0.0f))
                     continue;
-                const fs_compose_lerp c = col[x];
+                const lerp_at c = col[x];
                 const float g = grow[c.i0] + c.a * (grow[c.i1] - grow[c.i0]);
                 for (int ch = 0; ch < 3; ch++)
                     rp[3 * x + ch] = clamp01(rp[3 * x + ch] * g);

@@ -42,21 +42,4 @@ fs_status fs_compose_alpha_u8_fast(const fs_exec *ex, const uint8_t *src, ptrdif
 fs_status fs_compose_masked_blur(const fs_exec *ex, const fs_compose_ops *ops, const float *x,
                                  const float *m, int w, int h, double sigma, float *out);
 
-/* Where full-size coordinate @p x falls between the samples of a plane
- * decimated by @p f (sample i's centre at i * f + (f - 1) / 2; @p n of
- * them): the sample before, the one after, and the weight of the one after.
- * At f = 1 it is x itself with weight 0. */
-typedef struct fs_compose_lerp {
-    int i0, i1;
-    float a;
-} fs_compose_lerp;
-
-static inline fs_compose_lerp fs_compose_lerp_of(int x, int f, int n)
-{
-    float u = ((float)x - 0.5f * (float)(f - 1)) / (float)f;
-    u = u < 0.0f ? 0.0f : u > (float)(n - 1) ? (float)(n - 1) : u;
-    const int i0 = (int)u;
-    return (fs_compose_lerp){i0, i0 + 1 < n ? i0 + 1 : i0, u - (float)i0};
-}
-
 #endif /* FS_COMPOSE_FILTER_H */
