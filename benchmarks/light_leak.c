@@ -20,7 +20,8 @@
  *
  *   light_leak [--out DIR] [--no-leak] [--no-fidelity] PHOTO[:FACE] ...
  *     FACE: the detector's index (default: the largest face the fitter takes)
- *     --out DIR   DIR/<photo>_<light>.png: plain | lit | R(plain) | R(lit), the face
+ *     --out DIR   DIR/<photo>_<light>.png: plain | lit | R(plain) | R(lit), the face;
+ *                 DIR/<photo>_fid_<setting>.png: plain | self-swap | |difference| x 4
  *     --no-delight  atlases with the photo's colours as they are (fs_atlas_params.delight 0:
  *                 the pipeline before the light stage); by default the library's: the
  *                 source's light out, the target's in
@@ -264,7 +265,7 @@ static double ssim(const fs_image *a, const fs_image *b, const uint8_t *m, const
 }
 
 /* Writes plain | lit | R(plain) | R(lit) around the face. */
-static void write_strip(fs_context *ctx, const char *path, const fs_image *const im[4], const face_geom *g)
+static void write_strip(fs_context *ctx, const char *path, const fs_image *const *im, int n, const face_geom *g)
 {
     const double side = 1.3 * fmax(g->x1 - g->x0, g->y1 - g->y0);
     const double cx = 0.5 * (g->x0 + g->x1), cy = 0.5 * (g->y0 + g->y1);
@@ -276,20 +277,46 @@ static void write_strip(fs_context *ctx, const char *path, const fs_image *const
     if (w <= 0 || h <= 0)
         return;
     fs_image s = *im[0];
-    s.width = 4 * w;
+    s.width = n * w;
     s.height = h;
     s.stride = s.width * 3;
     s.data = malloc((size_t)s.stride * (size_t)h);
     if (!s.data)
         return;
     for (int y = 0; y < h; y++)
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < n; k++)
             memcpy((uint8_t *)s.data + (size_t)y * (size_t)s.stride + (size_t)k * (size_t)w * 3,
                    (const uint8_t *)im[k]->data + (size_t)(y0 + y) * (size_t)im[k]->stride + (size_t)x0 * 3,
                    (size_t)w * 3);
     if (fs_image_write_file(ctx, &s, path) != FS_OK)
         fprintf(stderr, "light_leak: cannot write %s\n", path);
     free(s.data);
+}
+
+/* DIR/<photo>_fid_<setting>.png: plain | self-swap | |difference| x 4, to see
+ * where the self-swap loses fidelity. */
+static void write_fidelity_strip(fs_context *ctx, const char *outdir, const char *photo, const char *setting,
+                                 const fs_image *plain, const fs_image *swapped, const face_geom *g)
+{
+    fs_image diff = *plain;
+    diff.data = malloc((size_t)plain->stride * (size_t)plain->height);
+    if (!diff.data)
+        return;
+    for (int y = 0; y < plain->height; y++) {
+        const uint8_t *pa = (const uint8_t *)plain->data + (size_t)y * (size_t)plain->stride;
+        const uint8_t *pb = (const uint8_t *)swapped->data + (size_t)y * (size_t)swapped->stride;
+        uint8_t *pd = (uint8_t *)diff.data + (size_t)y * (size_t)diff.stride;
+        for (int x = 0; x < 3 * plain->width; x++) {
+            const int d = 4 * abs((int)pa[x] - (int)pb[x]);
+            pd[x] = (uint8_t)(d > 255 ? 255 : d);
+        }
+    }
+    char path[4096];
+    const char *base = strrchr(photo, '/');
+    snprintf(path, sizeof(path), "%s/%s_fid_%s.png", outdir, base ? base + 1 : photo, setting);
+    const fs_image *strip[3] = {plain, swapped, &diff};
+    write_strip(ctx, path, strip, 3, g);
+    free(diff.data);
 }
 
 /* ------------------------------------------------------------------ main */
@@ -353,6 +380,7 @@ static fs_status rebuild(const run *r, const fs_identity_data *id, const fs_imag
 typedef struct fid_setting {
     const char *name;
     int atlas_size, detail, colour, blend; /* colour -1: the run's (--colour) */
+    int own_light;                         /* 1: the source's light put back, not the target's */
 } fid_setting;
 
 int main(int argc, char **argv)
@@ -410,7 +438,8 @@ int main(int argc, char **argv)
         {"default", 256, 1, -1, 1},       {"detail-off", 256, 0, -1, 1},
         {"atlas512", 512, 1, -1, 1},      {"atlas512-detail-off", 512, 0, -1, 1},
         {"colour-none", 256, 1, 0, 1},    {"512-nodetail-nocolour", 512, 0, 0, 1},
-        {"alpha-blend", 256, 1, -1, 0},
+        {"alpha-blend", 256, 1, -1, 0},   {"1024-plain-alpha", 1024, 0, 0, 0},
+        {"own-light", 256, 1, -1, 1, 1},  {"own-light-nocolour", 256, 1, 0, 1, 1},
     };
     enum { N_FID = sizeof(fids) / sizeof(fids[0]) };
     double fid_ssim[N_FID] = {0}, fid_mae[N_FID] = {0}, fid_min_ssim[N_FID], fid_max_mae[N_FID] = {0};
@@ -508,7 +537,7 @@ int main(int argc, char **argv)
                         snprintf(path, sizeof(path), "%s/%s_%s.png", outdir, base ? base + 1 : photos[ph],
                                  light_name[k]);
                         const fs_image *strip[4] = {&img, &lit, &rplain, &rlit};
-                        write_strip(r.ctx, path, strip, &g);
+                        write_strip(r.ctx, path, strip, 4, &g);
                     }
                 } else {
                     rc = fail(st, light_name[k], fs_context_last_error(r.ctx));
@@ -524,12 +553,17 @@ int main(int argc, char **argv)
             }
         }
         if (rc == 0 && do_fid) {
-            printf("fidelity %-24s (face %.0f px, %ld px)\n", photos[ph], fmax(g.x1 - g.x0, g.y1 - g.y0), mask_n);
+            printf("fidelity %-24s (face %.0f px, %ld px, capture vs target landmarks %.2f px)\n", photos[ph],
+                   fmax(g.x1 - g.x0, g.y1 - g.y0), mask_n,
+                   landmark_shift((const float(*)[3])fs_identity_internal_data(id0)->landmarks,
+                                  (const float(*)[3])lm->points));
             for (int s = 0; s < N_FID && rc == 0; s++) {
                 fs_swap_params p = *lib;
                 p.match_detail = fids[s].detail;
                 p.colour = fids[s].colour >= 0 ? fids[s].colour : lib->colour;
                 p.blend = fids[s].blend;
+                if (fids[s].own_light)
+                    p.relight = 0;
                 fs_identity_data data;
                 st = rebuild(&r, fs_identity_internal_data(id0), &img, fids[s].atlas_size, delight, &data);
                 fs_image out = {0};
@@ -540,6 +574,8 @@ int main(int argc, char **argv)
                 if (st == FS_OK) {
                     double e[3];
                     mae(&out, &img, mask, e);
+                    if (outdir)
+                        write_fidelity_strip(r.ctx, outdir, photos[ph], fids[s].name, &img, &out, &g);
                     const double q = ssim(&out, &img, mask, &info0);
                     const double emax = fmax(e[0], fmax(e[1], e[2]));
                     printf("  %-24s SSIM %.4f  MAE R %.2f G %.2f B %.2f\n", fids[s].name, q, e[0], e[1], e[2]);

@@ -135,8 +135,9 @@ static int in_triangle(const fs_atlas_mesh *m, int t, double u, double v, double
 /* Photo colour at an image point, bilinear, RGB8 only. */
 static void photo_rgb(const fs_image *img, float x, float y, float rgb[3])
 {
-    float fx = fminf(fmaxf(x - 0.5f, 0.0f), (float)img->width - 1.001f);
-    float fy = fminf(fmaxf(y - 0.5f, 0.0f), (float)img->height - 1.001f);
+    /* Pixel centres at integers, the landmarks' convention. */
+    float fx = fminf(fmaxf(x, 0.0f), (float)img->width - 1.001f);
+    float fy = fminf(fmaxf(y, 0.0f), (float)img->height - 1.001f);
     const int x0 = (int)fx, y0 = (int)fy;
     const float ax = fx - (float)x0, ay = fy - (float)y0;
     const uint8_t *d = img->data;

@@ -6,8 +6,8 @@
  * and at a regular interval. Faces keep a track id through short misses.
  * Each track's landmarks are smoothed over time in a frame normalised by
  * head pose and size (a face that does not move does not jitter; one that
- * moves fast does not lag), and so are the target-side colour statistics
- * the swap needs. The result can be saved to a versioned, checksummed file
+ * moves fast does not lag), and so is each face's light, which the swap
+ * puts on the user's face. The result can be saved to a versioned, checksummed file
  * that records the video's size, frame count, timing and a hash of its
  * bytes, so it is never applied to another video.
  *
@@ -45,7 +45,7 @@ typedef enum fs_template_param {
     /** Frames a track may miss (occlusion, a head turned past the fitter) and keep its
      *  id, 0..300, default 12. Misses are not swapped; they pass through. */
     FS_TEMPLATE_MAX_MISS = 2,
-    /** 1 (default) smooths landmarks and statistics over time; 0 keeps the raw
+    /** 1 (default) smooths landmarks, light and statistics over time; 0 keeps the raw
      *  per-frame fits (for comparison). */
     FS_TEMPLATE_SMOOTH = 3,
     /** Longest video analysed, seconds, 1..3600, default 600. Longer: FS_ERR_TOO_LARGE. */

@@ -201,16 +201,21 @@ typedef struct photo {
     int r, g, b; /* channel offsets */
 } photo;
 
-/* Bilinear RGB at image point (x, y) (pixel i spans [i, i+1)), edges
- * replicated. Returns 0 (and black) when the point is off the image. */
+/* Bilinear RGB at image point (x, y), edges replicated. Returns 0 (and
+ * black) when the point is off the image (beyond half a pixel past the
+ * outer centres). Pixel centres sit at integers: the landmarks' convention,
+ * and the renderer's (lib/render/raster.h), so that a texel goes back to
+ * the place it came from. Centres at +0.5 here moved every swapped face
+ * half a pixel right and down: on a self-swap, 4-5 grey levels of error
+ * along every edge, and far more on a small face. */
 static int photo_sample(const photo *p, float x, float y, float out[3])
 {
-    if (!(x >= 0.0f && y >= 0.0f && x <= (float)p->w && y <= (float)p->h)) {
+    if (!(x >= -0.5f && y >= -0.5f && x <= (float)p->w - 0.5f && y <= (float)p->h - 0.5f)) {
         out[0] = out[1] = out[2] = 0.0f;
         return 0;
     }
-    const float fx = clampf(x - 0.5f, 0.0f, (float)(p->w - 1));
-    const float fy = clampf(y - 0.5f, 0.0f, (float)(p->h - 1));
+    const float fx = clampf(x, 0.0f, (float)(p->w - 1));
+    const float fy = clampf(y, 0.0f, (float)(p->h - 1));
     const int x0 = (int)fx, y0 = (int)fy;
     const int x1 = x0 + 1 < p->w ? x0 + 1 : x0, y1 = y0 + 1 < p->h ? y0 + 1 : y0;
     const float ax = fx - (float)x0, ay = fy - (float)y0;

@@ -753,6 +753,30 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
     return st;
 }
 
+/* The target's CIELAB statistics over the render's colour-match pixels
+ * (k->weight), from one pixel in four (every other row and column): a mean
+ * and deviation over thousands of pixels hardly move, at a quarter of the
+ * conversions. A face too small to leave any such pixel takes them all. */
+static fs_status target_stats(const fs_exec *ex, const fs_compose_ops *cops, const work *k,
+                              int w, int h, double mean[3], double sd[3])
+{
+    const size_t n = (size_t)w * (size_t)h;
+    float *sub = fs_tmp_alloc(n * sizeof(float));
+    if (!sub)
+        return fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    long left = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const size_t p = (size_t)y * (size_t)w + (size_t)x;
+            sub[p] = (x | y) & 1 ? 0.0f : k->weight[p];
+            left += sub[p] > 0.0f;
+        }
+    const fs_status st = cops->colour_lab_stats(ex, k->target, 3 * (ptrdiff_t)w,
+                                                left >= 64 ? sub : k->weight, w, h, mean, sd);
+    fs_tmp_free(sub);
+    return st;
+}
+
 static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
                                const fs_swap_mesh *mesh, const fs_swap_params *params,
                                const fs_identity_data *id, const fs_swap_target *t, uint8_t *win,
@@ -869,11 +893,17 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
     if (st == FS_OK && target_light && id->atlas.highlight_margin > 0.0f)
         st = target_highlights(ex, &k, w, h, size, id->atlas.highlight_margin);
     /* Colour correction over the eroded skin: the render's statistics
-     * become the target's, measured once per target over its own skin
-     * (fs_swap_target_prepare). */
-    if (st == FS_OK && params->colour >= FS_COLOR_MEANSTD)
-        st = cops->colour_match_to(ex, k.render, 3 * (ptrdiff_t)w, k.weight, w, h, t->lab_mean,
-                                   t->lab_sd);
+     * become the target's over the same pixels. The target's skin as
+     * fs_swap_target_prepare measured it is another set (the source's hair
+     * guard and coverage leave pixels out of the render's): the astronaut
+     * swapped onto itself came back 1.5 L* darker and 15% harder, self-swap
+     * MAE 1.27 -> 3.72 levels from this stage alone. */
+    if (st == FS_OK && params->colour >= FS_COLOR_MEANSTD) {
+        double mean[3], sd[3];
+        st = target_stats(ex, cops, &k, w, h, mean, sd);
+        if (st == FS_OK)
+            st = cops->colour_match_to(ex, k.render, 3 * (ptrdiff_t)w, k.weight, w, h, mean, sd);
+    }
     if (st == FS_OK && params->colour >= FS_COLOR_FULL) {
         const double sigma = fmax(FULL_SIGMA * size, 1.0);
         /* A gain of at most 1.5 either way: a looser one turns dark source
