@@ -670,6 +670,39 @@ START_TEST(shading_fit)
     ck_assert_int_gt(dark_in, NS / 10);
     ck_assert_int_le(dark_out, NS / 20);
     ck_assert_float_gt(fit.coeff[1][4] / fit.coeff[1][0], -3.0f * 0.8f);
+
+    /* Weighted: half the samples lit by the first light, half by the wild
+     * one; with the second half weighed 0 the fit is the first light's, and
+     * the same samples unweighted are not. */
+    float *prior = malloc(sizeof(float) * NS);
+    ck_assert_ptr_nonnull(prior);
+    for (int i = 0; i < NS; i++) {
+        float s[3];
+        fs_shading_eval(i < NS / 2 ? &truth : &wild, basis + (size_t)i * FS_SHADE_TERMS, s);
+        for (int c = 0; c < 3; c++)
+            lin[3 * i + c] = albedo[c] * fmaxf(s[c], 0.02f);
+        prior[i] = i < NS / 2 ? 2.0f : 0.0f;
+    }
+    double off[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(fs_shading_fit_weighted(lin, basis, k ? NULL : prior, NS, &fit), 1);
+        double rm = 0;
+        float r[64];
+        for (int i = 0; i < 64; i++) {
+            float s0[3], s1[3];
+            const float *h = basis + (size_t)(i * 31) * FS_SHADE_TERMS; /* first half */
+            fs_shading_eval(&truth, h, s0);
+            fs_shading_eval(&fit, h, s1);
+            r[i] = s1[1] / s0[1];
+            rm += r[i] / 64.0;
+        }
+        for (int i = 0; i < 64; i++)
+            off[k] = fmax(off[k], fabs(r[i] / rm - 1.0));
+    }
+    printf("identity: weighted light fit, worst shape error %.4f (unweighted %.4f)\n", off[0], off[1]);
+    ck_assert_msg(off[0] < 0.03, "weighted fit off by %.3f", off[0]);
+    ck_assert_msg(off[1] > 0.05, "unweighted fit of two lights only %.3f off", off[1]);
+    free(prior);
     /* Too few samples: flat, and said so. */
     ck_assert_int_eq(fs_shading_fit(lin, basis, 10, &fit), 0);
     ck_assert_int_eq(fit.n_fit, 0);

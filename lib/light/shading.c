@@ -258,6 +258,12 @@ static fs_shading plausible(const fs_shading *fit, const float *basis, long n)
 
 int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out)
 {
+    return fs_shading_fit_weighted(lin, basis, NULL, n, out);
+}
+
+int fs_shading_fit_weighted(const float *lin, const float *basis, const float *prior, long n,
+                            fs_shading *out)
+{
     fs_shading_flat(out);
     if (n < MIN_FIT)
         return 0;
@@ -275,7 +281,7 @@ int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out
         above += hist[top--];
     const float hi = (float)(top + 1) / (BINS - 1);
     for (long i = 0; i < n; i++)
-        use[i] = luma(lin + 3 * i) < hi ? 1.0f : 0.0f;
+        use[i] = luma(lin + 3 * i) < hi ? (prior ? prior[i] : 1.0f) : 0.0f;
     fs_shading fit;
     int ok = fit_once(lin, basis, n, use, &fit);
     for (int round = 1; round < FIT_ROUNDS && ok; round++) {
@@ -289,7 +295,7 @@ int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out
             float s[3];
             fs_shading_eval(&fit, basis + (size_t)i * N, s);
             const float r = luma(lin + 3 * i) / (float)(ym * fmax(luma(s), FS_SHADE_FLOOR)) - 1.0f;
-            use[i] = 1.0f / (1.0f + (r / OUT_S) * (r / OUT_S));
+            use[i] = (prior ? prior[i] : 1.0f) / (1.0f + (r / OUT_S) * (r / OUT_S));
         }
         fs_shading next;
         if (fit_once(lin, basis, n, use, &next))

@@ -82,6 +82,11 @@ void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], flo
  */
 int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out);
 
+/* fs_shading_fit with a weight per sample, @p prior (n, mean about 1; NULL:
+ * all 1), on top of the fit's own outlier weights. */
+int fs_shading_fit_weighted(const float *lin, const float *basis, const float *prior, long n,
+                            fs_shading *out);
+
 /*
  * Specular highlights. On skin a highlight is the light's own colour added
  * on top of the diffuse colour (the dichromatic model): the highlight layer

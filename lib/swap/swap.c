@@ -403,8 +403,9 @@ static fs_status measure_light(const fs_exec *ex, const fs_atlas_mesh *atlas_mes
     const size_t cap = ((size_t)w / step + 1) * ((size_t)h / step + 1);
     float *lin = fs_tmp_alloc(cap * 3 * sizeof(float));
     float *basis = fs_tmp_alloc(cap * FS_SHADE_TERMS * sizeof(float));
+    float *prior = fs_tmp_alloc(cap * sizeof(float));
     fs_status st = FS_OK;
-    if (!lin || !basis)
+    if (!lin || !basis || !prior)
         st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
     fs_face_frame frame;
     fs_face_frame_of(points, &frame);
@@ -433,14 +434,37 @@ static fs_status measure_light(const fs_exec *ex, const fs_atlas_mesh *atlas_mes
             const float nrm[3] = {a[0] / len, a[1] / len, a[2] / len};
             if (nrm[2] < FS_ATLAS_DIRECT_FULL)
                 continue;
+            /* Each place weighs the atlas area it covers (the UV's
+             * Jacobian from the next pixel each way), so that the fit
+             * takes the face as the source's fit over atlas texels does:
+             * weighed by image area, the side a turned face shows
+             * narrowly counted less, and on faceapi_sample3's warm/blue
+             * light the two fits split the light between the normal's and
+             * the position's terms differently (red's horizontal ramp
+             * -0.27 against the source's -0.45): swapped onto itself with
+             * no colour match, red came back 8.0 levels off, 2.7 now. */
+            const int xn = x + 1 < w ? x + 1 : x - 1, yn = y + 1 < h ? y + 1 : y - 1;
+            const size_t px = (size_t)y * (size_t)w + (size_t)xn;
+            const size_t py = (size_t)yn * (size_t)w + (size_t)x;
+            if (!(weight[px] > 0.0f) || !(weight[py] > 0.0f))
+                continue;
+            const float *ux = attr + FS_SWAP_ATTR * px, *uy = attr + FS_SWAP_ATTR * py;
+            prior[n] = fabsf((ux[0] - uv[0]) * (uy[1] - uv[1]) - (ux[1] - uv[1]) * (uy[0] - uv[0]));
             for (int k = 0; k < 3; k++)
                 lin[3 * n + k] = lut[(int)lrintf(c[k] * 255.0f) & 255];
             fs_shading_basis(&frame, nrm, (float)(x0 + x), (float)(y0 + y),
                              basis + (size_t)n * FS_SHADE_TERMS);
             n++;
         }
-    if (st == FS_OK && fs_shading_fit(lin, basis, n, out) < 0)
+    /* Mean 1: the fit counts samples by their weights. */
+    double psum = 0;
+    for (long i = 0; i < n; i++)
+        psum += prior[i];
+    for (long i = 0; i < n && psum > 0; i++)
+        prior[i] = (float)(prior[i] * (double)n / psum);
+    if (st == FS_OK && fs_shading_fit_weighted(lin, basis, prior, n, out) < 0)
         st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    fs_tmp_free(prior);
     fs_tmp_free(basis);
     fs_tmp_free(lin);
     return st;
