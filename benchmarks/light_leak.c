@@ -435,10 +435,10 @@ int main(int argc, char **argv)
     const fs_swap_params *lib = &libp;
 
     static const fid_setting fids[] = {
-        {"default", 256, 1, -1, 1},       {"detail-off", 256, 0, -1, 1},
-        {"atlas512", 512, 1, -1, 1},      {"atlas512-detail-off", 512, 0, -1, 1},
-        {"colour-none", 256, 1, 0, 1},    {"512-nodetail-nocolour", 512, 0, 0, 1},
-        {"alpha-blend", 256, 1, -1, 0},   {"1024-plain-alpha", 1024, 0, 0, 0},
+        {"default", 256, 1, -1, 1, 0},       {"detail-off", 256, 0, -1, 1, 0},
+        {"atlas512", 512, 1, -1, 1, 0},      {"atlas512-detail-off", 512, 0, -1, 1, 0},
+        {"colour-none", 256, 1, 0, 1, 0},    {"512-nodetail-nocolour", 512, 0, 0, 1, 0},
+        {"alpha-blend", 256, 1, -1, 0, 0},   {"1024-plain-alpha", 1024, 0, 0, 0, 0},
         {"own-light", 256, 1, -1, 1, 1},  {"own-light-nocolour", 256, 1, 0, 1, 1},
     };
     enum { N_FID = sizeof(fids) / sizeof(fids[0]) };

@@ -910,15 +910,34 @@ START_TEST(blob_round_trip)
     ck_assert_int_gt(id.atlas.light.n_fit, 0); /* the light is out by default */
     ck_assert_int_eq(back.atlas.light.n_fit, id.atlas.light.n_fit);
     ck_assert_mem_eq(back.atlas.light.coeff, id.atlas.light.coeff, sizeof(id.atlas.light.coeff));
+    ck_assert_float_eq(id.atlas.albedo_scale, FS_ALBEDO_HEADROOM);
+    ck_assert_float_eq(back.atlas.albedo_scale, id.atlas.albedo_scale);
     FS_ASSERT_OK(fs_identity_blob_save(&back, &b2, &size2, &err));
     ck_assert_uint_eq(size2, size);
     ck_assert_mem_eq(b2, b, size);
     free(b2);
     b2 = NULL;
 
+    /* A version 2 blob (no albedo scale) loads with the albedo as it is. */
+    const size_t size2v = size - 4;
+    uint8_t *v2 = malloc(size2v);
+    ck_assert_ptr_nonnull(v2);
+    memcpy(v2, b, size2v);
+    v2[4] = 2;
+    const uint32_t len2 = (uint32_t)(size2v - FS_ID_BLOB_HEADER);
+    for (int k = 0; k < 4; k++) /* the payload length, little-endian */
+        v2[12 + k] = (uint8_t)(len2 >> (8 * k));
+    reseal(v2, size2v);
+    fs_identity_data older;
+    FS_ASSERT_OK(fs_identity_blob_load(v2, size2v, &older, &err));
+    ck_assert_int_eq(older.atlas.light.n_fit, id.atlas.light.n_fit);
+    ck_assert_float_eq(older.atlas.albedo_scale, 1.0f);
+    fs_identity_data_free(&older);
+    free(v2);
+
     /* A version 1 blob (no light block) loads as holding the photo's
      * colours: no light to put back. */
-    const size_t light_bytes = 4 + 3 * FS_SHADE_TERMS * 4 + 4, size1 = size - light_bytes;
+    const size_t light_bytes = 4 + 3 * FS_SHADE_TERMS * 4 + 4 + 4, size1 = size - light_bytes;
     uint8_t *v1 = malloc(size1);
     ck_assert_ptr_nonnull(v1);
     memcpy(v1, b, size1);
@@ -988,7 +1007,11 @@ START_TEST(blob_damage)
             b[i] ^= (uint8_t)(1u << bit);
             const fs_status st = fs_identity_blob_load(b, size, &back, &err);
             b[i] ^= (uint8_t)(1u << bit);
-            const fs_status want = i < 4 ? FS_ERR_CORRUPT : i < 8 ? FS_ERR_VERSION
+            /* a version flipped to another readable one (3 -> 2) reaches
+             * the checksum */
+            const int readable = i == 4 && (b[4] ^ (1u << bit)) >= 1 &&
+                                 (b[4] ^ (1u << bit)) <= FS_ID_BLOB_VERSION;
+            const fs_status want = i < 4 ? FS_ERR_CORRUPT : i < 8 ? (readable ? FS_ERR_CHECKSUM : FS_ERR_VERSION)
                                  : i < 12 ? FS_ERR_CORRUPT : i < 16 ? st : FS_ERR_CHECKSUM;
             ck_assert_msg(st == want, "flip at %zu bit %d: %s", i, bit, fs_status_name(st));
             if (i >= 12 && i < 16) /* payload length: longer is truncated, shorter leaves bytes over */
@@ -998,19 +1021,34 @@ START_TEST(blob_damage)
     FS_ASSERT_OK(fs_identity_blob_load(b, size, &back, &err));
     fs_identity_data_free(&back);
 
-    /* Another format version, resealed or not; version 1 has no light
-     * block, so this blob is too long for it. */
+    /* Another format version, resealed or not; versions 1 and 2 have no
+     * albedo scale (1: no light block either), so this blob is too long
+     * for them. */
+    b[4] = 4;
+    FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_VERSION);
+    reseal(b, size);
+    FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_VERSION);
+    for (uint8_t v = 1; v <= 2; v++) {
+        b[4] = v;
+        reseal(b, size);
+        FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_CORRUPT);
+    }
     b[4] = 3;
-    FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_VERSION);
-    reseal(b, size);
-    FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_VERSION);
-    b[4] = 1;
-    reseal(b, size);
-    FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_CORRUPT);
-    b[4] = 2;
     reseal(b, size);
     FS_ASSERT_OK(fs_identity_blob_load(b, size, &back, &err));
     fs_identity_data_free(&back);
+    /* An albedo scale below 1, or NaN, behind a valid checksum. */
+    static const uint8_t bad_scale[][4] = {{0, 0, 0, 0x3f}, {0, 0, 0xc0, 0x7f}};
+    for (int k = 0; k < 2; k++) {
+        uint8_t keep[4];
+        memcpy(keep, b + size - 4, 4);
+        memcpy(b + size - 4, bad_scale[k], 4);
+        reseal(b, size);
+        FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_CORRUPT);
+        ck_assert_msg(strstr(err.text, "albedo scale"), "%s", err.text);
+        memcpy(b + size - 4, keep, 4);
+    }
+    reseal(b, size);
 
     /* Fields out of range behind a valid checksum. */
     uint8_t *p = b + FS_ID_BLOB_HEADER;

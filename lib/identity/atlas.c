@@ -168,7 +168,7 @@ static float lab_f(float t)
     return t > 0.008856452f ? cbrtf(t) : 7.787037f * t + 16.0f / 116.0f;
 }
 
-static void linear_to_lab(const float lin[3], float lab[3])
+void fs_linear_to_lab(const float lin[3], float lab[3])
 {
     const float x = (0.4124564f * lin[0] + 0.3575761f * lin[1] + 0.1804375f * lin[2]) / 0.95047f;
     const float y = 0.2126729f * lin[0] + 0.7151522f * lin[1] + 0.0721750f * lin[2];
@@ -183,7 +183,7 @@ void fs_srgb_to_lab(const uint8_t rgb[3], float lab[3])
 {
     const float lin[3] = {fs_srgb_to_linear(rgb[0] / 255.0f), fs_srgb_to_linear(rgb[1] / 255.0f),
                           fs_srgb_to_linear(rgb[2] / 255.0f)};
-    linear_to_lab(lin, lab);
+    fs_linear_to_lab(lin, lab);
 }
 
 /* fminf/fmaxf/floorf are library calls without SSE4.1 or -ffinite-math-only;
@@ -366,7 +366,7 @@ static void unlight(const fs_shading *L, const fs_face_frame *fr, float vn[FS_ME
         const float x = clampf(col[c], 0.0f, 255.0f);
         const int i0 = x >= 255.0f ? 254 : (int)x;
         const float lin = lut[i0] + (lut[i0 + 1] - lut[i0]) * (x - (float)i0);
-        a[c] = lin / fmaxf(s[c], FS_SHADE_FLOOR);
+        a[c] = lin / (fmaxf(s[c], FS_SHADE_FLOOR) * FS_ALBEDO_HEADROOM);
         top = fmaxf(top, a[c]);
     }
     /* Where the model lights the skin less than the photo shows (the brow
@@ -619,7 +619,7 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
                         const int i0 = x >= 255.0f ? 254 : (int)x;
                         lin[c] = lut[i0] + (lut[i0 + 1] - lut[i0]) * (x - (float)i0);
                     }
-                    linear_to_lab(lin, lab);
+                    fs_linear_to_lab(lin, lab);
                     for (int set = params->plain || wd >= params->stats_min ? 0 : 1; set < 2; set++) {
                         acc[set][0] += 1.0;
                         for (int c = 0; c < 3; c++) {
@@ -664,6 +664,7 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
     out->n_mirrored = n_mirror;
     out->n_stats = n_stats;
     out->light = light;
+    out->albedo_scale = light.n_fit > 0 ? FS_ALBEDO_HEADROOM : 1.0f;
     free(ta);
     free(own);
     if (light.n_fit > 0) {

@@ -81,6 +81,8 @@ typedef struct fs_atlas {
     int n_mirrored;   /* footprint texels that took more than half of their colour from the mirror */
     int n_stats;      /* texels the colour statistics were taken over */
     fs_shading light; /* the photo's light taken out (fs_atlas_params.delight); flat if none */
+    float albedo_scale; /* with a light taken out, the albedo is held divided by this
+                           (FS_ALBEDO_HEADROOM; 1 in blobs before version 3); 1 otherwise */
     float highlight_margin; /* the highlights taken out at this margin; 0: none */
 } fs_atlas;
 
@@ -116,7 +118,8 @@ int fs_atlas_in_region(const fs_atlas_mesh *mesh, float u, float v);
 void fs_atlas_vertex_normals(const float (*points)[3], const fs_atlas_mesh *mesh,
                              float nrm[FS_MESH_LANDMARKS][3]);
 
-/* sRGB 8-bit to CIELAB (D65). */
+/* sRGB 8-bit, or linear RGB (any range), to CIELAB (D65). */
 void fs_srgb_to_lab(const uint8_t rgb[3], float lab[3]);
+void fs_linear_to_lab(const float lin[3], float lab[3]);
 
 #endif /* FS_IDENTITY_ATLAS_H */

@@ -13,8 +13,10 @@
 #include "sha256.h"
 
 #define FIXED_PAYLOAD (4u * 4u + 6u * 4u + (uint32_t)FS_LANDMARKS * 3u * 4u)
-/* Version 2's light block after the texels. */
+/* Version 2's light block after the texels; version 3 adds the albedo's
+ * scale to it. */
 #define LIGHT_BYTES (4u + 3u * FS_SHADE_TERMS * 4u + 4u)
+#define SCALE_BYTES 4u
 #define MAX_FILE_SIZE ((size_t)64 << 20)
 
 static const uint8_t magic[4] = {'F', 'S', 'I', 'D'};
@@ -24,7 +26,7 @@ static size_t blob_size(int n, uint32_t version)
     if (n < FS_ATLAS_MIN_SIZE || n > FS_ATLAS_MAX_SIZE)
         return 0;
     return FS_ID_BLOB_HEADER + FIXED_PAYLOAD + (size_t)n * (size_t)n * 5u +
-           (version >= 2 ? LIGHT_BYTES : 0u);
+           (version >= 2 ? LIGHT_BYTES : 0u) + (version >= 3 ? SCALE_BYTES : 0u);
 }
 
 size_t fs_identity_blob_size(int n)
@@ -79,6 +81,10 @@ static const char *check_fields(const fs_identity_data *id, char *why, size_t wh
     if (L->n_fit < 0 || !in_range(id->atlas.highlight_margin, 0.0f, 100.0f)) {
         snprintf(why, why_size, "light fit of %d samples, highlight margin %g", (int)L->n_fit,
                  (double)id->atlas.highlight_margin);
+        return why;
+    }
+    if (!in_range(id->atlas.albedo_scale, 1.0f, 16.0f)) {
+        snprintf(why, why_size, "albedo scale %g", (double)id->atlas.albedo_scale);
         return why;
     }
     for (int c = 0; c < 3; c++)
@@ -154,6 +160,7 @@ fs_status fs_identity_blob_save(const fs_identity_data *id, uint8_t **out, size_
         for (int k = 0; k < FS_SHADE_TERMS; k++, p += 4)
             fs_put_f32(p, id->atlas.light.coeff[c][k]);
     fs_put_f32(p, id->atlas.highlight_margin);
+    fs_put_f32(p + 4, id->atlas.albedo_scale);
     digest(b, payload_len, b + 16);
     *out = b;
     *out_size = total;
@@ -171,9 +178,9 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
         return fs_fail(err, FS_ERR_TRUNCATED, "identity load: %zu bytes, header needs %u", size,
                        FS_ID_BLOB_HEADER);
     const uint32_t version = fs_get_u32(data + 4);
-    if (version != FS_ID_BLOB_VERSION && version != 1)
+    if (version < 1 || version > FS_ID_BLOB_VERSION)
         return fs_fail(err, FS_ERR_VERSION,
-                       "identity load: format version %u, this library reads 1 and %u",
+                       "identity load: format version %u, this library reads 1 to %u",
                        (unsigned)version, FS_ID_BLOB_VERSION);
     if (fs_get_u32(data + 8) != FS_ID_BLOB_HEADER)
         return fs_fail(err, FS_ERR_CORRUPT, "identity load: header size %u",
@@ -230,6 +237,7 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
     memcpy(id.atlas.rgba, p, texels * 4);
     memcpy(id.atlas.weight, p + texels * 4, texels);
     fs_shading_flat(&id.atlas.light);
+    id.atlas.albedo_scale = 1.0f; /* before version 3: the albedo as it is */
     if (version >= 2) {
         p += texels * 5;
         const uint32_t nf = fs_get_u32(p);
@@ -239,6 +247,8 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
             for (int k = 0; k < FS_SHADE_TERMS; k++, p += 4)
                 id.atlas.light.coeff[c][k] = fs_get_f32(p);
         id.atlas.highlight_margin = fs_get_f32(p);
+        if (version >= 3)
+            id.atlas.albedo_scale = fs_get_f32(p + 4);
     }
     char why[128];
     if (check_fields(&id, why, sizeof(why))) {

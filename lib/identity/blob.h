@@ -13,8 +13,9 @@
  *      f32 landmarks[478][3], u8 rgba[N*N*4], u8 weight[N*N]; since version 2
  *      then the light taken out of the atlas: u32 samples behind its fit (0:
  *      none, the atlas holds the photo's colours), f32 coeff[3][FS_SHADE_TERMS],
- *      f32 highlight margin (0: highlights kept). Version 1 blobs load as
- *      holding the photo's colours.
+ *      f32 highlight margin (0: highlights kept); since version 3 then f32
+ *      albedo scale (fs_atlas.albedo_scale, 1..16). Version 1 blobs load as
+ *      holding the photo's colours, version 2 with an albedo scale of 1.
  */
 #ifndef FS_IDENTITY_BLOB_H
 #define FS_IDENTITY_BLOB_H
@@ -25,7 +26,7 @@
 #include "internal.h"
 #include "identity/atlas.h"
 
-#define FS_ID_BLOB_VERSION 2u
+#define FS_ID_BLOB_VERSION 3u
 #define FS_ID_BLOB_HEADER 48u
 #define FS_ID_MAX_SOURCE_SIDE (1 << 20)
 

@@ -157,7 +157,9 @@ fs_status fs_atlas_light_finish(fs_atlas *atlas, const fs_atlas_mesh *mesh, floa
     const int ok = margin > 0.0f ? pull_highlights(lin, use, n, margin) : 1;
     if (ok) {
         /* Back to 8 bits, and the CIELAB statistics over the well-seen skin
-         * as fs_atlas_build takes them (one texel in four). */
+         * as fs_atlas_build takes them (one texel in four), of the albedo
+         * under a light of mean 1 (times the atlas' albedo_scale): the
+         * lookup's hair guard holds the relit render against them. */
         double acc[7] = {0};
         for (int y = 0; y < n; y++)
             for (int x = 0; x < n; x++) {
@@ -170,8 +172,10 @@ fs_status fs_atlas_light_finish(fs_atlas *atlas, const fs_atlas_mesh *mesh, floa
                 if (((x | y) & 1) || atlas->weight[t] < 77 ||
                     fs_atlas_in_region(mesh, ((float)x + 0.5f) / (float)n, ((float)y + 0.5f) / (float)n))
                     continue;
-                float lab[3];
-                fs_srgb_to_lab(px, lab);
+                float lab[3], l3[3];
+                for (int c = 0; c < 3; c++)
+                    l3[c] = lut[px[c]] * atlas->albedo_scale;
+                fs_linear_to_lab(l3, lab);
                 acc[0] += 1;
                 for (int c = 0; c < 3; c++) {
                     acc[1 + c] += lab[c];

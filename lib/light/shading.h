@@ -69,6 +69,20 @@ void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], flo
  * deep shadow divided out would blow up the photo's noise. */
 #define FS_SHADE_FLOOR 0.25f
 
+/* An atlas that holds albedo holds it over this: the photo divided by this
+ * times its light, the render's shading this times the light it puts on.
+ * Where the model puts less light than the photo shows (the brow ridge, the
+ * lids under it, the lit side of a face under two lights) the albedo runs
+ * past white, and 8 bits cannot hold it: scaled down as a whole there
+ * (atlas.c's unlight), it came back darker, and the colour match then
+ * moved the whole face to make up for it. 1.25 keeps a texel lit at 0.8 of
+ * what the model says within range, for a fifth of the 8-bit levels.
+ * Measured (doc/light-notes.md, tenth step), against 1 with the target's
+ * fit weighed by atlas area: self-swap worst channel 3.24 -> 2.53 (every
+ * test photo within 3), SSIM 0.9797 -> 0.9810, identity +0.218 -> +0.222;
+ * leak 0.882 -> 0.899 (the synthetic spots are no longer cut off). */
+#define FS_ALBEDO_HEADROOM 1.25f
+
 /*
  * Fits @p out over @p n samples: @p lin their linear RGB (n x 3, 0..1),
  * @p basis their terms (n x FS_SHADE_TERMS). The caller leaves out what is

@@ -678,9 +678,9 @@ static void debug_fill(fs_swap_info *info, const work *k, size_t n)
 
 /* The shading of @p light at each vertex, facing as the mesh @p shape and
  * placed at @p points (the face's frame), per channel, as the factor on an
- * sRGB value: (linear shading)^(1/2.2), floored. */
+ * sRGB value: (linear shading, floored, times the atlas' @p albedo_scale)^(1/2.2). */
 static void vertex_shading(const fs_swap_mesh *mesh, const float (*points)[3],
-                           const fs_shading *light, const float (*shape)[3],
+                           const fs_shading *light, const float (*shape)[3], float albedo_scale,
                            float out[FS_MESH_LANDMARKS][3])
 {
     float vn[FS_MESH_LANDMARKS][3];
@@ -692,7 +692,7 @@ static void vertex_shading(const fs_swap_mesh *mesh, const float (*points)[3],
         fs_shading_basis(&frame, vn[i], points[i][0], points[i][1], h);
         fs_shading_eval(light, h, s);
         for (int c = 0; c < 3; c++)
-            out[i][c] = powf(fmaxf(s[c], FS_SHADE_FLOOR), 1.0f / 2.2f);
+            out[i][c] = powf(fmaxf(s[c], FS_SHADE_FLOOR) * albedo_scale, 1.0f / 2.2f);
     }
 }
 
@@ -709,7 +709,7 @@ int fs_swap_vertex_light(const fs_swap_mesh *mesh, const fs_swap_params *params,
     }
     /* The source's own light where it was: the photo's shading back,
      * moving with the face as the photo's colours did. */
-    vertex_shading(mesh, source, &id->atlas.light, source, shade);
+    vertex_shading(mesh, source, &id->atlas.light, source, id->atlas.albedo_scale, shade);
     if (!params->relight || t->light.n_fit <= 0)
         return 1;
     /* The normals of the source's face in the target's pose: the target's
@@ -721,7 +721,7 @@ int fs_swap_vertex_light(const fs_swap_mesh *mesh, const fs_swap_params *params,
     if (!shape_transfer(mesh, source, points, 1.0, own))
         memcpy(own, points, sizeof(float) * 3 * FS_LANDMARKS);
     float lit[FS_MESH_LANDMARKS][3], share[FS_MESH_LANDMARKS];
-    vertex_shading(mesh, points, &t->light, (const float(*)[3])own, lit);
+    vertex_shading(mesh, points, &t->light, (const float(*)[3])own, id->atlas.albedo_scale, lit);
     fs_tmp_free(own);
     /* Where the source saw its skin only at a grazing angle the albedo is
      * the photo over a light the fit extrapolated there, and its error is
