@@ -132,22 +132,56 @@ START_TEST(stats_transfer_exact)
     FS_ASSERT_STATUS(fs_colour_masked_stats(NULL, img, W, H, 3 * W, zero, m, s),
                      FS_ERR_OUT_OF_RANGE);
 
-    /* Full Lab matching on in-gamut data: the render's Lab statistics become the target's. */
+    /* Full Lab matching on in-gamut data: the render's Lab means become the
+     * target's, its deviations the target's within FS_COLOUR_SPREAD_MAX. */
     static float ren[W * H * 3], tgt[W * H * 3], one[W * H];
     smooth_image(ren, W, H, 0.3f, 0.6f, 0.1);
     smooth_image(tgt, W, H, 0.35f, 0.55f, 0.1);
     for (int i = 0; i < W * H; i++)
         one[i] = 1.0f;
-    FS_ASSERT_OK(fs_colour_match_lab(NULL, ren, 3 * W, tgt, 3 * W, one, W, H));
     static float lr[W * H * 3], lt[W * H * 3];
+    double r0m[3], r0s[3];
+    fs_colour_srgb_to_lab(ren, lr, W * H);
+    FS_ASSERT_OK(fs_colour_masked_stats(NULL, lr, W, H, 3 * W, one, r0m, r0s));
+    FS_ASSERT_OK(fs_colour_match_lab(NULL, ren, 3 * W, tgt, 3 * W, one, W, H));
     fs_colour_srgb_to_lab(ren, lr, W * H);
     fs_colour_srgb_to_lab(tgt, lt, W * H);
     double rm[3], rs[3];
     FS_ASSERT_OK(fs_colour_masked_stats(NULL, lr, W, H, 3 * W, one, rm, rs));
     FS_ASSERT_OK(fs_colour_masked_stats(NULL, lt, W, H, 3 * W, one, m, s));
     for (int c = 0; c < 3; c++) {
+        const double g = fmin(fmax(s[c] / r0s[c], 1.0 / FS_COLOUR_SPREAD_MAX), FS_COLOUR_SPREAD_MAX);
         ck_assert_msg(fabs(rm[c] - m[c]) < 1e-3, "Lab mean %d: %g vs %g", c, rm[c], m[c]);
-        ck_assert_msg(fabs(rs[c] - s[c]) < 1e-3, "Lab sd %d: %g vs %g", c, rs[c], s[c]);
+        ck_assert_msg(fabs(rs[c] - g * r0s[c]) < 1e-3, "Lab sd %d: %g vs %g", c, rs[c], g * r0s[c]);
+    }
+}
+END_TEST
+
+/* The swap's match to measured statistics: the means become the target's,
+ * each channel's spread moves by FS_COLOUR_SPREAD_MAX at most either way. */
+START_TEST(match_to_spread_bounded)
+{
+    rng_seed();
+    enum { W = 41, H = 33 };
+    static float ren[W * H * 3], lab[W * H * 3], one[W * H];
+    smooth_image(ren, W, H, 0.35f, 0.6f, 0.05);
+    for (int i = 0; i < W * H; i++)
+        one[i] = 1.0f;
+    fs_colour_srgb_to_lab(ren, lab, W * H);
+    double m0[3], s0[3], m1[3], s1[3];
+    FS_ASSERT_OK(fs_colour_masked_stats(NULL, lab, W, H, 3 * W, one, m0, s0));
+    /* Three times the spread in L*, a tenth in a*, the same in b*; means
+     * moved a little, so that nothing leaves the sRGB range. */
+    const double tm[3] = {m0[0] + 2.0, m0[1] - 1.0, m0[2] + 1.0};
+    const double ts[3] = {3.0 * s0[0], 0.1 * s0[1], s0[2]};
+    FS_ASSERT_OK(fs_colour_match_lab_to(NULL, ren, 3 * W, one, W, H, tm, ts));
+    fs_colour_srgb_to_lab(ren, lab, W * H);
+    FS_ASSERT_OK(fs_colour_masked_stats(NULL, lab, W, H, 3 * W, one, m1, s1));
+    const double want[3] = {FS_COLOUR_SPREAD_MAX, 1.0 / FS_COLOUR_SPREAD_MAX, 1.0};
+    for (int c = 0; c < 3; c++) {
+        ck_assert_msg(fabs(m1[c] - tm[c]) < 0.02, "mean %d: %g vs %g", c, m1[c], tm[c]);
+        ck_assert_msg(fabs(s1[c] / s0[c] - want[c]) < 0.01, "spread %d: x%g, want x%g", c,
+                      s1[c] / s0[c], want[c]);
     }
 }
 END_TEST
@@ -828,6 +862,7 @@ int main(void)
     TCase *tc = tcase_create("compose");
     tcase_add_test(tc, lab_round_trip);
     tcase_add_test(tc, stats_transfer_exact);
+    tcase_add_test(tc, match_to_spread_bounded);
     tcase_add_test(tc, shading_and_sharpness);
     tcase_add_test(tc, erosion_exact);
     tcase_add_test(tc, feather_monotone);

@@ -346,6 +346,15 @@ static fs_status check_target_stats(fs_error_buf *err, const double to_mean[3],
     return FS_OK;
 }
 
+/* The factor on a channel's deviations: the target's spread over the
+ * render's, within FS_COLOUR_SPREAD_MAX either way (1 for a flat render). */
+static double spread_gain(double from_sd, double to_sd)
+{
+    if (!(from_sd > 0.0))
+        return 1.0;
+    return fmin(fmax(to_sd / from_sd, 1.0 / FS_COLOUR_SPREAD_MAX), FS_COLOUR_SPREAD_MAX);
+}
+
 fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                  const float *mask, int w, int h, const double to_mean[3],
                                  const double to_sd[3])
@@ -358,7 +367,10 @@ fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rst
     double rm[3], rs[3];
     st = masked_lab(err, "fs_colour_match_lab", render, rstride, mask, w, h, &rl, rm, rs);
     if (st == FS_OK) {
-        fs_colour_transfer(rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs, to_mean, to_sd);
+        double sd[3];
+        for (int c = 0; c < 3; c++)
+            sd[c] = rs[c] > 0.0 ? rs[c] * spread_gain(rs[c], to_sd[c]) : to_sd[c];
+        fs_colour_transfer(rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs, to_mean, sd);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 if (mask[(size_t)y * w + x] > 0.0f) {
@@ -476,7 +488,7 @@ fs_status fs_colour_match_lab_to_fast(const fs_exec *ex, float *render, ptrdiff_
     float fm[3], fg[3], ft[3];
     for (int c = 0; c < 3; c++) {
         fm[c] = (float)p.mean[c];
-        fg[c] = (float)(p.sd[c] > 0.0 ? to_sd[c] / p.sd[c] : 1.0);
+        fg[c] = (float)spread_gain(p.sd[c], to_sd[c]);
         ft[c] = (float)to_mean[c];
     }
     float *lab = p.lab;

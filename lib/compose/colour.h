@@ -34,17 +34,29 @@ void fs_colour_transfer(float *img, int w, int h, ptrdiff_t stride, const float 
                         const double from_mean[3], const double from_sd[3],
                         const double to_mean[3], const double to_sd[3]);
 
-/* Mean/deviation matching in CIELAB: the render's Lab statistics over the
- * mask become the target's over the same mask; result clamped to [0, 1]. */
+/* Mean/deviation matching in CIELAB: the render's Lab means over the mask
+ * become the target's over the same mask, and its deviations the target's
+ * within FS_COLOUR_SPREAD_MAX either way (below); result clamped to [0, 1]. */
 fs_status fs_colour_match_lab(const fs_exec *ex, float *render, ptrdiff_t rstride,
                               const float *target, ptrdiff_t tstride, const float *mask, int w,
                               int h);
 
 /* The two halves of fs_colour_match_lab, for a target whose statistics
- * were measured once (lib/swap's fs_swap_target): the CIELAB mean and
- * population deviation of @p img over the mask (FS_ERR_OUT_OF_RANGE when it
- * is empty), and the render's statistics over the mask made @p to_mean /
- * @p to_sd (finite, sd >= 0), clamped to [0, 1]. */
+ * were measured apart (lib/swap): the CIELAB mean and population deviation
+ * of @p img over the mask (FS_ERR_OUT_OF_RANGE when it is empty), and the
+ * render's statistics over the mask made @p to_mean / @p to_sd (finite, sd
+ * >= 0; each channel's deviations scale by at most FS_COLOUR_SPREAD_MAX
+ * either way), clamped to [0, 1]. */
+/* The swap puts the target's light on the source's albedo itself (its
+ * shading, then FS_COLOR_FULL's face-scale ratio): a target's spread far
+ * from the render's is then its features and make-up more than its skin,
+ * and matched whole it stretched or flattened the source's features.
+ * Measured (quality_swap --no-peer, doc/light-notes.md, tenth step):
+ * identity +0.222 (min +0.143) matched whole, +0.225 (min +0.158) within
+ * 1.25, +0.224 (min +0.153) means alone; leak and self-swap fidelity the
+ * same within 1.25. Means alone let faceapi_sample3's two-coloured light
+ * through as a blue/yellow split that the spread's match had damped. */
+#define FS_COLOUR_SPREAD_MAX 1.25
 fs_status fs_colour_lab_stats(const fs_exec *ex, const float *img, ptrdiff_t stride,
                               const float *mask, int w, int h, double mean[3], double sd[3]);
 fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rstride,
