@@ -174,7 +174,7 @@ int main(int argc, char **argv)
         settings[n_set++] = (setting){"plain", plain, 1, 0, 0, 0, 0, 0, 1e9, 0};
         settings[n_set++] = (setting){"plain-at", plain, 0, 0, 0, 0, 0, 0, 1e9, 0};
         /* plain-at under the library's rule for the eyes and the
-         * mouth interior (by default the target's irises and mouth, as the
+         * mouth interior (by default the target's eye openings and mouth, as the
          * issue asks): a like-for-like peer, since the plain swap's gain
          * partly comes from the source's irises and teeth. */
         if (lib.eyes != plain.eyes) {

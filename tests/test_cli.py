@@ -573,17 +573,17 @@ class TestSwap(CliTestCase):
         outs = {}
         for name, extra in (("default", []),
                             ("spelled", ["--shape", "0.5", "--detail", "on", "--skin-guard", "on",
-                                         "--eyes-mouth", "gaze"]),
+                                         "--eyes-mouth", "target"]),
                             ("shape0", ["--shape", "0"]), ("nodetail", ["--detail", "off"]),
                             ("noguard", ["--skin-guard", "off"]),
                             ("eyes", ["--eyes-mouth", "source"]),
-                            ("openings", ["--eyes-mouth", "target"])):
+                            ("gaze", ["--eyes-mouth", "gaze"])):
             out = self.tmp_path(name + ".png")
             r = run(*(base + ["--output", out] + extra))
             self.assertEqual(r.returncode, EXIT_OK, r.stderr.decode(errors="replace"))
             outs[name] = read_png(out)[3]
         self.assertEqual(outs["default"], outs["spelled"])
-        for name in ("shape0", "nodetail", "noguard", "eyes", "openings"):
+        for name in ("shape0", "nodetail", "noguard", "eyes", "gaze"):
             self.assertNotEqual(outs["default"], outs[name], name)
 
 

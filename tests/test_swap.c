@@ -254,16 +254,20 @@ START_TEST(swap_quality_pairs)
     printf("swap: library: identity gain mean %+.3f (min %+.3f), seam x%.3f (max x%.3f), detail "
            "off by x%.2f; plain texture swap: gain %+.3f, seam x%.3f, detail off by x%.2f\n",
            gain, lo, seam, seam_max, exp(detail), plain_gain, plain_seam, exp(plain_detail));
-    /* Measured (debugoptimized; fast ops and FS_FORCE_REFERENCE=1 alike):
-     * library gain mean +0.216 (min +0.166), seam mean x1.09 (max x1.15),
-     * detail off by x1.30 (the plain swap's x1.73); the plain swap +0.217
-     * at seam x1.41. The library keeps the target's irises and mouth
-     * interior (the plain swap replaces them) and the source's hair out,
+    /* Measured (debugoptimized, fast ops): library gain mean +0.198 (min
+     * +0.157), seam mean x1.03 (max x1.08), detail off by x1.22 (the plain
+     * swap's x1.48); the plain swap +0.225 at seam x1.31. The library keeps
+     * the target's eye openings and mouth interior (the plain swap
+     * replaces them) and the source's hair out,
      * and still takes most of the identity, without the plain swap's seam,
      * and with the target's sharpness. */
+    /* Since the default keeps the target's whole eye openings (issue 10,
+     * item 4), which the plain swap replaces with the source's: +0.198
+     * (min +0.157) against the plain swap's +0.225 on these four pairs,
+     * +0.213 with the gaze mode. */
     ck_assert_double_gt(gain, 0.19);
     ck_assert_double_gt(lo, 0.14);
-    ck_assert_double_ge(gain, plain_gain - 0.02);
+    ck_assert_double_ge(gain, plain_gain - 0.04);
     ck_assert_double_le(seam_max, 1.25);
     ck_assert_double_lt(seam, plain_seam - 0.25);
     ck_assert_double_lt(detail, plain_detail);
@@ -614,7 +618,7 @@ START_TEST(swap_openings_clean)
         const int mode = modes[run / 2], blend = blends[run % 2];
         fs_swap_params p;
         fs_swap_params_default(&p);
-        ck_assert_int_eq(p.eyes, FS_SWAP_EYES_GAZE);
+        ck_assert_int_eq(p.eyes, FS_SWAP_EYES_TARGET);
         ck_assert_int_eq(p.blend, FS_BLEND_MULTIBAND);
         p.eyes = mode;
         p.blend = blend;

@@ -48,12 +48,13 @@ typedef enum fs_renderer_param {
     FS_RENDERER_COLOR = 0,           /**< fs_renderer_color, default FS_COLOR_FULL */
     FS_RENDERER_BLEND = 1,           /**< fs_renderer_blend, default FS_BLEND_MULTIBAND */
     FS_RENDERER_SUBDIVISION = 2,     /**< mesh subdivision levels 0..4, default 0 */
-    /** Whose eyes and mouth interior show: 0 the target's: each eye
-     *  opening whole (whites, irises, lashes), bounded by the target's lid
-     *  contour (the Iris model's) grown by a tenth of the eye's width above
-     *  and 3% below, so there is one lash line, the target's; this costs
-     *  likeness (identity gain of the quality benchmark +0.206 against
-     *  +0.229 for 2). 1 the source's (the whole face swapped). 2 (default)
+    /** Whose eyes and mouth interior show: 0 (the default) the
+     *  target's: each eye opening whole (whites, irises, lashes), bounded
+     *  by the target's lid contour (the Iris model's) grown by a tenth of
+     *  the eye's width above and 3% below, so there is one lash line, the
+     *  target's, and nothing inside an opening mixes the two people; it
+     *  costs some likeness (identity gain of the quality benchmark +0.212
+     *  against +0.225 for 2). 1 the source's (the whole face swapped). 2
      *  the target's irises, so that gaze, blinks (the lids follow the
      *  target's mesh) and teeth stay the target's, while the whites,
      *  corners and lash line are the source's. In 0 and 2 an open mouth

@@ -504,7 +504,7 @@ static const fs_param_def renderer_defs[] = {
     REN_PARAM(FS_RENDERER_COLOR, 0, 2, FS_COLOR_FULL, 1, I, params.colour),
     REN_PARAM(FS_RENDERER_BLEND, 0, 2, FS_BLEND_MULTIBAND, 1, I, params.blend),
     REN_PARAM(FS_RENDERER_SUBDIVISION, 0, 4, 0, 1, I, params.subdivision),
-    REN_PARAM(FS_RENDERER_SWAP_EYES_MOUTH, 0, 2, FS_SWAP_EYES_GAZE, 1, I, params.eyes),
+    REN_PARAM(FS_RENDERER_SWAP_EYES_MOUTH, 0, 2, FS_SWAP_EYES_TARGET, 1, I, params.eyes),
     REN_PARAM(FS_RENDERER_MASK_ERODE, 0, 0.25, 0.01, 0, D, params.erode),
     REN_PARAM(FS_RENDERER_MASK_FEATHER, 0, 0.25, 0.05, 0, D, params.feather),
     REN_PARAM(FS_RENDERER_KEEP_DEBUG, 0, 1, 0, 1, I, keep_debug),

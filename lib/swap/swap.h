@@ -27,12 +27,12 @@ struct fs_engine;
 
 /* Whose eyes and mouth interior show (FS_RENDERER_SWAP_EYES_MOUTH). */
 typedef enum fs_swap_eyes {
-    FS_SWAP_EYES_TARGET = 0, /* the target's eye openings (grown over the lashes) and
-                                mouth interior (none when closed) */
+    FS_SWAP_EYES_TARGET = 0, /* the default: the target's eye openings (grown over
+                                the lashes) and mouth interior (none when closed) */
     FS_SWAP_EYES_SOURCE = 1, /* the source's: the atlas everywhere */
-    FS_SWAP_EYES_GAZE = 2    /* the default: the target's irises and mouth interior
-                              * (none when closed); the rest of the eye openings
-                              * (whites, corners, lash line) the source's */
+    FS_SWAP_EYES_GAZE = 2    /* the target's irises and mouth interior (none when
+                              * closed); the rest of the eye openings (whites,
+                              * corners, lash line) the source's */
 } fs_swap_eyes;
 
 typedef struct fs_swap_params {
