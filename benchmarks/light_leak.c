@@ -45,6 +45,7 @@
 #include "swap/swap.h"
 #include "engine.h"
 #include "bench_util.h"
+#include "swap_quality.h"
 
 #define MAX_PHOTOS 32
 
@@ -151,118 +152,6 @@ static void add_light(const fs_image *src, fs_image *dst, light_kind k, const fa
 }
 
 /* -------------------------------------------------------------- measures */
-
-/* The face pixels: the blend weight of the plain self-swap >= 0.5, as a
- * full-image 0/1 mask. */
-static uint8_t *face_mask(const fs_image *img, const fs_swap_info *info, long *n)
-{
-    uint8_t *m = calloc((size_t)img->width * (size_t)img->height, 1);
-    *n = 0;
-    if (!m)
-        return NULL;
-    for (int y = 0; y < info->h; y++)
-        for (int x = 0; x < info->w; x++)
-            if (info->alpha[(size_t)y * (size_t)info->w + (size_t)x] >= 0.5f) {
-                m[(size_t)(info->y0 + y) * (size_t)img->width + (size_t)(info->x0 + x)] = 1;
-                (*n)++;
-            }
-    return m;
-}
-
-/* Mean absolute difference per channel over the mask. */
-static void mae(const fs_image *a, const fs_image *b, const uint8_t *m, double out[3])
-{
-    double s[3] = {0, 0, 0};
-    long n = 0;
-    for (int y = 0; y < a->height; y++) {
-        const uint8_t *pa = (const uint8_t *)a->data + (size_t)y * (size_t)a->stride;
-        const uint8_t *pb = (const uint8_t *)b->data + (size_t)y * (size_t)b->stride;
-        for (int x = 0; x < a->width; x++) {
-            if (!m[(size_t)y * (size_t)a->width + (size_t)x])
-                continue;
-            for (int c = 0; c < 3; c++)
-                s[c] += abs((int)pa[3 * x + c] - (int)pb[3 * x + c]);
-            n++;
-        }
-    }
-    for (int c = 0; c < 3; c++)
-        out[c] = n ? s[c] / (double)n : 0;
-}
-
-/* Separable Gaussian (sigma 1.5, radius 5) of a w x h plane, edges clamped. */
-static void gauss(const float *in, float *tmp, float *out, int w, int h)
-{
-    float k[11], sum = 0;
-    for (int i = -5; i <= 5; i++)
-        sum += k[i + 5] = expf(-(float)(i * i) / (2 * 1.5f * 1.5f));
-    for (int i = 0; i < 11; i++)
-        k[i] /= sum;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            float a = 0;
-            for (int i = -5; i <= 5; i++) {
-                const int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-                a += k[i + 5] * in[(size_t)y * (size_t)w + (size_t)xx];
-            }
-            tmp[(size_t)y * (size_t)w + (size_t)x] = a;
-        }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            float a = 0;
-            for (int i = -5; i <= 5; i++) {
-                const int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-                a += k[i + 5] * tmp[(size_t)yy * (size_t)w + (size_t)x];
-            }
-            out[(size_t)y * (size_t)w + (size_t)x] = a;
-        }
-}
-
-/* SSIM of @p a against @p b, per channel, averaged over the mask pixels of
- * the window of @p info (the mask lies inside it). -1 when out of memory. */
-static double ssim(const fs_image *a, const fs_image *b, const uint8_t *m, const fs_swap_info *info)
-{
-    const int w = info->w, h = info->h;
-    const size_t n = (size_t)w * (size_t)h;
-    float *buf = malloc(sizeof(float) * n * 11);
-    if (!buf)
-        return -1;
-    float *x = buf, *yv = buf + n, *xx = buf + 2 * n, *yy = buf + 3 * n, *xy = buf + 4 * n,
-          *mx = buf + 5 * n, *my = buf + 6 * n, *sxx = buf + 7 * n, *syy = buf + 8 * n,
-          *sxy = buf + 9 * n, *tmp = buf + 10 * n;
-    const double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
-    double total = 0;
-    long count = 0;
-    for (int c = 0; c < 3; c++) {
-        for (int r = 0; r < h; r++)
-            for (int q = 0; q < w; q++) {
-                const size_t off = (size_t)(info->y0 + r) * (size_t)a->stride + (size_t)(info->x0 + q) * 3 + (size_t)c;
-                const float va = ((const uint8_t *)a->data)[off], vb = ((const uint8_t *)b->data)[off];
-                const size_t i = (size_t)r * (size_t)w + (size_t)q;
-                x[i] = va;
-                yv[i] = vb;
-                xx[i] = va * va;
-                yy[i] = vb * vb;
-                xy[i] = va * vb;
-            }
-        gauss(x, tmp, mx, w, h);
-        gauss(yv, tmp, my, w, h);
-        gauss(xx, tmp, sxx, w, h);
-        gauss(yy, tmp, syy, w, h);
-        gauss(xy, tmp, sxy, w, h);
-        for (int r = 0; r < h; r++)
-            for (int q = 0; q < w; q++) {
-                if (!m[(size_t)(info->y0 + r) * (size_t)a->width + (size_t)(info->x0 + q)])
-                    continue;
-                const size_t i = (size_t)r * (size_t)w + (size_t)q;
-                const double ux = mx[i], uy = my[i];
-                const double vx = sxx[i] - ux * ux, vy = syy[i] - uy * uy, cxy = sxy[i] - ux * uy;
-                total += ((2 * ux * uy + c1) * (2 * cxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
-                count++;
-            }
-    }
-    free(buf);
-    return count ? total / (double)count : -1;
-}
 
 /* Writes plain | lit | R(plain) | R(lit) around the face. */
 static void write_strip(fs_context *ctx, const char *path, const fs_image *const *im, int n, const face_geom *g)
@@ -483,7 +372,7 @@ int main(int argc, char **argv)
         if (st == FS_OK)
             st = swap_onto(&r, lib, &d0, &img, (const float(*)[3])lm->points, &rplain, &info0);
         if (st == FS_OK) {
-            mask = face_mask(&img, &info0, &mask_n);
+            mask = fs_swap_face_pixels(&img, &info0, &mask_n);
             if (!mask || mask_n == 0)
                 st = FS_ERR_NO_FACE;
         }
@@ -524,8 +413,8 @@ int main(int argc, char **argv)
                     st = swap_onto(&r, lib, &data, &img, (const float(*)[3])lm->points, &rlit, NULL);
                 if (st == FS_OK) {
                     double num[3], den[3];
-                    mae(&rlit, &rplain, mask, num);
-                    mae(&lit, &img, mask, den);
+                    fs_swap_mask_mae(&rlit, &rplain, mask, num);
+                    fs_swap_mask_mae(&lit, &img, mask, den);
                     const double leak = (num[0] + num[1] + num[2]) / (den[0] + den[1] + den[2] + 1e-9);
                     printf(" %12.3f%c", leak, refit ? ' ' : '*');
                     row += leak;
@@ -573,10 +462,10 @@ int main(int argc, char **argv)
                     st = swap_onto(&r, &p, &data, &img, (const float(*)[3])lm->points, &out, &info);
                 if (st == FS_OK) {
                     double e[3];
-                    mae(&out, &img, mask, e);
+                    fs_swap_mask_mae(&out, &img, mask, e);
                     if (outdir)
                         write_fidelity_strip(r.ctx, outdir, photos[ph], fids[s].name, &img, &out, &g);
-                    const double q = ssim(&out, &img, mask, &info0);
+                    const double q = fs_swap_mask_ssim(&out, &img, mask, &info0);
                     const double emax = fmax(e[0], fmax(e[1], e[2]));
                     printf("  %-24s SSIM %.4f  MAE R %.2f G %.2f B %.2f\n", fids[s].name, q, e[0], e[1], e[2]);
                     fid_ssim[s] += q;

@@ -212,3 +212,112 @@ fs_status fs_swap_quality_measure(const fs_engine *ops, fs_detector *det, fs_fit
     }
     return st;
 }
+
+/* ------------------------------------------------ self-swap fidelity */
+
+uint8_t *fs_swap_face_pixels(const fs_image *img, const fs_swap_info *info, long *n)
+{
+    uint8_t *m = calloc((size_t)img->width * (size_t)img->height, 1);
+    *n = 0;
+    if (!m)
+        return NULL;
+    for (int y = 0; y < info->h; y++)
+        for (int x = 0; x < info->w; x++)
+            if (info->alpha[(size_t)y * (size_t)info->w + (size_t)x] >= 0.5f) {
+                m[(size_t)(info->y0 + y) * (size_t)img->width + (size_t)(info->x0 + x)] = 1;
+                (*n)++;
+            }
+    return m;
+}
+
+void fs_swap_mask_mae(const fs_image *a, const fs_image *b, const uint8_t *m, double out[3])
+{
+    double s[3] = {0, 0, 0};
+    long n = 0;
+    for (int y = 0; y < a->height; y++) {
+        const uint8_t *pa = (const uint8_t *)a->data + (size_t)y * (size_t)a->stride;
+        const uint8_t *pb = (const uint8_t *)b->data + (size_t)y * (size_t)b->stride;
+        for (int x = 0; x < a->width; x++) {
+            if (!m[(size_t)y * (size_t)a->width + (size_t)x])
+                continue;
+            for (int c = 0; c < 3; c++)
+                s[c] += abs((int)pa[3 * x + c] - (int)pb[3 * x + c]);
+            n++;
+        }
+    }
+    for (int c = 0; c < 3; c++)
+        out[c] = n ? s[c] / (double)n : 0;
+}
+
+/* Separable Gaussian (sigma 1.5, radius 5) of a w x h plane, edges clamped. */
+static void gauss15(const float *in, float *tmp, float *out, int w, int h)
+{
+    float k[11], sum = 0;
+    for (int i = -5; i <= 5; i++)
+        sum += k[i + 5] = expf(-(float)(i * i) / (2 * 1.5f * 1.5f));
+    for (int i = 0; i < 11; i++)
+        k[i] /= sum;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float a = 0;
+            for (int i = -5; i <= 5; i++) {
+                const int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
+                a += k[i + 5] * in[(size_t)y * (size_t)w + (size_t)xx];
+            }
+            tmp[(size_t)y * (size_t)w + (size_t)x] = a;
+        }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float a = 0;
+            for (int i = -5; i <= 5; i++) {
+                const int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
+                a += k[i + 5] * tmp[(size_t)yy * (size_t)w + (size_t)x];
+            }
+            out[(size_t)y * (size_t)w + (size_t)x] = a;
+        }
+}
+
+double fs_swap_mask_ssim(const fs_image *a, const fs_image *b, const uint8_t *m, const fs_swap_info *info)
+{
+    const int w = info->w, h = info->h;
+    const size_t n = (size_t)w * (size_t)h;
+    float *buf = malloc(sizeof(float) * n * 11);
+    if (!buf)
+        return -1;
+    float *x = buf, *yv = buf + n, *xx = buf + 2 * n, *yy = buf + 3 * n, *xy = buf + 4 * n,
+          *mx = buf + 5 * n, *my = buf + 6 * n, *sxx = buf + 7 * n, *syy = buf + 8 * n,
+          *sxy = buf + 9 * n, *tmp = buf + 10 * n;
+    const double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
+    double total = 0;
+    long count = 0;
+    for (int c = 0; c < 3; c++) {
+        for (int r = 0; r < h; r++)
+            for (int q = 0; q < w; q++) {
+                const size_t off = (size_t)(info->y0 + r) * (size_t)a->stride + (size_t)(info->x0 + q) * 3 + (size_t)c;
+                const float va = ((const uint8_t *)a->data)[off], vb = ((const uint8_t *)b->data)[off];
+                const size_t i = (size_t)r * (size_t)w + (size_t)q;
+                x[i] = va;
+                yv[i] = vb;
+                xx[i] = va * va;
+                yy[i] = vb * vb;
+                xy[i] = va * vb;
+            }
+        gauss15(x, tmp, mx, w, h);
+        gauss15(yv, tmp, my, w, h);
+        gauss15(xx, tmp, sxx, w, h);
+        gauss15(yy, tmp, syy, w, h);
+        gauss15(xy, tmp, sxy, w, h);
+        for (int r = 0; r < h; r++)
+            for (int q = 0; q < w; q++) {
+                if (!m[(size_t)(info->y0 + r) * (size_t)a->width + (size_t)(info->x0 + q)])
+                    continue;
+                const size_t i = (size_t)r * (size_t)w + (size_t)q;
+                const double ux = mx[i], uy = my[i];
+                const double vx = sxx[i] - ux * ux, vy = syy[i] - uy * uy, cxy = sxy[i] - ux * uy;
+                total += ((2 * ux * uy + c1) * (2 * cxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+                count++;
+            }
+    }
+    free(buf);
+    return count ? total / (double)count : -1;
+}

@@ -60,4 +60,21 @@ fs_status fs_swap_quality_measure(const struct fs_engine *ops, fs_detector *det,
                                   const fs_swap_info *info, fs_swap_quality *q,
                                   fs_error_buf *err);
 
+/*
+ * Self-swap fidelity (issue 10, item 2) and the light leak's measures
+ * (benchmarks/light_leak.c):
+ * - the face pixels of a swap: its blend weight (@p info, from a swap with
+ *   keep_debug = 1) at least 0.5, as a 0/1 mask the size of @p img, *n of
+ *   them; NULL out of memory;
+ * - the mean absolute difference per channel, 8-bit levels, of two RGB8
+ *   images of one size over such a mask (0 for an empty mask);
+ * - SSIM of @p a against @p b (RGB8, one size) per channel, Gaussian window
+ *   of sigma 1.5, averaged over the mask's pixels (which lie in the window
+ *   of @p info); -1 out of memory or for an empty mask.
+ */
+uint8_t *fs_swap_face_pixels(const fs_image *img, const fs_swap_info *info, long *n);
+void fs_swap_mask_mae(const fs_image *a, const fs_image *b, const uint8_t *m, double out[3]);
+double fs_swap_mask_ssim(const fs_image *a, const fs_image *b, const uint8_t *m,
+                         const fs_swap_info *info);
+
 #endif /* FS_SWAP_QUALITY_H */
