@@ -249,6 +249,23 @@ void fs_swap_mask_mae(const fs_image *a, const fs_image *b, const uint8_t *m, do
         out[c] = n ? s[c] / (double)n : 0;
 }
 
+/* One pass of the sigma-1.5 kernel @p k (11 taps) along @p lines lines of
+ * @p len samples, @p step apart within a line and @p pitch between lines,
+ * edges clamped. */
+static void gauss15_pass(const float *k, const float *in, float *out, int lines, int len,
+                         size_t step, size_t pitch)
+{
+    for (int l = 0; l < lines; l++)
+        for (int t = 0; t < len; t++) {
+            float a = 0;
+            for (int i = -5; i <= 5; i++) {
+                const int tt = t + i < 0 ? 0 : t + i >= len ? len - 1 : t + i;
+                a += k[i + 5] * in[(size_t)l * pitch + (size_t)tt * step];
+            }
+            out[(size_t)l * pitch + (size_t)t * step] = a;
+        }
+}
+
 /* Separable Gaussian (sigma 1.5, radius 5) of a w x h plane, edges clamped. */
 static void gauss15(const float *in, float *tmp, float *out, int w, int h)
 {
@@ -257,24 +274,8 @@ static void gauss15(const float *in, float *tmp, float *out, int w, int h)
         sum += k[i + 5] = expf(-(float)(i * i) / (2 * 1.5f * 1.5f));
     for (int i = 0; i < 11; i++)
         k[i] /= sum;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            float a = 0;
-            for (int i = -5; i <= 5; i++) {
-                const int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-                a += k[i + 5] * in[(size_t)y * (size_t)w + (size_t)xx];
-            }
-            tmp[(size_t)y * (size_t)w + (size_t)x] = a;
-        }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            float a = 0;
-            for (int i = -5; i <= 5; i++) {
-                const int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-                a += k[i + 5] * tmp[(size_t)yy * (size_t)w + (size_t)x];
-            }
-            out[(size_t)y * (size_t)w + (size_t)x] = a;
-        }
+    gauss15_pass(k, in, tmp, h, w, 1, (size_t)w);
+    gauss15_pass(k, tmp, out, w, h, (size_t)w, 1);
 }
 
 double fs_swap_mask_ssim(const fs_image *a, const fs_image *b, const uint8_t *m, const fs_swap_info *info)
