@@ -1596,12 +1596,12 @@ START_TEST(swap_relight_self)
            "%.2f, the light kept in the atlas %.2f, the bare albedo %.2f\n",
            target_light, own_light, kept, none);
     /* In grey levels over the light kept in the atlas, not as a ratio of
-     * it: that is 1.77 levels now that the atlas and the renderer agree on
+     * it: that is 1.43 levels now that the atlas and the renderer agree on
      * where a pixel's centre is (4.40 when the capture sampled half a pixel
      * off), and the light's own cost did not shrink with it. Measured:
-     * +0.92 with the target's light (its fit over the window's pixels
+     * +0.72 with the target's light (its fit over the window's pixels
      * weighed by atlas area, the source's over the atlas' texels; +1.25
-     * unweighed), +0.75 with the source's own. */
+     * unweighed, in gaze mode), +0.51 with the source's own. */
     ck_assert_msg(target_light < kept + 1.25 && own_light < kept + 1.0,
                   "light back: %.2f / %.2f against %.2f kept", target_light, own_light, kept);
     ck_assert_msg(target_light < 0.6 * none && own_light < 0.6 * none,
