@@ -190,7 +190,10 @@ static void openings_init(const fs_atlas_mesh *mesh, const float (*pts)[3], open
     op->mouth_closed = fs_swap_mouth_open(pts) < FS_SWAP_MOUTH_CLOSED;
 }
 
-/* 1 + the eye whose grown opening holds (x, y), image px; else 0. */
+/* 1 + the eye whose grown opening holds (x, y), image px; else 0. Inside
+ * the ring first (crossings only), then within the growth of an edge,
+ * stopping at the first: the same answer as testing both over every edge,
+ * at a fraction of the cost (most pixels in an eye's box are inside it). */
 static int in_grown_eye(const openings *op, float x, float y)
 {
     for (int e = 0; e < 2; e++) {
@@ -198,20 +201,24 @@ static int in_grown_eye(const openings *op, float x, float y)
         if (!(x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3]))
             continue;
         const int n = op->n[e];
-        int inside = 0, near = 0;
+        int inside = 0;
         for (int i = 0, j = n - 1; i < n; j = i++) {
             const float *a = op->ring[e][i], *b = op->ring[e][j];
             if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0])
                 inside = !inside;
+        }
+        if (inside)
+            return e + 1;
+        for (int i = 0, j = n - 1; i < n; j = i++) {
+            const float *a = op->ring[e][i], *b = op->ring[e][j];
             const float ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
             float t = l2 > 0 ? ((x - a[0]) * ex + (y - a[1]) * ey) / l2 : 0.0f;
             t = t < 0 ? 0 : t > 1 ? 1 : t;
             const float dx = x - a[0] - t * ex, dy = y - a[1] - t * ey;
             /* The ring's first half (to the far corner) is the lower lid. */
-            near |= dx * dx + dy * dy <= op->grow2[e][i != 0 && i <= n / 2 ? 0 : 1];
+            if (dx * dx + dy * dy <= op->grow2[e][i != 0 && i <= n / 2 ? 0 : 1])
+                return e + 1;
         }
-        if (inside || near)
-            return e + 1;
     }
     return 0;
 }
