@@ -749,6 +749,77 @@ START_TEST(highlight_layer)
 }
 END_TEST
 
+/* Item 3's smooth in-painting: with the light out (the default), skin
+ * texels the photo did not see (atlas weight 0.1 and under, own and mirror
+ * alike) hold the local albedo of the well-seen skin around them (weight
+ * >= 0.3, a box of n/12 texels) within the 8-bit rounding; with the photo's
+ * colours kept (no light stage) they hold what the grazing view gave. */
+static double unseen_off(const fs_atlas *a, const fs_atlas_mesh *mesh, long *count)
+{
+    const int n = a->size, r = n / 12;
+    float lut[256];
+    fs_srgb_to_linear_table(lut);
+    double worst = 0;
+    *count = 0;
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            const size_t t = (size_t)y * (size_t)n + (size_t)x;
+            if (a->rgba[4 * t + 3] != 255 || a->weight[t] > 25 ||
+                !fs_atlas_light_skin(mesh, ((float)x + 0.5f) / (float)n, ((float)y + 0.5f) / (float)n))
+                continue;
+            double sum[3] = {0, 0, 0};
+            long k = 0;
+            for (int j = y - r; j <= y + r; j++)
+                for (int i = x - r; i <= x + r; i++) {
+                    if (i < 0 || j < 0 || i >= n || j >= n)
+                        continue;
+                    const size_t q = (size_t)j * (size_t)n + (size_t)i;
+                    if (a->rgba[4 * q + 3] != 255 || a->weight[q] < 77 ||
+                        !fs_atlas_light_skin(mesh, ((float)i + 0.5f) / (float)n, ((float)j + 0.5f) / (float)n))
+                        continue;
+                    for (int c = 0; c < 3; c++)
+                        sum[c] += lut[a->rgba[4 * q + (size_t)c]];
+                    k++;
+                }
+            if (k == 0)
+                continue;
+            for (int c = 0; c < 3; c++) {
+                const double mean = sum[c] / (double)k;
+                const double e = 255.0 * (mean <= 0.0031308 ? 12.92 * mean : 1.055 * pow(mean, 1 / 2.4) - 0.055);
+                worst = fmax(worst, fabs(e - a->rgba[4 * t + (size_t)c]));
+            }
+            (*count)++;
+        }
+    return worst;
+}
+
+START_TEST(atlas_fill_unseen)
+{
+    capture c;
+    capture_open(&c, "astronaut.png");
+    fs_atlas a[2];
+    fs_atlas_params p;
+    fs_atlas_params_default(&p);
+    fs_error_buf err;
+    for (int k = 0; k < 2; k++) {
+        p.delight = k == 0;
+        FS_ASSERT_OK(fs_atlas_build(&c.img, (const float (*)[3])c.lm.points, c.mesh, &p, &a[k], &err));
+    }
+    ck_assert_int_gt(a[0].light.n_fit, 0);
+    long n0 = 0, n1 = 0;
+    const double off0 = unseen_off(&a[0], c.mesh, &n0), off1 = unseen_off(&a[1], c.mesh, &n1);
+    printf("identity: %ld unseen skin texels within %.2f levels of the well-seen skin around "
+           "them (%.2f with the photo's colours kept)\n", n0, off0, off1);
+    ck_assert_int_gt(n0, 100);
+    ck_assert_int_eq(n0, n1);
+    ck_assert_msg(off0 <= 2.0, "unseen texels off the local albedo by %.2f", off0);
+    ck_assert_msg(off1 > 10.0, "kept colours only %.2f off: the check cannot tell", off1);
+    for (int k = 0; k < 2; k++)
+        fs_atlas_free(&a[k]);
+    capture_close(&c);
+}
+END_TEST
+
 START_TEST(atlas_delight)
 {
     float one[3] = {0, 0, 1}, h[FS_SHADE_TERMS], shade[3];
@@ -1141,6 +1212,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, shading_colour_bounded);
     tcase_add_test(tc, highlight_layer);
     tcase_add_test(tc, atlas_delight);
+    tcase_add_test(tc, atlas_fill_unseen);
     tcase_add_test(tc, capture_timing);
     tcase_add_test(tc, blob_round_trip);
     tcase_add_test(tc, blob_damage);

@@ -84,6 +84,47 @@ static int pull_highlights(float *alb, const uint8_t *use, int n, float margin)
     return ok;
 }
 
+/* Skin texels the photo saw badly, own and mirror alike (atlas weight
+ * under FILL_FULL), hold what a grazing view gives: the face's edge mixed
+ * with background or hair, under a light the fit extrapolated there. A
+ * target that shows that side squarely showed them as pale or grey patches
+ * (the astronaut onto faceapi_sample2's profile: a blue-grey wedge by the
+ * ear, its texels seen at 0.10-0.19). They are blended towards the local
+ * albedo of the well-seen skin (a masked box mean over n/12 texels, n/4
+ * where that holds none), wholly at FILL_NONE and under, smoothly up to
+ * FILL_FULL: the smooth in-painting of item 3. */
+#define FILL_NONE 0.1f
+#define FILL_FULL 0.3f
+
+static int fill_unseen(float *alb, const uint8_t *use, const uint8_t *weight, int n)
+{
+    const size_t texels = (size_t)n * (size_t)n;
+    uint8_t *m = malloc(texels), *held = malloc(texels);
+    float *near = malloc(texels * 3 * sizeof(float)), *far = malloc(texels * 3 * sizeof(float));
+    int ok = m && held && near && far;
+    for (size_t t = 0; t < texels && ok; t++)
+        m[t] = use[t] == 1;
+    if (ok)
+        ok = fs_light_masked_box(alb, m, n, n, n / 12 > 1 ? n / 12 : 1, near, held);
+    if (ok)
+        ok = fs_light_masked_box(alb, m, n, n, n / 4 > 1 ? n / 4 : 1, far, NULL);
+    for (size_t t = 0; t < texels && ok; t++) {
+        if (use[t] != 2)
+            continue;
+        const float w = (float)weight[t] / 255.0f;
+        const float s = fminf(fmaxf((w - FILL_NONE) / (FILL_FULL - FILL_NONE), 0.0f), 1.0f);
+        const float keep = s * s * (3.0f - 2.0f * s);
+        const float *local = held[t] ? near + 3 * t : far + 3 * t;
+        for (int c = 0; c < 3; c++)
+            alb[3 * t + (size_t)c] = keep * alb[3 * t + (size_t)c] + (1.0f - keep) * local[c];
+    }
+    free(m);
+    free(held);
+    free(near);
+    free(far);
+    return ok;
+}
+
 fs_status fs_atlas_light_fit(const uint8_t *rgba, const uint8_t *weight, const uint8_t *own,
                              const float *ta, const fs_atlas_mesh *mesh,
                              const fs_face_frame *frame, int n, fs_shading *light,
@@ -154,7 +195,9 @@ fs_status fs_atlas_light_finish(fs_atlas *atlas, const fs_atlas_mesh *mesh, floa
                 continue;
             use[t] = atlas->weight[t] >= 77 ? 1 : 2;
         }
-    const int ok = margin > 0.0f ? pull_highlights(lin, use, n, margin) : 1;
+    int ok = margin > 0.0f ? pull_highlights(lin, use, n, margin) : 1;
+    if (ok)
+        ok = fill_unseen(lin, use, atlas->weight, n);
     if (ok) {
         /* Back to 8 bits, and the CIELAB statistics over the well-seen skin
          * as fs_atlas_build takes them (one texel in four), of the albedo

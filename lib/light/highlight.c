@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Masked box mean (radius @p r) of the 3 planes @p in where @p m, through
- * an integral image; out = in where the box holds nothing. */
-static int masked_box(const float *in, const uint8_t *m, int w, int h, int r, float *out)
+int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, float *out,
+                        uint8_t *held)
 {
     const size_t w1 = (size_t)w + 1;
     double *I = calloc(w1 * ((size_t)h + 1) * 4, sizeof(double));
@@ -39,6 +38,8 @@ static int masked_box(const float *in, const uint8_t *m, int w, int h, int r, fl
             const size_t t = (size_t)y * (size_t)w + (size_t)x;
             for (int k = 0; k < 3; k++)
                 out[3 * t + (size_t)k] = s[3] > 0.5 ? (float)(s[k] / s[3]) : in[3 * t + (size_t)k];
+            if (held)
+                held[t] = s[3] > 0.5;
         }
     free(I);
     return 1;
@@ -59,10 +60,10 @@ int fs_light_highlights(const float *lin, const uint8_t *local_from, const uint8
     int ok = m && fine;
     if (ok) {
         memcpy(m, local_from, n);
-        ok = masked_box(lin, may, w, h, fine_r, fine);
+        ok = fs_light_masked_box(lin, may, w, h, fine_r, fine, NULL);
     }
     for (int pass = 0; pass < 2 && ok; pass++) {
-        ok = masked_box(lin, m, w, h, wide_r, local);
+        ok = fs_light_masked_box(lin, m, w, h, wide_r, local, NULL);
         /* The second pass measures the local albedo without the first's
          * highlights, which would raise it. */
         for (size_t t = 0; t < n && ok; t++)

@@ -101,6 +101,13 @@ int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out
 int fs_shading_fit_weighted(const float *lin, const float *basis, const float *prior, long n,
                             fs_shading *out);
 
+/* Masked box mean (radius @p r px) of the 3-channel w x h image @p in over
+ * the pixels where @p m, through an integral image, into @p out; where the
+ * box holds none of them, out = in and *held (w*h, may be NULL) 0, else 1.
+ * Returns 0 out of memory. */
+int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, float *out,
+                        uint8_t *held);
+
 /*
  * Specular highlights. On skin a highlight is the light's own colour added
  * on top of the diffuse colour (the dichromatic model): the highlight layer
