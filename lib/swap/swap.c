@@ -388,8 +388,9 @@ fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params
     return st;
 }
 
-/* The target's light over the pixels of @p weight (its skin without the
- * openings), for the renderer to put on the source's albedo. */
+/* The target's light over the pixels of @p weight (its eroded skin; the
+ * openings and lips are left out here, by the mesh, as the source's fit
+ * leaves them out), for the renderer to put on the source's albedo. */
 static fs_status measure_light(const fs_exec *ex, const fs_atlas_mesh *atlas_mesh,
                                const float *attr, const float *rgb,
                                const float *weight, int w, int h, int x0, int y0,
