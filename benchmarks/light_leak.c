@@ -18,7 +18,7 @@
  * match, blend), to find what limits it. The issue asks for SSIM >= 0.95
  * and MAE <= 3 levels.
  *
- *   light_leak [--out DIR] [--no-leak] [--no-fidelity] PHOTO[:FACE] ...
+ *   light_leak [--out DIR] [--no-leak] [--no-fidelity] [--split] PHOTO[:FACE] ...
  *     FACE: the detector's index (default: the largest face the fitter takes)
  *     --out DIR   DIR/<photo>_<light>.png: plain | lit | R(plain) | R(lit), the face;
  *                 DIR/<photo>_fid_<setting>.png: plain | self-swap | |difference| x 4
@@ -30,6 +30,8 @@
  *     --same-landmarks  every lit atlas unwrapped with the plain photo's landmarks
  *                 (all marked '*'): the light alone, without the refit's change
  *     --colour N  the renderer's colour mode (0 none, 1 meanstd, 2 full: + target shading)
+ *     --split     after each spot's leak, its part within 3 sigma of the spot and the
+ *                 rest's, with the rest's mean signed change per channel (levels)
  *
  * A '*' after a leak marks a lit photo the fitter rejected (or where the
  * capture took another face): its atlas was unwrapped with the plain
@@ -75,6 +77,9 @@ static uint8_t to_srgb8(double v)
     const double c = v <= 0.0031308 ? 12.92 * v : 1.055 * pow(v, 1 / 2.4) - 0.055;
     return (uint8_t)(255.0 * c + 0.5);
 }
+
+/* A spot's Gaussian sigma over the face width: FWHM about 0.1 of it. */
+#define SPOT_SIGMA 0.045
 
 typedef enum light_kind {
     LIGHT_LR_WARM, /* gain 0.6 (left, white) -> 1.3 (right, warm) */
@@ -124,7 +129,7 @@ static void add_light(const fs_image *src, fs_image *dst, light_kind k, const fa
     static const double warm[3] = {1.15, 1.0, 0.75}, cool[3] = {0.8, 0.97, 1.2},
                         blue[3] = {0.25, 0.45, 1.0}, white[3] = {1.0, 0.98, 0.95};
     const double fw = g->x1 - g->x0, fh = g->y1 - g->y0;
-    const double sigma = 0.045 * fw; /* FWHM about 0.1 of the face width */
+    const double sigma = SPOT_SIGMA * fw;
     for (int y = 0; y < src->height; y++) {
         const uint8_t *s = (const uint8_t *)src->data + (size_t)y * (size_t)src->stride;
         uint8_t *d = (uint8_t *)dst->data + (size_t)y * (size_t)dst->stride;
@@ -219,6 +224,42 @@ static double landmark_shift(const float (*a)[3], const float (*b)[3])
     return s / FS_MESH_LANDMARKS;
 }
 
+/* A spot's leak split at 3 sigma of its centre (the spot carried along,
+ * and what it did to the rest of the face), and the rest's mean signed
+ * change per channel: printed by --split. */
+static void print_spot_split(const fs_image *lit, const fs_image *plain, const fs_image *rlit,
+                             const fs_image *rplain, const uint8_t *mask, const double at[2],
+                             double sigma)
+{
+    double in = 0, out = 0, den = 0, sgn[3] = {0, 0, 0};
+    long n_out = 0;
+    for (int y = 0; y < plain->height; y++)
+        for (int x = 0; x < plain->width; x++) {
+            if (!mask[(size_t)y * (size_t)plain->width + (size_t)x])
+                continue;
+            const size_t o = (size_t)y * (size_t)plain->stride + 3 * (size_t)x;
+            const uint8_t *a = (const uint8_t *)rlit->data + o, *b = (const uint8_t *)rplain->data + o;
+            const uint8_t *c = (const uint8_t *)lit->data + o, *d = (const uint8_t *)plain->data + o;
+            double num = 0;
+            for (int k = 0; k < 3; k++) {
+                num += abs((int)a[k] - (int)b[k]);
+                den += abs((int)c[k] - (int)d[k]);
+            }
+            if (hypot(x - at[0], y - at[1]) < 3 * sigma) {
+                in += num;
+            } else {
+                out += num;
+                n_out++;
+                for (int k = 0; k < 3; k++)
+                    sgn[k] += (int)a[k] - (int)b[k];
+            }
+        }
+    den = den > 0 ? den : 1;
+    n_out = n_out > 0 ? n_out : 1;
+    printf(" [in %.2f out %.2f, out's shift %+.2f %+.2f %+.2f]", in / den, out / den,
+           sgn[0] / n_out, sgn[1] / n_out, sgn[2] / n_out);
+}
+
 typedef struct run {
     fs_context *ctx;
     fs_renderer *ren;
@@ -275,11 +316,13 @@ typedef struct fid_setting {
 int main(int argc, char **argv)
 {
     const char *photos[MAX_PHOTOS];
-    int n_photos = 0, do_leak = 1, do_fid = 1, delight = 1, colour = -1, same_landmarks = 0;
+    int n_photos = 0, do_leak = 1, do_fid = 1, delight = 1, colour = -1, same_landmarks = 0, split = 0;
     const char *outdir = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             outdir = argv[++i];
+        } else if (strcmp(argv[i], "--split") == 0) {
+            split = 1;
         } else if (strcmp(argv[i], "--same-landmarks") == 0) {
             same_landmarks = 1;
         } else if (strcmp(argv[i], "--no-delight") == 0) {
@@ -300,7 +343,7 @@ int main(int argc, char **argv)
         }
     }
     if (n_photos < 1) {
-        fprintf(stderr, "usage: light_leak [--out DIR] [--no-leak] [--no-fidelity] PHOTO[:FACE] ...\n");
+        fprintf(stderr, "usage: light_leak [--out DIR] [--no-leak] [--no-fidelity] [--split] PHOTO[:FACE] ...\n");
         return 2;
     }
     init_lut();
@@ -417,6 +460,10 @@ int main(int argc, char **argv)
                     fs_swap_mask_mae(&lit, &img, mask, den);
                     const double leak = (num[0] + num[1] + num[2]) / (den[0] + den[1] + den[2] + 1e-9);
                     printf(" %12.3f%c", leak, refit ? ' ' : '*');
+                    if (split && (k == LIGHT_SPOT_CHEEK || k == LIGHT_SPOT_NOSE))
+                        print_spot_split(&lit, &img, &rlit, &rplain, mask,
+                                         k == LIGHT_SPOT_CHEEK ? g.cheek : g.nose,
+                                         SPOT_SIGMA * (g.x1 - g.x0));
                     row += leak;
                     leak_sum[k] += leak;
                     leak_max_all = leak > leak_max_all ? leak : leak_max_all;
