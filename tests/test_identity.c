@@ -793,6 +793,107 @@ static double unseen_off(const fs_atlas *a, const fs_atlas_mesh *mesh, long *cou
     return worst;
 }
 
+/* The skin colour model (identity/skin.h): EM on two skin tones finds
+ * them and holds hair and grey far off; on a photo, the cheeks it was
+ * fitted on are skin to it and the fringe over the forehead is not. */
+static float lcg_gauss(uint32_t *st)
+{
+    float s = 0.0f;
+    for (int i = 0; i < 12; i++) {
+        *st = *st * 1664525u + 1013904223u;
+        s += (float)(*st >> 8) / 16777216.0f;
+    }
+    return s - 6.0f; /* sum of 12 uniforms: mean 0, deviation 1 */
+}
+
+static float median_of(float *v, int n)
+{
+    for (int i = 1; i < n; i++) /* insertion sort: a few hundred values */
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            const float t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return v[n / 2];
+}
+
+START_TEST(skin_model)
+{
+    enum { N = 3000 };
+    static float rgb[N * 3];
+    static const float tone[2][3] = {{205, 155, 125}, {165, 115, 90}};
+    uint32_t st = 12345;
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < 3; c++)
+            rgb[3 * i + c] = tone[i % 3 == 0][c] + 5.0f * lcg_gauss(&st);
+    fs_skin_model m;
+    ck_assert_int_eq(fs_skin_model_fit(rgb, N, &m), 1);
+    ck_assert_int_eq(m.k, 2);
+    const float lo = fminf(m.weight[0], m.weight[1]);
+    ck_assert_float_eq_tol(lo, 1.0f / 3.0f, 0.05f);
+    const float d_skin0 = fs_skin_distance(&m, tone[0], NULL), d_skin1 = fs_skin_distance(&m, tone[1], NULL);
+    static const float hair[3] = {70, 50, 40}, grey[3] = {150, 150, 150}, blond[3] = {200, 170, 90};
+    const float d_hair = fs_skin_distance(&m, hair, NULL), d_grey = fs_skin_distance(&m, grey, NULL);
+    const float d_blond = fs_skin_distance(&m, blond, NULL);
+    printf("identity: skin model, squared distance of the two tones %.2f / %.2f, dark hair %.0f, "
+           "grey %.0f, blond %.0f\n", d_skin0, d_skin1, d_hair, d_grey, d_blond);
+    ck_assert_float_lt(d_skin0, 3.0f);
+    ck_assert_float_lt(d_skin1, 3.0f);
+    ck_assert_float_gt(d_hair, 100.0f);
+    ck_assert_float_gt(d_grey, 100.0f);
+    /* Brighter than the skin: the swap's bound for hair is then 2 x 16.3. */
+    ck_assert_float_gt(d_blond, 2.0f * 16.3f);
+    /* Too few samples: no model. One tone: one component, the other dropped. */
+    ck_assert_int_eq(fs_skin_model_fit(rgb, 63, &m), 0);
+    ck_assert_int_eq(m.k, 0);
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < 3; c++)
+            rgb[3 * i + c] = tone[0][c] + 5.0f * lcg_gauss(&st);
+    ck_assert_int_eq(fs_skin_model_fit(rgb, N, &m), 1);
+    ck_assert_int_ge(m.k, 1);
+    ck_assert_float_lt(fs_skin_distance(&m, tone[0], NULL), 3.0f);
+
+    /* The astronaut's atlas. */
+    capture c;
+    capture_open(&c, "astronaut.png");
+    fs_atlas_params p;
+    fs_atlas_params_default(&p);
+    fs_atlas a;
+    fs_error_buf err;
+    FS_ASSERT_OK(fs_atlas_build(&c.img, (const float (*)[3])c.lm.points, c.mesh, &p, &a, &err));
+    ck_assert_int_gt(a.skin.k, 0);
+    /* Texels around the cheeks (MediaPipe 50, 280) and the top of the
+     * forehead (10, 109), where her light-brown fringe hangs (the old
+     * guard's hard case). */
+    static const int at[4][2] = {{50, 50}, {280, 280}, {10, 10}, {109, 109}};
+    float med[4];
+    static float d2[4096];
+    for (int k = 0; k < 4; k++) {
+        int n = 0;
+        const float *u0 = c.mesh->uv[at[k][0]], *u1 = c.mesh->uv[at[k][1]];
+        const int cx = (int)(0.5f * (u0[0] + u1[0]) * (float)a.size);
+        const int cy = (int)(0.5f * (u0[1] + u1[1]) * (float)a.size);
+        const int r = 3;
+        for (int y = cy - r; y <= cy + r; y++)
+            for (int x = cx - r; x <= cx + r; x++) {
+                const uint8_t *t = a.rgba + 4 * ((size_t)y * (size_t)a.size + (size_t)x);
+                if (t[3] != 255)
+                    continue;
+                const float col[3] = {t[0], t[1], t[2]};
+                d2[n++] = fs_skin_distance(&a.skin, col, NULL);
+            }
+        ck_assert_int_gt(n, 4);
+        med[k] = median_of(d2, n);
+    }
+    printf("identity: astronaut's skin model (%d components), median squared distance: cheeks "
+           "%.1f / %.1f, fringe %.1f / %.1f\n", a.skin.k, med[0], med[1], med[2], med[3]);
+    ck_assert_float_lt(fmaxf(med[0], med[1]), 6.0f);
+    ck_assert_float_gt(fminf(med[2], med[3]), 16.3f); /* the swap's bound for hair */
+    fs_atlas_free(&a);
+    capture_close(&c);
+}
+END_TEST
+
 START_TEST(atlas_fill_unseen)
 {
     capture c;
@@ -983,14 +1084,39 @@ START_TEST(blob_round_trip)
     ck_assert_mem_eq(back.atlas.light.coeff, id.atlas.light.coeff, sizeof(id.atlas.light.coeff));
     ck_assert_float_eq(id.atlas.albedo_scale, FS_ALBEDO_HEADROOM);
     ck_assert_float_eq(back.atlas.albedo_scale, id.atlas.albedo_scale);
+    ck_assert_int_gt(id.atlas.skin.k, 0); /* the skin model, fitted at capture */
+    ck_assert_int_eq(back.atlas.skin.k, id.atlas.skin.k);
+    ck_assert_mem_eq(back.atlas.skin.weight, id.atlas.skin.weight, sizeof(id.atlas.skin.weight[0]) * (size_t)id.atlas.skin.k);
+    ck_assert_mem_eq(back.atlas.skin.mean, id.atlas.skin.mean, sizeof(id.atlas.skin.mean[0]) * (size_t)id.atlas.skin.k);
+    ck_assert_mem_eq(back.atlas.skin.icov, id.atlas.skin.icov, sizeof(id.atlas.skin.icov[0]) * (size_t)id.atlas.skin.k);
+    for (int j = 0; j < id.atlas.skin.k; j++)
+        ck_assert_float_eq_tol(back.atlas.skin.lognorm[j], id.atlas.skin.lognorm[j], 1e-5f);
     FS_ASSERT_OK(fs_identity_blob_save(&back, &b2, &size2, &err));
     ck_assert_uint_eq(size2, size);
     ck_assert_mem_eq(b2, b, size);
     free(b2);
     b2 = NULL;
 
+    /* A version 3 blob (no skin model) loads without one: the swap then
+     * judges hair by the CIELAB statistics. */
+    const size_t skin_bytes = 4 + FS_SKIN_COMPONENTS * 10 * 4, size3v = size - skin_bytes;
+    uint8_t *v3 = malloc(size3v);
+    ck_assert_ptr_nonnull(v3);
+    memcpy(v3, b, size3v);
+    v3[4] = 3;
+    const uint32_t len3 = (uint32_t)(size3v - FS_ID_BLOB_HEADER);
+    for (int k = 0; k < 4; k++)
+        v3[12 + k] = (uint8_t)(len3 >> (8 * k));
+    reseal(v3, size3v);
+    fs_identity_data v3back;
+    FS_ASSERT_OK(fs_identity_blob_load(v3, size3v, &v3back, &err));
+    ck_assert_int_eq(v3back.atlas.skin.k, 0);
+    ck_assert_float_eq(v3back.atlas.albedo_scale, id.atlas.albedo_scale);
+    fs_identity_data_free(&v3back);
+    free(v3);
+
     /* A version 2 blob (no albedo scale) loads with the albedo as it is. */
-    const size_t size2v = size - 4;
+    const size_t size2v = size - skin_bytes - 4;
     uint8_t *v2 = malloc(size2v);
     ck_assert_ptr_nonnull(v2);
     memcpy(v2, b, size2v);
@@ -1008,7 +1134,7 @@ START_TEST(blob_round_trip)
 
     /* A version 1 blob (no light block) loads as holding the photo's
      * colours: no light to put back. */
-    const size_t light_bytes = 4 + 3 * FS_SHADE_TERMS * 4 + 4 + 4, size1 = size - light_bytes;
+    const size_t light_bytes = 4 + 3 * FS_SHADE_TERMS * 4 + 4 + 4, size1 = size - skin_bytes - light_bytes;
     uint8_t *v1 = malloc(size1);
     ck_assert_ptr_nonnull(v1);
     memcpy(v1, b, size1);
@@ -1039,6 +1165,10 @@ START_TEST(blob_round_trip)
     bad.atlas.lab_mean[0] = NAN;
     FS_ASSERT_STATUS(fs_identity_blob_save(&bad, &b2, &size2, &err), FS_ERR_INVALID_ARGUMENT);
     ck_assert_ptr_null(b2); /* untouched on failure */
+    bad = id;
+    bad.atlas.skin.icov[0][0] = -bad.atlas.skin.icov[0][0];
+    FS_ASSERT_STATUS(fs_identity_blob_save(&bad, &b2, &size2, &err), FS_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_null(b2);
     free(b);
     fs_identity_data_free(&back);
     fs_identity_data_free(&id);
@@ -1049,6 +1179,12 @@ START_TEST(blob_damage)
 {
     fs_identity_data id, back;
     make_identity(&id, 32);
+    /* A 32-texel atlas holds too few cheek and forehead texels for a skin
+     * model: give it one, so that its bytes can be damaged too. */
+    ck_assert_int_eq(id.atlas.skin.k, 0);
+    id.atlas.skin = (fs_skin_model){.k = 1, .weight = {1.0f}, .mean = {{150.0f, 110.0f, 145.0f}},
+                                    .icov = {{0.01f, 0.0f, 0.0f, 0.1f, 0.0f, 0.1f}}};
+    ck_assert_int_eq(fs_skin_model_check(&id.atlas.skin), 1);
     uint8_t *b = NULL;
     size_t size = 0;
     fs_error_buf err;
@@ -1092,32 +1228,67 @@ START_TEST(blob_damage)
     FS_ASSERT_OK(fs_identity_blob_load(b, size, &back, &err));
     fs_identity_data_free(&back);
 
-    /* Another format version, resealed or not; versions 1 and 2 have no
-     * albedo scale (1: no light block either), so this blob is too long
-     * for them. */
-    b[4] = 4;
+    /* Another format version, resealed or not; versions 1 to 3 have no
+     * skin model (2: no albedo scale either; 1: no light block), so this
+     * blob is too long for them. */
+    b[4] = 5;
     FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_VERSION);
     reseal(b, size);
     FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_VERSION);
-    for (uint8_t v = 1; v <= 2; v++) {
+    for (uint8_t v = 1; v <= 3; v++) {
         b[4] = v;
         reseal(b, size);
         FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_CORRUPT);
     }
-    b[4] = 3;
+    b[4] = 4;
     reseal(b, size);
     FS_ASSERT_OK(fs_identity_blob_load(b, size, &back, &err));
     fs_identity_data_free(&back);
     /* An albedo scale below 1, or NaN, behind a valid checksum. */
+    const size_t skin_at = size - (4 + FS_SKIN_COMPONENTS * 10 * 4), scale_at = skin_at - 4;
     static const uint8_t bad_scale[][4] = {{0, 0, 0, 0x3f}, {0, 0, 0xc0, 0x7f}};
     for (int k = 0; k < 2; k++) {
         uint8_t keep[4];
-        memcpy(keep, b + size - 4, 4);
-        memcpy(b + size - 4, bad_scale[k], 4);
+        memcpy(keep, b + scale_at, 4);
+        memcpy(b + scale_at, bad_scale[k], 4);
         reseal(b, size);
         FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_CORRUPT);
         ck_assert_msg(strstr(err.text, "albedo scale"), "%s", err.text);
-        memcpy(b + size - 4, keep, 4);
+        memcpy(b + scale_at, keep, 4);
+    }
+    /* A skin model that cannot be used: too many components, a NaN or zero
+     * weight, a mean past 255, an inverse covariance not positive definite
+     * (a negative variance; a correlation past 1), behind a valid checksum. */
+    const struct {
+        size_t at;
+        uint8_t value[4];
+    } skin_edits[] = {
+        {0, {3, 0, 0, 0}},           /* 3 components */
+        {4, {0, 0, 0xc0, 0x7f}},     /* weight NaN */
+        {4, {0, 0, 0, 0}},           /* weight 0 */
+        {8, {0, 0, 0x80, 0x43}},     /* mean Y 256 */
+        {20, {0, 0, 0x80, 0xbf}},    /* icov YY -1 */
+        {24, {0, 0, 0x80, 0x3f}},    /* icov YCb 1 (past sqrt(YY * CbCb)) */
+    };
+    for (size_t e = 0; e < sizeof(skin_edits) / sizeof(skin_edits[0]); e++) {
+        uint8_t keep[4];
+        memcpy(keep, b + skin_at + skin_edits[e].at, 4);
+        memcpy(b + skin_at + skin_edits[e].at, skin_edits[e].value, 4);
+        reseal(b, size);
+        FS_ASSERT_STATUS(fs_identity_blob_load(b, size, &back, &err), FS_ERR_CORRUPT);
+        ck_assert_msg(strstr(err.text, "skin colour model"), "%zu: %s", e, err.text);
+        memcpy(b + skin_at + skin_edits[e].at, keep, 4);
+    }
+    /* No model (0 components) loads: the swap falls back as for version 3. */
+    {
+        uint8_t keep[4];
+        memcpy(keep, b + skin_at, 4);
+        memset(b + skin_at, 0, 4);
+        reseal(b, size);
+        FS_ASSERT_OK(fs_identity_blob_load(b, size, &back, &err));
+        ck_assert_int_eq(back.atlas.skin.k, 0);
+        fs_identity_data_free(&back);
+        memcpy(b + skin_at, keep, 4);
     }
     reseal(b, size);
 
@@ -1213,6 +1384,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, highlight_layer);
     tcase_add_test(tc, atlas_delight);
     tcase_add_test(tc, atlas_fill_unseen);
+    tcase_add_test(tc, skin_model);
     tcase_add_test(tc, capture_timing);
     tcase_add_test(tc, blob_round_trip);
     tcase_add_test(tc, blob_damage);

@@ -676,7 +676,86 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
             return dst;
         }
     }
+    if (!params->plain && !fs_atlas_skin_fit(out, mesh)) {
+        fs_atlas_free(out);
+        memset(out, 0, sizeof(*out));
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "atlas: out of memory");
+    }
     return FS_OK;
+}
+
+/* The skin model's sample places, MediaPipe's numbering, with their
+ * mirrors: the cheek below the eye (50) and the cheek's middle (205); then
+ * the forehead's middle (151) and above each brow's inner half (108),
+ * where a fringe often hangs: the forehead's texels join only where the
+ * cheeks' model calls them skin (the astronaut's light-brown fringe made a
+ * third of the samples, and the model took her brows for skin). */
+static const uint16_t cheek_places[] = {50, 205};
+static const uint16_t forehead_places[] = {151, 108};
+#define SKIN_JOIN_D2 16.3f
+
+/* Appends the footprint texels the photo saw well within FS_SKIN_RADIUS of
+ * @p places and their mirrors, not taken yet, to @p rgb (at *m); with
+ * @p cheeks, only those it calls skin. */
+static void skin_samples(const fs_atlas *atlas, const fs_atlas_mesh *mesh, const uint16_t *places,
+                         int np, const fs_skin_model *cheeks, uint8_t *taken, float *rgb,
+                         long *m)
+{
+    const int n = atlas->size;
+    const int r = (int)ceilf(FS_SKIN_RADIUS * (float)n);
+    for (int i = 0; i < 2 * np; i++) {
+        const int vi = i & 1 ? mesh->mirror[places[i / 2]] : places[i / 2];
+        const float *centre = mesh->uv[vi];
+        const int cx = (int)(centre[0] * (float)n), cy = (int)(centre[1] * (float)n);
+        for (int y = cy - r; y <= cy + r; y++)
+            for (int x = cx - r; x <= cx + r; x++) {
+                if (x < 0 || y < 0 || x >= n || y >= n)
+                    continue;
+                const size_t t = (size_t)y * (size_t)n + (size_t)x;
+                const float u = ((float)x + 0.5f) / (float)n, v = ((float)y + 0.5f) / (float)n;
+                const float du = u - centre[0], dv = v - centre[1];
+                if (taken[t] || du * du + dv * dv > FS_SKIN_RADIUS * FS_SKIN_RADIUS ||
+                    atlas->rgba[4 * t + 3] != 255 || atlas->weight[t] < 128 ||
+                    fs_atlas_in_region(mesh, u, v) || !fs_atlas_light_skin(mesh, u, v))
+                    continue;
+                float *c = rgb + 3 * *m;
+                for (int k = 0; k < 3; k++)
+                    c[k] = atlas->rgba[4 * t + (size_t)k];
+                if (cheeks && fs_skin_distance(cheeks, c, NULL) > SKIN_JOIN_D2)
+                    continue;
+                taken[t] = 1;
+                (*m)++;
+            }
+    }
+}
+
+int fs_atlas_skin_fit(fs_atlas *atlas, const fs_atlas_mesh *mesh)
+{
+    const int n = atlas->size;
+    enum { NC = sizeof(cheek_places) / sizeof(cheek_places[0]),
+           NF = sizeof(forehead_places) / sizeof(forehead_places[0]) };
+    const int r = (int)ceilf(FS_SKIN_RADIUS * (float)n);
+    /* At most the discs' texels. */
+    const size_t cap = (size_t)(2 * (NC + NF)) * (size_t)(2 * r + 1) * (size_t)(2 * r + 1);
+    float *rgb = malloc(cap * 3 * sizeof(float));
+    uint8_t *taken = calloc((size_t)n * (size_t)n, 1);
+    memset(&atlas->skin, 0, sizeof(atlas->skin));
+    if (!rgb || !taken) {
+        free(rgb);
+        free(taken);
+        return 0;
+    }
+    long m = 0;
+    skin_samples(atlas, mesh, cheek_places, NC, NULL, taken, rgb, &m);
+    fs_skin_model cheeks;
+    int ok = fs_skin_model_fit(rgb, m, &cheeks);
+    if (ok > 0) {
+        skin_samples(atlas, mesh, forehead_places, NF, &cheeks, taken, rgb, &m);
+        ok = fs_skin_model_fit(rgb, m, &atlas->skin);
+    }
+    free(rgb);
+    free(taken);
+    return ok >= 0;
 }
 
 float fs_atlas_sample(const fs_atlas *atlas, float u, float v, float rgb[3])

@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "fit/fit_internal.h"
 #include "light/shading.h"
+#include "identity/skin.h"
 
 #define FS_ATLAS_MIN_SIZE 16
 #define FS_ATLAS_MAX_SIZE 2048
@@ -84,6 +85,9 @@ typedef struct fs_atlas {
     float albedo_scale; /* with a light taken out, the albedo is held divided by this
                            (FS_ALBEDO_HEADROOM; 1 in blobs before version 3); 1 otherwise */
     float highlight_margin; /* the highlights taken out at this margin; 0: none */
+    fs_skin_model skin; /* the skin's colour over the cheeks and forehead (fs_atlas_skin_fit);
+                           k 0 where none (blobs before version 4, a face seen too badly):
+                           the swap then judges hair by lab_mean / lab_std */
 } fs_atlas;
 
 /*
@@ -117,6 +121,13 @@ int fs_atlas_in_region(const fs_atlas_mesh *mesh, float u, float v);
  * undefined. */
 void fs_atlas_vertex_normals(const float (*points)[3], const fs_atlas_mesh *mesh,
                              float nrm[FS_MESH_LANDMARKS][3]);
+
+/* Fits atlas->skin over the texels of the cheeks and forehead (within
+ * FS_SKIN_RADIUS in UV of the mesh points there) that the photo saw well
+ * (weight >= half), in the atlas' own values (the albedo where the light
+ * was taken out). k 0 with too few. Returns 0 out of memory, else 1. */
+#define FS_SKIN_RADIUS 0.045f
+int fs_atlas_skin_fit(fs_atlas *atlas, const fs_atlas_mesh *mesh);
 
 /* sRGB 8-bit, or linear RGB (any range), to CIELAB (D65). */
 void fs_srgb_to_lab(const uint8_t rgb[3], float lab[3]);

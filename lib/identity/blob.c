@@ -17,6 +17,9 @@
  * scale to it. */
 #define LIGHT_BYTES (4u + 3u * FS_SHADE_TERMS * 4u + 4u)
 #define SCALE_BYTES 4u
+/* Version 4's skin colour model: u32 components, then per component (all
+ * FS_SKIN_COMPONENTS, unused ones zero) f32 weight, mean[3], icov[6]. */
+#define SKIN_BYTES (4u + (uint32_t)FS_SKIN_COMPONENTS * 10u * 4u)
 #define MAX_FILE_SIZE ((size_t)64 << 20)
 
 static const uint8_t magic[4] = {'F', 'S', 'I', 'D'};
@@ -26,7 +29,8 @@ static size_t blob_size(int n, uint32_t version)
     if (n < FS_ATLAS_MIN_SIZE || n > FS_ATLAS_MAX_SIZE)
         return 0;
     return FS_ID_BLOB_HEADER + FIXED_PAYLOAD + (size_t)n * (size_t)n * 5u +
-           (version >= 2 ? LIGHT_BYTES : 0u) + (version >= 3 ? SCALE_BYTES : 0u);
+           (version >= 2 ? LIGHT_BYTES : 0u) + (version >= 3 ? SCALE_BYTES : 0u) +
+           (version >= 4 ? SKIN_BYTES : 0u);
 }
 
 size_t fs_identity_blob_size(int n)
@@ -81,6 +85,11 @@ static const char *check_fields(const fs_identity_data *id, char *why, size_t wh
     if (L->n_fit < 0 || !in_range(id->atlas.highlight_margin, 0.0f, 100.0f)) {
         snprintf(why, why_size, "light fit of %d samples, highlight margin %g", (int)L->n_fit,
                  (double)id->atlas.highlight_margin);
+        return why;
+    }
+    fs_skin_model skin = id->atlas.skin;
+    if (!fs_skin_model_check(&skin)) {
+        snprintf(why, why_size, "skin colour model");
         return why;
     }
     if (!in_range(id->atlas.albedo_scale, 1.0f, 16.0f)) {
@@ -161,6 +170,18 @@ fs_status fs_identity_blob_save(const fs_identity_data *id, uint8_t **out, size_
             fs_put_f32(p, id->atlas.light.coeff[c][k]);
     fs_put_f32(p, id->atlas.highlight_margin);
     fs_put_f32(p + 4, id->atlas.albedo_scale);
+    p += 8;
+    fs_put_u32(p, (uint32_t)id->atlas.skin.k);
+    p += 4;
+    for (int j = 0; j < FS_SKIN_COMPONENTS; j++) {
+        const int used = j < id->atlas.skin.k;
+        fs_put_f32(p, used ? id->atlas.skin.weight[j] : 0.0f);
+        p += 4;
+        for (int c = 0; c < 3; c++, p += 4)
+            fs_put_f32(p, used ? id->atlas.skin.mean[j][c] : 0.0f);
+        for (int c = 0; c < 6; c++, p += 4)
+            fs_put_f32(p, used ? id->atlas.skin.icov[j][c] : 0.0f);
+    }
     digest(b, payload_len, b + 16);
     *out = b;
     *out_size = total;
@@ -249,12 +270,28 @@ fs_status fs_identity_blob_load(const uint8_t *data, size_t size, fs_identity_da
         id.atlas.highlight_margin = fs_get_f32(p);
         if (version >= 3)
             id.atlas.albedo_scale = fs_get_f32(p + 4);
+        if (version >= 4) {
+            p += 8;
+            const uint32_t k = fs_get_u32(p);
+            /* Out of range: refused below (fs_skin_model_check). */
+            id.atlas.skin.k = k > FS_SKIN_COMPONENTS ? -1 : (int32_t)k;
+            p += 4;
+            for (int j = 0; j < FS_SKIN_COMPONENTS; j++) {
+                id.atlas.skin.weight[j] = fs_get_f32(p);
+                p += 4;
+                for (int c = 0; c < 3; c++, p += 4)
+                    id.atlas.skin.mean[j][c] = fs_get_f32(p);
+                for (int c = 0; c < 6; c++, p += 4)
+                    id.atlas.skin.icov[j][c] = fs_get_f32(p);
+            }
+        }
     }
     char why[128];
     if (check_fields(&id, why, sizeof(why))) {
         fs_atlas_free(&id.atlas);
         return fs_fail(err, FS_ERR_CORRUPT, "identity load: %s", why);
     }
+    fs_skin_model_check(&id.atlas.skin); /* its log-normalisers, from what was read */
     for (size_t i = 0; i < texels; i++)
         id.atlas.n_footprint += id.atlas.rgba[i * 4 + 3] != 0;
     *out = id;

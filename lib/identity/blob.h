@@ -14,8 +14,12 @@
  *      then the light taken out of the atlas: u32 samples behind its fit (0:
  *      none, the atlas holds the photo's colours), f32 coeff[3][FS_SHADE_TERMS],
  *      f32 highlight margin (0: highlights kept); since version 3 then f32
- *      albedo scale (fs_atlas.albedo_scale, 1..16). Version 1 blobs load as
- *      holding the photo's colours, version 2 with an albedo scale of 1.
+ *      albedo scale (fs_atlas.albedo_scale, 1..16); since version 4 then the
+ *      skin colour model (fs_atlas.skin): u32 components (0..2), then for
+ *      each of FS_SKIN_COMPONENTS f32 weight, mean[3], inverse covariance[6]
+ *      (zero where unused). Version 1 blobs load as holding the photo's
+ *      colours, version 2 with an albedo scale of 1, versions 1 to 3 with no
+ *      skin model (the swap then judges hair by lab_mean / lab_std).
  */
 #ifndef FS_IDENTITY_BLOB_H
 #define FS_IDENTITY_BLOB_H
@@ -26,13 +30,14 @@
 #include "internal.h"
 #include "identity/atlas.h"
 
-#define FS_ID_BLOB_VERSION 3u
+#define FS_ID_BLOB_VERSION 4u
 #define FS_ID_BLOB_HEADER 48u
 #define FS_ID_MAX_SOURCE_SIDE (1 << 20)
 
 /* What the blob carries: the atlas and where it came from. */
 typedef struct fs_identity_data {
-    fs_atlas atlas;                    /* size, rgba, weight, lab_mean, lab_std (counts not stored) */
+    fs_atlas atlas;                    /* size, rgba, weight, lab_mean, lab_std, light, skin
+                                          (counts not stored) */
     float landmarks[FS_LANDMARKS][3];  /* in the source image */
     int32_t source_width, source_height;
     uint32_t library_version;          /* FS_VERSION of the writer */

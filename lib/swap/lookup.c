@@ -45,6 +45,44 @@ static inline int hair_like_lab(const float mean[3], const float sd[3], const fl
     return lab[0] < m[0] - kl * sl || hypotf(lab[1] - m[1], lab[2] - m[2]) > kab * sab;
 }
 
+/* The same question asked of the source's skin model (fs_atlas.skin, when
+ * the identity has one) about the atlas texel's own colour @p rgb (0..255,
+ * before the target's light): hair where its squared distance to the
+ * skin passes SKIN_D2_OUTER in the outer band (chi-square, 3 degrees:
+ * 0.1% of skin), SKIN_D2_FOREHEAD in the band above the brows, twice that
+ * where it is brighter than the skin (a highlight, not hair, unless its
+ * colour is far off too). The model is fitted on the cheeks; the forehead
+ * is often lighter or ruddier than they are, and at 16.3 there the
+ * quality benchmark's identity fell from +0.216 to +0.206 with nothing
+ * to see on its pairs. The astronaut's light-brown fringe measures 22 to
+ * 29 at the forehead's top, above the cut; a fringe that reaches lower
+ * keeps its darker strands out at this bound and may let its lightest
+ * through. */
+#define SKIN_D2_FOREHEAD 25.0f
+#define SKIN_D2_OUTER 16.3f
+/* With a skin model the outer band takes in the face's sides in the atlas
+ * as well, where the mesh runs under hair hanging by the cheeks: beyond
+ * SIDE_U of the middle (the cheek under the eye is 0.22 from it), between
+ * SIDE_V0 and SIDE_V1 (v down). A target turned away shows that side
+ * squarely, inside its own outer band: faceapi_sample6's first face, whose
+ * hair hangs over her cheek, painted a grey band of it from brow to jaw
+ * on faceapi_sample2's profile. Not higher: the brows' tails (to u 0.17,
+ * v 0.34) and the eyes' outer corners with their make-up (v 0.40) are the
+ * face's own and unlike its cheeks. Not lower than the jaw's angle (0.79;
+ * the mouth's corners are at 0.70): a beard is the face's own too. */
+#define SIDE_U 0.27f
+#define SIDE_V0 0.42f
+#define SIDE_V1 0.80f
+
+static inline int hair_like_skin(const fs_skin_model *m, const float rgb[3], int above_brow)
+{
+    float my;
+    const float d2 = fs_skin_distance(m, rgb, &my);
+    const float y = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
+    const float t = above_brow ? SKIN_D2_FOREHEAD : SKIN_D2_OUTER;
+    return d2 > (y > my ? 2.0f * t : t);
+}
+
 /* CIELAB of @p n pixels of the float RGB @p img picked by @p idx, into
  * @p lab (3n): one packed batch for the fast path. */
 static void lab_of(const float *img, const size_t *idx, size_t n, float *lab, int fast)
@@ -417,6 +455,14 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
             const int above_brow = v < d->brow_v, outer = a[4] < OUTER_BAND;
             if (cov >= COVER_MIN && v >= d->forehead_v &&
                 (!d->skin_guard || !outer || fs_atlas_seen(atlas, u, v) >= SEEN_MIN)) {
+                if (d->skin_guard && atlas->skin.k > 0 &&
+                    (above_brow || outer || (fabsf(u - 0.5f) > SIDE_U && v > SIDE_V0 && v < SIDE_V1))) {
+                    if (!hair_like_skin(&atlas->skin, rgb, above_brow)) {
+                        o->skin[p] = 1;
+                        skin_n += !o->open[p];
+                    }
+                    continue;
+                }
                 if (d->skin_guard && (above_brow || outer)) {
                     /* decided below, in one batch of conversions */
                     memcpy(hlab + 3 * nh, r, 3 * sizeof(float));
