@@ -69,7 +69,7 @@ typedef struct fs_swap_params {
 
 /* Defaults: CIELAB mean/deviation colour and the target's face-scale
  * shading (FULL; at a cheek's scale it also carried the target's make-up
- * and shadows into the skin, at a quarter of the face it does not), multi-band blend, no
+ * and shadows into the skin, at 0.15 of the face it does not), multi-band blend, no
  * subdivision, eyes and mouth interior and the forehead above the brows
  * kept (the target's), erode 0.01, feather 0.05. */
 void fs_swap_params_default(fs_swap_params *p);
