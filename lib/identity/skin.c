@@ -27,7 +27,7 @@ static float mahalanobis(const float *ic, const float d[3])
            2.0f * (ic[1] * d[0] * d[1] + ic[2] * d[0] * d[2] + ic[4] * d[1] * d[2]);
 }
 
-float fs_skin_distance(const fs_skin_model *m, const float rgb[3], float *mean_y)
+float fs_skin_distance(const fs_skin_model *m, const float rgb[3], float *dy)
 {
     float ycc[3], best_d = 0.0f, best_score = -INFINITY;
     int best = 0;
@@ -42,8 +42,8 @@ float fs_skin_distance(const fs_skin_model *m, const float rgb[3], float *mean_y
             best = j;
         }
     }
-    if (mean_y)
-        *mean_y = m->mean[best][0];
+    if (dy)
+        *dy = ycc[0] - m->mean[best][0];
     return best_d;
 }
 

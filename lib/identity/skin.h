@@ -32,9 +32,9 @@ typedef struct fs_skin_model {
 
 /* Squared Mahalanobis distance of the 8-bit-scale sRGB colour @p rgb
  * (0..255) to the component that explains it best (largest density), and
- * that component's mean Y in *mean_y (may be NULL). @p m must hold a
- * model (k >= 1). */
-float fs_skin_distance(const fs_skin_model *m, const float rgb[3], float *mean_y);
+ * in *dy (may be NULL) how much brighter it is than that component's mean
+ * (Y minus mean Y; below 0: darker). @p m must hold a model (k >= 1). */
+float fs_skin_distance(const fs_skin_model *m, const float rgb[3], float *dy);
 
 /* Fits @p out over @p n samples @p rgb (n x 3, 0..255): expectation-
  * maximisation from a split by brightness, with a floor on each variance

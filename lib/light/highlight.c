@@ -45,11 +45,6 @@ int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, 
     return 1;
 }
 
-static float luma(const float *c)
-{
-    return 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
-}
-
 int fs_light_highlights(const float *lin, const uint8_t *local_from, const uint8_t *may, int w,
                         int h, int fine_r, int wide_r, float margin, float *excess,
                         float *local)
@@ -67,11 +62,11 @@ int fs_light_highlights(const float *lin, const uint8_t *local_from, const uint8
         /* The second pass measures the local albedo without the first's
          * highlights, which would raise it. */
         for (size_t t = 0; t < n && ok; t++)
-            if (m[t] && luma(fine + 3 * t) > margin * luma(local + 3 * t))
+            if (m[t] && fs_luma709(fine + 3 * t) > margin * fs_luma709(local + 3 * t))
                 m[t] = 0;
     }
     for (size_t t = 0; t < n && ok; t++) {
-        const float ly = luma(local + 3 * t), e = luma(fine + 3 * t) - margin * ly;
+        const float ly = fs_luma709(local + 3 * t), e = fs_luma709(fine + 3 * t) - margin * ly;
         excess[t] = may[t] && ly > 0.0f && e > 0.0f ? e : 0.0f;
     }
     free(m);

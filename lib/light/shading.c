@@ -63,11 +63,6 @@ void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y
  * 1.025 -> 1.024, identity +0.221 either way, self-swap MAE 4.98 -> 5.08. */
 #define CHROMA_MAX 1.3f
 
-static float luma(const float *c)
-{
-    return 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
-}
-
 void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], float out[3])
 {
     for (int c = 0; c < 3; c++) {
@@ -76,7 +71,7 @@ void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], flo
             v += s->coeff[c][k] * basis[k];
         out[c] = v;
     }
-    const float l = luma(out);
+    const float l = fs_luma709(out);
     if (l > 1e-6f)
         for (int c = 0; c < 3; c++)
             out[c] = l * fminf(fmaxf(out[c] / l, 1.0f / CHROMA_MAX), CHROMA_MAX);
@@ -248,7 +243,7 @@ static fs_shading plausible(const fs_shading *fit, const float *basis, long n)
         for (long i = 0; i < n; i++) {
             float s[3];
             fs_shading_eval(&mix, basis + (size_t)i * N, s);
-            dark += luma(s) < FS_SHADE_FLOOR;
+            dark += fs_luma709(s) < FS_SHADE_FLOOR;
         }
         if (dark <= DARK_SHARE * n)
             break;
@@ -274,27 +269,27 @@ int fs_shading_fit_weighted(const float *lin, const float *basis, const float *p
     enum { BINS = 1024 };
     long hist[BINS] = {0};
     for (long i = 0; i < n; i++)
-        hist[(int)fminf(fmaxf(luma(lin + 3 * i), 0.0f) * (BINS - 1), BINS - 1)]++;
+        hist[(int)fminf(fmaxf(fs_luma709(lin + 3 * i), 0.0f) * (BINS - 1), BINS - 1)]++;
     long above = 0;
     int top = BINS - 1;
     while (top > 0 && above + hist[top] <= n * 3 / 100)
         above += hist[top--];
     const float hi = (float)(top + 1) / (BINS - 1);
     for (long i = 0; i < n; i++)
-        use[i] = luma(lin + 3 * i) < hi ? (prior ? prior[i] : 1.0f) : 0.0f;
+        use[i] = fs_luma709(lin + 3 * i) < hi ? (prior ? prior[i] : 1.0f) : 0.0f;
     fs_shading fit;
     int ok = fit_once(lin, basis, n, use, &fit);
     for (int round = 1; round < FIT_ROUNDS && ok; round++) {
         double ym = 0, wsum = 0;
         for (long i = 0; i < n; i++) {
-            ym += use[i] * luma(lin + 3 * i);
+            ym += use[i] * fs_luma709(lin + 3 * i);
             wsum += use[i];
         }
         ym /= wsum > 0 ? wsum : 1.0;
         for (long i = 0; i < n; i++) {
             float s[3];
             fs_shading_eval(&fit, basis + (size_t)i * N, s);
-            const float r = luma(lin + 3 * i) / (float)(ym * fmax(luma(s), FS_SHADE_FLOOR)) - 1.0f;
+            const float r = fs_luma709(lin + 3 * i) / (float)(ym * fmax(fs_luma709(s), FS_SHADE_FLOOR)) - 1.0f;
             use[i] = (prior ? prior[i] : 1.0f) / (1.0f + (r / OUT_S) * (r / OUT_S));
         }
         fs_shading next;

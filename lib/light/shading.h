@@ -126,6 +126,13 @@ int fs_light_highlights(const float *lin, const uint8_t *local_from, const uint8
                         int h, int fine_r, int wide_r, float margin, float *excess,
                         float *local);
 
+/* Rec. 709 luminance of an RGB triple (linear light, or sRGB values where
+ * a caller only ranks them). */
+static inline float fs_luma709(const float c[3])
+{
+    return 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
+}
+
 /* sRGB 0..1 <-> linear 0..1. */
 float fs_srgb_to_linear(float c);
 float fs_linear_to_srgb(float v);

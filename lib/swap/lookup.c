@@ -76,11 +76,10 @@ static inline int hair_like_lab(const float mean[3], const float sd[3], const fl
 
 static inline int hair_like_skin(const fs_skin_model *m, const float rgb[3], int above_brow)
 {
-    float my;
-    const float d2 = fs_skin_distance(m, rgb, &my);
-    const float y = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
+    float dy;
+    const float d2 = fs_skin_distance(m, rgb, &dy);
     const float t = above_brow ? SKIN_D2_FOREHEAD : SKIN_D2_OUTER;
-    return d2 > (y > my ? 2.0f * t : t);
+    return d2 > (dy > 0.0f ? 2.0f * t : t);
 }
 
 /* CIELAB of @p n pixels of the float RGB @p img picked by @p idx, into

@@ -792,6 +792,13 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
     return st;
 }
 
+/* Every step-th pixel each way of a w x h window, about 4000 places: a
+ * mean, a deviation or a quartile over so many hardly moves. */
+static int sample_step(int w, int h)
+{
+    return (int)fmax(1.0, floor(sqrt((double)w * h / 4000.0)));
+}
+
 /* The target's CIELAB statistics over the render's colour-match pixels
  * (@p weight), from every step-th pixel each way, about 4000 places at
  * most (1500 to 2000 of them skin), gathered into a small packed window: a
@@ -802,7 +809,7 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
 static fs_status target_stats(const fs_exec *ex, const fs_compose_ops *cops, const work *k,
                               const float *weight, int w, int h, double mean[3], double sd[3])
 {
-    const int step = (int)fmax(1.0, floor(sqrt((double)w * h / 4000.0)));
+    const int step = sample_step(w, h);
     const int sw = (w + step - 1) / step, sh = (h + step - 1) / step;
     const size_t m = (size_t)sw * (size_t)sh;
     float *rgb = fs_tmp_alloc(m * 3 * sizeof(float)), *wt = fs_tmp_alloc(m * sizeof(float));
@@ -848,24 +855,18 @@ static fs_status target_stats(const fs_exec *ex, const fs_compose_ops *cops, con
 #define STATS_HL_IQR 2.0f
 #define STATS_HL_WEIGHT 1e-4f
 
-static float luma_of(const float *c)
-{
-    return 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
-}
-
 /* The luma over which a pixel of @p img counts as a highlight, from a
  * 256-bin histogram over the pixels of weight > 0. */
 static float highlight_luma(const float *img, const float *weight, int w, int h)
 {
-    /* From about 4000 places, as target_stats: quartiles hardly move. */
-    const int step = (int)fmax(1.0, floor(sqrt((double)w * h / 4000.0)));
+    const int step = sample_step(w, h);
     long hist[256] = {0}, total = 0;
     for (int y = 0; y < h; y += step)
         for (int x = 0; x < w; x += step) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
             if (!(weight[p] > 0.0f))
                 continue;
-            const float v = luma_of(img + 3 * p);
+            const float v = fs_luma709(img + 3 * p);
             hist[(int)fminf(fmaxf(v * 255.0f + 0.5f, 0.0f), 255.0f)]++;
             total++;
         }
@@ -895,7 +896,7 @@ static void stats_weights(const work *k, int w, int h, double size, float *out)
     const float ht = highlight_luma(k->target, k->weight, w, h);
     for (size_t p = 0; p < n; p++) {
         out[p] = k->weight[p];
-        if (out[p] > 0.0f && (luma_of(k->render + 3 * p) > hr || luma_of(k->target + 3 * p) > ht))
+        if (out[p] > 0.0f && (fs_luma709(k->render + 3 * p) > hr || fs_luma709(k->target + 3 * p) > ht))
             out[p] = STATS_HL_WEIGHT;
     }
 }
