@@ -584,6 +584,53 @@ START_TEST(shading_colour_bounded)
 }
 END_TEST
 
+/* The renderer evaluates the target's light no further round than the fits
+ * saw: a normal facing the camera less than FS_SHADE_NZ_MIN is turned
+ * towards it in its own plane of view, and stays a unit vector. */
+START_TEST(shading_facing_clamp)
+{
+    const float r = sqrtf(1.0f - FS_SHADE_NZ_MIN * FS_SHADE_NZ_MIN);
+    static const float cases[][3] = {
+        {-1.0f, 0.0f, 0.0f}, {0.6f, -0.8f, 0.0f}, {0.3f, 0.0f, -0.953939f}, {0.0f, 0.98f, 0.2f}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        float n[3] = {cases[i][0], cases[i][1], cases[i][2]};
+        fs_shading_clamp_facing(n);
+        ck_assert_float_eq_tol(n[2], FS_SHADE_NZ_MIN, 1e-6f);
+        ck_assert_float_eq_tol(sqrtf(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]), 1.0f, 1e-5f);
+        /* the same direction across the image: x : y kept */
+        const float t = hypotf(cases[i][0], cases[i][1]);
+        ck_assert_float_eq_tol(n[0], r * cases[i][0] / t, 1e-5f);
+        ck_assert_float_eq_tol(n[1], r * cases[i][1] / t, 1e-5f);
+    }
+    /* facing enough: unchanged; straight away: straight at the camera */
+    float keep[3] = {0.8f, 0.0f, 0.6f}, front[3] = {0.0f, 0.0f, 1.0f}, back[3] = {0.0f, 0.0f, -1.0f};
+    fs_shading_clamp_facing(keep);
+    fs_shading_clamp_facing(front);
+    fs_shading_clamp_facing(back);
+    ck_assert(keep[0] == 0.8f && keep[1] == 0.0f && keep[2] == 0.6f);
+    ck_assert(front[0] == 0.0f && front[1] == 0.0f && front[2] == 1.0f);
+    ck_assert(back[0] == 0.0f && back[1] == 0.0f && back[2] == 1.0f);
+    /* a light from the left on a normal that grazes the right side: floored
+     * as it was, lit as the steepest samples of the fit were once clamped */
+    const fs_face_frame fr = {0.0f, 0.0f, 1.0f};
+    fs_shading s;
+    fs_shading_flat(&s);
+    for (int c = 0; c < 3; c++) {
+        s.coeff[c][0] = 0.3f;
+        s.coeff[c][2] = 0.8f; /* nz */
+        s.coeff[c][3] = -0.5f; /* nx: the light from the left (x right) */
+    }
+    float graze[3] = {1.0f, 0.0f, 0.0f}, basis[FS_SHADE_TERMS], out[3];
+    fs_shading_basis(&fr, graze, 0, 0, basis);
+    fs_shading_eval(&s, basis, out);
+    ck_assert_float_lt(out[1], 0.0f); /* -0.2: the floor's */
+    fs_shading_clamp_facing(graze);
+    fs_shading_basis(&fr, graze, 0, 0, basis);
+    fs_shading_eval(&s, basis, out);
+    ck_assert_float_eq_tol(out[1], 0.3f + 0.8f * FS_SHADE_NZ_MIN - 0.5f * r, 1e-5f);
+}
+END_TEST
+
 /* The light model's fit, on samples made from a known light in its span:
  * it finds that light again, and dark outliers (brows, hair) and bright ones
  * (highlights) do not move it. */
@@ -1381,6 +1428,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, atlas_formats);
     tcase_add_test(tc, shading_fit);
     tcase_add_test(tc, shading_colour_bounded);
+    tcase_add_test(tc, shading_facing_clamp);
     tcase_add_test(tc, highlight_layer);
     tcase_add_test(tc, atlas_delight);
     tcase_add_test(tc, atlas_fill_unseen);

@@ -52,6 +52,22 @@ void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y
     out[5] = py;
 }
 
+void fs_shading_clamp_facing(float n[3])
+{
+    if (!(n[2] < FS_SHADE_NZ_MIN))
+        return;
+    const float t = sqrtf(n[0] * n[0] + n[1] * n[1]);
+    if (!(t > 1e-6f)) { /* straight away from the camera: no plane of view */
+        n[0] = n[1] = 0.0f;
+        n[2] = 1.0f;
+        return;
+    }
+    const float k = sqrtf(1.0f - FS_SHADE_NZ_MIN * FS_SHADE_NZ_MIN) / t;
+    n[0] *= k;
+    n[1] *= k;
+    n[2] = FS_SHADE_NZ_MIN;
+}
+
 /* Largest ratio between a channel's shading and the luminance shading, at
  * any point. The linear model's colour part, fitted where a face is lit by
  * two lights of different colours (a warm lamp on one side, a cool screen

@@ -51,7 +51,8 @@ void fs_face_frame_of(const float (*points)[3], fs_face_frame *out);
 void fs_shading_flat(fs_shading *s);
 
 /* The FS_SHADE_TERMS terms at unit normal @p n (x right, y down, z towards the camera)
- * and frame position (@p x, @p y) px. */
+ * and frame position (@p x, @p y) px. A normal that faces the camera less
+ * than FS_SHADE_NZ_MIN is taken at that facing, in the same plane of view. */
 void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y,
                       float out[FS_SHADE_TERMS]);
 
@@ -59,6 +60,27 @@ void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y
  * within a factor of 1.3 of the model's luminance shading there (0.2126 R
  * + 0.7152 G + 0.0722 B of the terms' sums), where that is positive. */
 void fs_shading_eval(const fs_shading *s, const float basis[FS_SHADE_TERMS], float out[3]);
+
+/* Least facing (z of the unit normal) of the samples both fits take
+ * (FS_ATLAS_DIRECT_FULL, the same 0.35): past it the linear terms run on
+ * unchecked towards a grazing normal, down to the floor on the side the
+ * light comes from least. The renderer evaluates the target's light at no
+ * less facing (fs_shading_clamp_facing): evaluated as it was, the
+ * silhouette of a turned face's nose showed a black line one or two pixels
+ * wide along its side. Measured (light_leak, quality_swap, turned_drift;
+ * doc/light-notes.md, twelfth step): self-swap SSIM 0.9815 -> 0.9816 (min
+ * 0.9715 -> 0.9716; faceapi_sample6's turned face alone 0.9677 -> 0.9716),
+ * worst channel 2.58 -> 2.39 levels; identity, leak and drift unchanged.
+ * Clamped at capture too (the source's albedo divided by the clamped
+ * light), the astronaut's grazing cheek came out darker, the skin guard
+ * cut a hole in it on faceapi_sample2's profile, and that face's drift rose
+ * 2.55% -> 3.14%. */
+#define FS_SHADE_NZ_MIN 0.35f
+
+/* @p n (unit) turned towards the camera in its own plane of view until it
+ * faces it at least FS_SHADE_NZ_MIN; unchanged when it does; (0, 0, 1)
+ * when it points straight away (no plane of view). Unit on return. */
+void fs_shading_clamp_facing(float n[3]);
 
 /* Smallest face, px (the larger side of the mesh's bounding box), whose
  * light is measured, at capture and on the target: below it the fit follows

@@ -693,10 +693,13 @@ static void debug_fill(fs_swap_info *info, const work *k, size_t n)
 
 /* The shading of @p light at each vertex, facing as the mesh @p shape and
  * placed at @p points (the face's frame), per channel, as the factor on an
- * sRGB value: (linear shading, floored, times the atlas' @p albedo_scale)^(1/2.2). */
+ * sRGB value: (linear shading, floored, times the atlas' @p albedo_scale)^(1/2.2).
+ * With @p clamp, at no less facing than the light was fitted on
+ * (fs_shading_clamp_facing): the target's light; the source's own is
+ * evaluated as the capture divided it out. */
 static void vertex_shading(const fs_swap_mesh *mesh, const float (*points)[3],
                            const fs_shading *light, const float (*shape)[3], float albedo_scale,
-                           float out[FS_MESH_LANDMARKS][3])
+                           int clamp, float out[FS_MESH_LANDMARKS][3])
 {
     float vn[FS_MESH_LANDMARKS][3];
     fs_atlas_vertex_normals(shape, &mesh->atlas, vn);
@@ -704,6 +707,8 @@ static void vertex_shading(const fs_swap_mesh *mesh, const float (*points)[3],
     fs_face_frame_of(points, &frame);
     for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
         float h[FS_SHADE_TERMS], s[3];
+        if (clamp)
+            fs_shading_clamp_facing(vn[i]);
         fs_shading_basis(&frame, vn[i], points[i][0], points[i][1], h);
         fs_shading_eval(light, h, s);
         for (int c = 0; c < 3; c++)
@@ -724,7 +729,7 @@ int fs_swap_vertex_light(const fs_swap_mesh *mesh, const fs_swap_params *params,
     }
     /* The source's own light where it was: the photo's shading back,
      * moving with the face as the photo's colours did. */
-    vertex_shading(mesh, source, &id->atlas.light, source, id->atlas.albedo_scale, shade);
+    vertex_shading(mesh, source, &id->atlas.light, source, id->atlas.albedo_scale, 0, shade);
     if (!params->relight || t->light.n_fit <= 0)
         return 1;
     /* The normals of the source's face in the target's pose: the target's
@@ -736,7 +741,8 @@ int fs_swap_vertex_light(const fs_swap_mesh *mesh, const fs_swap_params *params,
     if (!shape_transfer(mesh, source, points, 1.0, own))
         memcpy(own, points, sizeof(float) * 3 * FS_LANDMARKS);
     float lit[FS_MESH_LANDMARKS][3], share[FS_MESH_LANDMARKS];
-    vertex_shading(mesh, points, &t->light, (const float(*)[3])own, id->atlas.albedo_scale, lit);
+    vertex_shading(mesh, points, &t->light, (const float(*)[3])own, id->atlas.albedo_scale, 1,
+                   lit);
     fs_tmp_free(own);
     /* Where the source saw its skin only at a grazing angle the albedo is
      * the photo over a light the fit extrapolated there, and its error is
