@@ -651,7 +651,9 @@ static int feather_distance(const float *alpha, int w, int h, int x, int y, int 
  *   the target's within 3 levels in target mode (256 of them, worst 2).
  * - Both: between the closed lips (the inner lip ring grown by 1 px) at most
  *   a quarter of the pixels keep the target's colours (the source's lips
- *   are drawn there), and fs_swap_mouth_open tells closed from open. */
+ *   are drawn there), they are darker than the lips beside them (a line
+ *   where the lips meet, not a pale slit), and fs_swap_mouth_open tells
+ *   closed from open. */
 START_TEST(swap_openings_clean)
 {
     fs_test_swap_env e;
@@ -737,19 +739,34 @@ START_TEST(swap_openings_clean)
         int ring[FS_ATLAS_RING_MAX];
         for (int i = 0; i < am->ring_len[2]; i++)
             ring[i] = am->ring[2][i];
-        long n_lip = 0, kept = 0;
+        long n_lip = 0, kept = 0, n_on = 0;
+        double y_line = 0, y_on = 0;
         const int mx0 = (int)pts[78][0], mx1 = (int)ceil(pts[308][0]);
         const int my = (int)lrintf(0.5f * (pts[13][1] + pts[14][1]));
         for (int y = my - 8; y <= my + 8; y++)
-            for (int x = mx0; x <= mx1; x++)
-                if (ring_distance(lm, ring, am->ring_len[2], x, y) < 1.0) {
+            for (int x = mx0; x <= mx1; x++) {
+                const double d = ring_distance(lm, ring, am->ring_len[2], x, y);
+                const uint8_t *q = px(&out, x, y);
+                const double luma = 0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2];
+                if (d < 1.0) {
                     n_lip++;
-                    kept += px_diff(px(&out, x, y), px(&tgt, x, y)) <= 2;
+                    kept += px_diff(q, px(&tgt, x, y)) <= 2;
+                    y_line += luma;
+                } else if (d < 4.0) { /* on the lips beside the line */
+                    n_on++;
+                    y_on += luma;
                 }
+            }
         printf("swap: closed mouth (mode %d, blend %d): %ld of %ld px between the lips the "
-               "target's\n", mode, blend, kept, n_lip);
+               "target's; luma %.1f there, %.1f on the lips beside them\n", mode, blend, kept,
+               n_lip, y_line / (double)(n_lip ? n_lip : 1), y_on / (double)(n_on ? n_on : 1));
         ck_assert_int_gt(n_lip, 20);
+        ck_assert_int_gt(n_on, 20);
         ck_assert_int_le(4 * kept, n_lip);
+        /* No pale slit: where the lips meet is darker than the lips beside
+         * (0.76 of them; 0.91 with the source's lip as read, whose pale
+         * inner edge made a dotted line there). */
+        ck_assert_double_lt(y_line / (double)n_lip, 0.85 * y_on / (double)n_on);
         fs_swap_info_free(&info);
         free_copy(&out);
     }

@@ -179,6 +179,19 @@ static inline int in_box(const float box[4], float u, float v)
 /* How far past the inner lip line a closed mouth's pixels read the atlas,
  * in texels: onto the lip, off the line where the source's lips meet. */
 #define LIP_STEP 1.5f
+/* Closed lips meet in a line darker than either lip: little light reaches
+ * where they touch. The pixels between the target's inner lip lines, drawn
+ * from the source's lip just past its own line (lip_v), are darkened by
+ * LIP_LINE_SHADE where the target's lips touch (fs_swap_mouth_open at most
+ * LIP_LINE_TOUCH), less and less up to FS_SWAP_MOUTH_CLOSED, where the
+ * band between them is a few pixels high and lip-coloured. At 1 a smiling
+ * source's pale inner lip edge, and its teeth where its fitted contour
+ * missed them, showed as a pale dotted line between the target's lips; at
+ * 0.7 on every closed mouth, faceapi_sample3's barely open smile (0.095)
+ * swapped onto itself came back with a dark band between its lips, red
+ * channel off by 3.13 levels over the face (2.39 without). */
+#define LIP_LINE_SHADE 0.7f
+#define LIP_LINE_TOUCH 0.05
 
 /* The openings of one target face in its own image px. */
 typedef struct openings {
@@ -188,11 +201,13 @@ typedef struct openings {
     float box[2][4];       /* each eye's ring box, grown */
     float grow2[2][2];     /* squared growth, px^2: lower lid, upper lid */
     int mouth_closed;
+    float lip_shade; /* what the pixels between closed lips are multiplied by */
 } openings;
 
 static void openings_init(const fs_atlas_mesh *mesh, const float (*pts)[3], openings *op)
 {
     memset(op, 0, sizeof(*op));
+    op->lip_shade = 1.0f;
     if (!pts)
         return;
     op->valid = 1;
@@ -224,7 +239,10 @@ static void openings_init(const fs_atlas_mesh *mesh, const float (*pts)[3], open
         box[2] += g;
         box[3] += g;
     }
-    op->mouth_closed = fs_swap_mouth_open(pts) < FS_SWAP_MOUTH_CLOSED;
+    const double open = fs_swap_mouth_open(pts);
+    op->mouth_closed = open < FS_SWAP_MOUTH_CLOSED;
+    const double t = (FS_SWAP_MOUTH_CLOSED - open) / (FS_SWAP_MOUTH_CLOSED - LIP_LINE_TOUCH);
+    op->lip_shade = 1.0f - (1.0f - LIP_LINE_SHADE) * (float)(t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t);
 }
 
 /* 1 + the eye whose grown opening holds (x, y), image px; else 0. Inside
@@ -445,12 +463,13 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
             if (cov <= 0.0f)
                 continue;
             textured++;
+            const float shade = (lips ? op.lip_shade : 1.0f) * (1.0f / 255.0f);
             if (d->relight)
                 for (int c = 0; c < 3; c++)
-                    r[c] = rgb[c] * (1.0f / 255.0f) * a[FS_SWAP_ATTR_EXTRA + c];
+                    r[c] = rgb[c] * shade * a[FS_SWAP_ATTR_EXTRA + c];
             else
                 for (int c = 0; c < 3; c++)
-                    r[c] = rgb[c] * (1.0f / 255.0f);
+                    r[c] = rgb[c] * shade;
             const int above_brow = v < d->brow_v, outer = a[4] < OUTER_BAND;
             if (cov >= COVER_MIN && v >= d->forehead_v &&
                 (!d->skin_guard || !outer || fs_atlas_seen(atlas, u, v) >= SEEN_MIN)) {
