@@ -112,4 +112,12 @@ static inline int fs_mul_size(size_t a, size_t b, size_t *out)
     return 1;
 }
 
+/* Rec. 709 luminance of an RGB triple (linear light, or sRGB values where
+ * a caller only ranks them): the light model, its highlights, the swap's
+ * colour weights and the compose stage's shading transfer share it. */
+static inline float fs_luma709(const float c[3])
+{
+    return 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
+}
+
 #endif /* FS_INTERNAL_H */

@@ -517,16 +517,11 @@ fs_status fs_colour_match_lab(const fs_exec *ex, float *render, ptrdiff_t rstrid
     return st != FS_OK ? st : fs_colour_match_lab_to(ex, render, rstride, mask, w, h, tm, ts);
 }
 
-static inline float luma(const float *p)
-{
-    return 0.2126f * p[0] + 0.7152f * p[1] + 0.0722f * p[2];
-}
-
 static void luminance(const float *img, ptrdiff_t stride, int w, int h, float *yp)
 {
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
-            yp[(size_t)y * w + x] = luma(&img[(size_t)y * stride + 3 * x]);
+            yp[(size_t)y * w + x] = fs_luma709(&img[(size_t)y * stride + 3 * x]);
 }
 
 /* Where full-size coordinate @p x falls between the samples of a plane
@@ -593,8 +588,8 @@ fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *op
             for (int x = 0; x < w; x++) {
                 const float m = mr[x];
                 cm[x] += m;
-                ct[x] += m * luma(tp + 3 * x);
-                cr[x] += m * luma(rp + 3 * x);
+                ct[x] += m * fs_luma709(tp + 3 * x);
+                cr[x] += m * fs_luma709(rp + 3 * x);
             }
         }
         for (int bx = 0; bx < sw; bx++) {

@@ -51,8 +51,7 @@ void fs_face_frame_of(const float (*points)[3], fs_face_frame *out);
 void fs_shading_flat(fs_shading *s);
 
 /* The FS_SHADE_TERMS terms at unit normal @p n (x right, y down, z towards the camera)
- * and frame position (@p x, @p y) px. A normal that faces the camera less
- * than FS_SHADE_NZ_MIN is taken at that facing, in the same plane of view. */
+ * and frame position (@p x, @p y) px. */
 void fs_shading_basis(const fs_face_frame *f, const float n[3], float x, float y,
                       float out[FS_SHADE_TERMS]);
 
@@ -147,13 +146,6 @@ int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, 
 int fs_light_highlights(const float *lin, const uint8_t *local_from, const uint8_t *may, int w,
                         int h, int fine_r, int wide_r, float margin, float *excess,
                         float *local);
-
-/* Rec. 709 luminance of an RGB triple (linear light, or sRGB values where
- * a caller only ranks them). */
-static inline float fs_luma709(const float c[3])
-{
-    return 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
-}
 
 /* sRGB 0..1 <-> linear 0..1. */
 float fs_srgb_to_linear(float c);
