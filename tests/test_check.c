@@ -25,12 +25,14 @@ static const char *const photos[] = {
  * What each photo is: astronaut.png a plain portrait; messi5.jpg's face is
  * 35 px (smaller than the 40-px face every photo is shrunk to below, which
  * must fail); the faceapi samples are group photos, three people of about
- * the same size (CROWDED: which one is the user?), and in sample2 the
- * largest face is turned 56 degrees.
+ * the same size (CROWDED: which one is the user?), in sample2 the
+ * largest face is turned 56 degrees, and sample3's largest face is lit by
+ * a warm lamp on one side and a blue light on the other (COLOURED, though
+ * its median colour over the whole face is skin-like: check_two_lights).
  */
 static const uint32_t photo_flags[] = {
     0, FS_CHECK_SMALL, FS_CHECK_CROWDED, FS_CHECK_TURNED | FS_CHECK_CROWDED,
-    FS_CHECK_CROWDED, FS_CHECK_CROWDED, FS_CHECK_CROWDED, FS_CHECK_CROWDED,
+    FS_CHECK_COLOURED | FS_CHECK_CROWDED, FS_CHECK_CROWDED, FS_CHECK_CROWDED, FS_CHECK_CROWDED,
 };
 #define N_PHOTOS ((int)(sizeof(photos) / sizeof(photos[0])))
 
@@ -67,6 +69,20 @@ static fs_image relit(const fs_image *src, const float gain[3], float offset)
         for (int x = 0; x < d.width; x++)
             for (int c = 0; c < 3; c++)
                 px(&d, x, y)[c] = clamp8(px(&d, x, y)[c] * gain[c] + offset);
+    return d;
+}
+
+/* Two lights of different colours, one on each side: @p left on the
+ * pixels left of column @p split, @p right on the rest. */
+static fs_image two_lights(const fs_image *src, float split, const float left[3], const float right[3])
+{
+    fs_image d = fs_test_copy_image(src, 3);
+    for (int y = 0; y < d.height; y++)
+        for (int x = 0; x < d.width; x++) {
+            const float *g = (float)x < split ? left : right;
+            for (int c = 0; c < 3; c++)
+                px(&d, x, y)[c] = clamp8(px(&d, x, y)[c] * g[c]);
+        }
     return d;
 }
 
@@ -316,6 +332,10 @@ START_TEST(check_photo)
     ck_assert_msg(good.flags == photo_flags[_i], "%s: flags 0x%x, want 0x%x", photo,
                   (unsigned)good.flags, (unsigned)photo_flags[_i]);
     ck_assert(good.flags != 0 || good.score >= 0.5f);
+    if (good.flags & FS_CHECK_COLOURED) /* sample3: only its halves show the two lights */
+        ck_assert_msg(fs_check_skin_cast(good.skin_a, good.skin_b) == 0.0f && good.cast > 4.0f,
+                      "%s: median (%.1f, %.1f), cast %.2f", photo, (double)good.skin_a,
+                      (double)good.skin_b, (double)good.cast);
     ck_assert_int_ge(good.faces, 1);
     ck_assert(good.face_index >= 0 && good.face_index < good.faces);
 
@@ -341,7 +361,7 @@ START_TEST(check_photo)
     ck_assert(fabsf(c.luma - good.luma) < 1e-3f && c.flags == good.flags && c.cast == good.cast);
     free(bgr.data);
 
-    degraded cases[9];
+    degraded cases[10];
     int n = 0;
     /* overexposed: the face's mean luma brought to 240, the bright half clipped */
     const float g = fmaxf(240.0f / good.luma, 1.3f);
@@ -351,6 +371,22 @@ START_TEST(check_photo)
     cases[n++] = (degraded){"overexposed", FS_CHECK_BRIGHT, relit(&img, over, 0.0f), 1};
     cases[n++] = (degraded){"blue light", FS_CHECK_COLOURED, relit(&img, blue, 0.0f), 1};
     cases[n++] = (degraded){"green light", FS_CHECK_COLOURED, relit(&img, green, 0.0f), 1};
+    /* a warm lamp left of the nose tip (as the fit places it), a blue
+     * light right of it. Not on a face SMALL refuses already: messi5's
+     * (35 px) far half is a few dozen pixels, and the lit copy's fit turns
+     * the face from 20.5 to 31.6 degrees of yaw, so that the sides it
+     * measures are no longer the ones lit (flagged TURNED, not COLOURED) */
+    if (!(good.flags & FS_CHECK_SMALL)) {
+        const float warm[3] = {1.25f, 1.0f, 0.6f}, cool[3] = {0.55f, 0.8f, 1.5f};
+        fs_fitter *fit = fs_test_new_fitter(ctx);
+        fs_face_landmarks *lm = malloc(sizeof(*lm));
+        ck_assert_ptr_nonnull(lm);
+        FS_ASSERT_OK(fs_fitter_run(fit, &img, &good.box, lm));
+        cases[n++] = (degraded){"two lights", FS_CHECK_COLOURED,
+                                two_lights(&img, lm->points[1][0], warm, cool), 1};
+        free(lm);
+        fs_fitter_destroy(fit);
+    }
     /* blurred: sigma 4 px for a face of 200 px, 2% of the face.
      * messi5's face is already smaller than 40 px, and too small to blur at
      * 2% of its size (0.7 px): SMALL fails it already */

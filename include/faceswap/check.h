@@ -76,8 +76,12 @@ typedef struct fs_source_check {
     float clipped;           /**< fraction of the face's skin with a channel at 250 or more */
     float dark;              /**< fraction of the face's skin with luma at 16 or less */
     float skin_a, skin_b;    /**< median CIELAB a*, b* of the face's skin */
-    float cast;              /**< CIELAB distance of (skin_a, skin_b) from the range of
-                              *   skin colours under white light: 0 inside it */
+    float cast;              /**< CIELAB distance from the range of skin colours under
+                              *   white light (0 inside it) of (skin_a, skin_b), or of
+                              *   the median (a*, b*) of the skin left or right of the
+                              *   nose tip where that is larger (a half counts when it
+                              *   holds at least a tenth of the skin): a warm light on
+                              *   one side and a blue one on the other */
     float sharpness;         /**< 0..1: the share of the face's edge contrast a 9-pixel
                               *   box blur takes away, at a face scale of at most 128 px
                               *   (Crete-Roffet et al. 2007): low for a blurred face */

@@ -199,13 +199,24 @@ static float quantile(float *v, int n, float q)
  * photo has no cast).
  * cast = distance of the face's (a*, b*) from that sector. Warm white
  * balance moves skin along it, a coloured light off it.
+ *
+ * Two lights of different colours, one on each side (a warm lamp and a
+ * blue screen), can leave the whole face's median inside the sector while
+ * each half is far from it: faceapi_sample3's largest face measures (19.8,
+ * -1.5) over the face, (26.3, 33.8) left of the nose and (17.5, -11.1)
+ * right of it. The light model (lib/light/shading.h) holds one smooth light
+ * and leaves such a face's atlas striped orange and blue. So each half
+ * (left and right of the nose tip) is measured too, where it holds at
+ * least HALF_MIN of the samples (the far side of a profile is a sliver),
+ * and cast is the largest of the three distances.
  */
+#define HALF_MIN 0.1f
 #define SKIN_HUE_MIN (-5.0f) /* degrees */
 #define SKIN_HUE_MAX 85.0f
 #define SKIN_CHROMA_MIN 0.0f
 #define SKIN_CHROMA_MAX 45.0f
 
-static float skin_cast(float a, float b)
+float fs_check_skin_cast(float a, float b)
 {
     const float deg = 3.14159265f / 180.0f;
     const float c = hypotf(a, b);
@@ -458,16 +469,20 @@ fs_status fs_check_measure(const fs_image *image, const fs_face_landmarks *lm,
 
     /* Skin samples: exposure and colour. */
     const float step = fmaxf(1.0f, size / (float)SKIN_GRID);
-    float *a = malloc(sizeof(float) * 2 * (SKIN_GRID + 2) * (SKIN_GRID + 2));
+    enum { CAP = (SKIN_GRID + 2) * (SKIN_GRID + 2) };
+    /* a*, b* of each sample, which side of the nose it lies, and room for
+     * one half's a*, b* (quantile reorders what it is given) */
+    float *a = malloc(sizeof(float) * 5 * CAP);
     if (!a)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "selfie check: out of memory");
-    float *b = a + (SKIN_GRID + 2) * (SKIN_GRID + 2);
+    float *b = a + CAP, *right = b + CAP, *ha = right + CAP, *hb = ha + CAP;
+    const float nose_x = lm->points[1][0];
     int n = 0, n_clip = 0, n_dark = 0;
     double luma = 0.0;
-    for (float y = y0 + 0.5f * step; y < y1 && n < (SKIN_GRID + 2) * (SKIN_GRID + 2); y += step) {
+    for (float y = y0 + 0.5f * step; y < y1 && n < CAP; y += step) {
         if (y < 0.0f || y >= (float)image->height)
             continue;
-        for (float x = x0 + 0.5f * step; x < x1 && n < (SKIN_GRID + 2) * (SKIN_GRID + 2); x += step) {
+        for (float x = x0 + 0.5f * step; x < x1 && n < CAP; x += step) {
             if (x < 0.0f || x >= (float)image->width || !on_skin(lm, x, y))
                 continue;
             uint8_t rgb[3];
@@ -480,6 +495,7 @@ fs_status fs_check_measure(const fs_image *image, const fs_face_landmarks *lm,
             n_dark += l <= 16.0f;
             a[n] = lab[1];
             b[n] = lab[2];
+            right[n] = x >= nose_x;
             n++;
         }
     }
@@ -493,9 +509,21 @@ fs_status fs_check_measure(const fs_image *image, const fs_face_landmarks *lm,
     c.luma = n ? (float)(luma / n) : 0.0f;
     c.clipped = n ? (float)n_clip / (float)n : 0.0f;
     c.dark = n ? (float)n_dark / (float)n : 0.0f;
+    float half_cast = 0.0f;
+    for (int side = 0; side < 2; side++) {
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (right[i] == (float)side) {
+                ha[m] = a[i];
+                hb[m] = b[i];
+                m++;
+            }
+        if (m > 0 && (float)m >= HALF_MIN * (float)n)
+            half_cast = fmaxf(half_cast, fs_check_skin_cast(quantile(ha, m, 0.5f), quantile(hb, m, 0.5f)));
+    }
     c.skin_a = n ? quantile(a, n, 0.5f) : 0.0f;
     c.skin_b = n ? quantile(b, n, 0.5f) : 0.0f;
-    c.cast = n ? skin_cast(c.skin_a, c.skin_b) : 0.0f;
+    c.cast = n ? fmaxf(fs_check_skin_cast(c.skin_a, c.skin_b), half_cast) : 0.0f;
     free(a);
     c.eye_openness = eye_openness(lm);
     fs_status st = covered_share(&px, lm, size, &c.covered, err);

@@ -37,6 +37,10 @@ float fs_check_quality(const fs_check_ramp *r, float m);
 fs_status fs_check_measure(const fs_image *image, const fs_face_landmarks *lm,
                            fs_source_check *out, fs_error_buf *err);
 
+/* CIELAB distance of (@p a, @p b) from the sector of skin colours under
+ * white light (0 inside it): the cast of a median colour. */
+float fs_check_skin_cast(float a, float b);
+
 /* Sets @p c's quality, flags and score from its measures. */
 void fs_check_judge(fs_source_check *c, const fs_check_limits *limits);
 
