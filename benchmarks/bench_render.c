@@ -22,8 +22,8 @@
 #include "swap/lookup.h"
 #include "swap/swap.h"
 
-enum { S_RASTER, S_LOOKUP, S_ERODE, S_FEATHER, S_MATCH, S_SHADING, S_DETAIL, S_FINISH, S_MULTIBAND, S_POISSON, S_N };
-static const char *const stage_name[S_N] = {"raster", "lookup", "erode", "feather", "match", "shading", "detail", "finish", "multiband", "poisson"};
+enum { S_RASTER, S_LOOKUP, S_ERODE, S_FEATHER, S_MATCH, S_SHADING, S_CHROMA, S_DETAIL, S_FINISH, S_MULTIBAND, S_POISSON, S_N };
+static const char *const stage_name[S_N] = {"raster", "lookup", "erode", "feather", "match", "shading", "chroma", "detail", "finish", "multiband", "poisson"};
 static double stage_ms[S_N];
 static long blur_calls; /* separable blurs of one plane, all stages */
 static const fs_engine *base;
@@ -82,6 +82,14 @@ static fs_status t_shading(const fs_exec *ex, const fs_compose_ops *ops, float *
 {
     fs_status st;
     TIMED(S_SHADING, st = base->compose.colour_shading(ex, ops, r, rs, t, ts, m, w, h, sg, g));
+    return st;
+}
+static fs_status t_chroma(const fs_exec *ex, const fs_compose_ops *ops, float *r, ptrdiff_t rs,
+                          const float *t, ptrdiff_t ts, const float *m, int w, int h, double sg,
+                          double g)
+{
+    fs_status st;
+    TIMED(S_CHROMA, st = base->compose.colour_chroma(ex, ops, r, rs, t, ts, m, w, h, sg, g));
     return st;
 }
 static fs_status t_detail(const fs_exec *ex, const fs_compose_ops *ops, float *r, ptrdiff_t rs,
@@ -218,6 +226,7 @@ int main(int argc, char **argv)
     timed.compose.mask_feather = t_feather;
     timed.compose.colour_match_to = t_match_to;
     timed.compose.colour_shading = t_shading;
+    timed.compose.colour_chroma = t_chroma;
     timed.compose.colour_detail = t_detail;
     timed.swap.finish_u8 = t_finish;
     timed.compose.blend_multiband_u8 = t_multiband;

@@ -557,6 +557,94 @@ START_TEST(shading_matches_direct)
 }
 END_TEST
 
+/* The chroma transfer: a render of one skin colour under a luminance ramp
+ * takes a target's two-coloured light (warm on the left, cool on the
+ * right, changing slowly enough that the low-pass keeps it): inside the
+ * mask, away from its edge, the render's chromaticity becomes the target's
+ * and its luminance stays (both to float rounding or better than 1%), on
+ * the decimated grid (sigma 9) and the direct one (sigma 3). A target of
+ * the render's own chromaticity changes nothing; the gain cap holds. */
+START_TEST(chroma_transfer)
+{
+    enum { W = 260, H = 300 };
+    const fs_compose_ops *ops = test_ops();
+    const size_t n = (size_t)W * H;
+    float *tgt = malloc(sizeof(float) * 3 * n), *ren = malloc(sizeof(float) * 3 * n),
+          *b = malloc(sizeof(float) * 3 * n), *m = malloc(sizeof(float) * n);
+    ck_assert(tgt && ren && b && m);
+    static const float skin[3] = {0.8f, 0.6f, 0.5f};
+    for (int y = 0; y < H; y++)
+        for (int i = 0; i < W; i++) {
+            const double u = (i - 130.0) / 110.0, v = (y - 150.0) / 130.0;
+            const size_t p = (size_t)y * W + i;
+            m[p] = u * u + v * v < 1.0 ? 1.0f : 0.0f;
+            const double s = (double)i / (W - 1), lt = 0.4 + 0.2 * y / H, lr = 0.5 + 0.3 * y / H;
+            const double tint[3] = {1.15 - 0.3 * s, 1.0 - 0.03 * s, 0.8 + 0.45 * s};
+            for (int c = 0; c < 3; c++) {
+                tgt[3 * p + c] = (float)(lt * tint[c] * skin[c]);
+                ren[3 * p + c] = (float)(lr * skin[c]);
+            }
+        }
+    static const double sig[] = {3.0, 9.0};
+    for (int k = 0; k < 2; k++) {
+        memcpy(b, ren, sizeof(float) * 3 * n);
+        FS_ASSERT_OK(fs_colour_chroma_transfer(FS_EXEC_SERIAL(NULL), ops, b, 3 * W, tgt, 3 * W, m,
+                                               W, H, sig[k], 1.5));
+        double worst_y = 0, worst_c = 0, moved = 0;
+        for (int y = 0; y < H; y++)
+            for (int i = 0; i < W; i++) {
+                const double u = (i - 130.0) / 110.0, v = (y - 150.0) / 130.0;
+                const size_t p = (size_t)y * W + i;
+                if (u * u + v * v >= 0.7)
+                    continue;
+                const float yb = fs_luma709(b + 3 * p), yr = fs_luma709(ren + 3 * p);
+                const float yt = fs_luma709(tgt + 3 * p);
+                worst_y = fmax(worst_y, fabs(yb / yr - 1.0));
+                for (int c = 0; c < 3; c++) {
+                    worst_c = fmax(worst_c, fabs(b[3 * p + c] / yb - tgt[3 * p + c] / yt));
+                    moved = fmax(moved, fabs(b[3 * p + c] / yb - ren[3 * p + c] / yr));
+                }
+            }
+        printf("compose: chroma sigma %.0f: luminance within %.2e, chromaticity within %.4f of "
+               "the target's (moved by up to %.3f)\n", sig[k], worst_y, worst_c, moved);
+        ck_assert_msg(moved > 0.1, "sigma %g: the test's light hardly moved the render", sig[k]);
+        ck_assert_msg(worst_y < 1e-4, "sigma %g: luminance moved by %g", sig[k], worst_y);
+        ck_assert_msg(worst_c < 0.01, "sigma %g: chromaticity off by %g", sig[k], worst_c);
+    }
+    /* a target of the render's own chromaticity (a different luminance):
+     * nothing moves by a tenth of an 8-bit level (the ratios' eps, 1e-3,
+     * weighs a little differently on the two luminances) */
+    for (size_t p = 0; p < n; p++)
+        for (int c = 0; c < 3; c++)
+            tgt[3 * p + c] = 0.7f * ren[3 * p + c] + 0.05f * skin[c];
+    memcpy(b, ren, sizeof(float) * 3 * n);
+    FS_ASSERT_OK(fs_colour_chroma_transfer(FS_EXEC_SERIAL(NULL), ops, b, 3 * W, tgt, 3 * W, m, W, H,
+                                           9.0, 1.5));
+    for (size_t i = 0; i < 3 * n; i++)
+        ck_assert_msg(fabsf(b[i] - ren[i]) < 4e-4f, "value %zu moved: %g -> %g", i, (double)ren[i],
+                      (double)b[i]);
+    /* the cap: no channel moves by more than 1.05 either way */
+    for (size_t p = 0; p < n; p++)
+        for (int c = 0; c < 3; c++)
+            tgt[3 * p + c] = c == 2 ? ren[3 * p + c] : 0.3f * ren[3 * p + c];
+    memcpy(b, ren, sizeof(float) * 3 * n);
+    FS_ASSERT_OK(fs_colour_chroma_transfer(FS_EXEC_SERIAL(NULL), ops, b, 3 * W, tgt, 3 * W, m, W, H,
+                                           9.0, 1.05));
+    double lo = 10, hi = 0;
+    for (size_t i = 0; i < 3 * n; i++)
+        if (m[i / 3] > 0.0f) {
+            lo = fmin(lo, b[i] / ren[i]);
+            hi = fmax(hi, b[i] / ren[i]);
+        }
+    ck_assert_msg(lo >= 1 / 1.05 - 1e-5 && hi <= 1.05 + 1e-5 && hi > 1.04, "gains %g .. %g", lo, hi);
+    ck_assert_int_eq(fs_colour_chroma_transfer(FS_EXEC_SERIAL(NULL), ops, b, 3 * W, tgt, 3 * W, m,
+                                               W, H, 9.0, 0.9), FS_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(fs_colour_chroma_transfer(FS_EXEC_SERIAL(NULL), ops, NULL, 3 * W, tgt, 3 * W, m,
+                                               W, H, 9.0, 1.5), FS_ERR_INVALID_ARGUMENT);
+    free(tgt), free(ren), free(b), free(m);
+}
+END_TEST
+
 START_TEST(blur_fast_matches_reference)
 {
     rng_seed();
@@ -869,6 +957,7 @@ int main(void)
     tcase_add_test(tc, alpha_blend_exact);
     tcase_add_test(tc, blur_fast_matches_reference);
     tcase_add_test(tc, shading_matches_direct);
+    tcase_add_test(tc, chroma_transfer);
     tcase_add_test(tc, multiband_limits);
     tcase_add_test(tc, poisson_solves_equation);
     tcase_add_test(tc, poisson_two_level);

@@ -782,7 +782,7 @@ END_TEST
  * entries count their calls and forward to the context's give the same
  * bytes, and every stage the parameters ask for was called. */
 static const fs_engine *stage_base;
-static int stage_calls[12];
+static int stage_calls[13];
 
 static fs_status count_erode(const fs_exec *ex, const uint8_t *m, int w, int h, ptrdiff_t st,
                              double r, int bb, uint8_t *o, ptrdiff_t os)
@@ -820,6 +820,13 @@ static fs_status count_shading(const fs_exec *ex, const fs_compose_ops *ops, flo
 {
     stage_calls[3]++;
     return stage_base->compose.colour_shading(ex, ops, r, rs, t, ts, m, w, h, sigma, max_gain);
+}
+static fs_status count_chroma(const fs_exec *ex, const fs_compose_ops *ops, float *r,
+                              ptrdiff_t rs, const float *t, ptrdiff_t ts, const float *m, int w,
+                              int h, double sigma, double max_gain)
+{
+    stage_calls[12]++;
+    return stage_base->compose.colour_chroma(ex, ops, r, rs, t, ts, m, w, h, sigma, max_gain);
 }
 static fs_status count_detail(const fs_exec *ex, const fs_compose_ops *ops, float *r,
                               ptrdiff_t rs, const float *t, ptrdiff_t ts, const float *m, int w,
@@ -878,6 +885,7 @@ START_TEST(swap_stages_through_ops)
     counted.compose.colour_lab_stats = count_lab_stats;
     counted.compose.colour_match_to = count_match_to;
     counted.compose.colour_shading = count_shading;
+    counted.compose.colour_chroma = count_chroma;
     counted.compose.colour_detail = count_detail;
     counted.compose.blend_multiband_u8 = count_multiband;
     counted.compose.blend_poisson_u8 = count_poisson;
@@ -907,6 +915,7 @@ START_TEST(swap_stages_through_ops)
         ck_assert_int_eq(stage_calls[2], 0);
         ck_assert_int_eq(stage_calls[10], 2);
         ck_assert_int_eq(stage_calls[11], 1);
+        ck_assert_int_eq(stage_calls[12], 1);
         ck_assert_int_eq(stage_calls[5], b == 0);
         ck_assert_int_eq(stage_calls[6], b == 1);
         for (int k = 7; k < 9; k++)

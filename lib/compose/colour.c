@@ -541,6 +541,139 @@ static inline lerp_at lerp_of(int x, int f, int n)
     return (lerp_at){i0, i0 + 1 < n ? i0 + 1 : i0, u - (float)i0};
 }
 
+/* The body of both transfers: @p k 1, the luminance (one gain for every
+ * channel); 3, the chromaticity (a gain per channel: the ratio of the two
+ * low-passed colours, each over its own luminance, so that luminance is
+ * left as it is). */
+static fs_status lowpass_transfer(const fs_exec *ex, const fs_compose_ops *ops, float *render,
+                                  ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                  const float *mask, int w, int h, double sigma, double max_gain,
+                                  int k, const char *who)
+{
+    fs_error_buf *const err = FS_EXEC_ERR(ex);
+    fs_status st = fs_compose_check_size(err, w, h);
+    if (st != FS_OK)
+        return st;
+    if (!ops || !render || !target || !mask || rstride < 3 * (ptrdiff_t)w ||
+        tstride < 3 * (ptrdiff_t)w || !(sigma > 0.0) || !(sigma < 1e6) || !(max_gain >= 1.0) ||
+        !(max_gain <= 1e6))
+        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "%s: bad arguments", who);
+    int f = (int)(sigma / 3.0);
+    f = sigma <= 6.0 ? 1 : f < 2 ? 2 : f > 16 ? 16 : f;
+    const int sw = (w + f - 1) / f, sh = (h + f - 1) / f;
+    const size_t n = (size_t)sw * (size_t)sh;
+    /* planes: the mask's, then k of the target's and k of the render's */
+    const int np = 1 + 2 * k;
+    /* grid: the sums, their blurs, a scratch plane, the gains; full size:
+     * each plane's column sums, each column's interpolation */
+    float *buf = fs_tmp_alloc(sizeof(float) * ((2 * (size_t)np + 1 + (size_t)k) * n + (size_t)np * (size_t)w +
+                                               (size_t)k * (size_t)w) +
+                              sizeof(lerp_at) * (size_t)w);
+    if (!buf)
+        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
+    float *sum = buf, *blur = buf + (size_t)np * n, *tmp = blur + (size_t)np * n;
+    float *gain = tmp + n, *col_sum = gain + (size_t)k * n, *grow = col_sum + (size_t)np * (size_t)w;
+    lerp_at *col = (lerp_at *)(grow + (size_t)k * (size_t)w);
+    /* Column sums over a block row first: the inner loop runs along x and
+     * vectorises; each block then adds f of them. */
+    for (int by = 0; by < sh; by++) {
+        memset(col_sum, 0, sizeof(float) * (size_t)np * (size_t)w);
+        const int y1 = by * f + f < h ? by * f + f : h;
+        for (int y = by * f; y < y1; y++) {
+            const float *mr = mask + (size_t)y * w;
+            const float *tp = target + (size_t)y * tstride, *rp = render + (size_t)y * rstride;
+            if (k == 1) {
+                float *cm = col_sum, *ct = cm + w, *cr = ct + w;
+                for (int x = 0; x < w; x++) {
+                    const float m = mr[x];
+                    cm[x] += m;
+                    ct[x] += m * fs_luma709(tp + 3 * x);
+                    cr[x] += m * fs_luma709(rp + 3 * x);
+                }
+            } else {
+                for (int x = 0; x < w; x++) {
+                    const float m = mr[x];
+                    col_sum[x] += m;
+                    for (int c = 0; c < 3; c++) {
+                        col_sum[(size_t)(1 + c) * w + x] += m * tp[3 * x + c];
+                        col_sum[(size_t)(4 + c) * w + x] += m * rp[3 * x + c];
+                    }
+                }
+            }
+        }
+        for (int p = 0; p < np; p++) {
+            const float *cs = col_sum + (size_t)p * w;
+            float *out = sum + (size_t)p * n + (size_t)by * sw;
+            for (int bx = 0; bx < sw; bx++) {
+                const int x0 = bx * f, x1 = x0 + f < w ? x0 + f : w;
+                float a = 0.0f;
+                for (int x = x0; x < x1; x++)
+                    a += cs[x];
+                out[bx] = a;
+            }
+        }
+    }
+    /* A box of f px has a spread of sqrt((f^2 - 1) / 12) px: the Gaussian
+     * adds what is left of sigma. Sums, not means: the division cancels
+     * the block area, and edge blocks that hold fewer pixels weigh less. */
+    const double box = ((double)f * f - 1.0) / 12.0;
+    float kern[2 * FS_COMPOSE_MAX_RADIUS + 1];
+    const int r = fs_compose_gauss_kernel(sqrt(fmax(sigma * sigma - box, 1.0)) / f, kern);
+    for (int p = 0; p < np && st == FS_OK; p++)
+        st = ops->blur(ex, sum + (size_t)p * n, sw, sh, kern, r, tmp, blur + (size_t)p * n);
+    if (st == FS_OK) {
+        /* g = (Lt + eps) / (Lr + eps) with L = blurred sum / blurred
+         * weight; eps keeps black regions from dividing by zero. Where the
+         * mask reaches no grid sample the gain is 1. */
+        const float eps = 1e-3f;
+        const float gmax = (float)max_gain, gmin = 1.0f / gmax;
+        const float *bm = blur, *bt = blur + n, *br = blur + (size_t)(1 + k) * n;
+        for (size_t i = 0; i < n; i++) {
+            float g[3] = {1.0f, 1.0f, 1.0f};
+            if (bm[i] > 1e-6f) {
+                for (int c = 0; c < k; c++)
+                    g[c] = (bt[(size_t)c * n + i] + eps * bm[i]) / (br[(size_t)c * n + i] + eps * bm[i]);
+                if (k == 3) {
+                    /* over the luminance gain: chromaticity alone */
+                    const float t3[3] = {bt[i], bt[n + i], bt[2 * n + i]};
+                    const float r3[3] = {br[i], br[n + i], br[2 * n + i]};
+                    const float gl = (fs_luma709(t3) + eps * bm[i]) / (fs_luma709(r3) + eps * bm[i]);
+                    for (int c = 0; c < 3; c++)
+                        g[c] /= gl;
+                }
+            }
+            for (int c = 0; c < k; c++)
+                gain[(size_t)c * n + i] = g[c] < gmin ? gmin : (g[c] > gmax ? gmax : g[c]);
+        }
+        for (int x = 0; x < w; x++)
+            col[x] = lerp_of(x, f, sw);
+        for (int y = 0; y < h; y++) {
+            const lerp_at row = lerp_of(y, f, sh);
+            for (int c = 0; c < k; c++) {
+                const float *g0 = gain + (size_t)c * n + (size_t)row.i0 * sw;
+                const float *g1 = gain + (size_t)c * n + (size_t)row.i1 * sw;
+                float *gr = grow + (size_t)c * w;
+                for (int bx = 0; bx < sw; bx++)
+                    gr[bx] = g0[bx] + row.a * (g1[bx] - g0[bx]);
+            }
+            const float *mr = mask + (size_t)y * w;
+            float *rp = render + (size_t)y * rstride;
+            for (int x = 0; x < w; x++) {
+                if (!(mr[x] > 0.0f))
+                    continue;
+                const lerp_at c = col[x];
+                for (int ch = 0; ch < 3; ch++) {
+                    const float *gr = grow + (size_t)(k == 1 ? 0 : ch) * w;
+                    const float g = gr[c.i0] + c.a * (gr[c.i1] - gr[c.i0]);
+                    rp[3 * x + ch] = clamp01(rp[3 * x + ch] * g);
+                }
+            }
+        }
+    }
+    fs_tmp_free(buf);
+    return st;
+}
+
 /* The low-pass is face-sized (a quarter of the face: 60 px on a 250 px
  * face), so it is taken on a grid of f x f blocks (f about sigma / 3, at
  * most 16): the masked luminance sums of both images and the mask's own,
@@ -555,101 +688,17 @@ fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *op
                                      const float *mask, int w, int h, double sigma,
                                      double max_gain)
 {
-    fs_error_buf *const err = FS_EXEC_ERR(ex);
-    fs_status st = fs_compose_check_size(err, w, h);
-    if (st != FS_OK)
-        return st;
-    if (!ops || !render || !target || !mask || rstride < 3 * (ptrdiff_t)w ||
-        tstride < 3 * (ptrdiff_t)w || !(sigma > 0.0) || !(sigma < 1e6) || !(max_gain >= 1.0) ||
-        !(max_gain <= 1e6))
-        return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_shading_transfer: bad arguments");
-    int f = (int)(sigma / 3.0);
-    f = sigma <= 6.0 ? 1 : f < 2 ? 2 : f > 16 ? 16 : f;
-    const int sw = (w + f - 1) / f, sh = (h + f - 1) / f;
-    const size_t n = (size_t)sw * (size_t)sh;
-    /* grid: the three sums, their blurs, a scratch plane; full size: three
-     * column-sum rows, each column's interpolation */
-    float *buf = fs_tmp_alloc(sizeof(float) * (7 * n + 3 * (size_t)w) +
-                              sizeof(lerp_at) * (size_t)w);
-    if (!buf)
-        return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_colour_shading_transfer: out of memory");
-    float *sm = buf, *stg = buf + n, *srn = buf + 2 * n;
-    float *bm = buf + 3 * n, *bt = buf + 4 * n, *br = buf + 5 * n, *tmp = buf + 6 * n;
-    float *cm = buf + 7 * n, *ct = cm + w, *cr = ct + w;
-    lerp_at *col = (lerp_at *)(cr + w);
-    /* Column sums over a block row first: the inner loop runs along x and
-     * vectorises; each block then adds f of them. */
-    for (int by = 0; by < sh; by++) {
-        memset(cm, 0, sizeof(float) * 3 * (size_t)w);
-        const int y1 = by * f + f < h ? by * f + f : h;
-        for (int y = by * f; y < y1; y++) {
-            const float *mr = mask + (size_t)y * w;
-            const float *tp = target + (size_t)y * tstride, *rp = render + (size_t)y * rstride;
-            for (int x = 0; x < w; x++) {
-                const float m = mr[x];
-                cm[x] += m;
-                ct[x] += m * fs_luma709(tp + 3 * x);
-                cr[x] += m * fs_luma709(rp + 3 * x);
-            }
-        }
-        for (int bx = 0; bx < sw; bx++) {
-            const int x0 = bx * f, x1 = x0 + f < w ? x0 + f : w;
-            float a = 0.0f, b = 0.0f, c = 0.0f;
-            for (int x = x0; x < x1; x++) {
-                a += cm[x];
-                b += ct[x];
-                c += cr[x];
-            }
-            const size_t i = (size_t)by * sw + bx;
-            sm[i] = a, stg[i] = b, srn[i] = c;
-        }
-    }
-    /* A box of f px has a spread of sqrt((f^2 - 1) / 12) px: the Gaussian
-     * adds what is left of sigma. Sums, not means: the division cancels
-     * the block area, and edge blocks that hold fewer pixels weigh less. */
-    const double box = ((double)f * f - 1.0) / 12.0;
-    float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
-    const int r = fs_compose_gauss_kernel(sqrt(fmax(sigma * sigma - box, 1.0)) / f, k);
-    st = ops->blur(ex, sm, sw, sh, k, r, tmp, bm);
-    if (st == FS_OK)
-        st = ops->blur(ex, stg, sw, sh, k, r, tmp, bt);
-    if (st == FS_OK)
-        st = ops->blur(ex, srn, sw, sh, k, r, tmp, br);
-    if (st == FS_OK) {
-        /* g = (Lt + eps) / (Lr + eps) with L = blurred sum / blurred
-         * weight; eps keeps black regions from dividing by zero. Where the
-         * mask reaches no grid sample the gain is 1. */
-        const float eps = 1e-3f;
-        const float gmax = (float)max_gain, gmin = 1.0f / gmax;
-        float *gain = sm;
-        for (size_t i = 0; i < n; i++) {
-            float g = 1.0f;
-            if (bm[i] > 1e-6f)
-                g = (bt[i] + eps * bm[i]) / (br[i] + eps * bm[i]);
-            gain[i] = g < gmin ? gmin : (g > gmax ? gmax : g);
-        }
-        for (int x = 0; x < w; x++)
-            col[x] = lerp_of(x, f, sw);
-        float *grow = cm;
-        for (int y = 0; y < h; y++) {
-            const lerp_at row = lerp_of(y, f, sh);
-            const float *g0 = gain + (size_t)row.i0 * sw, *g1 = gain + (size_t)row.i1 * sw;
-            for (int bx = 0; bx < sw; bx++)
-                grow[bx] = g0[bx] + row.a * (g1[bx] - g0[bx]);
-            const float *mr = mask + (size_t)y * w;
-            float *rp = render + (size_t)y * rstride;
-            for (int x = 0; x < w; x++) {
-                if (!(mr[x] > 0.0f))
-                    continue;
-                const lerp_at c = col[x];
-                const float g = grow[c.i0] + c.a * (grow[c.i1] - grow[c.i0]);
-                for (int ch = 0; ch < 3; ch++)
-                    rp[3 * x + ch] = clamp01(rp[3 * x + ch] * g);
-            }
-        }
-    }
-    fs_tmp_free(buf);
-    return st;
+    return lowpass_transfer(ex, ops, render, rstride, target, tstride, mask, w, h, sigma, max_gain,
+                            1, "fs_colour_shading_transfer");
+}
+
+fs_status fs_colour_chroma_transfer(const fs_exec *ex, const fs_compose_ops *ops, float *render,
+                                    ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                    const float *mask, int w, int h, double sigma,
+                                    double max_gain)
+{
+    return lowpass_transfer(ex, ops, render, rstride, target, tstride, mask, w, h, sigma, max_gain,
+                            3, "fs_colour_chroma_transfer");
 }
 
 /* High-pass energy of luminance planes under one mask: the weighted mean of

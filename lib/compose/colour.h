@@ -88,6 +88,16 @@ fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *op
                                      const float *mask, int w, int h, double sigma,
                                      double max_gain);
 
+/* Low-frequency colour: multiplies each channel of the render by
+ * g_c = (C_c(target) / L(target)) / (C_c(render) / L(render)), C_c the
+ * channel and L the luminance low-passed as fs_colour_shading_transfer
+ * does, each g_c clamped to [1/max_gain, max_gain], inside the mask: the
+ * target's chromaticity at that scale, its luminance left as it is. */
+fs_status fs_colour_chroma_transfer(const fs_exec *ex, const fs_compose_ops *ops, float *render,
+                                    ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                                    const float *mask, int w, int h, double sigma,
+                                    double max_gain);
+
 /* High-pass energy of the luminance inside the mask: weighted mean of
  * (Y - masked_blur_sigma1(Y))^2. */
 fs_status fs_colour_highpass_energy(const fs_exec *ex, const fs_compose_ops *ops, const float *img,

@@ -7,11 +7,11 @@
  *   blur, alpha_u8            lib/compose/filter.h  (fs_compose_blur_ref, _alpha_u8_ref)
  *   mask_erode, mask_feather  lib/compose/mask.h
  *   colour_match, colour_lab_stats, colour_match_to,
- *   colour_shading, colour_detail                lib/compose/colour.h
+ *   colour_shading, colour_chroma, colour_detail lib/compose/colour.h
  *   blend_multiband_u8, blend_poisson_u8          lib/compose/blend.h
  *
- * Stages that blur or blend take the family table itself (shading, detail),
- * so a backend that overrides only the blur speeds them up too.
+ * Stages that blur or blend take the family table itself (shading, chroma,
+ * detail), so a backend that overrides only the blur speeds them up too.
  */
 #ifndef FS_COMPOSE_COMPOSE_H
 #define FS_COMPOSE_COMPOSE_H
@@ -60,6 +60,9 @@ struct fs_compose_ops {
     fs_status (*colour_shading)(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                 ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                 const float *mask, int w, int h, double sigma, double max_gain);
+    fs_status (*colour_chroma)(const fs_exec *ex, const fs_compose_ops *ops, float *render,
+                               ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
+                               const float *mask, int w, int h, double sigma, double max_gain);
     fs_status (*colour_detail)(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                const float *mask, int w, int h, uint64_t seed,

@@ -189,6 +189,7 @@ void fs_compose_ops_init_reference(fs_compose_ops *ops)
     ops->colour_lab_stats = fs_colour_lab_stats;
     ops->colour_match_to = fs_colour_match_lab_to;
     ops->colour_shading = fs_colour_shading_transfer;
+    ops->colour_chroma = fs_colour_chroma_transfer;
     ops->colour_detail = fs_colour_match_sharpness;
     ops->blend_multiband_u8 = fs_blend_multiband_u8;
     ops->blend_poisson_u8 = fs_blend_poisson_u8;

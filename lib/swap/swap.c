@@ -1048,6 +1048,12 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
          * bright, saturated patches. */
         st = cops->colour_shading(ex, cops, k.render, 3 * (ptrdiff_t)w, k.target,
                                   3 * (ptrdiff_t)w, sw, w, h, sigma, 1.5);
+        /* Then its colour at the same scale: a coloured light on one side
+         * of the target, and what its six-term light leaves of the
+         * source's (doc/light-notes.md, thirteenth step). */
+        if (st == FS_OK)
+            st = cops->colour_chroma(ex, cops, k.render, 3 * (ptrdiff_t)w, k.target,
+                                     3 * (ptrdiff_t)w, sw, w, h, sigma, 1.5);
     }
     fs_tmp_free(sw);
     if (st == FS_OK && params->match_detail)
