@@ -28,11 +28,14 @@ typedef struct fs_renderer fs_renderer;
 typedef enum fs_renderer_color {
     FS_COLOR_NONE = 0,    /**< the atlas' colours as captured */
     FS_COLOR_MEANSTD = 1, /**< CIELAB mean/deviation matched to the target's face */
-    /** (default) MEANSTD, then the target's face-scale shading: the render's luminance
-     *  times the target's over the render's, both low-passed over the skin at a quarter
-     *  of the face size, the gain limited to 1/1.5..1.5. Brings back the target's broad
-     *  shading (a shadow across the face, light falling off) that the light model
-     *  cannot hold, without its features. */
+    /** (default) MEANSTD, then the target's face-scale shading and colour: the
+     *  render's luminance times the target's over the render's, both low-passed over
+     *  the skin with a sigma of 0.15 of the face size, the gain limited to 1/1.5..1.5;
+     *  then each channel times the target's low-passed chromaticity (channel over
+     *  luminance) over the render's, at the same scale and within the same limits.
+     *  Brings back the target's broad shading and the colour of its light (a shadow
+     *  across the face, light falling off, a coloured lamp on one side) that the light
+     *  model cannot hold, without its features. */
     FS_COLOR_FULL = 2
 } fs_renderer_color;
 

@@ -674,8 +674,8 @@ static fs_status lowpass_transfer(const fs_exec *ex, const fs_compose_ops *ops, 
     return st;
 }
 
-/* The low-pass is face-sized (a quarter of the face: 60 px on a 250 px
- * face), so it is taken on a grid of f x f blocks (f about sigma / 3, at
+/* The low-pass is face-sized (the swap's sigma is 0.15 of the face: 39 px
+ * on a 260 px face), so it is taken on a grid of f x f blocks (f about sigma / 3, at
  * most 16): the masked luminance sums of both images and the mask's own,
  * blurred there at the sigma left after the box's spread, the gain taken on
  * the grid and brought back by bilinear interpolation. The full-size window
