@@ -22,7 +22,7 @@ static void describe(char *buf, size_t n, int i, const fs_source_check *c)
     case 1: snprintf(buf, n, "yaw %.1f, pitch %.1f, roll %.1f degrees", c->yaw, c->pitch, c->roll); break;
     case 2: snprintf(buf, n, "mean luma %.0f of 255, %.0f%% of the skin black", c->luma, 100.0 * c->dark); break;
     case 3: snprintf(buf, n, "mean luma %.0f of 255, %.0f%% of the skin clipped", c->luma, 100.0 * c->clipped); break;
-    case 4: snprintf(buf, n, "skin a* %.1f b* %.1f, %.1f from skin under white light (face or a half)", c->skin_a, c->skin_b, c->cast); break;
+    case 4: snprintf(buf, n, "skin a* %.1f b* %.1f; the face or one half %.1f from skin under white light", c->skin_a, c->skin_b, c->cast); break;
     case 5: snprintf(buf, n, "sharpness %.3f", c->sharpness); break;
     case 6: snprintf(buf, n, "eye opening %.3f of the eye's width", c->eye_openness); break;
     case 7: snprintf(buf, n, "%.0f%% of nose, lip and chin unlike the forehead's skin", 100.0 * c->covered); break;
