@@ -25,6 +25,7 @@
 #include "compose/mask.h"
 #include "compose_quality.h"
 #include "embed/embed.h"
+#include "identity/skin.h"
 #include "swap/lookup.h"
 #include "swap_quality.h"
 #include "swap/swap.h"
@@ -947,6 +948,80 @@ START_TEST(swap_stages_through_ops)
 }
 END_TEST
 
+/* Where the lookup's hair guard asks the source's skin model: an atlas of
+ * one colour, looked up at chosen places. Hair-coloured, it stays out of the
+ * mask above the brows, along the cheeks' sides and at the temples beyond
+ * the brows' outer ends; the brows' tails and the cheek are the face's own
+ * whatever their colour. Skin-coloured, every place is skin (none of them
+ * is an opening). */
+START_TEST(swap_skin_guard_regions)
+{
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
+    fs_identity_data id;
+    fs_swap_params p;
+    coded_identity(&id, &p);
+    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
+    enum { N = 2000, W = 7 };
+    static const float tone[3] = {200, 150, 120}, hair[3] = {95, 75, 50};
+    static float rgb[N * 3];
+    uint32_t st = 99;
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < 3; c++) {
+            st = st * 1664525u + 1013904223u;
+            rgb[3 * i + c] = tone[c] + (float)(st >> 24) / 25.0f - 5.0f;
+        }
+    ck_assert_int_eq(fs_skin_model_fit(rgb, N, &id.atlas.skin), 1);
+    /* u, v; 1 where hair stays out */
+    static const float at[W][3] = {
+        {0.12f, 0.33f, 1}, /* temple, beyond brow tail 71 (u 0.173) */
+        {0.88f, 0.30f, 1}, /* the other temple */
+        {0.24f, 0.30f, 0}, /* brow tail (70 at u 0.230) */
+        {0.15f, 0.60f, 1}, /* the cheek's side */
+        {0.36f, 0.55f, 0}, /* cheek */
+        {0.50f, 0.12f, 1}, /* above the brows */
+        {0.64f, 0.55f, 0}, /* the other cheek */
+    };
+    float attr[W * FS_SWAP_ATTR] = {0};
+    uint8_t covered[W], window[3 * W] = {0}, skin[W], open[W];
+    float render[3 * W], target[3 * W], warp[3 * W];
+    for (int i = 0; i < W; i++) {
+        float *a = attr + FS_SWAP_ATTR * i;
+        a[0] = at[i][0];
+        a[1] = at[i][1];
+        a[2] = (float)i + 0.5f;
+        a[3] = 0.5f;
+        a[4] = 1.0f; /* well inside the face: not the outer band */
+        for (int c = 0; c < 3; c++)
+            a[FS_SWAP_ATTR_EXTRA + c] = 1.0f;
+        covered[i] = 1;
+    }
+    fs_swap_lookup look = {&id.atlas, &mesh->atlas, attr, covered, window, 3 * W, 0, 0, W, 1,
+                           FS_SWAP_EYES_SOURCE, -1.0f, 0.2f, 1, {{0}}, {{0}}, 0, NULL};
+    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0};
+    fs_error_buf eb;
+    for (int pass = 0; pass < 2; pass++) {
+        const float *col = pass ? hair : tone;
+        for (size_t t = 0; t < (size_t)id.atlas.size * (size_t)id.atlas.size; t++)
+            for (int c = 0; c < 3; c++)
+                id.atlas.rgba[4 * t + (size_t)c] = (uint8_t)col[c];
+        FS_ASSERT_OK(fs_swap_lookup_ref(FS_EXEC_SERIAL(&eb), &look, &lo));
+        for (int i = 0; i < W; i++) {
+            ck_assert_int_eq(open[i], 0);
+            ck_assert_msg(skin[i] == (pass && at[i][2] > 0 ? 0 : 1), "%s atlas at u %.2f v %.2f: skin %d",
+                          pass ? "hair" : "skin", (double)at[i][0], (double)at[i][1], skin[i]);
+        }
+        uint8_t fast_skin[W];
+        memcpy(fast_skin, skin, W);
+        FS_ASSERT_OK(fs_swap_lookup_fast(FS_EXEC_SERIAL(&eb), &look, &lo));
+        ck_assert_mem_eq(fast_skin, skin, W);
+    }
+    free(id.atlas.rgba);
+    free(id.atlas.weight);
+    fs_test_swap_env_close(&e);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- bad input, blob */
 
 START_TEST(swap_no_face_source)
@@ -1652,6 +1727,7 @@ static Suite *swap_suite(void)
     tcase_add_test(tc, swap_eyes_modes);
     tcase_add_test(tc, swap_openings_clean);
     tcase_add_test(tc, swap_stages_through_ops);
+    tcase_add_test(tc, swap_skin_guard_regions);
     tcase_add_test(tc, swap_quality_pairs);
     tcase_add_test(tc, swap_no_face_source);
     tcase_add_test(tc, swap_identity_blob);

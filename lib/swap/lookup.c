@@ -73,6 +73,12 @@ static inline int hair_like_lab(const float mean[3], const float sd[3], const fl
 #define SIDE_U 0.27f
 #define SIDE_V0 0.42f
 #define SIDE_V1 0.80f
+/* Above that band the temples, beyond the brows' outer ends (MediaPipe 71
+ * and 301 lie 0.327 from the middle): the hair by a source's temple (the
+ * astronaut's light-brown strands) otherwise came over every target as a
+ * yellow or grey-olive streak by the far eye, over the target's own hair
+ * on faceapi_sample6. The brows' tails stay inside it. */
+#define TEMPLE_U 0.33f
 
 static inline int hair_like_skin(const fs_skin_model *m, const float rgb[3], int above_brow)
 {
@@ -474,7 +480,8 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
             if (cov >= COVER_MIN && v >= d->forehead_v &&
                 (!d->skin_guard || !outer || fs_atlas_seen(atlas, u, v) >= SEEN_MIN)) {
                 if (d->skin_guard && atlas->skin.k > 0 &&
-                    (above_brow || outer || (fabsf(u - 0.5f) > SIDE_U && v > SIDE_V0 && v < SIDE_V1))) {
+                    (above_brow || outer || (fabsf(u - 0.5f) > SIDE_U && v > SIDE_V0 && v < SIDE_V1) ||
+                     (fabsf(u - 0.5f) > TEMPLE_U && v <= SIDE_V0))) {
                     if (!hair_like_skin(&atlas->skin, rgb, above_brow)) {
                         o->skin[p] = 1;
                         skin_n += !o->open[p];
