@@ -238,12 +238,14 @@ static int fit_once(const float *lin, const float *basis, long n, const float *u
  * face 0 fitted a light that faced away from the camera, with image-space
  * ramps of -3 across the face). Floored, its dark half put the same grey on
  * every channel, and a swap onto that face showed grey-blue cheeks and chin.
- * Such a fit is blended towards flat light until it holds. Of the test
- * photos' own fits, faceapi_sample1's (8% dark) is blended by a quarter;
- * the astronaut's (2.3%) and faceapi_sample3's (3.6%) are kept. At 2% those
- * two are blended too: self-swap MAE 4.51 against 4.66 at 5%, identity
- * +0.225 against +0.221, but the ramps leak more (0.944 against 0.934):
- * more of the source's light stays (doc/light-notes.md, ninth step). */
+ * Such a fit is blended towards flat light until it holds. With the floor
+ * at 0.5, the capture fits of the test photos' largest faces have 10-13%
+ * of their samples under it (the astronaut 10.8%, faceapi_sample3 12.9%)
+ * and are blended by a quarter; faceapi_sample1's (10.8%, 5.5% after a
+ * quarter) and faceapi_sample5's (41%) by half; faceapi_sample2's profile
+ * (none) is kept. (With the floor at 0.25 and this share at 2% rather than
+ * 5%, the ninth step of doc/light-notes.md measured the ramps leaking more:
+ * more of the source's light stays; at 0.5 and 5% the leak fell.) */
 #define DARK_SHARE 0.05
 
 static fs_shading plausible(const fs_shading *fit, const float *basis, long n)
