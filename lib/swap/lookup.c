@@ -54,11 +54,16 @@ static inline int hair_like_lab(const float mean[3], const float sd[3], const fl
  * colour is far off too). The model is fitted on the cheeks; the forehead
  * is often lighter or ruddier than they are, and at 16.3 there the
  * quality benchmark's identity fell from +0.216 to +0.206 with nothing
- * to see on its pairs. The astronaut's light-brown fringe measures 22 to
- * 29 at the forehead's top, above the cut; a fringe that reaches lower
- * keeps its darker strands out at this bound and may let its lightest
+ * to see on its pairs (when the bound was 25). The astronaut's light-brown
+ * fringe measures 22 to 29 at the forehead's top, above the cut. Since the
+ * shading floor went to half the mean light the forehead's top, which faces
+ * up, is brightened less, and at 25 her fringe showed as brown smudges on
+ * three of the quality benchmark's eight pairs and between the brows in the
+ * demo film; at 20 they are gone (identity +0.219 -> +0.216, min +0.152 ->
+ * +0.150; 22 left some, 16.3 gave +0.213; doc/light-notes.md, fourteenth
+ * step). A fringe that reaches lower may still let its lightest strands
  * through. */
-#define SKIN_D2_FOREHEAD 25.0f
+#define SKIN_D2_FOREHEAD 20.0f
 #define SKIN_D2_OUTER 16.3f
 /* With a skin model the outer band takes in the face's sides in the atlas
  * as well, where the mesh runs under hair hanging by the cheeks: beyond
