@@ -105,8 +105,9 @@ typedef enum fs_renderer_param {
      *  that the source's own skin colour model (fitted on its cheeks and
      *  forehead at capture) does not call skin, above the eyebrows, along
      *  the outline, on the face's sides where hair hangs over the cheeks and
-     *  at the temples beyond the eyebrows' ends (identities saved before format version 4: darker than the face's
-     *  skin or off its hue, above the eyebrows and along the outline),
+     *  at the temples beyond the eyebrows' ends (identities saved before
+     *  format version 4: darker than the face's skin or off its hue, above
+     *  the eyebrows and along the outline),
      *  texels the source photo saw only at a grazing angle along the
      *  outline, and the target's own hair over its outline; there the
      *  target stays. Since 0.2. */

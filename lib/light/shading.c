@@ -239,9 +239,10 @@ static int fit_once(const float *lin, const float *basis, long n, const float *u
  * ramps of -3 across the face). Floored, its dark half put the same grey on
  * every channel, and a swap onto that face showed grey-blue cheeks and chin.
  * Such a fit is blended towards flat light until it holds. With the floor
- * at 0.5, the capture fits of the test photos' largest faces have 10-13%
- * of their samples under it (the astronaut 10.8%, faceapi_sample3 12.9%)
- * and are blended by a quarter; faceapi_sample1's (10.8%, 5.5% after a
+ * at 0.5, the capture fits of the test photos' largest faces have about a
+ * tenth of their samples under it (faceapi_sample6 9.8%, the astronaut
+ * 10.8%, faceapi_sample4 10.4%, faceapi_sample3 12.9%) and are blended by
+ * a quarter; faceapi_sample1's (10.8%, 5.5% after a
  * quarter) and faceapi_sample5's (41%) by half; faceapi_sample2's profile
  * (none) is kept. (With the floor at 0.25 and this share at 2% rather than
  * 5%, the ninth step of doc/light-notes.md measured the ramps leaking more:

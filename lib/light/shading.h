@@ -98,7 +98,8 @@ void fs_shading_clamp_facing(float n[3]);
  * all moved the right way (doc/light-notes.md, fourteenth step): identity
  * +0.213 (min +0.142) -> +0.219 (+0.152), self-swap SSIM 0.9818 -> 0.9844,
  * MAE 1.63 -> 1.52, light leak 0.739 -> 0.728, the turned profile's drift
- * 2.66 -> 1.95% (astronaut). */
+ * 2.66 -> 1.95% (astronaut), before the forehead's hair bound went to 20
+ * (swap/lookup.c), which that made necessary. */
 #define FS_SHADE_FLOOR 0.5f
 
 /* An atlas that holds albedo holds it over this: the photo divided by this
