@@ -544,7 +544,18 @@ static inline lerp_at lerp_of(int x, int f, int n)
 /* The body of both transfers: @p k 1, the luminance (one gain for every
  * channel); 3, the chromaticity (a gain per channel: the ratio of the two
  * low-passed colours, each over its own luminance, so that luminance is
- * left as it is). */
+ * left as it is).
+ *
+ * The low-pass is face-sized (the swap's sigma is 0.15 of the face: 39 px
+ * on a 260 px face), so it is taken on a grid of f x f blocks (f about
+ * sigma / 3, at most 16): the masked sums of both images (their luminance,
+ * or each channel) and the mask's own, blurred there at the sigma left
+ * after the box's spread, the gain taken on the grid and brought back by
+ * bilinear interpolation. The full-size window is then read twice (the
+ * sums) and written once (the gain), whatever the sigma; a video frame
+ * spends about a third of what full-size planes and their upsampling cost.
+ * At 6 px and under, f is 1: the direct masked blur. tests/test_compose.c
+ * holds the luminance transfer against a full-size one. */
 static fs_status lowpass_transfer(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                   ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                   const float *mask, int w, int h, double sigma, double max_gain,
@@ -674,15 +685,6 @@ static fs_status lowpass_transfer(const fs_exec *ex, const fs_compose_ops *ops, 
     return st;
 }
 
-/* The low-pass is face-sized (the swap's sigma is 0.15 of the face: 39 px
- * on a 260 px face), so it is taken on a grid of f x f blocks (f about sigma / 3, at
- * most 16): the masked luminance sums of both images and the mask's own,
- * blurred there at the sigma left after the box's spread, the gain taken on
- * the grid and brought back by bilinear interpolation. The full-size window
- * is then read twice (the sums) and written once (the gain), whatever the
- * sigma; a video frame spends about a third of what full-size luminance
- * planes and their upsampling cost. At 6 px and under, f is 1: the direct
- * masked blur. tests/test_compose.c holds it against a full-size transfer. */
 fs_status fs_colour_shading_transfer(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                      ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                      const float *mask, int w, int h, double sigma,

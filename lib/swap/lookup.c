@@ -85,6 +85,14 @@ static inline int hair_like_lab(const float mean[3], const float sd[3], const fl
  * on faceapi_sample6. The brows' tails stay inside it. */
 #define TEMPLE_U 0.33f
 
+/* Atlas texels outside the brows and the outline where a source's hair
+ * hangs: the cheeks' sides and, above them, the temples. */
+static inline int hair_band(float u, float v)
+{
+    const float du = fabsf(u - 0.5f);
+    return v <= SIDE_V0 ? du > TEMPLE_U : du > SIDE_U && v < SIDE_V1;
+}
+
 static inline int hair_like_skin(const fs_skin_model *m, const float rgb[3], int above_brow)
 {
     float dy;
@@ -485,8 +493,7 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
             if (cov >= COVER_MIN && v >= d->forehead_v &&
                 (!d->skin_guard || !outer || fs_atlas_seen(atlas, u, v) >= SEEN_MIN)) {
                 if (d->skin_guard && atlas->skin.k > 0 &&
-                    (above_brow || outer || (fabsf(u - 0.5f) > SIDE_U && v > SIDE_V0 && v < SIDE_V1) ||
-                     (fabsf(u - 0.5f) > TEMPLE_U && v <= SIDE_V0))) {
+                    (above_brow || outer || hair_band(u, v))) {
                     if (!hair_like_skin(&atlas->skin, rgb, above_brow)) {
                         o->skin[p] = 1;
                         skin_n += !o->open[p];
