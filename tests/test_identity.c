@@ -634,6 +634,43 @@ END_TEST
 /* The light model's fit, on samples made from a known light in its span:
  * it finds that light again, and dark outliers (brows, hair) and bright ones
  * (highlights) do not move it. */
+/* The ratio fit finds a known low-order ratio through noise and outliers,
+ * and declines too few samples. */
+START_TEST(shading_ratio_fit)
+{
+    enum { NS = 400 };
+    static float basis[NS][FS_SHADE_TERMS], ratio[NS];
+    const float truth[FS_SHADE_TERMS] = {-0.2f, 0.05f, 0.3f, -0.25f, 0.4f, -0.15f};
+    const fs_face_frame fr = {0.0f, 0.0f, 1.0f};
+    uint32_t seed = 12345u;
+    for (int i = 0; i < NS; i++) {
+        /* normals over a hemisphere facing the camera, places over the face */
+        const float a = 6.2831853f * (float)i / NS, b = 0.2f + 0.75f * (float)((i * 37) % NS) / NS;
+        const float n[3] = {b * cosf(a), b * sinf(a), sqrtf(1.0f - b * b)};
+        fs_shading_basis(&fr, n, 0.5f * cosf(3.0f * a), 0.5f * sinf(5.0f * a), basis[i]);
+        double f = 0.0;
+        for (int k = 0; k < FS_SHADE_TERMS; k++)
+            f += truth[k] * basis[i][k];
+        seed = seed * 1664525u + 1013904223u;
+        const double noise = 0.02 * ((double)(seed >> 8) / 16777216.0 - 0.5);
+        ratio[i] = (float)exp(f + noise);
+        if (i % 10 == 3)
+            ratio[i] *= 2.5f; /* highlights, hair: one in ten far off */
+    }
+    ratio[7] = 0.0f; /* not a ratio: left out */
+    ratio[8] = -1.0f;
+    float coeff[FS_SHADE_TERMS];
+    ck_assert_int_eq(fs_shading_ratio_fit(&ratio[0], &basis[0][0], NS, coeff), 1);
+    for (int k = 0; k < FS_SHADE_TERMS; k++)
+        ck_assert_msg(fabsf(coeff[k] - truth[k]) < 0.01f, "term %d: %.4f, not %.4f", k,
+                      (double)coeff[k], (double)truth[k]);
+    /* too few: declined, the ratio left at 1 */
+    ck_assert_int_eq(fs_shading_ratio_fit(&ratio[0], &basis[0][0], 20, coeff), 0);
+    for (int k = 0; k < FS_SHADE_TERMS; k++)
+        ck_assert_float_eq(coeff[k], 0.0f);
+}
+END_TEST
+
 START_TEST(shading_fit)
 {
     enum { NS = 4000 };
@@ -1429,6 +1466,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, shading_fit);
     tcase_add_test(tc, shading_colour_bounded);
     tcase_add_test(tc, shading_facing_clamp);
+    tcase_add_test(tc, shading_ratio_fit);
     tcase_add_test(tc, highlight_layer);
     tcase_add_test(tc, atlas_delight);
     tcase_add_test(tc, atlas_fill_unseen);

@@ -103,8 +103,9 @@ fs_status fs_atlas_build(const fs_image *image, const float (*points)[3],
 
 void fs_atlas_free(fs_atlas *atlas);
 
-/* Bilinear sample of the atlas at (u, v) (v down), alpha-weighted so that
- * empty texels do not darken the edge; returns the alpha coverage 0..1. */
+/* Bilinear sample of the atlas at (u, v) (v down) into @p rgb (sRGB,
+ * 0..255), alpha-weighted so that empty texels do not darken the edge;
+ * returns the alpha coverage 0..1. */
 float fs_atlas_sample(const fs_atlas *atlas, float u, float v, float rgb[3]);
 
 /* How well the photo showed the texel nearest (u, v): its weight / 255

@@ -322,3 +322,72 @@ int fs_shading_fit_weighted(const float *lin, const float *basis, const float *p
     fs_tmp_free(use);
     return ok;
 }
+
+/* The ratio fit's outliers: a sample whose log ratio lies further from the
+ * fit than this many times the mean absolute residual (a freckle, a
+ * strand of hair, a highlight one side has and the other lacks). */
+#define RATIO_OUT 2.5
+#define RATIO_ROUNDS 3
+#define RATIO_MIN 24
+
+int fs_shading_ratio_fit(const float *ratio, const float *basis, int n, float coeff[FS_SHADE_TERMS])
+{
+    for (int k = 0; k < N; k++)
+        coeff[k] = 0.0f;
+    if (n < RATIO_MIN)
+        return 0;
+    uint8_t *use = fs_tmp_alloc((size_t)n);
+    if (!use)
+        return -1;
+    int used = 0;
+    for (int i = 0; i < n; i++) {
+        use[i] = ratio[i] > 0.0f && ratio[i] < 1e6f;
+        used += use[i];
+    }
+    double x[N] = {0};
+    int ok = used >= RATIO_MIN;
+    for (int round = 0; round < RATIO_ROUNDS && ok; round++) {
+        double A[N][N] = {{0}}, b[N] = {0};
+        for (int i = 0; i < n; i++) {
+            if (!use[i])
+                continue;
+            const float *h = basis + (size_t)i * N;
+            const double y = log(ratio[i]);
+            for (int r = 0; r < N; r++) {
+                for (int c = 0; c < N; c++)
+                    A[r][c] += (double)h[r] * h[c];
+                b[r] += h[r] * y;
+            }
+        }
+        ok = solve((const double(*)[N])A, b, RIDGE_LUMA, x);
+        double sum = 0.0;
+        int cnt = 0;
+        for (int i = 0; i < n && ok; i++)
+            if (ratio[i] > 0.0f && ratio[i] < 1e6f) {
+                double f = 0.0;
+                for (int k = 0; k < N; k++)
+                    f += x[k] * basis[(size_t)i * N + (size_t)k];
+                sum += fabs(log(ratio[i]) - f);
+                cnt++;
+            }
+        const double bound = RATIO_OUT * sum / (cnt > 0 ? cnt : 1);
+        used = 0;
+        for (int i = 0; i < n && ok; i++) {
+            if (!(ratio[i] > 0.0f && ratio[i] < 1e6f))
+                continue;
+            double f = 0.0;
+            for (int k = 0; k < N; k++)
+                f += x[k] * basis[(size_t)i * N + (size_t)k];
+            use[i] = fabs(log(ratio[i]) - f) <= bound;
+            used += use[i];
+        }
+        ok = ok && used >= RATIO_MIN;
+    }
+    fs_tmp_free(use);
+    if (!ok)
+        return 0;
+    for (int k = 0; k < N; k++)
+        coeff[k] = (float)x[k];
+    return 1;
+}
+

@@ -134,6 +134,17 @@ int fs_shading_fit(const float *lin, const float *basis, long n, fs_shading *out
 int fs_shading_fit_weighted(const float *lin, const float *basis, const float *prior, long n,
                             fs_shading *out);
 
+/*
+ * The low-order part of a ratio between two images over @p n samples:
+ * log(@p ratio[i]) ~ sum_k coeff[k] basis[i][k] (@p basis n x
+ * FS_SHADE_TERMS), by least squares, three rounds, each leaving out the
+ * samples further than 2.5 times the mean absolute residual from the last
+ * fit. Samples with a ratio that is not positive and finite are left out.
+ * Returns 1 with a fit; 0 with fewer than 24 samples left or a singular
+ * system (@p coeff then 0: a ratio of 1); -1 out of memory.
+ */
+int fs_shading_ratio_fit(const float *ratio, const float *basis, int n, float coeff[FS_SHADE_TERMS]);
+
 /* Masked box mean (radius @p r px) of the 3-channel w x h image @p in over
  * the pixels where @p m, through an integral image, into @p out; where the
  * box holds none of them, out = in and *held (w*h, may be NULL) 0, else 1.

@@ -38,6 +38,7 @@ void fs_swap_params_default(fs_swap_params *p)
     p->shape = 0.5;
     p->match_detail = 1;
     p->relight = 1;
+    p->light_refit = FS_SWAP_LIGHT_REFIT;
 }
 
 /* MediaPipe's silhouette ring. */
@@ -907,6 +908,123 @@ static void stats_weights(const work *k, int w, int h, double size, float *out)
     }
 }
 
+/* The target's light refitted against the source's albedo: the ratio of
+ * the target's pixels to the render's, per mesh vertex, fitted with the
+ * light's own six terms and put on the shading (fs_swap_params.light_refit).
+ * The target's light is fitted on its pixels as if its skin were of one
+ * colour; the albedo it then lights still holds what the source's fit left
+ * of the source's light. On the light leak's ramps that rest lies along
+ * the slopes (the nose's flank, the cheek turning away: faceapi_sample4
+ * under the warm ramp), a pattern over the normals that FULL's face-scale
+ * low-pass does not reach. The ratio's fit is that rest, seen from the
+ * target; its level is left to the colour match, and its reach held within
+ * REFIT_GAIN either way and, like the target's light, no further round
+ * than it was sampled (fs_shading_clamp_facing).
+ *
+ * Sampled at the vertices on the light's skin facing the camera at least
+ * REFIT_FACING: the target's luminance over a box 1/80 of the face across
+ * (none where a pixel clips), the atlas over 3 x 3 taps as far apart,
+ * times the vertex's shade: the render's value there before the colour
+ * stages, both in linear light. Measured (doc/light-notes.md, fifteenth
+ * step), 0 / 0.4 / 1: light leak 0.726 / 0.696 / 0.694 (the ramps 0.293 /
+ * 0.370 / 0.237 / 0.177 -> 0.238 / 0.319 / 0.202 / 0.161 at 0.4, 0.193 /
+ * 0.287 / 0.182 / 0.152 at 1), self-swap MAE 1.52 / 1.42 / 1.57, identity
+ * +0.216 / +0.213 / +0.202 (min +0.150 / +0.148 / +0.119): at 1 the fit
+ * takes the source's own skin tones on the slopes with the light. */
+#define REFIT_FACING 0.5f
+#define REFIT_GAIN 1.5
+
+static int refit_light(const fs_swap_mesh *mesh, const fs_identity_data *id,
+                       const fs_swap_target *t, const uint8_t *win, ptrdiff_t stride,
+                       double amount, float shade[FS_MESH_LANDMARKS][3])
+{
+    const float(*points)[3] = (const float(*)[3])t->points;
+    float(*basis)[FS_SHADE_TERMS] = fs_tmp_alloc(sizeof(float) * FS_SHADE_TERMS * FS_MESH_LANDMARKS);
+    float *ratio = fs_tmp_alloc(sizeof(float) * FS_MESH_LANDMARKS);
+    float(*vn)[3] = fs_tmp_alloc(sizeof(float) * 3 * FS_MESH_LANDMARKS);
+    int ok = basis && ratio && vn;
+    if (ok) {
+        fs_atlas_vertex_normals(points, &mesh->atlas, vn);
+        fs_face_frame frame;
+        fs_face_frame_of(points, &frame);
+        float lut[256];
+        fs_srgb_to_linear_table(lut);
+        const int r = (int)fmax(1.0, t->face_size / 80.0);
+        const float du = (float)(r / fmax(t->face_size, 1.0));
+        for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+            ratio[i] = 0.0f; /* left out */
+            const float *uv = mesh->atlas.uv[i];
+            const int sampled = vn[i][2] >= REFIT_FACING;
+            fs_shading_clamp_facing(vn[i]);
+            fs_shading_basis(&frame, vn[i], points[i][0], points[i][1], basis[i]);
+            if (!sampled || !fs_atlas_light_skin(&mesh->atlas, uv[0], uv[1]))
+                continue;
+            const long cx = lrintf(points[i][0]) - t->x0, cy = lrintf(points[i][1]) - t->y0;
+            if (cx - r < 0 || cy - r < 0 || cx + r >= t->w || cy + r >= t->h)
+                continue;
+            double tl = 0.0;
+            int clipped = 0;
+            for (long y = cy - r; y <= cy + r; y++)
+                for (long x = cx - r; x <= cx + r; x++) {
+                    const uint8_t *c = win + y * stride + 3 * x;
+                    clipped |= c[0] >= 250 || c[1] >= 250 || c[2] >= 250;
+                    tl += 0.2126 * lut[c[0]] + 0.7152 * lut[c[1]] + 0.0722 * lut[c[2]];
+                }
+            if (clipped || !(tl > 0.0))
+                continue;
+            tl /= (double)((2 * r + 1) * (2 * r + 1));
+            double al[3] = {0, 0, 0};
+            int na = 0;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    float rgb[3];
+                    if (fs_atlas_sample(&id->atlas, uv[0] + (float)dx * du, uv[1] + (float)dy * du, rgb) < 0.5f)
+                        continue;
+                    for (int c = 0; c < 3; c++)
+                        al[c] += rgb[c];
+                    na++;
+                }
+            if (na < 5)
+                continue;
+            double rl[3];
+            for (int c = 0; c < 3; c++)
+                rl[c] = pow(al[c] / (255.0 * na) * shade[i][c], 2.2);
+            const double ry = 0.2126 * rl[0] + 0.7152 * rl[1] + 0.0722 * rl[2];
+            if (ry > 1e-3 && tl > 1e-3)
+                ratio[i] = (float)(tl / ry);
+        }
+    }
+    float coeff[FS_SHADE_TERMS];
+    const int fit = ok ? fs_shading_ratio_fit(ratio, &basis[0][0], FS_MESH_LANDMARKS, coeff) : -1;
+    ok = fit >= 0;
+    if (fit == 1) {
+        double mean = 0.0;
+        int n = 0;
+        float gain[FS_MESH_LANDMARKS];
+        for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+            double f = 0.0;
+            for (int k = 0; k < FS_SHADE_TERMS; k++)
+                f += coeff[k] * basis[i][k];
+            gain[i] = (float)f;
+            if (ratio[i] > 0.0f) {
+                mean += f;
+                n++;
+            }
+        }
+        mean /= n > 0 ? n : 1;
+        for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+            const double g = fmin(fmax(exp(amount * (gain[i] - mean)), 1.0 / REFIT_GAIN), REFIT_GAIN);
+            const float s = (float)pow(g, 1.0 / 2.2); /* the shade is a factor on sRGB */
+            for (int c = 0; c < 3; c++)
+                shade[i][c] *= s;
+        }
+    }
+    fs_tmp_free(vn);
+    fs_tmp_free(ratio);
+    fs_tmp_free(basis);
+    return ok;
+}
+
 static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
                                const fs_swap_mesh *mesh, const fs_swap_params *params,
                                const fs_identity_data *id, const fs_swap_target *t, uint8_t *win,
@@ -944,7 +1062,9 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
     const int relight = id->atlas.light.n_fit > 0;
     const int target_light = relight && params->relight && t->light.n_fit > 0;
     float shade[FS_MESH_LANDMARKS][3];
-    if (relight && !fs_swap_vertex_light(mesh, params, id, t, shade)) {
+    if ((relight && !fs_swap_vertex_light(mesh, params, id, t, shade)) ||
+        (target_light && params->light_refit > 0.0 &&
+         !refit_light(mesh, id, t, win, stride, params->light_refit, shade))) {
         work_free(&k);
         fs_tmp_free(shaped);
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");

@@ -65,7 +65,15 @@ typedef struct fs_swap_params {
                           * fs_swap_shape_turn_weight of the turn between the two faces */
     int relight;         /* 1 puts the target's light (fs_swap_target.light) on an
                           * atlas that holds albedo (fs_atlas.light fitted) */
+    double light_refit;  /* 0..1: with the target's light put on, how much of the
+                          * low-order ratio between the target's skin and the render
+                          * (the light's terms, fitted per vertex) is taken out of the
+                          * render as well: what the source's light fit left in its
+                          * albedo. 0: none */
 } fs_swap_params;
+
+/* The default fs_swap_params.light_refit (swap.c's refit_light). */
+#define FS_SWAP_LIGHT_REFIT 0.4
 
 /* Defaults: CIELAB mean/deviation colour and the target's face-scale
  * shading (FULL; at a cheek's scale it also carried the target's make-up
