@@ -631,9 +631,6 @@ START_TEST(shading_facing_clamp)
 }
 END_TEST
 
-/* The light model's fit, on samples made from a known light in its span:
- * it finds that light again, and dark outliers (brows, hair) and bright ones
- * (highlights) do not move it. */
 /* The ratio fit finds a known low-order ratio through noise and outliers,
  * and declines too few samples. */
 START_TEST(shading_ratio_fit)
@@ -671,6 +668,9 @@ START_TEST(shading_ratio_fit)
 }
 END_TEST
 
+/* The light model's fit, on samples made from a known light in its span:
+ * it finds that light again, and dark outliers (brows, hair) and bright ones
+ * (highlights) do not move it. */
 START_TEST(shading_fit)
 {
     enum { NS = 4000 };

@@ -336,13 +336,21 @@ int fs_shading_ratio_fit(const float *ratio, const float *basis, int n, float co
         coeff[k] = 0.0f;
     if (n < RATIO_MIN)
         return 0;
+    /* Per sample: its log ratio (NAN: not a ratio), then its residual. */
+    double *y = fs_tmp_alloc((size_t)n * sizeof(double)), *res = fs_tmp_alloc((size_t)n * sizeof(double));
     uint8_t *use = fs_tmp_alloc((size_t)n);
-    if (!use)
+    if (!y || !res || !use) {
+        fs_tmp_free(use);
+        fs_tmp_free(res);
+        fs_tmp_free(y);
         return -1;
+    }
     int used = 0;
     for (int i = 0; i < n; i++) {
-        use[i] = ratio[i] > 0.0f && ratio[i] < 1e6f;
-        used += use[i];
+        const int valid = ratio[i] > 0.0f && ratio[i] < 1e6f;
+        y[i] = valid ? log(ratio[i]) : NAN;
+        use[i] = (uint8_t)valid;
+        used += valid;
     }
     double x[N] = {0};
     int ok = used >= RATIO_MIN;
@@ -352,42 +360,39 @@ int fs_shading_ratio_fit(const float *ratio, const float *basis, int n, float co
             if (!use[i])
                 continue;
             const float *h = basis + (size_t)i * N;
-            const double y = log(ratio[i]);
             for (int r = 0; r < N; r++) {
                 for (int c = 0; c < N; c++)
                     A[r][c] += (double)h[r] * h[c];
-                b[r] += h[r] * y;
+                b[r] += h[r] * y[i];
             }
         }
         ok = solve((const double(*)[N])A, b, RIDGE_LUMA, x);
         double sum = 0.0;
         int cnt = 0;
-        for (int i = 0; i < n && ok; i++)
-            if (ratio[i] > 0.0f && ratio[i] < 1e6f) {
-                double f = 0.0;
-                for (int k = 0; k < N; k++)
-                    f += x[k] * basis[(size_t)i * N + (size_t)k];
-                sum += fabs(log(ratio[i]) - f);
-                cnt++;
-            }
-        const double bound = RATIO_OUT * sum / (cnt > 0 ? cnt : 1);
-        used = 0;
         for (int i = 0; i < n && ok; i++) {
-            if (!(ratio[i] > 0.0f && ratio[i] < 1e6f))
+            if (isnan(y[i]))
                 continue;
             double f = 0.0;
             for (int k = 0; k < N; k++)
                 f += x[k] * basis[(size_t)i * N + (size_t)k];
-            use[i] = fabs(log(ratio[i]) - f) <= bound;
+            res[i] = fabs(y[i] - f);
+            sum += res[i];
+            cnt++;
+        }
+        const double bound = RATIO_OUT * sum / (cnt > 0 ? cnt : 1);
+        used = 0;
+        for (int i = 0; i < n && ok; i++) {
+            use[i] = !isnan(y[i]) && res[i] <= bound;
             used += use[i];
         }
         ok = ok && used >= RATIO_MIN;
     }
     fs_tmp_free(use);
+    fs_tmp_free(res);
+    fs_tmp_free(y);
     if (!ok)
         return 0;
     for (int k = 0; k < N; k++)
         coeff[k] = (float)x[k];
     return 1;
 }
-
