@@ -98,8 +98,10 @@ fs_status fs_colour_chroma_transfer(const fs_exec *ex, const fs_compose_ops *ops
                                     const float *mask, int w, int h, double sigma,
                                     double max_gain);
 
-/* High-pass energy of the luminance inside the mask: weighted mean of
- * (Y - masked_blur_sigma1(Y))^2. */
+/* High-pass energy of the luminance inside the mask, a robust one: with
+ * d = Y - masked_blur_sigma1(Y), (m / 0.6745)^2, m the mask-weighted
+ * median of |d| (for Gaussian detail, the variance of d; a few strong
+ * edges, dark make-up on a cheek, do not move it). */
 fs_status fs_colour_highpass_energy(const fs_exec *ex, const fs_compose_ops *ops, const float *img,
                                     ptrdiff_t stride, const float *mask, int w, int h,
                                     double *energy);
