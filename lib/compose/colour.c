@@ -835,7 +835,7 @@ static double hp_measure_lp(hp_meter *m, const float *yp, float *lp)
         if ((a < (float)(HP_BINS - 1) ? (int)a : HP_BINS - 1) != b)
             continue;
         const double f = ((double)m->mx[q] - base) / width * HP_BINS;
-        fine[f <= 0.0 ? 0 : f >= HP_BINS - 1 ? HP_BINS - 1 : (int)f] += m->tmp[q];
+        fine[!(f > 0.0) ? 0 : f >= HP_BINS - 1 ? HP_BINS - 1 : (int)f] += m->tmp[q];
     }
     int k = 0;
     while (k < HP_BINS - 1 && run + fine[k] < half)
