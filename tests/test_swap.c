@@ -1825,6 +1825,20 @@ START_TEST(swap_light_refit)
 }
 END_TEST
 
+/* MediaPipe 50 / 280: the cheeks below the eyes; 205 / 425: their
+ * middles; 151: the forehead. */
+static const int paint_at[] = {50, 280, 205, 425, 151};
+#define PAINT_DOTS (int)(sizeof(paint_at) / sizeof(paint_at[0]))
+
+/* 1 when (x, y) lies within @p r px of one of the painted dots' centres. */
+static int near_paint(const fs_face_landmarks *lm, int x, int y, float r)
+{
+    for (int d = 0; d < PAINT_DOTS; d++)
+        if (hypotf((float)x - lm->points[paint_at[d]][0], (float)y - lm->points[paint_at[d]][1]) < r)
+            return 1;
+    return 0;
+}
+
 /* Dark make-up painted on the target (five near-black dots on the cheeks
  * and forehead, as faceapi_sample1's clown face has) is neither skin
  * colour nor grain, and must not change the rest of the swapped face. The
@@ -1840,21 +1854,16 @@ START_TEST(swap_stats_dark_paint)
     fs_test_swap_env_open(&e);
     fs_image img;
     fs_face_landmarks *lm = astronaut_face(&e, &img);
-    /* MediaPipe 50 / 280: the cheeks below the eyes; 205 / 425: their
-     * middles; 151: the forehead. */
-    static const int at[] = {50, 280, 205, 425, 151};
-    enum { DOTS = sizeof(at) / sizeof(at[0]) };
     const float r = 0.045f * face_width(lm, NULL);
     fs_image painted = fs_test_copy_image(&img, 3);
     for (int y = 0; y < painted.height; y++)
         for (int x = 0; x < painted.width; x++)
-            for (int d = 0; d < DOTS; d++)
-                if (hypotf((float)x - lm->points[at[d]][0], (float)y - lm->points[at[d]][1]) < r) {
-                    uint8_t *v = px(&painted, x, y);
-                    v[0] = 28;
-                    v[1] = 26;
-                    v[2] = 32;
-                }
+            if (near_paint(lm, x, y, r)) {
+                uint8_t *v = px(&painted, x, y);
+                v[0] = 28;
+                v[1] = 26;
+                v[2] = 32;
+            }
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
     fs_identity_data id;
     fs_atlas_params ap;
@@ -1871,11 +1880,9 @@ START_TEST(swap_stats_dark_paint)
     long cnt = 0;
     for (int y = info.y0 + info.h / 4; y < info.y0 + 3 * info.h / 4; y++)
         for (int x = info.x0 + info.w / 4; x < info.x0 + 3 * info.w / 4; x++) {
-            int near = 0;
-            for (int d = 0; d < DOTS; d++)
-                near |= hypotf((float)x - lm->points[at[d]][0], (float)y - lm->points[at[d]][1]) <
-                        2.5f * r;
-            for (int c = 0; c < 3 && !near; c++, cnt++)
+            if (near_paint(lm, x, y, 2.5f * r))
+                continue;
+            for (int c = 0; c < 3; c++, cnt++)
                 sum += abs((int)px(&plain, x, y)[c] - (int)px(&onto_painted, x, y)[c]);
         }
     ck_assert_int_gt(cnt, 3000);

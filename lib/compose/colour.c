@@ -10,7 +10,6 @@
 #include "compose/mask.h"
 
 #include <math.h>
-#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -704,13 +703,14 @@ fs_status fs_colour_chroma_transfer(const fs_exec *ex, const fs_compose_ops *ops
                             3, "fs_colour_chroma_transfer");
 }
 
-/* High-pass energy of luminance planes under one mask: the weighted mean of
- * (Y - masked_blur_1(Y))^2. The mask's own blur and weight sum do not depend
- * on Y, so they are made once per mask (the sharpness search measures up to
- * a dozen planes under the same mask). */
-/* The high-pass energy is a robust one: the square of the weighted median
- * of |d| over HP_MAD_SIGMA (for Gaussian detail, its variance), not the
- * mean of d^2. The mean is ruled by the few strongest edges in the mask,
+/* High-pass energy of luminance planes under one mask, with d = Y -
+ * masked_blur_1(Y). The mask's own blur does not depend on Y, so it is made
+ * once per mask (the sharpness search measures up to a dozen planes under
+ * the same mask).
+ *
+ * The energy is a robust one: the square of the weighted median of |d|
+ * over HP_MAD_SIGMA (for Gaussian detail, its variance), not the mean of
+ * d^2. The mean is ruled by the few strongest edges in the mask,
  * and a target with dark make-up on its cheeks (faceapi_sample1's painted
  * dots and triangles) measured as a very grainy one: the stage covered
  * the swapped face with speckle noise (the astronaut onto herself with
@@ -731,10 +731,17 @@ typedef struct hp_meter {
     const float *mask;
     int w, h, r;
     float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
-    float *bm, *mx, *bmx, *tmp; /* one allocation, 4 planes */
-    double *hist;               /* 2 x HP_BINS, in the same allocation */
-    double sw;
+    double *hist;               /* 2 x HP_BINS, then in the same allocation: */
+    float *bm, *mx, *bmx, *tmp; /* 4 planes */
 } hp_meter;
+
+/* Gives back the meter's allocation (NULL: nothing). */
+static void hp_close(hp_meter *m)
+{
+    fs_tmp_free(m->hist);
+    m->hist = NULL;
+    m->bm = m->mx = m->bmx = m->tmp = NULL;
+}
 
 static fs_status hp_open(const fs_exec *ex, hp_meter *m, const fs_compose_ops *ops,
                          const float *mask, int w, int h)
@@ -747,29 +754,25 @@ static fs_status hp_open(const fs_exec *ex, hp_meter *m, const fs_compose_ops *o
     m->mask = mask;
     m->w = w;
     m->h = h;
-    m->bm = fs_tmp_alloc(sizeof(float) * n * 4 + sizeof(double) * (2 * HP_BINS + 1));
-    if (!m->bm)
+    m->hist = fs_tmp_alloc(sizeof(double) * 2 * HP_BINS + sizeof(float) * n * 4);
+    if (!m->hist)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "compose: out of memory");
+    m->bm = (float *)(void *)(m->hist + 2 * HP_BINS);
     m->mx = m->bm + n;
     m->bmx = m->bm + 2 * n;
     m->tmp = m->bm + 3 * n;
-    /* double-aligned past the planes */
-    m->hist = (double *)(void *)(((uintptr_t)(m->bm + 4 * n) + sizeof(double) - 1) &
-                                 ~(uintptr_t)(sizeof(double) - 1));
     m->r = fs_compose_gauss_kernel(1.0, m->k);
     const fs_status st = ops->blur(ex, mask, w, h, m->k, m->r, m->tmp, m->bm);
     if (st != FS_OK) {
-        fs_tmp_free(m->bm);
-        m->bm = NULL;
+        hp_close(m);
         return st;
     }
-    m->sw = 0.0;
+    double sw = 0.0;
     for (size_t i = 0; i < n; i++)
         if (mask[i] > 0.0f)
-            m->sw += mask[i];
-    if (!(m->sw > 0.0)) {
-        fs_tmp_free(m->bm);
-        m->bm = NULL;
+            sw += mask[i];
+    if (!(sw > 0.0)) {
+        hp_close(m);
         return fs_fail(err, FS_ERR_OUT_OF_RANGE, "compose: empty mask");
     }
     return FS_OK;
@@ -848,12 +851,6 @@ static double hp_measure_lp(hp_meter *m, const float *yp, float *lp)
 static double hp_measure(hp_meter *m, const float *yp)
 {
     return hp_measure_lp(m, yp, NULL);
-}
-
-static void hp_close(hp_meter *m)
-{
-    fs_tmp_free(m->bm);
-    m->bm = NULL;
 }
 
 fs_status fs_colour_highpass_energy(const fs_exec *ex, const fs_compose_ops *ops, const float *img,

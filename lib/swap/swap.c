@@ -871,8 +871,8 @@ static fs_status target_stats(const fs_exec *ex, const fs_compose_ops *cops, con
  * (doc/light-notes.md, sixteenth step): self-swap MAE 1.42 ->
  * 1.27 (worst channel 2.08 -> 1.88), SSIM 0.9847 -> 0.9845; identity
  * +0.213 (min +0.148) -> +0.212 (min +0.155), detector score x0.977 ->
- * x0.969, seam x1.097 -> x1.109; light leak 0.696 either way. At 1.5 and
- * 2.5 every figure was the same or worse. */
+ * x0.969, seam x1.097 -> x1.109; light leak 0.696 either way. At 1.5,
+ * 2.5 and 3 the leak, the MAE and the identity mean were each worse. */
 #define STATS_HL_IQR 2.0f
 #define STATS_DARK_IQR 2.0f
 #define STATS_HL_WEIGHT 1e-4f
