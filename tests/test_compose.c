@@ -259,8 +259,18 @@ START_TEST(shading_and_sharpness)
     ck_assert(er0 > 3 * et);
     FS_ASSERT_OK(fs_colour_match_sharpness(NULL, ops, ren, 3 * W, tgt, 3 * W, mask, W, H, 7, &d));
     FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, ren, 3 * W, mask, W, H, &er1));
-    ck_assert_msg(d.blur_sigma > 0.3 && d.sharpen == 0.0 && d.noise == 0.0, "sigma %g sharpen %g noise %g",
-                  d.blur_sigma, d.sharpen, d.noise);
+    /* The blur is 1.2 px. The energy's search finds 1.16; the band
+     * ratio's, where it is the larger, 1.19 to 1.22 (FS_TEST_SEED 1, 7, 99,
+     * 2024 and the default), and noise puts back what the extra blur took:
+     * at most 0.52 of the target's sigma-1 deviation (a quarter of its
+     * energy). */
+    const double grain = sqrt(et / 0.76);
+    ck_assert_msg(d.blur_sigma > 0.9 && d.blur_sigma < 1.5 && d.sharpen == 0.0 &&
+                      d.noise < 0.6 * grain,
+                  "sigma %g sharpen %g noise %g (target grain %g)", d.blur_sigma, d.sharpen, d.noise,
+                  grain);
+    printf("compose: white noise blurred by 1.2 px: blur %.3f, noise %.4f (target grain %.4f)\n",
+           d.blur_sigma, d.noise, grain);
     ck_assert_msg(fabs(er1 - et) < 0.1 * et, "energy after blur %g, target %g", er1, et);
 
     /* A slightly soft render onto a sharper target: clamped sharpening
@@ -348,6 +358,98 @@ START_TEST(highpass_energy_robust)
     ck_assert_int_eq(dots, 12 * 9);
     printf("compose: grain energy %g, with dark dots on 1%% of the pixels %g\n", e0, e1);
     ck_assert_msg(fabs(e1 / e0 - 1.0) < 0.2, "dark dots moved the energy %g -> %g", e0, e1);
+}
+END_TEST
+
+/* The test's own band ratio (colour.c's, at full resolution): the detail
+ * between the sigma-1 and sigma-3 low-passes over that between 3 and 6. */
+static double band_ratio_of(const float *plane, int w, int h, float *tmp, float *b1, float *b3,
+                            float *b6)
+{
+    gauss_plane(plane, w, h, 1.0, tmp, b1);
+    gauss_plane(plane, w, h, 3.0, tmp, b3);
+    gauss_plane(plane, w, h, 6.0, tmp, b6);
+    double fine = 0, coarse = 0;
+    for (int y = 12; y < h - 12; y++) /* away from the blurs' borders */
+        for (int x = 12; x < w - 12; x++) {
+            const int i = y * w + x;
+            fine += fabs(b1[i] - b3[i]);
+            coarse += fabs(b3[i] - b6[i]);
+        }
+    return fine / coarse;
+}
+
+/* A soft target with grain of its own (a blurred video frame keeps its
+ * sensor's and its JPEG's) and a sharp render as grainy at the finest
+ * scale: the sigma-1 energies agree, so that measure alone left the
+ * render's features crisp on the soft face. The band ratio blurs it, and
+ * noise brings its grain back to the target's. */
+START_TEST(detail_soft_grainy_target)
+{
+    rng_seed();
+    enum { W = 128, H = 112 };
+    const fs_compose_ops *ops = test_ops();
+    static float white[W * H], feat[W * H], soft[W * H], tmp[W * H], grain[W * H], plane[W * H];
+    static float ren[W * H * 3], tgt[W * H * 3], one[W * H], b1[W * H], b3[W * H], b6[W * H];
+    for (int i = 0; i < W * H; i++) {
+        white[i] = (float)urand() - 0.5f;
+        const double u1 = urand() * 0.999999 + 1e-6, u2 = urand();
+        grain[i] = (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+        one[i] = 1.0f;
+    }
+    /* Features: white noise at the scale of a few pixels, deviation about
+     * 0.15 around 0.5; the target sees them through a sigma-2 blur. */
+    gauss_plane(white, W, H, 1.2, tmp, feat);
+    double v = 0;
+    for (int i = 0; i < W * H; i++)
+        v += (double)feat[i] * feat[i];
+    const float k = (float)(0.15 / sqrt(v / (W * H)));
+    for (int i = 0; i < W * H; i++)
+        feat[i] = 0.5f + k * feat[i];
+    gauss_plane(feat, W, H, 2.0, tmp, soft);
+    grey_from_plane(feat, W * H, ren);
+    double er0, et = 0;
+    FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, ren, 3 * W, one, W, H, &er0));
+    /* The target's grain: bisected until its sigma-1 energy is the
+     * render's within 2%. */
+    double lo = 0.0, hi = 0.2, amp = 0.0;
+    for (int it = 0; it < 30; it++) {
+        amp = 0.5 * (lo + hi);
+        for (int i = 0; i < W * H; i++)
+            plane[i] = soft[i] + (float)amp * grain[i];
+        grey_from_plane(plane, W * H, tgt);
+        FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, tgt, 3 * W, one, W, H, &et));
+        if (fabs(et / er0 - 1.0) < 0.02)
+            break;
+        if (et > er0)
+            hi = amp;
+        else
+            lo = amp;
+    }
+    ck_assert_msg(fabs(et / er0 - 1.0) < 0.02, "target grain: energy %g, render %g", et, er0);
+    const double st = band_ratio_of(plane, W, H, tmp, b1, b3, b6);
+    const double sr0 = band_ratio_of(feat, W, H, tmp, b1, b3, b6);
+    fs_detail_match d;
+    FS_ASSERT_OK(fs_colour_match_sharpness(NULL, ops, ren, 3 * W, tgt, 3 * W, one, W, H, 7, &d));
+    double er1;
+    FS_ASSERT_OK(fs_colour_highpass_energy(NULL, ops, ren, 3 * W, one, W, H, &er1));
+    for (int i = 0; i < W * H; i++)
+        plane[i] = (ren[3 * i] - 0.25f) / 0.5f;
+    const double sr1 = band_ratio_of(plane, W, H, tmp, b1, b3, b6);
+    printf("compose: soft grainy target (grain %.4f): band ratio target %.3f, render %.3f -> %.3f; "
+           "blur %.2f px, noise %.4f; energy %g -> %g (target %g)\n",
+           amp, st, sr0, sr1, d.blur_sigma, d.noise, er0, er1, et);
+    ck_assert_msg(sr0 > 1.3 * st, "render's band ratio %g, target's %g", sr0, st);
+    ck_assert_msg(d.blur_sigma > 1.0 && d.sharpen == 0.0 && d.noise > 0.0,
+                  "sigma %g sharpen %g noise %g", d.blur_sigma, d.sharpen, d.noise);
+    /* The stage matches the ratio before its noise, which has more of the
+     * first band than of the second, so it stops short of the target's
+     * (whose own grain counts in its ratio): measured 2.34 -> 1.71 against
+     * 1.33, 62% of the way (62% to 71% over the seeds above). The sigma-1
+     * energy alone did nothing here. */
+    ck_assert_msg(sr0 - sr1 > 0.5 * (sr0 - st) && sr1 > 0.9 * st,
+                  "band ratio %g -> %g, target's %g", sr0, sr1, st);
+    ck_assert_msg(fabs(er1 / et - 1.0) < 0.1, "energy after %g, target %g", er1, et);
 }
 END_TEST
 
@@ -994,6 +1096,7 @@ int main(void)
     tcase_add_test(tc, match_to_spread_bounded);
     tcase_add_test(tc, shading_and_sharpness);
     tcase_add_test(tc, highpass_energy_robust);
+    tcase_add_test(tc, detail_soft_grainy_target);
     tcase_add_test(tc, erosion_exact);
     tcase_add_test(tc, feather_monotone);
     tcase_add_test(tc, alpha_blend_exact);

@@ -111,8 +111,9 @@ fs_status fs_colour_highpass_energy(const fs_exec *ex, const fs_compose_ops *ops
 #define FS_DETAIL_MAX_SHARPEN 1.5
 
 /* What fs_colour_match_sharpness applied: at most one of blur_sigma and
- * sharpen is non-zero; noise only follows sharpening (or a render with no
- * detail of its own). */
+ * sharpen is non-zero; noise follows sharpening (or a render with no detail
+ * of its own), or a blur that the band ratio asked for beyond the
+ * energy's. */
 typedef struct fs_detail_match {
     double blur_sigma; /* Gaussian blur of the render, px */
     double sharpen;    /* unsharp-mask amount, 0..FS_DETAIL_MAX_SHARPEN */
@@ -120,15 +121,25 @@ typedef struct fs_detail_match {
 } fs_detail_match;
 
 /* Sharpness/noise matching of the render to the target inside the mask, by
- * the sigma-1 high-pass energy of the luminance (fs_colour_highpass_energy):
- * - more energy than the target's (a sharp source on a soft target): a
- *   masked Gaussian blur, sigma bisected so that the energies match;
- * - less: unsharp masking of the render's own luminance, each pixel clamped
- *   to its 3x3 neighbourhood's range (no halos), its amount bisected up to
- *   FS_DETAIL_MAX_SHARPEN; what is still missing then comes as
- *   deterministic Gaussian luminance noise from @p seed.
- * Within 5% the render is left as it is. @p out (may be NULL) reports what
- * was applied. */
+ * the sigma-1 high-pass energy of the luminance (fs_colour_highpass_energy)
+ * and by a band ratio (the mean |detail| between the sigma-1 and sigma-3
+ * low-passes over that between sigma 3 and 6, at half resolution), which
+ * tells a soft face from a plain one whatever grain it carries:
+ * - a render with at least 0.95 of the target's energy is blurred (masked
+ *   Gaussian, sigma up to 4 px) by the larger of two sigmas: the one that
+ *   brings its energy down to the target's (bisected; none unless it is over
+ *   1.05 of it) and the one that brings its band ratio down to 1.05 times
+ *   the target's (regula falsi; none unless it is above that); where the
+ *   band's is the larger, the blur takes the grain below the target's and
+ *   noise as below (its deviation searched on the measured energy) puts it
+ *   back;
+ * - less than 0.95 of it (whatever the ratio): unsharp masking of the
+ *   render's own luminance, each pixel clamped to its 3x3 neighbourhood's
+ *   range (no halos), its amount bisected up to FS_DETAIL_MAX_SHARPEN; what
+ *   is still missing then comes as deterministic Gaussian luminance noise
+ *   from @p seed.
+ * Within 5% on both measures the render is left as it is. @p out (may be
+ * NULL) reports what was applied. */
 fs_status fs_colour_match_sharpness(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                     ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                     const float *mask, int w, int h, uint64_t seed,
