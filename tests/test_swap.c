@@ -933,8 +933,8 @@ START_TEST(swap_stages_through_ops)
     float px3[3] = {0.5f, 0.5f, 0.5f}, one = 1.0f;
     uint8_t b3[3] = {0}, on = 1, skin = 0, open = 0;
     fs_swap_lookup look = {&id.atlas, &mesh->atlas, px3, &on, b3, 3, 0, 0, 1, 1,
-                           FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}, 0, NULL};
-    fs_swap_lookup_out lo = {px3, px3, px3, &skin, &open, 0, 0, 0};
+                           FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}, 0, NULL, 0.0f};
+    fs_swap_lookup_out lo = {px3, px3, px3, &skin, &open, 0, 0, 0, NULL};
     FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), NULL, &lo), FS_ERR_INVALID_ARGUMENT);
     look.w = 0; /* an empty window */
     FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), &look, &lo), FS_ERR_INVALID_ARGUMENT);
@@ -998,8 +998,8 @@ START_TEST(swap_skin_guard_regions)
         covered[i] = 1;
     }
     fs_swap_lookup look = {&id.atlas, &mesh->atlas, attr, covered, window, 3 * W, 0, 0, W, 1,
-                           FS_SWAP_EYES_SOURCE, -1.0f, 0.2f, 1, {{0}}, {{0}}, 0, NULL};
-    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0};
+                           FS_SWAP_EYES_SOURCE, -1.0f, 0.2f, 1, {{0}}, {{0}}, 0, NULL, 0.0f};
+    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, NULL};
     fs_error_buf eb;
     for (int pass = 0; pass < 2; pass++) {
         const float *col = pass ? hair : tone;
@@ -1017,6 +1017,103 @@ START_TEST(swap_skin_guard_regions)
         FS_ASSERT_OK(fs_swap_lookup_fast(FS_EXEC_SERIAL(&eb), &look, &lo));
         ck_assert_mem_eq(fast_skin, skin, W);
     }
+    free(id.atlas.rgba);
+    free(id.atlas.weight);
+    fs_test_swap_env_close(&e);
+}
+END_TEST
+
+/* The lookup's distance out of the grown eye openings (eye_dist), from
+ * which the openings' feather runs: for a target eye drawn as a 32 x 12 px
+ * ellipse, every covered pixel's distance is the exact one to the grown
+ * contour (the ring, its upper lid grown by a tenth of the eye's width and
+ * its lower by 3%: lookup.c), found here by brute force over points 1/64 of
+ * an edge apart; 0 exactly on the pixels the lookup keeps as the opening,
+ * INFINITY past the reach asked for; the fast lookup gives the same. */
+START_TEST(swap_eye_edge_distance)
+{
+    fs_test_swap_env e;
+    fs_test_swap_env_open(&e);
+    fs_identity_data id;
+    fs_swap_params p;
+    coded_identity(&id, &p);
+    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
+    const fs_atlas_mesh *am = &mesh->atlas;
+    enum { W = 80, H = 40 };
+    static float pts[FS_LANDMARKS][3];
+    memset(pts, 0, sizeof(pts));
+    const int n = am->ring_len[0];
+    ck_assert_int_gt(n, 8);
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < am->ring_len[r]; i++) {
+            /* From one corner (i = 0) along the lower lid (y down) to the
+             * other (i = n / 2) and back along the upper; the second eye far
+             * below the window. */
+            const double t = 2.0 * M_PI * i / am->ring_len[r];
+            pts[am->ring[r][i]][0] = (float)(40.0 + 16.0 * cos(t));
+            pts[am->ring[r][i]][1] = (float)((r ? 400.0 : 20.0) + 6.0 * sin(t));
+        }
+    static float attr[W * H * FS_SWAP_ATTR], render[3 * W * H], target[3 * W * H], warp[3 * W * H];
+    static float dist[W * H], dist_fast[W * H];
+    static uint8_t covered[W * H], window[3 * W * H], skin[W * H], open[W * H];
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float *a = attr + FS_SWAP_ATTR * (y * W + x);
+            a[0] = 0.36f; /* a cheek's texel: no atlas ring decides */
+            a[1] = 0.55f;
+            a[2] = (float)x;
+            a[3] = (float)y;
+            a[4] = 1.0f;
+            for (int c = 0; c < 3; c++)
+                a[FS_SWAP_ATTR_EXTRA + c] = 1.0f;
+            covered[y * W + x] = 1;
+        }
+    const float reach = 3.0f;
+    fs_swap_lookup look = {&id.atlas, am, attr, covered, window, 3 * W, 0, 0, W, H,
+                           FS_SWAP_EYES_TARGET, -1.0f, 0.2f, 0, {{0}}, {{0}}, 0,
+                           (const float(*)[3])pts, reach};
+    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, dist};
+    fs_error_buf eb;
+    FS_ASSERT_OK(fs_swap_lookup_ref(FS_EXEC_SERIAL(&eb), &look, &lo));
+    const float *c0 = pts[am->ring[0][0]], *c1 = pts[am->ring[0][n / 2]];
+    const double width = hypot(c1[0] - c0[0], c1[1] - c0[1]);
+    long n_open = 0, n_ramp = 0;
+    double worst = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            const int q = y * W + x;
+            double best = INFINITY;
+            for (int i = 0, j = n - 1; i < n; j = i++) {
+                const float *a = pts[am->ring[0][i]], *b = pts[am->ring[0][j]];
+                const double grow = (i != 0 && i <= n / 2 ? 0.03 : 0.10) * width;
+                for (int k = 0; k <= 64; k++) {
+                    const double px = a[0] + (b[0] - a[0]) * k / 64.0, py = a[1] + (b[1] - a[1]) * k / 64.0;
+                    best = fmin(best, hypot(x - px, y - py) - grow);
+                }
+            }
+            if (open[q]) {
+                n_open++;
+                ck_assert_msg(dist[q] == 0.0f, "(%d, %d): in the opening, distance %g", x, y, (double)dist[q]);
+                continue;
+            }
+            ck_assert_msg(dist[q] >= 0.0f, "(%d, %d): out of the opening, distance %g", x, y,
+                          (double)dist[q]);
+            if (best < reach - 0.05) {
+                n_ramp++;
+                ck_assert_msg(fabs(dist[q] - best) < 0.02, "(%d, %d): distance %g, brute force %g", x, y,
+                              (double)dist[q], best);
+                worst = fmax(worst, fabs(dist[q] - best));
+            } else if (best > reach + 0.05) {
+                ck_assert_msg(isinf(dist[q]), "(%d, %d): %g past the reach", x, y, (double)dist[q]);
+            }
+        }
+    printf("swap: eye edge distance: %ld px in the opening, %ld within %.0f px of it, worst %.4f px "
+           "from the brute force\n", n_open, n_ramp, (double)reach, worst);
+    ck_assert_int_gt(n_open, 200);
+    ck_assert_int_gt(n_ramp, 150);
+    lo.eye_dist = dist_fast;
+    FS_ASSERT_OK(fs_swap_lookup_fast(FS_EXEC_SERIAL(&eb), &look, &lo));
+    ck_assert_mem_eq(dist, dist_fast, sizeof(dist));
     free(id.atlas.rgba);
     free(id.atlas.weight);
     fs_test_swap_env_close(&e);
@@ -1915,6 +2012,7 @@ static Suite *swap_suite(void)
     tcase_add_test(tc, swap_openings_clean);
     tcase_add_test(tc, swap_stages_through_ops);
     tcase_add_test(tc, swap_skin_guard_regions);
+    tcase_add_test(tc, swap_eye_edge_distance);
     tcase_add_test(tc, swap_quality_pairs);
     tcase_add_test(tc, swap_no_face_source);
     tcase_add_test(tc, swap_identity_blob);

@@ -264,37 +264,74 @@ static void openings_init(const fs_atlas_mesh *mesh, const float (*pts)[3], open
     op->lip_shade = 1.0f - (1.0f - LIP_LINE_SHADE) * (float)(t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t);
 }
 
-/* 1 + the eye whose grown opening holds (x, y), image px; else 0. Inside
- * the ring first (crossings only), then within the growth of an edge,
- * stopping at the first: the same answer as testing both over every edge,
- * at a fraction of the cost (most pixels in an eye's box are inside it). */
+/* Whether eye @p e's grown opening holds (x, y), image px: inside the ring
+ * first (crossings only), then within the growth of an edge. Without
+ * @p dist it stops at the first such edge (most pixels in an eye's box are
+ * inside it); with it, every edge is measured and *dist is the least
+ * distance to an edge less its growth: how far out of the grown opening
+ * the point lies (the opening is the ring with a disc of its edge's growth
+ * round every point of it). */
+static int eye_holds(const openings *op, int e, float x, float y, float *dist)
+{
+    const int n = op->n[e];
+    int inside = 0;
+    for (int i = 0, j = n - 1; i < n; j = i++) {
+        const float *a = op->ring[e][i], *b = op->ring[e][j];
+        if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0])
+            inside = !inside;
+    }
+    if (inside)
+        return 1;
+    float best = INFINITY;
+    int held = 0;
+    for (int i = 0, j = n - 1; i < n; j = i++) {
+        const float *a = op->ring[e][i], *b = op->ring[e][j];
+        const float ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
+        float t = l2 > 0 ? ((x - a[0]) * ex + (y - a[1]) * ey) / l2 : 0.0f;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        const float dx = x - a[0] - t * ex, dy = y - a[1] - t * ey;
+        /* The ring's first half (to the far corner) is the lower lid. */
+        const float g2 = op->grow2[e][i != 0 && i <= n / 2 ? 0 : 1];
+        held |= dx * dx + dy * dy <= g2;
+        if (held && !dist)
+            return 1;
+        if (dist)
+            best = fminf(best, sqrtf(dx * dx + dy * dy) - sqrtf(g2));
+    }
+    if (dist)
+        *dist = best < 0.0f ? 0.0f : best;
+    return held;
+}
+
+/* 1 + the eye whose grown opening holds (x, y), image px; else 0. */
 static int in_grown_eye(const openings *op, float x, float y)
 {
     for (int e = 0; e < 2; e++) {
         const float *box = op->box[e];
-        if (!(x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3]))
-            continue;
-        const int n = op->n[e];
-        int inside = 0;
-        for (int i = 0, j = n - 1; i < n; j = i++) {
-            const float *a = op->ring[e][i], *b = op->ring[e][j];
-            if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0])
-                inside = !inside;
-        }
-        if (inside)
+        if (x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3] &&
+            eye_holds(op, e, x, y, NULL))
             return e + 1;
-        for (int i = 0, j = n - 1; i < n; j = i++) {
-            const float *a = op->ring[e][i], *b = op->ring[e][j];
-            const float ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
-            float t = l2 > 0 ? ((x - a[0]) * ex + (y - a[1]) * ey) / l2 : 0.0f;
-            t = t < 0 ? 0 : t > 1 ? 1 : t;
-            const float dx = x - a[0] - t * ex, dy = y - a[1] - t * ey;
-            /* The ring's first half (to the far corner) is the lower lid. */
-            if (dx * dx + dy * dy <= op->grow2[e][i != 0 && i <= n / 2 ? 0 : 1])
-                return e + 1;
-        }
     }
     return 0;
+}
+
+/* How far (x, y) lies out of the grown eye openings, image px: 0 inside,
+ * INFINITY where no eye's box grown by @p reach holds it or it lies
+ * further than that. */
+static float eye_distance(const openings *op, float x, float y, float reach)
+{
+    float best = INFINITY;
+    for (int e = 0; e < 2; e++) {
+        const float *box = op->box[e];
+        float d;
+        if (!(x >= box[0] - reach && x <= box[2] + reach && y >= box[1] - reach &&
+              y <= box[3] + reach))
+            continue;
+        if (eye_holds(op, e, x, y, &d))
+            return 0.0f;
+        best = fminf(best, d);
+    }
+    return best > reach ? INFINITY : best;
 }
 
 /* Which opening the swap keeps the target's at a pixel with attributes
@@ -459,6 +496,8 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
                 r[c] = g[c] = wp[c] = (float)t[c] * (1.0f / 255.0f);
             o->skin[p] = 0;
             o->open[p] = 0;
+            if (o->eye_dist)
+                o->eye_dist[p] = INFINITY;
             if (!d->covered[p])
                 continue;
             covered++;
@@ -466,6 +505,8 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
             const float u = a[0];
             float v = a[1];
             int lips;
+            if (o->eye_dist && d->eyes == FS_SWAP_EYES_TARGET && op.valid)
+                o->eye_dist[p] = eye_distance(&op, a[2], a[3], d->eye_reach);
             if (kept_opening(d->mesh, &op, rbox, d->eyes, a, d->target_iris, d->source_iris, &lips)) {
                 /* The target's own eye or mouth opening, from where it lies
                  * on the target's mesh (moved when the shape changed). */

@@ -50,6 +50,8 @@ typedef struct fs_swap_lookup {
                                    its inner lips tell a closed mouth (fs_swap_mouth_open),
                                    which keeps no opening and shows the atlas' lips; NULL:
                                    the atlas rings alone, the mouth taken as open */
+    float eye_reach;            /* with eye_dist: how far out of the grown eye openings
+                                   the distance is wanted, px */
 } fs_swap_lookup;
 
 /* What it writes: w*h (times 3 for colours, 0..1) each, and counts. */
@@ -62,6 +64,10 @@ typedef struct fs_swap_lookup_out {
     long covered;   /* pixels the mesh covers */
     long textured;  /* of those, pixels with atlas colour */
     long skin_n;    /* skin pixels outside the openings */
+    float *eye_dist; /* NULL, or: where target mode keeps the target's eyes, each
+                        covered pixel's distance (px) out of the grown openings'
+                        true edge (0 inside, INFINITY beyond eye_reach), so that
+                        their feather follows the contour, not the pixel grid */
 } fs_swap_lookup_out;
 
 /* The two irises of a face's 478 landmarks (468 and 473 the centres, the

@@ -623,7 +623,7 @@ static fs_status check_target(const fs_swap_target *t, ptrdiff_t stride, fs_erro
 
 /* Working buffers of one swap, all over the w x h window. */
 typedef struct work {
-    float *depth, *uv, *render, *target, *alpha, *weight, *alpha_in, *warp;
+    float *depth, *uv, *render, *target, *alpha, *weight, *alpha_in, *warp, *eye_dist;
     uint8_t *mask, *skin, *eroded, *render8, *open;
 } work;
 
@@ -642,6 +642,7 @@ static void work_free(work *k)
     fs_tmp_free(k->alpha_in);
     fs_tmp_free(k->warp);
     fs_tmp_free(k->open);
+    fs_tmp_free(k->eye_dist);
 }
 
 static int work_alloc(work *k, size_t n)
@@ -659,8 +660,9 @@ static int work_alloc(work *k, size_t n)
     k->render8 = fs_tmp_alloc(n * 3);
     k->alpha_in = fs_tmp_alloc(n * sizeof(float));
     k->open = fs_tmp_alloc(n);
+    k->eye_dist = fs_tmp_alloc(n * sizeof(float));
     return k->depth && k->uv && k->render && k->target && k->alpha && k->weight && k->mask &&
-           k->skin && k->eroded && k->render8 && k->alpha_in && k->open && k->warp;
+           k->skin && k->eroded && k->render8 && k->alpha_in && k->open && k->warp && k->eye_dist;
 }
 
 /* Room for the debug images of @p info (malloc'd: fs_swap_info_free
@@ -1122,11 +1124,13 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
         .skin_guard = params->skin_guard,
         .relight = relight,
         .target_points = points,
+        .eye_reach = (float)(params->hole_feather * size),
     };
     memcpy(look.target_iris, t->iris, sizeof(look.target_iris));
     fs_swap_iris_discs((const float(*)[3])id->landmarks, look.source_iris);
     fs_swap_lookup_out lo = {
-        .render = k.render, .target = k.target, .warp = k.warp, .skin = k.skin, .open = k.open};
+        .render = k.render, .target = k.target, .warp = k.warp, .skin = k.skin, .open = k.open,
+        .eye_dist = k.eye_dist};
     st = eng->swap.lookup(ex, &look, &lo);
     if (st != FS_OK) {
         work_free(&k);
@@ -1160,6 +1164,19 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
     if (st == FS_OK)
         st = cops->mask_feather(ex, k.open, w, h, w, params->hole_feather * size, 0, k.alpha_in,
                                 w);
+    /* Round the eyes the feather runs from the grown lid contour itself:
+     * from the pixel grid's openings (their centres in or out) it drew
+     * each opening's edge as a staircase, a dark jagged rim where the
+     * target's lashes or make-up meet the source's lighter lid (closed,
+     * made-up eyes read as holes cut in the face). The grid's distance to
+     * an opening is never below the contour's, so this only gives the
+     * target a little more of the rim. */
+    if (st == FS_OK && params->hole_feather * size > 0.0) {
+        const float inv = (float)(1.0 / (params->hole_feather * size));
+        for (size_t p = 0; p < n; p++)
+            if (k.eye_dist[p] < INFINITY)
+                k.alpha_in[p] = fminf(k.alpha_in[p], k.eye_dist[p] * inv);
+    }
 
     /* The target's own highlights back on (the source's were taken out of its
      * albedo at capture), before the colour match, so that its statistics
