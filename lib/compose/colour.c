@@ -1120,12 +1120,13 @@ static double fill_noise(hp_meter *m, float *render, ptrdiff_t rstride, const fl
 {
     const size_t n = (size_t)m->w * m->h;
     noise_plane(seed, ox, oy, m->mask, m->w, m->h, 1.0, fast, g);
-    double amp = sqrt((et - e) / 0.76);
+    const double guess = sqrt((et - e) / 0.76);
     for (size_t i = 0; i < n; i++)
-        tmp[i] = yl[i] + (float)amp * g[i];
-    const double ea = hp_measure(m, tmp), k = (ea - e) / (amp * amp);
-    if (k > 0.0)
-        amp = sqrt((et - e) / k);
+        tmp[i] = yl[i] + (float)guess * g[i];
+    const double ea = hp_measure(m, tmp), k = (ea - e) / (guess * guess);
+    /* At most twice the guess: a measure the noise hardly moved would
+     * otherwise ask for any amount. */
+    const double amp = k > 0.0 ? fmin(sqrt((et - e) / k), 2.0 * guess) : guess;
     for (size_t i = 0; i < n; i++)
         g[i] *= (float)amp;
     add_masked(render, rstride, m->mask, m->w, m->h, g, NULL);
