@@ -218,7 +218,8 @@ typedef struct openings {
     int n[2];
     float ring[2][FS_ATLAS_RING_MAX][2];
     float box[2][4];       /* each eye's ring box, grown */
-    float grow2[2][2];     /* squared growth, px^2: lower lid, upper lid */
+    float grow[2][2];      /* growth, px: lower lid, upper lid */
+    float grow2[2][2];     /* its square */
     int mouth_closed;
     float lip_shade; /* what the pixels between closed lips are multiplied by */
 } openings;
@@ -251,6 +252,8 @@ static void openings_init(const fs_atlas_mesh *mesh, const float (*pts)[3], open
         const float gu = EYE_GROW * width;
         const float gl = EYE_GROW_LOWER * width;
         const float g = fmaxf(gu, gl);
+        op->grow[e][0] = gl;
+        op->grow[e][1] = gu;
         op->grow2[e][0] = gl * gl;
         op->grow2[e][1] = gu * gu;
         box[0] -= g;
@@ -283,7 +286,6 @@ static int eye_holds(const openings *op, int e, float x, float y, float *dist)
     if (inside)
         return 1;
     float best = INFINITY;
-    int held = 0;
     for (int i = 0, j = n - 1; i < n; j = i++) {
         const float *a = op->ring[e][i], *b = op->ring[e][j];
         const float ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
@@ -291,16 +293,21 @@ static int eye_holds(const openings *op, int e, float x, float y, float *dist)
         t = t < 0 ? 0 : t > 1 ? 1 : t;
         const float dx = x - a[0] - t * ex, dy = y - a[1] - t * ey;
         /* The ring's first half (to the far corner) is the lower lid. */
-        const float g2 = op->grow2[e][i != 0 && i <= n / 2 ? 0 : 1];
-        held |= dx * dx + dy * dy <= g2;
-        if (held && !dist)
+        const int lid = i != 0 && i <= n / 2 ? 0 : 1;
+        const float d2 = dx * dx + dy * dy, g = op->grow[e][lid];
+        if (d2 <= op->grow2[e][lid]) {
+            if (dist)
+                *dist = 0.0f;
             return 1;
-        if (dist)
-            best = fminf(best, sqrtf(dx * dx + dy * dy) - sqrtf(g2));
+        }
+        /* The root only where it may beat the best so far. */
+        const float lim = best + g;
+        if (dist && !(d2 >= lim * lim))
+            best = fminf(best, sqrtf(d2) - g);
     }
     if (dist)
         *dist = best < 0.0f ? 0.0f : best;
-    return held;
+    return 0;
 }
 
 /* 1 + the eye whose grown opening holds (x, y), image px; else 0. */
@@ -315,20 +322,23 @@ static int in_grown_eye(const openings *op, float x, float y)
     return 0;
 }
 
-/* How far (x, y) lies out of the grown eye openings, image px: 0 inside,
- * INFINITY where no eye's box grown by @p reach holds it or it lies
- * further than that. */
-static float eye_distance(const openings *op, float x, float y, float reach)
+/* How far (x, y) lies out of the grown eye openings, image px: 0 inside
+ * (*@p eye: 1 + which, as in_grown_eye), INFINITY where no eye's box grown
+ * by @p reach holds it or it lies further than that. */
+static float eye_distance(const openings *op, float x, float y, float reach, int *eye)
 {
     float best = INFINITY;
+    *eye = 0;
     for (int e = 0; e < 2; e++) {
         const float *box = op->box[e];
         float d;
         if (!(x >= box[0] - reach && x <= box[2] + reach && y >= box[1] - reach &&
               y <= box[3] + reach))
             continue;
-        if (eye_holds(op, e, x, y, &d))
+        if (eye_holds(op, e, x, y, &d)) {
+            *eye = e + 1;
             return 0.0f;
+        }
         best = fminf(best, d);
     }
     return best > reach ? INFINITY : best;
@@ -336,17 +346,18 @@ static float eye_distance(const openings *op, float x, float y, float reach)
 
 /* Which opening the swap keeps the target's at a pixel with attributes
  * @p a (0 none, 1 and 2 the eyes, 3 the mouth) under mode @p eyes; the
- * irises of gaze mode from @p tiris and, where given, @p siris. A closed
- * mouth keeps none: *@p lips is set where the pixel lies between its lips. */
+ * irises of gaze mode from @p tiris and, where given, @p siris; @p eye:
+ * in_grown_eye's answer where the caller has it, else -1. A closed mouth
+ * keeps none: *@p lips is set where the pixel lies between its lips. */
 static int kept_opening(const fs_atlas_mesh *mesh, const openings *op, const float rbox[4],
                         int eyes, const float *a, const float (*tiris)[3],
-                        const float (*siris)[3], int *lips)
+                        const float (*siris)[3], int eye, int *lips)
 {
     *lips = 0;
     if (eyes == FS_SWAP_EYES_SOURCE)
         return 0;
     if (eyes == FS_SWAP_EYES_TARGET && op->valid) {
-        const int e = in_grown_eye(op, a[2], a[3]);
+        const int e = eye >= 0 ? eye : in_grown_eye(op, a[2], a[3]);
         if (e)
             return e;
     }
@@ -504,10 +515,11 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
             const float *a = d->attr + FS_SWAP_ATTR * p;
             const float u = a[0];
             float v = a[1];
-            int lips;
+            int lips, eye = -1; /* -1: kept_opening asks */
             if (o->eye_dist && d->eyes == FS_SWAP_EYES_TARGET && op.valid)
-                o->eye_dist[p] = eye_distance(&op, a[2], a[3], d->eye_reach);
-            if (kept_opening(d->mesh, &op, rbox, d->eyes, a, d->target_iris, d->source_iris, &lips)) {
+                o->eye_dist[p] = eye_distance(&op, a[2], a[3], d->eye_reach, &eye);
+            if (kept_opening(d->mesh, &op, rbox, d->eyes, a, d->target_iris, d->source_iris, eye,
+                             &lips)) {
                 /* The target's own eye or mouth opening, from where it lies
                  * on the target's mesh (moved when the shape changed). */
                 o->open[p] = 1;
@@ -608,7 +620,7 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
             /* The openings the render keeps the target's, as the lookup
              * decides them but for the source's irises (the user's). */
             int lips;
-            open[p] = covered[p] && kept_opening(mesh, &op, rbox, eyes, a, iris, NULL, &lips);
+            open[p] = covered[p] && kept_opening(mesh, &op, rbox, eyes, a, iris, NULL, -1, &lips);
             skin[p] = covered[p] && a[1] >= forehead_v;
             skin_n += skin[p] && !open[p];
         }
