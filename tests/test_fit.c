@@ -898,6 +898,108 @@ START_TEST(tracking_follows_a_shift)
 }
 END_TEST
 
+/* fs_fitter_run_steady: a box of 160 px or more is fitted as fs_fitter_run
+ * fits it; a smaller one gets the mean of the five crops (its own and the
+ * box moved 3% each way, rebuilt here as moved boxes), the pose fitted to
+ * the mean. And it is steadier: boxes moved 2% four ways (as two
+ * detections of the same face may differ) move its landmarks less than
+ * they move a single fit's. */
+static double spread(const fs_face_landmarks *lm, int n)
+{
+    double mean[FS_LANDMARKS][2] = {{0}}, d = 0;
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < FS_LANDMARKS; i++)
+            for (int c = 0; c < 2; c++)
+                mean[i][c] += lm[j].points[i][c] / n;
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < FS_LANDMARKS; i++)
+            d += hypot(lm[j].points[i][0] - mean[i][0], lm[j].points[i][1] - mean[i][1]);
+    return d / (n * FS_LANDMARKS);
+}
+
+static fs_face_box moved_box(const fs_face_box *b, double dx, double dy)
+{
+    fs_face_box m = *b;
+    const float ox = (float)(dx * b->width), oy = (float)(dy * b->height);
+    m.x += ox;
+    m.y += oy;
+    for (int k = 0; k < FS_FACE_KEYPOINTS; k++) {
+        m.keypoints[k][0] += ox;
+        m.keypoints[k][1] += oy;
+    }
+    return m;
+}
+
+START_TEST(steady_fit_averages_small_faces)
+{
+    fs_context *ctx = fs_test_new_context();
+    fs_fitter *fit = fs_test_new_fitter(ctx);
+    fs_detector *det = fs_test_new_detector(ctx);
+    static const char *files[] = {"messi5.jpg", "faceapi_sample1.jpg"};
+    int small = 0, large = 0;
+    for (int fi = 0; fi < 2; fi++) {
+        fs_image img;
+        fs_test_load_image(ctx, files[fi], &img);
+        fs_face_box fb[8];
+        const int n = detect(det, &img, fb, 8);
+        for (int k = 0; k < n; k++) {
+            fs_face_landmarks one, st;
+            if (fs_fitter_run(fit, &img, &fb[k], &one) != FS_OK)
+                continue;
+            FS_ASSERT_OK(fs_fitter_run_steady(fit, &img, &fb[k], &st));
+            if (fmaxf(fb[k].width, fb[k].height) >= 160.0f) {
+                large++;
+                ck_assert_mem_eq(&one, &st, sizeof(one));
+                continue;
+            }
+            small++;
+            static const double sh[4][2] = {{0.03, 0}, {-0.03, 0}, {0, 0.03}, {0, -0.03}};
+            double sum[FS_LANDMARKS][2];
+            for (int i = 0; i < FS_LANDMARKS; i++)
+                for (int c = 0; c < 2; c++)
+                    sum[i][c] = one.points[i][c];
+            int fits = 1;
+            for (int j = 0; j < 4; j++) {
+                const fs_face_box m = moved_box(&fb[k], sh[j][0], sh[j][1]);
+                fs_face_landmarks o;
+                if (fs_fitter_run(fit, &img, &m, &o) != FS_OK)
+                    continue;
+                for (int i = 0; i < FS_LANDMARKS; i++)
+                    for (int c = 0; c < 2; c++)
+                        sum[i][c] += o.points[i][c];
+                fits++;
+            }
+            double worst = 0;
+            for (int i = 0; i < FS_LANDMARKS; i++)
+                for (int c = 0; c < 2; c++)
+                    worst = fmax(worst, fabs(sum[i][c] / fits - st.points[i][c]));
+            ck_assert_msg(worst < 1e-3, "%s face %d: %g px from the mean of %d fits", files[fi], k,
+                          worst, fits);
+            ck_assert(st.confidence == one.confidence);
+            /* Steadier under a moved detection. */
+            static const double jit[4][2] = {{0.02, 0.02}, {-0.02, 0.02}, {0.02, -0.02}, {-0.02, -0.02}};
+            fs_face_landmarks a[4], b[4];
+            for (int j = 0; j < 4; j++) {
+                const fs_face_box m = moved_box(&fb[k], jit[j][0], jit[j][1]);
+                FS_ASSERT_OK(fs_fitter_run(fit, &img, &m, &a[j]));
+                FS_ASSERT_OK(fs_fitter_run_steady(fit, &img, &m, &b[j]));
+            }
+            const double s1 = spread(a, 4), s5 = spread(b, 4);
+            printf("%s face %d (box %.0f px): landmarks move %.3f px under 2%% moves of the box, "
+                   "%.3f px fitted steadily (%d fits)\n", files[fi], k, (double)fb[k].width, s1, s5,
+                   fits);
+            ck_assert_msg(s5 < s1, "%s face %d: steady %g px against %g", files[fi], k, s5, s1);
+        }
+        fs_image_free(&img);
+    }
+    ck_assert_int_gt(small, 0);
+    ck_assert_int_gt(large, 0);
+    fs_detector_destroy(det);
+    fs_fitter_destroy(fit);
+    fs_context_destroy(ctx);
+}
+END_TEST
+
 START_TEST(runs_allocate_nothing)
 {
     if (!alloc_count_available()) {
@@ -1000,6 +1102,7 @@ int main(void)
     tcase_add_test(api, iris_flip_decision);
     tcase_add_test(api, iris_off_and_quirks);
     tcase_add_test(api, tracking_follows_a_shift);
+    tcase_add_test(api, steady_fit_averages_small_faces);
     tcase_add_test(api, runs_allocate_nothing);
     tcase_add_test(api, model_file_checks);
     suite_add_tcase(s, api);

@@ -150,6 +150,15 @@ void fs_iris_from_mesh(double (*rc)[3]);
 /* The roll (radians, image frame) FS_FITTER_ALIGN_ROLL turns a detection's crop by. */
 double fs_roll_from_keypoints(const fs_face_box *face);
 
+/* fs_fitter_run, and where the detection box is under 160 px the mean of
+ * five fits: the box's own crop and the box moved by 3% of its size left,
+ * right, up and down (crops the mesh rejects left out), the head pose fitted
+ * again to the mean. Its confidence, box and crop are the first fit's. The
+ * library's capture and still-image swap fit with it; fs_fitter_run stays
+ * the reference pipeline's single crop. */
+fs_status fs_fitter_run_steady(fs_fitter *fit, const fs_image *image, const fs_face_box *face,
+                               fs_face_landmarks *out);
+
 /* Overrides the iris flips (NULL restores the parameter-driven choice): for
  * the experiment that decides the default (tests/test_fit.c). */
 void fs_fitter_set_iris_flip(fs_fitter *fit, const fs_iris_flip *flip);

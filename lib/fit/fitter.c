@@ -29,6 +29,13 @@
 #include "engine.h"
 
 #define CROP_FACTOR 1.4      /* detector box -> FaceMesh crop (Human's detector.scale) */
+/* fs_fitter_run_steady: faces whose detection box is under this many px
+ * are fitted from five crops, the box's own and the box moved by
+ * STEADY_SHIFT of its size each way, and the landmarks averaged. On a
+ * small face the mesh's 192 px input is an enlarged crop, and where the
+ * crop falls moves the landmarks by a larger share of the face. */
+#define STEADY_FACE_MAX 160.0f
+#define STEADY_SHIFT 0.03
 #define IRIS_FACTOR 2.3      /* eye corners -> Iris crop (Human's iris.scale) */
 /* Landmark extent -> FaceMesh crop when tracking, chosen so that a track
  * crop matches the detection crop of the same face (see test_fit). */
@@ -353,6 +360,22 @@ static fs_status fit_crop(fs_fitter *fit, const fs_image *img, const fs_crop *cr
     return FS_OK;
 }
 
+/* FaceMesh (+ Iris) on the crop of a detection box moved by (dx, dy) of
+ * its width and height. */
+static fs_status fit_box(fs_fitter *fit, const fs_image *image, const fs_face_box *face, double dx,
+                         double dy, const char *what)
+{
+    double angle = 0.0;
+    if (fit->align == FS_FITTER_ALIGN_ROLL)
+        angle = fs_roll_from_keypoints(face);
+    const double ox = dx * face->width, oy = dy * face->height;
+    const double x1 = face->x + ox, y1 = face->y + oy;
+    const double x2 = (double)(face->x + face->width) + ox, y2 = (double)(face->y + face->height) + oy;
+    fs_crop crop;
+    fs_crop_from_box(x1, y1, x2, y2, CROP_FACTOR, angle, fit->align == FS_FITTER_ALIGN_NONE, &crop);
+    return fit_crop(fit, image, &crop, what);
+}
+
 fs_status fs_fitter_run(fs_fitter *fit, const fs_image *image, const fs_face_box *face,
                         fs_face_landmarks *out)
 {
@@ -368,18 +391,44 @@ fs_status fs_fitter_run(fs_fitter *fit, const fs_image *image, const fs_face_box
         return fs_fail(&fit->err, FS_ERR_INVALID_ARGUMENT,
                        "fs_fitter_run: face box (%g, %g, %g x %g) is not a finite, positive box",
                        (double)face->x, (double)face->y, (double)face->width, (double)face->height);
-    double angle = 0.0;
-    if (fit->align == FS_FITTER_ALIGN_ROLL)
-        angle = fs_roll_from_keypoints(face);
-    const double x1 = face->x, y1 = face->y;
-    const double x2 = (double)(face->x + face->width), y2 = (double)(face->y + face->height);
-    fs_crop crop;
-    fs_crop_from_box(x1, y1, x2, y2, CROP_FACTOR, angle, fit->align == FS_FITTER_ALIGN_NONE, &crop);
-    st = fit_crop(fit, image, &crop, "fs_fitter_run");
+    st = fit_box(fit, image, face, 0.0, 0.0, "fs_fitter_run");
     if (st != FS_OK)
         return st;
     fit->result.box = *face;
     memcpy(out, &fit->result, sizeof(*out));
+    fs_clear_error(&fit->err);
+    return FS_OK;
+}
+
+fs_status fs_fitter_run_steady(fs_fitter *fit, const fs_image *image, const fs_face_box *face,
+                               fs_face_landmarks *out)
+{
+    fs_status st = fs_fitter_run(fit, image, face, out);
+    if (st != FS_OK || fmaxf(face->width, face->height) >= STEADY_FACE_MAX)
+        return st;
+    static const double shift[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+    double sum[FS_LANDMARKS][3];
+    for (int i = 0; i < FS_LANDMARKS; i++)
+        for (int k = 0; k < 3; k++)
+            sum[i][k] = out->points[i][k];
+    int fits = 1;
+    for (int j = 0; j < 4; j++) {
+        /* A crop the mesh rejects (too little of the face left in it) is
+         * left out; the first fit stands alone if all are. */
+        if (fit_box(fit, image, face, STEADY_SHIFT * shift[j][0], STEADY_SHIFT * shift[j][1],
+                    "fs_fitter_run_steady") != FS_OK)
+            continue;
+        for (int i = 0; i < FS_LANDMARKS; i++)
+            for (int k = 0; k < 3; k++)
+                sum[i][k] += fit->result.points[i][k];
+        fits++;
+    }
+    for (int i = 0; i < FS_LANDMARKS; i++)
+        for (int k = 0; k < 3; k++)
+            out->points[i][k] = (float)(sum[i][k] / fits);
+    if (!fs_pose_fit((const float (*)[3])out->points, fit->canon, &out->pose))
+        memset(&out->pose, 0, sizeof(out->pose));
+    memcpy(&fit->result, out, sizeof(*out));
     fs_clear_error(&fit->err);
     return FS_OK;
 }

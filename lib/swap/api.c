@@ -87,7 +87,7 @@ fs_status fs_swap_fit_face(fs_fitter *fit, const fs_image *image, const fs_face_
     const int m = n == 0 ? 0 : sort_by_area(faces, n, want, order);
     fs_status st = FS_ERR_NO_FACE;
     for (int i = 0; i < m && st == FS_ERR_NO_FACE; i++) {
-        st = fs_fitter_run(fit, image, &faces[order[i]], lm);
+        st = fs_fitter_run_steady(fit, image, &faces[order[i]], lm);
         if (st == FS_OK)
             *chosen = order[i];
     }
@@ -895,7 +895,7 @@ static fs_status swap_image_run(fs_renderer *r, const fs_identity *id, fs_image 
     fs_status hard = FS_OK; /* an error that ends the call, at order[hard_at] */
     for (int i = 0; i < m && !done && hard == FS_OK; i++) {
         fs_swap_face_report *p = &rep[order[i]];
-        const fs_status fst = fs_fitter_run(r->fit, image, &box[order[i]], &lm[i]);
+        const fs_status fst = fs_fitter_run_steady(r->fit, image, &box[order[i]], &lm[i]);
         if (fst != FS_OK) {
             report_set(p, FS_SWAP_SKIPPED_FIT, fst);
             continue;
