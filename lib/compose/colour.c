@@ -1016,22 +1016,27 @@ static void sharpen_clamped(const float *yr, const float *yb, const float *lo, c
  * @p s4 (4 w*h planes): the same blurs and division, the same bits. It
  * keeps every branch of the detail stage at one peak of scratch memory, so
  * that a workspace sized by one frame serves the next whichever branch that
- * one takes. */
+ * one takes. @p mb: the mask's own blur at @p sigma where the caller has
+ * it; NULL: made here, into s4's second plane, which later calls with the
+ * same mask and sigma may pass as @p mb. */
 static fs_status masked_blur_in(const fs_exec *ex, const fs_compose_ops *ops, const float *x,
-                                const float *m, int w, int h, double sigma, float *out, float *s4)
+                                const float *m, const float *mb, int w, int h, double sigma,
+                                float *out, float *s4)
 {
     const size_t n = (size_t)w * h;
-    float *mx = s4, *bm = s4 + n, *bmx = s4 + 2 * n, *tmp = s4 + 3 * n;
+    float *mx = s4, *bmx = s4 + 2 * n, *tmp = s4 + 3 * n;
     float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
     const int r = fs_compose_gauss_kernel(sigma, k);
     for (size_t i = 0; i < n; i++)
         mx[i] = m[i] * x[i];
     fs_status st = ops->blur(ex, mx, w, h, k, r, tmp, bmx);
-    if (st == FS_OK)
-        st = ops->blur(ex, m, w, h, k, r, tmp, bm);
+    if (st == FS_OK && !mb) {
+        st = ops->blur(ex, m, w, h, k, r, tmp, s4 + n);
+        mb = s4 + n;
+    }
     if (st == FS_OK)
         for (size_t i = 0; i < n; i++)
-            out[i] = bm[i] > 1e-6f ? bmx[i] / bm[i] : x[i];
+            out[i] = mb[i] > 1e-6f ? bmx[i] / mb[i] : x[i];
     return st;
 }
 
@@ -1045,7 +1050,8 @@ static fs_status blur_render(const fs_exec *ex, const fs_compose_ops *ops, float
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 ch[(size_t)y * w + x] = render[(size_t)y * rstride + 3 * x + c];
-        st = masked_blur_in(ex, ops, ch, mask, w, h, sigma, cb, s4);
+        /* The mask's blur is the same for the three: made once. */
+        st = masked_blur_in(ex, ops, ch, mask, c ? s4 + (size_t)w * h : NULL, w, h, sigma, cb, s4);
         if (st != FS_OK)
             break;
         for (int y = 0; y < h; y++)
@@ -1152,7 +1158,7 @@ typedef struct band_meter {
     int w, h;             /* half-resolution size */
     float *m, *yt, *yr;   /* the mask and the two luminances, 2 x 2 means */
     float *b[3], *mb0[3]; /* three low-passes; the mask's own at no blur */
-    float *mb, *mx, *tmp; /* the mask's at a blur, the masked plane, the blur's */
+    float *s4;            /* masked_blur_in's scratch */
 } band_meter;
 
 static void band_close(band_meter *b)
@@ -1177,7 +1183,7 @@ static fs_status band_open(const fs_exec *ex, band_meter *b, const fs_compose_op
     if (b->w < 1 || b->h < 1)
         return FS_OK;
     const size_t n = (size_t)b->w * b->h;
-    b->m = fs_tmp_alloc(sizeof(float) * n * 12);
+    b->m = fs_tmp_alloc(sizeof(float) * n * 13);
     if (!b->m)
         return fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "compose: out of memory");
     b->yt = b->m + n;
@@ -1186,9 +1192,7 @@ static fs_status band_open(const fs_exec *ex, band_meter *b, const fs_compose_op
         b->b[k] = b->m + (3 + k) * n;
         b->mb0[k] = b->m + (6 + k) * n;
     }
-    b->mb = b->m + 9 * n;
-    b->mx = b->m + 10 * n;
-    b->tmp = b->m + 11 * n;
+    b->s4 = b->m + 9 * n;
     for (int y = 0; y < b->h; y++)
         for (int x = 0; x < b->w; x++) {
             double ms = 0.0, ts = 0.0, rs = 0.0;
@@ -1209,7 +1213,7 @@ static fs_status band_open(const fs_exec *ex, band_meter *b, const fs_compose_op
     for (int k = 0; k < 3 && st == FS_OK; k++) {
         float kern[2 * FS_COMPOSE_MAX_RADIUS + 1];
         const int r = fs_compose_gauss_kernel(band_sig[k], kern);
-        st = ops->blur(ex, b->m, b->w, b->h, kern, r, b->tmp, b->mb0[k]);
+        st = ops->blur(ex, b->m, b->w, b->h, kern, r, b->s4, b->mb0[k]);
     }
     if (st != FS_OK)
         band_close(b);
@@ -1221,21 +1225,9 @@ static fs_status band_open(const fs_exec *ex, band_meter *b, const fs_compose_op
 static double band_ratio(band_meter *b, const float *y, double s, fs_status *st)
 {
     const size_t n = (size_t)b->w * b->h;
-    for (size_t i = 0; i < n; i++)
-        b->mx[i] = b->m[i] * y[i];
-    for (int k = 0; k < 3 && *st == FS_OK; k++) {
-        float kern[2 * FS_COMPOSE_MAX_RADIUS + 1];
-        const int r = fs_compose_gauss_kernel(sqrt(band_sig[k] * band_sig[k] + s * s), kern);
-        const float *mb = b->mb0[k];
-        *st = b->ops->blur(b->ex, b->mx, b->w, b->h, kern, r, b->tmp, b->b[k]);
-        if (*st == FS_OK && s > 0.0) {
-            *st = b->ops->blur(b->ex, b->m, b->w, b->h, kern, r, b->tmp, b->mb);
-            mb = b->mb;
-        }
-        if (*st == FS_OK)
-            for (size_t i = 0; i < n; i++)
-                b->b[k][i] = mb[i] > 1e-6f ? b->b[k][i] / mb[i] : y[i];
-    }
+    for (int k = 0; k < 3 && *st == FS_OK; k++)
+        *st = masked_blur_in(b->ex, b->ops, y, b->m, s > 0.0 ? NULL : b->mb0[k], b->w, b->h,
+                             sqrt(band_sig[k] * band_sig[k] + s * s), b->b[k], b->s4);
     if (*st != FS_OK)
         return 0.0;
     double fine = 0.0, coarse = 0.0;
@@ -1327,7 +1319,7 @@ static inline fs_status match_sharpness_at(const fs_exec *ex, const fs_compose_o
         double a = 0.0, b = 4.0;
         for (int it = 0; er > et * 1.05 && it < 6 && st == FS_OK; it++) {
             const double mid = 0.5 * (a + b);
-            st = masked_blur_in(ex, ops, yr, mask, w, h, mid, yb, buf + 6 * n);
+            st = masked_blur_in(ex, ops, yr, mask, NULL, w, h, mid, yb, buf + 6 * n);
             if (st == FS_OK && hp_measure(&m, yb) > et)
                 a = mid;
             else

@@ -270,10 +270,10 @@ static void openings_init(const fs_atlas_mesh *mesh, const float (*pts)[3], open
 /* Whether eye @p e's grown opening holds (x, y), image px: inside the ring
  * first (crossings only), then within the growth of an edge. Without
  * @p dist it stops at the first such edge (most pixels in an eye's box are
- * inside it); with it, every edge is measured and *dist is the least
- * distance to an edge less its growth: how far out of the grown opening
- * the point lies (the opening is the ring with a disc of its edge's growth
- * round every point of it). */
+ * inside it); with it, *dist is how far out of the grown opening the point
+ * lies (0 where it holds it): the least distance to an edge less its
+ * growth, the opening being the ring with a disc of its edge's growth round
+ * every point of it. */
 static int eye_holds(const openings *op, int e, float x, float y, float *dist)
 {
     const int n = op->n[e];
@@ -283,8 +283,11 @@ static int eye_holds(const openings *op, int e, float x, float y, float *dist)
         if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0])
             inside = !inside;
     }
-    if (inside)
+    if (inside) {
+        if (dist)
+            *dist = 0.0f;
         return 1;
+    }
     float best = INFINITY;
     for (int i = 0, j = n - 1; i < n; j = i++) {
         const float *a = op->ring[e][i], *b = op->ring[e][j];
