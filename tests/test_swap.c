@@ -954,7 +954,10 @@ END_TEST
  * mask above the brows, along the cheeks' sides and at the temples beyond
  * the brows' outer ends; the brows' tails and the cheek are the face's own
  * whatever their colour. Skin-coloured, every place is skin (none of them
- * is an opening). */
+ * is an opening). A little darker than the skin (squared distance between
+ * the side's bound, 8, and the outer band's, 16.3: the mixed texels where
+ * hanging hair thins out over a cheek), it stays out along the cheeks'
+ * sides only. */
 START_TEST(swap_skin_guard_regions)
 {
     fs_test_swap_env e;
@@ -963,7 +966,7 @@ START_TEST(swap_skin_guard_regions)
     fs_swap_params p;
     coded_identity(&id, &p);
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
-    enum { N = 2000, W = 7 };
+    enum { N = 2000, W = 8 };
     static const float tone[3] = {200, 150, 120}, hair[3] = {95, 75, 50};
     static float rgb[N * 3];
     uint32_t st = 99;
@@ -973,15 +976,28 @@ START_TEST(swap_skin_guard_regions)
             rgb[3 * i + c] = tone[c] + (float)(st >> 24) / 25.0f - 5.0f;
         }
     ck_assert_int_eq(fs_skin_model_fit(rgb, N, &id.atlas.skin), 1);
-    /* u, v; 1 where hair stays out */
-    static const float at[W][3] = {
-        {0.12f, 0.33f, 1}, /* temple, beyond brow tail 71 (u 0.173) */
-        {0.88f, 0.30f, 1}, /* the other temple */
-        {0.24f, 0.30f, 0}, /* brow tail (70 at u 0.230) */
-        {0.15f, 0.60f, 1}, /* the cheek's side */
-        {0.36f, 0.55f, 0}, /* cheek */
-        {0.50f, 0.12f, 1}, /* above the brows */
-        {0.64f, 0.55f, 0}, /* the other cheek */
+    /* The skin's tone darkened until its squared distance passes 12. */
+    float dim[3];
+    float d2 = 0.0f, dy = 0.0f;
+    for (float k = 0.0f; k < 60.0f && d2 < 12.0f; k += 0.25f) {
+        for (int c = 0; c < 3; c++)
+            dim[c] = tone[c] - k;
+        d2 = fs_skin_distance(&id.atlas.skin, dim, &dy);
+    }
+    ck_assert_msg(d2 > 8.0f && d2 < 16.3f && dy < 0.0f, "darker tone at d2 %g, dy %g", (double)d2,
+                  (double)dy);
+    /* u, v; 1 where hair stays out; 1 where the darker tone stays out, 0
+     * where it is skin, -1 not asked (the temples: above the brows' line or
+     * not, by the mesh) */
+    static const float at[W][4] = {
+        {0.12f, 0.33f, 1, -1}, /* temple, beyond brow tail 71 (u 0.173) */
+        {0.88f, 0.30f, 1, -1}, /* the other temple */
+        {0.24f, 0.30f, 0, 0},  /* brow tail (70 at u 0.230) */
+        {0.15f, 0.60f, 1, 1},  /* the cheek's side */
+        {0.25f, 0.62f, 1, 1},  /* its inner edge, where hanging hair thins out */
+        {0.36f, 0.55f, 0, 0},  /* cheek */
+        {0.50f, 0.12f, 1, 0},  /* above the brows */
+        {0.64f, 0.55f, 0, 0},  /* the other cheek */
     };
     float attr[W * FS_SWAP_ATTR] = {0};
     uint8_t covered[W], window[3 * W] = {0}, skin[W], open[W];
@@ -1001,16 +1017,20 @@ START_TEST(swap_skin_guard_regions)
                            FS_SWAP_EYES_SOURCE, -1.0f, 0.2f, 1, {{0}}, {{0}}, 0, NULL, 0.0f};
     fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, NULL};
     fs_error_buf eb;
-    for (int pass = 0; pass < 2; pass++) {
-        const float *col = pass ? hair : tone;
+    static const char *const pass_name[3] = {"skin", "hair", "darker skin"};
+    for (int pass = 0; pass < 3; pass++) {
+        const float *col = pass == 2 ? dim : pass ? hair : tone;
         for (size_t t = 0; t < (size_t)id.atlas.size * (size_t)id.atlas.size; t++)
             for (int c = 0; c < 3; c++)
                 id.atlas.rgba[4 * t + (size_t)c] = (uint8_t)col[c];
         FS_ASSERT_OK(fs_swap_lookup_ref(FS_EXEC_SERIAL(&eb), &look, &lo));
         for (int i = 0; i < W; i++) {
             ck_assert_int_eq(open[i], 0);
-            ck_assert_msg(skin[i] == (pass && at[i][2] > 0 ? 0 : 1), "%s atlas at u %.2f v %.2f: skin %d",
-                          pass ? "hair" : "skin", (double)at[i][0], (double)at[i][1], skin[i]);
+            const float out = pass ? at[i][pass + 1] : 0.0f;
+            if (out < 0.0f)
+                continue;
+            ck_assert_msg(skin[i] == (out > 0.0f ? 0 : 1), "%s atlas at u %.2f v %.2f: skin %d",
+                          pass_name[pass], (double)at[i][0], (double)at[i][1], skin[i]);
         }
         uint8_t fast_skin[W];
         memcpy(fast_skin, skin, W);
