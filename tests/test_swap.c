@@ -949,6 +949,75 @@ START_TEST(swap_stages_through_ops)
 }
 END_TEST
 
+/* The hair guard tests' set-up: @p e opened, *id the coded identity with a
+ * skin model fitted on guard_tone with +-5 levels of noise per channel, and
+ * into @p dim that tone darkened until its squared distance to the model
+ * passes 12 (between the side band's bound, 8, and the outer band's,
+ * 16.3). Returns the renderer's mesh. */
+static const float guard_tone[3] = {200, 150, 120}, guard_hair[3] = {95, 75, 50};
+
+static const fs_swap_mesh *guard_open(fs_test_swap_env *e, fs_identity_data *id, uint32_t seed,
+                                      float dim[3])
+{
+    fs_test_swap_env_open(e);
+    fs_swap_params p;
+    coded_identity(id, &p);
+    enum { N = 2000 };
+    static float rgb[N * 3];
+    uint32_t st = seed;
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < 3; c++) {
+            st = st * 1664525u + 1013904223u;
+            rgb[3 * i + c] = guard_tone[c] + (float)(st >> 24) / 25.0f - 5.0f;
+        }
+    ck_assert_int_eq(fs_skin_model_fit(rgb, N, &id->atlas.skin), 1);
+    float d2 = 0.0f, dy = 0.0f;
+    for (float k = 0.0f; k < 60.0f && d2 < 12.0f; k += 0.25f) {
+        for (int c = 0; c < 3; c++)
+            dim[c] = guard_tone[c] - k;
+        d2 = fs_skin_distance(&id->atlas.skin, dim, &dy);
+    }
+    ck_assert_msg(d2 > 8.0f && d2 < 16.3f && dy < 0.0f, "darker tone at d2 %g, dy %g", (double)d2,
+                  (double)dy);
+    return fs_renderer_internal_mesh(e->ren);
+}
+
+/* Lookup attributes for @p w places at (u, v) = @p at[i][0..1] of
+ * @p stride floats each, well inside the face (not the outer band). */
+static void guard_places(const float *at, int stride, int w, float *attr, uint8_t *covered)
+{
+    for (int i = 0; i < w; i++) {
+        float *a = attr + FS_SWAP_ATTR * i;
+        a[0] = at[stride * i];
+        a[1] = at[stride * i + 1];
+        a[2] = (float)i + 0.5f;
+        a[3] = 0.5f;
+        a[4] = 1.0f;
+        for (int c = 0; c < 3; c++)
+            a[FS_SWAP_ATTR_EXTRA + c] = 1.0f;
+        covered[i] = 1;
+    }
+}
+
+/* The fast lookup calls the same places skin as the reference just did
+ * (@p lo holds the reference's answer for @p w places). */
+static void guard_fast_agrees(const fs_swap_lookup *look, fs_swap_lookup_out *lo, int w)
+{
+    uint8_t ref[16];
+    ck_assert_int_le(w, (int)sizeof(ref));
+    memcpy(ref, lo->skin, (size_t)w);
+    fs_error_buf eb;
+    FS_ASSERT_OK(fs_swap_lookup_fast(FS_EXEC_SERIAL(&eb), look, lo));
+    ck_assert_mem_eq(ref, lo->skin, (size_t)w);
+}
+
+static void guard_close(fs_test_swap_env *e, fs_identity_data *id)
+{
+    free(id->atlas.rgba);
+    free(id->atlas.weight);
+    fs_test_swap_env_close(e);
+}
+
 /* Where the lookup's hair guard asks the source's skin model: an atlas of
  * one colour, looked up at chosen places. Hair-coloured, it stays out of the
  * mask above the brows, along the cheeks' sides and at the temples beyond
@@ -961,31 +1030,10 @@ END_TEST
 START_TEST(swap_skin_guard_regions)
 {
     fs_test_swap_env e;
-    fs_test_swap_env_open(&e);
     fs_identity_data id;
-    fs_swap_params p;
-    coded_identity(&id, &p);
-    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
-    enum { N = 2000, W = 8 };
-    static const float tone[3] = {200, 150, 120}, hair[3] = {95, 75, 50};
-    static float rgb[N * 3];
-    uint32_t st = 99;
-    for (int i = 0; i < N; i++)
-        for (int c = 0; c < 3; c++) {
-            st = st * 1664525u + 1013904223u;
-            rgb[3 * i + c] = tone[c] + (float)(st >> 24) / 25.0f - 5.0f;
-        }
-    ck_assert_int_eq(fs_skin_model_fit(rgb, N, &id.atlas.skin), 1);
-    /* The skin's tone darkened until its squared distance passes 12. */
     float dim[3];
-    float d2 = 0.0f, dy = 0.0f;
-    for (float k = 0.0f; k < 60.0f && d2 < 12.0f; k += 0.25f) {
-        for (int c = 0; c < 3; c++)
-            dim[c] = tone[c] - k;
-        d2 = fs_skin_distance(&id.atlas.skin, dim, &dy);
-    }
-    ck_assert_msg(d2 > 8.0f && d2 < 16.3f && dy < 0.0f, "darker tone at d2 %g, dy %g", (double)d2,
-                  (double)dy);
+    const fs_swap_mesh *mesh = guard_open(&e, &id, 99, dim);
+    enum { W = 8 };
     /* u, v; 1 where hair stays out; 1 where the darker tone stays out, 0
      * where it is skin, -1 not asked (the temples: above the brows' line or
      * not, by the mesh) */
@@ -1002,24 +1050,14 @@ START_TEST(swap_skin_guard_regions)
     float attr[W * FS_SWAP_ATTR] = {0};
     uint8_t covered[W], window[3 * W] = {0}, skin[W], open[W];
     float render[3 * W], target[3 * W], warp[3 * W];
-    for (int i = 0; i < W; i++) {
-        float *a = attr + FS_SWAP_ATTR * i;
-        a[0] = at[i][0];
-        a[1] = at[i][1];
-        a[2] = (float)i + 0.5f;
-        a[3] = 0.5f;
-        a[4] = 1.0f; /* well inside the face: not the outer band */
-        for (int c = 0; c < 3; c++)
-            a[FS_SWAP_ATTR_EXTRA + c] = 1.0f;
-        covered[i] = 1;
-    }
+    guard_places(&at[0][0], 4, W, attr, covered);
     fs_swap_lookup look = {&id.atlas, &mesh->atlas, attr, covered, window, 3 * W, 0, 0, W, 1,
                            FS_SWAP_EYES_SOURCE, -1.0f, 0.2f, 1, {{0}}, {{0}}, 0, NULL, 0.0f};
     fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, NULL};
     fs_error_buf eb;
     static const char *const pass_name[3] = {"skin", "hair", "darker skin"};
     for (int pass = 0; pass < 3; pass++) {
-        const float *col = pass == 2 ? dim : pass ? hair : tone;
+        const float *col = pass == 2 ? dim : pass ? guard_hair : guard_tone;
         for (size_t t = 0; t < (size_t)id.atlas.size * (size_t)id.atlas.size; t++)
             for (int c = 0; c < 3; c++)
                 id.atlas.rgba[4 * t + (size_t)c] = (uint8_t)col[c];
@@ -1032,14 +1070,63 @@ START_TEST(swap_skin_guard_regions)
             ck_assert_msg(skin[i] == (out > 0.0f ? 0 : 1), "%s atlas at u %.2f v %.2f: skin %d",
                           pass_name[pass], (double)at[i][0], (double)at[i][1], skin[i]);
         }
-        uint8_t fast_skin[W];
-        memcpy(fast_skin, skin, W);
-        FS_ASSERT_OK(fs_swap_lookup_fast(FS_EXEC_SERIAL(&eb), &look, &lo));
-        ck_assert_mem_eq(fast_skin, skin, W);
+        guard_fast_agrees(&look, &lo, W);
     }
-    free(id.atlas.rgba);
-    free(id.atlas.weight);
-    fs_test_swap_env_close(&e);
+    guard_close(&e, &id);
+}
+END_TEST
+
+/* A fringe over the forehead: hair down to brow_v - 0.08 and, under its
+ * tips, a band 0.01 deep of a tone a little darker than the skin (squared
+ * distance 12, under the forehead's bound of 20: the mixed edge of the
+ * strands, skin texel by texel). The band stays out of the mask (the
+ * fringe line, lookup.c), as does the hair; the forehead 0.05 below the
+ * tips is skin, and so is the skin above a 2 x 2 texel speck of hair (a
+ * mole, not a fringe) elsewhere on the forehead. Fast and reference agree. */
+START_TEST(swap_fringe_line)
+{
+    fs_test_swap_env e;
+    fs_identity_data id;
+    float dim[3];
+    const fs_swap_mesh *mesh = guard_open(&e, &id, 7, dim);
+    enum { W = 5 };
+    const int n = id.atlas.size;
+    const float tips = mesh->brow_v - 0.08f;
+    ck_assert_float_gt(tips, 0.1f);
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            const float u = ((float)x + 0.5f) / (float)n, v = ((float)y + 0.5f) / (float)n;
+            const int speck = x >= (int)(0.30f * n) && x < (int)(0.30f * n) + 2 &&
+                              y >= (int)((tips + 0.04f) * n) && y < (int)((tips + 0.04f) * n) + 2;
+            const float *col = v < tips && u > 0.4f && u < 0.6f ? guard_hair
+                               : v < tips + 0.01f && u > 0.4f && u < 0.6f ? dim
+                               : speck ? guard_hair
+                                       : guard_tone;
+            for (int c = 0; c < 3; c++)
+                id.atlas.rgba[4 * ((size_t)y * (size_t)n + (size_t)x) + (size_t)c] = (uint8_t)col[c];
+        }
+    /* u, v; 1 where it stays out */
+    const float at[W][3] = {
+        {0.50f, tips - 0.03f, 1},  /* the fringe */
+        {0.50f, tips + 0.005f, 1}, /* its mixed edge */
+        {0.50f, tips + 0.05f, 0},  /* the forehead below */
+        {0.30f, tips + 0.02f, 0},  /* above the speck */
+        {0.70f, tips - 0.03f, 0},  /* the forehead beside the fringe */
+    };
+    float attr[W * FS_SWAP_ATTR] = {0};
+    uint8_t covered[W], window[3 * W] = {0}, skin[W], open[W];
+    float render[3 * W], target[3 * W], warp[3 * W];
+    guard_places(&at[0][0], 3, W, attr, covered);
+    fs_swap_lookup look = {&id.atlas, &mesh->atlas, attr, covered, window, 3 * W, 0, 0, W, 1,
+                           FS_SWAP_EYES_SOURCE, -1.0f, mesh->brow_v, 1, {{0}}, {{0}}, 0, NULL, 0.0f};
+    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, NULL};
+    fs_error_buf eb;
+    FS_ASSERT_OK(fs_swap_lookup_ref(FS_EXEC_SERIAL(&eb), &look, &lo));
+    for (int i = 0; i < W; i++)
+        ck_assert_msg(skin[i] == (at[i][2] > 0 ? 0 : 1), "at u %.2f v %.3f (the fringe's tips at %.3f): skin %d",
+                      (double)at[i][0], (double)at[i][1], (double)tips, skin[i]);
+    guard_fast_agrees(&look, &lo, W);
+    guard_close(&e, &id);
 }
 END_TEST
 
@@ -2032,6 +2119,7 @@ static Suite *swap_suite(void)
     tcase_add_test(tc, swap_openings_clean);
     tcase_add_test(tc, swap_stages_through_ops);
     tcase_add_test(tc, swap_skin_guard_regions);
+    tcase_add_test(tc, swap_fringe_line);
     tcase_add_test(tc, swap_eye_edge_distance);
     tcase_add_test(tc, swap_quality_pairs);
     tcase_add_test(tc, swap_no_face_source);
