@@ -484,8 +484,6 @@ static inline float atlas_sample_inline(const fs_atlas *atlas, const float *div2
     return wsum;
 }
 
-/* The reference (fast = 0) and the fast entry (fast = 1: CIELAB from
- * fs_colour_srgb_to_lab_fast for the hair guards) share this body. */
 /* A fringe hangs from above: between the forehead cut and the brows, the
  * texels under its strands' lowest tips are the mixed edge of the hair,
  * lighter than the strands, and the guard's per-texel test let them
@@ -518,7 +516,7 @@ static int fringe_line(const fs_atlas *atlas, const fs_atlas_mesh *mesh, float t
     if (y1 <= y0)
         return 1;
     const int rows = y1 - y0;
-    /* hair[] with a FRINGE_BOX border of zeros, and its running sums */
+    /* hair[]: the band's texels with a FRINGE_BOX border of zeros */
     const int bw = n + 2 * FRINGE_BOX, bh = rows + 2 * FRINGE_BOX;
     uint8_t *hair = fs_tmp_alloc((size_t)bw * (size_t)bh);
     int *low = fs_tmp_alloc((size_t)n * sizeof(int));
@@ -568,6 +566,15 @@ static int fringe_line(const fs_atlas *atlas, const fs_atlas_mesh *mesh, float t
     return 1;
 }
 
+/* Whether the atlas point (@p u, @p v) lies above @p line's column there. */
+static inline int above_fringe(const float *line, int n, float u, float v)
+{
+    const int col = (int)fminf(fmaxf(u * (float)n, 0.0f), (float)(n - 1));
+    return v < line[col];
+}
+
+/* The reference (fast = 0) and the fast entry (fast = 1: CIELAB from
+ * fs_colour_srgb_to_lab_fast for the hair guards) share this body. */
 static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
                                    fs_swap_lookup_out *o, int fast)
 {
@@ -664,9 +671,8 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
                     const guard_place at = above_brow ? GUARD_ABOVE_BROW
                                            : outer    ? GUARD_OUTER
                                                       : GUARD_SIDE;
-                    const int col = (int)fminf(fmaxf(u * (float)atlas->size, 0.0f),
-                                               (float)(atlas->size - 1));
-                    if (!(above_brow && v < fringe[col]) && !hair_like_skin(&atlas->skin, rgb, at)) {
+                    if (!(above_brow && above_fringe(fringe, atlas->size, u, v)) &&
+                        !hair_like_skin(&atlas->skin, rgb, at)) {
                         o->skin[p] = 1;
                         skin_n += !o->open[p];
                     }
