@@ -898,12 +898,14 @@ START_TEST(tracking_follows_a_shift)
 }
 END_TEST
 
-/* fs_fitter_run_steady: a box of 160 px or more is fitted as fs_fitter_run
- * fits it; a smaller one gets the mean of the five crops (its own and the
- * box moved 3% each way, rebuilt here as moved boxes), the pose fitted to
- * the mean. And it is steadier: boxes moved 2% four ways (as two
- * detections of the same face may differ) move its landmarks less than
- * they move a single fit's. */
+/* fs_fitter_run_steady: the mean of the box's fits (its own crop, and for
+ * a box under 160 px the box moved 3% each way too, rebuilt here as moved
+ * boxes) and the fit of the image mirrored left-right, mirrored back,
+ * weighed alike; the pose fitted to the result. So a face and its mirror
+ * image get mirror-image landmarks (exactly for a face of 160 px or more),
+ * which a single fit does not give; and a small face's landmarks move less
+ * under a moved detection (boxes moved 2% four ways, as two detections of
+ * the same face may differ). */
 static double spread(const fs_face_landmarks *lm, int n)
 {
     double mean[FS_LANDMARKS][2] = {{0}}, d = 0;
@@ -930,52 +932,137 @@ static fs_face_box moved_box(const fs_face_box *b, double dx, double dy)
     return m;
 }
 
-START_TEST(steady_fit_averages_small_faces)
+/* @p img mirrored left-right into a new image (pixel x to width-1-x). */
+static void mirror_image(const fs_image *img, fs_image *out)
+{
+    *out = *img;
+    out->data = malloc((size_t)img->stride * (size_t)img->height);
+    ck_assert_ptr_nonnull(out->data);
+    for (int y = 0; y < img->height; y++) {
+        const uint8_t *s = (const uint8_t *)img->data + (size_t)y * (size_t)img->stride;
+        uint8_t *d = (uint8_t *)out->data + (size_t)y * (size_t)out->stride;
+        for (int x = 0; x < img->width; x++)
+            memcpy(d + 3 * (size_t)(img->width - 1 - x), s + 3 * (size_t)x, 3);
+    }
+}
+
+/* The box of the mirrored image's face: corners, keypoints mirrored, the
+ * eyes' and ears' swapped. Boxes and landmarks put pixel x's centre at
+ * x + 0.5, so the mirror of x is width - x. */
+static fs_face_box mirror_box(const fs_face_box *b, int width)
+{
+    fs_face_box m = *b;
+    m.x = (float)width - (b->x + b->width);
+    static const int swap[FS_FACE_KEYPOINTS] = {1, 0, 2, 3, 5, 4};
+    for (int k = 0; k < FS_FACE_KEYPOINTS; k++) {
+        m.keypoints[k][0] = (float)width - b->keypoints[swap[k]][0];
+        m.keypoints[k][1] = b->keypoints[swap[k]][1];
+    }
+    return m;
+}
+
+/* Landmarks of the mirrored image mirrored back: point i is the mirror of
+ * point mirror[i] (the canonical face's map; each iris to the other). */
+static void mirror_back(const fs_face_landmarks *lm, const uint16_t *mirror, int width,
+                        double out[FS_LANDMARKS][2])
+{
+    for (int i = 0; i < FS_LANDMARKS; i++) {
+        const int j = i < FS_MESH_LANDMARKS ? mirror[i] : i < FS_MESH_LANDMARKS + 5 ? i + 5 : i - 5;
+        out[i][0] = (double)width - lm->points[j][0];
+        out[i][1] = lm->points[j][1];
+    }
+}
+
+static double mean_distance(const fs_face_landmarks *a, double b[FS_LANDMARKS][2], double *worst)
+{
+    double d = 0;
+    *worst = 0;
+    for (int i = 0; i < FS_LANDMARKS; i++) {
+        const double e = hypot(a->points[i][0] - b[i][0], a->points[i][1] - b[i][1]);
+        d += e;
+        *worst = fmax(*worst, e);
+    }
+    return d / FS_LANDMARKS;
+}
+
+START_TEST(steady_fit_mirrors_and_averages)
 {
     fs_context *ctx = fs_test_new_context();
     fs_fitter *fit = fs_test_new_fitter(ctx);
     fs_detector *det = fs_test_new_detector(ctx);
+    uint16_t mirror[FS_MESH_LANDMARKS];
+    ck_assert(fs_canonical_mirror(fs_fitter_canonical(fit), mirror) < 0.1f);
     static const char *files[] = {"messi5.jpg", "faceapi_sample1.jpg"};
     int small = 0, large = 0;
     for (int fi = 0; fi < 2; fi++) {
-        fs_image img;
-        fs_test_load_image(ctx, files[fi], &img);
+        fs_image img, mir;
+        fs_test_load_rgb8(ctx, files[fi], &img);
+        mirror_image(&img, &mir);
         fs_face_box fb[8];
         const int n = detect(det, &img, fb, 8);
         for (int k = 0; k < n; k++) {
-            fs_face_landmarks one, st;
-            if (fs_fitter_run(fit, &img, &fb[k], &one) != FS_OK)
+            fs_face_landmarks one, st, mone, mst;
+            const fs_face_box mb = mirror_box(&fb[k], img.width);
+            if (fs_fitter_run(fit, &img, &fb[k], &one) != FS_OK ||
+                fs_fitter_run(fit, &mir, &mb, &mone) != FS_OK)
                 continue;
             FS_ASSERT_OK(fs_fitter_run_steady(fit, &img, &fb[k], &st));
-            if (fmaxf(fb[k].width, fb[k].height) >= 160.0f) {
-                large++;
-                ck_assert_mem_eq(&one, &st, sizeof(one));
-                continue;
-            }
-            small++;
+            FS_ASSERT_OK(fs_fitter_run_steady(fit, &mir, &mb, &mst));
+            ck_assert(st.confidence == one.confidence);
+            const int is_small = fmaxf(fb[k].width, fb[k].height) < 160.0f;
+            small += is_small;
+            large += !is_small;
+
+            /* The mean of the unmirrored fits, rebuilt. */
             static const double sh[4][2] = {{0.03, 0}, {-0.03, 0}, {0, 0.03}, {0, -0.03}};
-            double sum[FS_LANDMARKS][2];
+            double mean[FS_LANDMARKS][2];
             for (int i = 0; i < FS_LANDMARKS; i++)
                 for (int c = 0; c < 2; c++)
-                    sum[i][c] = one.points[i][c];
+                    mean[i][c] = one.points[i][c];
             int fits = 1;
-            for (int j = 0; j < 4; j++) {
+            for (int j = 0; j < 4 * is_small; j++) {
                 const fs_face_box m = moved_box(&fb[k], sh[j][0], sh[j][1]);
                 fs_face_landmarks o;
                 if (fs_fitter_run(fit, &img, &m, &o) != FS_OK)
                     continue;
                 for (int i = 0; i < FS_LANDMARKS; i++)
                     for (int c = 0; c < 2; c++)
-                        sum[i][c] += o.points[i][c];
+                        mean[i][c] += o.points[i][c];
                 fits++;
             }
-            double worst = 0;
+            /* Weighed alike with the mirrored image's fit, mirrored back:
+             * the library mirrors the crop instead of the image, which
+             * samples the same pixels. */
+            double back[FS_LANDMARKS][2], want[FS_LANDMARKS][2];
+            mirror_back(&mone, mirror, img.width, back);
             for (int i = 0; i < FS_LANDMARKS; i++)
                 for (int c = 0; c < 2; c++)
-                    worst = fmax(worst, fabs(sum[i][c] / fits - st.points[i][c]));
-            ck_assert_msg(worst < 1e-3, "%s face %d: %g px from the mean of %d fits", files[fi], k,
-                          worst, fits);
-            ck_assert(st.confidence == one.confidence);
+                    want[i][c] = 0.5 * (mean[i][c] / fits + back[i][c]);
+            double worst;
+            mean_distance(&st, want, &worst);
+            ck_assert_msg(worst < 0.01, "%s face %d: %g px from the mean of %d fits and the mirrored one",
+                          files[fi], k, worst, fits);
+
+            /* Mirror images, mirror-image landmarks. */
+            double single_worst, steady_worst;
+            const double single = mean_distance(&one, back, &single_worst);
+            mirror_back(&mst, mirror, img.width, back);
+            const double steady = mean_distance(&st, back, &steady_worst);
+            printf("%s face %d (box %.0f px): mirrored image's fit, mirrored back, %.3f px from the "
+                   "fit (worst %.3f), %.5f px steadily (worst %.5f)\n",
+                   files[fi], k, (double)fb[k].width, single, single_worst, steady, steady_worst);
+            /* Exactly for a large face; a small one's mirrored half is one
+             * crop against five, and comes nearer. */
+            if (is_small)
+                ck_assert_msg(2 * steady < single, "%s face %d: single fits %g px apart, steady %g",
+                              files[fi], k, single, steady);
+            else
+                ck_assert_msg(steady_worst < 0.01 && single > 10 * steady,
+                              "%s face %d: single fits %g px apart, steady %g (worst %g)", files[fi],
+                              k, single, steady, steady_worst);
+            if (!is_small)
+                continue;
+
             /* Steadier under a moved detection. */
             static const double jit[4][2] = {{0.02, 0.02}, {-0.02, 0.02}, {0.02, -0.02}, {-0.02, -0.02}};
             fs_face_landmarks a[4], b[4];
@@ -986,10 +1073,11 @@ START_TEST(steady_fit_averages_small_faces)
             }
             const double s1 = spread(a, 4), s5 = spread(b, 4);
             printf("%s face %d (box %.0f px): landmarks move %.3f px under 2%% moves of the box, "
-                   "%.3f px fitted steadily (%d fits)\n", files[fi], k, (double)fb[k].width, s1, s5,
-                   fits);
+                   "%.3f px fitted steadily (%d fits and the mirrored one)\n", files[fi], k,
+                   (double)fb[k].width, s1, s5, fits);
             ck_assert_msg(s5 < s1, "%s face %d: steady %g px against %g", files[fi], k, s5, s1);
         }
+        fs_image_free(&mir);
         fs_image_free(&img);
     }
     ck_assert_int_gt(small, 0);
@@ -1102,7 +1190,7 @@ int main(void)
     tcase_add_test(api, iris_flip_decision);
     tcase_add_test(api, iris_off_and_quirks);
     tcase_add_test(api, tracking_follows_a_shift);
-    tcase_add_test(api, steady_fit_averages_small_faces);
+    tcase_add_test(api, steady_fit_mirrors_and_averages);
     tcase_add_test(api, runs_allocate_nothing);
     tcase_add_test(api, model_file_checks);
     suite_add_tcase(s, api);

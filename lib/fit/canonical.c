@@ -7,6 +7,7 @@
 #include "fit/fit_internal.h"
 #include "model_files.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,4 +309,27 @@ fs_status fs_canonical_face_load(fs_context *ctx, fs_canonical_face *out, fs_err
     st = fs_canonical_face_parse(geo, geo_size, out, err);
     free(geo);
     return st;
+}
+
+float fs_canonical_mirror(const fs_canonical_face *canon, uint16_t mirror[FS_MESH_LANDMARKS])
+{
+    float worst = 0.0f;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
+        const float rx = -canon->vertices[i][0], ry = canon->vertices[i][1],
+                    rz = canon->vertices[i][2];
+        float best = FLT_MAX;
+        int bj = i;
+        for (int j = 0; j < FS_MESH_LANDMARKS; j++) {
+            const float dx = canon->vertices[j][0] - rx, dy = canon->vertices[j][1] - ry,
+                        dz = canon->vertices[j][2] - rz;
+            const float d = dx * dx + dy * dy + dz * dz;
+            if (d < best) {
+                best = d;
+                bj = j;
+            }
+        }
+        mirror[i] = (uint16_t)bj;
+        worst = fmaxf(worst, sqrtf(best));
+    }
+    return worst;
 }

@@ -50,6 +50,12 @@ fs_status fs_canonical_face_parse(const uint8_t *data, size_t size, fs_canonical
  * but for a partial parse. */
 fs_status fs_canonical_face_load(fs_context *ctx, fs_canonical_face *out, fs_error_buf *err);
 
+/* The vertex nearest to each vertex's reflection in x = 0 (the canonical
+ * face is symmetric about it) into @p mirror; returns the largest distance
+ * from a reflection to its nearest vertex, in cm: MediaPipe's face is
+ * symmetric to well under a millimetre. */
+float fs_canonical_mirror(const fs_canonical_face *canon, uint16_t mirror[FS_MESH_LANDMARKS]);
+
 /* ---------------------------------------------------------------- head pose */
 
 /*
@@ -152,8 +158,11 @@ double fs_roll_from_keypoints(const fs_face_box *face);
 
 /* fs_fitter_run, and where the detection box is under 160 px the mean of
  * five fits: the box's own crop and the box moved by 3% of its size left,
- * right, up and down (crops the mesh rejects left out), the head pose fitted
- * again to the mean. Its confidence, box and crop are the first fit's. The
+ * right, up and down (crops the mesh rejects left out); then that and the
+ * fit of the box's own crop mirrored left-right, mirrored back, weighed
+ * alike (left out if the mesh rejects it), the head pose fitted again to
+ * the result. A face of 160 px or more and its mirror image so get mirror-
+ * image landmarks. Its confidence, box and crop are the first fit's. The
  * library's capture and still-image swap fit with it; fs_fitter_run stays
  * the reference pipeline's single crop. */
 fs_status fs_fitter_run_steady(fs_fitter *fit, const fs_image *image, const fs_face_box *face,

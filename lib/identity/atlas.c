@@ -89,25 +89,10 @@ fs_status fs_atlas_mesh_init(const fs_canonical_face *canon, fs_atlas_mesh *mesh
     }
 
     /* Mirror vertices: the canonical face is symmetric about x = 0. */
-    float worst = 0, worst_u = 0;
-    for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
-        const float rx = -canon->vertices[i][0], ry = canon->vertices[i][1],
-                    rz = canon->vertices[i][2];
-        float best = FLT_MAX;
-        int bj = i;
-        for (int j = 0; j < FS_MESH_LANDMARKS; j++) {
-            const float dx = canon->vertices[j][0] - rx, dy = canon->vertices[j][1] - ry,
-                        dz = canon->vertices[j][2] - rz;
-            const float d = dx * dx + dy * dy + dz * dz;
-            if (d < best) {
-                best = d;
-                bj = j;
-            }
-        }
-        mesh->mirror[i] = (uint16_t)bj;
-        worst = fmaxf(worst, sqrtf(best));
-        worst_u = fmaxf(worst_u, fabsf(mesh->uv[bj][0] - (1.0f - mesh->uv[i][0])));
-    }
+    const float worst = fs_canonical_mirror(canon, mesh->mirror);
+    float worst_u = 0;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++)
+        worst_u = fmaxf(worst_u, fabsf(mesh->uv[mesh->mirror[i]][0] - (1.0f - mesh->uv[i][0])));
     mesh->mirror_error = worst;
     mesh->mirror_u_error = worst_u;
     /* A face that is not symmetric to a millimetre is not MediaPipe's. */
