@@ -31,6 +31,10 @@
  *     --delight 0|1      the sources' atlases unwrapped again with their light
  *                        kept (0) or divided out and the target's put on (1);
  *                        by default the library's own (1 since the light stage)
+ *     --steady 1         the targets and the faces found again fitted as the still
+ *                        swap fits its targets (fs_fitter_run_steady: the crop and
+ *                        the crop mirrored, five crops under 160 px), not with the
+ *                        reference pipeline's single crop
  *     --same-box 1       found again from the target's detection (no detector on
  *                        the result: the quality benchmark's measure)
  *     --shape F, --erode F, --feather F, --skin-guard 0|1, --colour 0|1|2,
@@ -79,6 +83,7 @@ typedef struct tool {
     double min_yaw; /* faces turned less are skipped */
     int refine;     /* extra fits from the fit's own landmarks */
     int same_box;   /* 1: found again from the target's detection, not the result's */
+    int steady;     /* 1: every fit as the still swap fits its targets (fs_fitter_run_steady) */
     const char *source_name[MAX_SOURCES];
     fs_identity *source[MAX_SOURCES];
     fs_identity_data *data[MAX_SOURCES]; /* what each source swaps from (swap_data) */
@@ -190,12 +195,19 @@ static int refine(tool *T, const fs_image *img, fs_face_landmarks *lm)
     return 1;
 }
 
+/* One fit of a detection: the reference pipeline's single crop, or with
+ * --steady 1 the still swap's own (its crop and the crop mirrored). */
+static fs_status fit_one(tool *T, const fs_image *img, const fs_face_box *box, fs_face_landmarks *out)
+{
+    return T->steady ? fs_fitter_run_steady(T->fit, img, box, out) : fs_fitter_run(T->fit, img, box, out);
+}
+
 /* The face found again on @p img: the detection that best overlaps @p box
  * (IoU at least 0.3), fitted. Returns 0 when lost. */
 static int find_again(tool *T, const fs_image *img, const fs_face_box *box, fs_face_landmarks *out)
 {
     if (T->same_box)
-        return fs_fitter_run(T->fit, img, box, out) == FS_OK && refine(T, img, out);
+        return fit_one(T, img, box, out) == FS_OK && refine(T, img, out);
     fs_face_box faces[MAX_FACES];
     int n = 0;
     if (fs_detector_run(T->det, img, faces, MAX_FACES, &n) != FS_OK)
@@ -209,7 +221,7 @@ static int find_again(tool *T, const fs_image *img, const fs_face_box *box, fs_f
             best = i;
         }
     }
-    return best >= 0 && fs_fitter_run(T->fit, img, &faces[best], out) == FS_OK &&
+    return best >= 0 && fit_one(T, img, &faces[best], out) == FS_OK &&
            refine(T, img, out);
 }
 
@@ -395,7 +407,7 @@ static int measure_image(tool *T, const fs_image *img, const char *label, const 
     if (!lm)
         return fail(FS_ERR_OUT_OF_MEMORY, label, NULL);
     for (int f = 0; f < n && f < MAX_FACES; f++) {
-        if (fs_fitter_run(T->fit, img, &faces[f], &lm[0]) != FS_OK)
+        if (fit_one(T, img, &faces[f], &lm[0]) != FS_OK)
             continue;
         if (!refine(T, img, &lm[0]))
             continue;
@@ -594,6 +606,8 @@ int main(int argc, char **argv)
             T.delight = atoi(v) != 0;
         else if (strcmp(a, "--same-box") == 0)
             T.same_box = atoi(v) != 0;
+        else if (strcmp(a, "--steady") == 0)
+            T.steady = atoi(v) != 0;
         else if (strcmp(a, "--min-yaw") == 0)
             T.min_yaw = atof(v);
         else if (strcmp(a, "--out") == 0)
