@@ -1084,14 +1084,16 @@ END_TEST
  * strands, skin texel by texel). The band stays out of the mask (the
  * fringe line, lookup.c), as does the hair; the forehead 0.05 below the
  * tips is skin, and so is the skin above a 2 x 2 texel speck of hair (a
- * mole, not a fringe) elsewhere on the forehead. Fast and reference agree. */
+ * mole, not a fringe) elsewhere on the forehead. A light fringe beside it,
+ * all of that darker tone, stays out too, and the forehead under it is
+ * skin. Fast and reference agree. */
 START_TEST(swap_fringe_line)
 {
     fs_test_swap_env e;
     fs_identity_data id;
     float dim[3];
     const fs_swap_mesh *mesh = guard_open(&e, &id, 7, dim);
-    enum { W = 5 };
+    enum { W = 7 };
     const int n = id.atlas.size;
     const float tips = mesh->brow_v - 0.08f;
     ck_assert_float_gt(tips, 0.1f);
@@ -1102,6 +1104,7 @@ START_TEST(swap_fringe_line)
                               y >= (int)((tips + 0.04f) * n) && y < (int)((tips + 0.04f) * n) + 2;
             const float *col = v < tips && u > 0.4f && u < 0.6f ? guard_hair
                                : v < tips + 0.01f && u > 0.4f && u < 0.6f ? dim
+                               : v < tips && u > 0.76f && u < 0.9f ? dim
                                : speck ? guard_hair
                                        : guard_tone;
             for (int c = 0; c < 3; c++)
@@ -1114,6 +1117,8 @@ START_TEST(swap_fringe_line)
         {0.50f, tips + 0.05f, 0},  /* the forehead below */
         {0.30f, tips + 0.02f, 0},  /* above the speck */
         {0.70f, tips - 0.03f, 0},  /* the forehead beside the fringe */
+        {0.83f, tips - 0.01f, 1},  /* the light fringe */
+        {0.83f, tips + 0.04f, 0},  /* the forehead under it */
     };
     float attr[W * FS_SWAP_ATTR] = {0};
     uint8_t covered[W], window[3 * W] = {0}, skin[W], open[W];

@@ -501,6 +501,23 @@ static inline float atlas_sample_inline(const fs_atlas *atlas, const float *div2
 #define FRINGE_BOX 2
 #define FRINGE_SPREAD 3
 #define FRINGE_MARGIN 0.02f
+/* The line's own question, looser than the guard's per texel: a texel
+ * darker than the skin is hair from this squared distance (a light fringe,
+ * like the astronaut's light-brown one, measures 22 to 29 at the forehead's
+ * top but less lower down, and its lowest strands sit within the forehead's
+ * bound of 20 when the skin model's darker component takes in a shadowed
+ * cheek: with her capture's fit averaged with its mirrored crop's, half its
+ * columns found no line and the strands drew a brown band across the
+ * forehead of faceapi_sample1, faceapi_sample4's face 3 and the demo
+ * film's heroine). At 8 / 10 / 12 the band was gone / gone / partly there,
+ * identity +0.215 / +0.220 / +0.224 (min +0.156 either way;
+ * doc/light-notes.md, nineteenth step). The box's majority keeps a shadow
+ * or a mole from reading as a fringe. */
+#define SKIN_D2_FRINGE 10.0f
+/* ... but only where skin follows the loose line by this much of the atlas
+ * before the brows: a whole forehead a little darker than the cheeks (in
+ * shadow, or simply so) is the face's own, not a fringe down to the brows. */
+#define FRINGE_GAP 0.02f
 
 /* Into @p line (atlas->size columns): the atlas v above which the
  * forehead between @p top and @p brow_v is the fringe's, or -1 where the
@@ -516,7 +533,9 @@ static int fringe_line(const fs_atlas *atlas, const fs_atlas_mesh *mesh, float t
     if (y1 <= y0)
         return 1;
     const int rows = y1 - y0;
-    /* hair[]: the band's texels with a FRINGE_BOX border of zeros */
+    enum { SIDE = 2 * FRINGE_BOX + 1 };
+    /* hair[]: the band's texels with a FRINGE_BOX border of zeros; bit 0
+     * the guard's question (hair_like_skin), bit 1 the looser one */
     const int bw = n + 2 * FRINGE_BOX, bh = rows + 2 * FRINGE_BOX;
     uint8_t *hair = fs_tmp_alloc((size_t)bw * (size_t)bh);
     int *low = fs_tmp_alloc((size_t)n * sizeof(int));
@@ -533,33 +552,43 @@ static int fringe_line(const fs_atlas *atlas, const fs_atlas_mesh *mesh, float t
             if (px[3] != 255 || fs_atlas_in_region(mesh, u, v))
                 continue;
             const float rgb[3] = {px[0], px[1], px[2]};
+            float dy;
+            const float d2 = fs_skin_distance(&atlas->skin, rgb, &dy);
+            const int strict = hair_like_skin(&atlas->skin, rgb, GUARD_ABOVE_BROW);
             hair[(size_t)(y - y0 + FRINGE_BOX) * (size_t)bw + (size_t)(x + FRINGE_BOX)] =
-                (uint8_t)hair_like_skin(&atlas->skin, rgb, GUARD_ABOVE_BROW);
+                (uint8_t)(strict | (strict || (dy < 0.0f && d2 > SKIN_D2_FRINGE)) << 1);
         }
-    enum { SIDE = 2 * FRINGE_BOX + 1 };
-    for (int x = 0; x < n; x++) {
-        low[x] = -1;
-        for (int y = y1 - 1; y >= y0; y--) {
-            const uint8_t *c = hair + (size_t)(y - y0 + FRINGE_BOX) * (size_t)bw + (size_t)(x + FRINGE_BOX);
-            if (!*c)
-                continue;
-            int cnt = 0;
-            for (int dy = -FRINGE_BOX; dy <= FRINGE_BOX; dy++)
-                for (int dx = -FRINGE_BOX; dx <= FRINGE_BOX; dx++)
-                    cnt += c[(ptrdiff_t)dy * bw + dx];
-            if (2 * cnt > SIDE * SIDE) {
-                low[x] = y;
-                break;
+    for (int pass = 0; pass < 2; pass++) {
+        /* pass 0: the loose question; its line stands where skin follows
+         * it before the brows. Pass 1: the guard's own, where it does not. */
+        const uint8_t bit = pass ? 1 : 2;
+        for (int x = 0; x < n; x++) {
+            low[x] = -1;
+            for (int y = y1 - 1; y >= y0; y--) {
+                const uint8_t *c = hair + (size_t)(y - y0 + FRINGE_BOX) * (size_t)bw + (size_t)(x + FRINGE_BOX);
+                if (!(*c & bit))
+                    continue;
+                int cnt = 0;
+                for (int dy = -FRINGE_BOX; dy <= FRINGE_BOX; dy++)
+                    for (int dx = -FRINGE_BOX; dx <= FRINGE_BOX; dx++)
+                        cnt += (c[(ptrdiff_t)dy * bw + dx] & bit) != 0;
+                if (2 * cnt > SIDE * SIDE) {
+                    low[x] = y;
+                    break;
+                }
             }
         }
-    }
-    for (int x = 0; x < n; x++) {
-        int m = -1;
-        for (int dx = -FRINGE_SPREAD; dx <= FRINGE_SPREAD; dx++)
-            if (x + dx >= 0 && x + dx < n && low[x + dx] > m)
-                m = low[x + dx];
-        if (m >= 0)
-            line[x] = fminf(((float)m + 1.0f) / (float)n + FRINGE_MARGIN, brow_v);
+        for (int x = 0; x < n; x++) {
+            if (pass && line[x] >= 0.0f)
+                continue;
+            int m = -1;
+            for (int dx = -FRINGE_SPREAD; dx <= FRINGE_SPREAD; dx++)
+                if (x + dx >= 0 && x + dx < n && low[x + dx] > m)
+                    m = low[x + dx];
+            const float at = ((float)m + 1.0f) / (float)n + FRINGE_MARGIN;
+            if (m >= 0 && (pass || at < brow_v - FRINGE_GAP))
+                line[x] = fminf(at, brow_v);
+        }
     }
     fs_tmp_free(low);
     fs_tmp_free(hair);
