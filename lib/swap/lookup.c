@@ -110,14 +110,21 @@ static inline int hair_band(float u, float v)
 /* Where a hair guard asks the skin model. */
 typedef enum guard_place { GUARD_OUTER, GUARD_ABOVE_BROW, GUARD_SIDE } guard_place;
 
-static inline int hair_like_skin(const fs_skin_model *m, const float rgb[3], guard_place at)
+/* The guard's question from the skin model's answer: squared distance
+ * @p d2, @p dy brighter than the skin (below 0: darker). */
+static inline int hair_at_distance(float d2, float dy, guard_place at)
 {
-    float dy;
-    const float d2 = fs_skin_distance(m, rgb, &dy);
     const float t = at == GUARD_ABOVE_BROW ? SKIN_D2_FOREHEAD : SKIN_D2_OUTER;
     if (dy > 0.0f)
         return d2 > 2.0f * t;
     return d2 > (at == GUARD_SIDE ? SKIN_D2_SIDE : t);
+}
+
+static inline int hair_like_skin(const fs_skin_model *m, const float rgb[3], guard_place at)
+{
+    float dy;
+    const float d2 = fs_skin_distance(m, rgb, &dy);
+    return hair_at_distance(d2, dy, at);
 }
 
 /* CIELAB of @p n pixels of the float RGB @p img picked by @p idx, into
@@ -535,7 +542,7 @@ static int fringe_line(const fs_atlas *atlas, const fs_atlas_mesh *mesh, float t
     const int rows = y1 - y0;
     enum { SIDE = 2 * FRINGE_BOX + 1 };
     /* hair[]: the band's texels with a FRINGE_BOX border of zeros; bit 0
-     * the guard's question (hair_like_skin), bit 1 the looser one */
+     * the guard's question (hair_at_distance), bit 1 the looser one */
     const int bw = n + 2 * FRINGE_BOX, bh = rows + 2 * FRINGE_BOX;
     uint8_t *hair = fs_tmp_alloc((size_t)bw * (size_t)bh);
     int *low = fs_tmp_alloc((size_t)n * sizeof(int));
@@ -554,9 +561,10 @@ static int fringe_line(const fs_atlas *atlas, const fs_atlas_mesh *mesh, float t
             const float rgb[3] = {px[0], px[1], px[2]};
             float dy;
             const float d2 = fs_skin_distance(&atlas->skin, rgb, &dy);
-            const int strict = hair_like_skin(&atlas->skin, rgb, GUARD_ABOVE_BROW);
+            const int strict = hair_at_distance(d2, dy, GUARD_ABOVE_BROW);
+            const int loose = strict || (dy < 0.0f && d2 > SKIN_D2_FRINGE);
             hair[(size_t)(y - y0 + FRINGE_BOX) * (size_t)bw + (size_t)(x + FRINGE_BOX)] =
-                (uint8_t)(strict | (strict || (dy < 0.0f && d2 > SKIN_D2_FRINGE)) << 1);
+                (uint8_t)(strict | loose << 1);
         }
     for (int pass = 0; pass < 2; pass++) {
         /* pass 0: the loose question; its line stands where skin follows
