@@ -3,7 +3,12 @@
  * again on a swap's result (detector + fitter, the result's detection that
  * best overlaps the target's) against the ones the swap rendered on, mean
  * and max distance over the 468 mesh points in % of the diagonal of their
- * bounding box, per target face with its yaw, then by yaw bucket.
+ * bounding box, per target face with its yaw, then by yaw bucket; there also
+ * split into the face moved as a whole (the length of the mean displacement,
+ * "shift") and its shape changed (the mean distance left once that is taken
+ * off, "shape"). On a turned face most of the drift is a shift: the
+ * detector's box moves on the result, and the fitter, given another crop,
+ * moves every landmark together (the track column shows how far).
  *
  * Targets: every face of the given photos and of every STEP-th frame of the
  * given videos, each also mirrored left-right (a face turned the other
@@ -71,6 +76,8 @@
 
 typedef struct drift {
     double mean, max; /* % of the face diagonal; mean < 0: not measured (lost) */
+    double shift;     /* the length of the mean displacement: the face moved as a whole */
+    double shape;     /* the mean distance left once that is taken off: the face changed */
 } drift;
 
 typedef struct tool {
@@ -91,6 +98,7 @@ typedef struct tool {
     int n_sources;
     /* per bucket and column: sums of means, max of maxes, counts, faces over 2% */
     double sum[N_BUCKETS][N_COLS], worst_mean[N_BUCKETS][N_COLS], worst_max[N_BUCKETS][N_COLS];
+    double shift[N_BUCKETS][N_COLS], shape[N_BUCKETS][N_COLS];
     int n[N_BUCKETS][N_COLS], over[N_BUCKETS][N_COLS], lost[N_BUCKETS][N_COLS];
     int faces, unsteady[N_BUCKETS];
 } tool;
@@ -174,16 +182,28 @@ static double face_diagonal(const float (*p)[3])
     return hypot(x1 - x0, y1 - y0);
 }
 
+/* The drift, and how much of it is the face moved as a whole: a fit from a
+ * crop placed elsewhere (the detector's box moves on a changed face) moves
+ * the landmarks of a turned face together, the fitter's own noise, while a
+ * swap that redraws the features changes the shape. */
 static drift compare(const float (*ref)[3], const float (*got)[3])
 {
     const double diag = face_diagonal(ref);
-    double sum = 0, mx = 0;
+    double sum = 0, mx = 0, sx = 0, sy = 0;
     for (int i = 0; i < FS_MESH_LANDMARKS; i++) {
         const double d = hypot(got[i][0] - ref[i][0], got[i][1] - ref[i][1]);
         sum += d;
         mx = fmax(mx, d);
+        sx += got[i][0] - ref[i][0];
+        sy += got[i][1] - ref[i][1];
     }
-    return (drift){100.0 * sum / FS_MESH_LANDMARKS / diag, 100.0 * mx / diag};
+    sx /= FS_MESH_LANDMARKS;
+    sy /= FS_MESH_LANDMARKS;
+    double rest = 0;
+    for (int i = 0; i < FS_MESH_LANDMARKS; i++)
+        rest += hypot(got[i][0] - ref[i][0] - sx, got[i][1] - ref[i][1] - sy);
+    const double k = 100.0 / diag;
+    return (drift){k * sum / FS_MESH_LANDMARKS, k * mx, k * hypot(sx, sy), k * rest / FS_MESH_LANDMARKS};
 }
 
 /* --refine: @p lm fitted again from its own landmarks, T->refine times. */
@@ -312,6 +332,8 @@ static void account(tool *T, int b, int col, drift d)
         return;
     }
     T->sum[b][col] += d.mean;
+    T->shift[b][col] += d.shift;
+    T->shape[b][col] += d.shape;
     T->worst_mean[b][col] = fmax(T->worst_mean[b][col], d.mean);
     T->worst_max[b][col] = fmax(T->worst_max[b][col], d.max);
     T->over[b][col] += d.mean > 2.0;
@@ -356,7 +378,7 @@ static void release_data(const tool *T, fs_identity_data *d)
 static drift swap_drift(tool *T, const fs_image *img, const fs_face_box *box,
                         const fs_face_landmarks *lm, const fs_identity_data *id, const char *sheet)
 {
-    drift d = {-1, -1};
+    drift d = {-1, -1, -1, -1};
     fs_image res;
     fs_face_landmarks *again = malloc(sizeof(*again));
     if (!id || !again || copy_image(img, 0, &res)) {
@@ -425,13 +447,13 @@ static int measure_image(tool *T, const fs_image *img, const char *label, const 
         drift col[N_COLS];
         col[COL_FLOOR] = find_again(T, img, &faces[f], &lm[1])
                              ? compare((const float(*)[3])lm[0].points, (const float(*)[3])lm[1].points)
-                             : (drift){-1, -1};
+                             : (drift){-1, -1, -1, -1};
         col[COL_TRACK] = fs_fitter_track(T->fit, img, &lm[0], &lm[1]) == FS_OK
                              ? compare((const float(*)[3])lm[0].points, (const float(*)[3])lm[1].points)
-                             : (drift){-1, -1};
+                             : (drift){-1, -1, -1, -1};
         char sheet[512];
         fs_identity *self = NULL;
-        col[COL_SELF] = (drift){-1, -1};
+        col[COL_SELF] = (drift){-1, -1, -1, -1};
         if (fs_identity_create_from_image(T->ctx, img, f, &self) == FS_OK) {
             snprintf(sheet, sizeof(sheet), "%s_f%d_self", label, f);
             fs_identity_data *d = swap_data(T, self, img);
@@ -442,7 +464,7 @@ static int measure_image(tool *T, const fs_image *img, const char *label, const 
         for (int s = 0; s < T->n_sources; s++) {
             /* A photo onto itself is the self column's job. */
             if (src_file && strcmp(base_name(T->source_name[s]), src_file) == 0) {
-                col[3 + s] = (drift){-2, -2};
+                col[3 + s] = (drift){-2, -2, -2, -2};
                 continue;
             }
             snprintf(sheet, sizeof(sheet), "%s_f%d_s%d", label, f, s);
@@ -547,9 +569,10 @@ static int measure_video(tool *T, const char *path, int step, int flips)
 static void print_table(const tool *T)
 {
     static const char *const col_name[3] = {"floor", "track", "self"};
-    printf("\nby |yaw|: faces, mean drift (%% of the face diagonal), worst face's mean, worst "
-           "point, faces over 2%% mean, lost; without the faces marked '*' (track drift over "
-           "%.0f%% or lost:", UNSTEADY);
+    printf("\nby |yaw|: faces, mean drift (%% of the face diagonal; of it the mean displacement's "
+           "length, the face moved as a whole, and the mean distance left without it, the face "
+           "changed), worst face's mean, worst point, faces over 2%% mean, lost; without the faces "
+           "marked '*' (track drift over %.0f%% or lost:", UNSTEADY);
     for (int b = 0; b < N_BUCKETS; b++)
         printf(" %d", T->unsteady[b]);
     printf(" by bucket)\n");
@@ -559,9 +582,12 @@ static void print_table(const tool *T)
             const int n = T->n[b][c];
             if (!n && !T->lost[b][c])
                 continue;
-            printf("  %2.0f-%2.0f deg: %3d faces  mean %5.2f  worst %5.2f  max %5.2f  over 2%% %d  lost %d\n",
-                   bucket_edge[b], bucket_edge[b + 1], n, n ? T->sum[b][c] / n : 0.0,
-                   T->worst_mean[b][c], T->worst_max[b][c], T->over[b][c], T->lost[b][c]);
+            const double k = n ? 1.0 / n : 0.0;
+            printf("  %2.0f-%2.0f deg: %3d faces  mean %5.2f (shift %5.2f, shape %5.2f)  worst %5.2f  "
+                   "max %5.2f  over 2%% %d  lost %d\n",
+                   bucket_edge[b], bucket_edge[b + 1], n, k * T->sum[b][c], k * T->shift[b][c],
+                   k * T->shape[b][c], T->worst_mean[b][c], T->worst_max[b][c], T->over[b][c],
+                   T->lost[b][c]);
         }
     }
 }

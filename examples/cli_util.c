@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,9 +274,15 @@ int check_renderer_bound(const char *opt, fs_renderer_param param, double v)
     return check_range(opt, st, lo, hi, v);
 }
 
+/* The cores this process may run on, as ffmpeg counts them: its affinity
+ * mask (taskset, a container's cpuset), else every online core. */
 int64_t default_threads(void)
 {
-    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    long n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
+    if (n < 1)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 256 ? 256 : (int64_t)n;
 }
 

@@ -6,8 +6,10 @@
 #include "pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #if defined(FS_HAVE_XNNPACK)
 #include <pthreadpool.h>
@@ -208,15 +210,34 @@ int fs_pool_bands(const fs_pool *pool, int rows, int min_rows)
     return bands < 1 ? 1 : bands;
 }
 
+/* The CPUs this process may run on: its affinity mask, else every online
+ * one. */
+static int cpus_available(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > POOL_MAX_THREADS ? POOL_MAX_THREADS : (int)n;
+}
+
+int fs_pool_nn_threads(const fs_pool *pool)
+{
+    const int threads = fs_pool_threads(pool), cpus = cpus_available();
+    return threads < cpus ? threads : cpus;
+}
+
 void *fs_pool_pthreadpool(fs_pool *pool)
 {
 #if defined(FS_HAVE_XNNPACK)
-    if (!pool || pool->threads <= 1)
+    const int threads = fs_pool_nn_threads(pool);
+    if (!pool || threads <= 1)
         return NULL;
     pthread_mutex_lock(&pool->tp_lock);
     if (!pool->tp_tried) {
         pool->tp_tried = 1;
-        pool->tp = pthreadpool_create((size_t)pool->threads);
+        pool->tp = pthreadpool_create((size_t)threads);
     }
     void *tp = pool->tp;
     pthread_mutex_unlock(&pool->tp_lock);

@@ -1192,6 +1192,19 @@ class TestVideo(VideoTestCase):
         return out, run("video", "--source", data("astronaut.png"), "--video", self.clip,
                         "--output", out, "--preset", "ultrafast", *extra)
 
+    def test_default_threads_follow_the_affinity_mask(self):
+        # As ffmpeg counts cores: pinned to one CPU (taskset, a container's
+        # cpuset), the default is one thread, however many the machine has.
+        folder = self.folder("pinned")
+        out = os.path.join(folder, "out.mp4")
+        cpu = min(os.sched_getaffinity(0))
+        r = subprocess.run([CLI, "video", "--source", data("astronaut.png"), "--video", self.clip,
+                            "--template", self.template, "--output", out, "--preset", "ultrafast",
+                            "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=300, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        self.assertEqual(strict_json(r.stdout.decode())["threads"], 1)
+
     def test_with_template_json_poster(self):
         folder = self.folder("with-template")
         poster = os.path.join(folder, "poster.jpg")

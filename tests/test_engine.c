@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,58 @@ START_TEST(pool_first_error_wins)
     /* the pool is usable after a failed job */
     j = new_job(3, -1);
     FS_ASSERT_OK(fs_pool_run(pool, MANY_TASKS, count_task, j));
+    free(j);
+    fs_pool_destroy(pool);
+}
+END_TEST
+
+/* The network library's pool (XNNPACK's pthreadpool, which waits by
+ * spinning) gets at most one thread per CPU the process may run on; the
+ * pool itself keeps the count asked for. */
+static int cpus_of(const cpu_set_t *set)
+{
+    return CPU_COUNT(set) > 0 ? CPU_COUNT(set) : 1;
+}
+
+START_TEST(pool_nn_threads_within_cpus)
+{
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    ck_assert_int_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+    const int cpus = cpus_of(&all);
+    ck_assert_int_eq(fs_pool_nn_threads(NULL), 1);
+    const int asked[] = {1, 2, 4 * cpus + 1};
+    for (int k = 0; k < 3; k++) {
+        const int n = asked[k] > 1024 ? 1024 : asked[k];
+        fs_pool *pool = NULL;
+        FS_ASSERT_OK(fs_pool_create(n, &pool));
+        ck_assert_int_eq(fs_pool_threads(pool), n);
+        ck_assert_int_eq(fs_pool_nn_threads(pool), n < cpus ? n : cpus);
+        fs_pool_destroy(pool);
+    }
+    /* Pinned to one CPU (as taskset -c 0 does), a pool of four gives the
+     * network library one thread, and the pool still runs every task. */
+    int first = 0;
+    while (!CPU_ISSET(first, &all))
+        first++;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+    fs_pool *pool = NULL;
+    FS_ASSERT_OK(fs_pool_create(4, &pool));
+    const int nn = fs_pool_nn_threads(pool);
+    /* one thread for the network library: it runs on the caller, no
+     * pthreadpool is made (an XNNPACK build made one of four before) */
+    void *const tp = fs_pool_pthreadpool(pool);
+    count_job *j = new_job(4, -1);
+    const fs_status st = fs_pool_run(pool, MANY_TASKS, count_task, j);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+    FS_ASSERT_OK(st);
+    ck_assert_int_eq(nn, 1);
+    ck_assert_ptr_null(tp);
+    for (int t = 0; t < MANY_TASKS; t++)
+        ck_assert_int_eq(atomic_load(&j->runs[t]), 1);
     free(j);
     fs_pool_destroy(pool);
 }
@@ -416,6 +469,7 @@ int main(void)
     tcase_add_test(tc, pool_runs_every_task_once);
     tcase_add_test(tc, pool_first_error_wins);
     tcase_add_test(tc, pool_nested_runs_serially);
+    tcase_add_test(tc, pool_nn_threads_within_cpus);
     tcase_add_test(tc, pool_concurrent_callers);
     tcase_add_test(tc, pool_bad_arguments);
     tcase_add_test(tc, context_threads_give_the_pool);

@@ -37,6 +37,10 @@ typedef enum fs_context_param {
      * (row bands, XNNPACK's tiles); results are the same bytes for any
      * count. Objects used on several threads at once share the pool: one
      * call at a time gets its workers, the others run on their own thread.
+     * XNNPACK's tiles get at most one thread per CPU the process may run
+     * on (its waiting threads spin). Several busy contexts or processes on
+     * one machine share its cores: give each about cores / jobs threads
+     * (doc/performance.md, "Threads").
      */
     FS_CONTEXT_THREADS = 1,
     /**
