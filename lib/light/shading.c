@@ -239,14 +239,18 @@ static int fit_once(const float *lin, const float *basis, long n, const float *u
  * ramps of -3 across the face). Floored, its dark half put the same grey on
  * every channel, and a swap onto that face showed grey-blue cheeks and chin.
  * Such a fit is blended towards flat light until it holds. With the floor
- * at 0.5, the capture fits of the test photos' largest faces have about a
- * tenth of their samples under it (faceapi_sample6 9.8%, the astronaut
- * 10.8%, faceapi_sample4 10.4%, faceapi_sample3 12.9%) and are blended by
- * a quarter; faceapi_sample1's (10.8%, 5.5% after a
- * quarter) and faceapi_sample5's (41%) by half; faceapi_sample2's profile
- * (none) is kept. (With the floor at 0.25 and this share at 2% rather than
- * 5%, the ninth step of doc/light-notes.md measured the ramps leaking more:
- * more of the source's light stays; at 0.5 and 5% the leak fell.) */
+ * at 0.5, the capture fits of the test photos' largest faces (landmarks
+ * averaged with the mirrored crop's) have about a tenth of their samples
+ * under it: faceapi_sample4's (7.8%) and faceapi_sample3's (12.7%) are
+ * blended by a quarter; the astronaut's (12.0%, 5.2% after a quarter),
+ * faceapi_sample6's (11.0%, 5.9%), faceapi_sample1's (10.9%, 5.7%) and
+ * faceapi_sample5's (36.4%) by half; faceapi_sample2's profile (none) is
+ * kept. The steps are coarse on purpose: a blend found to the least that
+ * holds took more of the source's light out and cost likeness
+ * (doc/light-notes.md, nineteenth step). (With the floor at 0.25 and this
+ * share at 2% rather than 5%, the ninth step of doc/light-notes.md measured
+ * the ramps leaking more: more of the source's light stays; at 0.5 and 5%
+ * the leak fell.) */
 #define DARK_SHARE 0.05
 
 static fs_shading plausible(const fs_shading *fit, const float *basis, long n)
