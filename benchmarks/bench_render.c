@@ -70,10 +70,11 @@ static fs_status t_feather(const fs_exec *ex, const uint8_t *m, int w, int h, pt
     return st;
 }
 static fs_status t_match_to(const fs_exec *ex, float *r, ptrdiff_t rs, const float *m, int w,
-                            int h, const double mean[3], const double sd[3])
+                            int h, const double mean[3], const double sd[3],
+                            fs_colour_lightness lightness)
 {
     fs_status st;
-    TIMED(S_MATCH, st = base->compose.colour_match_to(ex, r, rs, m, w, h, mean, sd));
+    TIMED(S_MATCH, st = base->compose.colour_match_to(ex, r, rs, m, w, h, mean, sd, lightness));
     return st;
 }
 static fs_status t_shading(const fs_exec *ex, const fs_compose_ops *ops, float *r, ptrdiff_t rs,

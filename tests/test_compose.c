@@ -22,6 +22,7 @@
 #include "compose/filter.h"
 #include "compose/mask.h"
 #include "compose_quality.h"
+#include "light/shading.h"
 #include "internal.h"
 
 static uint64_t rng_state;
@@ -174,7 +175,7 @@ START_TEST(match_to_spread_bounded)
      * moved a little, so that nothing leaves the sRGB range. */
     const double tm[3] = {m0[0] + 2.0, m0[1] - 1.0, m0[2] + 1.0};
     const double ts[3] = {3.0 * s0[0], 0.1 * s0[1], s0[2]};
-    FS_ASSERT_OK(fs_colour_match_lab_to(NULL, ren, 3 * W, one, W, H, tm, ts));
+    FS_ASSERT_OK(fs_colour_match_lab_to(NULL, ren, 3 * W, one, W, H, tm, ts, FS_COLOUR_L_SHIFT));
     fs_colour_srgb_to_lab(ren, lab, W * H);
     FS_ASSERT_OK(fs_colour_masked_stats(NULL, lab, W, H, 3 * W, one, m1, s1));
     const double want[3] = {FS_COLOUR_SPREAD_MAX, 1.0 / FS_COLOUR_SPREAD_MAX, 1.0};
@@ -183,6 +184,45 @@ START_TEST(match_to_spread_bounded)
         ck_assert_msg(fabs(s1[c] / s0[c] - want[c]) < 0.01, "spread %d: x%g, want x%g", c,
                       s1[c] / s0[c], want[c]);
     }
+}
+END_TEST
+
+/* The lightness as a gain: a render that is the target under three times
+ * the light (linear RGB x 3: L* + 16 x 1.44, its deviations with it) comes
+ * back as the target in L*, pixel for pixel. The shift moves the mean and
+ * holds the spread within FS_COLOUR_SPREAD_MAX of the render's: 0.8 x 1.44,
+ * 15% too much contrast. Either way the means are the target's. */
+START_TEST(match_to_lightness_gain)
+{
+    rng_seed();
+    enum { W = 37, H = 29 };
+    static float tgt[W * H * 3], ren[W * H * 3], work[W * H * 3], lt[W * H * 3], lw[W * H * 3],
+        one[W * H];
+    /* sRGB 0.15-0.40: L* + 16 = 116 Y^1/3 holds (Y over 0.0089), and three
+     * times the light stays under white */
+    smooth_image(tgt, W, H, 0.15f, 0.40f, 0.05);
+    for (int i = 0; i < W * H; i++) {
+        one[i] = 1.0f;
+        for (int c = 0; c < 3; c++)
+            ren[3 * i + c] = fs_linear_to_srgb(3.0f * fs_srgb_to_linear(tgt[3 * i + c]));
+    }
+    fs_colour_srgb_to_lab(tgt, lt, W * H);
+    double tm[3], ts[3];
+    FS_ASSERT_OK(fs_colour_masked_stats(NULL, lt, W, H, 3 * W, one, tm, ts));
+    const fs_colour_lightness mode[2] = {FS_COLOUR_L_GAIN, FS_COLOUR_L_SHIFT};
+    double worst[2] = {0, 0}, mean_l[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        memcpy(work, ren, sizeof(work));
+        FS_ASSERT_OK(fs_colour_match_lab_to(NULL, work, 3 * W, one, W, H, tm, ts, mode[k]));
+        fs_colour_srgb_to_lab(work, lw, W * H);
+        for (int i = 0; i < W * H; i++) {
+            worst[k] = fmax(worst[k], fabs(lw[3 * i] - lt[3 * i]));
+            mean_l[k] += lw[3 * i] / (W * H);
+        }
+        ck_assert_msg(fabs(mean_l[k] - tm[0]) < 0.05, "mode %d: mean L* %g vs %g", k, mean_l[k], tm[0]);
+    }
+    ck_assert_msg(worst[0] < 0.05, "gain: L* off by %g", worst[0]);
+    ck_assert_msg(worst[1] > 0.5, "shift: L* off by only %g", worst[1]);
 }
 END_TEST
 
@@ -1094,6 +1134,7 @@ int main(void)
     tcase_add_test(tc, lab_round_trip);
     tcase_add_test(tc, stats_transfer_exact);
     tcase_add_test(tc, match_to_spread_bounded);
+    tcase_add_test(tc, match_to_lightness_gain);
     tcase_add_test(tc, shading_and_sharpness);
     tcase_add_test(tc, highpass_energy_robust);
     tcase_add_test(tc, detail_soft_grainy_target);

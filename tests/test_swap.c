@@ -813,10 +813,11 @@ static fs_status count_lab_stats(const fs_exec *ex, const float *img, ptrdiff_t 
     return stage_base->compose.colour_lab_stats(ex, img, st, m, w, h, mean, sd);
 }
 static fs_status count_match_to(const fs_exec *ex, float *r, ptrdiff_t rs, const float *m, int w,
-                                int h, const double mean[3], const double sd[3])
+                                int h, const double mean[3], const double sd[3],
+                                fs_colour_lightness lightness)
 {
     stage_calls[11]++;
-    return stage_base->compose.colour_match_to(ex, r, rs, m, w, h, mean, sd);
+    return stage_base->compose.colour_match_to(ex, r, rs, m, w, h, mean, sd, lightness);
 }
 static fs_status count_shading(const fs_exec *ex, const fs_compose_ops *ops, float *r,
                                ptrdiff_t rs, const float *t, ptrdiff_t ts, const float *m, int w,
@@ -1980,10 +1981,12 @@ END_TEST
  * onto herself: the refit brings the two results closer, and costs the
  * plain self-swap nothing. Both atlases are unwrapped with the plain
  * photo's landmarks, so that only the light differs. Measured at 0.4:
- * mean |R(lit) - R(plain)| over the inner face 1.84 -> 1.56 levels; plain
- * self-swap MAE 2.34 -> 1.74. (3.18 -> 2.31 and 1.76 -> 1.72 with the
- * landmarks of the fit before it was averaged with the mirrored crop's,
- * whose light sat worse on the face without the refit.) */
+ * mean |R(lit) - R(plain)| over the inner face 1.67 -> 1.55 levels; plain
+ * self-swap MAE 2.33 -> 1.76. (1.84 -> 1.56 before the colour match took
+ * the lightness as a gain, which does part of the refit's work: the lit
+ * render is darker on one side, and a shift of L* made that side darker
+ * still; 3.18 -> 2.31 with the landmarks of the fit before it was averaged
+ * with the mirrored crop's.) */
 START_TEST(swap_light_refit)
 {
     fs_test_swap_env e;
@@ -2026,7 +2029,7 @@ START_TEST(swap_light_refit)
     printf("swap: a source lit from one side, against plain, onto itself: results %.2f -> %.2f "
            "levels apart with the refit; plain self-swap MAE %.2f -> %.2f\n",
            moved[0], moved[1], self[0], self[1]);
-    ck_assert_msg(moved[1] < 0.9 * moved[0], "refit: %.2f against %.2f without", moved[1], moved[0]);
+    ck_assert_msg(moved[1] < 0.95 * moved[0], "refit: %.2f against %.2f without", moved[1], moved[0]);
     ck_assert_msg(self[1] < self[0] + 0.1, "refit: self-swap %.2f against %.2f", self[1], self[0]);
     for (int k = 0; k < 2; k++)
         fs_atlas_free(&id[k].atlas);

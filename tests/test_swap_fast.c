@@ -151,11 +151,13 @@ START_TEST(match_to_fast_matches_reference)
         m[0] = 1.0f; /* never empty */
         const double tm[3] = {40 + urand() * 40, urand() * 30 - 5, urand() * 40 - 5};
         const double ts[3] = {urand() * 20, trial == 5 ? 0.0 : urand() * 10, urand() * 10};
+        /* both ways of moving the lightness, with either mask */
+        const fs_colour_lightness lm = (trial / 2) % 2 ? FS_COLOUR_L_GAIN : FS_COLOUR_L_SHIFT;
         memcpy(r1, img, sizeof(float) * 3 * n);
         memcpy(r2, img, sizeof(float) * 3 * n);
         fs_error_buf e1, e2;
-        FS_ASSERT_OK(fs_colour_match_lab_to(FS_EXEC_SERIAL(&e1), r1, 3 * (ptrdiff_t)w, m, w, h, tm, ts));
-        FS_ASSERT_OK(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, w, h, tm, ts));
+        FS_ASSERT_OK(fs_colour_match_lab_to(FS_EXEC_SERIAL(&e1), r1, 3 * (ptrdiff_t)w, m, w, h, tm, ts, lm));
+        FS_ASSERT_OK(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, w, h, tm, ts, lm));
         for (size_t i = 0; i < 3 * n; i++)
             ck_assert_msg(fabsf(r1[i] - r2[i]) <= 1e-4f, "trial %d px %zu: %.7g vs %.7g", trial,
                           i / 3, r1[i], r2[i]);
@@ -173,16 +175,16 @@ START_TEST(match_to_fast_matches_reference)
         memset(m, 0, sizeof(float) * n);
         FS_ASSERT_STATUS(fs_colour_lab_stats_fast(FS_EXEC_SERIAL(&e2), img, 3 * (ptrdiff_t)w, m, w, h, sm2, ss2),
                          FS_ERR_OUT_OF_RANGE);
-        FS_ASSERT_STATUS(fs_colour_match_lab_to(FS_EXEC_SERIAL(&e1), r1, 3 * (ptrdiff_t)w, m, w, h, tm, ts),
+        FS_ASSERT_STATUS(fs_colour_match_lab_to(FS_EXEC_SERIAL(&e1), r1, 3 * (ptrdiff_t)w, m, w, h, tm, ts, lm),
                          FS_ERR_OUT_OF_RANGE);
-        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, w, h, tm, ts),
+        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, w, h, tm, ts, lm),
                          FS_ERR_OUT_OF_RANGE);
         const double bad[3] = {NAN, 0, 0};
-        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, w, h, bad, ts),
+        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, w, h, bad, ts, lm),
                          FS_ERR_INVALID_ARGUMENT);
-        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), NULL, 3 * (ptrdiff_t)w, m, w, h, tm, ts),
+        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), NULL, 3 * (ptrdiff_t)w, m, w, h, tm, ts, lm),
                          FS_ERR_INVALID_ARGUMENT);
-        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, 0, h, tm, ts),
+        FS_ASSERT_STATUS(fs_colour_match_lab_to_fast(FS_EXEC_SERIAL(&e2), r2, 3 * (ptrdiff_t)w, m, 0, h, tm, ts, lm),
                          FS_ERR_INVALID_ARGUMENT);
         free(img), free(r1), free(r2), free(m);
     }

@@ -355,9 +355,24 @@ static double spread_gain(double from_sd, double to_sd)
     return fmin(fmax(to_sd / from_sd, 1.0 / FS_COLOUR_SPREAD_MAX), FS_COLOUR_SPREAD_MAX);
 }
 
+/* Each channel's factor on the render's deviations from its mean @p from
+ * (deviation @p from_sd) towards @p to_mean / @p to_sd: the spread gain,
+ * for L* under FS_COLOUR_L_GAIN times the exposure's factor on L* + 16
+ * (1 where either side is black, or a template's mean lies below it). */
+static void match_gains(const double from[3], const double from_sd[3], const double to_mean[3],
+                        const double to_sd[3], fs_colour_lightness lightness, double gain[3])
+{
+    double s = 1.0;
+    if (lightness == FS_COLOUR_L_GAIN && from[0] + 16.0 > 1.0 && to_mean[0] + 16.0 > 1.0)
+        s = (to_mean[0] + 16.0) / (from[0] + 16.0);
+    gain[0] = s * spread_gain(s * from_sd[0], to_sd[0]);
+    for (int c = 1; c < 3; c++)
+        gain[c] = spread_gain(from_sd[c], to_sd[c]);
+}
+
 fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                  const float *mask, int w, int h, const double to_mean[3],
-                                 const double to_sd[3])
+                                 const double to_sd[3], fs_colour_lightness lightness)
 {
     fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = check_target_stats(err, to_mean, to_sd);
@@ -367,9 +382,10 @@ fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rst
     double rm[3], rs[3];
     st = masked_lab(err, "fs_colour_match_lab", render, rstride, mask, w, h, &rl, rm, rs);
     if (st == FS_OK) {
-        double sd[3];
+        double sd[3], gain[3];
+        match_gains(rm, rs, to_mean, to_sd, lightness, gain);
         for (int c = 0; c < 3; c++)
-            sd[c] = rs[c] > 0.0 ? rs[c] * spread_gain(rs[c], to_sd[c]) : to_sd[c];
+            sd[c] = rs[c] > 0.0 ? rs[c] * gain[c] : to_sd[c];
         fs_colour_transfer(rl, w, h, 3 * (ptrdiff_t)w, mask, rm, rs, to_mean, sd);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
@@ -475,7 +491,7 @@ fs_status fs_colour_lab_stats_fast(const fs_exec *ex, const float *img, ptrdiff_
 
 fs_status fs_colour_match_lab_to_fast(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                       const float *mask, int w, int h, const double to_mean[3],
-                                      const double to_sd[3])
+                                      const double to_sd[3], fs_colour_lightness lightness)
 {
     fs_error_buf *const err = FS_EXEC_ERR(ex);
     fs_status st = check_target_stats(err, to_mean, to_sd);
@@ -486,9 +502,11 @@ fs_status fs_colour_match_lab_to_fast(const fs_exec *ex, float *render, ptrdiff_
     if (st != FS_OK)
         return st;
     float fm[3], fg[3], ft[3];
+    double gain[3];
+    match_gains(p.mean, p.sd, to_mean, to_sd, lightness, gain);
     for (int c = 0; c < 3; c++) {
         fm[c] = (float)p.mean[c];
-        fg[c] = (float)spread_gain(p.sd[c], to_sd[c]);
+        fg[c] = (float)gain[c];
         ft[c] = (float)to_mean[c];
     }
     float *lab = p.lab;
@@ -514,7 +532,9 @@ fs_status fs_colour_match_lab(const fs_exec *ex, float *render, ptrdiff_t rstrid
         return fs_fail(err, FS_ERR_INVALID_ARGUMENT, "fs_colour_match_lab: bad arguments");
     double tm[3], ts[3];
     const fs_status st = fs_colour_lab_stats(ex, target, tstride, mask, w, h, tm, ts);
-    return st != FS_OK ? st : fs_colour_match_lab_to(ex, render, rstride, mask, w, h, tm, ts);
+    return st != FS_OK ? st
+                       : fs_colour_match_lab_to(ex, render, rstride, mask, w, h, tm, ts,
+                                                FS_COLOUR_L_SHIFT);
 }
 
 static void luminance(const float *img, ptrdiff_t stride, int w, int h, float *yp)

@@ -46,7 +46,16 @@ fs_status fs_colour_match_lab(const fs_exec *ex, float *render, ptrdiff_t rstrid
  * of @p img over the mask (FS_ERR_OUT_OF_RANGE when it is empty), and the
  * render's statistics over the mask made @p to_mean / @p to_sd (finite, sd
  * >= 0; each channel's deviations scale by at most FS_COLOUR_SPREAD_MAX
- * either way), clamped to [0, 1]. */
+ * either way), clamped to [0, 1].
+ *
+ * @p lightness FS_COLOUR_L_SHIFT moves L* by the difference of the means
+ * (fs_colour_match_lab's way); FS_COLOUR_L_GAIN takes the difference as a
+ * gain on the light, as a change of exposure makes it: L* + 16 (116 Y^1/3)
+ * scales by (to_mean + 16) / (mean + 16), its deviations with it, and the
+ * spread bound then holds the render's deviation relative to its
+ * lightness. A shift of -27 L* (the astronaut's render onto faceapi_sample1's
+ * made-up middle face, 66 -> 39) took a cheek at 0.70 of the face's
+ * luminance to 0.49 of it, a brown blotch; a gain keeps it at 0.70. */
 /* The swap puts the target's light on the source's albedo itself (its
  * shading, then FS_COLOR_FULL's face-scale ratio): a target's spread far
  * from the render's is then its features and make-up more than its skin,
@@ -61,7 +70,7 @@ fs_status fs_colour_lab_stats(const fs_exec *ex, const float *img, ptrdiff_t str
                               const float *mask, int w, int h, double mean[3], double sd[3]);
 fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                  const float *mask, int w, int h, const double to_mean[3],
-                                 const double to_sd[3]);
+                                 const double to_sd[3], fs_colour_lightness lightness);
 /* The fast entries of the same contracts (compose entry colour_match_to): float
  * CIELAB from tables (fs_colour_srgb_to_lab_fast / _lab_to_srgb_fast, within
  * 1e-5 of the exact sRGB range and 2e-4 in Lab: tests/test_swap_fast.c), the
@@ -75,7 +84,7 @@ fs_status fs_colour_lab_stats_fast(const fs_exec *ex, const float *img, ptrdiff_
                                    const float *mask, int w, int h, double mean[3], double sd[3]);
 fs_status fs_colour_match_lab_to_fast(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                       const float *mask, int w, int h, const double to_mean[3],
-                                      const double to_sd[3]);
+                                      const double to_sd[3], fs_colour_lightness lightness);
 
 /* Low-frequency shading: multiplies the render by g = L(target) / L(render)
  * where L is the luminance low-passed by a masked Gaussian of sigma

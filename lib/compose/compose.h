@@ -26,6 +26,9 @@ struct fs_detail_match;
 struct fs_poisson_opts;
 struct fs_poisson_info;
 
+/* How colour_match_to moves the render's lightness (lib/compose/colour.h). */
+typedef enum fs_colour_lightness { FS_COLOUR_L_SHIFT = 0, FS_COLOUR_L_GAIN = 1 } fs_colour_lightness;
+
 typedef struct fs_compose_ops fs_compose_ops;
 
 struct fs_compose_ops {
@@ -56,7 +59,7 @@ struct fs_compose_ops {
                                   double sd[3]);
     fs_status (*colour_match_to)(const fs_exec *ex, float *render, ptrdiff_t rstride,
                                  const float *mask, int w, int h, const double to_mean[3],
-                                 const double to_sd[3]);
+                                 const double to_sd[3], fs_colour_lightness lightness);
     fs_status (*colour_shading)(const fs_exec *ex, const fs_compose_ops *ops, float *render,
                                 ptrdiff_t rstride, const float *target, ptrdiff_t tstride,
                                 const float *mask, int w, int h, double sigma, double max_gain);

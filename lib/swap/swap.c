@@ -1199,8 +1199,15 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
             stats_weights(&k, w, h, size, sw);
             st = target_stats(ex, cops, &k, sw, w, h, mean, sd);
         }
+        /* Under the target's own light the render differs from the target
+         * in lightness by an albedo and an exposure, both gains. Without it
+         * (faces under FS_LIGHT_MIN_FACE) the render keeps the source's
+         * light and contrast, and the shift keeps them: as a gain, a bright
+         * face scaled onto messi5's dark 35 px one lost its features
+         * (identity +0.187 -> +0.098). */
         if (st == FS_OK)
-            st = cops->colour_match_to(ex, k.render, 3 * (ptrdiff_t)w, sw, w, h, mean, sd);
+            st = cops->colour_match_to(ex, k.render, 3 * (ptrdiff_t)w, sw, w, h, mean, sd,
+                                       target_light ? FS_COLOUR_L_GAIN : FS_COLOUR_L_SHIFT);
     }
     if (st == FS_OK && params->colour >= FS_COLOR_FULL) {
         const double sigma = fmax(FULL_SIGMA * size, 1.0);
