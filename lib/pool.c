@@ -231,13 +231,14 @@ int fs_pool_nn_threads(const fs_pool *pool)
 void *fs_pool_pthreadpool(fs_pool *pool)
 {
 #if defined(FS_HAVE_XNNPACK)
-    const int threads = fs_pool_nn_threads(pool);
-    if (!pool || threads <= 1)
+    if (!pool || pool->threads <= 1)
         return NULL;
     pthread_mutex_lock(&pool->tp_lock);
     if (!pool->tp_tried) {
+        /* asked once per pool: every network layer comes here */
         pool->tp_tried = 1;
-        pool->tp = pthreadpool_create((size_t)threads);
+        const int threads = fs_pool_nn_threads(pool);
+        pool->tp = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
     }
     void *tp = pool->tp;
     pthread_mutex_unlock(&pool->tp_lock);
