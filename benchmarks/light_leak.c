@@ -26,7 +26,8 @@
  *                 the pipeline before the light stage); by default the library's: the
  *                 source's light out, the target's in
  *     --highlights M  the source's highlights out beyond M x the local skin, the target's
- *                 back in (fs_atlas_params.highlight_margin)
+ *                 back in (fs_atlas_params.highlight_margin; default the library's,
+ *                 FS_ATLAS_HIGHLIGHT_MARGIN; 0: kept)
  *     --same-landmarks  every lit atlas unwrapped with the plain photo's landmarks
  *                 (all marked '*'): the light alone, without the refit's change
  *     --colour N  the renderer's colour mode (0 none, 1 meanstd, 2 full: + target shading)
@@ -51,7 +52,7 @@
 
 #define MAX_PHOTOS 32
 
-static float highlight_margin; /* --highlights */
+static float highlight_margin = FS_ATLAS_HIGHLIGHT_MARGIN; /* --highlights */
 
 static int fail(fs_status st, const char *what, const char *detail)
 {

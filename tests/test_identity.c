@@ -796,6 +796,52 @@ START_TEST(shading_fit)
 }
 END_TEST
 
+/* The masked box mean against its definition, summed pixel by pixel: a
+ * mask with holes, a window wider than the image on one side, a pixel
+ * whose box holds none of the mask (out = in, held 0). Within 1e-5 of the
+ * values (about 1): the running sums' rounding. */
+START_TEST(masked_box_matches_brute_force)
+{
+    enum { W = 37, H = 23 };
+    float in[3 * W * H], out[3 * W * H];
+    uint8_t m[W * H], held[W * H];
+    unsigned seed = 12345;
+    for (int i = 0; i < W * H; i++) {
+        for (int c = 0; c < 3; c++) {
+            seed = seed * 1103515245u + 12345u;
+            in[3 * i + c] = (float)((seed >> 8) & 0xffff) / 65535.0f + (float)c;
+        }
+        seed = seed * 1103515245u + 12345u;
+        m[i] = ((seed >> 16) & 3) != 0 && !(i % W > 30 && i / W < 8);
+    }
+    static const int radii[] = {0, 1, 3, 25};
+    for (int ri = 0; ri < 4; ri++) {
+        const int r = radii[ri];
+        ck_assert_int_eq(fs_light_masked_box(in, m, W, H, r, out, held), 1);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                double s[3] = {0, 0, 0};
+                int cnt = 0;
+                for (int v = y - r; v <= y + r; v++)
+                    for (int u = x - r; u <= x + r; u++)
+                        if (u >= 0 && v >= 0 && u < W && v < H && m[v * W + u]) {
+                            for (int c = 0; c < 3; c++)
+                                s[c] += in[3 * (v * W + u) + c];
+                            cnt++;
+                        }
+                const int t = y * W + x;
+                ck_assert_int_eq(held[t], cnt > 0);
+                for (int c = 0; c < 3; c++)
+                    ck_assert_float_eq_tol(out[3 * t + c], cnt ? (float)(s[c] / cnt) : in[3 * t + c], 1e-5f);
+            }
+    }
+    /* Radius 0 inside the hole: no mask pixel in the box. */
+    ck_assert_int_eq(fs_light_masked_box(in, m, W, H, 0, out, held), 1);
+    ck_assert_int_eq(held[2 * W + 33], 0);
+    ck_assert_float_eq(out[3 * (2 * W + 33)], in[3 * (2 * W + 33)]);
+}
+END_TEST
+
 /* The highlight layer: a white spot added on flat skin is found as itself
  * (its excess over the margin), and plain skin has none. */
 START_TEST(highlight_layer)
@@ -1468,6 +1514,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, shading_facing_clamp);
     tcase_add_test(tc, shading_ratio_fit);
     tcase_add_test(tc, highlight_layer);
+    tcase_add_test(tc, masked_box_matches_brute_force);
     tcase_add_test(tc, atlas_delight);
     tcase_add_test(tc, atlas_fill_unseen);
     tcase_add_test(tc, skin_model);

@@ -134,7 +134,7 @@ void fs_atlas_params_default(fs_atlas_params *p)
     p->hide_side = 0;
     p->plain = 0;
     p->delight = 1;
-    p->highlight_margin = 0.0f;
+    p->highlight_margin = FS_ATLAS_HIGHLIGHT_MARGIN;
 }
 
 void fs_atlas_free(fs_atlas *atlas)

@@ -65,9 +65,15 @@ typedef struct fs_atlas_params {
                             the target's light on it. 0: the photo's colours as they are */
     float highlight_margin; /* > 0: specular highlights taken out of the albedo beyond this
                             ratio to the local skin (fs_light_highlights), and the target's put
-                            back by the renderer. 0 (default): kept (measured: taking them out
-                            costs likeness, doc/light-notes.md) */
+                            back by the renderer; FS_ATLAS_HIGHLIGHT_MARGIN by default. 0: kept */
 } fs_atlas_params;
+
+/* The default fs_atlas_params.highlight_margin. At 1.8 the likeness holds
+ * (quality benchmark: identity +0.225, min +0.156, against +0.225, min
+ * +0.158 with none taken out) and the light leak falls 0.667 -> 0.653; at
+ * 1.5-1.6 the pull takes a turned or bright face's own lighter skin too
+ * (min +0.126-0.147: doc/light-notes.md, twenty-first step). */
+#define FS_ATLAS_HIGHLIGHT_MARGIN 1.8f
 
 void fs_atlas_params_default(fs_atlas_params *p);
 

@@ -46,10 +46,12 @@ int fs_atlas_light_skin(const fs_atlas_mesh *mesh, float u, float v)
  * luminance (box-smoothed over a texel or two, so that pores and freckles
  * are not highlights) over the local albedo of the skin around it (box mean at
  * a tenth of the atlas, without the highlights themselves, which would
- * raise it), beyond HL_MARGIN of it. A texel keeps at least HL_KEEP of the
- * local albedo. The margin is wide: at 1.08 the self-swap's SSIM fell from
- * 0.932 to 0.875 (the light fit's own residue read as highlight), and at
- * 1.5 a broad test spot still mostly stays (doc/light-notes.md). */
+ * raise it), beyond the margin (FS_ATLAS_HIGHLIGHT_MARGIN) times it. A texel
+ * keeps at least HL_KEEP of the local albedo. The margin is wide: at 1.08 the
+ * self-swap's SSIM fell from 0.932 to 0.875 (the light fit's own residue read
+ * as highlight), at 1.5 the pull took a turned face's own lighter skin and
+ * likeness with it, and a broad test spot still mostly stays
+ * (doc/light-notes.md). */
 #define HL_KEEP 0.6f
 
 static int pull_highlights(float *alb, const uint8_t *use, int n, float margin)

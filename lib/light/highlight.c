@@ -2,6 +2,7 @@
  * Specular highlights: see shading.h (fs_light_highlights).
  */
 #include "light/shading.h"
+#include "scratch.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -10,38 +11,65 @@
 int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, float *out,
                         uint8_t *held)
 {
-    const size_t w1 = (size_t)w + 1;
-    double *I = calloc(w1 * ((size_t)h + 1) * 4, sizeof(double));
-    if (!I)
+    /* Separable running sums: each row's window sums (three channels and the
+     * mask's count), then a running sum of those down each column; the sums
+     * in double, so that adding and taking off along a line loses nothing
+     * that matters. */
+    const size_t n = (size_t)w * (size_t)h;
+    float *row = fs_tmp_alloc(n * 4 * sizeof(float));
+    double *acc = fs_tmp_calloc((size_t)w * 4, sizeof(double));
+    if (!row || !acc) {
+        fs_tmp_free(acc);
+        fs_tmp_free(row);
         return 0;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            const size_t t = (size_t)y * (size_t)w + (size_t)x;
-            for (int k = 0; k < 4; k++) {
-                const double v = m[t] ? (k < 3 ? in[3 * t + (size_t)k] : 1.0) : 0.0;
-                I[4 * ((size_t)(y + 1) * w1 + (size_t)(x + 1)) + (size_t)k] =
-                    v + I[4 * ((size_t)y * w1 + (size_t)(x + 1)) + (size_t)k] +
-                    I[4 * ((size_t)(y + 1) * w1 + (size_t)x) + (size_t)k] -
-                    I[4 * ((size_t)y * w1 + (size_t)x) + (size_t)k];
+    }
+    for (int y = 0; y < h; y++) {
+        const size_t o = (size_t)y * (size_t)w;
+        double s[4] = {0, 0, 0, 0};
+        /* The window of x = 0 without its last column, which the loop adds. */
+        for (int x = 0; x < r && x < w; x++)
+            if (m[o + (size_t)x]) {
+                for (int k = 0; k < 3; k++)
+                    s[k] += in[3 * (o + (size_t)x) + (size_t)k];
+                s[3] += 1.0;
             }
-        }
-    for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
-            const int xa = x - r < 0 ? 0 : x - r, xb = x + r + 1 > w ? w : x + r + 1;
-            const int ya = y - r < 0 ? 0 : y - r, yb = y + r + 1 > h ? h : y + r + 1;
-            double s[4];
+            const int xa = x + r, xd = x - r - 1;
+            if (xa < w && m[o + (size_t)xa]) {
+                for (int k = 0; k < 3; k++)
+                    s[k] += in[3 * (o + (size_t)xa) + (size_t)k];
+                s[3] += 1.0;
+            }
+            if (xd >= 0 && m[o + (size_t)xd]) {
+                for (int k = 0; k < 3; k++)
+                    s[k] -= in[3 * (o + (size_t)xd) + (size_t)k];
+                s[3] -= 1.0;
+            }
             for (int k = 0; k < 4; k++)
-                s[k] = I[4 * ((size_t)yb * w1 + (size_t)xb) + (size_t)k] -
-                       I[4 * ((size_t)ya * w1 + (size_t)xb) + (size_t)k] -
-                       I[4 * ((size_t)yb * w1 + (size_t)xa) + (size_t)k] +
-                       I[4 * ((size_t)ya * w1 + (size_t)xa) + (size_t)k];
-            const size_t t = (size_t)y * (size_t)w + (size_t)x;
-            for (int k = 0; k < 3; k++)
-                out[3 * t + (size_t)k] = s[3] > 0.5 ? (float)(s[k] / s[3]) : in[3 * t + (size_t)k];
-            if (held)
-                held[t] = s[3] > 0.5;
+                row[4 * (o + (size_t)x) + (size_t)k] = (float)s[k];
         }
-    free(I);
+    }
+    for (int y = 0; y < r && y < h; y++)
+        for (size_t i = 0; i < (size_t)w * 4; i++)
+            acc[i] += row[(size_t)y * (size_t)w * 4 + i];
+    for (int y = 0; y < h; y++) {
+        const int ya = y + r, yd = y - r - 1;
+        for (size_t i = 0; ya < h && i < (size_t)w * 4; i++)
+            acc[i] += row[(size_t)ya * (size_t)w * 4 + i];
+        for (size_t i = 0; yd >= 0 && i < (size_t)w * 4; i++)
+            acc[i] -= row[(size_t)yd * (size_t)w * 4 + i];
+        for (int x = 0; x < w; x++) {
+            const size_t t = (size_t)y * (size_t)w + (size_t)x;
+            const double *a = acc + 4 * (size_t)x;
+            const int any = a[3] > 0.5;
+            for (int k = 0; k < 3; k++)
+                out[3 * t + (size_t)k] = any ? (float)(a[k] / a[3]) : in[3 * t + (size_t)k];
+            if (held)
+                held[t] = (uint8_t)any;
+        }
+    }
+    fs_tmp_free(acc);
+    fs_tmp_free(row);
     return 1;
 }
 
@@ -50,8 +78,8 @@ int fs_light_highlights(const float *lin, const uint8_t *local_from, const uint8
                         float *local)
 {
     const size_t n = (size_t)w * (size_t)h;
-    uint8_t *m = malloc(n);
-    float *fine = malloc(n * 3 * sizeof(float));
+    uint8_t *m = fs_tmp_alloc(n);
+    float *fine = fs_tmp_alloc(n * 3 * sizeof(float));
     int ok = m && fine;
     if (ok) {
         memcpy(m, local_from, n);
@@ -69,7 +97,7 @@ int fs_light_highlights(const float *lin, const uint8_t *local_from, const uint8
         const float ly = fs_luma709(local + 3 * t), e = fs_luma709(fine + 3 * t) - margin * ly;
         excess[t] = may[t] && ly > 0.0f && e > 0.0f ? e : 0.0f;
     }
-    free(m);
-    free(fine);
+    fs_tmp_free(fine);
+    fs_tmp_free(m);
     return ok;
 }

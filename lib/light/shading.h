@@ -146,7 +146,7 @@ int fs_shading_fit_weighted(const float *lin, const float *basis, const float *p
 int fs_shading_ratio_fit(const float *ratio, const float *basis, int n, float coeff[FS_SHADE_TERMS]);
 
 /* Masked box mean (radius @p r px) of the 3-channel w x h image @p in over
- * the pixels where @p m, through an integral image, into @p out; where the
+ * the pixels where @p m (separable running sums), into @p out; where the
  * box holds none of them, out = in and *held (w*h, may be NULL) 0, else 1.
  * Returns 0 out of memory. */
 int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, float *out,

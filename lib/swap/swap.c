@@ -6,6 +6,7 @@
 #include "swap/swap.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -758,13 +759,41 @@ int fs_swap_vertex_light(const fs_swap_mesh *mesh, const fs_swap_params *params,
     return 1;
 }
 
+/* x^2.2, the shading attribute's decoding, by a table over [0, 2] with
+ * linear interpolation (within 2e-6 of powf; powf above): a power per
+ * block and channel was a third of the highlight stage's time. */
+#define POW22_N 1024
+static float pow22_table[POW22_N + 2];
+static pthread_once_t pow22_once = PTHREAD_ONCE_INIT;
+
+static void pow22_init(void)
+{
+    for (int i = 0; i <= POW22_N + 1; i++)
+        pow22_table[i] = powf(2.0f * (float)i / (float)POW22_N, 2.2f);
+}
+
+static float pow22(float x)
+{
+    if (!(x >= 0.0f) || x >= 2.0f)
+        return powf(x, 2.2f);
+    const float f = x * (0.5f * (float)POW22_N);
+    const int i = (int)f;
+    return pow22_table[i] + (f - (float)i) * (pow22_table[i + 1] - pow22_table[i]);
+}
+
 /* Adds the target's highlight layer (fs_light_highlights over the target's
  * skin with its light divided out) to the render, which holds the source's
- * albedo under the target's shading. */
+ * albedo under the target's shading. Found at half the window's resolution
+ * (each 2 x 2 block's skin pixels averaged, the shading taken at the
+ * block's mean) and interpolated back: a highlight is wider than the
+ * fine box's few pixels, and at full resolution the stage cost 10 ms of a
+ * 260-px face's 28 ms swap on a slow core (the box sums and a power per
+ * pixel and channel), 2.4 ms so (doc/light-notes.md, twenty-first step). */
 static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int h, double size,
                                    float margin)
 {
-    const size_t n = (size_t)w * (size_t)h;
+    const int hw = (w + 1) / 2, hh = (h + 1) / 2;
+    const size_t n = (size_t)hw * (size_t)hh;
     float *lin = fs_tmp_alloc(n * 3 * sizeof(float)), *excess = fs_tmp_alloc(n * sizeof(float));
     float *local = fs_tmp_alloc(n * 3 * sizeof(float));
     uint8_t *may = fs_tmp_alloc(n);
@@ -773,25 +802,56 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
         st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
     float lut[256];
     fs_srgb_to_linear_table(lut);
-    for (size_t p = 0; p < n && st == FS_OK; p++) {
-        may[p] = k->weight[p] > 0.0f;
-        const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
-        for (int c = 0; c < 3; c++) {
-            const float s = fmaxf(powf(a[c], 2.2f), FS_SHADE_FLOOR);
-            lin[3 * p + (size_t)c] = may[p] ? lut[(int)lrintf(k->target[3 * p + (size_t)c] * 255.0f) & 255] / s : 0.0f;
+    pthread_once(&pow22_once, pow22_init);
+    for (int by = 0; by < hh && st == FS_OK; by++)
+        for (int bx = 0; bx < hw; bx++) {
+            float tsum[3] = {0, 0, 0}, asum[3] = {0, 0, 0};
+            int cnt = 0;
+            for (int y = 2 * by; y < 2 * by + 2 && y < h; y++)
+                for (int x = 2 * bx; x < 2 * bx + 2 && x < w; x++) {
+                    const size_t p = (size_t)y * (size_t)w + (size_t)x;
+                    if (!(k->weight[p] > 0.0f))
+                        continue;
+                    const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
+                    for (int c = 0; c < 3; c++) {
+                        tsum[c] += lut[(int)lrintf(k->target[3 * p + (size_t)c] * 255.0f) & 255];
+                        asum[c] += a[c];
+                    }
+                    cnt++;
+                }
+            const size_t b = (size_t)by * (size_t)hw + (size_t)bx;
+            may[b] = cnt > 0;
+            for (int c = 0; c < 3; c++) {
+                const float s = cnt ? fmaxf(pow22(asum[c] / (float)cnt), FS_SHADE_FLOOR) : 1.0f;
+                lin[3 * b + (size_t)c] = cnt ? tsum[c] / (float)cnt / s : 0.0f;
+            }
         }
-    }
-    const int fine_r = (int)fmax(1.0, size / 128.0), wide_r = (int)fmax(3.0, size / 10.0);
+    const int fine_r = (int)fmax(1.0, size / 256.0), wide_r = (int)fmax(2.0, size / 20.0);
     if (st == FS_OK &&
-        !fs_light_highlights(lin, may, may, w, h, fine_r, wide_r, margin, excess, local))
+        !fs_light_highlights(lin, may, may, hw, hh, fine_r, wide_r, margin, excess, local))
         st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
-    for (size_t p = 0; p < n && st == FS_OK; p++) {
-        if (!(excess[p] > 0.0f))
-            continue;
-        const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
-        for (int c = 0; c < 3; c++) {
-            float *r = k->render + 3 * p + (size_t)c;
-            *r = fs_linear_to_srgb(fs_srgb_to_linear(*r) + excess[p] * powf(a[c], 2.2f));
+    for (int y = 0; y < h && st == FS_OK; y++) {
+        /* Block centres lie at 2 * b + 0.5 in window pixels. */
+        const float fy = fminf(fmaxf(0.5f * (float)y - 0.25f, 0.0f), (float)(hh - 1));
+        const int y0 = (int)fy, y1 = y0 + 1 < hh ? y0 + 1 : y0;
+        const float ty = fy - (float)y0;
+        for (int x = 0; x < w; x++) {
+            const size_t p = (size_t)y * (size_t)w + (size_t)x;
+            if (!(k->weight[p] > 0.0f))
+                continue;
+            const float fx = fminf(fmaxf(0.5f * (float)x - 0.25f, 0.0f), (float)(hw - 1));
+            const int x0 = (int)fx, x1 = x0 + 1 < hw ? x0 + 1 : x0;
+            const float tx = fx - (float)x0;
+            const float e0 = excess[(size_t)y0 * hw + x0] + tx * (excess[(size_t)y0 * hw + x1] - excess[(size_t)y0 * hw + x0]);
+            const float e1 = excess[(size_t)y1 * hw + x0] + tx * (excess[(size_t)y1 * hw + x1] - excess[(size_t)y1 * hw + x0]);
+            const float e = e0 + ty * (e1 - e0);
+            if (!(e > 0.0f))
+                continue;
+            const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
+            for (int c = 0; c < 3; c++) {
+                float *r = k->render + 3 * p + (size_t)c;
+                *r = fs_linear_to_srgb(fs_srgb_to_linear(*r) + e * pow22(a[c]));
+            }
         }
     }
     fs_tmp_free(may);
