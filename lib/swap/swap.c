@@ -6,7 +6,6 @@
 #include "swap/swap.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -759,28 +758,6 @@ int fs_swap_vertex_light(const fs_swap_mesh *mesh, const fs_swap_params *params,
     return 1;
 }
 
-/* x^2.2, the shading attribute's decoding, by a table over [0, 2] with
- * linear interpolation (within 2e-6 of powf; powf above): a power per
- * block and channel was a third of the highlight stage's time. */
-#define POW22_N 1024
-static float pow22_table[POW22_N + 2];
-static pthread_once_t pow22_once = PTHREAD_ONCE_INIT;
-
-static void pow22_init(void)
-{
-    for (int i = 0; i <= POW22_N + 1; i++)
-        pow22_table[i] = powf(2.0f * (float)i / (float)POW22_N, 2.2f);
-}
-
-static float pow22(float x)
-{
-    if (!(x >= 0.0f) || x >= 2.0f)
-        return powf(x, 2.2f);
-    const float f = x * (0.5f * (float)POW22_N);
-    const int i = (int)f;
-    return pow22_table[i] + (f - (float)i) * (pow22_table[i + 1] - pow22_table[i]);
-}
-
 /* Adds the target's highlight layer (fs_light_highlights over the target's
  * skin with its light divided out) to the render, which holds the source's
  * albedo under the target's shading. Found at half the window's resolution
@@ -788,7 +765,8 @@ static float pow22(float x)
  * block's mean) and interpolated back: a highlight is wider than the
  * fine box's few pixels, and at full resolution the stage cost 10 ms of a
  * 260-px face's 28 ms swap on a slow core (the box sums and a power per
- * pixel and channel), 2.4 ms so (doc/light-notes.md, twenty-first step). */
+ * pixel and channel), about 2.3 ms so (doc/light-notes.md, twenty-first
+ * step). */
 static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int h, double size,
                                    float margin)
 {
@@ -802,7 +780,6 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
         st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
     float lut[256];
     fs_srgb_to_linear_table(lut);
-    pthread_once(&pow22_once, pow22_init);
     for (int by = 0; by < hh && st == FS_OK; by++)
         for (int bx = 0; bx < hw; bx++) {
             float tsum[3] = {0, 0, 0}, asum[3] = {0, 0, 0};
@@ -822,7 +799,7 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
             const size_t b = (size_t)by * (size_t)hw + (size_t)bx;
             may[b] = cnt > 0;
             for (int c = 0; c < 3; c++) {
-                const float s = cnt ? fmaxf(pow22(asum[c] / (float)cnt), FS_SHADE_FLOOR) : 1.0f;
+                const float s = cnt ? fmaxf(powf(asum[c] / (float)cnt, 2.2f), FS_SHADE_FLOOR) : 1.0f;
                 lin[3 * b + (size_t)c] = cnt ? tsum[c] / (float)cnt / s : 0.0f;
             }
         }
@@ -850,7 +827,7 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
             const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
             for (int c = 0; c < 3; c++) {
                 float *r = k->render + 3 * p + (size_t)c;
-                *r = fs_linear_to_srgb(fs_srgb_to_linear(*r) + e * pow22(a[c]));
+                *r = fs_linear_to_srgb(fs_srgb_to_linear(*r) + e * powf(a[c], 2.2f));
             }
         }
     }
