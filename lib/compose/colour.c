@@ -544,23 +544,6 @@ static void luminance(const float *img, ptrdiff_t stride, int w, int h, float *y
             yp[(size_t)y * w + x] = fs_luma709(&img[(size_t)y * stride + 3 * x]);
 }
 
-/* Where full-size coordinate @p x falls between the samples of a plane
- * decimated by @p f (sample i's centre at i * f + (f - 1) / 2; @p n of
- * them): the sample before, the one after, and the weight of the one after.
- * At f = 1 it is x itself with weight 0. */
-typedef struct lerp_at {
-    int i0, i1;
-    float a;
-} lerp_at;
-
-static inline lerp_at lerp_of(int x, int f, int n)
-{
-    float u = ((float)x - 0.5f * (float)(f - 1)) / (float)f;
-    u = u < 0.0f ? 0.0f : u > (float)(n - 1) ? (float)(n - 1) : u;
-    const int i0 = (int)u;
-    return (lerp_at){i0, i0 + 1 < n ? i0 + 1 : i0, u - (float)i0};
-}
-
 /* The body of both transfers: @p k 1, the luminance (one gain for every
  * channel); 3, the chromaticity (a gain per channel: the ratio of the two
  * low-passed colours, each over its own luminance, so that luminance is
@@ -599,12 +582,12 @@ static fs_status lowpass_transfer(const fs_exec *ex, const fs_compose_ops *ops, 
      * each plane's column sums, each column's interpolation */
     float *buf = fs_tmp_alloc(sizeof(float) * ((2 * (size_t)np + 1 + (size_t)k) * n + (size_t)np * (size_t)w +
                                                (size_t)k * (size_t)w) +
-                              sizeof(lerp_at) * (size_t)w);
+                              sizeof(fs_lerp_at) * (size_t)w);
     if (!buf)
         return fs_fail(err, FS_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
     float *sum = buf, *blur = buf + (size_t)np * n, *tmp = blur + (size_t)np * n;
     float *gain = tmp + n, *col_sum = gain + (size_t)k * n, *grow = col_sum + (size_t)np * (size_t)w;
-    lerp_at *col = (lerp_at *)(grow + (size_t)k * (size_t)w);
+    fs_lerp_at *col = (fs_lerp_at *)(grow + (size_t)k * (size_t)w);
     /* Column sums over a block row first: the inner loop runs along x and
      * vectorises; each block then adds f of them. */
     for (int by = 0; by < sh; by++) {
@@ -677,9 +660,9 @@ static fs_status lowpass_transfer(const fs_exec *ex, const fs_compose_ops *ops, 
                 gain[(size_t)c * n + i] = g[c] < gmin ? gmin : (g[c] > gmax ? gmax : g[c]);
         }
         for (int x = 0; x < w; x++)
-            col[x] = lerp_of(x, f, sw);
+            col[x] = fs_lerp_of(x, f, sw);
         for (int y = 0; y < h; y++) {
-            const lerp_at row = lerp_of(y, f, sh);
+            const fs_lerp_at row = fs_lerp_of(y, f, sh);
             for (int c = 0; c < k; c++) {
                 const float *g0 = gain + (size_t)c * n + (size_t)row.i0 * sw;
                 const float *g1 = gain + (size_t)c * n + (size_t)row.i1 * sw;
@@ -692,7 +675,7 @@ static fs_status lowpass_transfer(const fs_exec *ex, const fs_compose_ops *ops, 
             for (int x = 0; x < w; x++) {
                 if (!(mr[x] > 0.0f))
                     continue;
-                const lerp_at c = col[x];
+                const fs_lerp_at c = col[x];
                 for (int ch = 0; ch < 3; ch++) {
                     const float *gr = grow + (size_t)(k == 1 ? 0 : ch) * w;
                     const float g = gr[c.i0] + c.a * (gr[c.i1] - gr[c.i0]);

@@ -20,6 +20,23 @@
  * (at most FS_COMPOSE_MAX_RADIUS); returns r. sigma <= 0 gives r = 0, k = {1}. */
 int fs_compose_gauss_kernel(double sigma, float *k);
 
+/* Where full-size coordinate @p x falls between the samples of a plane
+ * decimated by @p f (sample i's centre at i * f + (f - 1) / 2; @p n of
+ * them): the sample before, the one after, and the weight of the one after.
+ * At f = 1 it is x itself with weight 0. */
+typedef struct fs_lerp_at {
+    int i0, i1;
+    float a;
+} fs_lerp_at;
+
+static inline fs_lerp_at fs_lerp_of(int x, int f, int n)
+{
+    float u = ((float)x - 0.5f * (float)(f - 1)) / (float)f;
+    u = u < 0.0f ? 0.0f : u > (float)(n - 1) ? (float)(n - 1) : u;
+    const int i0 = (int)u;
+    return (fs_lerp_at){i0, i0 + 1 < n ? i0 + 1 : i0, u - (float)i0};
+}
+
 /* Reference and fast entries (see struct fs_compose_ops). */
 fs_status fs_compose_blur_ref(const fs_exec *ex, const float *src, int w, int h, const float *k,
                               int r, float *tmp, float *dst);

@@ -11,6 +11,7 @@
 
 #include "compose/blend.h"
 #include "compose/colour.h"
+#include "compose/filter.h"
 #include "compose/mask.h"
 #include "detect/detect_internal.h"
 #include "engine.h"
@@ -808,20 +809,16 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
         !fs_light_highlights(lin, may, may, hw, hh, fine_r, wide_r, margin, excess, local))
         st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
     for (int y = 0; y < h && st == FS_OK; y++) {
-        /* Block centres lie at 2 * b + 0.5 in window pixels. */
-        const float fy = fminf(fmaxf(0.5f * (float)y - 0.25f, 0.0f), (float)(hh - 1));
-        const int y0 = (int)fy, y1 = y0 + 1 < hh ? y0 + 1 : y0;
-        const float ty = fy - (float)y0;
+        const fs_lerp_at ry = fs_lerp_of(y, 2, hh);
+        const float *e0 = excess + (size_t)ry.i0 * hw, *e1 = excess + (size_t)ry.i1 * hw;
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
             if (!(k->weight[p] > 0.0f))
                 continue;
-            const float fx = fminf(fmaxf(0.5f * (float)x - 0.25f, 0.0f), (float)(hw - 1));
-            const int x0 = (int)fx, x1 = x0 + 1 < hw ? x0 + 1 : x0;
-            const float tx = fx - (float)x0;
-            const float e0 = excess[(size_t)y0 * hw + x0] + tx * (excess[(size_t)y0 * hw + x1] - excess[(size_t)y0 * hw + x0]);
-            const float e1 = excess[(size_t)y1 * hw + x0] + tx * (excess[(size_t)y1 * hw + x1] - excess[(size_t)y1 * hw + x0]);
-            const float e = e0 + ty * (e1 - e0);
+            const fs_lerp_at rx = fs_lerp_of(x, 2, hw);
+            const float a0 = e0[rx.i0] + rx.a * (e0[rx.i1] - e0[rx.i0]);
+            const float a1 = e1[rx.i0] + rx.a * (e1[rx.i1] - e1[rx.i0]);
+            const float e = a0 + ry.a * (a1 - a0);
             if (!(e > 0.0f))
                 continue;
             const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
