@@ -205,11 +205,17 @@ START_TEST(fast_matches_reference)
         FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), f32, w, h, &d, a));
         FS_ASSERT_OK(fs_sample_f32_fast(FS_EXEC_SERIAL(NULL), f32, w, h, &d, b));
         ck_assert_msg(memcmp(a, b, n * sizeof(float)) == 0, "f32 round %d differs", round);
-        /* rotated descriptors are handed to the reference */
-        d.m[1] = 0.25;
+        /* rotated (the fitter's crops turned by the face's roll, with
+         * coordinates in double: their own loop in the fast file); every
+         * fourth round a shear along one axis only */
+        d.m[1] = (double)UNIT() - 0.5;
+        d.m[3] = round % 4 == 3 ? 0.0 : (double)UNIT() - 0.5;
+        FS_ASSERT_OK(fs_sample_u8_ref(FS_EXEC_SERIAL(NULL), u8, w, h, stride, format, &d, a));
+        FS_ASSERT_OK(fs_sample_u8_fast(FS_EXEC_SERIAL(NULL), u8, w, h, stride, format, &d, b));
+        ck_assert_msg(memcmp(a, b, n * sizeof(float)) == 0, "rotated u8 round %d differs", round);
         FS_ASSERT_OK(fs_sample_f32_ref(FS_EXEC_SERIAL(NULL), f32, w, h, &d, a));
         FS_ASSERT_OK(fs_sample_f32_fast(FS_EXEC_SERIAL(NULL), f32, w, h, &d, b));
-        ck_assert(memcmp(a, b, n * sizeof(float)) == 0);
+        ck_assert_msg(memcmp(a, b, n * sizeof(float)) == 0, "rotated f32 round %d differs", round);
         free(u8);
         free(f32);
         free(a);

@@ -136,8 +136,9 @@ typedef struct fs_detail_match {
  * tells a soft face from a plain one whatever grain it carries:
  * - a render with at least 0.95 of the target's energy is blurred (masked
  *   Gaussian, sigma up to 4 px) by the larger of two sigmas: the one that
- *   brings its energy down to the target's (bisected; none unless it is over
- *   1.05 of it) and the one that brings its band ratio down to 1.05 times
+ *   brings its energy to within 1% of the target's (regula falsi on the
+ *   energy's log over sigma^2; none unless it is over 1.05 of it, 4 px at
+ *   most) and the one that brings its band ratio down to 1.05 times
  *   the target's (regula falsi; none unless it is above that); where the
  *   band's is the larger, the blur takes the grain below the target's and
  *   noise as below (its deviation searched on the measured energy) puts it

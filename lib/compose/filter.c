@@ -67,12 +67,13 @@ fs_status fs_compose_blur_ref(const fs_exec *ex, const float *src, int w, int h,
     return FS_OK;
 }
 
-fs_status fs_compose_blur_fast(const fs_exec *ex, const float *src, int w, int h, const float *k,
-                               int r, float *tmp, float *dst)
+/* The fast blur's loops, inlined into a baseline and an AVX2 entry: the
+ * same operations per element in the same order, so the two give the same
+ * bits (no fused multiply-add: ISO C mode does not contract), eight lanes
+ * instead of four. */
+static inline void blur_fast_body(const float *src, int w, int h, const float *k, int r,
+                                  float *tmp, float *dst)
 {
-    const fs_status st = blur_check(ex, src, w, h, k, r, tmp, dst);
-    if (st != FS_OK)
-        return st;
     for (int y = 0; y < h; y++) {
         const float *s = src + (size_t)y * w;
         float *t = tmp + (size_t)y * w;
@@ -115,6 +116,49 @@ fs_status fs_compose_blur_fast(const fs_exec *ex, const float *src, int w, int h
                 d[x] += kk * t[x];
         }
     }
+}
+
+fs_status fs_compose_blur_fast_sse2(const fs_exec *ex, const float *src, int w, int h,
+                                    const float *k, int r, float *tmp, float *dst)
+{
+    const fs_status st = blur_check(ex, src, w, h, k, r, tmp, dst);
+    if (st == FS_OK)
+        blur_fast_body(src, w, h, k, r, tmp, dst);
+    return st;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static void blur_fast_avx2(const float *src, int w, int h,
+                                                           const float *k, int r, float *tmp,
+                                                           float *dst)
+{
+    blur_fast_body(src, w, h, k, r, tmp, dst);
+}
+
+static int have_avx2(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx2") != 0;
+    }
+    return known;
+}
+#endif
+
+fs_status fs_compose_blur_fast(const fs_exec *ex, const float *src, int w, int h, const float *k,
+                               int r, float *tmp, float *dst)
+{
+    const fs_status st = blur_check(ex, src, w, h, k, r, tmp, dst);
+    if (st != FS_OK)
+        return st;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (have_avx2()) {
+        blur_fast_avx2(src, w, h, k, r, tmp, dst);
+        return FS_OK;
+    }
+#endif
+    blur_fast_body(src, w, h, k, r, tmp, dst);
     return FS_OK;
 }
 

@@ -42,6 +42,11 @@ fs_status fs_compose_blur_ref(const fs_exec *ex, const float *src, int w, int h,
                               int r, float *tmp, float *dst);
 fs_status fs_compose_blur_fast(const fs_exec *ex, const float *src, int w, int h, const float *k,
                                int r, float *tmp, float *dst);
+/* The fast entry's baseline loops (SSE2 on x86-64); fs_compose_blur_fast
+ * runs the same loops compiled for AVX2 where the CPU has it, with the same
+ * bits (tests/test_compose.c). */
+fs_status fs_compose_blur_fast_sse2(const fs_exec *ex, const float *src, int w, int h,
+                                    const float *k, int r, float *tmp, float *dst);
 fs_status fs_compose_alpha_u8_ref(const fs_exec *ex, const uint8_t *src, ptrdiff_t sstride,
                                   uint8_t *dst, ptrdiff_t dstride, const float *alpha,
                                   ptrdiff_t astride, int w, int h);

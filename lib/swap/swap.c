@@ -479,6 +479,50 @@ static fs_status measure_light(const fs_exec *ex, const fs_atlas_mesh *atlas_mes
     return st;
 }
 
+/* Every step-th pixel each way of a w x h window, about 4000 places: a
+ * mean, a deviation or a quartile over so many hardly moves. */
+static int sample_step(int w, int h)
+{
+    return (int)fmax(1.0, floor(sqrt((double)w * h / 4000.0)));
+}
+
+/* CIELAB statistics of the float RGB window @p img (w x h) over @p weight,
+ * from every step-th pixel each way, about 4000 places at most (1500 to 2000
+ * of them skin), gathered into a small packed window: a mean and a
+ * deviation over a grid of so many pixels hardly move, and per video frame
+ * one pixel in four of the window cost 3% of the render (bench_render,
+ * faceapi_sample3's 259 px face: 0.25 ms). A face too small to leave 64 such
+ * pixels takes them all. The swap takes the target's over the render's
+ * colour-match pixels; fs_swap_target_measure the target's over its own
+ * skin. */
+static fs_status grid_lab_stats(const fs_exec *ex, const fs_compose_ops *cops, const float *img,
+                                const float *weight, int w, int h, double mean[3], double sd[3])
+{
+    const int step = sample_step(w, h);
+    const int sw = (w + step - 1) / step, sh = (h + step - 1) / step;
+    const size_t m = (size_t)sw * (size_t)sh;
+    float *rgb = fs_tmp_alloc(m * 3 * sizeof(float)), *wt = fs_tmp_alloc(m * sizeof(float));
+    if (!rgb || !wt) {
+        fs_tmp_free(wt);
+        fs_tmp_free(rgb);
+        return fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    }
+    long left = 0;
+    for (int y = 0, q = 0; y < h; y += step)
+        for (int x = 0; x < w; x += step, q++) {
+            const size_t p = (size_t)y * (size_t)w + (size_t)x;
+            memcpy(rgb + 3 * (size_t)q, img + 3 * p, 3 * sizeof(float));
+            wt[q] = weight[p];
+            left += wt[q] > 0.0f;
+        }
+    const fs_status st =
+        left >= 64 ? cops->colour_lab_stats(ex, rgb, 3 * (ptrdiff_t)sw, wt, sw, sh, mean, sd)
+                   : cops->colour_lab_stats(ex, img, 3 * (ptrdiff_t)w, weight, w, h, mean, sd);
+    fs_tmp_free(wt);
+    fs_tmp_free(rgb);
+    return st;
+}
+
 fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
                                  const fs_swap_mesh *mesh, const fs_swap_params *params,
                                  const uint8_t *win, ptrdiff_t stride, fs_swap_target *t)
@@ -532,7 +576,7 @@ fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
             weight[p] = eroded[p] && !open[p] ? 1.0f : 0.0f;
             left += weight[p] > 0.0f;
         }
-        st = eng->compose.colour_lab_stats(ex, target, 3 * (ptrdiff_t)w, weight, w, h, mean, sd);
+        st = grid_lab_stats(ex, &eng->compose, target, weight, w, h, mean, sd);
         if (st == FS_ERR_OUT_OF_RANGE)
             st = fs_fail(err, FS_ERR_NO_FACE, "fs_swap: the face shows no skin");
     }
@@ -832,48 +876,6 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
     fs_tmp_free(local);
     fs_tmp_free(excess);
     fs_tmp_free(lin);
-    return st;
-}
-
-/* Every step-th pixel each way of a w x h window, about 4000 places: a
- * mean, a deviation or a quartile over so many hardly moves. */
-static int sample_step(int w, int h)
-{
-    return (int)fmax(1.0, floor(sqrt((double)w * h / 4000.0)));
-}
-
-/* The target's CIELAB statistics over the render's colour-match pixels
- * (@p weight), from every step-th pixel each way, about 4000 places at
- * most (1500 to 2000 of them skin), gathered into a small packed window: a
- * mean and a deviation over a grid of so many pixels hardly move, and per
- * video frame one pixel in four of the window cost 3% of the render
- * (bench_render, faceapi_sample3's 259 px face: 0.25 ms). A face too small
- * to leave 64 such pixels takes them all. */
-static fs_status target_stats(const fs_exec *ex, const fs_compose_ops *cops, const work *k,
-                              const float *weight, int w, int h, double mean[3], double sd[3])
-{
-    const int step = sample_step(w, h);
-    const int sw = (w + step - 1) / step, sh = (h + step - 1) / step;
-    const size_t m = (size_t)sw * (size_t)sh;
-    float *rgb = fs_tmp_alloc(m * 3 * sizeof(float)), *wt = fs_tmp_alloc(m * sizeof(float));
-    if (!rgb || !wt) {
-        fs_tmp_free(wt);
-        fs_tmp_free(rgb);
-        return fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
-    }
-    long left = 0;
-    for (int y = 0, q = 0; y < h; y += step)
-        for (int x = 0; x < w; x += step, q++) {
-            const size_t p = (size_t)y * (size_t)w + (size_t)x;
-            memcpy(rgb + 3 * (size_t)q, k->target + 3 * p, 3 * sizeof(float));
-            wt[q] = weight[p];
-            left += wt[q] > 0.0f;
-        }
-    const fs_status st =
-        left >= 64 ? cops->colour_lab_stats(ex, rgb, 3 * (ptrdiff_t)sw, wt, sw, sh, mean, sd)
-                   : cops->colour_lab_stats(ex, k->target, 3 * (ptrdiff_t)w, weight, w, h, mean, sd);
-    fs_tmp_free(wt);
-    fs_tmp_free(rgb);
     return st;
 }
 
@@ -1231,7 +1233,7 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
             st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
         if (st == FS_OK) {
             stats_weights(&k, w, h, size, sw);
-            st = target_stats(ex, cops, &k, sw, w, h, mean, sd);
+            st = grid_lab_stats(ex, cops, k.target, sw, w, h, mean, sd);
         }
         /* Under the target's own light the render differs from the target
          * in lightness by an albedo and an exposure, both gains. Without it

@@ -147,7 +147,9 @@ void fs_swap_info_free(fs_swap_info *info);
  * can store it per frame and smooth its statistics over time.
  *
  * The colour statistics are the CIELAB (D65) mean and population deviation
- * of the target's own face skin: the pixels its own mesh covers, outside
+ * of the target's own face skin, over a grid of about 4000 of the window's
+ * pixels (every step-th each way; all of them when that leaves fewer than
+ * 64 of skin): the pixels its own mesh covers, outside
  * the eye and mouth openings, below the forehead cut, without the target's
  * hair along the outline (skin_guard), eroded like the swap's mask. Each is
  * a smooth function of the frame (a sum over a mask that moves with the
