@@ -504,10 +504,19 @@ static inline float atlas_sample_inline(const fs_atlas *atlas, const float *div2
  * the brows. At margins 0 / 0.01 / 0.02 the line showed, faint, fainter,
  * gone; identity +0.233 (min +0.169) -> +0.229 / +0.226 / +0.223 (min
  * +0.159: the astronaut's pairs lose her fringe's edge), seam x1.111 ->
- * x1.084 / x1.076 / x1.076 (doc/light-notes.md, eighteenth step). */
+ * x1.084 / x1.076 / x1.076 (doc/light-notes.md, eighteenth step). Below
+ * the fringe's line lies the skin its strands shade: a darker, browner
+ * band that the guard calls skin. At 0.02 it still drew a wavy brown line
+ * across the forehead of the demo film's heroine and of faceapi_sample1's
+ * left face (a cast shadow of the source's light, relit as albedo). At
+ * 0.03 / 0.035 / 0.045 / 0.05 / 0.06: the line fainter, gone from 0.05;
+ * identity +0.222 / +0.221 / +0.221 / +0.223 / +0.221 (min +0.156 / +0.157
+ * / +0.154 / +0.150 / +0.145) against +0.225 (+0.156), seam x1.081 /
+ * x1.079 / x1.093 / x1.092 / x1.087 against x1.071; leak and self-swap
+ * within 0.003 (doc/light-notes.md, twenty-second step). */
 #define FRINGE_BOX 2
 #define FRINGE_SPREAD 3
-#define FRINGE_MARGIN 0.02f
+#define FRINGE_MARGIN 0.05f
 /* The line's own question, looser than the guard's per texel: a texel
  * darker than the skin is hair from this squared distance (a light fringe,
  * like the astronaut's light-brown one, measures 22 to 29 at the forehead's
