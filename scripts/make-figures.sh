@@ -6,8 +6,8 @@
 #
 #   scripts/make-figures.sh [BUILD]        # default: build
 #
-# Runs `faceswap swap --debug` on each pair with the default settings
-# (colour meanstd, blend multiband, every face) and composes the figures
+# Runs `faceswap swap --debug` on each pair with the library's defaults
+# (every face) and composes the figures
 # with scripts/compose-figures.py (libfaceswap's own image reader and writer
 # through the Python binding, and numpy). Deterministic: the same build gives
 # the same files. Takes under a minute.
