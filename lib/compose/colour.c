@@ -1278,10 +1278,11 @@ static double band_blur(band_meter *b, fs_status *st)
  * falsi with the Illinois rule on that log over sigma^2, each new point kept
  * within the middle 80% of its bracket (so a curve far from the line still
  * halves it at least geometrically), bracketed by [0, 1 px], or [1, 4] when
- * 1 px is not enough; it stops within 1% of the target energy. The bisection
- * on [0, 4] it replaces took six measures (sigma within 0.03 px), each three
- * blurs of the plane and a median, most of the stage's time on a poster;
- * this takes 3 or 4 (doc/swap.md). @p yb, @p s4: scratch planes. */
+ * 1 px is not enough; it stops within 1% of the target energy, or after as
+ * many measures as the bisection on [0, 4] it replaces always took (six,
+ * sigma within 0.03 px), each three blurs of the plane and a median: most
+ * of the stage's time on a poster, where this takes four (doc/swap.md).
+ * @p yb, @p s4: scratch planes. */
 static double energy_blur(const fs_exec *ex, const fs_compose_ops *ops, hp_meter *m,
                           const float *yr, const float *mask, int w, int h, double er, double et,
                           float *yb, float *s4, fs_status *st)
@@ -1309,7 +1310,7 @@ static double energy_blur(const fs_exec *ex, const fs_compose_ops *ops, hp_meter
             return *st == FS_OK ? 4.0 : 0.0;
     }
     int kept = 0; /* which end stayed last time: -1 a, 1 b */
-    while (measures < 8) {
+    while (measures < 6) {
         double x = (a * fb - b * fa) / (fb - fa);
         x = fmin(fmax(x, a + 0.1 * (b - a)), b - 0.1 * (b - a));
         double fx;

@@ -135,14 +135,11 @@ __attribute__((target("avx2"))) static void blur_fast_avx2(const float *src, int
     blur_fast_body(src, w, h, k, r, tmp, dst);
 }
 
+/* libgcc fills the CPU model in a constructor, before any caller of the
+ * library runs: a read of it each call, no state of our own to race on. */
 static int have_avx2(void)
 {
-    static int known = -1;
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx2") != 0;
-    }
-    return known;
+    return __builtin_cpu_supports("avx2") != 0;
 }
 #endif
 
