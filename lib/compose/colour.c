@@ -1272,6 +1272,36 @@ static double band_blur(band_meter *b, fs_status *st)
     return 2.0 * s0;
 }
 
+/* Regula falsi with the Illinois rule on a bracket [a, b] whose ends' values
+ * fa, fb have opposite signs: both of the detail stage's searches (the
+ * blur's and the sharpening's) step with it. */
+typedef struct falsi {
+    double a, fa, b, fb;
+    int kept; /* the end the last step kept: -1 a, 1 b, 0 none yet */
+} falsi;
+
+static inline double falsi_point(const falsi *r)
+{
+    return (r->a * r->fb - r->b * r->fa) / (r->fb - r->fa);
+}
+
+/* Puts @p x (value @p fx) in place of the end whose value has its sign (a
+ * for fx = 0 when fa < 0, b when fa > 0), halving the kept end's value when
+ * that end was kept the step before as well. Returns -1 (a replaced) or 1. */
+static inline int falsi_take(falsi *r, double x, double fx)
+{
+    if ((fx > 0.0) == (r->fa > 0.0)) {
+        r->a = x, r->fa = fx;
+        r->fb *= r->kept == 1 ? 0.5 : 1.0;
+        r->kept = 1;
+        return -1;
+    }
+    r->b = x, r->fb = fx;
+    r->fa *= r->kept == -1 ? 0.5 : 1.0;
+    r->kept = -1;
+    return 1;
+}
+
 /* The blur (px, up to 4) that brings the render's energy @p er down to the
  * target's @p et (er > et). The energy falls monotonically and smoothly with
  * the blur; its log is close to linear in the blur's square near 0. Regula
@@ -1296,41 +1326,31 @@ static double energy_blur(const fs_exec *ex, const fs_compose_ops *ops, hp_meter
         measures++;                                                                             \
     } while (0)
     /* a, b: sigma^2 at the bracket's ends; fa > 0 >= fb */
-    double a = 0.0, fa = log(er) - let, b = 1.0, fb;
-    ENERGY_AT(1.0, fb);
+    falsi r = {0.0, log(er) - let, 1.0, 0.0, 0};
+    ENERGY_AT(1.0, r.fb);
     if (*st != FS_OK)
         return 0.0;
-    if (fabs(fb) <= tol)
+    if (fabs(r.fb) <= tol)
         return 1.0;
-    if (fb > 0.0) {
-        a = 1.0, fa = fb;
-        b = 16.0;
-        ENERGY_AT(4.0, fb);
-        if (*st != FS_OK || fb >= 0.0)
+    if (r.fb > 0.0) {
+        r.a = 1.0, r.fa = r.fb;
+        r.b = 16.0;
+        ENERGY_AT(4.0, r.fb);
+        if (*st != FS_OK || r.fb >= 0.0)
             return *st == FS_OK ? 4.0 : 0.0;
     }
-    int kept = 0; /* which end stayed last time: -1 a, 1 b */
     while (measures < 6) {
-        double x = (a * fb - b * fa) / (fb - fa);
-        x = fmin(fmax(x, a + 0.1 * (b - a)), b - 0.1 * (b - a));
+        const double x = fmin(fmax(falsi_point(&r), r.a + 0.1 * (r.b - r.a)), r.b - 0.1 * (r.b - r.a));
         double fx;
         ENERGY_AT(sqrt(x), fx);
         if (*st != FS_OK)
             return 0.0;
         if (fabs(fx) <= tol)
             return sqrt(x);
-        if (fx > 0.0) {
-            a = x, fa = fx;
-            fb *= kept == -1 ? 0.5 : 1.0;
-            kept = -1;
-        } else {
-            b = x, fb = fx;
-            fa *= kept == 1 ? 0.5 : 1.0;
-            kept = 1;
-        }
+        falsi_take(&r, x, fx);
     }
 #undef ENERGY_AT
-    return sqrt((a * fb - b * fa) / (fb - fa));
+    return sqrt(falsi_point(&r));
 }
 
 /* The reference (fast = 0) and the fast entry (fast = 1: the noise's
@@ -1422,28 +1442,21 @@ static inline fs_status match_sharpness_at(const fs_exec *ex, const fs_compose_o
                      * The bracket keeps a below the target, b above; at the
                      * end the amount is a, or the last measure if it came
                      * within 1%. */
-                    double fa = ea - et, fb = eb - et;
-                    int kept = 0; /* which end stayed last time: -1 a, 1 b */
+                    falsi r = {a, ea - et, b, eb - et, 0};
                     for (int it = 0; it < 6; it++) {
-                        const double x = (a * fb - b * fa) / (fb - fa);
+                        const double x = falsi_point(&r);
                         sharpen_clamped(yr, yb, lo, hi, mask, n, x, ch);
                         const double ex_ = hp_measure(&m, ch), fx = ex_ - et;
                         if (fabs(fx) <= 0.01 * et) {
-                            a = x;
+                            r.a = x;
                             ea = ex_;
                             ready = 1;
                             break;
                         }
-                        if (fx > 0.0) {
-                            b = x, fb = fx;
-                            fa *= kept == -1 ? 0.5 : 1.0;
-                            kept = -1;
-                        } else {
-                            a = x, fa = fx, ea = ex_;
-                            fb *= kept == 1 ? 0.5 : 1.0;
-                            kept = 1;
-                        }
+                        if (falsi_take(&r, x, fx) < 0)
+                            ea = ex_;
                     }
+                    a = r.a;
                 }
                 amount = a;
                 e = ea;

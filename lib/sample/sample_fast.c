@@ -122,22 +122,31 @@ static inline int axis_d(double s, int size, fs_border border, int *i0, int *i1,
     return 1;
 }
 
+#define LERP_STORE(tl, tr, bl, br)                                   \
+    do {                                                             \
+        const float top = (tl) + ((tr) - (tl)) * ax;                 \
+        const float bottom = (bl) + ((br) - (bl)) * ax;              \
+        const float v = top + (bottom - top) * ay;                   \
+        *out++ = v * scale + offset;                                 \
+    } while (0)
+
 /* The rotated loop for a source of element type T with @p step elements per
- * pixel, @p row elements per row and channels at c0, c1, c2. */
+ * pixel, @p row elements per row and channels at c0, c1, c2; each sample
+ * as LERP_STORE takes it. */
 #define ROTATED_LOOP(T, src, step, row, c0, c1, c2)                                        \
     do {                                                                                   \
         /* locals: the stores through out could alias the descriptor */                    \
-        const float scale_ = d->scale, offset_ = d->offset;                                \
-        const float border_v = 0.0f * scale_ + offset_;                                    \
+        const float scale = d->scale, offset = d->offset;                                  \
+        const float border_v = 0.0f * scale + offset;                                      \
         const double m0 = d->m[0], m1 = d->m[1], m2 = d->m[2];                             \
         const double m3 = d->m[3], m4 = d->m[4], m5 = d->m[5];                             \
         const int flip = d->flip_x;                                                        \
         const fs_border bd = d->border;                                                    \
         const int ow = d->out_w, oh = d->out_h;                                            \
+        float *out = dst;                                                                  \
         for (int y = 0; y < oh; y++) {                                                     \
             const double ry = m1 * y, ry2 = m4 * y;                                        \
-            float *out = dst + (size_t)y * (size_t)ow * 3;                                 \
-            for (int x = 0; x < ow; x++, out += 3) {                                       \
+            for (int x = 0; x < ow; x++) {                                                 \
                 const int xs = flip ? ow - 1 - x : x;                                      \
                 const double sx = m0 * xs + ry + m2;                                       \
                 const double sy = m3 * xs + ry2 + m5;                                      \
@@ -147,31 +156,19 @@ static inline int axis_d(double s, int size, fs_border border, int *i0, int *i1,
                 inside = axis_d(sy, height, bd, &y0, &y1, &ay) && inside;                  \
                 if (!inside) {                                                             \
                     out[0] = out[1] = out[2] = border_v;                                   \
+                    out += 3;                                                              \
                     continue;                                                              \
                 }                                                                          \
                 const T *const r0 = (src) + (size_t)y0 * (row), *const r1 = (src) + (size_t)y1 * (row); \
                 const T *const tl = r0 + (size_t)x0 * (step), *const tr = r0 + (size_t)x1 * (step); \
                 const T *const bl = r1 + (size_t)x0 * (step), *const br = r1 + (size_t)x1 * (step); \
-                const int ch[3] = {c0, c1, c2};                                            \
-                for (int c = 0; c < 3; c++) {                                              \
-                    const float a = (float)tl[ch[c]], b = (float)tr[ch[c]];                \
-                    const float e = (float)bl[ch[c]], f = (float)br[ch[c]];                \
-                    const float top = a + (b - a) * ax;                                    \
-                    const float bottom = e + (f - e) * ax;                                 \
-                    const float v = top + (bottom - top) * ay;                             \
-                    out[c] = v * scale_ + offset_;                                         \
-                }                                                                          \
+                LERP_STORE((float)tl[c0], (float)tr[c0], (float)bl[c0], (float)br[c0]);   \
+                LERP_STORE((float)tl[c1], (float)tr[c1], (float)bl[c1], (float)br[c1]);   \
+                LERP_STORE((float)tl[c2], (float)tr[c2], (float)bl[c2], (float)br[c2]);   \
             }                                                                              \
         }                                                                                  \
     } while (0)
 
-#define LERP_STORE(tl, tr, bl, br)                                   \
-    do {                                                             \
-        const float top = (tl) + ((tr) - (tl)) * ax;                 \
-        const float bottom = (bl) + ((br) - (bl)) * ax;              \
-        const float v = top + (bottom - top) * ay;                   \
-        *out++ = v * scale + offset;                                 \
-    } while (0)
 
 fs_status fs_sample_u8_fast(const fs_exec *ex, const uint8_t *src, int width, int height,
                             int stride, int format, const fs_sample_desc *d, float *dst)
