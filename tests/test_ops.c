@@ -42,6 +42,7 @@
 
 #include "internal.h"
 #include "nn/ops_kernels.h"
+#include "pool.h"
 
 #define U_F32 (1.0 / 16777216.0) /* 2^-24 */
 #define SLACK_FLOATS 16          /* XNNPACK may read 16 bytes past an input */
@@ -720,6 +721,14 @@ START_TEST(model_shapes)
          * and lone-pixel paths of the AVX-512 kernel */
         {FS_NN_CONV2D, 3, 40, 24, 1, 1},    {FS_NN_CONV2D, 5, 24, 24, 1, 1},
         {FS_NN_CONV2D, 64, 24, 24, 1, 1},
+        /* unpadded, more than 4 input channels (the AVX2 GEMM): every split
+         * of the output vectors (1, 2, 3+2, 3+3, 4+3, 4x4), pixel counts that
+         * leave lone pixels, strides over 1 and windows over 1x1 */
+        {FS_NN_CONV2D, 17, 8, 8, 1, 1},     {FS_NN_CONV2D, 13, 12, 16, 1, 1},
+        {FS_NN_CONV2D, 11, 40, 40, 1, 1},   {FS_NN_CONV2D, 9, 5, 48, 1, 1},
+        {FS_NN_CONV2D, 7, 64, 56, 1, 1},    {FS_NN_CONV2D, 10, 32, 128, 1, 1},
+        {FS_NN_CONV2D, 10, 40, 56, 2, 2},   {FS_NN_CONV2D, 7, 16, 40, 1, 2},
+        {FS_NN_CONV2D, 9, 8, 48, 3, 3},
         {FS_NN_DEPTHWISE_CONV2D, 128, 24, 24, 3, 1},
         {FS_NN_DEPTHWISE_CONV2D, 128, 24, 24, 5, 1},
         {FS_NN_DEPTHWISE_CONV2D, 64, 24, 24, 3, 2},
@@ -767,6 +776,57 @@ START_TEST(model_shapes)
             case_free(&c);
         }
     assert_coverage(FS_NN_CONV2D, &stats, "model layers");
+}
+END_TEST
+
+/* The fast conv splits a layer's pixels over the context's workers; the
+ * bytes must not depend on the split (lib/exec.h). */
+START_TEST(conv_threads_same_bytes)
+{
+    static const struct {
+        int h, ic, oc, k, s;
+    } layers[] = {{37, 64, 24, 1, 1}, {80, 32, 64, 2, 2}, {47, 24, 96, 1, 1}};
+    fs_pool *pool = NULL;
+    FS_ASSERT_OK(fs_pool_create(3, &pool));
+    const fs_exec threaded = {pool, NULL, NULL, NULL};
+    rng_state = seed_base() + 23;
+    for (size_t l = 0; l < sizeof(layers) / sizeof(layers[0]); l++) {
+        op_case c;
+        memset(&c, 0, sizeof(c));
+        fs_nn_op_desc *d = &c.d;
+        d->type = FS_NN_CONV2D;
+        d->num_inputs = 1;
+        d->in[0] = (fs_nn_shape){2, layers[l].h, layers[l].h, layers[l].ic};
+        d->kernel_h = d->kernel_w = layers[l].k;
+        d->stride_h = d->stride_w = layers[l].s;
+        d->dilation_h = d->dilation_w = 1;
+        const int o = layers[l].h / layers[l].s;
+        d->out = (fs_nn_shape){2, o, o, layers[l].oc};
+        c.w = new_tensor((size_t)layers[l].k * layers[l].k * layers[l].ic * layers[l].oc);
+        c.b = new_tensor((size_t)layers[l].oc);
+        d->weights = c.w;
+        d->bias = c.b;
+        d->act = FS_NN_ACT_RELU;
+        case_inputs(&c);
+        const size_t n = fs_nn_shape_size(d->out);
+        for (int t = 0; t < n_tables; t++) {
+            const fs_nn_kernel *k = &tables[t].ops.k[FS_NN_CONV2D];
+            void *st = NULL;
+            if (k->create(d, &st) != FS_OK)
+                continue;
+            float *a = alloc_floats(n), *b = alloc_floats(n);
+            const float *ins[FS_NN_MAX_INPUTS] = {c.in[0]};
+            FS_ASSERT_OK(k->run(FS_EXEC_SERIAL(NULL), st, ins, a));
+            FS_ASSERT_OK(k->run(&threaded, st, ins, b));
+            ck_assert_msg(memcmp(a, b, n * sizeof(float)) == 0,
+                          "%s: layer %zu differs with 3 workers", tables[t].label, l);
+            k->destroy(st);
+            free(a);
+            free(b);
+        }
+        case_free(&c);
+    }
+    fs_pool_destroy(pool);
 }
 END_TEST
 
@@ -1408,6 +1468,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, random_matmul);
     tcase_add_test(tc, random_softmax);
     tcase_add_test(tc, model_shapes);
+    tcase_add_test(tc, conv_threads_same_bytes);
     tcase_add_test(tc, edge_cases);
     suite_add_tcase(s, tc);
 

@@ -15,10 +15,12 @@
  */
 #include "nn/ops_kernels.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "pool.h"
 
 typedef struct simd_state {
     fs_nn_op_desc d;
@@ -49,12 +51,24 @@ typedef struct simd_state {
      * channels padded with zeros to whole vectors; rows as above. */
     size_t kstride;
     int pw24; /* CONV2D 1x1 to 24 channels (AVX-512): w, bias, alpha are [.][48] */
+    /* CONV2D without padding, more than SIMD_CONV_MAX_IC input channels and
+     * whole vectors of output channels (AVX2): GEMM_FLAT for 1x1 stride 1
+     * (the tensor one long row of pixels), GEMM_ROWS otherwise; w is the
+     * [kh][kw][ic][oc] weights as given, bias and alpha [oc]. */
+    int gemm;
 } simd_state;
 
 /* CONV2D: the own kernel takes layers with at most this many input channels
  * (the models' first layers, RGB in): XNNPACK's IGEMM spends most of its time
  * on its indirection there, and cannot fuse their PReLU. */
 #define SIMD_CONV_MAX_IC 4
+
+#define GEMM_FLAT 1
+#define GEMM_ROWS 2
+/* Pixels a unit of work of a GEMM_FLAT layer holds (a multiple of every
+ * tile height: 3, 4, 6, 12), and the fewest pixels worth a task of the pool. */
+#define GEMM_FLAT_UNIT 96
+#define GEMM_MIN_TASK_PIXELS 768
 
 /* Rows the flat depthwise form keeps at once: kernel_h * dilation_h at most. */
 #define SIMD_DW_MAX_KH 16
@@ -249,6 +263,25 @@ static fs_status simd_conv_create(const fs_nn_op_desc *desc, void **state, int v
             st->bias[i] = desc->bias ? desc->bias[i % 24] : 0.0f;
             st->alpha[i] = desc->act == FS_NN_ACT_PRELU ? desc->alpha[i % 24] : 0.0f;
         }
+        *state = st;
+        return FS_OK;
+    }
+    const int unpadded = !desc->pad_top && !desc->pad_left && !desc->pad_bottom &&
+                         !desc->pad_right && desc->dilation_h == 1 && desc->dilation_w == 1;
+    if (vl == 8 && unpadded && ic > SIMD_CONV_MAX_IC && oc % vl == 0) {
+        const size_t k = (size_t)desc->kernel_h * (size_t)desc->kernel_w * (size_t)ic;
+        st->gemm = desc->kernel_h == 1 && desc->kernel_w == 1 && desc->stride_h == 1 &&
+                           desc->stride_w == 1
+                       ? GEMM_FLAT
+                       : GEMM_ROWS;
+        st->w = malloc(k * (size_t)oc * sizeof(float)); /* validated: no overflow */
+        st->bias = padded_copy(desc->bias, oc, vl);
+        st->alpha = padded_copy(desc->act == FS_NN_ACT_PRELU ? desc->alpha : NULL, oc, vl);
+        if (!st->w || !st->bias || !st->alpha) {
+            simd_destroy(st);
+            return FS_ERR_OUT_OF_MEMORY;
+        }
+        memcpy(st->w, desc->weights, k * (size_t)oc * sizeof(float));
         *state = st;
         return FS_OK;
     }

@@ -568,6 +568,149 @@ static void FN(conv_pw24_run)(const simd_state *st, const float *input, float *o
 }
 #endif
 
+#if VL == 8
+/* ---- CONV2D without padding on more input channels (AVX2): a register-tiled GEMM ---- */
+
+/*
+ * A tile of mr output pixels by nr vectors of output channels (mr * nr <= 12)
+ * stays in registers while the kh * kw * ic products stream through it: per
+ * product step, nr weight loads and mr broadcasts feed mr * nr FMAs. With no
+ * padding, a pixel's window is kh runs of kw * ic contiguous floats, one per
+ * input row, and the weights' [kh][kw][ic][oc] order is that same order, so
+ * no indirection is needed. On a Zen 3 core (AVX2, one thread) XNNPACK ran
+ * these layers (1x1 24->24 at 128x128, 64->128 at 16x16, 2x2/2) at 14-19
+ * GMAC/s, this at 44-49 (doc/performance.md).
+ */
+static inline __attribute__((always_inline)) void
+FN(gemm_tile)(const simd_state *st, const float *x, size_t xstep, int ob, float *y, int mr, int nr)
+{
+    const fs_nn_op_desc *d = &st->d;
+    const size_t oc = (size_t)d->out.c;
+    const size_t seg = (size_t)d->kernel_w * (size_t)d->in[0].c;
+    const size_t segstride = (size_t)d->in[0].w * (size_t)d->in[0].c;
+    const float *w = st->w + (size_t)ob * VL;
+    V acc[12];
+#pragma GCC unroll 4
+    for (int j = 0; j < nr; j++) {
+        const V b = VLOAD(st->bias + (size_t)(ob + j) * VL);
+#pragma GCC unroll 12
+        for (int i = 0; i < mr; i++)
+            acc[i * nr + j] = b;
+    }
+    for (int ky = 0; ky < d->kernel_h; ky++) {
+        const float *xs = x + (size_t)ky * segstride;
+        for (size_t t = 0; t < seg; t++, w += oc) {
+            V wv[4];
+#pragma GCC unroll 4
+            for (int j = 0; j < nr; j++)
+                wv[j] = VLOAD(w + (size_t)j * VL);
+#pragma GCC unroll 12
+            for (int i = 0; i < mr; i++) {
+                const V xb = VSET1(xs[(size_t)i * xstep + t]);
+#pragma GCC unroll 4
+                for (int j = 0; j < nr; j++)
+                    acc[i * nr + j] = VFMA(xb, wv[j], acc[i * nr + j]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < nr; j++) {
+        const V al = VLOAD(st->alpha + (size_t)(ob + j) * VL);
+#pragma GCC unroll 12
+        for (int i = 0; i < mr; i++)
+            VSTORE(y + (size_t)i * oc + (size_t)(ob + j) * VL, FN(act_v)(st, acc[i * nr + j], al));
+    }
+}
+
+/* One vector block's tiles over n pixels: mr at a time, then the rest one by one. */
+static inline __attribute__((always_inline)) void
+FN(gemm_block)(const simd_state *st, const float *x, size_t xstep, int ob, float *y, size_t n,
+               int mr, int nr)
+{
+    const size_t oc = (size_t)st->d.out.c;
+    size_t p = 0;
+    for (; p + (size_t)mr <= n; p += (size_t)mr)
+        FN(gemm_tile)(st, x + p * xstep, xstep, ob, y + p * oc, mr, nr);
+    for (; p < n; p++)
+        FN(gemm_tile)(st, x + p * xstep, xstep, ob, y + p * oc, 1, nr);
+}
+
+/* n output pixels whose windows start xstep floats apart from x, written from y. */
+static void FN(gemm_span)(const simd_state *st, const float *x, size_t xstep, float *y, size_t n)
+{
+    const int nv = st->d.out.c / VL;
+    for (int ob = 0; ob < nv;) {
+        const int rest = nv - ob;
+        /* 4 vectors x 3 pixels, else 3 x 4 (5 and 6 as 3 + 2 and 3 + 3) */
+        const int nr = rest >= 4 ? (rest == 5 || rest == 6 ? 3 : 4) : rest;
+        switch (nr) {
+        case 4: FN(gemm_block)(st, x, xstep, ob, y, n, 3, 4); break;
+        case 3: FN(gemm_block)(st, x, xstep, ob, y, n, 4, 3); break;
+        case 2: FN(gemm_block)(st, x, xstep, ob, y, n, 6, 2); break;
+        default: FN(gemm_block)(st, x, xstep, ob, y, n, 12, 1); break;
+        }
+        ob += nr;
+    }
+}
+
+typedef struct FN(gemm_job) {
+    const simd_state *st;
+    const float *input;
+    float *output;
+    size_t units, per_task;
+} FN(gemm_job);
+
+/* A task's units: GEMM_FLAT_UNIT pixels each for a 1x1 stride-1 layer (the
+ * tensor is one long row), else output rows. */
+static fs_status FN(gemm_task)(void *user, int task, int worker)
+{
+    (void)worker;
+    const FN(gemm_job) *job = user;
+    const simd_state *st = job->st;
+    const fs_nn_op_desc *d = &st->d;
+    const size_t ic = (size_t)d->in[0].c, oc = (size_t)d->out.c;
+    const size_t u0 = (size_t)task * job->per_task;
+    const size_t u1 = u0 + job->per_task < job->units ? u0 + job->per_task : job->units;
+    if (st->gemm == GEMM_FLAT) {
+        const size_t pixels = fs_nn_shape_size(d->out) / oc;
+        const size_t p0 = u0 * GEMM_FLAT_UNIT;
+        const size_t p1 = u1 * GEMM_FLAT_UNIT < pixels ? u1 * GEMM_FLAT_UNIT : pixels;
+        if (p1 > p0)
+            FN(gemm_span)(st, job->input + p0 * ic, ic, job->output + p0 * oc, p1 - p0);
+        return FS_OK;
+    }
+    for (size_t r = u0; r < u1; r++) {
+        const size_t n = r / (size_t)d->out.h, oy = r % (size_t)d->out.h;
+        const size_t iy = oy * (size_t)d->stride_h;
+        const float *x = job->input + (n * (size_t)d->in[0].h + iy) * (size_t)d->in[0].w * ic;
+        FN(gemm_span)(st, x, (size_t)d->stride_w * ic, job->output + r * (size_t)d->out.w * oc,
+                      (size_t)d->out.w);
+    }
+    return FS_OK;
+}
+
+static fs_status FN(conv_gemm_run)(const fs_exec *ex, const simd_state *st, const float *input,
+                                   float *output)
+{
+    const fs_nn_op_desc *d = &st->d;
+    const size_t pixels = fs_nn_shape_size(d->out) / (size_t)d->out.c;
+    FN(gemm_job) job = {st, input, output, 0, 0};
+    size_t min_units;
+    if (st->gemm == GEMM_FLAT) {
+        job.units = (pixels + GEMM_FLAT_UNIT - 1) / GEMM_FLAT_UNIT;
+        min_units = GEMM_MIN_TASK_PIXELS / GEMM_FLAT_UNIT;
+    } else {
+        job.units = (size_t)d->out.n * (size_t)d->out.h;
+        min_units = (GEMM_MIN_TASK_PIXELS + (size_t)d->out.w - 1) / (size_t)d->out.w;
+    }
+    fs_pool *pool = ex ? ex->pool : NULL;
+    const int tasks = fs_pool_bands(pool, job.units > INT_MAX ? INT_MAX : (int)job.units,
+                                    (int)min_units);
+    job.per_task = (job.units + (size_t)tasks - 1) / (size_t)tasks;
+    return fs_pool_run(pool, tasks, FN(gemm_task), &job);
+}
+#endif
+
 static fs_status FN(conv_run)(const fs_exec *ex, void *state, const float *const *inputs,
                               float *output)
 {
@@ -577,6 +720,11 @@ static fs_status FN(conv_run)(const fs_exec *ex, void *state, const float *const
         FN(conv_pw24_run)(st, inputs[0], output);
         return FS_OK;
     }
+#endif
+#if VL == 8
+    const simd_state *sg = state;
+    if (sg->gemm)
+        return FN(conv_gemm_run)(ex, sg, inputs[0], output);
 #endif
     return FN(conv_small_run)(ex, state, inputs, output);
 }
