@@ -748,6 +748,54 @@ START_TEST(fusion_clamp)
 }
 END_TEST
 
+/* A residual block's 1x1 conv and the Add after it run as one step where
+ * the fast table has a kernel for the pair (AVX2: lib/nn/plan.c,
+ * fuse_residual_adds), and not where the conv's own result is wanted too;
+ * either way the values are the separate ops'. */
+START_TEST(fusion_residual_add)
+{
+    fs_nn_ops fast;
+    init_fast(&fast);
+    const int fusable = strcmp(fast.k[FS_NN_CONV2D_ADD].name, "ref") != 0;
+    for (int variant = 0; variant < 2; variant++) {
+        mini mm;
+        mini_init(&mm, "{\"size\":\"-1\"},{\"size\":\"3\"},{\"size\":\"3\"},{\"size\":\"8\"}");
+        float w[8 * 8];
+        for (int i = 0; i < 64; i++)
+            w[i] = (float)((i * 37) % 11) / 8.0f - 0.6f;
+        mini_const(&mm, "w", "1,1,8,8", w, NULL, 64, NULL, NULL, 0);
+        mini_node(&mm, "conv", "Conv2D", "\"x\",\"w\"", "\"padding\":{\"s\":" B64_VALID "}," STRIDES(1, 1));
+        mini_node(&mm, "add", "AddV2", "\"x\",\"conv\"", NULL);
+        mini_node(&mm, "relu", "Relu", "\"add\"", NULL);
+        mini_node(&mm, "Identity", "Identity", "\"relu\"", NULL);
+        if (variant == 1)
+            mini_node(&mm, "Identity_1", "Identity", "\"conv\"", NULL);
+        fs_error_buf err = {{0}};
+        fs_nn_model *m = NULL;
+        const fs_status st = mini_load(&mm, &fast, &err, &m);
+        ck_assert_msg(st == FS_OK, "%s", err.text);
+        FS_ASSERT_OK(fs_nn_model_prepare(m, 2, &err));
+        ck_assert_int_eq(fs_nn_model_step_count(m), fusable && variant == 0 ? 1 : 2);
+        float x[2 * 3 * 3 * 8];
+        for (int i = 0; i < 144; i++)
+            x[i] = (float)(i % 7) - 3.0f + 0.125f * (float)(i % 5);
+        FS_ASSERT_OK(fs_nn_model_run(m, FS_EXEC_SERIAL(&err), x));
+        const float *y;
+        FS_ASSERT_OK(fs_nn_model_output(m, "Identity", &y, NULL));
+        for (int p = 0; p < 18; p++)
+            for (int o = 0; o < 8; o++) {
+                double c = 0;
+                for (int i = 0; i < 8; i++)
+                    c += (double)x[8 * p + i] * w[8 * i + o];
+                const double want = fmax(x[8 * p + o] + c, 0.0);
+                ck_assert_msg(fabs(y[8 * p + o] - want) <= 1e-5, "p %d o %d: %g want %g", p, o,
+                              y[8 * p + o], want);
+            }
+        fs_nn_model_destroy(m);
+    }
+}
+END_TEST
+
 /* Dequantisation: uint8 (q * scale + min), float16 (incl. subnormal,
  * negative zero, max), int32; a constant on either side of an Add. */
 START_TEST(dequantisation)
@@ -1112,6 +1160,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("graphs");
     tcase_add_test(tc, fusion_clamp);
+    tcase_add_test(tc, fusion_residual_add);
     tcase_add_test(tc, dequantisation);
     tcase_add_test(tc, same_padding);
     tcase_add_test(tc, graph_errors);

@@ -249,15 +249,18 @@ static float *abs_copy(const float *p, size_t n)
 static float *magnitudes(const op_case *c)
 {
     const fs_nn_op_type t = c->d.type;
-    if (t != FS_NN_CONV2D && t != FS_NN_DEPTHWISE_CONV2D && t != FS_NN_MATMUL && t != FS_NN_MEAN)
+    if (t != FS_NN_CONV2D && t != FS_NN_CONV2D_ADD && t != FS_NN_DEPTHWISE_CONV2D &&
+        t != FS_NN_MATMUL && t != FS_NN_MEAN)
         return NULL;
     op_case a;
     memset(&a, 0, sizeof(a));
     a.d = c->d;
     a.d.act = FS_NN_ACT_NONE;
     a.in[0] = abs_copy(c->in[0], fs_nn_shape_size(c->d.in[0]));
+    if (t == FS_NN_CONV2D_ADD) /* the addend's size counts too */
+        a.in[1] = abs_copy(c->in[1], fs_nn_shape_size(c->d.in[1]));
     size_t wn = 0;
-    if (t == FS_NN_CONV2D)
+    if (t == FS_NN_CONV2D || t == FS_NN_CONV2D_ADD)
         wn = (size_t)c->d.kernel_h * c->d.kernel_w * c->d.in[0].c * c->d.out.c;
     else if (t == FS_NN_DEPTHWISE_CONV2D)
         wn = (size_t)c->d.kernel_h * c->d.kernel_w * c->d.out.c;
@@ -281,6 +284,11 @@ static double tol_for(const op_case *c, size_t i, float ref, const float *mag)
     switch (d->type) {
     case FS_NN_CONV2D:
         k = (double)d->kernel_h * d->kernel_w * d->in[0].c;
+        break;
+    case FS_NN_CONV2D_ADD:
+        /* the conv's error, then the sum's rounding on either side, over
+         * a magnitude that holds the addend's */
+        k = (double)d->kernel_h * d->kernel_w * d->in[0].c + 2;
         break;
     case FS_NN_DEPTHWISE_CONV2D:
         k = (double)d->kernel_h * d->kernel_w;
@@ -445,6 +453,18 @@ static int gen_conv(op_case *c, int big)
     }
     case_act(c, 1);
     case_inputs(c);
+    return 1;
+}
+
+/* A conv with an addend of its output's shape (a residual block). */
+static int gen_conv_add(op_case *c, int big)
+{
+    if (!gen_conv(c, big))
+        return 0;
+    c->d.type = FS_NN_CONV2D_ADD;
+    c->d.num_inputs = 2;
+    c->d.in[1] = c->d.out;
+    c->in[1] = new_tensor(fs_nn_shape_size(c->d.out));
     return 1;
 }
 
@@ -652,6 +672,12 @@ START_TEST(random_conv2d)
 }
 END_TEST
 
+START_TEST(random_conv2d_add)
+{
+    random_cases(FS_NN_CONV2D_ADD, gen_conv_add, "conv2d+add", 300);
+}
+END_TEST
+
 START_TEST(random_depthwise)
 {
     random_cases(FS_NN_DEPTHWISE_CONV2D, gen_depthwise, "depthwise", 400);
@@ -779,6 +805,25 @@ START_TEST(model_shapes)
 }
 END_TEST
 
+/* An unpadded conv (stride = window or 1x1) of n images h x h x ic to oc
+ * channels, with random weights and bias; inputs not yet made. */
+static void unpadded_conv(op_case *c, int n, int h, int ic, int oc, int k, int s)
+{
+    memset(c, 0, sizeof(*c));
+    fs_nn_op_desc *d = &c->d;
+    d->type = FS_NN_CONV2D;
+    d->num_inputs = 1;
+    d->in[0] = (fs_nn_shape){n, h, h, ic};
+    d->kernel_h = d->kernel_w = k;
+    d->stride_h = d->stride_w = s;
+    d->dilation_h = d->dilation_w = 1;
+    d->out = (fs_nn_shape){n, h / s, h / s, oc};
+    c->w = new_tensor((size_t)k * k * ic * oc);
+    c->b = new_tensor((size_t)oc);
+    d->weights = c->w;
+    d->bias = c->b;
+}
+
 /* The fast conv splits a layer's pixels over the context's workers; the
  * bytes must not depend on the split (lib/exec.h). */
 START_TEST(conv_threads_same_bytes)
@@ -792,20 +837,8 @@ START_TEST(conv_threads_same_bytes)
     rng_state = seed_base() + 23;
     for (size_t l = 0; l < sizeof(layers) / sizeof(layers[0]); l++) {
         op_case c;
-        memset(&c, 0, sizeof(c));
+        unpadded_conv(&c, 2, layers[l].h, layers[l].ic, layers[l].oc, layers[l].k, layers[l].s);
         fs_nn_op_desc *d = &c.d;
-        d->type = FS_NN_CONV2D;
-        d->num_inputs = 1;
-        d->in[0] = (fs_nn_shape){2, layers[l].h, layers[l].h, layers[l].ic};
-        d->kernel_h = d->kernel_w = layers[l].k;
-        d->stride_h = d->stride_w = layers[l].s;
-        d->dilation_h = d->dilation_w = 1;
-        const int o = layers[l].h / layers[l].s;
-        d->out = (fs_nn_shape){2, o, o, layers[l].oc};
-        c.w = new_tensor((size_t)layers[l].k * layers[l].k * layers[l].ic * layers[l].oc);
-        c.b = new_tensor((size_t)layers[l].oc);
-        d->weights = c.w;
-        d->bias = c.b;
         d->act = FS_NN_ACT_RELU;
         case_inputs(&c);
         const size_t n = fs_nn_shape_size(d->out);
@@ -827,6 +860,77 @@ START_TEST(conv_threads_same_bytes)
         case_free(&c);
     }
     fs_pool_destroy(pool);
+}
+END_TEST
+
+/* The planner fuses a conv and the Add after it only where the fast table
+ * has a CONV2D_ADD kernel; its bytes must be those of that table's CONV2D
+ * followed by its BINARY add (lib/nn/plan.c, fuse_residual_adds). */
+START_TEST(conv_add_same_bytes_as_two_steps)
+{
+    static const struct {
+        int h, ic, oc, k, s, act;
+    } layers[] = {{128, 24, 24, 1, 1, FS_NN_ACT_RELU},  {16, 96, 96, 1, 1, FS_NN_ACT_RELU},
+                  {32, 32, 64, 1, 1, FS_NN_ACT_PRELU}, {9, 40, 56, 1, 1, FS_NN_ACT_NONE},
+                  {10, 16, 40, 2, 2, FS_NN_ACT_CLAMP}};
+    rng_state = seed_base() + 29;
+    int fused = 0;
+    for (size_t l = 0; l < sizeof(layers) / sizeof(layers[0]); l++) {
+        op_case c;
+        unpadded_conv(&c, 1, layers[l].h, layers[l].ic, layers[l].oc, layers[l].k, layers[l].s);
+        fs_nn_op_desc *d = &c.d;
+        d->type = FS_NN_CONV2D_ADD;
+        d->num_inputs = 2;
+        d->in[1] = d->out;
+        c.alpha = new_tensor((size_t)layers[l].oc);
+        d->alpha = c.alpha;
+        d->act = (fs_nn_act)layers[l].act;
+        d->clamp_min = -0.25f;
+        d->clamp_max = 0.75f;
+        case_inputs(&c);
+        const size_t n = fs_nn_shape_size(d->out);
+        for (int t = 0; t < n_tables; t++) {
+            const fs_nn_ops *ops = &tables[t].ops;
+            if (strcmp(ops->k[FS_NN_CONV2D_ADD].name, "ref") == 0)
+                continue;
+            float *one;
+            if (run_kernel(&ops->k[FS_NN_CONV2D_ADD], &c, &one) != FS_OK) {
+                free(one);
+                continue;
+            }
+            /* the same layer as the two ops the model holds */
+            op_case cv = c, ad;
+            cv.d.type = FS_NN_CONV2D;
+            cv.d.num_inputs = 1;
+            cv.d.act = FS_NN_ACT_NONE;
+            float *conv, *two;
+            FS_ASSERT_OK(run_kernel(&ops->k[FS_NN_CONV2D], &cv, &conv));
+            memset(&ad, 0, sizeof(ad));
+            ad.d.type = FS_NN_BINARY;
+            ad.d.binop = FS_NN_ADD;
+            ad.d.num_inputs = 2;
+            ad.d.in[0] = ad.d.in[1] = ad.d.out = d->out;
+            ad.d.act = d->act;
+            ad.d.alpha = d->alpha;
+            ad.d.clamp_min = d->clamp_min;
+            ad.d.clamp_max = d->clamp_max;
+            ad.in[0] = conv;
+            ad.in[1] = c.in[1];
+            FS_ASSERT_OK(run_kernel(&ops->k[FS_NN_BINARY], &ad, &two));
+            ck_assert_msg(memcmp(one, two, n * sizeof(float)) == 0,
+                          "%s: layer %zu: the fused step's bytes differ from conv + add",
+                          tables[t].label, l);
+            fused++;
+            free(one);
+            free(conv);
+            free(two);
+        }
+        case_free(&c);
+    }
+    /* on a CPU with a fused kernel (AVX2), every layer above takes it */
+    for (int t = 0; t < n_tables; t++)
+        if (strcmp(tables[t].ops.k[FS_NN_CONV2D_ADD].name, "ref") != 0)
+            ck_assert_int_ge(fused, (int)(sizeof(layers) / sizeof(layers[0])));
 }
 END_TEST
 
@@ -1458,6 +1562,8 @@ int main(int argc, char **argv)
     tc = tcase_create("fast_vs_reference");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, random_conv2d);
+    tcase_add_test(tc, random_conv2d_add);
+    tcase_add_test(tc, conv_add_same_bytes_as_two_steps);
     tcase_add_test(tc, random_depthwise);
     tcase_add_test(tc, random_maxpool);
     tcase_add_test(tc, random_binary);

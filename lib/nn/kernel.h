@@ -27,6 +27,9 @@ typedef enum fs_nn_op_type {
     FS_NN_MEAN,              /* Mean over H and W -> n x 1 x 1 x c */
     FS_NN_MATMUL,            /* _FusedMatMul, MatMul: [n, k] x weights [k][c] -> [n, c] */
     FS_NN_SOFTMAX,           /* Softmax over the last axis */
+    FS_NN_CONV2D_ADD,        /* CONV2D of in[0] plus in[1] (the output's shape), then the
+                              * activation: a residual block's 1x1 and its Add, fused by the
+                              * planner only where the fast table has a kernel for it */
     FS_NN_OP_COUNT
 } fs_nn_op_type;
 

@@ -108,10 +108,11 @@ fs_status fs_nn_desc_validate(const fs_nn_op_desc *d)
     if (!d || (unsigned)d->type >= FS_NN_OP_COUNT)
         return FS_ERR_INVALID_ARGUMENT;
 
-    const int max_inputs = d->type == FS_NN_CONCAT   ? FS_NN_MAX_INPUTS
-                           : d->type == FS_NN_BINARY ? 2
-                                                     : 1;
-    if (d->num_inputs < 1 || d->num_inputs > max_inputs)
+    const int max_inputs = d->type == FS_NN_CONCAT                                ? FS_NN_MAX_INPUTS
+                           : d->type == FS_NN_BINARY || d->type == FS_NN_CONV2D_ADD ? 2
+                                                                                    : 1;
+    if (d->num_inputs < 1 || d->num_inputs > max_inputs ||
+        (d->type == FS_NN_CONV2D_ADD && d->num_inputs != 2))
         return FS_ERR_INVALID_ARGUMENT;
     for (int i = 0; i < d->num_inputs; i++)
         if (!shape_ok(d->in[i]))
@@ -120,7 +121,8 @@ fs_status fs_nn_desc_validate(const fs_nn_op_desc *d)
         return FS_ERR_INVALID_ARGUMENT;
 
     /* Activation: only where an op applies one. */
-    const int takes_act = d->type == FS_NN_CONV2D || d->type == FS_NN_DEPTHWISE_CONV2D ||
+    const int takes_act = d->type == FS_NN_CONV2D || d->type == FS_NN_CONV2D_ADD ||
+                          d->type == FS_NN_DEPTHWISE_CONV2D ||
                           d->type == FS_NN_BINARY || d->type == FS_NN_MATMUL ||
                           d->type == FS_NN_ACTIVATION;
     if ((unsigned)d->act > FS_NN_ACT_SIGMOID || (!takes_act && d->act != FS_NN_ACT_NONE))
@@ -133,8 +135,10 @@ fs_status fs_nn_desc_validate(const fs_nn_op_desc *d)
     const fs_nn_shape in = d->in[0], out = d->out;
     switch (d->type) {
     case FS_NN_CONV2D:
+    case FS_NN_CONV2D_ADD:
         if (!d->weights || !window_ok(d) ||
-            !weights_fit((size_t)d->kernel_h, (size_t)d->kernel_w, (size_t)in.c, (size_t)out.c))
+            !weights_fit((size_t)d->kernel_h, (size_t)d->kernel_w, (size_t)in.c, (size_t)out.c) ||
+            (d->type == FS_NN_CONV2D_ADD && !shape_eq(d->in[1], out)))
             return FS_ERR_INVALID_ARGUMENT;
         return FS_OK;
     case FS_NN_DEPTHWISE_CONV2D:
@@ -269,8 +273,11 @@ static fs_status conv2d_run(const fs_exec *ex, void *state, const float *const *
                     }
                 }
                 float *po = output + at(os, n, oy, ox);
+                /* CONV2D_ADD: the sum of the conv's float result and the
+                 * addend, as the two ops unfused would round it. */
+                const float *add = d->type == FS_NN_CONV2D_ADD ? inputs[1] + at(os, n, oy, ox) : NULL;
                 for (int o = 0; o < oc; o++)
-                    po[o] = act_apply(d, (float)acc[o], o);
+                    po[o] = act_apply(d, add ? (float)acc[o] + add[o] : (float)acc[o], o);
             }
     return FS_OK;
 }
@@ -524,7 +531,7 @@ static fs_status ref_create_typed(const fs_nn_op_desc *desc, void **state, fs_nn
     if (!st)
         return FS_ERR_OUT_OF_MEMORY;
     st->d = *desc;
-    if (type == FS_NN_CONV2D || type == FS_NN_MATMUL) {
+    if (type == FS_NN_CONV2D || type == FS_NN_CONV2D_ADD || type == FS_NN_MATMUL) {
         st->acc = malloc((size_t)desc->out.c * sizeof(double));
         if (!st->acc) {
             free(st);
@@ -559,6 +566,7 @@ REF_CREATE(concat_create, FS_NN_CONCAT)
 REF_CREATE(mean_create, FS_NN_MEAN)
 REF_CREATE(matmul_create, FS_NN_MATMUL)
 REF_CREATE(softmax_create, FS_NN_SOFTMAX)
+REF_CREATE(conv2d_add_create, FS_NN_CONV2D_ADD)
 #undef REF_CREATE
 
 void fs_nn_ops_ref_register(fs_nn_ops *ops)
@@ -574,6 +582,7 @@ void fs_nn_ops_ref_register(fs_nn_ops *ops)
         [FS_NN_MEAN] = {mean_create, mean_run, ref_destroy, "ref"},
         [FS_NN_MATMUL] = {matmul_create, matmul_run, ref_destroy, "ref"},
         [FS_NN_SOFTMAX] = {softmax_create, softmax_run, ref_destroy, "ref"},
+        [FS_NN_CONV2D_ADD] = {conv2d_add_create, conv2d_run, ref_destroy, "ref"},
     };
     for (int t = 0; t < FS_NN_OP_COUNT; t++)
         ops->k[t] = table[t];

@@ -236,10 +236,11 @@ static fs_status simd_depthwise_flat_setup(simd_state *st, int vl)
     return FS_OK;
 }
 
-static fs_status simd_conv_create(const fs_nn_op_desc *desc, void **state, int vl)
+static fs_status conv_create_typed(const fs_nn_op_desc *desc, void **state, int vl,
+                                   fs_nn_op_type type)
 {
     simd_state *st;
-    fs_status s = simd_new(desc, FS_NN_CONV2D, state, &st);
+    fs_status s = simd_new(desc, type, state, &st);
     if (s != FS_OK)
         return s;
     const int ic = desc->in[0].c, oc = desc->out.c;
@@ -285,6 +286,10 @@ static fs_status simd_conv_create(const fs_nn_op_desc *desc, void **state, int v
         *state = st;
         return FS_OK;
     }
+    if (type == FS_NN_CONV2D_ADD) { /* only the GEMM adds in its output */
+        simd_destroy(st);
+        return FS_ERR_UNSUPPORTED;
+    }
     const int span_h = (desc->kernel_h - 1) * desc->dilation_h + 1;
     if (ic > SIMD_CONV_MAX_IC || span_h > SIMD_DW_MAX_KH || desc->kernel_w > 64) {
         simd_destroy(st);
@@ -310,6 +315,16 @@ static fs_status simd_conv_create(const fs_nn_op_desc *desc, void **state, int v
     }
     *state = st;
     return FS_OK;
+}
+
+static fs_status simd_conv_create(const fs_nn_op_desc *desc, void **state, int vl)
+{
+    return conv_create_typed(desc, state, vl, FS_NN_CONV2D);
+}
+
+static fs_status simd_conv_add_create(const fs_nn_op_desc *desc, void **state, int vl)
+{
+    return conv_create_typed(desc, state, vl, FS_NN_CONV2D_ADD);
 }
 
 static fs_status simd_depthwise_create(const fs_nn_op_desc *desc, void **state, int vl)
@@ -517,6 +532,7 @@ SIMD_CREATE(binary_create_avx512, simd_binary_create, 16)
 SIMD_CREATE(depthwise_create_avx512, simd_depthwise_create, 16)
 SIMD_CREATE(conv_create_avx512, simd_conv_create, 16)
 SIMD_CREATE(conv_create_avx2, simd_conv_create, 8)
+SIMD_CREATE(conv_add_create_avx2, simd_conv_add_create, 8)
 SIMD_CREATE(activation_create_avx2, simd_activation_create, 8)
 SIMD_CREATE(binary_create_avx2, simd_binary_create, 8)
 SIMD_CREATE(depthwise_create_avx2, simd_depthwise_create, 8)
@@ -556,6 +572,8 @@ void fs_nn_ops_simd_register(fs_nn_ops *ops, int level)
             (fs_nn_kernel){depthwise_create_avx2, depthwise_run_avx2, simd_destroy, "avx2"};
         ops->k[FS_NN_CONV2D] =
             (fs_nn_kernel){conv_create_avx2, conv_run_avx2, simd_destroy, "avx2"};
+        ops->k[FS_NN_CONV2D_ADD] =
+            (fs_nn_kernel){conv_add_create_avx2, conv_run_avx2, simd_destroy, "avx2"};
     }
 }
 

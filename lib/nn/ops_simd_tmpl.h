@@ -582,7 +582,8 @@ static void FN(conv_pw24_run)(const simd_state *st, const float *input, float *o
  * GMAC/s, this at 44-49 (doc/performance.md).
  */
 static inline __attribute__((always_inline)) void
-FN(gemm_tile)(const simd_state *st, const float *x, size_t xstep, int ob, float *y, int mr, int nr)
+FN(gemm_tile)(const simd_state *st, const float *x, size_t xstep, int ob, float *y,
+              const float *res, int mr, int nr)
 {
     const fs_nn_op_desc *d = &st->d;
     const size_t oc = (size_t)d->out.c;
@@ -613,6 +614,13 @@ FN(gemm_tile)(const simd_state *st, const float *x, size_t xstep, int ob, float 
             }
         }
     }
+    if (res) /* CONV2D_ADD: the addend, then the activation */
+#pragma GCC unroll 4
+        for (int j = 0; j < nr; j++)
+#pragma GCC unroll 12
+            for (int i = 0; i < mr; i++)
+                acc[i * nr + j] =
+                    VADD(acc[i * nr + j], VLOAD(res + (size_t)i * oc + (size_t)(ob + j) * VL));
 #pragma GCC unroll 4
     for (int j = 0; j < nr; j++) {
         const V al = VLOAD(st->alpha + (size_t)(ob + j) * VL);
@@ -624,19 +632,21 @@ FN(gemm_tile)(const simd_state *st, const float *x, size_t xstep, int ob, float 
 
 /* One vector block's tiles over n pixels: mr at a time, then the rest one by one. */
 static inline __attribute__((always_inline)) void
-FN(gemm_block)(const simd_state *st, const float *x, size_t xstep, int ob, float *y, size_t n,
-               int mr, int nr)
+FN(gemm_block)(const simd_state *st, const float *x, size_t xstep, int ob, float *y,
+               const float *res, size_t n, int mr, int nr)
 {
     const size_t oc = (size_t)st->d.out.c;
     size_t p = 0;
     for (; p + (size_t)mr <= n; p += (size_t)mr)
-        FN(gemm_tile)(st, x + p * xstep, xstep, ob, y + p * oc, mr, nr);
+        FN(gemm_tile)(st, x + p * xstep, xstep, ob, y + p * oc, res ? res + p * oc : NULL, mr, nr);
     for (; p < n; p++)
-        FN(gemm_tile)(st, x + p * xstep, xstep, ob, y + p * oc, 1, nr);
+        FN(gemm_tile)(st, x + p * xstep, xstep, ob, y + p * oc, res ? res + p * oc : NULL, 1, nr);
 }
 
-/* n output pixels whose windows start xstep floats apart from x, written from y. */
-static void FN(gemm_span)(const simd_state *st, const float *x, size_t xstep, float *y, size_t n)
+/* n output pixels whose windows start xstep floats apart from x, written from y
+ * (their addends, for CONV2D_ADD, from res). */
+static void FN(gemm_span)(const simd_state *st, const float *x, size_t xstep, float *y,
+                          const float *res, size_t n)
 {
     const int nv = st->d.out.c / VL;
     for (int ob = 0; ob < nv;) {
@@ -644,10 +654,10 @@ static void FN(gemm_span)(const simd_state *st, const float *x, size_t xstep, fl
         /* 4 vectors x 3 pixels, else 3 x 4 (5 and 6 as 3 + 2 and 3 + 3) */
         const int nr = rest >= 4 ? (rest == 5 || rest == 6 ? 3 : 4) : rest;
         switch (nr) {
-        case 4: FN(gemm_block)(st, x, xstep, ob, y, n, 3, 4); break;
-        case 3: FN(gemm_block)(st, x, xstep, ob, y, n, 4, 3); break;
-        case 2: FN(gemm_block)(st, x, xstep, ob, y, n, 6, 2); break;
-        default: FN(gemm_block)(st, x, xstep, ob, y, n, 12, 1); break;
+        case 4: FN(gemm_block)(st, x, xstep, ob, y, res, n, 3, 4); break;
+        case 3: FN(gemm_block)(st, x, xstep, ob, y, res, n, 4, 3); break;
+        case 2: FN(gemm_block)(st, x, xstep, ob, y, res, n, 6, 2); break;
+        default: FN(gemm_block)(st, x, xstep, ob, y, res, n, 12, 1); break;
         }
         ob += nr;
     }
@@ -656,6 +666,7 @@ static void FN(gemm_span)(const simd_state *st, const float *x, size_t xstep, fl
 typedef struct FN(gemm_job) {
     const simd_state *st;
     const float *input;
+    const float *res; /* CONV2D_ADD's addend, else NULL */
     float *output;
     size_t units, per_task;
 } FN(gemm_job);
@@ -676,25 +687,27 @@ static fs_status FN(gemm_task)(void *user, int task, int worker)
         const size_t p0 = u0 * GEMM_FLAT_UNIT;
         const size_t p1 = u1 * GEMM_FLAT_UNIT < pixels ? u1 * GEMM_FLAT_UNIT : pixels;
         if (p1 > p0)
-            FN(gemm_span)(st, job->input + p0 * ic, ic, job->output + p0 * oc, p1 - p0);
+            FN(gemm_span)(st, job->input + p0 * ic, ic, job->output + p0 * oc,
+                          job->res ? job->res + p0 * oc : NULL, p1 - p0);
         return FS_OK;
     }
     for (size_t r = u0; r < u1; r++) {
         const size_t n = r / (size_t)d->out.h, oy = r % (size_t)d->out.h;
         const size_t iy = oy * (size_t)d->stride_h;
         const float *x = job->input + (n * (size_t)d->in[0].h + iy) * (size_t)d->in[0].w * ic;
-        FN(gemm_span)(st, x, (size_t)d->stride_w * ic, job->output + r * (size_t)d->out.w * oc,
-                      (size_t)d->out.w);
+        const size_t o = r * (size_t)d->out.w * oc;
+        FN(gemm_span)(st, x, (size_t)d->stride_w * ic, job->output + o,
+                      job->res ? job->res + o : NULL, (size_t)d->out.w);
     }
     return FS_OK;
 }
 
 static fs_status FN(conv_gemm_run)(const fs_exec *ex, const simd_state *st, const float *input,
-                                   float *output)
+                                   const float *res, float *output)
 {
     const fs_nn_op_desc *d = &st->d;
     const size_t pixels = fs_nn_shape_size(d->out) / (size_t)d->out.c;
-    FN(gemm_job) job = {st, input, output, 0, 0};
+    FN(gemm_job) job = {st, input, res, output, 0, 0};
     size_t min_units;
     if (st->gemm == GEMM_FLAT) {
         job.units = (pixels + GEMM_FLAT_UNIT - 1) / GEMM_FLAT_UNIT;
@@ -724,7 +737,8 @@ static fs_status FN(conv_run)(const fs_exec *ex, void *state, const float *const
 #if VL == 8
     const simd_state *sg = state;
     if (sg->gemm)
-        return FN(conv_gemm_run)(ex, sg, inputs[0], output);
+        return FN(conv_gemm_run)(ex, sg, inputs[0],
+                                 sg->d.type == FS_NN_CONV2D_ADD ? inputs[1] : NULL, output);
 #endif
     return FN(conv_small_run)(ex, state, inputs, output);
 }
