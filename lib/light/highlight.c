@@ -25,28 +25,39 @@ int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, 
     }
     for (int y = 0; y < h; y++) {
         const size_t o = (size_t)y * (size_t)w;
-        double s[4] = {0, 0, 0, 0};
+        const float *ir = in + 3 * o;
+        const uint8_t *mr = m + o;
+        float *rr = row + 4 * o;
+        /* Four scalars, not an array: kept in registers, where an array's
+         * stores and reloads stalled every pixel (the same sums, in the same
+         * order). */
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         /* The window of x = 0 without its last column, which the loop adds. */
         for (int x = 0; x < r && x < w; x++)
-            if (m[o + (size_t)x]) {
-                for (int k = 0; k < 3; k++)
-                    s[k] += in[3 * (o + (size_t)x) + (size_t)k];
-                s[3] += 1.0;
+            if (mr[x]) {
+                s0 += ir[3 * x];
+                s1 += ir[3 * x + 1];
+                s2 += ir[3 * x + 2];
+                s3 += 1.0;
             }
         for (int x = 0; x < w; x++) {
             const int xa = x + r, xd = x - r - 1;
-            if (xa < w && m[o + (size_t)xa]) {
-                for (int k = 0; k < 3; k++)
-                    s[k] += in[3 * (o + (size_t)xa) + (size_t)k];
-                s[3] += 1.0;
+            if (xa < w && mr[xa]) {
+                s0 += ir[3 * xa];
+                s1 += ir[3 * xa + 1];
+                s2 += ir[3 * xa + 2];
+                s3 += 1.0;
             }
-            if (xd >= 0 && m[o + (size_t)xd]) {
-                for (int k = 0; k < 3; k++)
-                    s[k] -= in[3 * (o + (size_t)xd) + (size_t)k];
-                s[3] -= 1.0;
+            if (xd >= 0 && mr[xd]) {
+                s0 -= ir[3 * xd];
+                s1 -= ir[3 * xd + 1];
+                s2 -= ir[3 * xd + 2];
+                s3 -= 1.0;
             }
-            for (int k = 0; k < 4; k++)
-                row[4 * (o + (size_t)x) + (size_t)k] = (float)s[k];
+            rr[4 * x] = (float)s0;
+            rr[4 * x + 1] = (float)s1;
+            rr[4 * x + 2] = (float)s2;
+            rr[4 * x + 3] = (float)s3;
         }
     }
     for (int y = 0; y < r && y < h; y++)
