@@ -4,7 +4,10 @@
  * depthwise kernel gathers every tap through an indirection buffer and runs
  * one pixel at a time, 3-4x slower here), BINARY with any fused activation
  * (XNNPACK's add cannot fuse PReLU: that would be a second pass over the
- * tensor), RELU/CLAMP/PRELU, and PAD.
+ * tensor), RELU/CLAMP/PRELU, and PAD. On AVX2 also the unpadded
+ * convolutions on more than four input channels (XNNPACK's GEMM ran them at
+ * a third of the core's rate there; doc/performance.md), alone or with the
+ * residual Add that follows them (CONV2D_ADD, fused by the planner).
  *
  * One source (ops_simd_tmpl.h) compiled for AVX-512 and for AVX2+FMA; the
  * best level the CPU has is chosen when the table is filled. Every kernel
@@ -244,7 +247,8 @@ static fs_status conv_create_typed(const fs_nn_op_desc *desc, void **state, int 
     if (s != FS_OK)
         return s;
     const int ic = desc->in[0].c, oc = desc->out.c;
-    if (vl == 16 && oc == 24 && desc->kernel_h == 1 && desc->kernel_w == 1 &&
+    if (type == FS_NN_CONV2D && vl == 16 && oc == 24 && desc->kernel_h == 1 &&
+        desc->kernel_w == 1 &&
         desc->stride_h == 1 && desc->stride_w == 1 && !desc->pad_top && !desc->pad_left &&
         !desc->pad_bottom && !desc->pad_right) {
         /* A pixel pair's 48 outputs are three whole vectors; lane i of the
