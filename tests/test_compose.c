@@ -832,17 +832,20 @@ END_TEST
 START_TEST(blur_fast_matches_reference)
 {
     rng_seed();
-    static const double sig[] = {0.0, 0.4, 1.0, 2.3};
-    for (int trial = 0; trial < 16; trial++) {
-        /* every fourth one wide enough for whole vectors between the edges */
-        const int w = 1 + (int)(urand() * (trial % 4 == 3 ? 300 : 50)), h = 1 + (int)(urand() * 40);
+    /* radii 0 to 45: wider kernels than rows, and the detail stage's own */
+    static const double sig[] = {0.0, 0.4, 1.0, 2.3, 6.0, 15.0};
+    for (int trial = 0; trial < 30; trial++) {
+        /* every fourth one wide enough for whole vectors between the edges;
+         * the last wider than the AVX2 blur's padded row (4096 floats) */
+        const int w = trial == 29 ? 4090 : 1 + (int)(urand() * (trial % 4 == 3 ? 300 : 50));
+        const int h = trial == 29 ? 3 : 1 + (int)(urand() * 40);
         const size_t n = (size_t)w * h;
         float *src = malloc(sizeof(float) * n), *t = malloc(sizeof(float) * n),
               *a = malloc(sizeof(float) * n), *b = malloc(sizeof(float) * n);
         for (size_t i = 0; i < n; i++)
             src[i] = (float)(urand() * 2.0 - 1.0);
         float k[2 * FS_COMPOSE_MAX_RADIUS + 1];
-        const int r = fs_compose_gauss_kernel(sig[trial % 4], k);
+        const int r = fs_compose_gauss_kernel(sig[trial % 6], k);
         FS_ASSERT_OK(fs_compose_blur_ref(FS_EXEC_SERIAL(NULL), src, w, h, k, r, t, a));
         FS_ASSERT_OK(fs_compose_blur_fast(FS_EXEC_SERIAL(NULL), src, w, h, k, r, t, b));
         for (size_t i = 0; i < n; i++)

@@ -78,6 +78,10 @@ fs_status fs_colour_match_lab_to(const fs_exec *ex, float *render, ptrdiff_t rst
  * of the reference's rounding. */
 void fs_colour_srgb_to_lab_fast(const float *rgb, float *lab, size_t n);
 void fs_colour_lab_to_srgb_fast(const float *lab, float *rgb, size_t n);
+/* The same two without the AVX2 loops they take where the CPU has AVX2:
+ * the same bits (tests/test_swap_fast.c compares them). */
+void fs_colour_srgb_to_lab_fast_scalar(const float *rgb, float *lab, size_t n);
+void fs_colour_lab_to_srgb_fast_scalar(const float *lab, float *rgb, size_t n);
 /* fs_colour_lab_stats with the fast conversion: within 2e-4 of its means
  * and 4e-4 of its deviations (tests/test_swap_fast.c). */
 fs_status fs_colour_lab_stats_fast(const fs_exec *ex, const float *img, ptrdiff_t stride,

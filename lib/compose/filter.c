@@ -11,8 +11,13 @@
 #include "compose/mask.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if (defined(__x86_64__) && defined(__GNUC__)) || defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 int fs_compose_gauss_kernel(double sigma, float *k)
 {
@@ -128,11 +133,74 @@ fs_status fs_compose_blur_fast_sse2(const fs_exec *ex, const float *src, int w, 
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
+/* The AVX2 blur keeps 32 outputs in four registers across all of a
+ * kernel's taps, where the loops above load and store each output once a
+ * tap (the stores bound them: one a cycle). Each output still adds its
+ * taps from +0 in the order -r..r, as mul then add (no FMA in this
+ * target), so the bits are blur_fast_body's. The row pass reads a copy of
+ * the row with r zeros either side: a tap past the edge adds k * 0 = +0,
+ * which leaves any sum as it was (a sum started at +0 is never -0), so the
+ * edges need no branch and match the skipped taps bit for bit. Rows wider
+ * than BLUR_PAD_MAX with their padding take blur_fast_body. */
+#define BLUR_PAD_MAX 4096
+
+/* out[x] = sum over j < taps of k[j] * src[j * step + x], for x < w: a
+ * row's taps (step 1, on the padded row) or a column's (step w). */
+__attribute__((target("avx2"))) static void blur_line_avx2(const float *src, ptrdiff_t step,
+                                                           const float *k, int taps, int w,
+                                                           float *out)
+{
+    int x = 0;
+    for (; x + 32 <= w; x += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < taps; j++) {
+            const __m256 kk = _mm256_broadcast_ss(k + j);
+            const float *p = src + (ptrdiff_t)j * step + x;
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(kk, _mm256_loadu_ps(p)));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(kk, _mm256_loadu_ps(p + 8)));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(kk, _mm256_loadu_ps(p + 16)));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(kk, _mm256_loadu_ps(p + 24)));
+        }
+        _mm256_storeu_ps(out + x, a0);
+        _mm256_storeu_ps(out + x + 8, a1);
+        _mm256_storeu_ps(out + x + 16, a2);
+        _mm256_storeu_ps(out + x + 24, a3);
+    }
+    for (; x + 8 <= w; x += 8) {
+        __m256 a = _mm256_setzero_ps();
+        for (int j = 0; j < taps; j++)
+            a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_broadcast_ss(k + j),
+                                               _mm256_loadu_ps(src + (ptrdiff_t)j * step + x)));
+        _mm256_storeu_ps(out + x, a);
+    }
+    for (; x < w; x++) {
+        float a = 0.0f;
+        for (int j = 0; j < taps; j++)
+            a += k[j] * src[(ptrdiff_t)j * step + x];
+        out[x] = a;
+    }
+}
+
 __attribute__((target("avx2"))) static void blur_fast_avx2(const float *src, int w, int h,
                                                            const float *k, int r, float *tmp,
                                                            float *dst)
 {
-    blur_fast_body(src, w, h, k, r, tmp, dst);
+    if (w + 2 * r > BLUR_PAD_MAX) {
+        blur_fast_body(src, w, h, k, r, tmp, dst);
+        return;
+    }
+    float pad[BLUR_PAD_MAX];
+    memset(pad, 0, sizeof(float) * (size_t)r);
+    memset(pad + r + w, 0, sizeof(float) * (size_t)r);
+    for (int y = 0; y < h; y++) {
+        memcpy(pad + r, src + (size_t)y * w, sizeof(float) * (size_t)w);
+        blur_line_avx2(pad, 1, k, 2 * r + 1, w, tmp + (size_t)y * w);
+    }
+    for (int y = 0; y < h; y++) {
+        const int i0 = y - r < 0 ? -y : -r, i1 = y + r >= h ? h - 1 - y : r;
+        blur_line_avx2(tmp + (ptrdiff_t)(y + i0) * w, w, k + i0 + r, i1 - i0 + 1, w,
+                       dst + (size_t)y * w);
+    }
 }
 
 /* libgcc fills the CPU model in a constructor, before any caller of the
@@ -157,6 +225,29 @@ fs_status fs_compose_blur_fast(const fs_exec *ex, const float *src, int w, int h
 #endif
     blur_fast_body(src, w, h, k, r, tmp, dst);
     return FS_OK;
+}
+
+void fs_compose_masked_quotient(const float *bmx, const float *bm, const float *x, size_t n,
+                                float *out)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    /* Four at a time (the compiler keeps the branch and divides one by
+     * one): the division of each lane is the scalar's, selected after. */
+    const __m128 eps = _mm_set1_ps(1e-6f), one = _mm_set1_ps(1.0f);
+    for (; i + 4 <= n; i += 4) {
+        const __m128 b = _mm_loadu_ps(bm + i);
+        const __m128 in = _mm_cmpgt_ps(b, eps);
+        const __m128 q = _mm_div_ps(_mm_loadu_ps(bmx + i),
+                                    _mm_or_ps(_mm_and_ps(in, b), _mm_andnot_ps(in, one)));
+        _mm_storeu_ps(out + i, _mm_or_ps(_mm_and_ps(in, q), _mm_andnot_ps(in, _mm_loadu_ps(x + i))));
+    }
+#endif
+    for (; i < n; i++) {
+        const int in = bm[i] > 1e-6f;
+        const float q = bmx[i] / (in ? bm[i] : 1.0f);
+        out[i] = in ? q : x[i];
+    }
 }
 
 /* out = t + a (s - t), rounded; a == 0 leaves the target byte untouched, so
@@ -270,8 +361,7 @@ fs_status fs_compose_masked_blur(const fs_exec *ex, const fs_compose_ops *ops, c
     if (st == FS_OK)
         st = ops->blur(ex, m, w, h, k, r, tmp, bm);
     if (st == FS_OK)
-        for (size_t i = 0; i < n; i++)
-            out[i] = bm[i] > 1e-6f ? bmx[i] / bm[i] : x[i];
+        fs_compose_masked_quotient(bmx, bm, x, n, out);
     fs_tmp_free(buf);
     return st;
 }

@@ -54,6 +54,12 @@ fs_status fs_compose_alpha_u8_fast(const fs_exec *ex, const uint8_t *src, ptrdif
                                    uint8_t *dst, ptrdiff_t dstride, const float *alpha,
                                    ptrdiff_t astride, int w, int h);
 
+/* out[i] = bmx[i] / bm[i] where bm[i] > 1e-6, else x[i]: a masked blur's
+ * quotient (fs_compose_masked_blur's last step, shared by the detail
+ * stage's). Written so that the loop vectorises, the quotient formed for
+ * every pixel and then selected: the same bits as the branch. */
+void fs_compose_masked_quotient(const float *bmx, const float *bm, const float *x, size_t n,
+                                float *out);
 /*
  * Normalised convolution of a float plane under a weight plane (all w*h,
  * stride w): out = blur(m * x) / blur(m) where blur(m) > 1e-6, x elsewhere.
