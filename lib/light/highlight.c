@@ -8,8 +8,75 @@
 #include <stdlib.h>
 #include <string.h>
 
-int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, float *out,
-                        uint8_t *held)
+/* The column pass of fs_light_masked_box: @p acc (4 doubles a pixel)
+ * holds the sums of the first r rows' window sums in @p row; each output
+ * row adds the row entering the window and takes off the one leaving it,
+ * then divides by the count. */
+static void box_columns(const float *row, double *acc, int w, int h, int r, const float *in,
+                        float *out, uint8_t *held)
+{
+    for (int y = 0; y < h; y++) {
+        const int ya = y + r, yd = y - r - 1;
+        for (size_t i = 0; ya < h && i < (size_t)w * 4; i++)
+            acc[i] += row[(size_t)ya * (size_t)w * 4 + i];
+        for (size_t i = 0; yd >= 0 && i < (size_t)w * 4; i++)
+            acc[i] -= row[(size_t)yd * (size_t)w * 4 + i];
+        for (int x = 0; x < w; x++) {
+            const size_t t = (size_t)y * (size_t)w + (size_t)x;
+            const double *a = acc + 4 * (size_t)x;
+            const int any = a[3] > 0.5;
+            for (int k = 0; k < 3; k++)
+                out[3 * t + (size_t)k] = any ? (float)(a[k] / a[3]) : in[3 * t + (size_t)k];
+            if (held)
+                held[t] = (uint8_t)any;
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* The same pass with a pixel's four sums in one register: the same double
+ * additions and divisions, lane by lane, so the same bits (the scalar
+ * loops stored each sum back on every step; they were two thirds of the
+ * filter's time). */
+__attribute__((target("avx2"))) static void box_columns_avx2(const float *row, double *acc, int w,
+                                                             int h, int r, const float *in,
+                                                             float *out, uint8_t *held)
+{
+    for (int y = 0; y < h; y++) {
+        const int ya = y + r, yd = y - r - 1;
+        const float *ra = ya < h ? row + (size_t)ya * (size_t)w * 4 : NULL;
+        const float *rd = yd >= 0 ? row + (size_t)yd * (size_t)w * 4 : NULL;
+        for (int x = 0; x < w; x++) {
+            const size_t t = (size_t)y * (size_t)w + (size_t)x;
+            double *a = acc + 4 * (size_t)x;
+            __m256d v = _mm256_loadu_pd(a);
+            if (ra)
+                v = _mm256_add_pd(v, _mm256_cvtps_pd(_mm_loadu_ps(ra + 4 * (size_t)x)));
+            if (rd)
+                v = _mm256_sub_pd(v, _mm256_cvtps_pd(_mm_loadu_ps(rd + 4 * (size_t)x)));
+            _mm256_storeu_pd(a, v);
+            const int any = a[3] > 0.5;
+            if (any) {
+                float q[4];
+                _mm_storeu_ps(q, _mm256_cvtpd_ps(_mm256_div_pd(v, _mm256_permute4x64_pd(v, 0xff))));
+                out[3 * t] = q[0];
+                out[3 * t + 1] = q[1];
+                out[3 * t + 2] = q[2];
+            } else {
+                out[3 * t] = in[3 * t];
+                out[3 * t + 1] = in[3 * t + 1];
+                out[3 * t + 2] = in[3 * t + 2];
+            }
+            if (held)
+                held[t] = (uint8_t)any;
+        }
+    }
+}
+#endif
+
+static int masked_box(const float *in, const uint8_t *m, int w, int h, int r, float *out,
+                      uint8_t *held, int simd)
 {
     /* Separable running sums: each row's window sums (three channels and the
      * mask's count), then a running sum of those down each column; the sums
@@ -63,25 +130,27 @@ int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, 
     for (int y = 0; y < r && y < h; y++)
         for (size_t i = 0; i < (size_t)w * 4; i++)
             acc[i] += row[(size_t)y * (size_t)w * 4 + i];
-    for (int y = 0; y < h; y++) {
-        const int ya = y + r, yd = y - r - 1;
-        for (size_t i = 0; ya < h && i < (size_t)w * 4; i++)
-            acc[i] += row[(size_t)ya * (size_t)w * 4 + i];
-        for (size_t i = 0; yd >= 0 && i < (size_t)w * 4; i++)
-            acc[i] -= row[(size_t)yd * (size_t)w * 4 + i];
-        for (int x = 0; x < w; x++) {
-            const size_t t = (size_t)y * (size_t)w + (size_t)x;
-            const double *a = acc + 4 * (size_t)x;
-            const int any = a[3] > 0.5;
-            for (int k = 0; k < 3; k++)
-                out[3 * t + (size_t)k] = any ? (float)(a[k] / a[3]) : in[3 * t + (size_t)k];
-            if (held)
-                held[t] = (uint8_t)any;
-        }
-    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (simd && __builtin_cpu_supports("avx2"))
+        box_columns_avx2(row, acc, w, h, r, in, out, held);
+    else
+#endif
+        box_columns(row, acc, w, h, r, in, out, held);
     fs_tmp_free(acc);
     fs_tmp_free(row);
     return 1;
+}
+
+int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, float *out,
+                        uint8_t *held)
+{
+    return masked_box(in, m, w, h, r, out, held, 1);
+}
+
+int fs_light_masked_box_scalar(const float *in, const uint8_t *m, int w, int h, int r,
+                               float *out, uint8_t *held)
+{
+    return masked_box(in, m, w, h, r, out, held, 0);
 }
 
 int fs_light_highlights(const float *lin, const uint8_t *local_from, const uint8_t *may, int w,

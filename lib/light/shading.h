@@ -151,6 +151,10 @@ int fs_shading_ratio_fit(const float *ratio, const float *basis, int n, float co
  * Returns 0 out of memory. */
 int fs_light_masked_box(const float *in, const uint8_t *m, int w, int h, int r, float *out,
                         uint8_t *held);
+/* The same without the AVX2 column pass it takes where the CPU has AVX2:
+ * the same bits (tests/test_identity.c compares them). */
+int fs_light_masked_box_scalar(const float *in, const uint8_t *m, int w, int h, int r,
+                               float *out, uint8_t *held);
 
 /*
  * Specular highlights. On skin a highlight is the light's own colour added
