@@ -7,6 +7,10 @@
 #include <math.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "compose/colour.h"
 #include "scratch.h"
 #include "swap/swap.h"
@@ -475,8 +479,40 @@ static inline float atlas_sample_inline(const fs_atlas *atlas, const float *div2
         return fs_atlas_sample(atlas, u, v, rgb);
     const int x0 = (int)fx, y0 = (int)fy;
     const float ax = fx - (float)x0, ay = fy - (float)y0;
-    float acc[3] = {0, 0, 0}, wsum = 0;
     const uint8_t *row = atlas->rgba + ((size_t)y0 * (size_t)n + (size_t)x0) * 4;
+#ifdef __SSE2__
+    /* A texel's three channels and a 1 in one register: each lane adds its
+     * taps in the scalar's order (the 1's lane sums the weights, w * 1 =
+     * w), and the quotients are the scalar's divisions. */
+    const __m128i zero = _mm_setzero_si128();
+    const __m128 rgb1 = _mm_castsi128_ps(_mm_set_epi32(0, -1, -1, -1));
+    const __m128 one3 = _mm_set_ps(1.0f, 0.0f, 0.0f, 0.0f);
+    __m128 acc = _mm_setzero_ps();
+    for (int dy = 0; dy < 2; dy++) {
+        const uint8_t *tr = row + (size_t)dy * (size_t)n * 4;
+        int32_t two[2];
+        memcpy(two, tr, sizeof two);
+        const __m128i px16 = _mm_unpacklo_epi8(_mm_cvtsi32_si128(two[0]), zero);
+        const __m128i qx16 = _mm_unpacklo_epi8(_mm_cvtsi32_si128(two[1]), zero);
+        const __m128 t0 = _mm_cvtepi32_ps(_mm_unpacklo_epi16(px16, zero));
+        const __m128 t1 = _mm_cvtepi32_ps(_mm_unpacklo_epi16(qx16, zero));
+        const float wy = dy ? ay : 1 - ay;
+        const float w0 = (1 - ax) * wy * div255[tr[3]], w1 = ax * wy * div255[tr[7]];
+        acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(w0), _mm_or_ps(_mm_and_ps(t0, rgb1), one3)));
+        acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(w1), _mm_or_ps(_mm_and_ps(t1, rgb1), one3)));
+    }
+    float out[4];
+    _mm_storeu_ps(out, acc);
+    const float wsum = out[3];
+    if (wsum > 0) {
+        _mm_storeu_ps(out, _mm_div_ps(acc, _mm_set1_ps(wsum)));
+        rgb[0] = out[0], rgb[1] = out[1], rgb[2] = out[2];
+    } else {
+        rgb[0] = rgb[1] = rgb[2] = 0.0f;
+    }
+    return wsum;
+#else
+    float acc[3] = {0, 0, 0}, wsum = 0;
     for (int dy = 0; dy < 2; dy++) {
         for (int dx = 0; dx < 2; dx++) {
             const uint8_t *t = row + ((size_t)dy * (size_t)n + (size_t)dx) * 4;
@@ -489,6 +525,7 @@ static inline float atlas_sample_inline(const fs_atlas *atlas, const float *div2
     for (int c = 0; c < 3; c++)
         rgb[c] = wsum > 0 ? acc[c] / wsum : 0.0f;
     return wsum;
+#endif
 }
 
 /* A fringe hangs from above: between the forehead cut and the brows, the
@@ -666,16 +703,24 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
     openings op;
     openings_init(d->mesh, d->target_points, &op);
     for (int y = 0; y < h; y++) {
+        /* The row's defaults first, in whole-row loops that vectorise: the
+         * target's own pixels in all three planes, nothing kept. */
+        {
+            const size_t p0 = (size_t)y * (size_t)w;
+            const uint8_t *t = img + (size_t)y * (size_t)d->stride;
+            float *g = o->target + 3 * p0;
+            for (int i = 0; i < 3 * w; i++)
+                g[i] = (float)t[i] * (1.0f / 255.0f);
+            memcpy(o->render + 3 * p0, g, 3 * (size_t)w * sizeof(float));
+            memcpy(o->warp + 3 * p0, g, 3 * (size_t)w * sizeof(float));
+            memset(o->skin + p0, 0, (size_t)w);
+            memset(o->open + p0, 0, (size_t)w);
+            for (int x = 0; o->eye_dist && x < w; x++)
+                o->eye_dist[p0 + (size_t)x] = INFINITY;
+        }
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
-            const uint8_t *t = img + (size_t)y * (size_t)d->stride + (size_t)x * 3;
-            float *r = o->render + 3 * p, *g = o->target + 3 * p, *wp = o->warp + 3 * p;
-            for (int c = 0; c < 3; c++)
-                r[c] = g[c] = wp[c] = (float)t[c] * (1.0f / 255.0f);
-            o->skin[p] = 0;
-            o->open[p] = 0;
-            if (o->eye_dist)
-                o->eye_dist[p] = INFINITY;
+            float *r = o->render + 3 * p, *wp = o->warp + 3 * p;
             if (!d->covered[p])
                 continue;
             covered++;
