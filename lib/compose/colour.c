@@ -886,9 +886,12 @@ static fs_status lowpass_transfer(const fs_exec *ex, const fs_compose_ops *ops, 
                 if (!(mr[x] > 0.0f))
                     continue;
                 const fs_lerp_at c = col[x];
+                /* one gain for the three channels when k is 1 */
+                float g = 0.0f;
                 for (int ch = 0; ch < 3; ch++) {
                     const float *gr = grow + (size_t)(k == 1 ? 0 : ch) * w;
-                    const float g = gr[c.i0] + c.a * (gr[c.i1] - gr[c.i0]);
+                    if (ch < k)
+                        g = gr[c.i0] + c.a * (gr[c.i1] - gr[c.i0]);
                     rp[3 * x + ch] = clamp01(rp[3 * x + ch] * g);
                 }
             }

@@ -1,7 +1,8 @@
 /*
  * Separable blur and 8-bit alpha blend: the plain-C reference (bounds
  * checked per tap, sums in double) and the fast path (the window edge split
- * off so the inner loops are branch-free and vectorise; sums in float).
+ * off so the inner loops are branch-free and vectorise; sums in float; on
+ * AVX2 the outputs held in registers across the taps, the same bits).
  * tests/test_compose.c compares them.
  */
 #include "compose/blend.h"

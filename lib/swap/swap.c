@@ -829,18 +829,26 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
         for (int bx = 0; bx < hw; bx++) {
             float tsum[3] = {0, 0, 0}, asum[3] = {0, 0, 0};
             int cnt = 0;
-            for (int y = 2 * by; y < 2 * by + 2 && y < h; y++)
-                for (int x = 2 * bx; x < 2 * bx + 2 && x < w; x++) {
-                    const size_t p = (size_t)y * (size_t)w + (size_t)x;
-                    if (!(k->weight[p] > 0.0f))
-                        continue;
-                    const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
-                    for (int c = 0; c < 3; c++) {
-                        tsum[c] += lut[(int)lrintf(k->target[3 * p + (size_t)c] * 255.0f) & 255];
-                        asum[c] += a[c];
-                    }
-                    cnt++;
+            /* The block's pixels in row order, those past the window's
+             * last row or column left out. */
+            const int x0 = 2 * bx, y0 = 2 * by;
+            size_t px[4];
+            int np = 0;
+            for (int y = y0; y < y0 + 2 && y < h; y++)
+                for (int x = x0; x < x0 + 2 && x < w; x++)
+                    px[np++] = (size_t)y * (size_t)w + (size_t)x;
+            for (int i = 0; i < np; i++) {
+                const size_t p = px[i];
+                if (!(k->weight[p] > 0.0f))
+                    continue;
+                const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
+                const float *tp = k->target + 3 * p;
+                for (int c = 0; c < 3; c++) {
+                    tsum[c] += lut[(int)lrintf(tp[c] * 255.0f) & 255];
+                    asum[c] += a[c];
                 }
+                cnt++;
+            }
             const size_t b = (size_t)by * (size_t)hw + (size_t)bx;
             may[b] = cnt > 0;
             for (int c = 0; c < 3; c++) {
@@ -852,8 +860,20 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
     if (st == FS_OK &&
         !fs_light_highlights(lin, may, may, hw, hh, fine_r, wide_r, margin, excess, local))
         st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    /* Rows of the grid with some highlight: most have none, and a pixel
+     * between two such rows interpolates to 0 (excess is never negative). */
+    uint8_t *lit_row = st == FS_OK ? fs_tmp_alloc((size_t)hh) : NULL;
+    if (st == FS_OK && !lit_row)
+        st = fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
+    for (int by = 0; by < hh && st == FS_OK; by++) {
+        lit_row[by] = 0;
+        for (int bx = 0; bx < hw; bx++)
+            lit_row[by] |= excess[(size_t)by * (size_t)hw + (size_t)bx] > 0.0f;
+    }
     for (int y = 0; y < h && st == FS_OK; y++) {
         const fs_lerp_at ry = fs_lerp_of(y, 2, hh);
+        if (!lit_row[ry.i0] && !lit_row[ry.i1])
+            continue;
         const float *e0 = excess + (size_t)ry.i0 * hw, *e1 = excess + (size_t)ry.i1 * hw;
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;
@@ -872,6 +892,7 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
             }
         }
     }
+    fs_tmp_free(lit_row);
     fs_tmp_free(may);
     fs_tmp_free(local);
     fs_tmp_free(excess);
