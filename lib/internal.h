@@ -24,6 +24,17 @@
 #define FS_AVX2_CLONE
 #endif
 
+/* Whether the CPU runs AVX2, for the entries that pick their own AVX2
+ * loops (x86-64 with GCC or clang only). libgcc fills the CPU model in a
+ * constructor, before any caller of the library runs: a read of it each
+ * call, no state of our own to race on. */
+#if defined(__x86_64__) && defined(__GNUC__)
+static inline int fs_cpu_has_avx2(void)
+{
+    return __builtin_cpu_supports("avx2") != 0;
+}
+#endif
+
 /* A per-handle error detail: every handle embeds one. */
 typedef struct fs_error_buf {
     char text[FS_ERROR_DETAIL_SIZE];

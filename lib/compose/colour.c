@@ -298,45 +298,46 @@ __attribute__((target("avx2"))) static inline __m256 dot3(float a, float b, floa
     return _mm256_add_ps(s, _mm256_mul_ps(_mm256_set1_ps(c), z));
 }
 
-__attribute__((target("avx2"))) static void srgb_to_lab_avx2(const float *rgb, float *lab,
-                                                             size_t n)
+/* Eight pixels into @p lab; 0 (nothing written) when a value lies off the
+ * tables, for the scalar code to take them. */
+__attribute__((target("avx2"))) static inline int srgb_to_lab8(const float *p, float *lab)
 {
     /* The cube root's table: t in (d3, FAST_CBRT_S^2), open both ends. */
     const float d3 = (float)(216.0 / 24389.0), top = FAST_CBRT_S * FAST_CBRT_S;
+    __m256 r, g, b;
+    load3x8(p, &r, &g, &b);
+    if ((in8(r, 0.0f, 1.0f) & in8(g, 0.0f, 1.0f) & in8(b, 0.0f, 1.0f)) != 0xff)
+        return 0;
+    r = to_linear8(r), g = to_linear8(g), b = to_linear8(b);
+    const __m256 x = _mm256_mul_ps(dot3(0.4124564f, 0.3575761f, 0.1804375f, r, g, b),
+                                   _mm256_set1_ps((float)(1.0 / 0.95047)));
+    const __m256 y = dot3(0.2126729f, 0.7151522f, 0.0721750f, r, g, b);
+    const __m256 z = _mm256_mul_ps(dot3(0.0193339f, 0.1191920f, 0.9503041f, r, g, b),
+                                   _mm256_set1_ps((float)(1.0 / 1.08883)));
+    const __m256 dd = _mm256_set1_ps(d3), tt = _mm256_set1_ps(top);
+    const __m256 ok = _mm256_and_ps(
+        _mm256_and_ps(_mm256_and_ps(_mm256_cmp_ps(x, dd, _CMP_GT_OQ),
+                                    _mm256_cmp_ps(x, tt, _CMP_LT_OQ)),
+                      _mm256_and_ps(_mm256_cmp_ps(y, dd, _CMP_GT_OQ),
+                                    _mm256_cmp_ps(y, tt, _CMP_LT_OQ))),
+        _mm256_and_ps(_mm256_cmp_ps(z, dd, _CMP_GT_OQ), _mm256_cmp_ps(z, tt, _CMP_LT_OQ)));
+    if (_mm256_movemask_ps(ok) != 0xff)
+        return 0;
+    const __m256 fx = lab_f8(x), fy = lab_f8(y), fz = lab_f8(z);
+    store3x8(lab, _mm256_sub_ps(_mm256_mul_ps(_mm256_set1_ps(116.0f), fy), _mm256_set1_ps(16.0f)),
+             _mm256_mul_ps(_mm256_set1_ps(500.0f), _mm256_sub_ps(fx, fy)),
+             _mm256_mul_ps(_mm256_set1_ps(200.0f), _mm256_sub_ps(fy, fz)));
+    return 1;
+}
+
+__attribute__((target("avx2"))) static void srgb_to_lab_avx2(const float *rgb, float *lab,
+                                                             size_t n)
+{
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const float *p = rgb + 3 * i;
-        __m256 r, g, b;
-        load3x8(p, &r, &g, &b);
-        if ((in8(r, 0.0f, 1.0f) & in8(g, 0.0f, 1.0f) & in8(b, 0.0f, 1.0f)) != 0xff) {
-            for (int j = 0; j < 8; j++)
-                srgb_to_lab_px(p + 3 * j, lab + 3 * (i + j));
-            continue;
-        }
-        r = to_linear8(r), g = to_linear8(g), b = to_linear8(b);
-        const __m256 x = _mm256_mul_ps(dot3(0.4124564f, 0.3575761f, 0.1804375f, r, g, b),
-                                       _mm256_set1_ps((float)(1.0 / 0.95047)));
-        const __m256 y = dot3(0.2126729f, 0.7151522f, 0.0721750f, r, g, b);
-        const __m256 z = _mm256_mul_ps(dot3(0.0193339f, 0.1191920f, 0.9503041f, r, g, b),
-                                       _mm256_set1_ps((float)(1.0 / 1.08883)));
-        const __m256 dd = _mm256_set1_ps(d3), tt = _mm256_set1_ps(top);
-        const __m256 ok = _mm256_and_ps(
-            _mm256_and_ps(_mm256_and_ps(_mm256_cmp_ps(x, dd, _CMP_GT_OQ),
-                                        _mm256_cmp_ps(x, tt, _CMP_LT_OQ)),
-                          _mm256_and_ps(_mm256_cmp_ps(y, dd, _CMP_GT_OQ),
-                                        _mm256_cmp_ps(y, tt, _CMP_LT_OQ))),
-            _mm256_and_ps(_mm256_cmp_ps(z, dd, _CMP_GT_OQ), _mm256_cmp_ps(z, tt, _CMP_LT_OQ)));
-        if (_mm256_movemask_ps(ok) != 0xff) {
-            for (int j = 0; j < 8; j++)
-                srgb_to_lab_px(p + 3 * j, lab + 3 * (i + j));
-            continue;
-        }
-        const __m256 fx = lab_f8(x), fy = lab_f8(y), fz = lab_f8(z);
-        store3x8(lab + 3 * i,
-                 _mm256_sub_ps(_mm256_mul_ps(_mm256_set1_ps(116.0f), fy), _mm256_set1_ps(16.0f)),
-                 _mm256_mul_ps(_mm256_set1_ps(500.0f), _mm256_sub_ps(fx, fy)),
-                 _mm256_mul_ps(_mm256_set1_ps(200.0f), _mm256_sub_ps(fy, fz)));
-    }
+    for (; i + 8 <= n; i += 8)
+        if (!srgb_to_lab8(rgb + 3 * i, lab + 3 * i))
+            for (size_t j = i; j < i + 8; j++)
+                srgb_to_lab_px(rgb + 3 * j, lab + 3 * j);
     for (; i < n; i++)
         srgb_to_lab_px(rgb + 3 * i, lab + 3 * i);
 }
@@ -394,18 +395,12 @@ __attribute__((target("avx2"))) static void lab_to_srgb_avx2(const float *lab, f
     for (; i < n; i++)
         lab_to_srgb_px(lab + 3 * i, rgb + 3 * i);
 }
-
-/* libgcc fills the CPU model in a constructor, before any caller runs. */
-static int have_avx2(void)
-{
-    return __builtin_cpu_supports("avx2") != 0;
-}
 #endif
 
 void fs_colour_srgb_to_lab_fast(const float *rgb, float *lab, size_t n)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (have_avx2()) {
+    if (fs_cpu_has_avx2()) {
         pthread_once(&fast_once, fast_init);
         srgb_to_lab_avx2(rgb, lab, n);
         return;
@@ -417,7 +412,7 @@ void fs_colour_srgb_to_lab_fast(const float *rgb, float *lab, size_t n)
 void fs_colour_lab_to_srgb_fast(const float *lab, float *rgb, size_t n)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (have_avx2()) {
+    if (fs_cpu_has_avx2()) {
         pthread_once(&fast_once, fast_init);
         lab_to_srgb_avx2(lab, rgb, n);
         return;
@@ -889,9 +884,10 @@ static fs_status lowpass_transfer(const fs_exec *ex, const fs_compose_ops *ops, 
                 /* one gain for the three channels when k is 1 */
                 float g = 0.0f;
                 for (int ch = 0; ch < 3; ch++) {
-                    const float *gr = grow + (size_t)(k == 1 ? 0 : ch) * w;
-                    if (ch < k)
+                    if (ch < k) {
+                        const float *gr = grow + (size_t)ch * w;
                         g = gr[c.i0] + c.a * (gr[c.i1] - gr[c.i0]);
+                    }
                     rp[3 * x + ch] = clamp01(rp[3 * x + ch] * g);
                 }
             }

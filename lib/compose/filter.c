@@ -203,13 +203,6 @@ __attribute__((target("avx2"))) static void blur_fast_avx2(const float *src, int
                        dst + (size_t)y * w);
     }
 }
-
-/* libgcc fills the CPU model in a constructor, before any caller of the
- * library runs: a read of it each call, no state of our own to race on. */
-static int have_avx2(void)
-{
-    return __builtin_cpu_supports("avx2") != 0;
-}
 #endif
 
 fs_status fs_compose_blur_fast(const fs_exec *ex, const float *src, int w, int h, const float *k,
@@ -219,7 +212,7 @@ fs_status fs_compose_blur_fast(const fs_exec *ex, const float *src, int w, int h
     if (st != FS_OK)
         return st;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (have_avx2()) {
+    if (fs_cpu_has_avx2()) {
         blur_fast_avx2(src, w, h, k, r, tmp, dst);
         return FS_OK;
     }

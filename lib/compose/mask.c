@@ -21,8 +21,8 @@ fs_status fs_compose_check_size(fs_error_buf *err, int w, int h)
 /* Each pixel's distance along its column to the nearest background pixel
  * (0 on background), capped at @p cap: a sweep down and one up over whole
  * rows, which vectorise. Integer values, exact in float. */
-FS_AVX2_CLONE static void column_sweeps(const uint8_t *mask, int w, int h, ptrdiff_t stride, float cap,
-                          float *out)
+FS_AVX2_CLONE static void column_sweeps(const uint8_t *mask, int w, int h, ptrdiff_t stride,
+                                        float cap, float *out)
 {
     for (int y = 0; y < h; y++) {
         const uint8_t *m = mask + (size_t)y * stride;
@@ -144,8 +144,9 @@ fs_status fs_mask_distance2(fs_error_buf *err, const uint8_t *mask, int w, int h
  * vectorised work per pixel beat the envelope's divisions for small R.
  * All values are integers below 2^24, exact in float.
  */
-FS_AVX2_CLONE static fs_status distance2_near(fs_error_buf *err, const uint8_t *mask, int w, int h,
-                                ptrdiff_t stride, int border_is_background, int R, float *d2)
+FS_AVX2_CLONE static fs_status distance2_near(fs_error_buf *err, const uint8_t *mask, int w,
+                                              int h, ptrdiff_t stride, int border_is_background,
+                                              int R, float *d2)
 {
     float *col = fs_tmp_alloc(sizeof(float) * (size_t)w * (size_t)h);
     if (!col)

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 /* The column pass of fs_light_masked_box: @p acc (4 doubles a pixel)
  * holds the sums of the first r rows' window sums in @p row; each output
  * row adds the row entering the window and takes off the one leaving it,
@@ -34,7 +38,6 @@ static void box_columns(const float *row, double *acc, int w, int h, int r, cons
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
 /* The same pass with a pixel's four sums in one register: the same double
  * additions and divisions, lane by lane, so the same bits (the scalar
  * loops stored each sum back on every step; they were two thirds of the
@@ -131,7 +134,7 @@ static int masked_box(const float *in, const uint8_t *m, int w, int h, int r, fl
         for (size_t i = 0; i < (size_t)w * 4; i++)
             acc[i] += row[(size_t)y * (size_t)w * 4 + i];
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (simd && __builtin_cpu_supports("avx2"))
+    if (simd && fs_cpu_has_avx2())
         box_columns_avx2(row, acc, w, h, r, in, out, held);
     else
 #endif

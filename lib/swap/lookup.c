@@ -715,8 +715,9 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
             memcpy(o->warp + 3 * p0, g, 3 * (size_t)w * sizeof(float));
             memset(o->skin + p0, 0, (size_t)w);
             memset(o->open + p0, 0, (size_t)w);
-            for (int x = 0; o->eye_dist && x < w; x++)
-                o->eye_dist[p0 + (size_t)x] = INFINITY;
+            if (o->eye_dist)
+                for (int x = 0; x < w; x++)
+                    o->eye_dist[p0 + (size_t)x] = INFINITY;
         }
         for (int x = 0; x < w; x++) {
             const size_t p = (size_t)y * (size_t)w + (size_t)x;

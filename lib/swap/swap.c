@@ -829,26 +829,18 @@ static fs_status target_highlights(const fs_exec *ex, const work *k, int w, int 
         for (int bx = 0; bx < hw; bx++) {
             float tsum[3] = {0, 0, 0}, asum[3] = {0, 0, 0};
             int cnt = 0;
-            /* The block's pixels in row order, those past the window's
-             * last row or column left out. */
-            const int x0 = 2 * bx, y0 = 2 * by;
-            size_t px[4];
-            int np = 0;
-            for (int y = y0; y < y0 + 2 && y < h; y++)
-                for (int x = x0; x < x0 + 2 && x < w; x++)
-                    px[np++] = (size_t)y * (size_t)w + (size_t)x;
-            for (int i = 0; i < np; i++) {
-                const size_t p = px[i];
-                if (!(k->weight[p] > 0.0f))
-                    continue;
-                const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
-                const float *tp = k->target + 3 * p;
-                for (int c = 0; c < 3; c++) {
-                    tsum[c] += lut[(int)lrintf(tp[c] * 255.0f) & 255];
-                    asum[c] += a[c];
+            for (int y = 2 * by; y < 2 * by + 2 && y < h; y++)
+                for (int x = 2 * bx; x < 2 * bx + 2 && x < w; x++) {
+                    const size_t p = (size_t)y * (size_t)w + (size_t)x;
+                    if (!(k->weight[p] > 0.0f))
+                        continue;
+                    const float *a = k->uv + FS_SWAP_ATTR * p + FS_SWAP_ATTR_EXTRA;
+                    for (int c = 0; c < 3; c++) {
+                        tsum[c] += lut[(int)lrintf(k->target[3 * p + (size_t)c] * 255.0f) & 255];
+                        asum[c] += a[c];
+                    }
+                    cnt++;
                 }
-                cnt++;
-            }
             const size_t b = (size_t)by * (size_t)hw + (size_t)bx;
             may[b] = cnt > 0;
             for (int c = 0; c < 3; c++) {
