@@ -634,6 +634,56 @@ static int feather_distance(const float *alpha, int w, int h, int x, int y, int 
     return best;
 }
 
+/* astronaut.png captured, faceapi_sample1.jpg's largest face fitted: the
+ * openings tests' pair (heavy eye make-up and a closed mouth on the target,
+ * a smile with teeth on the source). */
+typedef struct openings_env {
+    fs_test_swap_env e;
+    fs_image src, tgt;
+    fs_identity *id;
+    fs_face_box box;
+    fs_face_landmarks *lm;
+} openings_env;
+
+static void openings_open(openings_env *c)
+{
+    fs_test_swap_env_open(&c->e);
+    c->lm = capture_and_fit(&c->e, "astronaut.png", "faceapi_sample1.jpg", &c->src, &c->tgt, &c->id, &c->box);
+}
+
+static void openings_close(openings_env *c)
+{
+    free(c->lm);
+    fs_identity_destroy(c->id);
+    fs_image_free(&c->tgt);
+    fs_image_free(&c->src);
+    fs_test_swap_env_close(&c->e);
+}
+
+/* A copy of @p tgt with @p id swapped onto its face (landmarks @p pts),
+ * the mesh on the target's own landmarks (shape 0), eyes mode @p eyes and
+ * blend @p blend, the rest the defaults (checked: target mode, multiband);
+ * *@p p the parameters used, *@p info with the debug images (free both
+ * with free_copy and fs_swap_info_free). */
+static fs_image swap_on_own_mesh(fs_test_swap_env *e, const fs_image *tgt, fs_identity *id,
+                                 const float (*pts)[3], int eyes, int blend, fs_swap_params *p,
+                                 fs_swap_info *info)
+{
+    fs_swap_params_default(p);
+    ck_assert_int_eq(p->eyes, FS_SWAP_EYES_TARGET);
+    ck_assert_int_eq(p->blend, FS_BLEND_MULTIBAND);
+    p->eyes = eyes;
+    p->blend = blend;
+    p->shape = 0;
+    fs_image out = fs_test_copy_image(tgt, 3);
+    fs_error_buf eb;
+    memset(info, 0, sizeof(*info));
+    info->keep_debug = 1;
+    FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e->ctx), FS_EXEC_SERIAL(&eb), fs_renderer_internal_mesh(e->ren),
+                                   p, fs_identity_internal_data(id), &out, pts, info));
+    return out;
+}
+
 /* Clean openings (issue 10, item 4), with a real identity on a target with
  * heavy eye make-up and a closed mouth (faceapi_sample1; the source, the
  * astronaut, smiles with her teeth showing), the mesh on the target's own
@@ -660,36 +710,22 @@ static int feather_distance(const float *alpha, int w, int h, int x, int y, int 
  *   closed from open. */
 START_TEST(swap_openings_clean)
 {
-    fs_test_swap_env e;
-    fs_test_swap_env_open(&e);
-    fs_image src, tgt;
-    fs_identity *id;
-    fs_face_box box;
-    fs_face_landmarks *lm = capture_and_fit(&e, "astronaut.png", "faceapi_sample1.jpg", &src, &tgt, &id, &box);
+    openings_env c;
+    openings_open(&c);
+    const fs_face_landmarks *lm = c.lm;
     const float(*pts)[3] = (const float(*)[3])lm->points;
     ck_assert_double_lt(fs_swap_mouth_open(pts), FS_SWAP_MOUTH_CLOSED);
-    ck_assert_double_gt(fs_swap_mouth_open((const float(*)[3])fs_identity_internal_data(id)->landmarks),
+    ck_assert_double_gt(fs_swap_mouth_open((const float(*)[3])fs_identity_internal_data(c.id)->landmarks),
                         FS_SWAP_MOUTH_CLOSED);
-    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(e.ren);
+    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(c.e.ren);
     const fs_atlas_mesh *am = &mesh->atlas;
     static const int modes[2] = {FS_SWAP_EYES_TARGET, FS_SWAP_EYES_GAZE};
     static const int blends[2] = {FS_BLEND_ALPHA, FS_BLEND_MULTIBAND};
     for (int run = 0; run < 4; run++) {
         const int mode = modes[run / 2], blend = blends[run % 2];
         fs_swap_params p;
-        fs_swap_params_default(&p);
-        ck_assert_int_eq(p.eyes, FS_SWAP_EYES_TARGET);
-        ck_assert_int_eq(p.blend, FS_BLEND_MULTIBAND);
-        p.eyes = mode;
-        p.blend = blend;
-        p.shape = 0;
-        fs_image out = fs_test_copy_image(&tgt, 3);
-        fs_error_buf eb;
         fs_swap_info info;
-        memset(&info, 0, sizeof(info));
-        info.keep_debug = 1;
-        FS_ASSERT_OK(fs_swap_face_rgb8(fs_context_engine(e.ctx), FS_EXEC_SERIAL(&eb), mesh, &p,
-                                       fs_identity_internal_data(id), &out, pts, &info));
+        fs_image out = swap_on_own_mesh(&c.e, &c.tgt, c.id, pts, mode, blend, &p, &info);
         /* The openings' feather reaches this far into them (twice its width). */
         const double fringe = p.hole_feather * info.face_size;
         const int reach = 1 << fs_blend_multiband_levels(info.w, info.h);
@@ -713,7 +749,7 @@ START_TEST(swap_openings_clean)
                     const double edge = (y < cy ? 0.10 : 0.03) * width;
                     if ((d > -1.5 && !lash) || d > edge - fringe)
                         continue;
-                    const int diff = px_diff(px(&out, x, y), px(&tgt, x, y));
+                    const int diff = px_diff(px(&out, x, y), px(&c.tgt, x, y));
                     worst = diff > worst ? diff : worst;
                     n_off += diff > 6;
                     n_eye += !lash;
@@ -754,7 +790,7 @@ START_TEST(swap_openings_clean)
                 const double luma = 0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2];
                 if (d < 1.0) {
                     n_lip++;
-                    kept += px_diff(q, px(&tgt, x, y)) <= 2;
+                    kept += px_diff(q, px(&c.tgt, x, y)) <= 2;
                     y_line += luma;
                 } else if (d < 4.0) { /* on the lips beside the line */
                     n_on++;
@@ -774,11 +810,95 @@ START_TEST(swap_openings_clean)
         fs_swap_info_free(&info);
         free_copy(&out);
     }
-    free(lm);
-    fs_identity_destroy(id);
-    fs_image_free(&tgt);
-    fs_image_free(&src);
-    fs_test_swap_env_close(&e);
+    openings_close(&c);
+}
+END_TEST
+
+/* An eye opening that shows no eye is not kept (lib/swap/lookup.c,
+ * EYE_BLIND_P10). faceapi_sample1's largest face, fitted as it is; then one
+ * eye painted over, its grown opening and its iris disc, with the skin
+ * colour of its cheek (MediaPipe 50 / 280), as a fit that put the ring on
+ * skin would see it. Swapped in target mode (alpha blend, the mesh on the
+ * target's landmarks): inside the painted eye's ring (eroded by 1.5 px)
+ * over half the pixels now come from the atlas (more than 6 levels off the
+ * painted target); the other eye's stay the target's (2 levels: the
+ * render's rounding), as swap_openings_clean asserts of both eyes
+ * unpainted. */
+START_TEST(swap_openings_blind)
+{
+    openings_env c;
+    openings_open(&c);
+    const fs_face_landmarks *lm = c.lm;
+    const float(*pts)[3] = (const float(*)[3])lm->points;
+    const fs_swap_mesh *mesh = fs_renderer_internal_mesh(c.e.ren);
+    const fs_atlas_mesh *am = &mesh->atlas;
+    for (int painted = 0; painted < 2; painted++) {
+        fs_image in = fs_test_copy_image(&c.tgt, 3);
+        int ring[2][FS_ATLAS_RING_MAX];
+        double width[2];
+        for (int r = 0; r < 2; r++) {
+            for (int i = 0; i < am->ring_len[r]; i++)
+                ring[r][i] = am->ring[r][i];
+            const float *c0 = pts[ring[r][0]], *c1 = pts[ring[r][am->ring_len[r] / 2]];
+            width[r] = hypot(c1[0] - c0[0], c1[1] - c0[1]);
+        }
+        {
+            const int r = painted, n = am->ring_len[r];
+            const float *c0 = pts[ring[r][0]], *c1 = pts[ring[r][n / 2]];
+            const double mx = 0.5 * (c0[0] + c1[0]), my = 0.5 * (c0[1] + c1[1]);
+            /* The cheek below this eye and the iris nearer its middle. */
+            const int cheek = hypot(pts[50][0] - mx, pts[50][1] - my) < hypot(pts[280][0] - mx, pts[280][1] - my)
+                                  ? 50 : 280;
+            const int ic = hypot(pts[468][0] - mx, pts[468][1] - my) < hypot(pts[473][0] - mx, pts[473][1] - my)
+                               ? 468 : 473;
+            double ir = 0;
+            for (int j = 1; j <= 4; j++)
+                ir += 0.25 * hypot(pts[ic + j][0] - pts[ic][0], pts[ic + j][1] - pts[ic][1]);
+            uint8_t skin[3];
+            memcpy(skin, px(&c.tgt, (int)pts[cheek][0], (int)pts[cheek][1]), 3);
+            long n_paint = 0;
+            for (int y = (int)(my - width[r]); y <= (int)(my + width[r]); y++)
+                for (int x = (int)(mx - width[r]); x <= (int)(mx + width[r]); x++) {
+                    const double d = ring_distance(lm, ring[r], n, x + 0.5, y + 0.5);
+                    if (d < 0.12 * width[r] || hypot(x + 0.5 - pts[ic][0], y + 0.5 - pts[ic][1]) < ir) {
+                        memcpy(px(&in, x, y), skin, 3);
+                        n_paint++;
+                    }
+                }
+            ck_assert_int_gt(n_paint, 100);
+        }
+        fs_swap_params p;
+        fs_swap_info info;
+        fs_image out = swap_on_own_mesh(&c.e, &in, c.id, pts, FS_SWAP_EYES_TARGET, FS_BLEND_ALPHA, &p, &info);
+        for (int r = 0; r < 2; r++) {
+            const int n = am->ring_len[r];
+            const float *c0 = pts[ring[r][0]], *c1 = pts[ring[r][n / 2]];
+            const double cy = 0.5 * (c0[1] + c1[1]);
+            const int x0 = (int)fmin(c0[0], c1[0]), x1 = (int)ceil(fmax(c0[0], c1[0]));
+            long n_eye = 0, n_off = 0;
+            int worst = 0;
+            for (int y = (int)(cy - width[r]); y <= (int)(cy + width[r]); y++)
+                for (int x = x0; x <= x1; x++) {
+                    if (ring_distance(lm, ring[r], n, x, y) > -1.5)
+                        continue;
+                    const int diff = px_diff(px(&out, x, y), px(&in, x, y));
+                    worst = diff > worst ? diff : worst;
+                    n_off += diff > 6;
+                    n_eye++;
+                }
+            printf("swap: eye %d with eye %d painted over: %ld px inside, %ld off the target by more "
+                   "than 6 levels, worst %d\n", r, painted, n_eye, n_off, worst);
+            ck_assert_int_gt(n_eye, 50);
+            if (r == painted)
+                ck_assert_int_gt(2 * n_off, n_eye);
+            else
+                ck_assert_int_le(worst, 2);
+        }
+        fs_swap_info_free(&info);
+        free_copy(&out);
+        free_copy(&in);
+    }
+    openings_close(&c);
 }
 END_TEST
 
@@ -2132,6 +2252,7 @@ static Suite *swap_suite(void)
     tcase_add_test(tc, swap_stats_dark_paint);
     tcase_add_test(tc, swap_self_fidelity);
     tcase_add_test(tc, swap_eyes_modes);
+    tcase_add_test(tc, swap_openings_blind);
     tcase_add_test(tc, swap_openings_clean);
     tcase_add_test(tc, swap_stages_through_ops);
     tcase_add_test(tc, swap_skin_guard_regions);

@@ -241,6 +241,25 @@ static inline int in_box(const float box[4], float u, float v)
  * channel off by 3.13 levels over the face (2.39 without). */
 #define LIP_LINE_SHADE 0.7f
 #define LIP_LINE_TOUCH 0.05
+/* An eye opening that the target's landmarks put where its photo shows no
+ * open eye is not kept (the source's eye is drawn there instead): its
+ * darkest tenth is lighter than EYE_BLIND_P10 x the median luma of the band
+ * round it (EYE_BLIND_REACH of the eye's width out of the grown opening),
+ * and so is the mean of its iris disc's core (EYE_BLIND_IRIS x). Kept, such an
+ * opening is an eye-shaped window onto whatever lies there: faceapi_sample5's
+ * face 3, whose ring sits on the blown-out cheek under its real eye, showed
+ * a white almond; faceapi_sample2's face 2 an eye-shaped hole of the hair
+ * over its eye. On the test photos' 45 open eyes the darkest tenth is at
+ * most 0.50 of the band (those three at 0.69-0.99); the cartoon film's eyes,
+ * whose small pupils leave their darkest tenth at up to 0.74 of the band on
+ * a few frames, have irises at 0.09-0.13 of it, so the iris test keeps them
+ * from flickering. Openings of fewer than EYE_BLIND_MIN px (a closed or
+ * tiny eye) are kept as they are. */
+#define EYE_BLIND_P10 0.6f
+#define EYE_BLIND_IRIS 0.4f
+#define EYE_BLIND_REACH 0.35f
+#define EYE_BLIND_CORE 0.7f /* of the iris disc's radius: its dark core, without the limbus */
+#define EYE_BLIND_MIN 12
 
 /* The openings of one target face in its own image px. */
 typedef struct openings {
@@ -250,6 +269,7 @@ typedef struct openings {
     float box[2][4];       /* each eye's ring box, grown */
     float grow[2][2];      /* growth, px: lower lid, upper lid */
     float grow2[2][2];     /* its square */
+    int kept[2];           /* 0: the eye's opening is not the target's to keep (openings_judge) */
     int mouth_closed;
     float lip_shade; /* what the pixels between closed lips are multiplied by */
 } openings;
@@ -276,6 +296,7 @@ static void openings_init(const fs_atlas_mesh *mesh, const float (*pts)[3], open
             box[3] = fmaxf(box[3], q[1]);
         }
         op->n[e] = n;
+        op->kept[e] = 1;
         /* The ring starts at one corner and is halfway round at the other. */
         const float *c0 = op->ring[e][0], *c1 = op->ring[e][n / 2];
         const float width = hypotf(c1[0] - c0[0], c1[1] - c0[1]);
@@ -304,7 +325,7 @@ static void openings_init(const fs_atlas_mesh *mesh, const float (*pts)[3], open
  * lies (0 where it holds it): the least distance to an edge less its
  * growth, the opening being the ring with a disc of its edge's growth round
  * every point of it. */
-static int eye_holds(const openings *op, int e, float x, float y, float *dist)
+static int in_ring(const openings *op, int e, float x, float y)
 {
     const int n = op->n[e];
     int inside = 0;
@@ -313,7 +334,13 @@ static int eye_holds(const openings *op, int e, float x, float y, float *dist)
         if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0])
             inside = !inside;
     }
-    if (inside) {
+    return inside;
+}
+
+static int eye_holds(const openings *op, int e, float x, float y, float *dist)
+{
+    const int n = op->n[e];
+    if (in_ring(op, e, x, y)) {
         if (dist)
             *dist = 0.0f;
         return 1;
@@ -343,12 +370,75 @@ static int eye_holds(const openings *op, int e, float x, float y, float *dist)
     return 0;
 }
 
+/* The value under which a @p q share of histogram @p hist (@p n samples) lies. */
+static int hist_quantile(const int *hist, long n, double q)
+{
+    long acc = 0;
+    for (int k = 0; k < 256; k++) {
+        acc += hist[k];
+        if ((double)acc > q * (double)n)
+            return k;
+    }
+    return 255;
+}
+
+/* Clears op->kept[e] for an eye whose opening shows no open eye in the
+ * target's window @p img (RGB8, @p stride, w x h at frame px x0, y0): see
+ * EYE_BLIND_P10. @p iris: the target's iris discs. */
+static void openings_judge(openings *op, const float (*iris)[3], const uint8_t *img,
+                           ptrdiff_t stride, int w, int h, int x0, int y0)
+{
+    if (!op->valid || !iris || !img)
+        return;
+    for (int e = 0; e < 2; e++) {
+        const int n = op->n[e];
+        const float *c0 = op->ring[e][0], *c1 = op->ring[e][n / 2];
+        const float reach = EYE_BLIND_REACH * hypotf(c1[0] - c0[0], c1[1] - c0[1]);
+        /* The iris disc nearer the eye's middle is this eye's. */
+        const float mx = 0.5f * (c0[0] + c1[0]), my = 0.5f * (c0[1] + c1[1]);
+        const float *ir = iris[hypotf(iris[0][0] - mx, iris[0][1] - my) <=
+                                       hypotf(iris[1][0] - mx, iris[1][1] - my)
+                                   ? 0
+                                   : 1];
+        int hin[256] = {0}, hband[256] = {0};
+        long nin = 0, nband = 0, nir = 0, sir = 0;
+        const int xa = (int)fmaxf(floorf(op->box[e][0] - reach) - (float)x0, 0.0f);
+        const int ya = (int)fmaxf(floorf(op->box[e][1] - reach) - (float)y0, 0.0f);
+        const int xb = (int)fminf(ceilf(op->box[e][2] + reach) - (float)x0, (float)(w - 1));
+        const int yb = (int)fminf(ceilf(op->box[e][3] + reach) - (float)y0, (float)(h - 1));
+        for (int y = ya; y <= yb; y++)
+            for (int x = xa; x <= xb; x++) {
+                const uint8_t *t = img + (size_t)y * (size_t)stride + 3 * (size_t)x;
+                const int l = (299 * t[0] + 587 * t[1] + 114 * t[2] + 500) / 1000;
+                const float px = (float)(x + x0) + 0.5f, py = (float)(y + y0) + 0.5f;
+                if (hypotf(px - ir[0], py - ir[1]) < EYE_BLIND_CORE * ir[2]) {
+                    sir += l;
+                    nir++;
+                }
+                if (in_ring(op, e, px, py)) {
+                    hin[l]++;
+                    nin++;
+                } else if (!eye_holds(op, e, px, py, NULL)) {
+                    hband[l]++;
+                    nband++;
+                }
+            }
+        if (nin < EYE_BLIND_MIN || nband < EYE_BLIND_MIN)
+            continue;
+        const float band = (float)hist_quantile(hband, nband, 0.5);
+        const float dark = (float)hist_quantile(hin, nin, 0.1);
+        const float iris_mean = nir ? (float)sir / (float)nir : (float)hist_quantile(hin, nin, 0.5);
+        if (dark > EYE_BLIND_P10 * band && iris_mean > EYE_BLIND_IRIS * band)
+            op->kept[e] = 0;
+    }
+}
+
 /* 1 + the eye whose grown opening holds (x, y), image px; else 0. */
 static int in_grown_eye(const openings *op, float x, float y)
 {
     for (int e = 0; e < 2; e++) {
         const float *box = op->box[e];
-        if (x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3] &&
+        if (op->kept[e] && x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3] &&
             eye_holds(op, e, x, y, NULL))
             return e + 1;
     }
@@ -365,7 +455,7 @@ static float eye_distance(const openings *op, float x, float y, float reach, int
     for (int e = 0; e < 2; e++) {
         const float *box = op->box[e];
         float d;
-        if (!(x >= box[0] - reach && x <= box[2] + reach && y >= box[1] - reach &&
+        if (!op->kept[e] || !(x >= box[0] - reach && x <= box[2] + reach && y >= box[1] - reach &&
               y <= box[3] + reach))
             continue;
         if (eye_holds(op, e, x, y, &d)) {
@@ -403,6 +493,8 @@ static int kept_opening(const fs_atlas_mesh *mesh, const openings *op, const flo
      * where the target's own iris lies and where the source's iris would
      * (else the source's would show beside the target's when the two look
      * different ways). */
+    if (region >= 1 && region <= 2 && op->valid && !op->kept[region - 1])
+        return 0;
     if (region && (eyes == FS_SWAP_EYES_TARGET || in_iris(tiris, a[2], a[3]) ||
                    (siris && in_iris(siris, a[5], a[6]))))
         return region;
@@ -702,6 +794,7 @@ static inline fs_status lookup_run(const fs_exec *ex, const fs_swap_lookup *d,
     rings_box(d->mesh, rbox);
     openings op;
     openings_init(d->mesh, d->target_points, &op);
+    openings_judge(&op, (const float(*)[3])d->target_iris, img, d->stride, w, h, d->x0, d->y0);
     for (int y = 0; y < h; y++) {
         /* The row's defaults first, in whole-row loops that vectorise: the
          * target's own pixels in all three planes, nothing kept. */
@@ -818,7 +911,7 @@ fs_status fs_swap_lookup_fast(const fs_exec *ex, const fs_swap_lookup *d, fs_swa
 }
 
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
-                         const uint8_t *window, ptrdiff_t stride, int w, int h, int eyes,
+                         const uint8_t *window, ptrdiff_t stride, int x0, int y0, int w, int h, int eyes,
                          const float (*points)[3], const float (*iris)[3], float forehead_v,
                          int skin_guard, float *target, uint8_t *skin, uint8_t *open)
 {
@@ -826,6 +919,7 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
     long skin_n = 0;
     openings op;
     openings_init(mesh, points, &op);
+    openings_judge(&op, iris, window, stride, w, h, x0, y0);
     float rbox[4];
     rings_box(mesh, rbox);
     for (int y = 0; y < h; y++)

@@ -42,7 +42,9 @@ typedef struct fs_swap_lookup {
     float brow_v;               /* atlas v of the brows' upper edge */
     int skin_guard;             /* 1: keep hair and grazing-angle texels out (see lookup.c) */
     float target_iris[2][3];    /* fs_swap_iris_discs of the target's and the source's */
-    float source_iris[2][3];    /* landmarks: gaze mode keeps the target's irises */
+    float source_iris[2][3];    /* landmarks: gaze mode keeps the target's irises; the
+                                   target's also tell an eye opening that shows no open
+                                   eye, which no mode keeps (lookup.c, EYE_BLIND_P10) */
     int relight;                /* 1: the atlas colour is multiplied by the extra
                                    attributes (the target's shading, sRGB-encoded) */
     const float (*target_points)[3]; /* the target's 478 landmarks, frame px: its lid
@@ -99,12 +101,14 @@ fs_status fs_swap_lookup_fast(const fs_exec *ex, const fs_swap_lookup *d, fs_swa
  * @p forehead_v's cut, less the target's hair along the outline when
  * @p skin_guard; @p open marks the openings that the render keeps the
  * target's for @p eyes (fs_swap_eyes; its landmarks @p points as the
- * lookup's target_points; in gaze mode the target's irises @p iris). Writes @p target (w*h*3, the window as 0..1 floats), @p skin
+ * lookup's target_points; the target's irises @p iris, which also tell
+ * an eye opening that shows no eye, as the lookup's target_iris). The
+ * window (@p stride) lies at frame px @p x0, @p y0. Writes @p target (w*h*3, the window as 0..1 floats), @p skin
  * and @p open (w*h, 0/1); returns the count of skin pixels not open, or
  * -1 when out of memory.
  */
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
-                         const uint8_t *window, ptrdiff_t stride, int w, int h, int eyes,
+                         const uint8_t *window, ptrdiff_t stride, int x0, int y0, int w, int h, int eyes,
                          const float (*points)[3], const float (*iris)[3], float forehead_v,
                          int skin_guard, float *target, uint8_t *skin, uint8_t *open);
 
