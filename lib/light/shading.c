@@ -148,6 +148,51 @@ static int solve(const double A[N][N], const double b[N], double ridge, double x
     return 1;
 }
 
+/* The normal equations of fit_once: over the samples with use[i] > 0, in
+ * their order, A += w h h^T, bl += w h ql and b[c] += w h (q[c] - ql),
+ * where q[c] is the sample's channel over its skin mean @p mean and ql their
+ * mean. The whole of A is summed (its lower half is the upper's mirror),
+ * each entry in the same order and with the same roundings as one at a
+ * time, so that the AVX2 build's sums are the baseline's bits (no FMA in
+ * FS_AVX2_CLONE's target). */
+FS_AVX2_CLONE static void accumulate(const float *lin, const float *basis, long n, const float *use,
+                                     const double mean[3], double A_out[N][N], double bl_out[N],
+                                     double b_out[3][N])
+{
+    double A[N][N] = {{0}}, bl[N] = {0}, b[3][N] = {{0}};
+    for (long i = 0; i < n; i++) {
+        if (!(use[i] > 0.0f))
+            continue;
+        const float *h = basis + (size_t)i * N;
+        const double wi = use[i];
+        /* Each channel over its own skin mean: the face-wide colour is
+         * skin, what is left is light. */
+        double q[3], ql = 0;
+        for (int c = 0; c < 3; c++) {
+            q[c] = lin[3 * i + c] / mean[c];
+            ql += q[c] / 3.0;
+        }
+        double hd[N], wh[N];
+        for (int k = 0; k < N; k++) {
+            hd[k] = h[k];
+            wh[k] = wi * hd[k];
+        }
+        for (int r = 0; r < N; r++)
+            for (int k = 0; k < N; k++)
+                A[r][k] += wh[r] * hd[k];
+        for (int r = 0; r < N; r++)
+            bl[r] += wh[r] * ql;
+        for (int c = 0; c < 3; c++) {
+            const double d = q[c] - ql;
+            for (int r = 0; r < N; r++)
+                b[c][r] += wh[r] * d;
+        }
+    }
+    memcpy(A_out, A, sizeof(A));
+    memcpy(bl_out, bl, sizeof(bl));
+    memcpy(b_out, b, sizeof(b));
+}
+
 /* One weighted least-squares fit over the samples with use[i] set;
  * 1 with a fit. */
 static int fit_once(const float *lin, const float *basis, long n, const float *use,
@@ -167,28 +212,8 @@ static int fit_once(const float *lin, const float *basis, long n, const float *u
         return 0;
     for (int c = 0; c < 3; c++)
         mean[c] = fmax(mean[c] / wsum, 1e-6);
-    double A[N][N] = {{0}}, bl[N] = {0}, b[3][N] = {{0}};
-    for (long i = 0; i < n; i++) {
-        if (!(use[i] > 0.0f))
-            continue;
-        const float *h = basis + (size_t)i * N;
-        const double wi = use[i];
-        /* Each channel over its own skin mean: the face-wide colour is
-         * skin, what is left is light. */
-        double q[3], ql = 0;
-        for (int c = 0; c < 3; c++) {
-            q[c] = lin[3 * i + c] / mean[c];
-            ql += q[c] / 3.0;
-        }
-        for (int r = 0; r < N; r++) {
-            const double wh = wi * h[r];
-            for (int k = r; k < N; k++)
-                A[r][k] += wh * h[k];
-            bl[r] += wh * ql;
-            for (int c = 0; c < 3; c++)
-                b[c][r] += wh * (q[c] - ql);
-        }
-    }
+    double A[N][N], bl[N], b[3][N];
+    accumulate(lin, basis, n, use, mean, A, bl, b);
     for (int r = 0; r < N; r++)
         for (int k = 0; k < r; k++)
             A[r][k] = A[k][r];
@@ -200,14 +225,20 @@ static int fit_once(const float *lin, const float *basis, long n, const float *u
         return 0;
     /* Mean 1 over the fitted skin per channel: dividing the shading out
      * keeps the photo's skin mean. */
-    double smean[3] = {0, 0, 0};
+    double coef[3][N], smean[3] = {0, 0, 0};
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < N; k++)
+            coef[c][k] = xl[k] + xc[c][k];
     for (long i = 0; i < n; i++) {
         if (!(use[i] > 0.0f))
             continue;
         const float *h = basis + (size_t)i * N;
-        for (int c = 0; c < 3; c++)
+        for (int c = 0; c < 3; c++) {
+            double v = 0.0;
             for (int k = 0; k < N; k++)
-                smean[c] += use[i] * (xl[k] + xc[c][k]) * h[k];
+                v += coef[c][k] * h[k];
+            smean[c] += use[i] * v;
+        }
     }
     for (int c = 0; c < 3; c++) {
         smean[c] /= wsum;
@@ -216,7 +247,7 @@ static int fit_once(const float *lin, const float *basis, long n, const float *u
     }
     for (int c = 0; c < 3; c++)
         for (int k = 0; k < N; k++)
-            out->coeff[c][k] = (float)((xl[k] + xc[c][k]) / smean[c]);
+            out->coeff[c][k] = (float)(coef[c][k] / smean[c]);
     out->n_fit = (int32_t)(nf < INT32_MAX ? nf : INT32_MAX);
     return 1;
 }

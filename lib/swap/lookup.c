@@ -244,7 +244,7 @@ static inline int in_box(const float box[4], float u, float v)
 /* An eye opening that the target's landmarks put where its photo shows no
  * open eye is not kept (the source's eye is drawn there instead): its
  * darkest tenth is lighter than EYE_BLIND_P10 x the median luma of the band
- * round it (EYE_BLIND_REACH of the eye's width out of the grown opening),
+ * round it (the grown opening's box widened by EYE_BLIND_REACH of the eye's width each way, the box itself left out),
  * and so is the mean of its iris disc's core (EYE_BLIND_IRIS x). Kept, such an
  * opening is an eye-shaped window onto whatever lies there: faceapi_sample5's
  * face 3, whose ring sits on the blown-out cheek under its real eye, showed
@@ -400,27 +400,34 @@ static void openings_judge(openings *op, const float (*iris)[3], const uint8_t *
                                        hypotf(iris[1][0] - mx, iris[1][1] - my)
                                    ? 0
                                    : 1];
+        const float core2 = EYE_BLIND_CORE * ir[2] * EYE_BLIND_CORE * ir[2];
+        /* The box's growth: inside it lies the ring's own box. */
+        const float g = fmaxf(op->grow[e][0], op->grow[e][1]);
         int hin[256] = {0}, hband[256] = {0};
         long nin = 0, nband = 0, nir = 0, sir = 0;
-        const int xa = (int)fmaxf(floorf(op->box[e][0] - reach) - (float)x0, 0.0f);
-        const int ya = (int)fmaxf(floorf(op->box[e][1] - reach) - (float)y0, 0.0f);
-        const int xb = (int)fminf(ceilf(op->box[e][2] + reach) - (float)x0, (float)(w - 1));
-        const int yb = (int)fminf(ceilf(op->box[e][3] + reach) - (float)y0, (float)(h - 1));
+        /* Clamped both ways before the casts: the landmarks may lie anywhere. */
+        const int xa = (int)fminf(fmaxf(floorf(op->box[e][0] - reach) - (float)x0, 0.0f), (float)w);
+        const int ya = (int)fminf(fmaxf(floorf(op->box[e][1] - reach) - (float)y0, 0.0f), (float)h);
+        const int xb = (int)fmaxf(fminf(ceilf(op->box[e][2] + reach) - (float)x0, (float)(w - 1)), -1.0f);
+        const int yb = (int)fmaxf(fminf(ceilf(op->box[e][3] + reach) - (float)y0, (float)(h - 1)), -1.0f);
         for (int y = ya; y <= yb; y++)
             for (int x = xa; x <= xb; x++) {
                 const uint8_t *t = img + (size_t)y * (size_t)stride + 3 * (size_t)x;
                 const int l = (299 * t[0] + 587 * t[1] + 114 * t[2] + 500) / 1000;
                 const float px = (float)(x + x0) + 0.5f, py = (float)(y + y0) + 0.5f;
-                if (hypotf(px - ir[0], py - ir[1]) < EYE_BLIND_CORE * ir[2]) {
+                const float dx = px - ir[0], dy = py - ir[1];
+                if (dx * dx + dy * dy < core2) {
                     sir += l;
                     nir++;
                 }
-                if (in_ring(op, e, px, py)) {
-                    hin[l]++;
-                    nin++;
-                } else if (!eye_holds(op, e, px, py, NULL)) {
+                const float *box = op->box[e];
+                if (!(px >= box[0] && px <= box[2] && py >= box[1] && py <= box[3])) {
                     hband[l]++;
                     nband++;
+                } else if (px >= box[0] + g && px <= box[2] - g && py >= box[1] + g &&
+                           py <= box[3] - g && in_ring(op, e, px, py)) {
+                    hin[l]++;
+                    nin++;
                 }
             }
         if (nin < EYE_BLIND_MIN || nband < EYE_BLIND_MIN)
@@ -913,7 +920,7 @@ fs_status fs_swap_lookup_fast(const fs_exec *ex, const fs_swap_lookup *d, fs_swa
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
                          const uint8_t *window, ptrdiff_t stride, int x0, int y0, int w, int h, int eyes,
                          const float (*points)[3], const float (*iris)[3], float forehead_v,
-                         int skin_guard, float *target, uint8_t *skin, uint8_t *open)
+                         int skin_guard, int fast_lab, float *target, uint8_t *skin, uint8_t *open)
 {
     const size_t n = (size_t)w * (size_t)h;
     long skin_n = 0;
@@ -941,7 +948,7 @@ long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uin
         size_t *idx = fs_tmp_alloc(n * sizeof(size_t));
         float *lab = fs_tmp_alloc(n * 3 * sizeof(float));
         if (idx && lab)
-            skin_n -= guard_target_hair(attr, &o, w, h, idx, lab, 0);
+            skin_n -= guard_target_hair(attr, &o, w, h, idx, lab, fast_lab);
         fs_tmp_free(lab);
         fs_tmp_free(idx);
         if (!idx || !lab)
@@ -988,11 +995,13 @@ void fs_swap_texture_ops_init_reference(fs_swap_texture_ops *ops)
 {
     ops->lookup = fs_swap_lookup_ref;
     ops->finish_u8 = fs_swap_finish_u8_ref;
+    ops->fast_lab = 0;
 }
 
 void fs_swap_texture_ops_init_fast(fs_swap_texture_ops *ops)
 {
     ops->lookup = fs_swap_lookup_fast;
+    ops->fast_lab = 1;
 }
 
 double fs_swap_mouth_open(const float (*p)[3])

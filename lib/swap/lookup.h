@@ -103,14 +103,15 @@ fs_status fs_swap_lookup_fast(const fs_exec *ex, const fs_swap_lookup *d, fs_swa
  * target's for @p eyes (fs_swap_eyes; its landmarks @p points as the
  * lookup's target_points; the target's irises @p iris, which also tell
  * an eye opening that shows no eye, as the lookup's target_iris). The
- * window (@p stride) lies at frame px @p x0, @p y0. Writes @p target (w*h*3, the window as 0..1 floats), @p skin
+ * window (@p stride) lies at frame px @p x0, @p y0. The hair guard's
+ * colours convert as fs_swap_texture_ops.fast_lab says (@p fast_lab). Writes @p target (w*h*3, the window as 0..1 floats), @p skin
  * and @p open (w*h, 0/1); returns the count of skin pixels not open, or
  * -1 when out of memory.
  */
 long fs_swap_target_skin(const fs_atlas_mesh *mesh, const float *attr, const uint8_t *covered,
                          const uint8_t *window, ptrdiff_t stride, int x0, int y0, int w, int h, int eyes,
                          const float (*points)[3], const float (*iris)[3], float forehead_v,
-                         int skin_guard, float *target, uint8_t *skin, uint8_t *open);
+                         int skin_guard, int fast_lab, float *target, uint8_t *skin, uint8_t *open);
 
 /*
  * The last per-pixel step before the blend. render = warp + alpha_in *
@@ -131,10 +132,13 @@ typedef struct fs_swap_texture_ops {
     fs_status (*finish_u8)(const fs_exec *ex, float *render, const float *warp,
                            const float *alpha_in, const uint8_t *eroded, const uint8_t *image,
                            ptrdiff_t image_stride, int w, int h, uint8_t *out);
+    int fast_lab; /* 1: fs_swap_target_skin's hair guard converts to CIELAB from
+                     tables, as fs_swap_lookup_fast's does; 0: exactly, as the
+                     reference lookup's */
 } fs_swap_texture_ops;
 
 void fs_swap_texture_ops_init_reference(fs_swap_texture_ops *ops);
-/* Overrides the lookup with fs_swap_lookup_fast. */
+/* Overrides the lookup with fs_swap_lookup_fast and sets fast_lab. */
 void fs_swap_texture_ops_init_fast(fs_swap_texture_ops *ops);
 
 #endif /* FS_SWAP_LOOKUP_H */

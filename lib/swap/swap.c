@@ -553,7 +553,7 @@ fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
         st = rasterise(eng, ex, mesh, 0, points, points, points, (const float(*)[3])vn, &desc,
                        depth, attr, covered);
     if (st == FS_OK) {
-        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, t->x0, t->y0, w, h, params->eyes, points, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, target, skin, open);
+        const long skin_n = fs_swap_target_skin(&mesh->atlas, attr, covered, win, stride, t->x0, t->y0, w, h, params->eyes, points, (const float(*)[3])t->iris, forehead_cut(mesh, params), params->skin_guard, eng->swap.fast_lab, target, skin, open);
         if (skin_n < 0)
             st = fs_fail(err, FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
         else if (skin_n == 0)
