@@ -3,6 +3,7 @@
  * (include/faceswap/check.h), and the judgement of the source photo that
  * `swap` and `video` capture (a warning, or a refusal with --strict-source).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 
 /* What each criterion's flag means, in the order of its bit. */
 static const char *const criterion_words[FS_CHECK_CRITERIA] = {
-    "face too small", "head turned or tilted", "too dark", "overexposed", "coloured light",
+    "face too small", "head turned or tilted", "too dark", "overexposed", "coloured light or none",
     "blurred", "eyes closed", "face covered", "face cut by the frame", "several faces"};
 
 /* The measures behind criterion @p i, in words. */
@@ -22,7 +23,13 @@ static void describe(char *buf, size_t n, int i, const fs_source_check *c)
     case 1: snprintf(buf, n, "yaw %.1f, pitch %.1f, roll %.1f degrees", c->yaw, c->pitch, c->roll); break;
     case 2: snprintf(buf, n, "mean luma %.0f of 255, %.0f%% of the skin black", c->luma, 100.0 * c->dark); break;
     case 3: snprintf(buf, n, "mean luma %.0f of 255, %.0f%% of the skin clipped", c->luma, 100.0 * c->clipped); break;
-    case 4: snprintf(buf, n, "skin a* %.1f b* %.1f; the face or one half %.1f from skin under white light", c->skin_a, c->skin_b, c->cast); break;
+    case 4: {
+        const double chroma = hypot(c->skin_a, c->skin_b);
+        snprintf(buf, n, "skin a* %.1f b* %.1f (chroma %.1f%s); the face or one half %.1f from skin under white light",
+                 c->skin_a, c->skin_b, chroma, chroma < 3.0 ? ": no colour, a black-and-white photo?" : "",
+                 c->cast);
+        break;
+    }
     case 5: snprintf(buf, n, "sharpness %.3f", c->sharpness); break;
     case 6: snprintf(buf, n, "eye opening %.3f of the eye's width", c->eye_openness); break;
     case 7: snprintf(buf, n, "%.0f%% of nose, lip and chin unlike the forehead's skin", 100.0 * c->covered); break;

@@ -484,6 +484,8 @@ START_TEST(check_quality_ramps)
     c.face_size = 200.0f;
     c.luma = 120.0f;
     c.sharpness = 0.6f;
+    c.skin_a = 10.0f; /* skin under white light */
+    c.skin_b = 18.0f;
     c.eye_openness = 0.05f;
     fs_check_judge(&c, &fs_check_default_limits);
     ck_assert_uint_eq(c.flags, FS_CHECK_EYES_CLOSED);
@@ -504,6 +506,16 @@ START_TEST(check_quality_ramps)
     fs_check_judge(&c, &fs_check_default_limits);
     ck_assert_uint_eq(c.flags, 0);
     ck_assert(c.score == 1.0f);
+    /* no colour at all (a black-and-white photo), though no cast either */
+    c.skin_a = 0.5f;
+    c.skin_b = 1.0f;
+    fs_check_judge(&c, &fs_check_default_limits);
+    ck_assert_uint_eq(c.flags, FS_CHECK_COLOURED);
+    /* the palest skin of the test photos (faceapi_sample2's face 1: chroma 5.5) passes */
+    c.skin_a = 5.2f;
+    c.skin_b = 1.9f;
+    fs_check_judge(&c, &fs_check_default_limits);
+    ck_assert_uint_eq(c.flags, 0);
 
     static const char *const names[FS_CHECK_CRITERIA] = {
         "small", "turned", "dark", "bright", "coloured", "blurred", "eyes_closed", "covered", "cut", "crowded"};
@@ -553,7 +565,9 @@ START_TEST(check_bad_arguments)
     FS_ASSERT_OK(fs_identity_get_check(id, &c));
     ck_assert_int_eq(c.face_index, 0);
 
-    /* a gray photo is measured too: no colour, so no cast beyond the pale bound */
+    /* a gray photo is measured too: no cast, but no colour either, which
+     * the criterion of the light's colour flags (the swap would put a grey
+     * face on a coloured target) */
     fs_image gray = new_rgb(img.width, img.height);
     gray.format = FS_PIXEL_GRAY8;
     gray.stride = img.width;
@@ -562,7 +576,9 @@ START_TEST(check_bad_arguments)
             ((uint8_t *)gray.data)[(size_t)y * (size_t)gray.stride + (size_t)x] = px(&img, x, y)[1];
     FS_ASSERT_OK(fs_identity_check_image(ctx, &gray, -1, &c));
     print_row("astronaut.png", "gray", &c);
-    ck_assert(!(c.flags & FS_CHECK_COLOURED));
+    ck_assert_msg(c.cast < 1.0f && (c.flags & FS_CHECK_COLOURED) && c.quality[4] < 0.1f,
+                  "gray: cast %.2f, flags 0x%x, quality %.2f", (double)c.cast, c.flags,
+                  (double)c.quality[4]);
 
     /* landmarks that are not finite */
     fs_face_landmarks *lm = calloc(1, sizeof(*lm));

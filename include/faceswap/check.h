@@ -36,7 +36,8 @@ typedef enum fs_check_flag {
     FS_CHECK_TURNED = 1 << 1,      /**< head turned (yaw) or tilted (pitch, roll) too far */
     FS_CHECK_DARK = 1 << 2,        /**< face too dark (luma) */
     FS_CHECK_BRIGHT = 1 << 3,      /**< face overexposed (clipped, luma) */
-    FS_CHECK_COLOURED = 1 << 4,    /**< lit by a strongly coloured light (cast) */
+    FS_CHECK_COLOURED = 1 << 4,    /**< lit by a strongly coloured light (cast), or a photo
+                                    *   without colour (black and white: the skin's chroma) */
     FS_CHECK_BLURRED = 1 << 5,     /**< face out of focus or moved (sharpness) */
     FS_CHECK_EYES_CLOSED = 1 << 6, /**< eyes closed (eye_openness) */
     FS_CHECK_COVERED = 1 << 7,     /**< nose and mouth covered: mask, hand, object (covered) */
@@ -75,7 +76,9 @@ typedef struct fs_source_check {
     float luma;              /**< mean luma (BT.601, 0..255) of the face's skin */
     float clipped;           /**< fraction of the face's skin with a channel at 250 or more */
     float dark;              /**< fraction of the face's skin with luma at 16 or less */
-    float skin_a, skin_b;    /**< median CIELAB a*, b* of the face's skin */
+    float skin_a, skin_b;    /**< median CIELAB a*, b* of the face's skin; their length is
+                              *   the skin's chroma, which COLOURED also judges (a grey
+                              *   photo: under 3) */
     float cast;              /**< CIELAB distance from the range of skin colours under
                               *   white light (0 inside it) of (skin_a, skin_b), or of
                               *   the median (a*, b*) of the skin left or right of the

@@ -24,6 +24,7 @@ const fs_check_limits fs_check_default_limits = {
     .luma_bright = {250.0f, 220.0f, 180.0f},
     .clipped = {0.7f, 0.25f, 0.03f},
     .cast = {15.0f, 4.0f, 1.0f},
+    .chroma = {1.0f, 3.0f, 5.0f},
     .sharpness = {0.15f, 0.35f, 0.5f},
     .eye_openness = {0.03f, 0.12f, 0.22f},
     .covered = {0.95f, 0.6f, 0.25f},
@@ -60,7 +61,8 @@ void fs_check_judge(fs_source_check *c, const fs_check_limits *l)
                      fs_check_quality(&l->roll, fabsf(c->roll))));
     q[2] = fs_check_quality(&l->luma_dark, c->luma);
     q[3] = minf(fs_check_quality(&l->luma_bright, c->luma), fs_check_quality(&l->clipped, c->clipped));
-    q[4] = fs_check_quality(&l->cast, c->cast);
+    q[4] = minf(fs_check_quality(&l->cast, c->cast),
+                fs_check_quality(&l->chroma, hypotf(c->skin_a, c->skin_b)));
     q[5] = fs_check_quality(&l->sharpness, c->sharpness);
     q[6] = fs_check_quality(&l->eye_openness, c->eye_openness);
     q[7] = fs_check_quality(&l->covered, c->covered);
@@ -196,7 +198,9 @@ static float quantile(float *v, int n, float q)
 /*
  * Skin under white light, in CIELAB: its hue lies between a reddish and a
  * yellowish bound and its chroma below that of deeply tanned skin (a grey
- * photo has no cast).
+ * photo has no cast; its chroma, under the limits' chroma ramp, is judged
+ * beside the cast: a black-and-white selfie swapped onto a colour target
+ * came back a greyish olive face without red lips).
  * cast = distance of the face's (a*, b*) from that sector. Warm white
  * balance moves skin along it, a coloured light off it.
  *

@@ -19,7 +19,7 @@ typedef struct fs_check_ramp {
 /* The thresholds in force (doc/check.md has their measured figures). */
 typedef struct fs_check_limits {
     fs_check_ramp face_size, yaw, pitch, roll, luma_dark, luma_bright, clipped, cast,
-        sharpness, eye_openness, covered, outside, crowd;
+        chroma, sharpness, eye_openness, covered, outside, crowd;
 } fs_check_limits;
 
 extern const fs_check_limits fs_check_default_limits;
