@@ -814,17 +814,81 @@ START_TEST(swap_openings_clean)
 }
 END_TEST
 
-/* An eye opening that shows no eye is not kept (lib/swap/lookup.c,
- * EYE_BLIND_P10). faceapi_sample1's largest face, fitted as it is; then one
- * eye painted over, its grown opening and its iris disc, with the skin
- * colour of its cheek (MediaPipe 50 / 280), as a fit that put the ring on
- * skin would see it. Swapped in target mode (alpha blend, the mesh on the
- * target's landmarks): inside the painted eye's ring (eroded by 1.5 px)
- * over half the pixels now come from the atlas (more than 6 levels off the
- * painted target); the other eye's stay the target's (2 levels: the
- * render's rounding), as swap_openings_clean asserts of both eyes
- * unpainted. */
-START_TEST(swap_openings_blind)
+/* The two eyes' rings (the atlas mesh's vertex ids) and their widths
+ * (corner to corner) on landmarks @p pts. */
+static void eye_rings(const fs_atlas_mesh *am, const float (*pts)[3], int ring[2][FS_ATLAS_RING_MAX],
+                      double width[2])
+{
+    for (int r = 0; r < 2; r++) {
+        for (int i = 0; i < am->ring_len[r]; i++)
+            ring[r][i] = am->ring[r][i];
+        const float *c0 = pts[ring[r][0]], *c1 = pts[ring[r][am->ring_len[r] / 2]];
+        width[r] = hypot(c1[0] - c0[0], c1[1] - c0[1]);
+    }
+}
+
+/* Of landmarks @p a and @p b, the one nearer (@p x, @p y). */
+static int nearer(const float (*pts)[3], int a, int b, double x, double y)
+{
+    return hypot(pts[a][0] - x, pts[a][1] - y) < hypot(pts[b][0] - x, pts[b][1] - y) ? a : b;
+}
+
+/* The residual, levels per channel, of @p out against @p in times a gain
+ * per channel (the ratio of their means) over the band above eye @p r's
+ * upper lid, from @p lo to @p hi of its width out of the ring, across the
+ * middle half of the eye: ~0 where the swap kept the target's pixels,
+ * recoloured; the source's texture where it drew the render. */
+static double lid_band_residual(const fs_face_landmarks *lm, const int *ring, int n, double width,
+                                const fs_image *out, const fs_image *in, double lo, double hi)
+{
+    const float(*pts)[3] = (const float(*)[3])lm->points;
+    const float *c0 = pts[ring[0]], *c1 = pts[ring[n / 2]];
+    const double mx = 0.5 * (c0[0] + c1[0]), my = 0.5 * (c0[1] + c1[1]);
+    double so[3] = {0, 0, 0}, si[3] = {0, 0, 0};
+    long m = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        double res = 0;
+        for (int y = (int)(my - width); y < (int)my; y++)
+            for (int x = (int)(mx - 0.25 * width); x <= (int)(mx + 0.25 * width); x++) {
+                const double d = ring_distance(lm, ring, n, x, y);
+                if (d < lo * width || d > hi * width)
+                    continue;
+                const uint8_t *a = px(out, x, y), *b = px(in, x, y);
+                for (int c = 0; c < 3; c++) {
+                    if (pass == 0) {
+                        so[c] += a[c];
+                        si[c] += b[c];
+                    } else {
+                        res += fabs(a[c] - b[c] * so[c] / si[c]);
+                    }
+                }
+                m += pass == 0;
+            }
+        if (pass == 1)
+            return res / (3.0 * (double)m);
+        ck_assert_int_gt(m, 10);
+    }
+    return 0;
+}
+
+/* faceapi_sample1's largest face, fitted as it is, with one eye painted
+ * over in turn, as two fits gone wrong would see it, and swapped in target
+ * mode (alpha blend, the mesh on the target's landmarks):
+ * - blind (lib/swap/lookup.c, EYE_BLIND_P10): its grown opening and its
+ *   iris disc painted with its cheek's colour (MediaPipe 50 / 280), as a
+ *   fit that put the ring on skin would see it. Inside its ring (eroded by
+ *   1.5 px) over half the pixels now come from the atlas (more than 6
+ *   levels off the painted target); the other eye's stay the target's (2
+ *   levels: the render's rounding), as swap_openings_clean asserts of both
+ *   eyes unpainted.
+ * - closed (EYE_CLOSED_BRIGHT): a closed lid in shadow, its ring filled
+ *   with 0.35 x its cheek's colour and a lash line along the lower lid at
+ *   0.15 x, as a closed eye that the fitter reads as open looks. In the
+ *   band 0.13-0.18 of the eye's width above its upper lid, past an open
+ *   eye's grown opening (0.10), its pixels are the painted target's times
+ *   a gain per channel (under 2 levels off once that is taken out), the
+ *   open eye's the source's skin (over twice that). */
+START_TEST(swap_openings_painted)
 {
     openings_env c;
     openings_open(&c);
@@ -832,25 +896,19 @@ START_TEST(swap_openings_blind)
     const float(*pts)[3] = (const float(*)[3])lm->points;
     const fs_swap_mesh *mesh = fs_renderer_internal_mesh(c.e.ren);
     const fs_atlas_mesh *am = &mesh->atlas;
-    for (int painted = 0; painted < 2; painted++) {
+    int ring[2][FS_ATLAS_RING_MAX];
+    double width[2];
+    eye_rings(am, pts, ring, width);
+    for (int run = 0; run < 4; run++) {
+        const int closed = run / 2, painted = run % 2;
         fs_image in = fs_test_copy_image(&c.tgt, 3);
-        int ring[2][FS_ATLAS_RING_MAX];
-        double width[2];
-        for (int r = 0; r < 2; r++) {
-            for (int i = 0; i < am->ring_len[r]; i++)
-                ring[r][i] = am->ring[r][i];
-            const float *c0 = pts[ring[r][0]], *c1 = pts[ring[r][am->ring_len[r] / 2]];
-            width[r] = hypot(c1[0] - c0[0], c1[1] - c0[1]);
-        }
         {
             const int r = painted, n = am->ring_len[r];
             const float *c0 = pts[ring[r][0]], *c1 = pts[ring[r][n / 2]];
             const double mx = 0.5 * (c0[0] + c1[0]), my = 0.5 * (c0[1] + c1[1]);
             /* The cheek below this eye and the iris nearer its middle. */
-            const int cheek = hypot(pts[50][0] - mx, pts[50][1] - my) < hypot(pts[280][0] - mx, pts[280][1] - my)
-                                  ? 50 : 280;
-            const int ic = hypot(pts[468][0] - mx, pts[468][1] - my) < hypot(pts[473][0] - mx, pts[473][1] - my)
-                               ? 468 : 473;
+            const int cheek = nearer(pts, 50, 280, mx, my);
+            const int ic = nearer(pts, 468, 473, mx, my);
             double ir = 0;
             for (int j = 1; j <= 4; j++)
                 ir += 0.25 * hypot(pts[ic + j][0] - pts[ic][0], pts[ic + j][1] - pts[ic][1]);
@@ -860,8 +918,15 @@ START_TEST(swap_openings_blind)
             for (int y = (int)(my - width[r]); y <= (int)(my + width[r]); y++)
                 for (int x = (int)(mx - width[r]); x <= (int)(mx + width[r]); x++) {
                     const double d = ring_distance(lm, ring[r], n, x + 0.5, y + 0.5);
-                    if (d < 0.12 * width[r] || hypot(x + 0.5 - pts[ic][0], y + 0.5 - pts[ic][1]) < ir) {
-                        memcpy(px(&in, x, y), skin, 3);
+                    uint8_t *q = px(&in, x, y);
+                    if (!closed && (d < 0.12 * width[r] || hypot(x + 0.5 - pts[ic][0], y + 0.5 - pts[ic][1]) < ir)) {
+                        memcpy(q, skin, 3);
+                        n_paint++;
+                    } else if (closed && d < 1.0) {
+                        /* the lash line: within 1.5 px of the ring, below the eye's middle */
+                        const double k = d > -1.5 && y + 0.5 > my ? 0.15 : 0.35;
+                        for (int ch = 0; ch < 3; ch++)
+                            q[ch] = (uint8_t)lrint(k * skin[ch]);
                         n_paint++;
                     }
                 }
@@ -870,7 +935,16 @@ START_TEST(swap_openings_blind)
         fs_swap_params p;
         fs_swap_info info;
         fs_image out = swap_on_own_mesh(&c.e, &in, c.id, pts, FS_SWAP_EYES_TARGET, FS_BLEND_ALPHA, &p, &info);
-        for (int r = 0; r < 2; r++) {
+        if (closed) {
+            double res[2];
+            for (int r = 0; r < 2; r++)
+                res[r] = lid_band_residual(lm, ring[r], am->ring_len[r], width[r], &out, &in, 0.13, 0.18);
+            printf("swap: eye %d painted closed: above its lid %.2f levels off the target recoloured, "
+                   "above the open eye's %.2f\n", painted, res[painted], res[1 - painted]);
+            ck_assert_double_lt(res[painted], 2.0);
+            ck_assert_double_gt(res[1 - painted], 2.0 * res[painted]);
+        }
+        for (int r = 0; r < 2 && !closed; r++) {
             const int n = am->ring_len[r];
             const float *c0 = pts[ring[r][0]], *c1 = pts[ring[r][n / 2]];
             const double cy = 0.5 * (c0[1] + c1[1]);
@@ -1057,7 +1131,7 @@ START_TEST(swap_stages_through_ops)
     uint8_t b3[3] = {0}, on = 1, skin = 0, open = 0;
     fs_swap_lookup look = {&id.atlas, &mesh->atlas, px3, &on, b3, 3, 0, 0, 1, 1,
                            FS_SWAP_EYES_GAZE, -1.0f, 0.0f, 1, {{0}}, {{0}}, 0, NULL, 0.0f};
-    fs_swap_lookup_out lo = {px3, px3, px3, &skin, &open, 0, 0, 0, NULL};
+    fs_swap_lookup_out lo = {px3, px3, px3, &skin, &open, 0, 0, 0, NULL, NULL};
     FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), NULL, &lo), FS_ERR_INVALID_ARGUMENT);
     look.w = 0; /* an empty window */
     FS_ASSERT_STATUS(stage_base->swap.lookup(FS_EXEC_SERIAL(&eb), &look, &lo), FS_ERR_INVALID_ARGUMENT);
@@ -1176,7 +1250,7 @@ START_TEST(swap_skin_guard_regions)
     guard_places(&at[0][0], 4, W, attr, covered);
     fs_swap_lookup look = {&id.atlas, &mesh->atlas, attr, covered, window, 3 * W, 0, 0, W, 1,
                            FS_SWAP_EYES_SOURCE, -1.0f, 0.2f, 1, {{0}}, {{0}}, 0, NULL, 0.0f};
-    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, NULL};
+    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, NULL, NULL};
     fs_error_buf eb;
     static const char *const pass_name[3] = {"skin", "hair", "darker skin"};
     for (int pass = 0; pass < 3; pass++) {
@@ -1250,7 +1324,7 @@ START_TEST(swap_fringe_line)
     guard_places(&at[0][0], 3, W, attr, covered);
     fs_swap_lookup look = {&id.atlas, &mesh->atlas, attr, covered, window, 3 * W, 0, 0, W, 1,
                            FS_SWAP_EYES_SOURCE, -1.0f, mesh->brow_v, 1, {{0}}, {{0}}, 0, NULL, 0.0f};
-    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, NULL};
+    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, NULL, NULL};
     fs_error_buf eb;
     FS_ASSERT_OK(fs_swap_lookup_ref(FS_EXEC_SERIAL(&eb), &look, &lo));
     for (int i = 0; i < W; i++)
@@ -1310,7 +1384,7 @@ START_TEST(swap_eye_edge_distance)
     fs_swap_lookup look = {&id.atlas, am, attr, covered, window, 3 * W, 0, 0, W, H,
                            FS_SWAP_EYES_TARGET, -1.0f, 0.2f, 0, {{0}}, {{0}}, 0,
                            (const float(*)[3])pts, reach};
-    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, dist};
+    fs_swap_lookup_out lo = {render, target, warp, skin, open, 0, 0, 0, dist, NULL};
     fs_error_buf eb;
     FS_ASSERT_OK(fs_swap_lookup_ref(FS_EXEC_SERIAL(&eb), &look, &lo));
     const float *c0 = pts[am->ring[0][0]], *c1 = pts[am->ring[0][n / 2]];
@@ -2252,7 +2326,7 @@ static Suite *swap_suite(void)
     tcase_add_test(tc, swap_stats_dark_paint);
     tcase_add_test(tc, swap_self_fidelity);
     tcase_add_test(tc, swap_eyes_modes);
-    tcase_add_test(tc, swap_openings_blind);
+    tcase_add_test(tc, swap_openings_painted);
     tcase_add_test(tc, swap_openings_clean);
     tcase_add_test(tc, swap_stages_through_ops);
     tcase_add_test(tc, swap_skin_guard_regions);

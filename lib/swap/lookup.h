@@ -70,6 +70,9 @@ typedef struct fs_swap_lookup_out {
                         covered pixel's distance (px) out of the grown openings'
                         true edge (0 inside, INFINITY beyond eye_reach), so that
                         their feather follows the contour, not the pixel grid */
+    uint8_t *closed_eye; /* NULL, or (with eye_dist): 1 + the eye whose kept opening
+                            the target shows closed (lid and lashes, no white), at
+                            its pixels and those of its feather; else 0 */
 } fs_swap_lookup_out;
 
 /* The two irises of a face's 478 landmarks (468 and 473 the centres, the
