@@ -276,9 +276,9 @@ static inline int in_box(const float box[4], float u, float v)
  * of the band. Missed: a closed eye under silver make-up (1.75) and two
  * blurred squints (0.85-0.88). A closed eye keeps the target's whole eye,
  * the opening grown by EYE_CLOSED_GROW of the eye's width past its ring
- * and feathered EYE_CLOSED_SOFTEN times wider, its colour brought to the
- * render's skin round it (swap.c, closed_eyes_tone): the target's lid and
- * lashes on the source's skin tone. */
+ * and feathered EYE_CLOSED_SOFTEN times wider, its lightness brought to
+ * the render's skin round it (swap.c, closed_eyes_tone): the target's lid
+ * and lashes at the source's skin's lightness. */
 #define EYE_CLOSED_BRIGHT 0.75f
 #define EYE_CLOSED_CONTRAST 3.3f
 #define EYE_CLOSED_GROW 0.2f

@@ -723,34 +723,33 @@ static int work_alloc(work *k, size_t n)
 }
 
 /* A closed target eye is kept whole, lid and lashes (lookup.c,
- * EYE_CLOSED_BRIGHT): its colour, the target's skin, is brought to the
- * render's round it by a gain per channel (the render's mean over the
- * target's, over the skin of its feather), so that the lid meets the
- * source's skin without a rim. Gains beyond 0.5..2 are clamped. */
+ * EYE_CLOSED_BRIGHT): its lightness is brought to the render's round it by
+ * one gain (the render's mean luma over the target's, over the skin of its
+ * feather, clamped to 0.5..2), so that the lid meets the source's skin
+ * without a rim. One gain for the three channels: with one per channel,
+ * faceapi_sample3's warm side light, which the render keeps round the eye
+ * of faceapi_sample1's middle face, turned its silver lid gold. */
 #define CLOSED_TONE_MIN 16
 static void closed_eyes_tone(work *k, size_t n)
 {
     for (int e = 1; e <= 2; e++) {
-        double sr[3] = {0, 0, 0}, st[3] = {0, 0, 0};
+        double sr = 0, st = 0;
         long m = 0;
         for (size_t p = 0; p < n; p++)
             if (k->closed_eye[p] == e && k->eye_dist[p] > 0.0f && k->weight[p] > 0.0f) {
-                for (int c = 0; c < 3; c++) {
-                    sr[c] += k->render[3 * p + (size_t)c];
-                    st[c] += k->target[3 * p + (size_t)c];
-                }
+                const float *r = k->render + 3 * p, *t = k->target + 3 * p;
+                sr += 0.299 * r[0] + 0.587 * r[1] + 0.114 * r[2];
+                st += 0.299 * t[0] + 0.587 * t[1] + 0.114 * t[2];
                 m++;
             }
-        if (m < CLOSED_TONE_MIN)
+        if (m < CLOSED_TONE_MIN || !(st > 0.0))
             continue;
-        float gain[3];
-        for (int c = 0; c < 3; c++)
-            gain[c] = st[c] > 0.0 ? (float)fmin(fmax(sr[c] / st[c], 0.5), 2.0) : 1.0f;
+        const float gain = (float)fmin(fmax(sr / st, 0.5), 2.0);
         for (size_t p = 0; p < n; p++)
             if (k->closed_eye[p] == e)
                 for (int c = 0; c < 3; c++) {
                     float *v = k->warp + 3 * p + (size_t)c;
-                    *v = fminf(*v * gain[c], 1.0f);
+                    *v = fminf(*v * gain, 1.0f);
                 }
     }
 }
