@@ -408,6 +408,27 @@ static int hist_quantile(const int *hist, long n, double q)
     return 255;
 }
 
+/* Marks eye @p e closed: its opening grown by EYE_CLOSED_GROW of its width,
+ * its feather EYE_CLOSED_SOFTEN times wider. */
+static void close_eye(openings *op, int e)
+{
+    const int n = op->n[e];
+    const float *c0 = op->ring[e][0], *c1 = op->ring[e][n / 2];
+    const float g = fmaxf(op->grow[e][0], op->grow[e][1]);
+    const float gw = EYE_CLOSED_GROW * hypotf(c1[0] - c0[0], c1[1] - c0[1]);
+    op->closed[e] = 1;
+    op->soften[e] = EYE_CLOSED_SOFTEN;
+    for (int l = 0; l < 2; l++) {
+        op->grow[e][l] = fmaxf(op->grow[e][l], gw);
+        op->grow2[e][l] = op->grow[e][l] * op->grow[e][l];
+    }
+    const float add = fmaxf(gw - g, 0.0f);
+    op->box[e][0] -= add;
+    op->box[e][1] -= add;
+    op->box[e][2] += add;
+    op->box[e][3] += add;
+}
+
 /* Clears op->kept[e] for an eye whose opening shows no open eye in the
  * target's window @p img (RGB8, @p stride, w x h at frame px x0, y0): see
  * EYE_BLIND_P10. @p iris: the target's iris discs. */
@@ -466,21 +487,18 @@ static void openings_judge(openings *op, const float (*iris)[3], const uint8_t *
             continue;
         }
         const float bright = (float)hist_quantile(hin, nin, 0.9);
-        if (bright < EYE_CLOSED_BRIGHT * band && bright < EYE_CLOSED_CONTRAST * dark) {
-            op->closed[e] = 1;
-            op->soften[e] = EYE_CLOSED_SOFTEN;
-            const float gw = EYE_CLOSED_GROW * hypotf(c1[0] - c0[0], c1[1] - c0[1]);
-            for (int l = 0; l < 2; l++) {
-                op->grow[e][l] = fmaxf(op->grow[e][l], gw);
-                op->grow2[e][l] = op->grow[e][l] * op->grow[e][l];
-            }
-            const float add = fmaxf(gw - g, 0.0f);
-            op->box[e][0] -= add;
-            op->box[e][1] -= add;
-            op->box[e][2] += add;
-            op->box[e][3] += add;
-        }
+        if (bright < EYE_CLOSED_BRIGHT * band && bright < EYE_CLOSED_CONTRAST * dark)
+            close_eye(op, e);
     }
+    /* One eye closed, the other showing no eye at all: a closed eye under
+     * hair or in shadow (faceapi_sample2's middle face, looking down, one
+     * eye behind a strand), not a fit gone wrong; drawn from the source it
+     * was an open eye beside a closed one. */
+    for (int e = 0; e < 2; e++)
+        if (op->closed[1 - e] && !op->kept[e]) {
+            op->kept[e] = 1;
+            close_eye(op, e);
+        }
 }
 
 /* 1 + the eye whose grown opening holds (x, y), image px; else 0. */
