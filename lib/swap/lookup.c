@@ -290,6 +290,7 @@ typedef struct openings {
     int valid;             /* 0: no landmarks, the atlas rings alone decide */
     int n[2];
     float ring[2][FS_ATLAS_RING_MAX][2];
+    float width[2];        /* each eye's width, corner to corner */
     float box[2][4];       /* each eye's ring box, grown */
     float grow[2][2];      /* growth, px: lower lid, upper lid */
     float grow2[2][2];     /* its square */
@@ -327,6 +328,7 @@ static void openings_init(const fs_atlas_mesh *mesh, const float (*pts)[3], open
         /* The ring starts at one corner and is halfway round at the other. */
         const float *c0 = op->ring[e][0], *c1 = op->ring[e][n / 2];
         const float width = hypotf(c1[0] - c0[0], c1[1] - c0[1]);
+        op->width[e] = width;
         const float gu = EYE_GROW * width;
         const float gl = EYE_GROW_LOWER * width;
         const float g = fmaxf(gu, gl);
@@ -413,10 +415,8 @@ static int hist_quantile(const int *hist, long n, double q)
  * its feather EYE_CLOSED_SOFTEN times wider. */
 static void close_eye(openings *op, int e)
 {
-    const int n = op->n[e];
-    const float *c0 = op->ring[e][0], *c1 = op->ring[e][n / 2];
     const float g = fmaxf(op->grow[e][0], op->grow[e][1]);
-    const float gw = EYE_CLOSED_GROW * hypotf(c1[0] - c0[0], c1[1] - c0[1]);
+    const float gw = EYE_CLOSED_GROW * op->width[e];
     op->closed[e] = 1;
     op->soften[e] = EYE_CLOSED_SOFTEN;
     for (int l = 0; l < 2; l++) {
@@ -441,7 +441,7 @@ static void openings_judge(openings *op, const float (*iris)[3], const uint8_t *
     for (int e = 0; e < 2; e++) {
         const int n = op->n[e];
         const float *c0 = op->ring[e][0], *c1 = op->ring[e][n / 2];
-        const float reach = EYE_BLIND_REACH * hypotf(c1[0] - c0[0], c1[1] - c0[1]);
+        const float reach = EYE_BLIND_REACH * op->width[e];
         /* The iris disc nearer the eye's middle is this eye's. */
         const float mx = 0.5f * (c0[0] + c1[0]), my = 0.5f * (c0[1] + c1[1]);
         const float *ir = iris[hypotf(iris[0][0] - mx, iris[0][1] - my) <=
@@ -501,13 +501,8 @@ static void openings_judge(openings *op, const float (*iris)[3], const uint8_t *
      * bound the landmarks found again on it moved 2.53 -> 2.96% with
      * faceapi_sample3 as the source in benchmarks/turned_drift; 2.59%
      * with it). */
-    float width[2];
-    for (int e = 0; e < 2; e++) {
-        const float *c0 = op->ring[e][0], *c1 = op->ring[e][op->n[e] / 2];
-        width[e] = hypotf(c1[0] - c0[0], c1[1] - c0[1]);
-    }
     for (int e = 0; e < 2; e++)
-        if (op->closed[1 - e] && !op->kept[e] && width[e] >= EYE_TWIN_WIDTH * width[1 - e]) {
+        if (op->closed[1 - e] && !op->kept[e] && op->width[e] >= EYE_TWIN_WIDTH * op->width[1 - e]) {
             op->kept[e] = 1;
             close_eye(op, e);
         }
@@ -544,8 +539,9 @@ static float eye_distance(const openings *op, float x, float y, float reach, int
             *eye = *near = e + 1;
             return 0.0f;
         }
-        if (d / op->soften[e] < best) {
-            best = d / op->soften[e];
+        d /= op->soften[e];
+        if (d < best) {
+            best = d;
             *near = e + 1;
         }
     }

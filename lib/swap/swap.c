@@ -732,26 +732,30 @@ static int work_alloc(work *k, size_t n)
 #define CLOSED_TONE_MIN 16
 static void closed_eyes_tone(work *k, size_t n)
 {
-    for (int e = 1; e <= 2; e++) {
-        double sr = 0, st = 0;
-        long m = 0;
-        for (size_t p = 0; p < n; p++)
-            if (k->closed_eye[p] == e && k->eye_dist[p] > 0.0f && k->weight[p] > 0.0f) {
-                const float *r = k->render + 3 * p, *t = k->target + 3 * p;
-                sr += 0.299 * r[0] + 0.587 * r[1] + 0.114 * r[2];
-                st += 0.299 * t[0] + 0.587 * t[1] + 0.114 * t[2];
-                m++;
-            }
-        if (m < CLOSED_TONE_MIN || !(st > 0.0))
-            continue;
-        const float gain = (float)fmin(fmax(sr / st, 0.5), 2.0);
-        for (size_t p = 0; p < n; p++)
-            if (k->closed_eye[p] == e)
-                for (int c = 0; c < 3; c++) {
-                    float *v = k->warp + 3 * p + (size_t)c;
-                    *v = fminf(*v * gain, 1.0f);
-                }
+    double sr[2] = {0, 0}, st[2] = {0, 0};
+    long m[2] = {0, 0};
+    for (size_t p = 0; p < n; p++) {
+        const int e = k->closed_eye[p];
+        if (e && k->eye_dist[p] > 0.0f && k->weight[p] > 0.0f) {
+            const float *r = k->render + 3 * p, *t = k->target + 3 * p;
+            sr[e - 1] += 0.299 * r[0] + 0.587 * r[1] + 0.114 * r[2];
+            st[e - 1] += 0.299 * t[0] + 0.587 * t[1] + 0.114 * t[2];
+            m[e - 1]++;
+        }
     }
+    float gain[3] = {1.0f, 1.0f, 1.0f}; /* none, eye 1, eye 2 */
+    int any = 0;
+    for (int e = 0; e < 2; e++)
+        if (m[e] >= CLOSED_TONE_MIN && st[e] > 0.0) {
+            gain[e + 1] = (float)fmin(fmax(sr[e] / st[e], 0.5), 2.0);
+            any = 1;
+        }
+    for (size_t p = 0; p < n && any; p++)
+        if (k->closed_eye[p] && gain[k->closed_eye[p]] != 1.0f)
+            for (int c = 0; c < 3; c++) {
+                float *v = k->warp + 3 * p + (size_t)c;
+                *v = fminf(*v * gain[k->closed_eye[p]], 1.0f);
+            }
 }
 
 /* Room for the debug images of @p info (malloc'd: fs_swap_info_free
