@@ -684,6 +684,19 @@ static fs_image swap_on_own_mesh(fs_test_swap_env *e, const fs_image *tgt, fs_id
     return out;
 }
 
+/* The two eyes' rings (the atlas mesh's vertex ids) and their widths
+ * (corner to corner) on landmarks @p pts. */
+static void eye_rings(const fs_atlas_mesh *am, const float (*pts)[3], int ring[2][FS_ATLAS_RING_MAX],
+                      double width[2])
+{
+    for (int r = 0; r < 2; r++) {
+        for (int i = 0; i < am->ring_len[r]; i++)
+            ring[r][i] = am->ring[r][i];
+        const float *c0 = pts[ring[r][0]], *c1 = pts[ring[r][am->ring_len[r] / 2]];
+        width[r] = hypot(c1[0] - c0[0], c1[1] - c0[1]);
+    }
+}
+
 /* Clean openings (issue 10, item 4), with a real identity on a target with
  * heavy eye make-up and a closed mouth (faceapi_sample1; the source, the
  * astronaut, smiles with her teeth showing), the mesh on the target's own
@@ -721,6 +734,9 @@ START_TEST(swap_openings_clean)
     const fs_atlas_mesh *am = &mesh->atlas;
     static const int modes[2] = {FS_SWAP_EYES_TARGET, FS_SWAP_EYES_GAZE};
     static const int blends[2] = {FS_BLEND_ALPHA, FS_BLEND_MULTIBAND};
+    int rings[2][FS_ATLAS_RING_MAX];
+    double widths[2];
+    eye_rings(am, pts, rings, widths);
     for (int run = 0; run < 4; run++) {
         const int mode = modes[run / 2], blend = blends[run % 2];
         fs_swap_params p;
@@ -732,12 +748,9 @@ START_TEST(swap_openings_clean)
         long n_eye = 0, n_lash = 0, n_off = 0, n_far = 0;
         int worst = 0, worst_far = 0;
         for (int r = 0; r < 2; r++) {
-            int ring[FS_ATLAS_RING_MAX];
-            const int n = am->ring_len[r];
-            for (int i = 0; i < n; i++)
-                ring[i] = am->ring[r][i];
+            const int *ring = rings[r], n = am->ring_len[r];
+            const double width = widths[r];
             const float *c0 = pts[ring[0]], *c1 = pts[ring[n / 2]];
-            const double width = hypot(c1[0] - c0[0], c1[1] - c0[1]);
             const double cy = 0.5 * (c0[1] + c1[1]);
             const int x0 = (int)fmin(c0[0], c1[0]), x1 = (int)ceil(fmax(c0[0], c1[0]));
             for (int y = (int)(cy - width); y <= (int)(cy + width); y++)
@@ -813,19 +826,6 @@ START_TEST(swap_openings_clean)
     openings_close(&c);
 }
 END_TEST
-
-/* The two eyes' rings (the atlas mesh's vertex ids) and their widths
- * (corner to corner) on landmarks @p pts. */
-static void eye_rings(const fs_atlas_mesh *am, const float (*pts)[3], int ring[2][FS_ATLAS_RING_MAX],
-                      double width[2])
-{
-    for (int r = 0; r < 2; r++) {
-        for (int i = 0; i < am->ring_len[r]; i++)
-            ring[r][i] = am->ring[r][i];
-        const float *c0 = pts[ring[r][0]], *c1 = pts[ring[r][am->ring_len[r] / 2]];
-        width[r] = hypot(c1[0] - c0[0], c1[1] - c0[1]);
-    }
-}
 
 /* Of landmarks @p a and @p b, the one nearer (@p x, @p y). */
 static int nearer(const float (*pts)[3], int a, int b, double x, double y)
