@@ -20,7 +20,8 @@
  *
  *   light_leak [--out DIR] [--no-leak] [--no-fidelity] [--split] PHOTO[:FACE] ...
  *     FACE: the detector's index (default: the largest face the fitter takes)
- *     --out DIR   DIR/<photo>_<light>.png: plain | lit | R(plain) | R(lit), the face;
+ *     --out DIR   DIR/<photo>_<light>.png: plain | lit | R(plain) | R(lit), the face,
+ *                 and DIR/<photo>_<light>_atlas.png, the lit source's atlas;
  *                 DIR/<photo>_fid_<setting>.png: plain | self-swap | |difference| x 4
  *     --no-delight  atlases with the photo's colours as they are (fs_atlas_params.delight 0:
  *                 the pipeline before the light stage); by default the library's: the
@@ -31,8 +32,10 @@
  *     --same-landmarks  every lit atlas unwrapped with the plain photo's landmarks
  *                 (all marked '*'): the light alone, without the refit's change
  *     --colour N  the renderer's colour mode (0 none, 1 meanstd, 2 full: + target shading)
- *     --split     after each spot's leak, its part within 3 sigma of the spot and the
- *                 rest's, with the rest's mean signed change per channel (levels)
+ *     --split     after each spot's leak: mean |lit - plain| and the rest's mean
+ *                 |R(lit) - R(plain)| (levels, per channel and pixel of the face), its
+ *                 part within 3 sigma of the spot and the rest's, and the rest's mean
+ *                 signed change per channel (levels)
  *
  * A '*' after a leak marks a lit photo the fitter rejected (or where the
  * capture took another face): its atlas was unwrapped with the plain
@@ -226,14 +229,17 @@ static double landmark_shift(const float (*a)[3], const float (*b)[3])
 }
 
 /* A spot's leak split at 3 sigma of its centre (the spot carried along,
- * and what it did to the rest of the face), and the rest's mean signed
- * change per channel: printed by --split. */
+ * and what it did to the rest of the face), the rest's mean signed
+ * change per channel, and the two means the leak divides in levels (a
+ * spot at a turned face's outline changes few of the face's pixels, and
+ * there a change of a tenth of a level over the rest weighs as much as the
+ * spot): printed by --split. */
 static void print_spot_split(const fs_image *lit, const fs_image *plain, const fs_image *rlit,
                              const fs_image *rplain, const uint8_t *mask, const double at[2],
                              double sigma)
 {
     double in = 0, out = 0, den = 0, sgn[3] = {0, 0, 0};
-    long n_out = 0;
+    long n_out = 0, n_all = 0;
     for (int y = 0; y < plain->height; y++)
         for (int x = 0; x < plain->width; x++) {
             if (!mask[(size_t)y * (size_t)plain->width + (size_t)x])
@@ -242,6 +248,7 @@ static void print_spot_split(const fs_image *lit, const fs_image *plain, const f
             const uint8_t *a = (const uint8_t *)rlit->data + o, *b = (const uint8_t *)rplain->data + o;
             const uint8_t *c = (const uint8_t *)lit->data + o, *d = (const uint8_t *)plain->data + o;
             double num = 0;
+            n_all++;
             for (int k = 0; k < 3; k++) {
                 num += abs((int)a[k] - (int)b[k]);
                 den += abs((int)c[k] - (int)d[k]);
@@ -256,8 +263,10 @@ static void print_spot_split(const fs_image *lit, const fs_image *plain, const f
             }
         }
     den = den > 0 ? den : 1;
+    n_all = n_all > 0 ? n_all : 1;
     n_out = n_out > 0 ? n_out : 1;
-    printf(" [in %.2f out %.2f, out's shift %+.2f %+.2f %+.2f]", in / den, out / den,
+    printf(" [lit-plain %.2f, out's |R| %.2f; in %.2f out %.2f, out's shift %+.2f %+.2f %+.2f]",
+           den / 3 / (double)n_all, out / 3 / (double)n_out, in / den, out / den,
            sgn[0] / n_out, sgn[1] / n_out, sgn[2] / n_out);
 }
 
@@ -475,6 +484,16 @@ int main(int argc, char **argv)
                                  light_name[k]);
                         const fs_image *strip[4] = {&img, &lit, &rplain, &rlit};
                         write_strip(r.ctx, path, strip, 4, &g);
+                        /* the lit source's atlas, where the light's remains lie */
+                        fs_image at = {0};
+                        at.width = at.height = data.atlas.size;
+                        at.stride = 4 * data.atlas.size;
+                        at.format = FS_PIXEL_RGBA8;
+                        at.data = data.atlas.rgba;
+                        snprintf(path, sizeof(path), "%s/%s_%s_atlas.png", outdir,
+                                 base ? base + 1 : photos[ph], light_name[k]);
+                        if (fs_image_write_file(r.ctx, &at, path) != FS_OK)
+                            fprintf(stderr, "light_leak: cannot write %s\n", path);
                     }
                 } else {
                     rc = fail(st, light_name[k], fs_context_last_error(r.ctx));
