@@ -405,7 +405,7 @@ fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params
     return st;
 }
 
-/* The skin mask opened (eroded, then dilated back) by SKIN_OPEN of the face
+/* The skin mask opened (eroded, then dilated back) by FS_SWAP_SKIN_OPEN of the face
  * size after its erosion: a light-brown fringe, close to skin colour, hangs
  * strands that the hair guard calls skin one texel and hair the next, and
  * the mask kept their skin-called parts as thin fingers, and as rings round
@@ -420,12 +420,10 @@ fs_status fs_swap_target_geometry(const fs_swap_mesh *mesh, const fs_swap_params
  * 35 px face a 1 px opening only took pixels off the outline (detail
  * x0.66 -> x0.41). About 0.4 ms on a 288 x 324 window (one core). Only
  * with the skin guard, whose fragments these are. */
-#define SKIN_OPEN 0.03
-
 static fs_status skin_open(const fs_exec *ex, const fs_compose_ops *cops, uint8_t *m, int w, int h,
                            double size)
 {
-    const double r = SKIN_OPEN * size;
+    const double r = FS_SWAP_SKIN_OPEN * size;
     if (!(r >= 2.0))
         return FS_OK;
     const size_t n = (size_t)w * (size_t)h;

@@ -75,6 +75,10 @@ typedef struct fs_swap_params {
 /* The default fs_swap_params.light_refit (swap.c's refit_light). */
 #define FS_SWAP_LIGHT_REFIT 0.4
 
+/* With the skin guard, the eroded skin mask is opened by this much of the
+ * face size, from 2 px (swap.c's skin_open: why). */
+#define FS_SWAP_SKIN_OPEN 0.03
+
 /* Defaults: CIELAB mean/deviation colour and the target's face-scale
  * shading (FULL; at a cheek's scale it also carried the target's make-up
  * and shadows into the skin, at 0.15 of the face it does not), multi-band blend, no
