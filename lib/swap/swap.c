@@ -430,16 +430,27 @@ static fs_status skin_open(const fs_exec *ex, const fs_compose_ops *cops, uint8_
     uint8_t *t = fs_tmp_alloc(n);
     if (!t)
         return fs_fail(FS_EXEC_ERR(ex), FS_ERR_OUT_OF_MEMORY, "fs_swap: out of memory");
-    /* The dilation as the erosion of the complement: the window's edge,
-     * where the image cut it, then grows nothing, as it erodes nothing. */
+    /* The window's edge, where the image cut it, erodes nothing and so
+     * grows nothing back (fs_mask_dilate). */
     fs_status st = cops->mask_erode(ex, m, w, h, w, r, 0, t, w);
-    for (size_t p = 0; p < n && st == FS_OK; p++)
-        t[p] = !t[p];
     if (st == FS_OK)
-        st = cops->mask_erode(ex, t, w, h, w, r, 0, t, w);
+        st = fs_mask_dilate(FS_EXEC_ERR(ex), t, w, h, w, r, t, w);
     for (size_t p = 0; p < n && st == FS_OK; p++)
-        m[p] = m[p] && !t[p];
+        m[p] = m[p] && t[p];
     fs_tmp_free(t);
+    return st;
+}
+
+/* The skin mask @p skin eroded by fs_swap_params.erode of the face size
+ * @p size into @p eroded, then opened where the skin guard is on: the
+ * swap's mask and the target's measured skin alike. */
+static fs_status erode_skin(const fs_exec *ex, const fs_compose_ops *cops,
+                            const fs_swap_params *params, const uint8_t *skin, int w, int h,
+                            double size, uint8_t *eroded)
+{
+    fs_status st = cops->mask_erode(ex, skin, w, h, w, params->erode * size, 0, eroded, w);
+    if (st == FS_OK && params->skin_guard)
+        st = skin_open(ex, cops, eroded, w, h, size);
     return st;
 }
 
@@ -609,10 +620,7 @@ fs_status fs_swap_target_measure(const fs_engine *eng, const fs_exec *ex,
     /* Eroded as the swap's mask is, so that the statistics leave out the
      * outline's mixed pixels; the openings stay out. */
     if (st == FS_OK)
-        st = eng->compose.mask_erode(ex, skin, w, h, w, params->erode * t->face_size, 0, eroded,
-                                     w);
-    if (st == FS_OK && params->skin_guard)
-        st = skin_open(ex, &eng->compose, eroded, w, h, t->face_size);
+        st = erode_skin(ex, &eng->compose, params, skin, w, h, t->face_size, eroded);
     double mean[3], sd[3];
     long left = 0;
     if (st == FS_OK) {
@@ -1282,9 +1290,7 @@ static fs_status render_window(const fs_engine *eng, const fs_exec *ex,
     /* Erode, then feather inside the eroded mask. The window has a margin
      * wherever the image allows, so its edge is background only where the
      * image border cut it: there the face goes on, and must not erode. */
-    st = cops->mask_erode(ex, k.skin, w, h, w, params->erode * size, 0, k.eroded, w);
-    if (st == FS_OK && params->skin_guard)
-        st = skin_open(ex, cops, k.eroded, w, h, size);
+    st = erode_skin(ex, cops, params, k.skin, w, h, size, k.eroded);
     if (st == FS_OK) {
         long left = 0;
         for (size_t p = 0; p < n; p++)
